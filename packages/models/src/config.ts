@@ -1,0 +1,50 @@
+/**
+ * DCGAN hyper-parameters (Radford, Metz & Chintala 2015, "Unsupervised Representation Learning
+ * with Deep Convolutional GANs", arXiv:1511.06434) for 32×32×3 CIFAR-10 images.
+ */
+
+export type GanLoss = 'bce' | 'hinge';
+
+export interface DcganConfig {
+  /** Length of z, drawn from N(0, 1). */
+  latentDim: number;
+  /** Generator base width: the projected 4×4 map has 8·ngf channels. */
+  ngf: number;
+  /** Discriminator base width: its three convs have ndf, 2·ndf, 4·ndf channels. */
+  ndf: number;
+  loss: GanLoss;
+  /** Seed for weight initialisation, so two runs with the same seed start identically. */
+  seed: number;
+}
+
+/** Image side and channels the architecture is built for (three stride-2 stages: 4 → 8 → 16 → 32). */
+export const IMAGE_SIZE = 32;
+export const IMAGE_CHANNELS = 3;
+
+export const DEFAULT_DCGAN_CONFIG: DcganConfig = {
+  latentDim: 100,
+  ngf: 64,
+  ndf: 64,
+  loss: 'bce',
+  seed: 42,
+};
+
+export const GAN_LOSSES: readonly GanLoss[] = ['bce', 'hinge'];
+
+/** Throws one readable error naming the bad field; builders call it so no model is half-built. */
+export function validateDcganConfig(config: DcganConfig): DcganConfig {
+  const positiveInt = (name: keyof DcganConfig, max: number) => {
+    const v = config[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+      throw new RangeError(`${name} must be an integer in [1, ${max}], got ${String(v)}`);
+    }
+  };
+  positiveInt('latentDim', 4096);
+  positiveInt('ngf', 1024);
+  positiveInt('ndf', 1024);
+  if (!GAN_LOSSES.includes(config.loss)) {
+    throw new RangeError(`loss must be one of ${GAN_LOSSES.join(', ')}, got ${String(config.loss)}`);
+  }
+  if (!Number.isInteger(config.seed)) throw new RangeError(`seed must be an integer, got ${config.seed}`);
+  return config;
+}

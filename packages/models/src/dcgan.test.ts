@@ -1,0 +1,83 @@
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_DCGAN_CONFIG, type DcganConfig } from './config';
+import { buildDiscriminator, buildGenerator } from './dcgan';
+
+const tiny: DcganConfig = { ...DEFAULT_DCGAN_CONFIG, ngf: 4, ndf: 4, latentDim: 8 };
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('DCGAN architecture (Radford et al. 2015)', () => {
+  it('generator maps z to 32×32×3 images in [-1, 1]', () => {
+    const g = buildGenerator(tiny);
+    const out = tf.tidy(() => g.predict(tf.randomNormal([5, 8])) as tf.Tensor);
+    expect(out.shape).toEqual([5, 32, 32, 3]);
+    const [min, max] = [tf.min(out).dataSync()[0]!, tf.max(out).dataSync()[0]!];
+    expect(min).toBeGreaterThanOrEqual(-1);
+    expect(max).toBeLessThanOrEqual(1);
+    out.dispose();
+    g.dispose();
+  });
+
+  it('generator is dense → 4×4×8ngf, two up-convs with BN+ReLU, tanh up-conv to RGB', () => {
+    const g = buildGenerator({ ...DEFAULT_DCGAN_CONFIG });
+    const kinds = g.layers.map((l) => l.getClassName());
+    expect(kinds).toEqual([
+      'Dense', 'Reshape', 'BatchNormalization', 'ReLU',
+      'Conv2DTranspose', 'BatchNormalization', 'ReLU',
+      'Conv2DTranspose', 'BatchNormalization', 'ReLU',
+      'Conv2DTranspose',
+    ]);
+    expect(g.layers[1]!.outputShape).toEqual([null, 4, 4, 512]);
+    expect(g.layers[4]!.outputShape).toEqual([null, 8, 8, 256]);
+    expect(g.layers[7]!.outputShape).toEqual([null, 16, 16, 128]);
+    expect(g.layers[10]!.getConfig()['activation']).toBe('tanh');
+    // No bias before batch norm; each BN holds γ, β and two moving statistics per channel.
+    const bn = (c: number) => 4 * c;
+    expect(g.countParams()).toBe(
+      100 * 8192 + bn(512) + 4 * 4 * 512 * 256 + bn(256) + 4 * 4 * 256 * 128 + bn(128) + 4 * 4 * 128 * 3 + 3,
+    );
+    g.dispose();
+  });
+
+  it('discriminator: three stride-2 convs with LeakyReLU(0.2), no BN on the first, one logit', () => {
+    const d = buildDiscriminator({ ...DEFAULT_DCGAN_CONFIG });
+    const kinds = d.layers.map((l) => l.getClassName());
+    expect(kinds).toEqual([
+      'Conv2D', 'LeakyReLU',
+      'Conv2D', 'BatchNormalization', 'LeakyReLU',
+      'Conv2D', 'BatchNormalization', 'LeakyReLU',
+      'Flatten', 'Dense',
+    ]);
+    expect(d.layers[1]!.getConfig()['alpha']).toBeCloseTo(0.2);
+    expect(d.layers[5]!.outputShape).toEqual([null, 4, 4, 256]);
+    expect(d.outputs[0]!.shape).toEqual([null, 1]);
+    // Logits, not probabilities: the last layer has no sigmoid.
+    expect(d.layers[9]!.getConfig()['activation']).toBe('linear');
+    d.dispose();
+  });
+
+  it('the same seed builds identical weights; another seed does not', () => {
+    const a = buildGenerator(tiny);
+    const b = buildGenerator(tiny);
+    const c = buildGenerator({ ...tiny, seed: 7 });
+    const w = (m: typeof a) => m.getWeights()[0]!.dataSync();
+    expect(Array.from(w(a))).toEqual(Array.from(w(b)));
+    expect(Array.from(w(a))).not.toEqual(Array.from(w(c)));
+    // N(0, 0.02) initialisation (paper §4).
+    const values = w(a);
+    const std = Math.sqrt(values.reduce((s, v) => s + v * v, 0) / values.length);
+    expect(std).toBeGreaterThan(0.015);
+    expect(std).toBeLessThan(0.025);
+    [a, b, c].forEach((m) => m.dispose());
+  });
+
+  it('rejects bad widths and losses with a message naming the field', () => {
+    expect(() => buildGenerator({ ...tiny, ngf: 0 })).toThrow(/ngf must be an integer/);
+    expect(() => buildDiscriminator({ ...tiny, ndf: 2.5 })).toThrow(/ndf must be an integer/);
+    expect(() => buildGenerator({ ...tiny, loss: 'wgan' as never })).toThrow(/loss must be one of bce, hinge/);
+  });
+});

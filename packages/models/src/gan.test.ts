@@ -1,0 +1,83 @@
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_DCGAN_CONFIG, type DcganConfig } from './config';
+import { createGan, disposeGan, trainStep } from './gan';
+import { discriminatorLoss, generatorLoss } from './losses';
+
+const tiny: DcganConfig = { ...DEFAULT_DCGAN_CONFIG, ngf: 4, ndf: 4, latentDim: 16 };
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const realBatch = (seed: number) => tf.tidy(() => tf.tanh(tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', seed)) as tf.Tensor4D);
+
+describe('losses', () => {
+  it('non-saturating BCE matches −log σ by hand', () => {
+    const real = tf.tensor2d([[2], [-1]]);
+    const fake = tf.tensor2d([[0.5], [-3]]);
+    const sp = (x: number) => Math.log1p(Math.exp(x));
+    const d = discriminatorLoss('bce', real, fake).dataSync()[0]!;
+    expect(d).toBeCloseTo((sp(-2) + sp(1)) / 2 + (sp(0.5) + sp(-3)) / 2, 5);
+    expect(generatorLoss('bce', fake).dataSync()[0]).toBeCloseTo((sp(-0.5) + sp(3)) / 2, 5);
+  });
+
+  it('hinge matches its definition by hand', () => {
+    const real = tf.tensor2d([[2], [0.5]]);
+    const fake = tf.tensor2d([[-2], [0.25]]);
+    // relu(1 − 2) = 0, relu(1 − 0.5) = 0.5; relu(1 − 2) = 0, relu(1 + 0.25) = 1.25
+    expect(discriminatorLoss('hinge', real, fake).dataSync()[0]).toBeCloseTo(0.25 + 0.625, 6);
+    expect(generatorLoss('hinge', fake).dataSync()[0]).toBeCloseTo(0.875, 6);
+  });
+});
+
+describe('trainStep', () => {
+  it('returns finite losses, changes both nets and leaks no tensors', () => {
+    const gan = createGan(tiny);
+    const real = realBatch(1);
+    const g0 = gan.generator.getWeights()[0]!.dataSync().slice();
+    const d0 = gan.discriminator.getWeights()[0]!.dataSync().slice();
+    trainStep(gan, real, 1); // first step creates the optimizers' slots
+    const before = tf.memory().numTensors;
+    for (let step = 2; step < 6; step++) {
+      const m = trainStep(gan, real, step);
+      for (const v of [m.dLoss, m.gLoss, m.dReal, m.dFake]) expect(Number.isFinite(v)).toBe(true);
+      expect(m.dReal).toBeGreaterThan(0);
+      expect(m.dReal).toBeLessThan(1);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(gan.generator.getWeights()[0]!.dataSync()).not.toEqual(g0);
+    expect(gan.discriminator.getWeights()[0]!.dataSync()).not.toEqual(d0);
+    real.dispose();
+    disposeGan(gan);
+  });
+
+  it('the discriminator learns to separate a fixed real batch from early fakes', () => {
+    const gan = createGan({ ...tiny, loss: 'hinge' }, { lr: 2e-3, beta1: 0.5, beta2: 0.999 });
+    const real = realBatch(2);
+    let last = trainStep(gan, real, 0);
+    const first = last;
+    for (let step = 1; step < 15; step++) last = trainStep(gan, real, step);
+    expect(last.dReal - last.dFake).toBeGreaterThan(first.dReal - first.dFake);
+    real.dispose();
+    disposeGan(gan);
+  });
+
+  it('is deterministic for the same seeds', () => {
+    const run = () => {
+      const gan = createGan(tiny);
+      const real = realBatch(3);
+      const out = [0, 1, 2].map((s) => trainStep(gan, real, s));
+      real.dispose();
+      disposeGan(gan);
+      return out;
+    };
+    expect(run()).toEqual(run());
+  });
+
+  it('refuses optimiser settings outside their range', () => {
+    expect(() => createGan(tiny, { lr: 0, beta1: 0.5, beta2: 0.999 })).toThrow(/lr must be in/);
+    expect(() => createGan(tiny, { lr: 2e-4, beta1: 1, beta2: 0.999 })).toThrow(/beta1 must be in/);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * One DCGAN training step (Radford et al. 2015, §4: Adam, lr 2e-4, β1 0.5) with the losses of
+ * ./losses. Pure TF.js (no I/O): the trainer CLI, the benchmark and the tests share it, on any
+ * backend. The loop that calls it lives in apps/trainer.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { validateDcganConfig, type DcganConfig } from './config';
+import { buildDiscriminator, buildGenerator } from './dcgan';
+import { discriminatorLoss, generatorLoss } from './losses';
+
+export interface OptimizerConfig {
+  /** Paper §4: "learning rate of 0.001 was too high, using 0.0002 instead". */
+  lr: number;
+  /** Paper §4: "β1 at the suggested value of 0.9 resulted in training oscillation ... reducing it to 0.5 helped". */
+  beta1: number;
+  beta2: number;
+}
+
+export const DEFAULT_OPTIMIZER: OptimizerConfig = { lr: 2e-4, beta1: 0.5, beta2: 0.999 };
+
+export interface Gan {
+  config: DcganConfig;
+  generator: LayersModel;
+  discriminator: LayersModel;
+  gOptimizer: tf.AdamOptimizer;
+  dOptimizer: tf.AdamOptimizer;
+}
+
+/** Plain numbers for logging (paper-style D(x) and D(G(z)) are mean sigmoid outputs). */
+export interface StepMetrics {
+  dLoss: number;
+  gLoss: number;
+  dReal: number;
+  dFake: number;
+}
+
+export function createGan(
+  config: DcganConfig,
+  optimizer: OptimizerConfig = DEFAULT_OPTIMIZER,
+  models?: { generator: LayersModel; discriminator: LayersModel },
+): Gan {
+  validateDcganConfig(config);
+  const { lr, beta1, beta2 } = optimizer;
+  if (!(lr > 0 && lr < 1)) throw new RangeError(`lr must be in (0, 1), got ${lr}`);
+  if (!(beta1 >= 0 && beta1 < 1)) throw new RangeError(`beta1 must be in [0, 1), got ${beta1}`);
+  if (!(beta2 >= 0 && beta2 < 1)) throw new RangeError(`beta2 must be in [0, 1), got ${beta2}`);
+  return {
+    config,
+    generator: models?.generator ?? buildGenerator(config),
+    discriminator: models?.discriminator ?? buildDiscriminator(config),
+    // ε = 1e-8 as PyTorch's Adam, so numbers compare with the PyTorch DCGAN reference.
+    gOptimizer: tf.train.adam(lr, beta1, beta2, 1e-8),
+    dOptimizer: tf.train.adam(lr, beta1, beta2, 1e-8),
+  };
+}
+
+/** The model's trainable tf.Variables, in the layer order that optimizer state is saved in. */
+export function trainableVariables(model: LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => w.read() as tf.Variable);
+}
+
+/** Per-step noise seed: distinct per step and run, so a resumed run draws exactly what it would have. */
+export function stepSeed(runSeed: number, step: number): number {
+  return ((Math.imul(runSeed ^ 0x5bd1e995, 0x27d4eb2d) + Math.imul(step, 0x9e3779b1)) >>> 0) % 2147483647;
+}
+
+/**
+ * One discriminator update then one generator update on `real` ([batch, 32, 32, 3] in [-1, 1]).
+ * Owns every tensor it makes: tf.memory().numTensors is the same before and after.
+ */
+export function trainStep(gan: Gan, real: tf.Tensor4D, noiseSeed: number): StepMetrics {
+  const { generator: G, discriminator: D, config } = gan;
+  const batch = real.shape[0];
+  const dVars = trainableVariables(D);
+  const gVars = trainableVariables(G);
+  const stats = tf.tidy(() => {
+    // + 1: tfjs treats seed 0 as "unseeded" and would draw from Math.random.
+    const z = tf.randomNormal([batch, config.latentDim], 0, 1, 'float32', (noiseSeed % 2147483646) + 1); // → [batch, latentDim]
+    // Made outside the tape: the D update must not backpropagate into G (PyTorch's fake.detach()).
+    const fake = G.apply(z, { training: true }) as tf.Tensor4D;
+    let dReal: tf.Scalar | undefined;
+    let dFake: tf.Scalar | undefined;
+    const dLoss = gan.dOptimizer.minimize(
+      () => {
+        const realLogits = D.apply(real, { training: true }) as tf.Tensor2D; // → [batch, 1]
+        const fakeLogits = D.apply(fake, { training: true }) as tf.Tensor2D;
+        dReal = tf.keep(tf.mean(tf.sigmoid(realLogits)) as tf.Scalar);
+        dFake = tf.keep(tf.mean(tf.sigmoid(fakeLogits)) as tf.Scalar);
+        return discriminatorLoss(config.loss, realLogits, fakeLogits);
+      },
+      true,
+      dVars,
+    );
+    // The G update sees the freshly updated D, as in Goodfellow et al. 2014, Algorithm 1.
+    const gLoss = gan.gOptimizer.minimize(
+      () => generatorLoss(config.loss, D.apply(G.apply(z, { training: true }), { training: true }) as tf.Tensor),
+      true,
+      gVars,
+    );
+    if (!dLoss || !gLoss || !dReal || !dFake) throw new Error('optimizer returned no loss');
+    const packed = tf.stack([dLoss, gLoss, dReal, dFake]);
+    dReal.dispose();
+    dFake.dispose();
+    return packed;
+  });
+  const [dLoss, gLoss, dReal, dFake] = stats.dataSync();
+  stats.dispose();
+  return { dLoss: dLoss!, gLoss: gLoss!, dReal: dReal!, dFake: dFake! };
+}
+
+/** Eval-mode samples (batch norm uses its moving statistics): z [n, latentDim] → [n, 32, 32, 3]. */
+export function generate(generator: LayersModel, z: tf.Tensor2D): tf.Tensor4D {
+  return tf.tidy(() => generator.apply(z, { training: false }) as tf.Tensor4D);
+}
+
+export function disposeGan(gan: Gan): void {
+  gan.generator.dispose();
+  gan.discriminator.dispose();
+  gan.gOptimizer.dispose();
+  gan.dOptimizer.dispose();
+}
