@@ -1,0 +1,82 @@
+/**
+ * Training batches: a seeded shuffle per epoch and random horizontal flips (the only augmentation
+ * DCGAN's CIFAR-10 setups use), pixels scaled from bytes to [-1, 1] to match the generator's tanh.
+ * Everything is a pure function of (seed, epoch, step), so a resumed run sees the same batches.
+ */
+import { createRng } from '@ganstudio/models';
+import { PIXELS_PER_IMAGE, type CifarData } from './cifar';
+
+export function epochPermutation(count: number, seed: number, epoch: number): Uint32Array {
+  const rng = createRng((seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
+  const perm = new Uint32Array(count);
+  for (let i = 0; i < count; i++) perm[i] = i;
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = perm[i]!;
+    perm[i] = perm[j]!;
+    perm[j] = t;
+  }
+  return perm;
+}
+
+/**
+ * Images `indices` → NHWC float32 [n, 32, 32, 3] in [-1, 1]; `flips[i]` mirrors image i left–right.
+ */
+export function toNhwc(data: CifarData, indices: ArrayLike<number>, flips?: ArrayLike<boolean>): Float32Array {
+  const out = new Float32Array(indices.length * PIXELS_PER_IMAGE);
+  for (let n = 0; n < indices.length; n++) {
+    const src = indices[n]! * PIXELS_PER_IMAGE;
+    const flip = flips?.[n] ?? false;
+    const dst = n * PIXELS_PER_IMAGE;
+    for (let y = 0; y < 32; y++) {
+      for (let x = 0; x < 32; x++) {
+        const sx = flip ? 31 - x : x;
+        const o = dst + (y * 32 + x) * 3;
+        for (let c = 0; c < 3; c++) out[o + c] = data.pixels[src + c * 1024 + y * 32 + sx]! / 127.5 - 1;
+      }
+    }
+  }
+  return out;
+}
+
+export interface BatchPlan {
+  stepsPerEpoch: number;
+  /** Global step → [epoch, first index in that epoch's permutation]. */
+  locate(step: number): { epoch: number; offset: number };
+}
+
+/** Drops the last partial batch of each epoch, as PyTorch's DataLoader(drop_last=True) does, so BN always sees full batches. */
+export function planBatches(count: number, batchSize: number): BatchPlan {
+  const stepsPerEpoch = Math.floor(count / batchSize);
+  return {
+    stepsPerEpoch,
+    locate: (step) => ({ epoch: Math.floor(step / stepsPerEpoch), offset: (step % stepsPerEpoch) * batchSize }),
+  };
+}
+
+export class BatchSource {
+  private perm: Uint32Array | undefined;
+  private permEpoch = -1;
+  readonly plan: BatchPlan;
+
+  constructor(
+    private readonly data: CifarData,
+    private readonly batchSize: number,
+    private readonly seed: number,
+  ) {
+    this.plan = planBatches(data.count, batchSize);
+  }
+
+  /** The batch for a global step, as NHWC floats. */
+  batch(step: number): Float32Array {
+    const { epoch, offset } = this.plan.locate(step);
+    if (epoch !== this.permEpoch) {
+      this.perm = epochPermutation(this.data.count, this.seed, epoch);
+      this.permEpoch = epoch;
+    }
+    const indices = this.perm!.subarray(offset, offset + this.batchSize);
+    const rng = createRng((this.seed * 31 + step * 7919 + 1) >>> 0);
+    const flips = Array.from({ length: this.batchSize }, () => rng() < 0.5);
+    return toNhwc(this.data, indices, flips);
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Checkpoints: G, D (float32, with batch-norm statistics) and both Adam states, in
+ * run/checkpoints/step-NNNNNNNN/. Each is written into a temp folder, fsynced, renamed into place
+ * and only then named in latest.json (itself replaced atomically), so SIGKILL at any moment leaves
+ * either the previous checkpoint or the new one, never a torn one. state.json is written last
+ * inside the folder: a folder without it is incomplete and ignored.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { artifactsToFiles, createGan, modelToArtifacts, type DcganConfig, type Gan, type OptimizerConfig } from '@ganstudio/models';
+import { UserError } from './errors';
+import { fsyncDir, writeFileAtomic, writeFileSyncDurable } from './fs-atomic';
+import { loadModel, writeModelFiles } from './model-io';
+
+export interface CheckpointState {
+  /** Steps completed (the next step to run). */
+  step: number;
+  epoch: number;
+  savedAt: string;
+  /** Wall-clock seconds of training so far, across sittings. */
+  trainSeconds: number;
+}
+
+const KEEP = 2;
+const dirName = (step: number) => `step-${String(step).padStart(8, '0')}`;
+
+function optimizerBytes(named: Awaited<ReturnType<tf.Optimizer['getWeights']>>): Promise<{ data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] }> {
+  return tf.io.encodeWeights(named).then(({ data, specs }) => ({ data: tf.io.CompositeArrayBuffer.join(data), specs }));
+}
+
+export async function saveCheckpoint(runDir: string, gan: Gan, state: CheckpointState): Promise<string> {
+  const root = join(runDir, 'checkpoints');
+  mkdirSync(root, { recursive: true });
+  const final = join(root, dirName(state.step));
+  if (existsSync(join(final, 'state.json'))) return final; // already saved at this step
+  const tmp = join(root, `.tmp-${dirName(state.step)}-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  writeModelFiles(join(tmp, 'generator'), artifactsToFiles(await modelToArtifacts(gan.generator)));
+  writeModelFiles(join(tmp, 'discriminator'), artifactsToFiles(await modelToArtifacts(gan.discriminator)));
+  for (const [name, opt] of [['g', gan.gOptimizer], ['d', gan.dOptimizer]] as const) {
+    const weights = await opt.getWeights();
+    const { data, specs } = await optimizerBytes(weights);
+    // getWeights makes a fresh scalar for the iteration count; the rest are the optimizer's own variables.
+    weights.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose());
+    writeFileSyncDurable(join(tmp, `${name}-optimizer.bin`), new Uint8Array(data));
+    writeFileSyncDurable(join(tmp, `${name}-optimizer.json`), JSON.stringify(specs));
+  }
+  writeFileSyncDurable(join(tmp, 'state.json'), JSON.stringify(state));
+  fsyncDir(tmp);
+  rmSync(final, { recursive: true, force: true }); // an incomplete folder from a crash at this step
+  renameSync(tmp, final);
+  fsyncDir(root);
+  writeFileAtomic(join(root, 'latest.json'), JSON.stringify({ dir: dirName(state.step), step: state.step }));
+  pruneCheckpoints(root, state.step);
+  return final;
+}
+
+function pruneCheckpoints(root: string, newest: number): void {
+  const steps = listCheckpointSteps(root).filter((s) => s <= newest);
+  for (const s of steps.slice(KEEP)) rmSync(join(root, dirName(s)), { recursive: true, force: true });
+  // Temp folders of processes that died mid-write.
+  for (const entry of readdirSync(root)) {
+    if (entry.startsWith('.tmp-') && !entry.endsWith(`-${process.pid}`)) rmSync(join(root, entry), { recursive: true, force: true });
+  }
+}
+
+/** Complete checkpoints, newest first. */
+function listCheckpointSteps(root: string): number[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .map((e) => /^step-(\d{8})$/.exec(e))
+    .filter((m): m is RegExpExecArray => m !== null && existsSync(join(root, m[0], 'state.json')))
+    .map((m) => Number(m[1]))
+    .sort((a, b) => b - a);
+}
+
+export function hasCheckpoint(runDir: string): boolean {
+  return listCheckpointSteps(join(runDir, 'checkpoints')).length > 0;
+}
+
+async function restoreOptimizer(dir: string, name: string, opt: tf.Optimizer): Promise<void> {
+  const specs = JSON.parse(readFileSync(join(dir, `${name}-optimizer.json`), 'utf8')) as tf.io.WeightsManifestEntry[];
+  const bytes = readFileSync(join(dir, `${name}-optimizer.bin`));
+  const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), specs);
+  // Adam keeps its slots by position (variable order), so keep the saved order.
+  await opt.setWeights(specs.map((s) => ({ name: s.name, tensor: map[s.name]! })));
+}
+
+export interface LoadedCheckpoint {
+  gan: Gan;
+  state: CheckpointState;
+  dir: string;
+  /** Newer checkpoints that could not be read, and why (reported, then skipped). */
+  skipped: string[];
+}
+
+/** The newest checkpoint that loads; a damaged newer one is skipped with a reason rather than aborting. */
+export async function loadLatestCheckpoint(
+  runDir: string,
+  config: DcganConfig,
+  optimizer: OptimizerConfig,
+): Promise<LoadedCheckpoint | undefined> {
+  const root = join(runDir, 'checkpoints');
+  const skipped: string[] = [];
+  for (const step of listCheckpointSteps(root)) {
+    const dir = join(root, dirName(step));
+    try {
+      const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as CheckpointState;
+      if (state.step !== step) throw new Error(`state.json says step ${state.step}`);
+      const generator = await loadModel(join(dir, 'generator'));
+      const discriminator = await loadModel(join(dir, 'discriminator'));
+      const gan = createGan(config, optimizer, { generator, discriminator });
+      await restoreOptimizer(dir, 'g', gan.gOptimizer);
+      await restoreOptimizer(dir, 'd', gan.dOptimizer);
+      return { gan, state, dir, skipped };
+    } catch (err) {
+      skipped.push(`${dir}: ${(err as Error).message}`);
+    }
+  }
+  if (skipped.length) throw new UserError(`no loadable checkpoint in ${root}: ${skipped.join('; ')}`);
+  return undefined;
+}

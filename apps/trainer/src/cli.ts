@@ -1,0 +1,53 @@
+/**
+ * ganstudio: the GAN Studio trainer CLI. Subcommands: train, sample, export.
+ *   npm run train -- --data ../shared/datasets/cifar10/cifar-10-binary.tar.gz --epochs 5
+ *   npm run cli -- sample --model runs/my-run --seed 7 --out grid.png
+ * The only file that touches argv and process.exit (STYLE.md: side effects at the edges).
+ */
+import { commands } from './commands';
+import { UserError } from './errors';
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) throw new UserError(`unknown command "${name}"; run with --help for the list`, 2);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.help + '\n');
+    return 0;
+  }
+  return command.run(rest);
+}
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`);
+  return `usage: ganstudio <command> [flags]\n\ncommands:\n${lines.join('\n')}\n\nRun "ganstudio <command> --help" for its flags.\n`;
+}
+
+/** One line on stderr, no stack (unless DEBUG is set), and a non-zero exit. */
+export function reportError(err: unknown): number {
+  if (err instanceof UserError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    return err.exitCode;
+  }
+  const e = err as Error;
+  process.stderr.write(`error: ${e?.message ?? String(err)}\n`);
+  if (process.env['DEBUG']) process.stderr.write(`${e?.stack ?? ''}\n`);
+  else process.stderr.write('(set DEBUG=1 for the stack trace)\n');
+  return 1;
+}
+
+const isEntry = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts');
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.exitCode = reportError(err);
+    },
+  );
+}

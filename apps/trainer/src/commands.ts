@@ -1,0 +1,223 @@
+/** Subcommand definitions: flag parsing and validation, then a call into the library modules. */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEFAULT_DCGAN_CONFIG, DEFAULT_OPTIMIZER, GAN_LOSSES, MAX_SEED, QUANTIZATIONS, type GanLoss, type Quantization } from '@ganstudio/models';
+import { BACKENDS, selectBackend, type BackendChoice } from './backend';
+import { ensureOfficialCifar10 } from './cifar';
+import { UserError } from './errors';
+import { writeFileAtomic } from './fs-atomic';
+import { loadModel, MODEL_JSON, saveModel } from './model-io';
+import { sampleGridPng } from './sampling';
+import { train, type RunConfig } from './train';
+
+export interface Command {
+  summary: string;
+  help: string;
+  run(args: string[]): Promise<number>;
+}
+
+/** Root scripts run inside the workspace folder (via turbo and npm); GANSTUDIO_CWD, set by the root script, is where the user typed the command. */
+export function userPath(p: string): string {
+  return isAbsolute(p) ? p : resolve(process.env['GANSTUDIO_CWD'] || process.cwd(), p);
+}
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, positionals = false) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: positionals });
+  } catch (err) {
+    throw new UserError((err as Error).message.replace(/\. To specify.*$/s, ''), 2);
+  }
+}
+
+function num(flag: string, value: string | undefined, fallback: number, { integer = false, min = -Infinity, max = Infinity } = {}): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+    const range = `${min === -Infinity ? '' : `≥ ${min}`}${max === Infinity ? '' : ` ≤ ${max}`}`.trim();
+    throw new UserError(`--${flag} must be ${integer ? 'an integer' : 'a number'}${range ? ` ${range}` : ''}, got "${value}"`, 2);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new UserError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`, 2);
+  return value as T;
+}
+
+const TRAIN_HELP = `usage: ganstudio train [flags]
+
+Trains a DCGAN on CIFAR-10 and writes a run folder (config.json, metrics.jsonl,
+samples/epoch-NNNN.png, checkpoints/, generator-uint8/).
+
+  --data PATH             cifar-10-binary.tar.gz or its extracted folder
+                          (default: download the official file once into ~/.cache/gan-studio, checksum-verified)
+  --epochs N              passes over the data (default 25)
+  --batch-size N          images per step (default 64)
+  --lr X                  Adam learning rate (default 0.0002, DCGAN paper)
+  --beta1 X               Adam beta1 (default 0.5, DCGAN paper)
+  --ngf N / --ndf N       generator / discriminator base width (default 64 / 64)
+  --latent-dim N          length of z (default 100)
+  --loss bce|hinge        GAN loss (default bce: non-saturating)
+  --seed N                weights, data order, noise and the sample grid (default 42)
+  --out DIR               run folder (default runs/run-<date>-<time>)
+  --sample-every N        sample grid every N epochs (default 1)
+  --checkpoint-every N    checkpoint every N steps as well as every epoch end (default 500)
+  --log-every N           metrics line every N steps (default 10)
+  --resume                continue the run in --out from its last checkpoint
+  --backend NAME          ${BACKENDS.join('|')} (default auto)
+  --limit N               train on the first N images only (smoke runs)
+  --max-steps N           stop after N steps in this sitting (resumable)`;
+
+const train_: Command = {
+  summary: 'train a DCGAN on CIFAR-10 into a run folder',
+  help: TRAIN_HELP,
+  async run(args) {
+    const { values: v } = parse(args, {
+      data: { type: 'string' },
+      epochs: { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      beta1: { type: 'string' },
+      ngf: { type: 'string' },
+      ndf: { type: 'string' },
+      'latent-dim': { type: 'string' },
+      loss: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      'sample-every': { type: 'string' },
+      'checkpoint-every': { type: 'string' },
+      'log-every': { type: 'string' },
+      resume: { type: 'boolean' },
+      backend: { type: 'string' },
+      limit: { type: 'string' },
+      'max-steps': { type: 'string' },
+    });
+    const int = { integer: true, min: 1 };
+    const seed = num('seed', v.seed, DEFAULT_DCGAN_CONFIG.seed, { integer: true, min: 0, max: MAX_SEED });
+    if (v.resume && !v.out) throw new UserError('--resume needs --out <run folder>', 2);
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    const out = userPath(v.out ?? join('runs', `run-${stamp}`));
+    const data = v.data ? userPath(v.data) : await ensureOfficialCifar10((l) => process.stderr.write(l + '\n'));
+    const config: RunConfig = {
+      version: 1,
+      data,
+      limit: v.limit === undefined ? null : num('limit', v.limit, 0, int),
+      epochs: num('epochs', v.epochs, 25, int),
+      batchSize: num('batch-size', v['batch-size'], 64, { integer: true, min: 1, max: 4096 }),
+      optimizer: {
+        ...DEFAULT_OPTIMIZER,
+        lr: num('lr', v.lr, DEFAULT_OPTIMIZER.lr, { min: 1e-7, max: 0.5 }),
+        beta1: num('beta1', v.beta1, DEFAULT_OPTIMIZER.beta1, { min: 0, max: 0.999 }),
+      },
+      model: {
+        latentDim: num('latent-dim', v['latent-dim'], DEFAULT_DCGAN_CONFIG.latentDim, { integer: true, min: 1, max: 4096 }),
+        ngf: num('ngf', v.ngf, DEFAULT_DCGAN_CONFIG.ngf, { integer: true, min: 1, max: 1024 }),
+        ndf: num('ndf', v.ndf, DEFAULT_DCGAN_CONFIG.ndf, { integer: true, min: 1, max: 1024 }),
+        loss: oneOf<GanLoss>('loss', v.loss, GAN_LOSSES, DEFAULT_DCGAN_CONFIG.loss),
+        seed,
+      },
+      sampleEvery: num('sample-every', v['sample-every'], 1, int),
+      checkpointEvery: num('checkpoint-every', v['checkpoint-every'], 500, int),
+      logEvery: num('log-every', v['log-every'], 10, int),
+      sampleSeed: seed,
+      sampleCount: 64,
+    };
+    const result = await train({
+      config,
+      out,
+      resume: Boolean(v.resume),
+      backend: oneOf<BackendChoice>('backend', v.backend, BACKENDS, 'auto'),
+      ...(v['max-steps'] === undefined ? {} : { maxSteps: num('max-steps', v['max-steps'], 0, int) }),
+    });
+    process.stderr.write(
+      `${result.finished ? 'finished' : 'stopped'} at step ${result.finalStep}/${result.totalSteps} on ${result.backend.resolved}; run folder: ${out}\n`,
+    );
+    return 0;
+  },
+};
+
+/** A model folder, or a run folder (its exported generator, else its newest checkpoint's generator). */
+export function resolveGeneratorDir(path: string): string {
+  if (!existsSync(path)) throw new UserError(`${path}: no such file or directory`);
+  if (!statSync(path).isDirectory() || existsSync(join(path, MODEL_JSON))) return path;
+  if (existsSync(join(path, 'generator', MODEL_JSON))) return join(path, 'generator'); // a checkpoint folder
+  const ckpts = join(path, 'checkpoints');
+  if (existsSync(ckpts)) {
+    const newest = readdirSync(ckpts)
+      .filter((e) => /^step-\d{8}$/.test(e) && existsSync(join(ckpts, e, 'state.json')))
+      .sort()
+      .pop();
+    if (newest) return join(ckpts, newest, 'generator');
+  }
+  if (existsSync(join(path, 'generator-uint8', MODEL_JSON))) return join(path, 'generator-uint8');
+  throw new UserError(`${path}: no model.json, checkpoint or exported generator found`);
+}
+
+const sample: Command = {
+  summary: 'write a PNG grid of samples from a saved generator and a seed',
+  help: `usage: ganstudio sample --model PATH [flags]
+
+  --model PATH     a model folder (model.json + weights.bin), a checkpoint or a run folder
+  --seed N         latent seed, 0…${MAX_SEED} (default 0); the same seed gives the same grid here and in the gallery
+  --count N        images in the grid (default 64)
+  --scale N        integer pixel upscaling, crisp (default 2)
+  --out FILE       PNG to write (default samples-<seed>.png)
+  --backend NAME   ${BACKENDS.join('|')} (default auto)`,
+  async run(args) {
+    const { values: v } = parse(args, {
+      model: { type: 'string' },
+      seed: { type: 'string' },
+      count: { type: 'string' },
+      scale: { type: 'string' },
+      out: { type: 'string' },
+      backend: { type: 'string' },
+    });
+    if (!v.model) throw new UserError('--model is required (a model folder, checkpoint or run folder)', 2);
+    const seed = num('seed', v.seed, 0, { integer: true, min: 0, max: MAX_SEED });
+    const count = num('count', v.count, 64, { integer: true, min: 1, max: 1024 });
+    const scale = num('scale', v.scale, 2, { integer: true, min: 1, max: 16 });
+    const out = userPath(v.out ?? `samples-${seed}.png`);
+    await selectBackend(oneOf<BackendChoice>('backend', v.backend, BACKENDS, 'auto'));
+    const generator = await loadModel(resolveGeneratorDir(userPath(v.model)));
+    try {
+      writeFileAtomic(out, await sampleGridPng(generator, seed, count, scale));
+    } finally {
+      generator.dispose();
+    }
+    process.stderr.write(`wrote ${count} samples (seed ${seed}) to ${out}\n`);
+    return 0;
+  },
+};
+
+const export_: Command = {
+  summary: 'export a generator (checkpoint or run) as a quantized TF.js layers model',
+  help: `usage: ganstudio export --model PATH --out DIR [flags]
+
+  --model PATH          a run folder, checkpoint folder or model folder
+  --out DIR             folder for model.json + weights.bin (loadable by stock tf.loadLayersModel)
+  --quantization Q      ${QUANTIZATIONS.join('|')} (default uint8)`,
+  async run(args) {
+    const { values: v } = parse(args, {
+      model: { type: 'string' },
+      out: { type: 'string' },
+      quantization: { type: 'string' },
+    });
+    if (!v.model || !v.out) throw new UserError('--model and --out are required', 2);
+    const quantization = oneOf<Quantization>('quantization', v.quantization, QUANTIZATIONS, 'uint8');
+    await selectBackend('cpu');
+    const source = resolveGeneratorDir(userPath(v.model));
+    const generator = await loadModel(source);
+    const out = userPath(v.out);
+    try {
+      const files = await saveModel(generator, out, quantization, { source, quantization });
+      process.stderr.write(`wrote ${quantization} generator (${files.weights.byteLength} bytes of weights) to ${out}\n`);
+    } finally {
+      generator.dispose();
+    }
+    return 0;
+  },
+};
+
+export const commands: Record<string, Command> = { train: train_, sample, export: export_ };

@@ -1,0 +1,68 @@
+/** Reads and writes a TF.js layers model folder (model.json + weights.bin) on disk, atomically. */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import {
+  artifactsToFiles,
+  loadModelFromFiles,
+  modelToArtifacts,
+  quantizeArtifacts,
+  WEIGHTS_SHARD,
+  type ModelFiles,
+  type Quantization,
+} from '@ganstudio/models';
+import { describeFsError, UserError } from './errors';
+import { writeFileAtomic } from './fs-atomic';
+
+export const MODEL_JSON = 'model.json';
+
+export function writeModelFiles(dir: string, files: ModelFiles): void {
+  // Shard first, then model.json: a folder whose model.json exists always has its weights.
+  writeFileAtomic(join(dir, WEIGHTS_SHARD), files.weights);
+  writeFileAtomic(join(dir, MODEL_JSON), JSON.stringify(files.modelJson));
+}
+
+export async function saveModel(
+  model: tfl.LayersModel,
+  dir: string,
+  quantization: Quantization = 'float32',
+  metadata?: Record<string, object | string | number | boolean>,
+): Promise<ModelFiles> {
+  const files = artifactsToFiles(quantizeArtifacts(await modelToArtifacts(model), quantization), metadata);
+  writeModelFiles(dir, files);
+  return files;
+}
+
+export function readModelFiles(dir: string): ModelFiles {
+  const jsonPath = dir.endsWith('.json') ? dir : join(dir, MODEL_JSON);
+  const base = jsonPath.slice(0, jsonPath.length - MODEL_JSON.length);
+  let text: string;
+  let weights: Uint8Array;
+  try {
+    if (existsSync(dir) && statSync(dir).isDirectory() && !existsSync(jsonPath)) {
+      throw new UserError(`${dir}: no ${MODEL_JSON} in this folder`);
+    }
+    text = readFileSync(jsonPath, 'utf8');
+    let parsed: { weightsManifest?: { paths?: string[] }[] };
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new UserError(`${jsonPath}: not valid JSON`);
+    }
+    const shard = parsed.weightsManifest?.[0]?.paths?.[0] ?? WEIGHTS_SHARD;
+    if (shard.includes('/') || shard.includes('..')) throw new UserError(`${jsonPath}: weight path ${shard} leaves the model folder`);
+    weights = readFileSync(join(base, shard));
+    return { modelJson: parsed as ModelFiles['modelJson'], weights };
+  } catch (err) {
+    throw describeFsError(err, jsonPath) ?? err;
+  }
+}
+
+export async function loadModel(dir: string): Promise<tfl.LayersModel> {
+  const files = readModelFiles(dir);
+  try {
+    return await loadModelFromFiles(files.modelJson, files.weights);
+  } catch (err) {
+    throw new UserError(`${dir}: cannot load model: ${(err as Error).message}`);
+  }
+}

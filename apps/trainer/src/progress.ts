@@ -1,0 +1,61 @@
+/** A one-line progress bar on a TTY (images/s, ETA, latest losses); plain log lines otherwise (CI, pipes, turbo). */
+
+export interface ProgressUpdate {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  epochs: number;
+  imagesPerSec: number;
+  dLoss: number;
+  gLoss: number;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+export function describeProgress(u: ProgressUpdate, batchSize: number): string {
+  const eta = ((u.totalSteps - u.step) * batchSize) / u.imagesPerSec;
+  return (
+    `epoch ${u.epoch + 1}/${u.epochs} step ${u.step}/${u.totalSteps} ` +
+    `${u.imagesPerSec.toFixed(1)} img/s ETA ${formatDuration(eta)} ` +
+    `d_loss ${u.dLoss.toFixed(4)} g_loss ${u.gLoss.toFixed(4)}`
+  );
+}
+
+export class Progress {
+  private lastDraw = 0;
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly batchSize: number,
+    private readonly tty = Boolean(stream.isTTY) && !process.env['CI'],
+  ) {}
+
+  /** Called every logged step. */
+  update(u: ProgressUpdate): void {
+    const text = describeProgress(u, this.batchSize);
+    if (!this.tty) {
+      this.stream.write(text + '\n');
+      return;
+    }
+    const now = Date.now();
+    if (now - this.lastDraw < 100 && u.step < u.totalSteps) return;
+    this.lastDraw = now;
+    const width = 24;
+    const filled = Math.round((u.step / u.totalSteps) * width);
+    this.stream.write(`\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}`);
+  }
+
+  /** A message that must not be overwritten by the bar. */
+  log(line: string): void {
+    this.stream.write(this.tty ? `\r\x1b[2K${line}\n` : line + '\n');
+  }
+
+  done(): void {
+    if (this.tty) this.stream.write('\n');
+  }
+}

@@ -1,0 +1,21 @@
+/** Seeded sample grids from a generator, as PNG bytes (shared by training's per-epoch grids and `sample`). */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { encodePng, generate, seededLatents, tensorToRgba, tileGrid } from '@ganstudio/models';
+
+export function latentDimOf(generator: LayersModel): number {
+  const dim = generator.inputs[0]?.shape[1];
+  if (typeof dim !== 'number') throw new Error('generator input has no fixed latent size');
+  return dim;
+}
+
+export async function sampleGridPng(generator: LayersModel, seed: number, count: number, scale = 1): Promise<Uint8Array> {
+  const dim = latentDimOf(generator);
+  const z = tf.tensor2d(seededLatents(seed, count, dim), [count, dim]);
+  const images = generate(generator, z); // → [count, 32, 32, 3]
+  try {
+    return encodePng(tileGrid(await tensorToRgba(images), { scale }));
+  } finally {
+    tf.dispose([z, images]);
+  }
+}

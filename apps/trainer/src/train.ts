@@ -1,0 +1,225 @@
+/**
+ * The training loop: orchestration only (data, checkpoints, logs, grids); the maths of one step is
+ * trainStep in @ganstudio/models. A run folder is the whole record of a run:
+ *   config.json, metrics.jsonl, samples/epoch-NNNN.png, checkpoints/, generator-uint8/.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  createGan,
+  disposeGan,
+  stepSeed,
+  trainStep,
+  validateDcganConfig,
+  type DcganConfig,
+  type Gan,
+  type OptimizerConfig,
+} from '@ganstudio/models';
+import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
+import { BatchSource } from './batches';
+import { loadCifar10, type CifarData } from './cifar';
+import { hasCheckpoint, loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
+import { UserError } from './errors';
+import { writeFileAtomic } from './fs-atomic';
+import { appendMetric, truncateMetrics } from './metrics-log';
+import { saveModel } from './model-io';
+import { Progress } from './progress';
+import { sampleGridPng } from './sampling';
+
+export interface RunConfig {
+  version: 1;
+  data: string;
+  limit: number | null;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  model: DcganConfig;
+  /** Grid every N epochs (and at the end). */
+  sampleEvery: number;
+  /** Also checkpoint every N steps inside an epoch (epoch ends always checkpoint). */
+  checkpointEvery: number;
+  logEvery: number;
+  /** Seed of the fixed latent grid, so epochs compare image for image. */
+  sampleSeed: number;
+  sampleCount: number;
+}
+
+export interface TrainOptions {
+  config: RunConfig;
+  out: string;
+  resume: boolean;
+  backend: BackendChoice;
+  /** Stop after this many steps in this sitting (smoke runs, crash tests); the run stays resumable. */
+  maxSteps?: number;
+  log?: (line: string) => void;
+  progress?: Progress;
+  /** Pre-loaded data (tests); otherwise read from config.data. */
+  dataset?: CifarData;
+}
+
+export interface TrainResult {
+  backend: BackendInfo;
+  stepsRun: number;
+  finalStep: number;
+  totalSteps: number;
+  finished: boolean;
+  exportDir?: string;
+}
+
+export function validateRunConfig(c: RunConfig): RunConfig {
+  const int = (name: string, v: number, min: number) => {
+    if (!Number.isInteger(v) || v < min) throw new UserError(`--${name} must be an integer ≥ ${min}, got ${v}`);
+  };
+  int('epochs', c.epochs, 1);
+  int('batch-size', c.batchSize, 1);
+  int('sample-every', c.sampleEvery, 1);
+  int('checkpoint-every', c.checkpointEvery, 1);
+  int('log-every', c.logEvery, 1);
+  if (c.limit !== null) int('limit', c.limit, 1);
+  try {
+    validateDcganConfig(c.model);
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+  const { lr, beta1 } = c.optimizer;
+  if (!(lr > 0 && lr < 1)) throw new UserError(`--lr must be in (0, 1), got ${lr}`);
+  if (!(beta1 >= 0 && beta1 < 1)) throw new UserError(`--beta1 must be in [0, 1), got ${beta1}`);
+  return c;
+}
+
+const epochGridName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}.png`;
+
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const out = options.out;
+  const configPath = join(out, 'config.json');
+  let config = validateRunConfig(options.config);
+  if (options.resume) {
+    if (!existsSync(configPath)) throw new UserError(`--resume: ${out} has no config.json (not a run folder)`);
+    const saved = JSON.parse(readFileSync(configPath, 'utf8')) as RunConfig;
+    // A resumed run keeps its recipe; only the length may grow.
+    config = { ...saved, epochs: Math.max(saved.epochs, options.config.epochs) };
+  } else if (existsSync(out) && readdirSync(out).length > 0) {
+    throw new UserError(`${out} already holds a run; pass --resume to continue it or choose another --out`);
+  }
+
+  const backend = await selectBackend(options.backend);
+  log(`backend: ${backend.reason}`);
+
+  const full = options.dataset ?? loadCifar10(config.data);
+  const count = config.limit === null ? full.count : Math.min(config.limit, full.count);
+  const data: CifarData = { pixels: full.pixels.subarray(0, count * 3072), labels: full.labels.subarray(0, count), count };
+  if (count < config.batchSize) {
+    throw new UserError(`only ${count} training images, fewer than --batch-size ${config.batchSize}`);
+  }
+  const source = new BatchSource(data, config.batchSize, config.model.seed);
+  const { stepsPerEpoch } = source.plan;
+  const totalSteps = stepsPerEpoch * config.epochs;
+
+  mkdirSync(join(out, 'samples'), { recursive: true });
+  writeFileAtomic(configPath, JSON.stringify({ ...config, backend: backend.resolved }, null, 2) + '\n');
+  const metricsPath = join(out, 'metrics.jsonl');
+
+  let gan: Gan;
+  let state: CheckpointState;
+  const loaded = options.resume ? await loadLatestCheckpoint(out, config.model, config.optimizer) : undefined;
+  if (loaded) {
+    for (const s of loaded.skipped) log(`warning: skipped unreadable checkpoint ${s}`);
+    gan = loaded.gan;
+    state = loaded.state;
+    truncateMetrics(metricsPath, state.step);
+    log(`resumed from step ${state.step} (${loaded.dir})`);
+  } else {
+    if (options.resume && hasCheckpoint(out)) throw new UserError(`cannot resume ${out}`);
+    gan = createGan(config.model, config.optimizer);
+    state = { step: 0, epoch: 0, savedAt: new Date().toISOString(), trainSeconds: 0 };
+    if (options.resume) {
+      truncateMetrics(metricsPath, 0);
+      log('no checkpoint yet: starting from step 0');
+    }
+  }
+
+  const progress = options.progress ?? new Progress(process.stderr, config.batchSize);
+  let stop = false;
+  const onSignal = () => {
+    stop = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const startStep = state.step;
+  const endStep = Math.min(totalSteps, options.maxSteps === undefined ? totalSteps : startStep + options.maxSteps);
+  const sittingStart = performance.now();
+  const baseSeconds = state.trainSeconds;
+  let windowStart = performance.now();
+  let windowSteps = 0;
+  let completed = startStep;
+  const checkpoint = async (step: number) => {
+    state = {
+      step,
+      epoch: Math.floor(step / stepsPerEpoch),
+      savedAt: new Date().toISOString(),
+      trainSeconds: baseSeconds + (performance.now() - sittingStart) / 1000,
+    };
+    await saveCheckpoint(out, gan, state);
+  };
+
+  try {
+    for (let step = startStep; step < endStep && !stop; step++) {
+      const { epoch } = source.plan.locate(step);
+      const real = tf.tensor4d(source.batch(step), [config.batchSize, 32, 32, 3]);
+      let m;
+      try {
+        m = trainStep(gan, real, stepSeed(config.model.seed, step));
+      } finally {
+        real.dispose();
+      }
+      windowSteps++;
+      const done = step + 1;
+      completed = done;
+      if (![m.dLoss, m.gLoss].every(Number.isFinite)) {
+        throw new UserError(
+          `non-finite loss at step ${done} (d_loss ${m.dLoss}, g_loss ${m.gLoss}); the last good checkpoint is kept: resume with --resume, perhaps with a lower --lr`,
+        );
+      }
+      if (done % config.logEvery === 0 || done === endStep || done % stepsPerEpoch === 0) {
+        const now = performance.now();
+        const imagesPerSec = (windowSteps * config.batchSize) / ((now - windowStart) / 1000);
+        windowStart = now;
+        windowSteps = 0;
+        appendMetric(metricsPath, {
+          type: 'step',
+          epoch,
+          step: done,
+          d_loss: m.dLoss,
+          g_loss: m.gLoss,
+          d_x: m.dReal,
+          d_g_z: m.dFake,
+          images_per_sec: imagesPerSec,
+          elapsed_s: baseSeconds + (now - sittingStart) / 1000,
+        });
+        progress.update({ step: done, totalSteps, epoch, epochs: config.epochs, imagesPerSec, dLoss: m.dLoss, gLoss: m.gLoss });
+      }
+      const epochEnd = done % stepsPerEpoch === 0;
+      if (epochEnd && ((epoch + 1) % config.sampleEvery === 0 || done === totalSteps)) {
+        writeFileAtomic(join(out, 'samples', epochGridName(epoch + 1)), await sampleGridPng(gan.generator, config.sampleSeed, config.sampleCount));
+      }
+      if (epochEnd || done % config.checkpointEvery === 0) await checkpoint(done);
+    }
+    if (completed > state.step) await checkpoint(completed);
+    progress.done();
+    const finished = endStep === totalSteps && !stop;
+    let exportDir: string | undefined;
+    if (finished) {
+      exportDir = join(out, 'generator-uint8');
+      await saveModel(gan.generator, exportDir, 'uint8', { run: out, step: totalSteps, quantization: 'uint8' });
+      log(`exported the uint8 generator to ${exportDir}`);
+    }
+    if (stop) log(`interrupted: checkpoint saved at step ${state.step}; continue with --resume`);
+    return { backend, stepsRun: state.step - startStep, finalStep: state.step, totalSteps, finished, exportDir };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    disposeGan(gan);
+  }
+}
