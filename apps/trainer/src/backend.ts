@@ -38,7 +38,8 @@ async function importNative(choice: keyof typeof NATIVE_PACKAGES): Promise<strin
     return undefined;
   } catch (err) {
     const message = (err as Error).message.split('\n')[0] ?? String(err);
-    return (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(message)
+    return (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' ||
+      /Cannot find (module|package)/.test(message)
       ? `${pkg} is not installed`
       : `${pkg} failed to load: ${message}`;
   }
@@ -57,17 +58,28 @@ async function activate(name: string): Promise<boolean> {
 
 export async function selectBackend(requested: BackendChoice): Promise<BackendInfo> {
   if (!BACKENDS.includes(requested)) {
-    throw new UserError(`--backend must be one of ${BACKENDS.join(', ')}, got ${String(requested)}`);
+    throw new UserError(
+      `--backend must be one of ${BACKENDS.join(', ')}, got ${String(requested)}`,
+    );
   }
   const skipped: string[] = [];
-  const candidates: Exclude<BackendChoice, 'auto'>[] = requested === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'cpu'] : [requested];
+  const candidates: Exclude<BackendChoice, 'auto'>[] =
+    requested === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'cpu'] : [requested];
   for (const choice of candidates) {
     if (choice === 'tensorflow-gpu' || choice === 'tensorflow') {
       const failure = await importNative(choice);
       if (failure === undefined && (await activate('tensorflow'))) {
-        return { requested, active: 'tensorflow', resolved: choice, reason: reasonFor(requested, choice, skipped), threads: 0 };
+        return {
+          requested,
+          active: 'tensorflow',
+          resolved: choice,
+          reason: reasonFor(requested, choice, skipped),
+          threads: 0,
+        };
       }
-      skipped.push(failure ?? `${NATIVE_PACKAGES[choice]} loaded but its backend did not initialise`);
+      skipped.push(
+        failure ?? `${NATIVE_PACKAGES[choice]} loaded but its backend did not initialise`,
+      );
       continue;
     }
     if (choice === 'wasm') {
@@ -75,7 +87,13 @@ export async function selectBackend(requested: BackendChoice): Promise<BackendIn
       continue;
     }
     if (await activate('cpu')) {
-      return { requested, active: 'cpu', resolved: 'cpu', reason: reasonFor(requested, 'cpu', skipped), threads: 1 };
+      return {
+        requested,
+        active: 'cpu',
+        resolved: 'cpu',
+        reason: reasonFor(requested, 'cpu', skipped),
+        threads: 1,
+      };
     }
   }
   throw new UserError(`backend ${requested} is not available: ${skipped.join('; ')}`);
@@ -83,5 +101,7 @@ export async function selectBackend(requested: BackendChoice): Promise<BackendIn
 
 function reasonFor(requested: BackendChoice, chosen: string, skipped: string[]): string {
   if (requested !== 'auto') return `${chosen} (asked for with --backend)`;
-  return skipped.length ? `${chosen} (auto: ${skipped.join('; ')})` : `${chosen} (auto: best available)`;
+  return skipped.length
+    ? `${chosen} (auto: ${skipped.join('; ')})`
+    : `${chosen} (auto: best available)`;
 }

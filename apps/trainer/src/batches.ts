@@ -22,7 +22,11 @@ export function epochPermutation(count: number, seed: number, epoch: number): Ui
 /**
  * Images `indices` → NHWC float32 [n, 32, 32, 3] in [-1, 1]; `flips[i]` mirrors image i left–right.
  */
-export function toNhwc(data: CifarData, indices: ArrayLike<number>, flips?: ArrayLike<boolean>): Float32Array {
+export function toNhwc(
+  data: CifarData,
+  indices: ArrayLike<number>,
+  flips?: ArrayLike<boolean>,
+): Float32Array {
   const out = new Float32Array(indices.length * PIXELS_PER_IMAGE);
   for (let n = 0; n < indices.length; n++) {
     const src = indices[n]! * PIXELS_PER_IMAGE;
@@ -32,7 +36,8 @@ export function toNhwc(data: CifarData, indices: ArrayLike<number>, flips?: Arra
       for (let x = 0; x < 32; x++) {
         const sx = flip ? 31 - x : x;
         const o = dst + (y * 32 + x) * 3;
-        for (let c = 0; c < 3; c++) out[o + c] = data.pixels[src + c * 1024 + y * 32 + sx]! / 127.5 - 1;
+        for (let c = 0; c < 3; c++)
+          out[o + c] = data.pixels[src + c * 1024 + y * 32 + sx]! / 127.5 - 1;
       }
     }
   }
@@ -50,7 +55,10 @@ export function planBatches(count: number, batchSize: number): BatchPlan {
   const stepsPerEpoch = Math.floor(count / batchSize);
   return {
     stepsPerEpoch,
-    locate: (step) => ({ epoch: Math.floor(step / stepsPerEpoch), offset: (step % stepsPerEpoch) * batchSize }),
+    locate: (step) => ({
+      epoch: Math.floor(step / stepsPerEpoch),
+      offset: (step % stepsPerEpoch) * batchSize,
+    }),
   };
 }
 

@@ -8,7 +8,14 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { artifactsToFiles, createGan, modelToArtifacts, type DcganConfig, type Gan, type OptimizerConfig } from '@ganstudio/models';
+import {
+  artifactsToFiles,
+  createGan,
+  modelToArtifacts,
+  type DcganConfig,
+  type Gan,
+  type OptimizerConfig,
+} from '@ganstudio/models';
 import { UserError } from './errors';
 import { fsyncDir, writeFileAtomic, writeFileSyncDurable } from './fs-atomic';
 import { loadModel, writeModelFiles } from './model-io';
@@ -25,11 +32,19 @@ export interface CheckpointState {
 const KEEP = 2;
 const dirName = (step: number) => `step-${String(step).padStart(8, '0')}`;
 
-function optimizerBytes(named: Awaited<ReturnType<tf.Optimizer['getWeights']>>): Promise<{ data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] }> {
-  return tf.io.encodeWeights(named).then(({ data, specs }) => ({ data: tf.io.CompositeArrayBuffer.join(data), specs }));
+function optimizerBytes(
+  named: Awaited<ReturnType<tf.Optimizer['getWeights']>>,
+): Promise<{ data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] }> {
+  return tf.io
+    .encodeWeights(named)
+    .then(({ data, specs }) => ({ data: tf.io.CompositeArrayBuffer.join(data), specs }));
 }
 
-export async function saveCheckpoint(runDir: string, gan: Gan, state: CheckpointState): Promise<string> {
+export async function saveCheckpoint(
+  runDir: string,
+  gan: Gan,
+  state: CheckpointState,
+): Promise<string> {
   const root = join(runDir, 'checkpoints');
   mkdirSync(root, { recursive: true });
   const final = join(root, dirName(state.step));
@@ -38,8 +53,14 @@ export async function saveCheckpoint(runDir: string, gan: Gan, state: Checkpoint
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   writeModelFiles(join(tmp, 'generator'), artifactsToFiles(await modelToArtifacts(gan.generator)));
-  writeModelFiles(join(tmp, 'discriminator'), artifactsToFiles(await modelToArtifacts(gan.discriminator)));
-  for (const [name, opt] of [['g', gan.gOptimizer], ['d', gan.dOptimizer]] as const) {
+  writeModelFiles(
+    join(tmp, 'discriminator'),
+    artifactsToFiles(await modelToArtifacts(gan.discriminator)),
+  );
+  for (const [name, opt] of [
+    ['g', gan.gOptimizer],
+    ['d', gan.dOptimizer],
+  ] as const) {
     const weights = await opt.getWeights();
     const { data, specs } = await optimizerBytes(weights);
     // getWeights makes a fresh scalar for the iteration count; the rest are the optimizer's own variables.
@@ -52,17 +73,22 @@ export async function saveCheckpoint(runDir: string, gan: Gan, state: Checkpoint
   rmSync(final, { recursive: true, force: true }); // an incomplete folder from a crash at this step
   renameSync(tmp, final);
   fsyncDir(root);
-  writeFileAtomic(join(root, 'latest.json'), JSON.stringify({ dir: dirName(state.step), step: state.step }));
+  writeFileAtomic(
+    join(root, 'latest.json'),
+    JSON.stringify({ dir: dirName(state.step), step: state.step }),
+  );
   pruneCheckpoints(root, state.step);
   return final;
 }
 
 function pruneCheckpoints(root: string, newest: number): void {
   const steps = listCheckpointSteps(root).filter((s) => s <= newest);
-  for (const s of steps.slice(KEEP)) rmSync(join(root, dirName(s)), { recursive: true, force: true });
+  for (const s of steps.slice(KEEP))
+    rmSync(join(root, dirName(s)), { recursive: true, force: true });
   // Temp folders of processes that died mid-write.
   for (const entry of readdirSync(root)) {
-    if (entry.startsWith('.tmp-') && !entry.endsWith(`-${process.pid}`)) rmSync(join(root, entry), { recursive: true, force: true });
+    if (entry.startsWith('.tmp-') && !entry.endsWith(`-${process.pid}`))
+      rmSync(join(root, entry), { recursive: true, force: true });
   }
 }
 
@@ -81,9 +107,14 @@ export function hasCheckpoint(runDir: string): boolean {
 }
 
 async function restoreOptimizer(dir: string, name: string, opt: tf.Optimizer): Promise<void> {
-  const specs = JSON.parse(readFileSync(join(dir, `${name}-optimizer.json`), 'utf8')) as tf.io.WeightsManifestEntry[];
+  const specs = JSON.parse(
+    readFileSync(join(dir, `${name}-optimizer.json`), 'utf8'),
+  ) as tf.io.WeightsManifestEntry[];
   const bytes = readFileSync(join(dir, `${name}-optimizer.bin`));
-  const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), specs);
+  const map = tf.io.decodeWeights(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    specs,
+  );
   // Adam keeps its slots by position (variable order), so keep the saved order.
   await opt.setWeights(specs.map((s) => ({ name: s.name, tensor: map[s.name]! })));
 }
@@ -119,6 +150,7 @@ export async function loadLatestCheckpoint(
       skipped.push(`${dir}: ${(err as Error).message}`);
     }
   }
-  if (skipped.length) throw new UserError(`no loadable checkpoint in ${root}: ${skipped.join('; ')}`);
+  if (skipped.length)
+    throw new UserError(`no loadable checkpoint in ${root}: ${skipped.join('; ')}`);
   return undefined;
 }

@@ -5,7 +5,12 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { epochPermutation, planBatches, toNhwc } from './batches';
 import { loadCifar10, RECORD_BYTES } from './cifar';
-import { fixtureRecords, makeTar, writeCifarFolder, writeCifarTarGz } from './testing/cifar-fixture';
+import {
+  fixtureRecords,
+  makeTar,
+  writeCifarFolder,
+  writeCifarTarGz,
+} from './testing/cifar-fixture';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'cifar-test-'));
 
@@ -47,10 +52,16 @@ describe('CIFAR-10 binary reader', () => {
       return p;
     };
     expect(() => loadCifar10(join(dir, 'nope.tar.gz'))).toThrow(/no such file or directory/);
-    expect(() => loadCifar10(write('text.tar.gz', new TextEncoder().encode('hello')))).toThrow(/not a tar.gz file/);
+    expect(() => loadCifar10(write('text.tar.gz', new TextEncoder().encode('hello')))).toThrow(
+      /not a tar.gz file/,
+    );
     const good = gzipSync(makeTar({ 'data_batch_1.bin': fixtureRecords(2) }));
-    expect(() => loadCifar10(write('cut.tar.gz', good.subarray(0, good.length - 40)))).toThrow(/corrupt or truncated gzip/);
-    expect(() => loadCifar10(write('notar.tar.gz', gzipSync(new Uint8Array(2048).fill(65))))).toThrow(/not a tar archive/);
+    expect(() => loadCifar10(write('cut.tar.gz', good.subarray(0, good.length - 40)))).toThrow(
+      /corrupt or truncated gzip/,
+    );
+    expect(() =>
+      loadCifar10(write('notar.tar.gz', gzipSync(new Uint8Array(2048).fill(65)))),
+    ).toThrow(/not a tar archive/);
     const files: Record<string, Uint8Array> = {};
     for (let b = 1; b <= 5; b++) files[`data_batch_${b}.bin`] = fixtureRecords(2);
     files['data_batch_3.bin'] = fixtureRecords(2).subarray(0, RECORD_BYTES + 100);
@@ -60,10 +71,14 @@ describe('CIFAR-10 binary reader', () => {
     const badLabel = fixtureRecords(2);
     badLabel[RECORD_BYTES] = 42;
     files['data_batch_3.bin'] = badLabel;
-    expect(() => loadCifar10(write('label.tar.gz', gzipSync(makeTar(files))))).toThrow(/record 1 has label 42/);
+    expect(() => loadCifar10(write('label.tar.gz', gzipSync(makeTar(files))))).toThrow(
+      /record 1 has label 42/,
+    );
     delete files['data_batch_5.bin'];
     files['data_batch_3.bin'] = fixtureRecords(2);
-    expect(() => loadCifar10(write('short.tar.gz', gzipSync(makeTar(files))))).toThrow(/archive is missing data_batch_5.bin/);
+    expect(() => loadCifar10(write('short.tar.gz', gzipSync(makeTar(files))))).toThrow(
+      /archive is missing data_batch_5.bin/,
+    );
     expect(() => loadCifar10(tmp())).toThrow(/no CIFAR-10 train batches/);
   });
 });

@@ -4,7 +4,15 @@
  * cifar-10-binary.tar.gz or its extracted folder.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -13,7 +21,18 @@ import { writeFileSyncDurable } from './fs-atomic';
 
 export const RECORD_BYTES = 1 + 3 * 32 * 32;
 export const PIXELS_PER_IMAGE = 3 * 32 * 32;
-export const CLASS_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;
+export const CLASS_NAMES = [
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+] as const;
 
 export const OFFICIAL_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
 /** sha256 of the official cifar-10-binary.tar.gz. */
@@ -56,7 +75,8 @@ export function readTar(tar: Uint8Array, source: string): Map<string, Uint8Array
     const name = longName ?? (prefix ? `${prefix}/${text(off, 100)}` : text(off, 100));
     longName = undefined;
     const start = off + 512;
-    if (start + size > tar.length) throw new UserError(`${source}: truncated tar archive (${name} is cut short)`);
+    if (start + size > tar.length)
+      throw new UserError(`${source}: truncated tar archive (${name} is cut short)`);
     const body = tar.subarray(start, start + size);
     if (type === 'L') longName = text(start, size);
     else if (type === '0' || type === '\0') files.set(name, body);
@@ -81,7 +101,10 @@ function parseRecords(chunks: { name: string; bytes: Uint8Array }[]): CifarData 
   for (const { name, bytes } of chunks) {
     for (let r = 0; r < bytes.length; r += RECORD_BYTES, i++) {
       const label = bytes[r]!;
-      if (label > 9) throw new UserError(`${name}: record ${r / RECORD_BYTES} has label ${label}, CIFAR-10 labels are 0–9`);
+      if (label > 9)
+        throw new UserError(
+          `${name}: record ${r / RECORD_BYTES} has label ${label}, CIFAR-10 labels are 0–9`,
+        );
       labels[i] = label;
       pixels.set(bytes.subarray(r + 1, r + RECORD_BYTES), i * PIXELS_PER_IMAGE);
     }
@@ -95,18 +118,26 @@ export function loadCifar10(path: string, split: CifarSplit = 'train'): CifarDat
   try {
     if (!existsSync(path)) throw new UserError(`${path}: no such file or directory`);
     if (statSync(path).isDirectory()) {
-      const dir = existsSync(join(path, 'cifar-10-batches-bin')) ? join(path, 'cifar-10-batches-bin') : path;
+      const dir = existsSync(join(path, 'cifar-10-batches-bin'))
+        ? join(path, 'cifar-10-batches-bin')
+        : path;
       const present = new Set(readdirSync(dir));
       const missing = wanted.filter((f) => !present.has(f));
       if (missing.length === wanted.length) {
-        throw new UserError(`${path}: no CIFAR-10 ${split} batches (${wanted.join(', ')}) in this folder`);
+        throw new UserError(
+          `${path}: no CIFAR-10 ${split} batches (${wanted.join(', ')}) in this folder`,
+        );
       }
       if (missing.length) throw new UserError(`${path}: missing ${missing.join(', ')}`);
-      return parseRecords(wanted.map((f) => ({ name: join(dir, f), bytes: readFileSync(join(dir, f)) })));
+      return parseRecords(
+        wanted.map((f) => ({ name: join(dir, f), bytes: readFileSync(join(dir, f)) })),
+      );
     }
     const raw = readFileSync(path);
     if (raw.length < 2 || raw[0] !== 0x1f || raw[1] !== 0x8b) {
-      throw new UserError(`${path}: not a tar.gz file (no gzip header); pass the CIFAR-10 binary .tar.gz or its extracted folder`);
+      throw new UserError(
+        `${path}: not a tar.gz file (no gzip header); pass the CIFAR-10 binary .tar.gz or its extracted folder`,
+      );
     }
     let tar: Uint8Array;
     try {
@@ -115,9 +146,14 @@ export function loadCifar10(path: string, split: CifarSplit = 'train'): CifarDat
       throw new UserError(`${path}: corrupt or truncated gzip data (${(err as Error).message})`);
     }
     const files = readTar(tar, path);
-    const byBase = new Map([...files].map(([name, bytes]) => [basename(name), { name: `${path}:${name}`, bytes }]));
+    const byBase = new Map(
+      [...files].map(([name, bytes]) => [basename(name), { name: `${path}:${name}`, bytes }]),
+    );
     const missing = wanted.filter((f) => !byBase.has(f));
-    if (missing.length === wanted.length) throw new UserError(`${path}: no CIFAR-10 ${split} batches (${wanted.join(', ')}) in the archive`);
+    if (missing.length === wanted.length)
+      throw new UserError(
+        `${path}: no CIFAR-10 ${split} batches (${wanted.join(', ')}) in the archive`,
+      );
     if (missing.length) throw new UserError(`${path}: archive is missing ${missing.join(', ')}`);
     return parseRecords(wanted.map((f) => byBase.get(f)!));
   } catch (err) {
@@ -126,7 +162,10 @@ export function loadCifar10(path: string, split: CifarSplit = 'train'): CifarDat
 }
 
 export function defaultCacheDir(): string {
-  return process.env['GANSTUDIO_CACHE'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'gan-studio');
+  return (
+    process.env['GANSTUDIO_CACHE'] ??
+    join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'gan-studio')
+  );
 }
 
 export async function sha256File(path: string): Promise<string> {
@@ -139,7 +178,10 @@ export async function sha256File(path: string): Promise<string> {
  * The default --data: the official archive, downloaded once into the cache and verified by
  * checksum (a mismatching download is deleted, never used).
  */
-export async function ensureOfficialCifar10(log: (line: string) => void, cacheDir = defaultCacheDir()): Promise<string> {
+export async function ensureOfficialCifar10(
+  log: (line: string) => void,
+  cacheDir = defaultCacheDir(),
+): Promise<string> {
   const target = join(cacheDir, 'cifar-10-binary.tar.gz');
   if (existsSync(target)) return target;
   mkdirSync(cacheDir, { recursive: true });
@@ -152,11 +194,14 @@ export async function ensureOfficialCifar10(log: (line: string) => void, cacheDi
       `cannot download CIFAR-10 from ${OFFICIAL_URL} (${(err as Error).cause ?? (err as Error).message}); download it elsewhere and pass --data <path to cifar-10-binary.tar.gz>`,
     );
   }
-  if (!response.ok) throw new UserError(`CIFAR-10 download failed: HTTP ${response.status} from ${OFFICIAL_URL}`);
+  if (!response.ok)
+    throw new UserError(`CIFAR-10 download failed: HTTP ${response.status} from ${OFFICIAL_URL}`);
   const bytes = new Uint8Array(await response.arrayBuffer());
   const digest = createHash('sha256').update(bytes).digest('hex');
   if (digest !== OFFICIAL_SHA256) {
-    throw new UserError(`CIFAR-10 download has sha256 ${digest}, expected ${OFFICIAL_SHA256}; not using it`);
+    throw new UserError(
+      `CIFAR-10 download has sha256 ${digest}, expected ${OFFICIAL_SHA256}; not using it`,
+    );
   }
   const tmp = `${target}.part`;
   writeFileSyncDurable(tmp, bytes);

@@ -40,7 +40,8 @@ export function reportError(err: unknown): number {
   return 1;
 }
 
-const isEntry = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts');
+const isEntry =
+  import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts');
 if (isEntry) {
   main(process.argv.slice(2)).then(
     (code) => {

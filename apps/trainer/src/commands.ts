@@ -2,7 +2,15 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DEFAULT_DCGAN_CONFIG, DEFAULT_OPTIMIZER, GAN_LOSSES, MAX_SEED, QUANTIZATIONS, type GanLoss, type Quantization } from '@ganstudio/models';
+import {
+  DEFAULT_DCGAN_CONFIG,
+  DEFAULT_OPTIMIZER,
+  GAN_LOSSES,
+  MAX_SEED,
+  QUANTIZATIONS,
+  type GanLoss,
+  type Quantization,
+} from '@ganstudio/models';
 import { BACKENDS, selectBackend, type BackendChoice } from './backend';
 import { ensureOfficialCifar10 } from './cifar';
 import { UserError } from './errors';
@@ -22,7 +30,11 @@ export function userPath(p: string): string {
   return isAbsolute(p) ? p : resolve(process.env['GANSTUDIO_CWD'] || process.cwd(), p);
 }
 
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, positionals = false) {
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: T,
+  positionals = false,
+) {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: positionals });
   } catch (err) {
@@ -30,19 +42,40 @@ function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   }
 }
 
-function num(flag: string, value: string | undefined, fallback: number, { integer = false, min = -Infinity, max = Infinity } = {}): number {
+function num(
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  { integer = false, min = -Infinity, max = Infinity } = {},
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-    const range = `${min === -Infinity ? '' : `≥ ${min}`}${max === Infinity ? '' : ` ≤ ${max}`}`.trim();
-    throw new UserError(`--${flag} must be ${integer ? 'an integer' : 'a number'}${range ? ` ${range}` : ''}, got "${value}"`, 2);
+  if (
+    value.trim() === '' ||
+    !Number.isFinite(n) ||
+    (integer && !Number.isInteger(n)) ||
+    n < min ||
+    n > max
+  ) {
+    const range =
+      `${min === -Infinity ? '' : `≥ ${min}`}${max === Infinity ? '' : ` ≤ ${max}`}`.trim();
+    throw new UserError(
+      `--${flag} must be ${integer ? 'an integer' : 'a number'}${range ? ` ${range}` : ''}, got "${value}"`,
+      2,
+    );
   }
   return n;
 }
 
-function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(
+  flag: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(value)) throw new UserError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`, 2);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UserError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`, 2);
   return value as T;
 }
 
@@ -95,14 +128,17 @@ const train_: Command = {
       'max-steps': { type: 'string' },
     });
     const int = { integer: true, min: 1 };
-    const seed = num('seed', v.seed, DEFAULT_DCGAN_CONFIG.seed, { integer: true, min: 0, max: MAX_SEED });
+    const seed = num('seed', v.seed, DEFAULT_DCGAN_CONFIG.seed, {
+      integer: true,
+      min: 0,
+      max: MAX_SEED,
+    });
     if (v.resume && !v.out) throw new UserError('--resume needs --out <run folder>', 2);
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
     const out = userPath(v.out ?? join('runs', `run-${stamp}`));
-    const data = v.data ? userPath(v.data) : await ensureOfficialCifar10((l) => process.stderr.write(l + '\n'));
     const config: RunConfig = {
       version: 1,
-      data,
+      data: '', // resolved below, once every flag has been checked (a typo must not start a 170 MB download)
       limit: v.limit === undefined ? null : num('limit', v.limit, 0, int),
       epochs: num('epochs', v.epochs, 25, int),
       batchSize: num('batch-size', v['batch-size'], 64, { integer: true, min: 1, max: 4096 }),
@@ -112,7 +148,11 @@ const train_: Command = {
         beta1: num('beta1', v.beta1, DEFAULT_OPTIMIZER.beta1, { min: 0, max: 0.999 }),
       },
       model: {
-        latentDim: num('latent-dim', v['latent-dim'], DEFAULT_DCGAN_CONFIG.latentDim, { integer: true, min: 1, max: 4096 }),
+        latentDim: num('latent-dim', v['latent-dim'], DEFAULT_DCGAN_CONFIG.latentDim, {
+          integer: true,
+          min: 1,
+          max: 4096,
+        }),
         ngf: num('ngf', v.ngf, DEFAULT_DCGAN_CONFIG.ngf, { integer: true, min: 1, max: 1024 }),
         ndf: num('ndf', v.ndf, DEFAULT_DCGAN_CONFIG.ndf, { integer: true, min: 1, max: 1024 }),
         loss: oneOf<GanLoss>('loss', v.loss, GAN_LOSSES, DEFAULT_DCGAN_CONFIG.loss),
@@ -124,12 +164,20 @@ const train_: Command = {
       sampleSeed: seed,
       sampleCount: 64,
     };
+    const backend = oneOf<BackendChoice>('backend', v.backend, BACKENDS, 'auto');
+    const maxSteps =
+      v['max-steps'] === undefined ? undefined : num('max-steps', v['max-steps'], 0, int);
+    config.data = v.data
+      ? userPath(v.data)
+      : v.resume
+        ? ''
+        : await ensureOfficialCifar10((l) => process.stderr.write(l + '\n'));
     const result = await train({
       config,
       out,
       resume: Boolean(v.resume),
-      backend: oneOf<BackendChoice>('backend', v.backend, BACKENDS, 'auto'),
-      ...(v['max-steps'] === undefined ? {} : { maxSteps: num('max-steps', v['max-steps'], 0, int) }),
+      backend,
+      ...(maxSteps === undefined ? {} : { maxSteps }),
     });
     process.stderr.write(
       `${result.finished ? 'finished' : 'stopped'} at step ${result.finalStep}/${result.totalSteps} on ${result.backend.resolved}; run folder: ${out}\n`,
@@ -174,7 +222,8 @@ const sample: Command = {
       out: { type: 'string' },
       backend: { type: 'string' },
     });
-    if (!v.model) throw new UserError('--model is required (a model folder, checkpoint or run folder)', 2);
+    if (!v.model)
+      throw new UserError('--model is required (a model folder, checkpoint or run folder)', 2);
     const seed = num('seed', v.seed, 0, { integer: true, min: 0, max: MAX_SEED });
     const count = num('count', v.count, 64, { integer: true, min: 1, max: 1024 });
     const scale = num('scale', v.scale, 2, { integer: true, min: 1, max: 16 });
@@ -205,14 +254,21 @@ const export_: Command = {
       quantization: { type: 'string' },
     });
     if (!v.model || !v.out) throw new UserError('--model and --out are required', 2);
-    const quantization = oneOf<Quantization>('quantization', v.quantization, QUANTIZATIONS, 'uint8');
+    const quantization = oneOf<Quantization>(
+      'quantization',
+      v.quantization,
+      QUANTIZATIONS,
+      'uint8',
+    );
     await selectBackend('cpu');
     const source = resolveGeneratorDir(userPath(v.model));
     const generator = await loadModel(source);
     const out = userPath(v.out);
     try {
       const files = await saveModel(generator, out, quantization, { source, quantization });
-      process.stderr.write(`wrote ${quantization} generator (${files.weights.byteLength} bytes of weights) to ${out}\n`);
+      process.stderr.write(
+        `wrote ${quantization} generator (${files.weights.byteLength} bytes of weights) to ${out}\n`,
+      );
     } finally {
       generator.dispose();
     }

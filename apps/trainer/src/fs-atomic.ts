@@ -9,7 +9,10 @@ import { dirname, join } from 'node:path';
 let counter = 0;
 
 export function tempNameFor(path: string): string {
-  return join(dirname(path), `.tmp-${process.pid}-${Date.now()}-${counter++}-${path.split('/').pop()}`);
+  return join(
+    dirname(path),
+    `.tmp-${process.pid}-${Date.now()}-${counter++}-${path.split('/').pop()}`,
+  );
 }
 
 export function writeFileSyncDurable(path: string, data: Uint8Array | string): void {

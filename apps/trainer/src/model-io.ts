@@ -28,7 +28,10 @@ export async function saveModel(
   quantization: Quantization = 'float32',
   metadata?: Record<string, object | string | number | boolean>,
 ): Promise<ModelFiles> {
-  const files = artifactsToFiles(quantizeArtifacts(await modelToArtifacts(model), quantization), metadata);
+  const files = artifactsToFiles(
+    quantizeArtifacts(await modelToArtifacts(model), quantization),
+    metadata,
+  );
   writeModelFiles(dir, files);
   return files;
 }
@@ -50,7 +53,8 @@ export function readModelFiles(dir: string): ModelFiles {
       throw new UserError(`${jsonPath}: not valid JSON`);
     }
     const shard = parsed.weightsManifest?.[0]?.paths?.[0] ?? WEIGHTS_SHARD;
-    if (shard.includes('/') || shard.includes('..')) throw new UserError(`${jsonPath}: weight path ${shard} leaves the model folder`);
+    if (shard.includes('/') || shard.includes('..'))
+      throw new UserError(`${jsonPath}: weight path ${shard} leaves the model folder`);
     weights = readFileSync(join(base, shard));
     return { modelJson: parsed as ModelFiles['modelJson'], weights };
   } catch (err) {

@@ -9,7 +9,12 @@ export function latentDimOf(generator: LayersModel): number {
   return dim;
 }
 
-export async function sampleGridPng(generator: LayersModel, seed: number, count: number, scale = 1): Promise<Uint8Array> {
+export async function sampleGridPng(
+  generator: LayersModel,
+  seed: number,
+  count: number,
+  scale = 1,
+): Promise<Uint8Array> {
   const dim = latentDimOf(generator);
   const z = tf.tensor2d(seededLatents(seed, count, dim), [count, dim]);
   const images = generate(generator, z); // → [count, 32, 32, 3]

@@ -1,5 +1,12 @@
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -61,40 +68,65 @@ describe('train (smoke run on a CIFAR-format fixture, cpu backend)', () => {
 
   it('stops after --max-steps with a loadable checkpoint and finite logged losses', async () => {
     const before = tf.memory().numTensors;
-    const result = await train({ config: smokeConfig(), out, resume: false, backend: 'cpu', maxSteps: 5, ...quiet });
+    const result = await train({
+      config: smokeConfig(),
+      out,
+      resume: false,
+      backend: 'cpu',
+      maxSteps: 5,
+      ...quiet,
+    });
     expect(result.backend.active).toBe('cpu');
     expect(result).toMatchObject({ finalStep: 5, totalSteps: 16, finished: false });
     expect(tf.memory().numTensors).toBe(before);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(config).toMatchObject({ batchSize: 32, limit: 256, backend: 'cpu', model: { ngf: 2 } });
-    expect(JSON.parse(readFileSync(join(out, 'checkpoints', 'latest.json'), 'utf8'))).toMatchObject({ step: 5 });
+    expect(JSON.parse(readFileSync(join(out, 'checkpoints', 'latest.json'), 'utf8'))).toMatchObject(
+      { step: 5 },
+    );
     const steps = readMetrics(join(out, 'metrics.jsonl')) as StepRecord[];
     expect(steps.map((s) => s.step)).toEqual([2, 4, 5]);
     for (const s of steps) {
-      for (const v of [s.d_loss, s.g_loss, s.d_x, s.d_g_z, s.images_per_sec]) expect(Number.isFinite(v)).toBe(true);
+      for (const v of [s.d_loss, s.g_loss, s.d_x, s.d_g_z, s.images_per_sec])
+        expect(Number.isFinite(v)).toBe(true);
     }
   });
 
   it('refuses to overwrite an existing run without --resume', async () => {
-    await expect(train({ config: smokeConfig(), out, resume: false, backend: 'cpu', ...quiet })).rejects.toThrow(
-      /already holds a run; pass --resume/,
-    );
+    await expect(
+      train({ config: smokeConfig(), out, resume: false, backend: 'cpu', ...quiet }),
+    ).rejects.toThrow(/already holds a run; pass --resume/);
   });
 
   it('--resume continues the step count to the end, writes grids, and exports a uint8 generator stock tfjs loads', async () => {
     // A torn line, as a SIGKILL mid-append would leave, must not survive the resume.
-    writeFileSync(join(out, 'metrics.jsonl'), readFileSync(join(out, 'metrics.jsonl'), 'utf8') + '{"type":"step","ep');
-    const result = await train({ config: smokeConfig(), out, resume: true, backend: 'cpu', ...quiet });
+    writeFileSync(
+      join(out, 'metrics.jsonl'),
+      readFileSync(join(out, 'metrics.jsonl'), 'utf8') + '{"type":"step","ep',
+    );
+    const result = await train({
+      config: smokeConfig(),
+      out,
+      resume: true,
+      backend: 'cpu',
+      ...quiet,
+    });
     expect(result).toMatchObject({ stepsRun: 11, finalStep: 16, finished: true });
     const steps = readMetrics(join(out, 'metrics.jsonl')).map((r) => r.step);
     expect(steps).toEqual([2, 4, 5, 6, 8, 10, 12, 14, 16]);
     expect(readdirSync(join(out, 'samples')).sort()).toEqual(['epoch-0001.png', 'epoch-0002.png']);
     const png = readFileSync(join(out, 'samples', 'epoch-0002.png'));
     expect(png.subarray(1, 4).toString()).toBe('PNG');
-    expect(readdirSync(join(out, 'checkpoints')).filter((d) => d.startsWith('step-'))).toHaveLength(2);
+    expect(readdirSync(join(out, 'checkpoints')).filter((d) => d.startsWith('step-'))).toHaveLength(
+      2,
+    );
 
     const manifest = JSON.parse(readFileSync(join(out, 'generator-uint8', 'model.json'), 'utf8'));
-    expect(manifest.weightsManifest[0].weights.every((w: { quantization?: { dtype: string } }) => w.quantization?.dtype === 'uint8')).toBe(true);
+    expect(
+      manifest.weightsManifest[0].weights.every(
+        (w: { quantization?: { dtype: string } }) => w.quantization?.dtype === 'uint8',
+      ),
+    ).toBe(true);
     const g = await loadLayersModel(`${baseUrl}/run/generator-uint8/model.json`);
     const img = tf.tidy(() => g.predict(tf.zeros([2, 16])) as tf.Tensor);
     expect(img.shape).toEqual([2, 32, 32, 3]);
@@ -110,7 +142,8 @@ describe('train (smoke run on a CIFAR-format fixture, cpu backend)', () => {
     mkdirSync(split);
     await train({ config, out: split, resume: false, backend: 'cpu', maxSteps: 4, ...quiet });
     await train({ config, out: split, resume: true, backend: 'cpu', ...quiet });
-    const weights = (dir: string) => readFileSync(join(dir, 'checkpoints', 'step-00000008', 'generator', 'weights.bin'));
+    const weights = (dir: string) =>
+      readFileSync(join(dir, 'checkpoints', 'step-00000008', 'generator', 'weights.bin'));
     expect(weights(split).equals(weights(straight))).toBe(true);
   });
 });

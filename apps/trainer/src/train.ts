@@ -19,7 +19,12 @@ import {
 import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { BatchSource } from './batches';
 import { loadCifar10, type CifarData } from './cifar';
-import { hasCheckpoint, loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
+import {
+  hasCheckpoint,
+  loadLatestCheckpoint,
+  saveCheckpoint,
+  type CheckpointState,
+} from './checkpoint';
 import { UserError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
 import { appendMetric, truncateMetrics } from './metrics-log';
@@ -69,7 +74,8 @@ export interface TrainResult {
 
 export function validateRunConfig(c: RunConfig): RunConfig {
   const int = (name: string, v: number, min: number) => {
-    if (!Number.isInteger(v) || v < min) throw new UserError(`--${name} must be an integer ≥ ${min}, got ${v}`);
+    if (!Number.isInteger(v) || v < min)
+      throw new UserError(`--${name} must be an integer ≥ ${min}, got ${v}`);
   };
   int('epochs', c.epochs, 1);
   int('batch-size', c.batchSize, 1);
@@ -96,12 +102,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const configPath = join(out, 'config.json');
   let config = validateRunConfig(options.config);
   if (options.resume) {
-    if (!existsSync(configPath)) throw new UserError(`--resume: ${out} has no config.json (not a run folder)`);
+    if (!existsSync(configPath))
+      throw new UserError(`--resume: ${out} has no config.json (not a run folder)`);
     const saved = JSON.parse(readFileSync(configPath, 'utf8')) as RunConfig;
     // A resumed run keeps its recipe; only the length may grow.
-    config = { ...saved, epochs: Math.max(saved.epochs, options.config.epochs) };
+    config = {
+      ...saved,
+      epochs: Math.max(saved.epochs, options.config.epochs),
+      data: options.config.data || saved.data,
+    };
   } else if (existsSync(out) && readdirSync(out).length > 0) {
-    throw new UserError(`${out} already holds a run; pass --resume to continue it or choose another --out`);
+    throw new UserError(
+      `${out} already holds a run; pass --resume to continue it or choose another --out`,
+    );
   }
 
   const backend = await selectBackend(options.backend);
@@ -109,21 +122,32 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const full = options.dataset ?? loadCifar10(config.data);
   const count = config.limit === null ? full.count : Math.min(config.limit, full.count);
-  const data: CifarData = { pixels: full.pixels.subarray(0, count * 3072), labels: full.labels.subarray(0, count), count };
+  const data: CifarData = {
+    pixels: full.pixels.subarray(0, count * 3072),
+    labels: full.labels.subarray(0, count),
+    count,
+  };
   if (count < config.batchSize) {
-    throw new UserError(`only ${count} training images, fewer than --batch-size ${config.batchSize}`);
+    throw new UserError(
+      `only ${count} training images, fewer than --batch-size ${config.batchSize}`,
+    );
   }
   const source = new BatchSource(data, config.batchSize, config.model.seed);
   const { stepsPerEpoch } = source.plan;
   const totalSteps = stepsPerEpoch * config.epochs;
 
   mkdirSync(join(out, 'samples'), { recursive: true });
-  writeFileAtomic(configPath, JSON.stringify({ ...config, backend: backend.resolved }, null, 2) + '\n');
+  writeFileAtomic(
+    configPath,
+    JSON.stringify({ ...config, backend: backend.resolved }, null, 2) + '\n',
+  );
   const metricsPath = join(out, 'metrics.jsonl');
 
   let gan: Gan;
   let state: CheckpointState;
-  const loaded = options.resume ? await loadLatestCheckpoint(out, config.model, config.optimizer) : undefined;
+  const loaded = options.resume
+    ? await loadLatestCheckpoint(out, config.model, config.optimizer)
+    : undefined;
   if (loaded) {
     for (const s of loaded.skipped) log(`warning: skipped unreadable checkpoint ${s}`);
     gan = loaded.gan;
@@ -148,7 +172,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const startStep = state.step;
-  const endStep = Math.min(totalSteps, options.maxSteps === undefined ? totalSteps : startStep + options.maxSteps);
+  const endStep = Math.min(
+    totalSteps,
+    options.maxSteps === undefined ? totalSteps : startStep + options.maxSteps,
+  );
   const sittingStart = performance.now();
   const baseSeconds = state.trainSeconds;
   let windowStart = performance.now();
@@ -198,11 +225,22 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           images_per_sec: imagesPerSec,
           elapsed_s: baseSeconds + (now - sittingStart) / 1000,
         });
-        progress.update({ step: done, totalSteps, epoch, epochs: config.epochs, imagesPerSec, dLoss: m.dLoss, gLoss: m.gLoss });
+        progress.update({
+          step: done,
+          totalSteps,
+          epoch,
+          epochs: config.epochs,
+          imagesPerSec,
+          dLoss: m.dLoss,
+          gLoss: m.gLoss,
+        });
       }
       const epochEnd = done % stepsPerEpoch === 0;
       if (epochEnd && ((epoch + 1) % config.sampleEvery === 0 || done === totalSteps)) {
-        writeFileAtomic(join(out, 'samples', epochGridName(epoch + 1)), await sampleGridPng(gan.generator, config.sampleSeed, config.sampleCount));
+        writeFileAtomic(
+          join(out, 'samples', epochGridName(epoch + 1)),
+          await sampleGridPng(gan.generator, config.sampleSeed, config.sampleCount),
+        );
       }
       if (epochEnd || done % config.checkpointEvery === 0) await checkpoint(done);
     }
@@ -212,11 +250,22 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let exportDir: string | undefined;
     if (finished) {
       exportDir = join(out, 'generator-uint8');
-      await saveModel(gan.generator, exportDir, 'uint8', { run: out, step: totalSteps, quantization: 'uint8' });
+      await saveModel(gan.generator, exportDir, 'uint8', {
+        run: out,
+        step: totalSteps,
+        quantization: 'uint8',
+      });
       log(`exported the uint8 generator to ${exportDir}`);
     }
     if (stop) log(`interrupted: checkpoint saved at step ${state.step}; continue with --resume`);
-    return { backend, stepsRun: state.step - startStep, finalStep: state.step, totalSteps, finished, exportDir };
+    return {
+      backend,
+      stepsRun: state.step - startStep,
+      finalStep: state.step,
+      totalSteps,
+      finished,
+      exportDir,
+    };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

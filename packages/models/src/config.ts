@@ -43,8 +43,11 @@ export function validateDcganConfig(config: DcganConfig): DcganConfig {
   positiveInt('ngf', 1024);
   positiveInt('ndf', 1024);
   if (!GAN_LOSSES.includes(config.loss)) {
-    throw new RangeError(`loss must be one of ${GAN_LOSSES.join(', ')}, got ${String(config.loss)}`);
+    throw new RangeError(
+      `loss must be one of ${GAN_LOSSES.join(', ')}, got ${String(config.loss)}`,
+    );
   }
-  if (!Number.isInteger(config.seed)) throw new RangeError(`seed must be an integer, got ${config.seed}`);
+  if (!Number.isInteger(config.seed))
+    throw new RangeError(`seed must be an integer, got ${config.seed}`);
   return config;
 }

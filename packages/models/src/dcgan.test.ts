@@ -26,9 +26,16 @@ describe('DCGAN architecture (Radford et al. 2015)', () => {
     const g = buildGenerator({ ...DEFAULT_DCGAN_CONFIG });
     const kinds = g.layers.map((l) => l.getClassName());
     expect(kinds).toEqual([
-      'Dense', 'Reshape', 'BatchNormalization', 'ReLU',
-      'Conv2DTranspose', 'BatchNormalization', 'ReLU',
-      'Conv2DTranspose', 'BatchNormalization', 'ReLU',
+      'Dense',
+      'Reshape',
+      'BatchNormalization',
+      'ReLU',
+      'Conv2DTranspose',
+      'BatchNormalization',
+      'ReLU',
+      'Conv2DTranspose',
+      'BatchNormalization',
+      'ReLU',
       'Conv2DTranspose',
     ]);
     expect(g.layers[1]!.outputShape).toEqual([null, 4, 4, 512]);
@@ -38,7 +45,14 @@ describe('DCGAN architecture (Radford et al. 2015)', () => {
     // No bias before batch norm; each BN holds γ, β and two moving statistics per channel.
     const bn = (c: number) => 4 * c;
     expect(g.countParams()).toBe(
-      100 * 8192 + bn(512) + 4 * 4 * 512 * 256 + bn(256) + 4 * 4 * 256 * 128 + bn(128) + 4 * 4 * 128 * 3 + 3,
+      100 * 8192 +
+        bn(512) +
+        4 * 4 * 512 * 256 +
+        bn(256) +
+        4 * 4 * 256 * 128 +
+        bn(128) +
+        4 * 4 * 128 * 3 +
+        3,
     );
     g.dispose();
   });
@@ -47,10 +61,16 @@ describe('DCGAN architecture (Radford et al. 2015)', () => {
     const d = buildDiscriminator({ ...DEFAULT_DCGAN_CONFIG });
     const kinds = d.layers.map((l) => l.getClassName());
     expect(kinds).toEqual([
-      'Conv2D', 'LeakyReLU',
-      'Conv2D', 'BatchNormalization', 'LeakyReLU',
-      'Conv2D', 'BatchNormalization', 'LeakyReLU',
-      'Flatten', 'Dense',
+      'Conv2D',
+      'LeakyReLU',
+      'Conv2D',
+      'BatchNormalization',
+      'LeakyReLU',
+      'Conv2D',
+      'BatchNormalization',
+      'LeakyReLU',
+      'Flatten',
+      'Dense',
     ]);
     expect(d.layers[1]!.getConfig()['alpha']).toBeCloseTo(0.2);
     expect(d.layers[5]!.outputShape).toEqual([null, 4, 4, 256]);
@@ -68,7 +88,7 @@ describe('DCGAN architecture (Radford et al. 2015)', () => {
     expect(Array.from(w(a))).toEqual(Array.from(w(b)));
     expect(Array.from(w(a))).not.toEqual(Array.from(w(c)));
     // N(0, 0.02) initialisation (paper §4).
-    const values = w(a);
+    const values = Array.from(w(a));
     const std = Math.sqrt(values.reduce((s, v) => s + v * v, 0) / values.length);
     expect(std).toBeGreaterThan(0.015);
     expect(std).toBeLessThan(0.025);
@@ -78,6 +98,8 @@ describe('DCGAN architecture (Radford et al. 2015)', () => {
   it('rejects bad widths and losses with a message naming the field', () => {
     expect(() => buildGenerator({ ...tiny, ngf: 0 })).toThrow(/ngf must be an integer/);
     expect(() => buildDiscriminator({ ...tiny, ndf: 2.5 })).toThrow(/ndf must be an integer/);
-    expect(() => buildGenerator({ ...tiny, loss: 'wgan' as never })).toThrow(/loss must be one of bce, hinge/);
+    expect(() => buildGenerator({ ...tiny, loss: 'wgan' as never })).toThrow(
+      /loss must be one of bce, hinge/,
+    );
   });
 });

@@ -26,8 +26,10 @@ const KERNEL = 4;
 function seeded(seed: number) {
   let n = 1;
   return {
-    kernel: () => tf.initializers.randomNormal({ mean: 0, stddev: INIT_STDDEV, seed: seed * 1000 + n++ }),
-    gamma: () => tf.initializers.randomNormal({ mean: 1, stddev: INIT_STDDEV, seed: seed * 1000 + n++ }),
+    kernel: () =>
+      tf.initializers.randomNormal({ mean: 0, stddev: INIT_STDDEV, seed: seed * 1000 + n++ }),
+    gamma: () =>
+      tf.initializers.randomNormal({ mean: 1, stddev: INIT_STDDEV, seed: seed * 1000 + n++ }),
   };
 }
 

@@ -11,7 +11,8 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const realBatch = (seed: number) => tf.tidy(() => tf.tanh(tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', seed)) as tf.Tensor4D);
+const realBatch = (seed: number) =>
+  tf.tidy(() => tf.tanh(tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', seed)) as tf.Tensor4D);
 
 describe('losses', () => {
   it('non-saturating BCE matches −log σ by hand', () => {

@@ -62,7 +62,9 @@ export function trainableVariables(model: LayersModel): tf.Variable[] {
 
 /** Per-step noise seed: distinct per step and run, so a resumed run draws exactly what it would have. */
 export function stepSeed(runSeed: number, step: number): number {
-  return ((Math.imul(runSeed ^ 0x5bd1e995, 0x27d4eb2d) + Math.imul(step, 0x9e3779b1)) >>> 0) % 2147483647;
+  return (
+    ((Math.imul(runSeed ^ 0x5bd1e995, 0x27d4eb2d) + Math.imul(step, 0x9e3779b1)) >>> 0) % 2147483647
+  );
 }
 
 /**
@@ -76,7 +78,13 @@ export function trainStep(gan: Gan, real: tf.Tensor4D, noiseSeed: number): StepM
   const gVars = trainableVariables(G);
   const stats = tf.tidy(() => {
     // + 1: tfjs treats seed 0 as "unseeded" and would draw from Math.random.
-    const z = tf.randomNormal([batch, config.latentDim], 0, 1, 'float32', (noiseSeed % 2147483646) + 1); // → [batch, latentDim]
+    const z = tf.randomNormal(
+      [batch, config.latentDim],
+      0,
+      1,
+      'float32',
+      (noiseSeed % 2147483646) + 1,
+    ); // → [batch, latentDim]
     // Made outside the tape: the D update must not backpropagate into G (PyTorch's fake.detach()).
     const fake = G.apply(z, { training: true }) as tf.Tensor4D;
     let dReal: tf.Scalar | undefined;
@@ -94,7 +102,11 @@ export function trainStep(gan: Gan, real: tf.Tensor4D, noiseSeed: number): StepM
     );
     // The G update sees the freshly updated D, as in Goodfellow et al. 2014, Algorithm 1.
     const gLoss = gan.gOptimizer.minimize(
-      () => generatorLoss(config.loss, D.apply(G.apply(z, { training: true }), { training: true }) as tf.Tensor),
+      () =>
+        generatorLoss(
+          config.loss,
+          D.apply(G.apply(z, { training: true }), { training: true }) as tf.Tensor,
+        ),
       true,
       gVars,
     );

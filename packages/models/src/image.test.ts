@@ -50,8 +50,17 @@ describe('pixels', () => {
   });
 
   it('tile images row-major with gaps and crisp integer upscaling', () => {
-    const solid = (v: number): RgbaImage => ({ width: 2, height: 2, data: new Uint8Array(16).fill(v) });
-    const grid = tileGrid([solid(10), solid(20), solid(30)], { columns: 2, gap: 1, scale: 2, background: [0, 0, 0, 255] });
+    const solid = (v: number): RgbaImage => ({
+      width: 2,
+      height: 2,
+      data: new Uint8Array(16).fill(v),
+    });
+    const grid = tileGrid([solid(10), solid(20), solid(30)], {
+      columns: 2,
+      gap: 1,
+      scale: 2,
+      background: [0, 0, 0, 255],
+    });
     expect([grid.width, grid.height]).toEqual([2 * 4 + 3, 2 * 4 + 3]);
     const px = (x: number, y: number) => grid.data[(y * grid.width + x) * 4];
     expect(px(0, 0)).toBe(0); // gap
@@ -71,7 +80,9 @@ describe('pixels', () => {
   });
 
   it('refuse mismatched sizes with a clear message', () => {
-    expect(() => encodePng({ width: 2, height: 2, data: new Uint8Array(3) })).toThrow(/does not match/);
+    expect(() => encodePng({ width: 2, height: 2, data: new Uint8Array(3) })).toThrow(
+      /does not match/,
+    );
     expect(() => floatsToRgba([0], [1, 1, 1, 2])).toThrow(/expected \[n, h, w, 1\|3\]/);
     expect(() => tileGrid([])).toThrow(/at least one image/);
   });

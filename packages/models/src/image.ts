@@ -2,7 +2,7 @@
  * Pixels: generator output in [-1, 1] → RGBA bytes, N images tiled into one grid, and a small
  * PNG encoder (fflate for deflate, so it runs in Node, browsers and Deno alike).
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { zlibSync } from 'fflate';
 
 export interface RgbaImage {
@@ -15,10 +15,17 @@ export interface RgbaImage {
 /** values: NHWC floats in [-1, 1] (clamped), channels 1 or 3 → one RGBA image per batch item. */
 export function floatsToRgba(values: ArrayLike<number>, shape: readonly number[]): RgbaImage[] {
   const [n, h, w, c] = shape;
-  if (shape.length !== 4 || n === undefined || h === undefined || w === undefined || (c !== 3 && c !== 1)) {
+  if (
+    shape.length !== 4 ||
+    n === undefined ||
+    h === undefined ||
+    w === undefined ||
+    (c !== 3 && c !== 1)
+  ) {
     throw new RangeError(`expected [n, h, w, 1|3] images, got [${shape.join(', ')}]`);
   }
-  if (values.length !== n * h * w * c) throw new RangeError(`expected ${n * h * w * c} values, got ${values.length}`);
+  if (values.length !== n * h * w * c)
+    throw new RangeError(`expected ${n * h * w * c} values, got ${values.length}`);
   const images: RgbaImage[] = [];
   for (let i = 0; i < n; i++) {
     const data = new Uint8Array(h * w * 4);
@@ -58,7 +65,8 @@ export function tileGrid(images: readonly RgbaImage[], options: GridOptions = {}
   const columns = options.columns ?? Math.ceil(Math.sqrt(images.length));
   const gap = options.gap ?? 2;
   const scale = options.scale ?? 1;
-  if (!Number.isInteger(scale) || scale < 1) throw new RangeError(`scale must be a positive integer, got ${scale}`);
+  if (!Number.isInteger(scale) || scale < 1)
+    throw new RangeError(`scale must be a positive integer, got ${scale}`);
   const bg = options.background ?? [16, 16, 16, 255];
   const rows = Math.ceil(images.length / columns);
   const tw = first.width * scale;
@@ -69,7 +77,9 @@ export function tileGrid(images: readonly RgbaImage[], options: GridOptions = {}
   for (let p = 0; p < width * height; p++) data.set(bg, p * 4);
   images.forEach((img, i) => {
     if (img.width !== first.width || img.height !== first.height) {
-      throw new RangeError(`image ${i} is ${img.width}×${img.height}, expected ${first.width}×${first.height}`);
+      throw new RangeError(
+        `image ${i} is ${img.width}×${img.height}, expected ${first.width}×${first.height}`,
+      );
     }
     const x0 = gap + (i % columns) * (tw + gap);
     const y0 = gap + Math.floor(i / columns) * (th + gap);
@@ -105,7 +115,8 @@ const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 /** PNG (RFC 2083): 8-bit RGBA, filter type 0 on every row; small images, so filtering buys little. */
 export function encodePng(image: RgbaImage): Uint8Array {
   const { width, height, data } = image;
-  if (data.length !== width * height * 4) throw new RangeError('RGBA data does not match width × height');
+  if (data.length !== width * height * 4)
+    throw new RangeError('RGBA data does not match width × height');
   const raw = new Uint8Array((width * 4 + 1) * height);
   for (let y = 0; y < height; y++) {
     raw.set(data.subarray(y * width * 4, (y + 1) * width * 4), y * (width * 4 + 1) + 1);
@@ -115,7 +126,11 @@ export function encodePng(image: RgbaImage): Uint8Array {
   view.setUint32(0, width);
   view.setUint32(4, height);
   ihdr.set([8, 6, 0, 0, 0], 8); // bit depth 8, colour type 6 (RGBA), deflate, filter 0, no interlace
-  const chunks = [chunk('IHDR', ihdr), chunk('IDAT', zlibSync(raw, { level: 6 })), chunk('IEND', new Uint8Array(0))];
+  const chunks = [
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlibSync(raw, { level: 6 })),
+    chunk('IEND', new Uint8Array(0)),
+  ];
   const out = new Uint8Array(8 + chunks.reduce((s, c) => s + c.length, 0));
   out.set(PNG_SIGNATURE, 0);
   let off = 8;

@@ -19,7 +19,8 @@ describe('seeded latents', () => {
         "0.168612",
       ]
     `);
-    expect(Array.from(seededLatents(4294967295, 1, 3)).map((v) => v.toFixed(6))).toMatchInlineSnapshot(`
+    expect(Array.from(seededLatents(4294967295, 1, 3)).map((v) => v.toFixed(6)))
+      .toMatchInlineSnapshot(`
       [
         "1.594990",
         "0.060785",

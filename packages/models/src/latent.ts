@@ -66,7 +66,8 @@ export function seededLatents(seed: number, count: number, dim: number): Float32
 
 /** Spherical interpolation between two latents (White 2016, arXiv:1609.04468): keeps the N(0, I) norm that linear mixing shrinks. */
 export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
-  if (a.length !== b.length) throw new RangeError(`latent lengths differ: ${a.length} vs ${b.length}`);
+  if (a.length !== b.length)
+    throw new RangeError(`latent lengths differ: ${a.length} vs ${b.length}`);
   let dot = 0;
   let na = 0;
   let nb = 0;
@@ -80,7 +81,8 @@ export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array
   const out = new Float32Array(a.length);
   const so = Math.sin(omega);
   // Nearly parallel vectors: slerp degenerates to lerp.
-  const [wa, wb] = so < 1e-6 ? [1 - t, t] : [Math.sin((1 - t) * omega) / so, Math.sin(t * omega) / so];
+  const [wa, wb] =
+    so < 1e-6 ? [1 - t, t] : [Math.sin((1 - t) * omega) / so, Math.sin(t * omega) / so];
   for (let i = 0; i < a.length; i++) out[i] = wa * a[i]! + wb * b[i]!;
   return out;
 }

@@ -10,10 +10,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GanLoss } from './config';
 
 /** realLogits, fakeLogits: [batch, 1] → scalar. */
-export function discriminatorLoss(loss: GanLoss, realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar {
+export function discriminatorLoss(
+  loss: GanLoss,
+  realLogits: tf.Tensor,
+  fakeLogits: tf.Tensor,
+): tf.Scalar {
   return tf.tidy((): tf.Scalar => {
     if (loss === 'hinge') {
-      return tf.add(tf.mean(tf.relu(tf.sub(1, realLogits))), tf.mean(tf.relu(tf.add(1, fakeLogits))));
+      return tf.add(
+        tf.mean(tf.relu(tf.sub(1, realLogits))),
+        tf.mean(tf.relu(tf.add(1, fakeLogits))),
+      );
     }
     return tf.add(tf.mean(tf.softplus(tf.neg(realLogits))), tf.mean(tf.softplus(fakeLogits)));
   });

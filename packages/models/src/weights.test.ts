@@ -1,10 +1,10 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadLayersModel } from '@tensorflow/tfjs-layers';
+import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DCGAN_CONFIG } from './config';
 import { buildGenerator } from './dcgan';
-import { createGan, disposeGan, generate, trainStep } from './gan';
+import { createGan, generate, trainStep } from './gan';
 import { seededLatents } from './latent';
 import {
   artifactsToFiles,
@@ -32,7 +32,9 @@ beforeAll(async () => {
 /** A generator a few steps into training, so batch-norm statistics are not at their initial values. */
 async function trainedGenerator() {
   const gan = createGan(config);
-  const real = tf.tidy(() => tf.tanh(tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', 5)) as tf.Tensor4D);
+  const real = tf.tidy(
+    () => tf.tanh(tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', 5)) as tf.Tensor4D,
+  );
   for (let s = 0; s < 3; s++) trainStep(gan, real, s);
   real.dispose();
   const generator = gan.generator;
@@ -42,7 +44,7 @@ async function trainedGenerator() {
   return generator;
 }
 
-async function maxAbsDiff(a: tf.LayersModel, b: tf.LayersModel): Promise<number> {
+async function maxAbsDiff(a: LayersModel, b: LayersModel): Promise<number> {
   const z = tf.tensor2d(seededLatents(11, 16, config.latentDim), [16, config.latentDim]);
   const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(generate(a, z), generate(b, z)))));
   const value = (await diff.data())[0]!;
@@ -56,7 +58,10 @@ describe('TF.js layers weight format', () => {
     const files = artifactsToFiles(await modelToArtifacts(g));
     expect(files.modelJson.format).toBe('layers-model');
     expect(files.modelJson.weightsManifest[0]!.paths).toEqual(['weights.bin']);
-    const back = await loadModelFromFiles(JSON.parse(JSON.stringify(files.modelJson)), files.weights);
+    const back = await loadModelFromFiles(
+      JSON.parse(JSON.stringify(files.modelJson)),
+      files.weights,
+    );
     expect(await maxAbsDiff(g, back)).toBe(0);
     g.dispose();
     back.dispose();
@@ -73,7 +78,11 @@ describe('TF.js layers weight format', () => {
       const files = artifactsToFiles(quantizeArtifacts(artifacts, dtype));
       const specs = files.modelJson.weightsManifest[0]!.weights;
       expect(specs.every((s) => s.quantization?.dtype === dtype)).toBe(true);
-      if (dtype === 'uint8') expect(specs[0]!.quantization).toMatchObject({ min: expect.any(Number), scale: expect.any(Number) });
+      if (dtype === 'uint8')
+        expect(specs[0]!.quantization).toMatchObject({
+          min: expect.any(Number),
+          scale: expect.any(Number),
+        });
       expect(f32.weights.byteLength / files.weights.byteLength).toBeCloseTo(ratio, 1);
       // Stock loader, no project code between the bytes and the model.
       const loaded = await loadLayersModel(
@@ -94,9 +103,11 @@ describe('TF.js layers weight format', () => {
   it('float16 encoding agrees with tfjs’ own decoder, including rounding, subnormals and overflow', () => {
     const values = [0, -0, 1, -2.5, 65504, 70000, 1e-7, 6.1e-5, 3.14159, -1e-3, 0.1];
     const bits = new Uint16Array(values.map(float32ToFloat16Bits));
-    const decoded = tf.io.decodeWeights(new Uint8Array(bits.buffer).buffer, [
-      { name: 'w', shape: [values.length], dtype: 'float32', quantization: { dtype: 'float16' } },
-    ])['w']!.dataSync();
+    const decoded = tf.io
+      .decodeWeights(new Uint8Array(bits.buffer).buffer, [
+        { name: 'w', shape: [values.length], dtype: 'float32', quantization: { dtype: 'float16' } },
+      ])
+      ['w']!.dataSync();
     values.forEach((v, i) => {
       const d = decoded[i]!;
       if (Math.abs(v) > 65520) expect(d).toBe(Infinity);
@@ -107,7 +118,11 @@ describe('TF.js layers weight format', () => {
   it('zero weights stay exactly zero under uint8', () => {
     const values = new Float32Array([-0.3, 0, 0.7, 0, 0.123]);
     const q = quantizeArtifacts(
-      { modelTopology: {}, weightSpecs: [{ name: 'w', shape: [5], dtype: 'float32' }], weightData: values.buffer },
+      {
+        modelTopology: {},
+        weightSpecs: [{ name: 'w', shape: [5], dtype: 'float32' }],
+        weightData: values.buffer,
+      },
       'uint8',
     );
     const back = tf.io.decodeWeights(q.weightData!, q.weightSpecs!)['w']!.dataSync();
@@ -119,8 +134,12 @@ describe('TF.js layers weight format', () => {
   it('a shard that does not match its manifest gets a clear error', async () => {
     const g = buildGenerator({ ...config, ngf: 2 });
     const files = artifactsToFiles(await modelToArtifacts(g));
-    expect(() => filesToArtifacts(files.modelJson, files.weights.subarray(1))).toThrow(/weights shard is \d+ bytes, the manifest needs \d+/);
-    expect(() => filesToArtifacts({ hello: 1 }, files.weights)).toThrow(/not a TF.js layers model.json/);
+    expect(() => filesToArtifacts(files.modelJson, files.weights.subarray(1))).toThrow(
+      /weights shard is \d+ bytes, the manifest needs \d+/,
+    );
+    expect(() => filesToArtifacts({ hello: 1 }, files.weights)).toThrow(
+      /not a TF.js layers model.json/,
+    );
     g.dispose();
   });
 });

@@ -84,8 +84,12 @@ function uint8Range(values: Float32Array): { min: number; scale: number } {
 }
 
 /** Re-encodes float32 artifacts' weights as float16 or uint8 (non-float weights pass through). */
-export function quantizeArtifacts(artifacts: tf.io.ModelArtifacts, dtype: Quantization): tf.io.ModelArtifacts {
-  if (!QUANTIZATIONS.includes(dtype)) throw new RangeError(`quantization must be one of ${QUANTIZATIONS.join(', ')}`);
+export function quantizeArtifacts(
+  artifacts: tf.io.ModelArtifacts,
+  dtype: Quantization,
+): tf.io.ModelArtifacts {
+  if (!QUANTIZATIONS.includes(dtype))
+    throw new RangeError(`quantization must be one of ${QUANTIZATIONS.join(', ')}`);
   const specs = artifacts.weightSpecs ?? [];
   const buffer = joinWeightData(artifacts.weightData);
   if (dtype === 'float32') return { ...artifacts, weightData: buffer };
@@ -112,7 +116,8 @@ export function quantizeArtifacts(artifacts: tf.io.ModelArtifacts, dtype: Quanti
     } else {
       const { min, scale } = uint8Range(values);
       const q = new Uint8Array(size);
-      for (let i = 0; i < size; i++) q[i] = Math.min(255, Math.max(0, Math.round((values[i]! - min) / scale)));
+      for (let i = 0; i < size; i++)
+        q[i] = Math.min(255, Math.max(0, Math.round((values[i]! - min) / scale)));
       parts.push(q);
       outSpecs.push({ ...spec, quantization: { dtype: 'uint8', min, scale } });
     }
@@ -131,7 +136,10 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 /** Artifacts → the two files of the standard format (model.json refers to WEIGHTS_SHARD). */
-export function artifactsToFiles(artifacts: tf.io.ModelArtifacts, metadata?: Record<string, object | string | number | boolean>): ModelFiles {
+export function artifactsToFiles(
+  artifacts: tf.io.ModelArtifacts,
+  metadata?: Record<string, object | string | number | boolean>,
+): ModelFiles {
   if (!artifacts.modelTopology) throw new Error('model artifacts hold no topology');
   const weights = new Uint8Array(joinWeightData(artifacts.weightData));
   const modelJson: tf.io.ModelJSON = {
@@ -148,13 +156,24 @@ export function artifactsToFiles(artifacts: tf.io.ModelArtifacts, metadata?: Rec
 /** The inverse of artifactsToFiles: checks that the shard matches the manifest before tfjs sees it. */
 export function filesToArtifacts(modelJson: unknown, weights: Uint8Array): tf.io.ModelArtifacts {
   const json = modelJson as Partial<tf.io.ModelJSON> | null;
-  if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
+  if (
+    !json ||
+    typeof json !== 'object' ||
+    !json.modelTopology ||
+    !Array.isArray(json.weightsManifest)
+  ) {
     throw new Error('not a TF.js layers model.json (no modelTopology or weightsManifest)');
   }
   const specs = json.weightsManifest.flatMap((group) => group.weights);
   const expected = specs.reduce((sum, s) => {
     const size = s.shape.reduce((a, b) => a * b, 1);
-    const width = s.quantization ? (s.quantization.dtype === 'float16' ? 2 : s.quantization.dtype === 'uint8' ? 1 : 4) : 4;
+    const width = s.quantization
+      ? s.quantization.dtype === 'float16'
+        ? 2
+        : s.quantization.dtype === 'uint8'
+          ? 1
+          : 4
+      : 4;
     return sum + size * width;
   }, 0);
   if (weights.byteLength !== expected) {
@@ -178,5 +197,7 @@ export function loadModelFromFiles(modelJson: unknown, weights: Uint8Array): Pro
 
 /** Total bytes of the exported pair (model.json text + shard), as shown to gallery visitors. */
 export function modelFilesSize(files: ModelFiles): number {
-  return new TextEncoder().encode(JSON.stringify(files.modelJson)).length + files.weights.byteLength;
+  return (
+    new TextEncoder().encode(JSON.stringify(files.modelJson)).length + files.weights.byteLength
+  );
 }

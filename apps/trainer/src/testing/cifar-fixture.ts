@@ -56,9 +56,15 @@ export function makeTar(files: Record<string, Uint8Array>): Uint8Array {
 
 export function fixtureFiles(perBatch: number): Record<string, Uint8Array> {
   const files: Record<string, Uint8Array> = {};
-  for (let b = 1; b <= 5; b++) files[`cifar-10-batches-bin/data_batch_${b}.bin`] = fixtureRecords(perBatch, (b - 1) * perBatch);
+  for (let b = 1; b <= 5; b++)
+    files[`cifar-10-batches-bin/data_batch_${b}.bin`] = fixtureRecords(
+      perBatch,
+      (b - 1) * perBatch,
+    );
   files['cifar-10-batches-bin/test_batch.bin'] = fixtureRecords(perBatch, 5 * perBatch);
-  files['cifar-10-batches-bin/batches.meta.txt'] = new TextEncoder().encode('airplane\nautomobile\n');
+  files['cifar-10-batches-bin/batches.meta.txt'] = new TextEncoder().encode(
+    'airplane\nautomobile\n',
+  );
   return files;
 }
 

@@ -1,0 +1,63 @@
+/**
+ * Trains a few steps from the real CIFAR-10 file when it is on this machine
+ * (CIFAR10_PATH, or ../shared/datasets/cifar10/cifar-10-binary.tar.gz beside the repository).
+ */
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_OPTIMIZER } from '@ganstudio/models';
+import { loadCifar10 } from './cifar';
+import { train } from './train';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const DATA =
+  process.env['CIFAR10_PATH'] ??
+  join(REPO, '..', 'shared', 'datasets', 'cifar10', 'cifar-10-binary.tar.gz');
+const present = existsSync(DATA);
+if (!present)
+  console.warn(`real-data tests skipped: ${DATA} not found (set CIFAR10_PATH to run them)`);
+
+describe.skipIf(!present)(`real CIFAR-10 (${DATA})`, () => {
+  it('holds 50,000 training and 10,000 test images with balanced labels', () => {
+    const trainSet = loadCifar10(DATA, 'train');
+    expect(trainSet.count).toBe(50_000);
+    const perClass = new Array(10).fill(0);
+    for (const l of trainSet.labels) perClass[l]++;
+    expect(perClass).toEqual(new Array(10).fill(5000));
+    expect(loadCifar10(DATA, 'test').count).toBe(10_000);
+    // Natural images, not noise: mean pixel near the documented 0.48 (of 255).
+    let sum = 0;
+    for (let i = 0; i < 3072 * 1000; i++) sum += trainSet.pixels[i]!;
+    expect(sum / (3072 * 1000) / 255).toBeGreaterThan(0.4);
+    expect(sum / (3072 * 1000) / 255).toBeLessThan(0.56);
+  });
+
+  it('trains a few steps from the file and writes a run folder', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'real-')), 'run');
+    const result = await train({
+      config: {
+        version: 1,
+        data: DATA,
+        limit: 256,
+        epochs: 1,
+        batchSize: 64,
+        optimizer: DEFAULT_OPTIMIZER,
+        model: { latentDim: 100, ngf: 4, ndf: 4, loss: 'bce', seed: 1 },
+        sampleEvery: 1,
+        checkpointEvery: 100,
+        logEvery: 1,
+        sampleSeed: 1,
+        sampleCount: 16,
+      },
+      out,
+      resume: false,
+      backend: 'cpu',
+      log: () => {},
+    });
+    expect(result).toMatchObject({ finished: true, finalStep: 4 });
+    expect(readdirSync(join(out, 'samples'))).toEqual(['epoch-0001.png']);
+    expect(existsSync(join(out, 'generator-uint8', 'model.json'))).toBe(true);
+  });
+});
