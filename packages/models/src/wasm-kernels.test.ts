@@ -1,0 +1,95 @@
+/**
+ * The wasm training kernels against the pure JS cpu backend (the reference): random inputs of
+ * several shapes, strides and paddings, forward and gradients, relative error under 1e-4.
+ */
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createRng, gaussianArray } from './latent';
+import { registerWasmTrainingKernels } from './wasm-kernels';
+
+const REL_TOL = 1e-4;
+
+beforeAll(async () => {
+  registerWasmTrainingKernels();
+  await tf.setBackend('wasm');
+  await tf.setBackend('cpu');
+});
+
+function randn(shape: number[], seed: number): { values: Float32Array; shape: number[] } {
+  return { values: gaussianArray(createRng(seed), shape.reduce((a, b) => a * b, 1)), shape };
+}
+
+/** max |a − b| / max |b|: error relative to the reference's scale. */
+function relError(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 1e-12;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i]! - b[i]!));
+    den = Math.max(den, Math.abs(b[i]!));
+  }
+  return num / den;
+}
+
+/** Runs `f` on both backends with the same inputs; returns [wasm outputs, cpu outputs]. */
+async function onBoth(inputs: { values: Float32Array; shape: number[] }[], f: (...t: tf.Tensor[]) => tf.Tensor[]) {
+  const results: Float32Array[][] = [];
+  for (const backend of ['wasm', 'cpu']) {
+    await tf.setBackend(backend);
+    const before = tf.memory().numTensors;
+    const ts = inputs.map((i) => tf.tensor(i.values, i.shape));
+    const outs = tf.tidy(() => f(...ts));
+    results.push(await Promise.all(outs.map(async (o) => (await o.data()) as Float32Array)));
+    tf.dispose([...ts, ...outs]);
+    expect(tf.memory().numTensors).toBe(before);
+  }
+  return results as [Float32Array[], Float32Array[]];
+}
+
+type Case = { x: number[]; k: number[]; stride: number; pad: 'same' | 'valid' };
+const CASES: Case[] = [
+  { x: [2, 32, 32, 3], k: [4, 4, 3, 8], stride: 2, pad: 'same' }, // DCGAN D layer 1 (narrow)
+  { x: [3, 16, 16, 8], k: [4, 4, 8, 16], stride: 2, pad: 'same' },
+  { x: [2, 9, 11, 4], k: [3, 3, 4, 5], stride: 2, pad: 'valid' }, // odd sides: rows the conv never reads
+  { x: [2, 10, 10, 3], k: [5, 5, 3, 4], stride: 3, pad: 'same' },
+  { x: [2, 8, 8, 6], k: [3, 3, 6, 7], stride: 1, pad: 'same' },
+  { x: [1, 7, 7, 2], k: [2, 2, 2, 3], stride: 2, pad: 'valid' },
+];
+
+describe('wasm Conv2DBackpropFilter / Conv2DBackpropInput vs the cpu backend', () => {
+  it.each(CASES)('conv2d gradients (x $x, filter $k, stride $stride, $pad)', async ({ x, k, stride, pad }) => {
+    const [wasm, cpu] = await onBoth([randn(x, 1), randn(k, 2)], (xt, ft) => {
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad), tf.cos(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad)))));
+      return [tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, stride, pad), ...g([xt!, ft!])];
+    });
+    for (let i = 0; i < 3; i++) expect(relError(wasm[i]!, cpu[i]!)).toBeLessThan(REL_TOL);
+  });
+
+  it.each([
+    { x: [2, 4, 4, 16], k: [4, 4, 8, 16], stride: 2, out: [2, 8, 8, 8] }, // DCGAN G up-conv (narrow)
+    { x: [3, 8, 8, 6], k: [4, 4, 3, 6], stride: 2, out: [3, 16, 16, 3] }, // G to_rgb
+    { x: [2, 5, 5, 4], k: [3, 3, 2, 4], stride: 2, out: [2, 10, 10, 2] }, // kernel not a multiple of the stride
+    { x: [2, 4, 4, 3], k: [5, 5, 2, 3], stride: 3, out: [2, 12, 12, 2] },
+  ])('conv2dTranspose forward and gradients (dy $x, filter $k, stride $stride)', async ({ x, k, stride, out }) => {
+    const shape = out as [number, number, number, number];
+    const [wasm, cpu] = await onBoth([randn(x, 3), randn(k, 4)], (yt, ft) => {
+      const f = (a: tf.Tensor, b: tf.Tensor) => tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, shape, stride, 'same');
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(f(a, b))));
+      return [f(yt!, ft!), ...g([yt!, ft!])];
+    });
+    for (let i = 0; i < 3; i++) expect(relError(wasm[i]!, cpu[i]!)).toBeLessThan(REL_TOL);
+  });
+
+  it('full-width DCGAN layer shapes match too', async () => {
+    // D layer 2 (ndf = 64) and G up-conv 1 (ngf = 64) at batch 2.
+    const [wasm, cpu] = await onBoth([randn([2, 16, 16, 64], 5), randn([4, 4, 64, 128], 6), randn([2, 4, 4, 512], 7), randn([4, 4, 256, 512], 8)], (x, k, z, w) => {
+      const dW = tf.grad((b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'))))(k!);
+      const up = tf.conv2dTranspose(z as tf.Tensor4D, w as tf.Tensor4D, [2, 8, 8, 256], 2, 'same');
+      return [dW, up];
+    });
+    expect(relError(wasm[0]!, cpu[0]!)).toBeLessThan(REL_TOL);
+    expect(relError(wasm[1]!, cpu[1]!)).toBeLessThan(REL_TOL);
+  });
+});
