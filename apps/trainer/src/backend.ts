@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { registerWasmTrainingKernels } from '@ganstudio/models';
 import { UserError } from './errors';
 
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -43,6 +44,23 @@ async function importNative(choice: keyof typeof NATIVE_PACKAGES): Promise<strin
       ? `${pkg} is not installed`
       : `${pkg} failed to load: ${message}`;
   }
+}
+
+let wasmModule: { getThreadsCount(): number } | undefined;
+
+/** tfjs-backend-wasm plus the project's training kernels (packages/models/src/wasm-kernels.ts). */
+async function loadWasm(): Promise<string | undefined> {
+  try {
+    wasmModule = await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmTrainingKernels();
+    return undefined;
+  } catch (err) {
+    return `@tensorflow/tfjs-backend-wasm failed to load: ${(err as Error).message}`;
+  }
+}
+
+function wasmThreads(): number {
+  return wasmModule?.getThreadsCount() ?? 1;
 }
 
 async function activate(name: string): Promise<boolean> {
@@ -83,7 +101,11 @@ export async function selectBackend(requested: BackendChoice): Promise<BackendIn
       continue;
     }
     if (choice === 'wasm') {
-      skipped.push('the wasm training backend is not available in this build');
+      const failure = await loadWasm();
+      if (failure === undefined && (await activate('wasm'))) {
+        return { requested, active: 'wasm', resolved: 'wasm', reason: reasonFor(requested, 'wasm', skipped), threads: wasmThreads() };
+      }
+      skipped.push(failure ?? 'the wasm backend did not initialise');
       continue;
     }
     if (await activate('cpu')) {

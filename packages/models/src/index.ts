@@ -5,3 +5,4 @@ export * from './image';
 export * from './latent';
 export * from './losses';
 export * from './weights';
+export * from './wasm-kernels';

@@ -93,3 +93,22 @@ describe('wasm Conv2DBackpropFilter / Conv2DBackpropInput vs the cpu backend', (
     expect(relError(wasm[1]!, cpu[1]!)).toBeLessThan(REL_TOL);
   });
 });
+
+describe('wasm matMul with transposed operands', () => {
+  it.each([
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ])('transposeA %s, transposeB %s matches cpu, with and without the fused bias/activation', async (ta, tb) => {
+    // 2-D, as the dense layers use it: the stock wasm _FusedMatMul already disagrees with cpu on batched 3-D products with a bias (not used here).
+    const a = randn(ta ? [7, 5] : [5, 7], 9);
+    const b = randn(tb ? [3, 7] : [7, 3], 10);
+    const [wasm, cpu] = await onBoth([a, b, randn([3], 11)], (x, y, bias) => [
+      tf.matMul(x!, y!, ta, tb),
+      tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, transposeA: ta, transposeB: tb, bias, activation: 'relu' }),
+      ...tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q, ta, tb))))([x!, y!]),
+    ]);
+    expect([0, 1, 2, 3].map((i) => relError(wasm[i]!, cpu[i]!) < REL_TOL)).toEqual([true, true, true, true]);
+  });
+});
