@@ -112,3 +112,15 @@ describe('wasm matMul with transposed operands', () => {
     expect([0, 1, 2, 3].map((i) => relError(wasm[i]!, cpu[i]!) < REL_TOL)).toEqual([true, true, true, true]);
   });
 });
+
+describe('wasm Tile', () => {
+  it.each([
+    [[1, 1, 1, 5], [3, 4, 2, 1]], // batch norm's gradient: one block repeated
+    [[2, 3], [2, 2]], // general: falls back to the stock kernel
+    [[1, 4], [3, 1]],
+    [[3, 1], [1, 4]],
+  ])('input %j tiled %j matches cpu', async (shape, reps) => {
+    const [wasm, cpu] = await onBoth([randn(shape, 12)], (x) => [tf.tile(x!, reps)]);
+    expect(Array.from(wasm[0]!)).toEqual(Array.from(cpu[0]!));
+  });
+});

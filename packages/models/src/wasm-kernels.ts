@@ -308,11 +308,33 @@ function untransposedMatMul(name: 'BatchMatMul' | '_FusedMatMul'): KernelFunc {
   };
 }
 
+/**
+ * Tile whose input is one block repeated (every tiled axis has size 1 in the input): batch norm's
+ * gradient tiles 1/σ of shape [1, 1, 1, C] to [B, H, W, 1] (tfjs-core FusedBatchNorm_grad), which
+ * the stock wasm kernel does at ~25 ns an element; a doubling copyWithin does it at memory speed.
+ */
+const tile: KernelFunc = (args) => {
+  const x = (args.inputs as { x: TensorInfo }).x;
+  const { reps } = args.attrs as { reps: number[] };
+  const blockAxis = reps.findIndex((r) => r !== 1);
+  const repeatsWholeBlock = blockAxis >= 0 && x.dtype === 'float32' && reps.every((r, i) => r === 1 || x.shape.slice(0, i + 1).every((d) => d === 1));
+  if (!repeatsWholeBlock) return stock('Tile', args);
+  return withScope(args.backend, (sc) => {
+    const out = sc.alloc(x.shape.map((d, i) => d * reps[i]!));
+    const ov = sc.view(out);
+    const block = sc.view(x);
+    ov.set(block);
+    for (let filled = block.length; filled < ov.length; filled *= 2) ov.copyWithin(filled, 0, Math.min(filled, ov.length - filled));
+    return out;
+  });
+};
+
 const OVERRIDES: { name: string; kernelFunc: KernelFunc; wraps: boolean }[] = [
   { name: 'Conv2DBackpropFilter', kernelFunc: conv2dBackpropFilter, wraps: false },
   { name: 'Conv2DBackpropInput', kernelFunc: conv2dBackpropInput, wraps: true },
   { name: 'BatchMatMul', kernelFunc: untransposedMatMul('BatchMatMul'), wraps: true },
   { name: '_FusedMatMul', kernelFunc: untransposedMatMul('_FusedMatMul'), wraps: true },
+  { name: 'Tile', kernelFunc: tile, wraps: true },
 ];
 
 let registered = false;
