@@ -6,6 +6,8 @@
  * Both native packages are optional dependencies: their install downloads libtensorflow, and where
  * that fails npm drops them and carries on.
  */
+import os, { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { registerWasmTrainingKernels } from '@ganstudio/models';
@@ -46,22 +48,65 @@ async function importNative(choice: keyof typeof NATIVE_PACKAGES): Promise<strin
   }
 }
 
-let wasmModule: { getThreadsCount(): number } | undefined;
+let wasmModule: typeof import('@tensorflow/tfjs-backend-wasm') | undefined;
 
-/** tfjs-backend-wasm plus the project's training kernels (packages/models/src/wasm-kernels.ts). */
+/** Threads for XNNPACK: one per core (this machine has 2), overridable with GANSTUDIO_WASM_THREADS. */
+export function wasmThreadTarget(): number {
+  const fromEnv = Number(process.env['GANSTUDIO_WASM_THREADS']);
+  return Number.isInteger(fromEnv) && fromEnv >= 1 ? fromEnv : Math.max(1, availableParallelism());
+}
+
+/**
+ * tfjs-backend-wasm plus the project's training kernels (packages/models/src/wasm-kernels.ts),
+ * multi-threaded in Node. tfjs turns wasm threads off in Node (WASM_HAS_MULTITHREAD_SUPPORT is
+ * hard-wired false there, tfjs issue #3830) because its pthread workers are started from Blob
+ * URLs, which Node's worker_threads cannot load. The threaded binary itself runs in Node; only
+ * the worker bootstrap needs a file: URL.createObjectURL is pointed at wasm-thread-worker.cjs for
+ * the one Blob the backend makes for its workers, during initialisation only.
+ */
 async function loadWasm(): Promise<string | undefined> {
   try {
     wasmModule = await import('@tensorflow/tfjs-backend-wasm');
     registerWasmTrainingKernels();
+    const threads = wasmThreadTarget();
+    if (threads > 1) {
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+      wasmModule.setThreadsCount(threads);
+    }
     return undefined;
   } catch (err) {
     return `@tensorflow/tfjs-backend-wasm failed to load: ${(err as Error).message}`;
   }
 }
 
+async function activateWasm(): Promise<boolean> {
+  const original = URL.createObjectURL;
+  const workerPath = fileURLToPath(new URL('./wasm-thread-worker.cjs', import.meta.url));
+  URL.createObjectURL = (obj: Blob) =>
+    obj instanceof Blob && obj.type === 'application/javascript' ? workerPath : original(obj);
+  // The C++ side caps threads at emscripten_num_logical_cores() / 2 ("many x86-64 processors have
+  // 2 threads per core", tfjs-backend-wasm backend.cc), read once as the module starts; in Node
+  // that is os.cpus().length. Report twice the cores for that one read so the cap is the real
+  // core count: on a 2-vCPU machine it would otherwise be 1 thread whatever was asked for.
+  const realCpus = os.cpus;
+  os.cpus = () => [...realCpus(), ...realCpus()];
+  try {
+    return await activate('wasm');
+  } finally {
+    URL.createObjectURL = original;
+    os.cpus = realCpus;
+  }
+}
+
+/** Stops the wasm pthread workers (they would keep the process alive) once work is done. */
+export function releaseBackend(): void {
+  if (tf.getBackend() === 'wasm') tf.removeBackend('wasm');
+}
+
 function wasmThreads(): number {
   return wasmModule?.getThreadsCount() ?? 1;
 }
+
 
 async function activate(name: string): Promise<boolean> {
   try {
@@ -102,7 +147,7 @@ export async function selectBackend(requested: BackendChoice): Promise<BackendIn
     }
     if (choice === 'wasm') {
       const failure = await loadWasm();
-      if (failure === undefined && (await activate('wasm'))) {
+      if (failure === undefined && (await activateWasm())) {
         return { requested, active: 'wasm', resolved: 'wasm', reason: reasonFor(requested, 'wasm', skipped), threads: wasmThreads() };
       }
       skipped.push(failure ?? 'the wasm backend did not initialise');
