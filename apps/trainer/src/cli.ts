@@ -4,6 +4,7 @@
  *   npm run cli -- sample --model runs/my-run --seed 7 --out grid.png
  * The only file that touches argv and process.exit (STYLE.md: side effects at the edges).
  */
+import { releaseBackend } from './backend';
 import { commands } from './commands';
 import { UserError } from './errors';
 
@@ -19,7 +20,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(command.help + '\n');
     return 0;
   }
-  return command.run(rest);
+  try {
+    return await command.run(rest);
+  } finally {
+    releaseBackend(); // wasm pthread workers would otherwise keep the process alive
+  }
 }
 
 function usage(): string {

@@ -1,5 +1,6 @@
 /** Subcommand definitions: flag parsing and validation, then a call into the library modules. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
@@ -12,6 +13,7 @@ import {
   type Quantization,
 } from '@ganstudio/models';
 import { BACKENDS, selectBackend, type BackendChoice } from './backend';
+import { benchInProcess, DEFAULT_BENCH_MODEL, formatBenchTable, parseExternal, runBench, type BenchPlan } from './bench';
 import { ensureOfficialCifar10 } from './cifar';
 import { UserError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
@@ -276,4 +278,81 @@ const export_: Command = {
   },
 };
 
-export const commands: Record<string, Command> = { train: train_, sample, export: export_ };
+const bench: Command = {
+  summary: 'benchmark training speed of every backend that loads (and external commands)',
+  help: `usage: ganstudio bench [flags]
+
+Trains the default DCGAN on random batches for a fixed number of steps on each backend, each in
+its own process, and prints a table: backend, threads, images/s (median of timed windows after
+warm-up), peak RSS, ratio to the cpu backend.
+
+  --backends LIST          comma-separated (default tensorflow-gpu,tensorflow,wasm,cpu)
+  --wasm-threads LIST      thread counts to run wasm with (default ${availableParallelism()},1)
+  --batch-size N           (default 64)   --ngf N / --ndf N (default 64)
+  --warmup N               untimed steps first (default 2)
+  --windows N              timed windows (default 5)
+  --steps-per-window N     (default 3)
+  --cpu-warmup N / --cpu-windows N / --cpu-steps-per-window N
+                           the same for the pure JS cpu backend, ~0.08 images/s at the defaults
+                           (default 0 / 1 / 1: one step takes over ten minutes)
+  --external NAME=COMMAND  also run COMMAND (sh -c) and read its "images/s: N" lines; repeatable`,
+  async run(args) {
+    const { values: v } = parse(args, {
+      child: { type: 'boolean' },
+      backend: { type: 'string' },
+      backends: { type: 'string' },
+      'wasm-threads': { type: 'string' },
+      'batch-size': { type: 'string' },
+      ngf: { type: 'string' },
+      ndf: { type: 'string' },
+      warmup: { type: 'string' },
+      windows: { type: 'string' },
+      'steps-per-window': { type: 'string' },
+      'cpu-warmup': { type: 'string' },
+      'cpu-windows': { type: 'string' },
+      'cpu-steps-per-window': { type: 'string' },
+      external: { type: 'string', multiple: true },
+    });
+    const pos = { integer: true, min: 1 };
+    const batchSize = num('batch-size', v['batch-size'], 64, { integer: true, min: 1, max: 4096 });
+    const model = { ...DEFAULT_BENCH_MODEL, ngf: num('ngf', v.ngf, 64, pos), ndf: num('ndf', v.ndf, 64, pos) };
+    if (v.child) {
+      const row = await benchInProcess({
+        backend: oneOf<BackendChoice>('backend', v.backend, BACKENDS, 'auto'),
+        batchSize,
+        model,
+        warmup: num('warmup', v.warmup, 2, { integer: true, min: 0 }),
+        windows: num('windows', v.windows, 5, pos),
+        stepsPerWindow: num('steps-per-window', v['steps-per-window'], 3, pos),
+      });
+      process.stdout.write(JSON.stringify(row) + '\n');
+      return 0;
+    }
+    const backends = (v.backends ?? 'tensorflow-gpu,tensorflow,wasm,cpu').split(',').map((b) => oneOf<BackendChoice>('backends', b.trim(), BACKENDS, 'auto'));
+    const threads = (v['wasm-threads'] ?? `${availableParallelism()},1`).split(',').map((t) => num('wasm-threads', t.trim(), 1, pos));
+    const common = ['--batch-size', String(batchSize), '--ngf', String(model.ngf), '--ndf', String(model.ndf)];
+    const timing = (cpu: boolean) => [
+      '--warmup', cpu ? (v['cpu-warmup'] ?? '0') : (v.warmup ?? '2'),
+      '--windows', cpu ? (v['cpu-windows'] ?? '1') : (v.windows ?? '5'),
+      '--steps-per-window', cpu ? (v['cpu-steps-per-window'] ?? '1') : (v['steps-per-window'] ?? '3'),
+    ];
+    const runs: BenchPlan['runs'] = [];
+    for (const b of backends) {
+      if (b === 'wasm') {
+        for (const t of [...new Set(threads)]) {
+          runs.push({ label: 'wasm', args: ['--backend', 'wasm', ...common, ...timing(false)], env: { GANSTUDIO_WASM_THREADS: String(t) } });
+        }
+      } else {
+        runs.push({ label: b, args: ['--backend', b, ...common, ...timing(b === 'cpu')], env: {} });
+      }
+    }
+    const external = (v.external ?? []).map(parseExternal);
+    const rows = await runBench({ runs, external }, (l) => process.stderr.write(l + '\n'));
+    process.stdout.write(
+      `DCGAN ngf=${model.ngf} ndf=${model.ndf}, batch ${batchSize}, ${availableParallelism()} cores, node ${process.version}\n\n${formatBenchTable(rows)}\n`,
+    );
+    return 0;
+  },
+};
+
+export const commands: Record<string, Command> = { train: train_, sample, export: export_, bench };
