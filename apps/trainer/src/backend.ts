@@ -2,6 +2,7 @@
  * Picks the TF.js backend at run time (never at import time, so one binary serves every machine):
  *   tensorflow-gpu  @tensorflow/tfjs-node-gpu (libtensorflow with CUDA 11.2 / cuDNN 8.1)
  *   tensorflow      @tensorflow/tfjs-node (libtensorflow, CPU)
+ *   wasm            @tensorflow/tfjs-backend-wasm + this project's training kernels, one thread per core
  *   cpu             @tensorflow/tfjs-backend-cpu (pure JS; slow, always there; the reference in tests)
  * Both native packages are optional dependencies: their install downloads libtensorflow, and where
  * that fails npm drops them and carries on.
@@ -127,7 +128,7 @@ export async function selectBackend(requested: BackendChoice): Promise<BackendIn
   }
   const skipped: string[] = [];
   const candidates: Exclude<BackendChoice, 'auto'>[] =
-    requested === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'cpu'] : [requested];
+    requested === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [requested];
   for (const choice of candidates) {
     if (choice === 'tensorflow-gpu' || choice === 'tensorflow') {
       const failure = await importNative(choice);

@@ -78,7 +78,9 @@ function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: numbe
 /** An external benchmark: `sh -c command`, timed by its own report "images/s: N"; its peak RSS comes from /usr/bin/time if present. */
 function runExternal(name: string, command: string): Promise<BenchRow> {
   return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // From where the user typed `npm run bench` (GANSTUDIO_CWD), so relative paths in COMMAND work.
+    const cwd = process.env['GANSTUDIO_CWD'] || process.cwd();
+    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], cwd });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));

@@ -1,0 +1,67 @@
+/**
+ * Backend choice and the wasm training backend end to end: auto picks wasm where no native
+ * TensorFlow installs, uses every core, trains like the cpu reference, and does not grow.
+ */
+import { availableParallelism } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { createGan, disposeGan, trainStep, type DcganConfig } from '@ganstudio/models';
+import { selectBackend } from './backend';
+
+const tiny: DcganConfig = { latentDim: 16, ngf: 4, ndf: 4, loss: 'bce', seed: 11 };
+
+function batch(seed: number): tf.Tensor4D {
+  return tf.tidy(() => tf.tanh(tf.randomNormal([16, 32, 32, 3], 0, 1, 'float32', seed)) as tf.Tensor4D);
+}
+
+/** Trains `steps` steps from the same seeds on the active backend; returns the last metrics. */
+function run(steps: number) {
+  const gan = createGan(tiny);
+  let last;
+  for (let s = 0; s < steps; s++) {
+    const real = batch(100 + s);
+    last = trainStep(gan, real, s);
+    real.dispose();
+  }
+  disposeGan(gan);
+  return last!;
+}
+
+describe('backend selection', () => {
+  it('auto skips the native packages that are not installed, says why, and lands on wasm with every core', async () => {
+    const info = await selectBackend('auto');
+    expect(info.active).toBe('wasm');
+    expect(info.reason).toMatch(/^wasm \(auto: @tensorflow\/tfjs-node-gpu (is not installed|failed to load)/);
+    expect(info.threads).toBe(Math.min(availableParallelism(), 8));
+  });
+
+  it('rejects unknown names and unavailable native backends with one message', async () => {
+    await expect(selectBackend('metal' as never)).rejects.toThrow(/--backend must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu/);
+    await expect(selectBackend('tensorflow-gpu')).rejects.toThrow(/backend tensorflow-gpu is not available: @tensorflow\/tfjs-node-gpu/);
+  });
+
+  it('a short run from the same seed ends with the same losses on wasm as on the cpu reference', async () => {
+    await selectBackend('cpu');
+    const cpu = run(6);
+    await selectBackend('wasm');
+    const wasm = run(6);
+    for (const k of ['dLoss', 'gLoss', 'dReal', 'dFake'] as const) {
+      expect(Math.abs(wasm[k] - cpu[k]) / Math.abs(cpu[k])).toBeLessThan(0.03);
+    }
+  });
+
+  it('1,000 wasm training steps grow neither tensors, nor bytes, nor the process', async () => {
+    await selectBackend('wasm');
+    const gan = createGan(tiny);
+    const real = batch(1);
+    for (let s = 0; s < 50; s++) trainStep(gan, real, s); // optimiser slots, kernel caches
+    const before = { ...tf.memory(), rss: process.memoryUsage().rss };
+    for (let s = 50; s < 1050; s++) trainStep(gan, real, s);
+    const after = { ...tf.memory(), rss: process.memoryUsage().rss };
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+    expect((after.rss - before.rss) / 2 ** 20).toBeLessThan(64);
+    real.dispose();
+    disposeGan(gan);
+  });
+});
