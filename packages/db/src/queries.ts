@@ -1,0 +1,192 @@
+/**
+ * Every query the gallery makes, one named function each, on any Drizzle Postgres driver.
+ * Failures a client caused surface as DbError with a stable code; the API maps codes to 4xx.
+ */
+import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { Db } from './client';
+import { images, models, runMetrics, runs, runSamples, votes, type Image, type Model, type Run } from './schema';
+
+export class DbError extends Error {
+  constructor(
+    readonly code: 'not_found' | 'conflict' | 'bad_cursor',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type ImageSort = 'new' | 'top';
+
+export interface ImageRow extends Image {
+  modelName: string;
+}
+
+export interface ImagePage {
+  items: ImageRow[];
+  nextCursor: string | null;
+}
+
+/** Cursors are opaque to clients: base64url of the sort key of the last item (web APIs only, so this runs at the edge too). */
+function encodeCursor(parts: (string | number)[]): string {
+  const bytes = new TextEncoder().encode(JSON.stringify(parts));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function base64urlToString(s: string): string {
+  const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+}
+
+function decodeCursor(cursor: string, sort: ImageSort): [number, string, string] | [string, string] {
+  try {
+    const parts = JSON.parse(base64urlToString(cursor)) as unknown;
+    if (sort === 'new' && Array.isArray(parts) && parts.length === 2 && parts.every((p) => typeof p === 'string')) {
+      return parts as [string, string];
+    }
+    if (sort === 'top' && Array.isArray(parts) && parts.length === 3 && typeof parts[0] === 'number') {
+      return parts as [number, string, string];
+    }
+  } catch {
+    // fall through
+  }
+  throw new DbError('bad_cursor', 'cursor is not one this list issued');
+}
+
+export async function listImages(db: Db, sort: ImageSort, cursor: string | null, limit: number): Promise<ImagePage> {
+  let after: SQL | undefined;
+  if (cursor) {
+    const c = decodeCursor(cursor, sort);
+    if (sort === 'new') {
+      const [at, id] = c as [string, string];
+      after = or(lt(images.createdAt, new Date(at)), and(eq(images.createdAt, new Date(at)), lt(images.id, id)));
+    } else {
+      const [score, at, id] = c as [number, string, string];
+      after = or(
+        lt(images.score, score),
+        and(eq(images.score, score), lt(images.createdAt, new Date(at))),
+        and(eq(images.score, score), eq(images.createdAt, new Date(at)), lt(images.id, id)),
+      );
+    }
+  }
+  const order = sort === 'new' ? [desc(images.createdAt), desc(images.id)] : [desc(images.score), desc(images.createdAt), desc(images.id)];
+  const rows = await db
+    .select({ image: images, modelName: models.name })
+    .from(images)
+    .innerJoin(models, eq(models.id, images.modelId))
+    .where(after)
+    .orderBy(...order)
+    .limit(limit + 1);
+  const items = rows.slice(0, limit).map((r) => ({ ...r.image, modelName: r.modelName }));
+  const last = items[items.length - 1];
+  const nextCursor =
+    rows.length > limit && last
+      ? encodeCursor(sort === 'new' ? [last.createdAt.toISOString(), last.id] : [last.score, last.createdAt.toISOString(), last.id])
+      : null;
+  return { items, nextCursor };
+}
+
+export async function getImage(db: Db, id: string): Promise<(ImageRow & { model: Model }) | undefined> {
+  const [row] = await db.select({ image: images, model: models }).from(images).innerJoin(models, eq(models.id, images.modelId)).where(eq(images.id, id));
+  return row ? { ...row.image, modelName: row.model.name, model: row.model } : undefined;
+}
+
+export async function findImageBySeed(db: Db, modelId: string, seed: number): Promise<Image | undefined> {
+  const [row] = await db.select().from(images).where(and(eq(images.modelId, modelId), eq(images.seed, seed)));
+  return row;
+}
+
+export async function insertImage(db: Db, row: typeof images.$inferInsert): Promise<Image> {
+  const [inserted] = await db.insert(images).values(row).onConflictDoNothing().returning();
+  if (inserted) return inserted;
+  // Same model and seed published concurrently: the first one wins, and is the answer.
+  const existing = await findImageBySeed(db, row.modelId, row.seed);
+  if (!existing) throw new DbError('conflict', 'image id collision');
+  return existing;
+}
+
+/**
+ * Sets (±1) or withdraws (0) a visitor's vote and returns the image's new score. The image row is
+ * locked for the transaction and the score recomputed from the votes, so concurrent and repeated
+ * votes can neither be lost nor double-counted: score = Σ votes, always.
+ */
+export async function castVote(db: Db, imageId: string, voterId: string, value: -1 | 0 | 1): Promise<{ score: number; vote: number }> {
+  return db.transaction(async (tx) => {
+    const locked = await tx.execute(sql`select id from ${images} where ${images.id} = ${imageId} for update`);
+    if ((locked as unknown as { rows: unknown[] }).rows.length === 0) throw new DbError('not_found', 'no such image');
+    if (value === 0) {
+      await tx.delete(votes).where(and(eq(votes.imageId, imageId), eq(votes.voterId, voterId)));
+    } else {
+      await tx
+        .insert(votes)
+        .values({ imageId, voterId, value })
+        .onConflictDoUpdate({ target: [votes.imageId, votes.voterId], set: { value } });
+    }
+    const [updated] = await tx
+      .update(images)
+      .set({ score: sql`(select coalesce(sum(${votes.value}), 0) from ${votes} where ${votes.imageId} = ${imageId})` })
+      .where(eq(images.id, imageId))
+      .returning({ score: images.score });
+    return { score: updated!.score, vote: value };
+  });
+}
+
+export async function getVotes(db: Db, voterId: string, imageIds: string[]): Promise<Map<string, number>> {
+  if (!imageIds.length) return new Map();
+  const rows = await db
+    .select({ imageId: votes.imageId, value: votes.value })
+    .from(votes)
+    .where(and(eq(votes.voterId, voterId), sql`${votes.imageId} in ${imageIds}`));
+  return new Map(rows.map((r) => [r.imageId, r.value]));
+}
+
+export async function listModels(db: Db): Promise<Model[]> {
+  return db.select().from(models).orderBy(desc(models.isDefault), desc(models.createdAt));
+}
+
+export async function getModel(db: Db, id: string): Promise<Model | undefined> {
+  const [row] = await db.select().from(models).where(eq(models.id, id));
+  return row;
+}
+
+export async function insertModel(db: Db, row: typeof models.$inferInsert): Promise<Model> {
+  return db.transaction(async (tx) => {
+    if (row.isDefault) await tx.update(models).set({ isDefault: false }).where(eq(models.isDefault, true));
+    const [inserted] = await tx
+      .insert(models)
+      .values(row)
+      .onConflictDoUpdate({ target: models.id, set: { ...row, createdAt: undefined } })
+      .returning();
+    return inserted!;
+  });
+}
+
+export async function upsertRun(
+  db: Db,
+  run: typeof runs.$inferInsert,
+  samples: { epoch: number; url: string }[],
+  metrics: Omit<typeof runMetrics.$inferInsert, 'runId'>[],
+): Promise<Run> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.insert(runs).values(run).onConflictDoUpdate({ target: runs.id, set: { ...run, createdAt: undefined } }).returning();
+    await tx.delete(runSamples).where(eq(runSamples.runId, run.id));
+    await tx.delete(runMetrics).where(eq(runMetrics.runId, run.id));
+    if (samples.length) await tx.insert(runSamples).values(samples.map((s) => ({ ...s, runId: run.id })));
+    for (let i = 0; i < metrics.length; i += 1000) {
+      await tx.insert(runMetrics).values(metrics.slice(i, i + 1000).map((m) => ({ ...m, runId: run.id })));
+    }
+    return row!;
+  });
+}
+
+export async function listRuns(db: Db): Promise<Run[]> {
+  return db.select().from(runs).orderBy(desc(runs.createdAt));
+}
+
+export async function getRun(db: Db, id: string) {
+  const [run] = await db.select().from(runs).where(eq(runs.id, id));
+  if (!run) return undefined;
+  const samples = await db.select().from(runSamples).where(eq(runSamples.runId, id)).orderBy(runSamples.epoch);
+  const metrics = await db.select().from(runMetrics).where(eq(runMetrics.runId, id)).orderBy(runMetrics.step);
+  const runModels = await db.select().from(models).where(eq(models.runId, id)).orderBy(desc(models.createdAt));
+  return { run, samples, metrics, models: runModels };
+}

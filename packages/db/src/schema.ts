@@ -1,0 +1,124 @@
+/**
+ * The gallery's one schema (Drizzle pg-core), the same for PGlite and Postgres. Migrations are
+ * generated from this file with drizzle-kit and committed in ../drizzle.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  real,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const created = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+/** A training run: its recipe, where it ran and how fast. */
+export const runs = pgTable('runs', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+  status: text('status', { enum: ['running', 'finished', 'stopped'] }).notNull(),
+  backend: text('backend').notNull(),
+  imagesPerSec: real('images_per_sec'),
+  epochs: integer('epochs').notNull().default(0),
+  createdAt: created(),
+});
+
+/** Per-epoch sample grids of a run (a fixed latent, so epochs compare). */
+export const runSamples = pgTable(
+  'run_samples',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    epoch: integer('epoch').notNull(),
+    url: text('url').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.epoch] })],
+);
+
+/** A run's metric series: one row per logged step (losses; FID / IS where measured). */
+export const runMetrics = pgTable(
+  'run_metrics',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    step: integer('step').notNull(),
+    epoch: integer('epoch').notNull(),
+    dLoss: real('d_loss'),
+    gLoss: real('g_loss'),
+    fid: real('fid'),
+    isScore: real('is_score'),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.step] })],
+);
+
+/** A published generator (TF.js layers format in the blob store). */
+export const models = pgTable('models', {
+  id: text('id').primaryKey(),
+  runId: text('run_id').references(() => runs.id, { onDelete: 'set null' }),
+  name: text('name').notNull(),
+  epoch: integer('epoch').notNull(),
+  quantization: text('quantization', { enum: ['float32', 'float16', 'uint8'] }).notNull(),
+  modelJsonUrl: text('model_json_url').notNull(),
+  /** Storage key of model.json, for the server's own re-render. */
+  modelKey: text('model_key').notNull(),
+  sizeBytes: integer('size_bytes').notNull(),
+  latentDim: integer('latent_dim').notNull(),
+  metrics: jsonb('metrics').$type<Record<string, number | string>>().notNull().default({}),
+  note: text('note'),
+  isDefault: boolean('is_default').notNull().default(false),
+  createdAt: created(),
+});
+
+/** A published sample: re-rendered by the server from (model, seed); never pixels from a client. */
+export const images = pgTable(
+  'images',
+  {
+    /** Random, 16 base62 characters: ids cannot be enumerated. */
+    id: text('id').primaryKey(),
+    modelId: text('model_id')
+      .notNull()
+      .references(() => models.id, { onDelete: 'cascade' }),
+    /** Latent seed, an unsigned 32-bit integer. */
+    seed: bigint('seed', { mode: 'number' }).notNull(),
+    pngUrl: text('png_url').notNull(),
+    pngKey: text('png_key').notNull(),
+    score: integer('score').notNull().default(0),
+    createdAt: created(),
+  },
+  (t) => [
+    index('images_new_idx').on(t.createdAt.desc(), t.id.desc()),
+    index('images_top_idx').on(t.score.desc(), t.createdAt.desc(), t.id.desc()),
+    uniqueIndex('images_model_seed_idx').on(t.modelId, t.seed),
+    check('images_seed_u32', sql`${t.seed} >= 0 and ${t.seed} <= 4294967295`),
+  ],
+);
+
+/** One vote per visitor per image; withdrawing deletes the row. */
+export const votes = pgTable(
+  'votes',
+  {
+    imageId: text('image_id')
+      .notNull()
+      .references(() => images.id, { onDelete: 'cascade' }),
+    voterId: text('voter_id').notNull(),
+    value: smallint('value').notNull(),
+    createdAt: created(),
+  },
+  (t) => [primaryKey({ columns: [t.imageId, t.voterId] }), check('votes_value_pm1', sql`${t.value} in (-1, 1)`)],
+);
+
+export type Run = typeof runs.$inferSelect;
+export type Model = typeof models.$inferSelect;
+export type Image = typeof images.$inferSelect;
