@@ -1,0 +1,131 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb, type DbHandle } from '@ganstudio/db/client';
+import { insertModel } from '@ganstudio/db/queries';
+import { artifactsToFiles, buildGenerator, DEFAULT_DCGAN_CONFIG, modelToArtifacts, quantizeArtifacts } from '@ganstudio/models';
+import { createLocalStore } from '@ganstudio/storage/local';
+import { createApi, createRenderer, MAX_BODY_BYTES } from './index';
+
+let h: DbHandle;
+let api: (r: Request) => Promise<Response>;
+const store = createLocalStore(mkdtempSync(join(tmpdir(), 'api-blobs-')));
+const BASE = 'http://gallery.test';
+
+function post(path: string, body: unknown, headers: Record<string, string> = {}) {
+  return api(
+    new Request(BASE + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    }),
+  );
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  h = await openDb();
+  const g = buildGenerator({ ...DEFAULT_DCGAN_CONFIG, ngf: 4 });
+  const files = artifactsToFiles(quantizeArtifacts(await modelToArtifacts(g), 'uint8'));
+  g.dispose();
+  await store.put('models/tiny/model.json', new TextEncoder().encode(JSON.stringify(files.modelJson)), 'application/json');
+  await store.put('models/tiny/weights.bin', files.weights, 'application/octet-stream');
+  await insertModel(h.db, {
+    id: 'tiny',
+    name: 'tiny',
+    epoch: 0,
+    quantization: 'uint8',
+    modelJsonUrl: '/blobs/models/tiny/model.json',
+    modelKey: 'models/tiny/model.json',
+    sizeBytes: files.weights.byteLength,
+    latentDim: 100,
+    isDefault: true,
+  });
+  api = createApi({ db: h.db, store, renderer: createRenderer(store), secret: 'test-secret' });
+});
+afterAll(() => h.close());
+
+describe('POST /api/images', () => {
+  it('re-renders the image on the server from model + seed and returns its share URL', async () => {
+    const res = await post('/api/images', { modelId: 'tiny', seed: 42 });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { id: string; url: string; shareUrl: string };
+    expect(body.id).toMatch(/^[A-Za-z0-9]{16}$/);
+    expect(body.shareUrl).toBe(`${BASE}/i/${body.id}`);
+    const png = await store.get(`images/${body.id}.png`);
+    expect(Array.from(png!.subarray(1, 4))).toEqual([80, 78, 71]);
+    // The same seed again is the same image, not a duplicate.
+    const again = await post('/api/images', { modelId: 'tiny', seed: 42 });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { id: string }).id).toBe(body.id);
+  });
+
+  it('answers bad input with a clear 4xx and stores nothing', async () => {
+    const cases: [Promise<Response>, number, RegExp][] = [
+      [post('/api/images', '{"modelId": "tiny", "seed": 1', {}), 400, /not valid JSON/],
+      [post('/api/images', { modelId: 'tiny', seed: 'one' }), 400, /seed/],
+      [post('/api/images', { modelId: 'tiny', seed: -1 }), 400, /seed/],
+      [post('/api/images', { modelId: 'tiny', seed: 2 ** 32 }), 400, /seed/],
+      [post('/api/images', { modelId: 'tiny', seed: 1, pixels: [1, 2] }), 400, /pixels|Unrecognized/i],
+      [post('/api/images', { modelId: "x' or 1=1 --", seed: 1 }), 400, /modelId/],
+      [post('/api/images', { modelId: 'ghost', seed: 1 }), 404, /no such model/],
+      [post('/api/images', 'x'.repeat(MAX_BODY_BYTES + 1)), 413, /body over/],
+      [post('/api/images', { modelId: 'tiny', seed: 1 }, { 'content-type': 'text/plain' }), 415, /application\/json/],
+    ];
+    for (const [pending, status, message] of cases) {
+      const res = await pending;
+      expect(res.status).toBe(status);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(message);
+    }
+  });
+});
+
+describe('votes', () => {
+  it('one vote per visitor: a signed cookie carries the identity; changes and withdrawals count once', async () => {
+    const { id } = (await (await post('/api/images', { modelId: 'tiny', seed: 7 })).json()) as { id: string };
+    const first = await post(`/api/images/${id}/vote`, { value: 1 });
+    expect(await first.json()).toEqual({ score: 1, vote: 1 });
+    const cookie = first.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^gs_visitor=[^;]+; Path=\/; HttpOnly; SameSite=Lax/);
+    const mine = { cookie: cookie.split(';')[0]! };
+    expect(await (await post(`/api/images/${id}/vote`, { value: 1 }, mine)).json()).toEqual({ score: 1, vote: 1 });
+    expect(await (await post(`/api/images/${id}/vote`, { value: -1 }, mine)).json()).toEqual({ score: -1, vote: -1 });
+    expect(await (await post(`/api/images/${id}/vote`, { value: 0 }, mine)).json()).toEqual({ score: 0, vote: 0 });
+
+    // A tampered cookie is a new visitor, not the old one: its vote adds.
+    await post(`/api/images/${id}/vote`, { value: 1 }, mine);
+    const forged = { cookie: mine.cookie.replace(/.(?=\.)/, (c) => (c === 'a' ? 'b' : 'a')) };
+    const res = await post(`/api/images/${id}/vote`, { value: 1 }, forged);
+    expect(await res.json()).toEqual({ score: 2, vote: 1 });
+    expect(res.headers.get('set-cookie')).toMatch(/^gs_visitor=/);
+
+    const list = (await (await api(new Request(`${BASE}/api/images?sort=top`, { headers: mine }))).json()) as {
+      items: { id: string; score: number; myVote: number }[];
+    };
+    expect(list.items[0]).toMatchObject({ id, score: 2, myVote: 1 });
+  });
+
+  it('rejects bad values and unknown images', async () => {
+    expect((await post('/api/images/nope/vote', { value: 1 })).status).toBe(404);
+    expect((await post('/api/images/nope/vote', { value: 2 })).status).toBe(400);
+    expect((await post("/api/images/a'b/vote", { value: 1 })).status).toBe(404);
+  });
+});
+
+describe('GET', () => {
+  it('lists models without storage internals, images by cursor, and 404s the rest', async () => {
+    const models = (await (await api(new Request(`${BASE}/api/models`))).json()) as { items: Record<string, unknown>[] };
+    expect(models.items[0]).toMatchObject({ id: 'tiny', quantization: 'uint8', isDefault: true });
+    expect(models.items[0]).not.toHaveProperty('modelKey');
+    const page = (await (await api(new Request(`${BASE}/api/images?limit=1`))).json()) as { items: unknown[]; nextCursor: string };
+    expect(page.items).toHaveLength(1);
+    const next = (await (await api(new Request(`${BASE}/api/images?limit=1&cursor=${page.nextCursor}`))).json()) as { items: unknown[] };
+    expect(next.items).toHaveLength(1);
+    expect((await api(new Request(`${BASE}/api/images?cursor=garbage`))).status).toBe(400);
+    expect((await api(new Request(`${BASE}/api/images?sort=random`))).status).toBe(400);
+    expect((await api(new Request(`${BASE}/api/nothing`))).status).toBe(404);
+    expect((await api(new Request(`${BASE}/api/models`, { method: 'DELETE' }))).status).toBe(405);
+  });
+});
