@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   DEFAULT_DCGAN_CONFIG,
@@ -355,4 +356,52 @@ warm-up), peak RSS, ratio to the cpu backend.
   },
 };
 
-export const commands: Record<string, Command> = { train: train_, sample, export: export_, bench };
+const publish: Command = {
+  summary: "upload a run's grids and quantized generator and register them in the gallery",
+  help: `usage: ganstudio publish <run folder> [flags]
+
+Uploads samples/epoch-*.png and generator-uint8/ to the blob store and registers the run (config,
+grids, metric series) and the model in the database, through the same packages the gallery uses.
+Targets the gallery's embedded defaults, or Postgres + Vercel Blob when DATABASE_URL and
+BLOB_READ_WRITE_TOKEN are set. Stop a local gallery first: PGlite is single-process.
+
+  --data-dir DIR   the gallery's local data folder (default apps/web/.data)
+  --name TEXT      display name of the run and model
+  --default        make this the gallery's default model
+  --note TEXT      a line shown with the model`,
+  async run(args) {
+    const { values: v, positionals } = parse(
+      args,
+      { 'data-dir': { type: 'string' }, name: { type: 'string' }, default: { type: 'boolean' }, note: { type: 'string' } },
+      true,
+    );
+    if (positionals.length !== 1) throw new UserError('publish takes one run folder', 2);
+    const dir = userPath(positionals[0]!);
+    const dataDir = userPath(v['data-dir'] ?? join(fileURLToPath(new URL('../../web/.data', import.meta.url))));
+    const { openDb } = await import('@ganstudio/db/client');
+    const { createLocalStore } = await import('@ganstudio/storage/local');
+    const { createVercelStore } = await import('@ganstudio/storage/vercel');
+    const { publishRunFolder, PublishError } = await import('@ganstudio/publish');
+    const url = process.env['DATABASE_URL'] || undefined;
+    const token = process.env['BLOB_READ_WRITE_TOKEN'] || undefined;
+    const handle = await openDb({ url, dataDir: join(dataDir, 'db') });
+    try {
+      const store = token ? createVercelStore(token) : createLocalStore(join(dataDir, 'blobs'));
+      const result = await publishRunFolder(handle.db, store, dir, {
+        ...(v.name ? { name: v.name } : {}),
+        ...(v.note ? { note: v.note } : {}),
+        isDefault: Boolean(v.default),
+        log: (l) => process.stderr.write(l + '\n'),
+      });
+      process.stderr.write(`published run ${result.runId} and model ${result.model.id} to ${url ? 'Postgres' : dataDir} + ${store.kind}\n`);
+    } catch (err) {
+      if (err instanceof PublishError) throw new UserError(err.message);
+      throw err;
+    } finally {
+      await handle.close();
+    }
+    return 0;
+  },
+};
+
+export const commands: Record<string, Command> = { train: train_, sample, export: export_, bench, publish };

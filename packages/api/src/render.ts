@@ -39,7 +39,10 @@ export function createRenderer(store: BlobStore): Renderer {
   };
   return {
     async render(model, seed) {
-      if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
+      if (tf.getBackend() !== 'cpu') {
+        tf.enableProdMode(); // no per-op debug checks, no console banner
+        await tf.setBackend('cpu');
+      }
       const generator = await load(model);
       const z = tf.tensor2d(seededLatents(seed, 1, model.latentDim), [1, model.latentDim]);
       const images = generate(generator, z); // → [1, 32, 32, 3]

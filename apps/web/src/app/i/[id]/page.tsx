@@ -1,0 +1,71 @@
+// The share page of one image: big pixel-crisp view, score and vote, model and seed, and Open
+// Graph / Twitter card tags pointing at a generated share image, so a pasted link unfurls.
+import type { Metadata } from 'next';
+import { headers } from 'next/headers';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { getImage, getVotes } from '@ganstudio/db/queries';
+import { VoteButtons } from '~/components/vote-buttons';
+import { getContext } from '~/server/context';
+import { currentVisitor } from '~/server/visitor';
+
+export const dynamic = 'force-dynamic';
+
+type Props = { params: Promise<{ id: string }> };
+
+async function load(id: string) {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return undefined;
+  const { db } = await getContext();
+  return getImage(db, id);
+}
+
+async function origin(): Promise<string> {
+  if (process.env['PUBLIC_URL']) return process.env['PUBLIC_URL'].replace(/\/$/, '');
+  const h = await headers();
+  return `${h.get('x-forwarded-proto') ?? 'http'}://${h.get('x-forwarded-host') ?? h.get('host')}`;
+}
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const { id } = await params;
+  const image = await load(id);
+  if (!image) return { title: 'Not found' };
+  const base = await origin();
+  const title = `Seed ${image.seed} · ${image.modelName}`;
+  const description = `A 32×32 sample from a DCGAN trained on CIFAR-10. Score ${image.score}.`;
+  const og = `${base}/i/${image.id}/og.png`;
+  return {
+    title,
+    description,
+    openGraph: { title, description, url: `${base}/i/${image.id}`, type: 'website', images: [{ url: og, width: 1200, height: 630, alt: title }] },
+    twitter: { card: 'summary_large_image', title, description, images: [og] },
+  };
+}
+
+export default async function SharePage({ params }: Props) {
+  const { id } = await params;
+  const image = await load(id);
+  if (!image) notFound();
+  const { db, secret } = await getContext();
+  const visitor = await currentVisitor(secret);
+  const myVote = visitor ? ((await getVotes(db, visitor, [image.id])).get(image.id) ?? 0) : 0;
+  return (
+    <article className="grid gap-8 md:grid-cols-[auto_1fr]">
+      <img src={image.pngUrl} alt={`sample, seed ${image.seed}`} width={512} height={512} className="pixelated rounded-lg bg-zinc-900" data-testid="share-image" />
+      <div className="space-y-4">
+        <h1 className="text-2xl font-semibold">Seed {image.seed}</h1>
+        <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+          <dt className="text-zinc-400">Model</dt>
+          <dd>{image.modelName}</dd>
+          <dt className="text-zinc-400">Quantization</dt>
+          <dd>{image.model.quantization}</dd>
+          <dt className="text-zinc-400">Published</dt>
+          <dd>{image.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC</dd>
+        </dl>
+        <VoteButtons id={image.id} score={image.score} myVote={myVote} />
+        <Link href={`/studio?model=${image.modelId}&seed=${image.seed}`} className="inline-block rounded bg-indigo-600 px-4 py-2 text-sm text-white">
+          Sample more like this
+        </Link>
+      </div>
+    </article>
+  );
+}

@@ -1,0 +1,34 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import './globals.css';
+
+export const metadata: Metadata = {
+  title: { default: 'GAN Studio', template: '%s · GAN Studio' },
+  description: 'A DCGAN trained on CIFAR-10 in TypeScript, sampled in your browser.',
+};
+
+export default function RootLayout({ children }: { children: React.ReactNode }) {
+  return (
+    <html lang="en">
+      <body className="min-h-screen bg-zinc-950 text-zinc-100 antialiased">
+        <header className="border-b border-zinc-800">
+          <nav className="mx-auto flex max-w-6xl items-center gap-6 px-4 py-3 text-sm">
+            <Link href="/" className="font-semibold tracking-tight text-white">
+              GAN Studio
+            </Link>
+            <Link href="/" className="text-zinc-400 hover:text-white">
+              Gallery
+            </Link>
+            <Link href="/studio" className="text-zinc-400 hover:text-white">
+              Studio
+            </Link>
+            <Link href="/runs" className="text-zinc-400 hover:text-white">
+              Runs
+            </Link>
+          </nav>
+        </header>
+        <main className="mx-auto max-w-6xl px-4 py-6">{children}</main>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,14 @@
+import { StudioLoader as Studio } from '~/components/studio-loader';
+
+export const metadata = { title: 'Studio' };
+
+export default async function StudioPage({ searchParams }: { searchParams: Promise<{ model?: string; seed?: string }> }) {
+  const { model, seed } = await searchParams;
+  const n = Number(seed);
+  return (
+    <div className="space-y-4">
+      <h1 className="text-2xl font-semibold">Studio</h1>
+      <Studio {...(model ? { initialModel: model } : {})} {...(seed && Number.isInteger(n) && n >= 0 ? { initialSeed: n } : {})} />
+    </div>
+  );
+}

@@ -1,0 +1,232 @@
+'use client';
+/**
+ * The studio: loads the chosen generator in the visitor's browser (tfjs: WebGL, else wasm, else
+ * cpu — and says which), samples a 4×4 grid where tile i is seed + i, publishes one tile (the
+ * server re-renders it from model + seed), and interpolates between two tiles (slerp in z).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
+import { generate, MAX_SEED, seededLatents, slerp, tensorToRgba, type RgbaImage } from '@ganstudio/models';
+import { useCallback, useEffect, useRef, useState } from 'react';
+
+interface ModelInfo {
+  id: string;
+  name: string;
+  modelJsonUrl: string;
+  sizeBytes: number;
+  latentDim: number;
+  quantization: string;
+  note: string | null;
+}
+
+const GRID = 16;
+const STEPS = 8;
+
+async function pickBackend(): Promise<string> {
+  for (const name of ['webgl', 'wasm', 'cpu']) {
+    try {
+      if (name === 'wasm') {
+        setWasmPaths('/tfjs-wasm/');
+        await import('@tensorflow/tfjs-backend-wasm');
+      }
+      if (await tf.setBackend(name)) {
+        await tf.ready();
+        return name;
+      }
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error('no TensorFlow.js backend could start in this browser');
+}
+
+function Tile({ image, selected, label, onClick }: { image: RgbaImage; selected?: boolean; label: string; onClick?: () => void }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const ctx = ref.current?.getContext('2d');
+    if (ctx) ctx.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
+  }, [image]);
+  return (
+    <button type="button" onClick={onClick} aria-label={label} aria-pressed={selected} className={`rounded p-0.5 ${selected ? 'bg-indigo-500' : 'bg-transparent hover:bg-zinc-700'}`}>
+      <canvas ref={ref} width={image.width} height={image.height} className="pixelated block h-24 w-24" />
+    </button>
+  );
+}
+
+export function Studio({ initialModel, initialSeed }: { initialModel?: string; initialSeed?: number }) {
+  const [models, setModels] = useState<ModelInfo[]>([]);
+  const [modelId, setModelId] = useState<string | undefined>(initialModel);
+  const [backend, setBackend] = useState<string>('starting…');
+  const [progress, setProgress] = useState(0);
+  const [generator, setGenerator] = useState<LayersModel | null>(null);
+  const [seed, setSeed] = useState(initialSeed ?? Math.floor(Math.random() * 1_000_000));
+  const [seedText, setSeedText] = useState(String(initialSeed ?? ''));
+  const [tiles, setTiles] = useState<RgbaImage[]>([]);
+  const [picked, setPicked] = useState<number[]>([]);
+  const [path, setPath] = useState<RgbaImage[]>([]);
+  const [status, setStatus] = useState<string>('');
+  const [shareUrl, setShareUrl] = useState<string | null>(null);
+  const model = models.find((m) => m.id === modelId);
+
+  useEffect(() => {
+    pickBackend().then(setBackend, (e: Error) => setBackend(`unavailable: ${e.message}`));
+    fetch('/api/models')
+      .then((r) => r.json() as Promise<{ items: ModelInfo[] }>)
+      .then(({ items }) => {
+        setModels(items);
+        setModelId((current) => (current && items.some((m) => m.id === current) ? current : items[0]?.id));
+      })
+      .catch(() => setStatus('could not list models'));
+  }, []);
+
+  useEffect(() => {
+    if (!model || backend === 'starting…') return;
+    let cancelled = false;
+    setGenerator(null);
+    setProgress(0);
+    loadLayersModel(new URL(model.modelJsonUrl, window.location.href).href, { onProgress: (p) => !cancelled && setProgress(p) }).then(
+      (g) => {
+        if (cancelled) g.dispose();
+        else setGenerator(g);
+      },
+      (e: Error) => setStatus(`could not load the model: ${e.message}`),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [model, backend]);
+
+  const sample = useCallback(
+    async (base: number) => {
+      if (!generator || !model) return;
+      const dim = model.latentDim;
+      const z = new Float32Array(GRID * dim);
+      for (let i = 0; i < GRID; i++) z.set(seededLatents((base + i) % (MAX_SEED + 1), 1, dim), i * dim);
+      const zt = tf.tensor2d(z, [GRID, dim]);
+      const out = generate(generator, zt); // → [16, 32, 32, 3]
+      const images = await tensorToRgba(out);
+      tf.dispose([zt, out]);
+      setTiles(images);
+      setPicked([]);
+      setPath([]);
+      setShareUrl(null);
+    },
+    [generator, model],
+  );
+
+  useEffect(() => {
+    void sample(seed);
+  }, [sample, seed]);
+
+  async function interpolate() {
+    if (!generator || !model || picked.length !== 2) return;
+    const dim = model.latentDim;
+    const [a, b] = picked.map((i) => seededLatents(seed + i, 1, dim)) as [Float32Array, Float32Array];
+    const z = new Float32Array(STEPS * dim);
+    for (let s = 0; s < STEPS; s++) z.set(slerp(a, b, s / (STEPS - 1)), s * dim);
+    const zt = tf.tensor2d(z, [STEPS, dim]);
+    const out = generate(generator, zt);
+    setPath(await tensorToRgba(out));
+    tf.dispose([zt, out]);
+  }
+
+  async function publish() {
+    if (!model || picked.length === 0) return;
+    setStatus('publishing…');
+    const res = await fetch('/api/images', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ modelId: model.id, seed: seed + picked[0]! }),
+    });
+    const body = (await res.json()) as { shareUrl?: string; error?: { message: string } };
+    if (!res.ok || !body.shareUrl) {
+      setStatus(`publish failed: ${body.error?.message ?? res.status}`);
+      return;
+    }
+    setShareUrl(body.shareUrl);
+    setStatus('published');
+  }
+
+  function applySeed() {
+    const n = Number(seedText);
+    if (!Number.isInteger(n) || n < 0 || n > MAX_SEED - GRID) setStatus(`a seed is a whole number from 0 to ${MAX_SEED - GRID}`);
+    else setSeed(n);
+  }
+
+  return (
+    <div className="space-y-6">
+      <section className="flex flex-wrap items-center gap-4 text-sm">
+        <label className="flex items-center gap-2">
+          Model
+          <select value={modelId ?? ''} onChange={(e) => setModelId(e.target.value)} className="rounded bg-zinc-800 px-2 py-1">
+            {models.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span data-testid="backend">backend: {backend}</span>
+        {model && (
+          <span data-testid="model-size">
+            {(model.sizeBytes / 1024 / 1024).toFixed(2)} MB ({model.quantization}) · {generator ? 'loaded' : `loading ${Math.round(progress * 100)}%`}
+          </span>
+        )}
+      </section>
+      {model?.note && <p className="text-sm text-amber-300">{model.note}</p>}
+      <section className="flex flex-wrap items-center gap-2 text-sm">
+        <input
+          aria-label="seed"
+          inputMode="numeric"
+          value={seedText}
+          placeholder={String(seed)}
+          onChange={(e) => setSeedText(e.target.value)}
+          onKeyDown={(e) => e.key === 'Enter' && applySeed()}
+          className="w-36 rounded bg-zinc-800 px-2 py-1"
+        />
+        <button type="button" onClick={applySeed} className="rounded bg-zinc-700 px-3 py-1">
+          Generate
+        </button>
+        <button type="button" onClick={() => setSeed(Math.floor(Math.random() * (MAX_SEED - GRID)))} className="rounded bg-zinc-700 px-3 py-1">
+          Random
+        </button>
+        <span className="text-zinc-400">seeds {seed}–{seed + GRID - 1}; click a tile to pick it, pick two to interpolate</span>
+      </section>
+      <section data-testid="grid" className="grid w-fit grid-cols-4 gap-1">
+        {tiles.map((img, i) => (
+          <Tile
+            key={i}
+            image={img}
+            label={`seed ${seed + i}`}
+            selected={picked.includes(i)}
+            onClick={() => setPicked((p) => (p.includes(i) ? p.filter((x) => x !== i) : [...p, i].slice(-2)))}
+          />
+        ))}
+      </section>
+      <section className="flex flex-wrap items-center gap-2 text-sm">
+        <button type="button" disabled={picked.length === 0} onClick={publish} className="rounded bg-indigo-600 px-3 py-1 text-white disabled:opacity-40">
+          Publish {picked.length ? `seed ${seed + picked[0]!}` : 'a picked tile'}
+        </button>
+        <button type="button" disabled={picked.length !== 2} onClick={interpolate} className="rounded bg-zinc-700 px-3 py-1 disabled:opacity-40">
+          Interpolate
+        </button>
+        <span data-testid="status">{status}</span>
+        {shareUrl && (
+          <a data-testid="share-link" href={shareUrl} className="text-indigo-400 underline">
+            {shareUrl}
+          </a>
+        )}
+      </section>
+      {path.length > 0 && (
+        <section data-testid="path" className="flex gap-1">
+          {path.map((img, i) => (
+            <Tile key={i} image={img} label={`step ${i}`} />
+          ))}
+        </section>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,107 @@
+// End-to-end: a real Chromium drives the studio, publishes, votes, and opens the share link in a
+// fresh context as someone the link was sent to.
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+export async function runSuite(base, executablePath) {
+  const browser = await chromium.launch({ executablePath, args: FLAGS });
+  const results = { passed: 0, failed: 0 };
+  const state = {};
+  const test = async (name, fn) => {
+    const t0 = Date.now();
+    try {
+      await fn();
+      results.passed++;
+      console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
+    } catch (err) {
+      results.failed++;
+      console.log(`  ✗ ${name}\n    ${String(err?.stack ?? err).split('\n').slice(0, 4).join('\n    ')}`);
+    }
+  };
+  try {
+    const visitor = await browser.newContext();
+    const page = await visitor.newPage();
+
+    await test('studio loads the bundled generator in the browser and samples a 4×4 grid', async () => {
+      await page.goto(`${base}/studio?seed=1000`);
+      await page.getByTestId('backend').filter({ hasText: /backend: (webgl|wasm|cpu)$/ }).waitFor({ timeout: 60_000 });
+      await page.getByTestId('model-size').filter({ hasText: /MB \(uint8\) · loaded/ }).waitFor({ timeout: 120_000 });
+      await page.locator('[data-testid=grid] canvas').nth(15).waitFor({ timeout: 120_000 });
+      assert.equal(await page.locator('[data-testid=grid] canvas').count(), 16);
+      // Real pixels, not a blank canvas: tiles differ from each other.
+      const sums = await page.$$eval('[data-testid=grid] canvas', (cs) =>
+        cs.slice(0, 2).map((c) => c.getContext('2d').getImageData(0, 0, 32, 32).data.reduce((a, b) => a + b, 0)),
+      );
+      assert.notEqual(sums[0], sums[1]);
+      state.backend = await page.getByTestId('backend').textContent();
+    });
+
+    await test('picking two tiles interpolates between them', async () => {
+      await page.getByRole('button', { name: 'seed 1000' }).click();
+      await page.getByRole('button', { name: 'seed 1003' }).click();
+      await page.getByRole('button', { name: 'Interpolate' }).click();
+      await page.locator('[data-testid=path] canvas').nth(7).waitFor({ timeout: 60_000 });
+    });
+
+    await test('publishing a picked tile returns a share link', async () => {
+      await page.getByRole('button', { name: 'seed 1003' }).click(); // unpick: seed 1000 stays picked
+      await page.getByRole('button', { name: /^Publish seed 1000$/ }).click();
+      const link = page.getByTestId('share-link');
+      await link.waitFor({ timeout: 60_000 });
+      state.shareUrl = await link.getAttribute('href');
+      assert.match(state.shareUrl, /\/i\/[A-Za-z0-9]{16}$/);
+    });
+
+    await test('voting on the share page counts once per visitor and survives a reload', async () => {
+      await page.goto(state.shareUrl);
+      await page.getByRole('button', { name: 'upvote' }).click();
+      await page.getByTestId('score').filter({ hasText: /^1$/ }).waitFor();
+      await page.getByRole('button', { name: 'upvote' }).click(); // clicking your vote again withdraws it
+      await page.getByTestId('score').filter({ hasText: /^0$/ }).waitFor();
+      await page.getByRole('button', { name: 'upvote' }).click();
+      await page.getByTestId('score').filter({ hasText: /^1$/ }).waitFor();
+      await page.reload();
+      assert.equal(await page.getByTestId('score').textContent(), '1');
+      assert.equal(await page.getByRole('button', { name: 'upvote' }).getAttribute('aria-pressed'), 'true');
+    });
+
+    await test('the share link, opened fresh, shows the picture and unfurls with Open Graph and Twitter tags', async () => {
+      const stranger = await browser.newContext();
+      const p = await stranger.newPage();
+      await p.goto(state.shareUrl);
+      const img = p.getByTestId('share-image');
+      await img.waitFor();
+      assert.equal(await img.evaluate((el) => el.naturalWidth), 32);
+      assert.equal(await img.evaluate((el) => getComputedStyle(el).imageRendering), 'pixelated');
+      const og = await p.locator('meta[property="og:image"]').getAttribute('content');
+      assert.match(og, /\/i\/[A-Za-z0-9]{16}\/og\.png$/);
+      assert.equal(await p.locator('meta[name="twitter:card"]').getAttribute('content'), 'summary_large_image');
+      assert.match(await p.locator('meta[property="og:title"]').getAttribute('content'), /^Seed 1000/);
+      const res = await p.request.get(og);
+      assert.equal(res.status(), 200);
+      const png = await res.body();
+      assert.equal(png.readUInt32BE(16), 1200);
+      assert.equal(png.readUInt32BE(20), 630);
+      // A stranger has not voted: score 1, their buttons not pressed.
+      assert.equal(await p.getByTestId('score').textContent(), '1');
+      assert.equal(await p.getByRole('button', { name: 'upvote' }).getAttribute('aria-pressed'), 'false');
+      await stranger.close();
+    });
+
+    await test('the gallery lists the published image and the bundled run has its grids and curves', async () => {
+      await page.goto(`${base}/?sort=top`);
+      const id = state.shareUrl.split('/').pop();
+      await page.locator(`a[href="/i/${id}"]`).waitFor();
+      await page.goto(`${base}/runs`);
+      await page.locator('table a').first().click();
+      await page.locator('img[alt^="epoch"]').first().waitFor();
+      await page.locator('svg polyline').first().waitFor();
+    });
+  } finally {
+    console.log(`  (browser backend: ${state.backend ?? 'n/a'})`);
+    await browser.close();
+  }
+  return results;
+}

@@ -1,0 +1,60 @@
+// The web app's test command: builds if needed, starts `next start` on a free port with a fresh
+// data folder (PGlite + local blobs, the embedded defaults), runs the end-to-end suite in Debian's
+// Chromium through playwright-core, stops the server. Prints "N passed, N failed".
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const app = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: app, stdio: 'inherit', ...opts });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
+  });
+}
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+
+if (!existsSync(CHROMIUM)) {
+  console.error(`e2e: ${CHROMIUM} not found; install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
+  process.exit(1);
+}
+if (!existsSync(join(app, '.next', 'BUILD_ID')) || process.env.E2E_REBUILD) await run('npm', ['run', 'build']);
+
+const port = await freePort();
+const dataDir = mkdtempSync(join(tmpdir(), 'gallery-e2e-'));
+const nextBin = createRequire(join(app, 'package.json')).resolve('next/dist/bin/next');
+const server = spawn(process.execPath, [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
+  cwd: app,
+  env: { ...process.env, GANSTUDIO_DATA_DIR: dataDir, DATABASE_URL: '', BLOB_READ_WRITE_TOKEN: '', PORT: String(port) },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+let code = 1;
+try {
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`${base}/api/models`)).ok) break;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const { runSuite } = await import('./gallery.e2e.mjs');
+  const { passed, failed } = await runSuite(base, CHROMIUM);
+  console.log(`e2e: ${passed} passed, ${failed} failed`);
+  code = failed === 0 && passed > 0 ? 0 : 1;
+} finally {
+  server.kill('SIGTERM');
+}
+process.exit(code);

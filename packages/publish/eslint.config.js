@@ -1,0 +1,3 @@
+import base from '@ganstudio/eslint-config/base';
+
+export default base;

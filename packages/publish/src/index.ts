@@ -1,0 +1,143 @@
+/**
+ * Publishing a run folder (as the trainer writes it, or the trimmed copy bundled with the web app):
+ *   config.json, metrics.jsonl, samples/epoch-NNNN.png, generator-uint8/{model.json, weights.bin}
+ * Blobs are uploaded first, then the rows are written, so no row points at a missing file.
+ * Re-publishing the same folder updates it in place (ids derive from the folder).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Db } from '@ganstudio/db/client';
+import { getModel, insertModel, upsertRun } from '@ganstudio/db/queries';
+import type { Model } from '@ganstudio/db/schema';
+import type { BlobStore } from '@ganstudio/storage';
+
+export interface PublishOptions {
+  /** Run id (default: the folder name, sanitised). */
+  runId?: string;
+  name?: string;
+  /** Make this the gallery's default model. */
+  isDefault?: boolean;
+  /** A line shown with the model (e.g. "best trained so far: 1 epoch"). */
+  note?: string;
+  /** Skip everything if a model with this id already exists (first-start seeding). */
+  onlyIfMissing?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface PublishResult {
+  runId: string;
+  model: Model;
+  grids: number;
+  metricPoints: number;
+  skipped: boolean;
+}
+
+export class PublishError extends Error {}
+
+/** At most this many metric rows per run: charts need shape, not every step. */
+const MAX_POINTS = 2000;
+
+interface StepLine {
+  type: string;
+  step: number;
+  epoch: number;
+  d_loss?: number;
+  g_loss?: number;
+  images_per_sec?: number;
+  fid?: number;
+  is_mean?: number;
+}
+
+function readJson(path: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new PublishError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'not valid JSON'}`);
+  }
+}
+
+export async function publishRunFolder(db: Db, store: BlobStore, dir: string, options: PublishOptions = {}): Promise<PublishResult> {
+  const log = options.log ?? (() => {});
+  if (!existsSync(join(dir, 'config.json'))) throw new PublishError(`${dir}: not a run folder (no config.json)`);
+  const config = readJson(join(dir, 'config.json'));
+  const generatorDir = join(dir, 'generator-uint8');
+  if (!existsSync(join(generatorDir, 'model.json'))) {
+    throw new PublishError(`${dir}: no exported generator (generator-uint8/model.json); finish or export the run first`);
+  }
+  const runId = (options.runId ?? basename(dir)).replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+  const modelJsonBytes = readFileSync(join(generatorDir, 'model.json'));
+  const modelJson = JSON.parse(modelJsonBytes.toString('utf8')) as {
+    modelTopology?: unknown;
+    weightsManifest?: { weights: { quantization?: { dtype: string } }[] }[];
+    userDefinedMetadata?: { step?: number };
+  };
+  const lines: StepLine[] = existsSync(join(dir, 'metrics.jsonl'))
+    ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l) as StepLine];
+          } catch {
+            return [];
+          }
+        })
+    : [];
+  const steps = lines.filter((l) => l.type === 'step');
+  const epochs = steps.length ? Math.max(...steps.map((s) => s.epoch)) + 1 : Number(config['epochs'] ?? 0);
+  const modelId = `${runId}-e${epochs}`.slice(0, 64);
+  if (options.onlyIfMissing && (await getModel(db, modelId))) {
+    return { runId, model: (await getModel(db, modelId))!, grids: 0, metricPoints: 0, skipped: true };
+  }
+
+  const samplesDir = join(dir, 'samples');
+  const grids = existsSync(samplesDir) ? readdirSync(samplesDir).filter((f) => /^epoch-\d{4}\.png$/.test(f)).sort() : [];
+  const samples: { epoch: number; url: string }[] = [];
+  for (const file of grids) {
+    const { url } = await store.put(`runs/${runId}/${file}`, readFileSync(join(samplesDir, file)), 'image/png');
+    samples.push({ epoch: Number(file.slice(6, 10)), url });
+  }
+  const weights = readFileSync(join(generatorDir, 'weights.bin'));
+  const modelKey = `models/${modelId}/model.json`;
+  const { url: modelJsonUrl } = await store.put(modelKey, modelJsonBytes, 'application/json');
+  await store.put(`models/${modelId}/weights.bin`, weights, 'application/octet-stream');
+  log(`uploaded ${grids.length} grids and the generator (${(weights.byteLength / 1024).toFixed(0)} KiB) to ${store.kind}`);
+
+  const stride = Math.max(1, Math.ceil(steps.length / MAX_POINTS));
+  const metrics = steps
+    .filter((_, i) => i % stride === 0 || i === steps.length - 1)
+    .map((s) => ({ step: s.step, epoch: s.epoch, dLoss: s.d_loss ?? null, gLoss: s.g_loss ?? null, fid: s.fid ?? null, isScore: s.is_mean ?? null }));
+  const speeds = steps.map((s) => s.images_per_sec ?? NaN).filter(Number.isFinite).sort((a, b) => a - b);
+  await upsertRun(
+    db,
+    {
+      id: runId,
+      name: options.name ?? runId,
+      config,
+      status: 'finished',
+      backend: String(config['backend'] ?? 'unknown'),
+      imagesPerSec: speeds.length ? speeds[Math.floor(speeds.length / 2)]! : null,
+      epochs,
+    },
+    samples,
+    metrics,
+  );
+  const dims = (config['model'] as { latentDim?: number } | undefined)?.latentDim ?? 100;
+  const quant = modelJson.weightsManifest?.[0]?.weights[0]?.quantization?.dtype ?? 'float32';
+  const model = await insertModel(db, {
+    id: modelId,
+    runId,
+    name: options.name ?? `${runId} · epoch ${epochs}`,
+    epoch: epochs,
+    quantization: quant as 'uint8' | 'float16' | 'float32',
+    modelJsonUrl,
+    modelKey,
+    sizeBytes: modelJsonBytes.byteLength + weights.byteLength,
+    latentDim: dims,
+    metrics: {},
+    note: options.note ?? null,
+    isDefault: options.isDefault ?? false,
+  });
+  log(`registered run ${runId} (${samples.length} grids, ${metrics.length} metric points) and model ${modelId}`);
+  return { runId, model, grids: samples.length, metricPoints: metrics.length, skipped: false };
+}
