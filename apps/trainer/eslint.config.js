@@ -1,3 +1,4 @@
-import base from '@ganstudio/eslint-config/node';
+import node from '@ganstudio/eslint-config/node';
 
-export default base;
+// wasm-thread-worker.cjs is a CommonJS worker entry: require() is how it loads.
+export default [...node, { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } }];

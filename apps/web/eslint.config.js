@@ -1,3 +1,9 @@
-import base from '@ganstudio/eslint-config/node';
+import globals from 'globals';
+import node from '@ganstudio/eslint-config/node';
 
-export default [...base, { ignores: ['.next/**', 'next-env.d.ts', 'public/**'] }];
+export default [
+  ...node,
+  { ignores: ['.next/**', 'next-env.d.ts', 'public/**'] },
+  // Client components and the e2e page callbacks run in the browser.
+  { files: ['src/components/**', 'tests/e2e/**'], languageOptions: { globals: { ...globals.browser } } },
+];

@@ -11,6 +11,7 @@ import os, { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import type * as WasmBackend from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from '@ganstudio/models';
 import { UserError } from './errors';
 
@@ -49,7 +50,7 @@ async function importNative(choice: keyof typeof NATIVE_PACKAGES): Promise<strin
   }
 }
 
-let wasmModule: typeof import('@tensorflow/tfjs-backend-wasm') | undefined;
+let wasmModule: typeof WasmBackend | undefined;
 
 /** Threads for XNNPACK: one per core (this machine has 2), overridable with GANSTUDIO_WASM_THREADS. */
 export function wasmThreadTarget(): number {

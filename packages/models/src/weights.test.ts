@@ -103,11 +103,10 @@ describe('TF.js layers weight format', () => {
   it('float16 encoding agrees with tfjs’ own decoder, including rounding, subnormals and overflow', () => {
     const values = [0, -0, 1, -2.5, 65504, 70000, 1e-7, 6.1e-5, 3.14159, -1e-3, 0.1];
     const bits = new Uint16Array(values.map(float32ToFloat16Bits));
-    const decoded = tf.io
-      .decodeWeights(new Uint8Array(bits.buffer).buffer, [
-        { name: 'w', shape: [values.length], dtype: 'float32', quantization: { dtype: 'float16' } },
-      ])
-      ['w']!.dataSync();
+    const map = tf.io.decodeWeights(new Uint8Array(bits.buffer).buffer, [
+      { name: 'w', shape: [values.length], dtype: 'float32', quantization: { dtype: 'float16' } },
+    ]);
+    const decoded = map['w']!.dataSync();
     values.forEach((v, i) => {
       const d = decoded[i]!;
       if (Math.abs(v) > 65520) expect(d).toBe(Infinity);

@@ -47,7 +47,9 @@ try {
   for (let i = 0; i < 120; i++) {
     try {
       if ((await fetch(`${base}/api/models`)).ok) break;
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
   const { runSuite } = await import('./gallery.e2e.mjs');
