@@ -1,0 +1,52 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDb } from '@ganstudio/db/client';
+import { getRun, listModels } from '@ganstudio/db/queries';
+import { createLocalStore } from '@ganstudio/storage/local';
+import { publishRunFolder } from './index';
+
+function runFolder(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'pub-')), 'my-run');
+  mkdirSync(join(dir, 'samples'), { recursive: true });
+  mkdirSync(join(dir, 'generator-uint8'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ epochs: 2, backend: 'wasm', model: { latentDim: 100 } }));
+  const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ type: 'step', step: i + 1, epoch: i < 15 ? 0 : 1, d_loss: 1, g_loss: 2, images_per_sec: 30 + i }));
+  writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n{"type":"st'); // torn last line, as after a crash
+  writeFileSync(join(dir, 'samples', 'epoch-0001.png'), new Uint8Array([137, 80, 78, 71]));
+  writeFileSync(join(dir, 'samples', 'epoch-0002.png'), new Uint8Array([137, 80, 78, 71]));
+  writeFileSync(join(dir, 'generator-uint8', 'model.json'), JSON.stringify({ weightsManifest: [{ weights: [{ quantization: { dtype: 'uint8' } }] }] }));
+  writeFileSync(join(dir, 'generator-uint8', 'weights.bin'), new Uint8Array(100));
+  return dir;
+}
+
+describe('publishRunFolder', () => {
+  it('uploads grids and the generator, then registers the run, its series and the model', async () => {
+    const h = await openDb();
+    const blobs = mkdtempSync(join(tmpdir(), 'pub-blobs-'));
+    const store = createLocalStore(blobs);
+    const result = await publishRunFolder(h.db, store, runFolder(), { isDefault: true, note: 'smoke' });
+    expect(result).toMatchObject({ runId: 'my-run', grids: 2, metricPoints: 30, skipped: false });
+    expect(await store.get('models/my-run-e2/weights.bin')).toHaveLength(100);
+    const run = await getRun(h.db, 'my-run');
+    expect(run?.run).toMatchObject({ epochs: 2, backend: 'wasm', status: 'finished', imagesPerSec: 45 });
+    expect(run?.samples.map((s) => s.url)).toEqual(['/blobs/runs/my-run/epoch-0001.png', '/blobs/runs/my-run/epoch-0002.png']);
+    const [model] = await listModels(h.db);
+    expect(model).toMatchObject({ id: 'my-run-e2', quantization: 'uint8', isDefault: true, note: 'smoke', sizeBytes: expect.any(Number) });
+    // Publishing again updates in place; onlyIfMissing (first-start seeding) does nothing.
+    expect((await publishRunFolder(h.db, store, runFolder(), { onlyIfMissing: true })).skipped).toBe(true);
+    await h.close();
+  });
+
+  it('refuses folders that are not finished runs, with the reason', async () => {
+    const h = await openDb();
+    const store = createLocalStore(mkdtempSync(join(tmpdir(), 'pub-blobs-')));
+    await expect(publishRunFolder(h.db, store, tmpdir() + '/nope')).rejects.toThrow(/not a run folder/);
+    const dir = runFolder();
+    rmSync(join(dir, 'generator-uint8'), { recursive: true });
+    await expect(publishRunFolder(h.db, store, dir)).rejects.toThrow(/no exported generator/);
+    expect(await listModels(h.db)).toEqual([]);
+    await h.close();
+  });
+});
