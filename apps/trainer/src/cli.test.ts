@@ -111,35 +111,13 @@ describe('ganstudio CLI', () => {
     expect(run.code).toBe(0);
     expect(existsSync(join(root, 'run', 'generator-uint8', 'model.json'))).toBe(true);
 
-    const sample = cli(
-      'sample',
-      '--model',
-      'run',
-      '--seed',
-      '7',
-      '--count',
-      '4',
-      '--scale',
-      '1',
-      '--out',
-      'grid.png',
-    );
+    const sampleGrid = (out: string) =>
+      cli('sample', '--model', 'run', '--seed', '7', '--count', '4', '--scale', '1', '--out', out);
+    const sample = sampleGrid('grid.png');
     expect(sample.code).toBe(0);
     const png = readFileSync(join(root, 'grid.png'));
     expect(png.readUInt32BE(16)).toBe(2 * 32 + 3 * 2); // 2×2 tiles of 32 px with 2 px gaps
-    const again = cli(
-      'sample',
-      '--model',
-      'run',
-      '--seed',
-      '7',
-      '--count',
-      '4',
-      '--scale',
-      '1',
-      '--out',
-      'grid2.png',
-    );
+    const again = sampleGrid('grid2.png');
     expect(again.code).toBe(0);
     expect(readFileSync(join(root, 'grid2.png')).equals(png)).toBe(true);
 

@@ -11,6 +11,7 @@
  *   POST /api/images/:id/vote     {value: 1 | -1 | 0}  → {score, vote}
  */
 import { z } from 'zod';
+import { concatBytes } from '@ganstudio/models';
 import type { Db } from '@ganstudio/db/client';
 import { castVote, DbError, findImageBySeed, getImage, getModel, getVotes, insertImage, listImages, listModels } from '@ganstudio/db/queries';
 import type { BlobStore } from '@ganstudio/storage';
@@ -83,7 +84,7 @@ async function readJson<T>(request: Request, schema: z.ZodType<T>): Promise<T> {
     }
     chunks.push(value);
   }
-  const text = new TextDecoder().decode(concat(chunks));
+  const text = new TextDecoder().decode(concatBytes(chunks));
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -98,15 +99,6 @@ async function readJson<T>(request: Request, schema: z.ZodType<T>): Promise<T> {
   return parsed.data;
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((s, c) => s + c.byteLength, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
-}
 
 /** 16 base62 characters from Web Crypto: ~95 bits, not enumerable. */
 export function newId(): string {

@@ -1,37 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { unzlibSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { encodePng, floatsToRgba, tensorToRgba, tileGrid, type RgbaImage } from './image';
-
-/** Minimal reader for the PNGs encodePng writes (RGBA8, filter 0), checking every CRC. */
-function decodePng(png: Uint8Array): RgbaImage {
-  expect(Array.from(png.subarray(0, 8))).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
-  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
-  let off = 8;
-  let width = 0;
-  let height = 0;
-  const idat: number[] = [];
-  while (off < png.length) {
-    const len = view.getUint32(off);
-    const type = String.fromCharCode(...png.subarray(off + 4, off + 8));
-    const body = png.subarray(off + 8, off + 8 + len);
-    if (type === 'IHDR') {
-      width = view.getUint32(off + 8);
-      height = view.getUint32(off + 12);
-      expect(Array.from(body.subarray(8, 10))).toEqual([8, 6]);
-    }
-    if (type === 'IDAT') idat.push(...body);
-    off += 12 + len;
-  }
-  const raw = unzlibSync(new Uint8Array(idat));
-  const data = new Uint8Array(width * height * 4);
-  for (let y = 0; y < height; y++) {
-    expect(raw[y * (width * 4 + 1)]).toBe(0);
-    data.set(raw.subarray(y * (width * 4 + 1) + 1, (y + 1) * (width * 4 + 1)), y * width * 4);
-  }
-  return { width, height, data };
-}
+import { decodePng, encodePng, floatsToRgba, tensorToRgba, tileGrid, type RgbaImage } from './image';
 
 describe('pixels', () => {
   it('map [-1, 1] to [0, 255], clamping outliers and opaque alpha', () => {
@@ -77,6 +47,10 @@ describe('pixels', () => {
     const back = decodePng(png);
     expect([back.width, back.height]).toEqual([7, 5]);
     expect(Array.from(back.data)).toEqual(Array.from(data));
+  });
+
+  it('decode refuses what it cannot read', () => {
+    expect(() => decodePng(new Uint8Array([1, 2, 3]))).toThrow(/not a PNG/);
   });
 
   it('refuse mismatched sizes with a clear message', () => {

@@ -3,7 +3,7 @@
  * PNG encoder (fflate for deflate, so it runs in Node, browsers and Deno alike).
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { zlibSync } from 'fflate';
+import { unzlibSync, zlibSync } from 'fflate';
 
 export interface RgbaImage {
   width: number;
@@ -131,14 +131,7 @@ export function encodePng(image: RgbaImage): Uint8Array {
     chunk('IDAT', zlibSync(raw, { level: 6 })),
     chunk('IEND', new Uint8Array(0)),
   ];
-  const out = new Uint8Array(8 + chunks.reduce((s, c) => s + c.length, 0));
-  out.set(PNG_SIGNATURE, 0);
-  let off = 8;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return concatBytes([new Uint8Array(PNG_SIGNATURE), ...chunks]);
 }
 
 function chunk(type: string, body: Uint8Array): Uint8Array {
@@ -148,5 +141,43 @@ function chunk(type: string, body: Uint8Array): Uint8Array {
   for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
   out.set(body, 8);
   view.setUint32(8 + body.length, crc32(out.subarray(4, 8 + body.length)));
+  return out;
+}
+
+/** Reads PNGs as encodePng writes them (8-bit RGBA, filter 0 on every row); anything else is refused. */
+export function decodePng(png: Uint8Array): RgbaImage {
+  if (PNG_SIGNATURE.some((b, i) => png[i] !== b)) throw new Error('not a PNG');
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  let off = 8;
+  let width = 0;
+  let height = 0;
+  const idat: Uint8Array[] = [];
+  while (off + 12 <= png.length) {
+    const len = view.getUint32(off);
+    const type = String.fromCharCode(...png.subarray(off + 4, off + 8));
+    if (type === 'IHDR') {
+      width = view.getUint32(off + 8);
+      height = view.getUint32(off + 12);
+      if (png[off + 16] !== 8 || png[off + 17] !== 6) throw new Error('only 8-bit RGBA PNGs are read');
+    } else if (type === 'IDAT') idat.push(png.subarray(off + 8, off + 8 + len));
+    off += 12 + len;
+  }
+  const raw = unzlibSync(concatBytes(idat));
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    if (raw[y * (width * 4 + 1)] !== 0) throw new Error('only unfiltered rows are read');
+    data.set(raw.subarray(y * (width * 4 + 1) + 1, (y + 1) * (width * 4 + 1)), y * width * 4);
+  }
+  return { width, height, data };
+}
+
+/** Joins byte chunks into one array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
   return out;
 }

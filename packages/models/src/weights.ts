@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
+import { concatBytes } from './image';
 
 export type Quantization = 'float32' | 'float16' | 'uint8';
 export const QUANTIZATIONS: readonly Quantization[] = ['float32', 'float16', 'uint8'];
@@ -122,18 +123,9 @@ export function quantizeArtifacts(
       outSpecs.push({ ...spec, quantization: { dtype: 'uint8', min, scale } });
     }
   }
-  return { ...artifacts, weightSpecs: outSpecs, weightData: concat(parts).buffer as ArrayBuffer };
+  return { ...artifacts, weightSpecs: outSpecs, weightData: concatBytes(parts).buffer as ArrayBuffer };
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 /** Artifacts → the two files of the standard format (model.json refers to WEIGHTS_SHARD). */
 export function artifactsToFiles(

@@ -1,9 +1,8 @@
 // The share image: the published 32×32 PNG upscaled ×16 with nearest neighbour (pixel-crisp, like
 // the page), centred on a 1200×630 card as Open Graph and Twitter expect.
-import { encodePng, type RgbaImage } from '@ganstudio/models';
+import { decodePng, encodePng, type RgbaImage } from '@ganstudio/models';
 import { getImage } from '@ganstudio/db/queries';
 import { getContext } from '~/server/context';
-import { decodeOwnPng } from '~/server/png';
 
 export const dynamic = 'force-dynamic';
 
@@ -17,7 +16,7 @@ export async function GET(_request: Request, { params }: { params: Promise<{ id:
   const image = /^[A-Za-z0-9_-]{1,64}$/.test(id) ? await getImage(db, id) : undefined;
   const bytes = image ? await store.get(image.pngKey) : undefined;
   if (!image || !bytes) return new Response('not found', { status: 404 });
-  const src = decodeOwnPng(bytes);
+  const src = decodePng(bytes);
   const card: RgbaImage = { width: W, height: H, data: new Uint8Array(W * H * 4) };
   for (let p = 0; p < W * H; p++) card.data.set([15, 15, 20, 255], p * 4);
   const x0 = Math.floor((W - src.width * SCALE) / 2);
