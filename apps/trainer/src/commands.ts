@@ -16,6 +16,7 @@ import {
 import { BACKENDS, selectBackend, type BackendChoice } from './backend';
 import { benchInProcess, DEFAULT_BENCH_MODEL, formatBenchTable, parseExternal, runBench, type BenchPlan } from './bench';
 import { ensureOfficialCifar10 } from './cifar';
+import { doctor, formatChecks } from './doctor';
 import { UserError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
@@ -404,4 +405,19 @@ BLOB_READ_WRITE_TOKEN are set. Stop a local gallery first: PGlite is single-proc
   },
 };
 
-export const commands: Record<string, Command> = { train: train_, sample, export: export_, bench, publish };
+const doctor_: Command = {
+  summary: 'report which backends load, the CUDA/cuDNN libraries and GPU found, and how to fix what is missing',
+  help: `usage: ganstudio doctor [--json]
+
+Checks Node, the GPU (nvidia-smi), the CUDA 11.2 / cuDNN 8.1 libraries that
+@tensorflow/tfjs-node-gpu 4.x needs, and each training backend, with a fix for each missing piece.
+Exits 0: it is a report, not a gate (train --backend tensorflow-gpu is the gate).`,
+  async run(args) {
+    const { values: v } = parse(args, { json: { type: 'boolean' } });
+    const checks = await doctor();
+    process.stdout.write(v.json ? JSON.stringify(checks) + '\n' : formatChecks(checks) + '\n');
+    return 0;
+  },
+};
+
+export const commands: Record<string, Command> = { train: train_, sample, export: export_, bench, publish, doctor: doctor_ };
