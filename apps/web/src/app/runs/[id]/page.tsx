@@ -1,0 +1,49 @@
+// One training run: per-epoch sample grids (same latent every epoch) and loss / quality curves.
+import { notFound } from 'next/navigation';
+import { getRun } from '@ganstudio/db/queries';
+import { LineChart } from '~/components/line-chart';
+import { getContext } from '~/server/context';
+
+export const dynamic = 'force-dynamic';
+
+export default async function RunPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const { db } = await getContext();
+  const data = /^[A-Za-z0-9_-]{1,64}$/.test(id) ? await getRun(db, id) : undefined;
+  if (!data) notFound();
+  const { run, samples, metrics, models } = data;
+  const series = (key: 'dLoss' | 'gLoss' | 'fid') => metrics.filter((m) => m[key] !== null).map((m) => ({ x: m.step, y: m[key]! }));
+  const fid = series('fid');
+  return (
+    <div className="space-y-8">
+      <header>
+        <h1 className="text-2xl font-semibold">{run.name}</h1>
+        <p className="text-sm text-zinc-400">
+          {run.status} · {run.epochs} epochs · {run.backend} · {run.imagesPerSec?.toFixed(1) ?? '—'} images/s
+          {models[0] ? ` · model ${models[0].quantization}, ${(models[0].sizeBytes / 1024 / 1024).toFixed(1)} MB` : ''}
+        </p>
+      </header>
+      <section>
+        <h2 className="mb-2 font-medium">Losses</h2>
+        <LineChart xLabel="step" series={[{ name: 'D loss', color: '#f472b6', points: series('dLoss') }, { name: 'G loss', color: '#60a5fa', points: series('gLoss') }]} />
+      </section>
+      {fid.length > 0 && (
+        <section>
+          <h2 className="mb-2 font-medium">FID (lower is better)</h2>
+          <LineChart xLabel="step" series={[{ name: 'FID', color: '#34d399', points: fid }]} />
+        </section>
+      )}
+      <section>
+        <h2 className="mb-2 font-medium">Samples by epoch</h2>
+        <ul className="grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-3">
+          {samples.map((s) => (
+            <li key={s.epoch}>
+              <img src={s.url} alt={`epoch ${s.epoch} samples`} className="pixelated w-full rounded" width={274} height={274} />
+              <p className="mt-1 text-xs text-zinc-400">epoch {s.epoch}</p>
+            </li>
+          ))}
+        </ul>
+      </section>
+    </div>
+  );
+}
