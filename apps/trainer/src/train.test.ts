@@ -146,4 +146,27 @@ describe('train (smoke run on a CIFAR-format fixture, cpu backend)', () => {
       readFileSync(join(dir, 'checkpoints', 'step-00000008', 'generator', 'weights.bin'));
     expect(weights(split).equals(weights(straight))).toBe(true);
   });
+
+  it('a NaN loss reloads the last good checkpoint, says so, and the run still finishes cleanly', async () => {
+    const out = join(root, 'nan');
+    const lines: string[] = [];
+    const result = await train({
+      config: { ...smokeConfig(), epochs: 1 },
+      out,
+      resume: false,
+      backend: 'cpu',
+      injectNanAtStep: 5,
+      ...quiet,
+      log: (l) => lines.push(l),
+    });
+    expect(
+      lines.some((l) =>
+        /non-finite loss at step 5 .*reloaded the last good checkpoint \(step 3\)/.test(l),
+      ),
+    ).toBe(true);
+    expect(result).toMatchObject({ finished: true, finalStep: 8 });
+    const steps = readMetrics(join(out, 'metrics.jsonl')) as StepRecord[];
+    expect(steps.map((s) => s.step)).toEqual([2, 4, 6, 8]);
+    expect(steps.every((s) => Number.isFinite(s.d_loss) && Number.isFinite(s.g_loss))).toBe(true);
+  });
 });

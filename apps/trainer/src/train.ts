@@ -57,6 +57,8 @@ export interface TrainOptions {
   backend: BackendChoice;
   /** Stop after this many steps in this sitting (smoke runs, crash tests); the run stays resumable. */
   maxSteps?: number;
+  /** Tests only: make the losses of this (1-based) step non-finite once, as a diverging run would. */
+  injectNanAtStep?: number;
   log?: (line: string) => void;
   progress?: Progress;
   /** Pre-loaded data (tests); otherwise read from config.data. */
@@ -93,6 +95,9 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   if (!(beta1 >= 0 && beta1 < 1)) throw new UserError(`--beta1 must be in [0, 1), got ${beta1}`);
   return c;
 }
+
+/** Recoveries from NaN/Inf losses per sitting before the trainer gives up and says so. */
+const MAX_NAN_RECOVERIES = 3;
 
 const epochGridName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}.png`;
 
@@ -192,23 +197,50 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   };
 
   try {
+    let nanInjected = false;
+    let retries = 0;
     for (let step = startStep; step < endStep && !stop; step++) {
       const { epoch } = source.plan.locate(step);
       const real = tf.tensor4d(source.batch(step), [config.batchSize, 32, 32, 3]);
       let m;
       try {
-        m = trainStep(gan, real, stepSeed(config.model.seed, step));
+        // After a recovery the noise stream shifts, so the retried steps are not a replay of the divergence.
+        m = trainStep(gan, real, (stepSeed(config.model.seed, step) + retries * 0x9e3779b1) >>> 0);
       } finally {
         real.dispose();
       }
       windowSteps++;
       const done = step + 1;
-      completed = done;
-      if (![m.dLoss, m.gLoss].every(Number.isFinite)) {
-        throw new UserError(
-          `non-finite loss at step ${done} (d_loss ${m.dLoss}, g_loss ${m.gLoss}); the last good checkpoint is kept: resume with --resume, perhaps with a lower --lr`,
-        );
+      if (options.injectNanAtStep === done && !nanInjected) {
+        nanInjected = true;
+        m = { ...m, dLoss: Number.NaN };
       }
+      if (![m.dLoss, m.gLoss].every(Number.isFinite)) {
+        // A NaN/Inf step has already written poisoned weights: go back to the last good checkpoint.
+        retries++;
+        if (retries > MAX_NAN_RECOVERIES) {
+          throw new UserError(
+            `non-finite loss at step ${done} (d_loss ${m.dLoss}, g_loss ${m.gLoss}) again after ${MAX_NAN_RECOVERIES} recoveries; the last good checkpoint is kept: resume with --resume and a lower --lr`,
+          );
+        }
+        disposeGan(gan);
+        const good = await loadLatestCheckpoint(out, config.model, config.optimizer);
+        gan = good?.gan ?? createGan(config.model, config.optimizer);
+        state = good?.state ?? {
+          step: 0,
+          epoch: 0,
+          savedAt: new Date().toISOString(),
+          trainSeconds: state.trainSeconds,
+        };
+        truncateMetrics(metricsPath, state.step);
+        log(
+          `non-finite loss at step ${done} (d_loss ${m.dLoss}, g_loss ${m.gLoss}): reloaded the last good checkpoint (step ${state.step}) and continue with fresh noise (recovery ${retries}/${MAX_NAN_RECOVERIES})`,
+        );
+        completed = state.step;
+        step = state.step - 1; // the loop's step++ resumes at the checkpoint
+        continue;
+      }
+      completed = done;
       if (done % config.logEvery === 0 || done === endStep || done % stepsPerEpoch === 0) {
         const now = performance.now();
         const imagesPerSec = (windowSteps * config.batchSize) / ((now - windowStart) / 1000);
