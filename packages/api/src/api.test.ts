@@ -5,7 +5,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
 import { insertModel } from '@ganstudio/db/queries';
-import { artifactsToFiles, buildGenerator, DEFAULT_DCGAN_CONFIG, modelToArtifacts, quantizeArtifacts } from '@ganstudio/models';
+import {
+  artifactsToFiles,
+  buildGenerator,
+  DEFAULT_DCGAN_CONFIG,
+  modelToArtifacts,
+  quantizeArtifacts,
+} from '@ganstudio/models';
 import { createLocalStore } from '@ganstudio/storage/local';
 import { createApi, createRenderer, MAX_BODY_BYTES } from './index';
 
@@ -30,7 +36,11 @@ beforeAll(async () => {
   const g = buildGenerator({ ...DEFAULT_DCGAN_CONFIG, ngf: 4 });
   const files = artifactsToFiles(quantizeArtifacts(await modelToArtifacts(g), 'uint8'));
   g.dispose();
-  await store.put('models/tiny/model.json', new TextEncoder().encode(JSON.stringify(files.modelJson)), 'application/json');
+  await store.put(
+    'models/tiny/model.json',
+    new TextEncoder().encode(JSON.stringify(files.modelJson)),
+    'application/json',
+  );
   await store.put('models/tiny/weights.bin', files.weights, 'application/octet-stream');
   await insertModel(h.db, {
     id: 'tiny',
@@ -68,11 +78,19 @@ describe('POST /api/images', () => {
       [post('/api/images', { modelId: 'tiny', seed: 'one' }), 400, /seed/],
       [post('/api/images', { modelId: 'tiny', seed: -1 }), 400, /seed/],
       [post('/api/images', { modelId: 'tiny', seed: 2 ** 32 }), 400, /seed/],
-      [post('/api/images', { modelId: 'tiny', seed: 1, pixels: [1, 2] }), 400, /pixels|Unrecognized/i],
+      [
+        post('/api/images', { modelId: 'tiny', seed: 1, pixels: [1, 2] }),
+        400,
+        /pixels|Unrecognized/i,
+      ],
       [post('/api/images', { modelId: "x' or 1=1 --", seed: 1 }), 400, /modelId/],
       [post('/api/images', { modelId: 'ghost', seed: 1 }), 404, /no such model/],
       [post('/api/images', 'x'.repeat(MAX_BODY_BYTES + 1)), 413, /body over/],
-      [post('/api/images', { modelId: 'tiny', seed: 1 }, { 'content-type': 'text/plain' }), 415, /application\/json/],
+      [
+        post('/api/images', { modelId: 'tiny', seed: 1 }, { 'content-type': 'text/plain' }),
+        415,
+        /application\/json/,
+      ],
     ];
     for (const [pending, status, message] of cases) {
       const res = await pending;
@@ -84,15 +102,26 @@ describe('POST /api/images', () => {
 
 describe('votes', () => {
   it('one vote per visitor: a signed cookie carries the identity; changes and withdrawals count once', async () => {
-    const { id } = (await (await post('/api/images', { modelId: 'tiny', seed: 7 })).json()) as { id: string };
+    const { id } = (await (await post('/api/images', { modelId: 'tiny', seed: 7 })).json()) as {
+      id: string;
+    };
     const first = await post(`/api/images/${id}/vote`, { value: 1 });
     expect(await first.json()).toEqual({ score: 1, vote: 1 });
     const cookie = first.headers.get('set-cookie')!;
     expect(cookie).toMatch(/^gs_visitor=[^;]+; Path=\/; HttpOnly; SameSite=Lax/);
     const mine = { cookie: cookie.split(';')[0]! };
-    expect(await (await post(`/api/images/${id}/vote`, { value: 1 }, mine)).json()).toEqual({ score: 1, vote: 1 });
-    expect(await (await post(`/api/images/${id}/vote`, { value: -1 }, mine)).json()).toEqual({ score: -1, vote: -1 });
-    expect(await (await post(`/api/images/${id}/vote`, { value: 0 }, mine)).json()).toEqual({ score: 0, vote: 0 });
+    expect(await (await post(`/api/images/${id}/vote`, { value: 1 }, mine)).json()).toEqual({
+      score: 1,
+      vote: 1,
+    });
+    expect(await (await post(`/api/images/${id}/vote`, { value: -1 }, mine)).json()).toEqual({
+      score: -1,
+      vote: -1,
+    });
+    expect(await (await post(`/api/images/${id}/vote`, { value: 0 }, mine)).json()).toEqual({
+      score: 0,
+      vote: 0,
+    });
 
     // A tampered cookie is a new visitor, not the old one: its vote adds.
     await post(`/api/images/${id}/vote`, { value: 1 }, mine);
@@ -101,7 +130,9 @@ describe('votes', () => {
     expect(await res.json()).toEqual({ score: 2, vote: 1 });
     expect(res.headers.get('set-cookie')).toMatch(/^gs_visitor=/);
 
-    const list = (await (await api(new Request(`${BASE}/api/images?sort=top`, { headers: mine }))).json()) as {
+    const list = (await (
+      await api(new Request(`${BASE}/api/images?sort=top`, { headers: mine }))
+    ).json()) as {
       items: { id: string; score: number; myVote: number }[];
     };
     expect(list.items[0]).toMatchObject({ id, score: 2, myVote: 1 });
@@ -116,12 +147,19 @@ describe('votes', () => {
 
 describe('GET', () => {
   it('lists models without storage internals, images by cursor, and 404s the rest', async () => {
-    const models = (await (await api(new Request(`${BASE}/api/models`))).json()) as { items: Record<string, unknown>[] };
+    const models = (await (await api(new Request(`${BASE}/api/models`))).json()) as {
+      items: Record<string, unknown>[];
+    };
     expect(models.items[0]).toMatchObject({ id: 'tiny', quantization: 'uint8', isDefault: true });
     expect(models.items[0]).not.toHaveProperty('modelKey');
-    const page = (await (await api(new Request(`${BASE}/api/images?limit=1`))).json()) as { items: unknown[]; nextCursor: string };
+    const page = (await (await api(new Request(`${BASE}/api/images?limit=1`))).json()) as {
+      items: unknown[];
+      nextCursor: string;
+    };
     expect(page.items).toHaveLength(1);
-    const next = (await (await api(new Request(`${BASE}/api/images?limit=1&cursor=${page.nextCursor}`))).json()) as { items: unknown[] };
+    const next = (await (
+      await api(new Request(`${BASE}/api/images?limit=1&cursor=${page.nextCursor}`))
+    ).json()) as { items: unknown[] };
     expect(next.items).toHaveLength(1);
     expect((await api(new Request(`${BASE}/api/images?cursor=garbage`))).status).toBe(400);
     expect((await api(new Request(`${BASE}/api/images?sort=random`))).status).toBe(400);

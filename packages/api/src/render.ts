@@ -6,7 +6,14 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { encodePng, generate, loadModelFromFiles, seededLatents, tensorToRgba, WEIGHTS_SHARD } from '@ganstudio/models';
+import {
+  encodePng,
+  generate,
+  loadModelFromFiles,
+  seededLatents,
+  tensorToRgba,
+  WEIGHTS_SHARD,
+} from '@ganstudio/models';
 import type { BlobStore } from '@ganstudio/storage';
 
 export interface RenderableModel {
@@ -29,7 +36,8 @@ export function createRenderer(store: BlobStore): Renderer {
         const jsonBytes = await store.get(model.modelKey);
         const shardKey = model.modelKey.replace(/[^/]+$/, WEIGHTS_SHARD);
         const weights = await store.get(shardKey);
-        if (!jsonBytes || !weights) throw new Error(`model ${model.id}: files missing from the blob store`);
+        if (!jsonBytes || !weights)
+          throw new Error(`model ${model.id}: files missing from the blob store`);
         return loadModelFromFiles(JSON.parse(new TextDecoder().decode(jsonBytes)), weights);
       })();
       pending.catch(() => cache.delete(model.id));

@@ -11,14 +11,23 @@ const keys = new Map<string, Promise<CryptoKey>>();
 function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    key = crypto.subtle.importKey(
+      'raw',
+      encoder.encode(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
     keys.set(secret, key);
   }
   return key;
 }
 
 const toB64url = (bytes: ArrayBuffer) =>
-  btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 
 function fromB64url(s: string): Uint8Array<ArrayBuffer> | undefined {
   try {
@@ -39,13 +48,16 @@ export async function verifyVisitor(value: string, secret: string): Promise<stri
   const id = value.slice(0, dot);
   const sig = fromB64url(value.slice(dot + 1));
   if (!sig || !/^[A-Za-z0-9-]{8,64}$/.test(id)) return undefined;
-  return (await crypto.subtle.verify('HMAC', await hmacKey(secret), sig, encoder.encode(id))) ? id : undefined;
+  return (await crypto.subtle.verify('HMAC', await hmacKey(secret), sig, encoder.encode(id)))
+    ? id
+    : undefined;
 }
 
 export function readCookie(request: Request, name: string): string | undefined {
   for (const part of (request.headers.get('cookie') ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name)
+      return decodeURIComponent(part.slice(eq + 1).trim());
   }
   return undefined;
 }
@@ -69,6 +81,9 @@ export async function visitorFor(request: Request, secret: string): Promise<Visi
 }
 
 /** Read-only lookup (no new cookie) for pages that show a visitor's own votes. */
-export async function existingVisitor(cookieValue: string | undefined, secret: string): Promise<string | undefined> {
+export async function existingVisitor(
+  cookieValue: string | undefined,
+  secret: string,
+): Promise<string | undefined> {
   return cookieValue ? verifyVisitor(cookieValue, secret) : undefined;
 }

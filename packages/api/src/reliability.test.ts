@@ -1,0 +1,147 @@
+/** Abuse and fault handling of the API: rate limits, and a blob store or database failing mid-publish. */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb, type DbHandle } from '@ganstudio/db/client';
+import { insertModel, listImages } from '@ganstudio/db/queries';
+import {
+  artifactsToFiles,
+  buildGenerator,
+  DEFAULT_DCGAN_CONFIG,
+  modelToArtifacts,
+  quantizeArtifacts,
+} from '@ganstudio/models';
+import type { BlobStore } from '@ganstudio/storage';
+import { createMemoryStore } from '@ganstudio/storage/memory';
+import { createApi, createRenderer } from './index';
+import { createRateLimiter } from './rate-limit';
+
+let h: DbHandle;
+const store = createMemoryStore();
+const BASE = 'http://gallery.test';
+const req = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  new Request(BASE + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  h = await openDb();
+  const g = buildGenerator({ ...DEFAULT_DCGAN_CONFIG, ngf: 2 });
+  const files = artifactsToFiles(quantizeArtifacts(await modelToArtifacts(g), 'uint8'));
+  g.dispose();
+  await store.put(
+    'models/m/model.json',
+    new TextEncoder().encode(JSON.stringify(files.modelJson)),
+    'application/json',
+  );
+  await store.put('models/m/weights.bin', files.weights, 'application/octet-stream');
+  await insertModel(h.db, {
+    id: 'm',
+    name: 'm',
+    epoch: 0,
+    quantization: 'uint8',
+    modelJsonUrl: '/blobs/models/m/model.json',
+    modelKey: 'models/m/model.json',
+    sizeBytes: 1,
+    latentDim: 100,
+  });
+});
+afterAll(() => h.close());
+
+describe('rate limits', () => {
+  it('token buckets refill over time and say how long to wait', () => {
+    let now = 0;
+    const limiter = createRateLimiter({ limit: 2, windowMs: 60_000 }, () => now);
+    expect([limiter.take('a'), limiter.take('a'), limiter.take('a')]).toEqual([0, 0, 30]);
+    expect(limiter.take('b')).toBe(0); // per key
+    now = 30_000;
+    expect(limiter.take('a')).toBe(0);
+  });
+
+  it('a visitor over budget gets 429 with Retry-After; another visitor on the same IP does not', async () => {
+    const api = createApi({
+      db: h.db,
+      store,
+      renderer: createRenderer(store),
+      secret: 'rate-secret-123456',
+      limits: { votePerVisitor: { limit: 3, windowMs: 60_000 } },
+    });
+    const first = await api(req('/api/images', { modelId: 'm', seed: 1 }));
+    const { id } = (await first.json()) as { id: string };
+    const cookie = { cookie: first.headers.get('set-cookie')!.split(';')[0]! };
+    const codes = [];
+    for (let i = 0; i < 5; i++)
+      codes.push(
+        (await api(req(`/api/images/${id}/vote`, { value: i % 2 ? 1 : -1 }, cookie))).status,
+      );
+    expect(codes).toEqual([200, 200, 200, 429, 429]);
+    const limited = await api(req(`/api/images/${id}/vote`, { value: 1 }, cookie));
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await api(req(`/api/images/${id}/vote`, { value: 1 }))).status).toBe(200);
+  });
+
+  it('many identities from one IP hit the per-IP budget', async () => {
+    const api = createApi({
+      db: h.db,
+      store,
+      renderer: createRenderer(store),
+      secret: 'rate-secret-123456',
+      limits: { publishPerIp: { limit: 2, windowMs: 60_000 } },
+    });
+    const ip = { 'x-forwarded-for': '203.0.113.9' };
+    const codes = [];
+    for (let s = 10; s < 13; s++)
+      codes.push((await api(req('/api/images', { modelId: 'm', seed: s }, ip))).status);
+    expect(codes).toEqual([201, 201, 429]);
+  });
+});
+
+describe('faults mid-publish', () => {
+  it('a failing blob store publishes nothing: 503 and no row', async () => {
+    const broken: BlobStore = {
+      ...store,
+      put: async () => Promise.reject(new Error('ECONNRESET')),
+    };
+    const api = createApi({
+      db: h.db,
+      store: broken,
+      renderer: createRenderer(store),
+      secret: 'fault-secret-123456',
+    });
+    const res = await api(req('/api/images', { modelId: 'm', seed: 777 }));
+    expect(res.status).toBe(503);
+    const all = await listImages(h.db, 'new', null, 100);
+    expect(all.items.some((i) => i.seed === 777)).toBe(false);
+  });
+
+  it('a failing database insert removes the blob it just wrote: no orphan files', async () => {
+    const before = store.size();
+    const failingDb = new Proxy(h.db, {
+      get(target, prop, receiver) {
+        if (prop === 'insert')
+          return () => ({
+            values: () => ({
+              onConflictDoNothing: () => ({
+                returning: () => Promise.reject(new Error('connection lost')),
+              }),
+            }),
+          });
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const api = createApi({
+      db: failingDb,
+      store,
+      renderer: createRenderer(store),
+      secret: 'fault-secret-123456',
+    });
+    const res = await api(req('/api/images', { modelId: 'm', seed: 778 }));
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+      /nothing was changed/,
+    );
+    expect(store.size()).toBe(before);
+  });
+});
