@@ -6,7 +6,7 @@
 import 'server-only';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createApi, createRenderer } from '@ganstudio/api';
+import { createApi, createRenderer, DEFAULT_RATE_LIMITS, type RateLimits } from '@ganstudio/api';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
 import type { BlobStore } from '@ganstudio/storage';
 import { createLocalStore } from '@ganstudio/storage/local';
@@ -39,7 +39,10 @@ async function create(): Promise<Context> {
   const store = env.BLOB_READ_WRITE_TOKEN ? createVercelStore(env.BLOB_READ_WRITE_TOKEN) : createLocalStore(join(dataDir, 'blobs'));
   await seedBundledModel(handle.db, store);
   const secret = visitorSecret(dataDir);
-  return { db: handle.db, store, secret, api: createApi({ db: handle.db, store, renderer: createRenderer(store), secret }) };
+  const limits = Object.fromEntries(
+    Object.entries(DEFAULT_RATE_LIMITS).map(([k, l]) => [k, { ...l, limit: Math.ceil(l.limit * env.RATE_LIMIT_SCALE) }]),
+  ) as unknown as RateLimits;
+  return { db: handle.db, store, secret, api: createApi({ db: handle.db, store, renderer: createRenderer(store), secret, limits }) };
 }
 
 export function getContext(): Promise<Context> {

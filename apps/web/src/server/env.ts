@@ -11,6 +11,8 @@ const Env = z.object({
   /** HMAC key for visitor cookies. Absent: generated once and kept in GANSTUDIO_DATA_DIR. */
   VISITOR_SECRET: z.string().min(16).optional(),
   GANSTUDIO_DATA_DIR: z.string().default(join(process.cwd(), '.data')),
+  /** Scales every rate limit (load benchmarks send thousands of votes from one address). */
+  RATE_LIMIT_SCALE: z.coerce.number().positive().default(1),
 });
 
 export const env = Env.parse({
@@ -18,4 +20,5 @@ export const env = Env.parse({
   BLOB_READ_WRITE_TOKEN: process.env['BLOB_READ_WRITE_TOKEN'] || undefined,
   VISITOR_SECRET: process.env['VISITOR_SECRET'] || undefined,
   GANSTUDIO_DATA_DIR: process.env['GANSTUDIO_DATA_DIR'] || undefined,
+  RATE_LIMIT_SCALE: process.env['RATE_LIMIT_SCALE'] || undefined,
 });

@@ -1,0 +1,178 @@
+// Load benchmark of the gallery API (issue 9): concurrent votes from many distinct visitors —
+// repeated and conflicting votes included — then list and publish, against `next start` on
+// localhost. Afterwards the database must equal exactly what the accepted responses imply:
+// each connection is one visitor sending in order, so the last accepted response of each
+// (visitor, image) pair is that pair's final vote; every score must equal the sum of its votes.
+//
+//   npm run build -w @ganstudio/web
+//   node apps/web/bench/load.mjs                       # PGlite (embedded default)
+//   node apps/web/bench/load.mjs --postgres postgres://postgres@127.0.0.1:5432/test
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+
+const { values: opts } = parseArgs({
+  options: {
+    postgres: { type: 'string' },
+    port: { type: 'string', default: '3311' },
+    connections: { type: 'string', default: '50' },
+    seconds: { type: 'string', default: '15' },
+    images: { type: 'string', default: '20' },
+  },
+});
+const app = join(dirname(fileURLToPath(import.meta.url)), '..');
+const base = `http://127.0.0.1:${opts.port}`;
+const CONNECTIONS = Number(opts.connections);
+const IMAGES = Number(opts.images);
+
+let dbUrl = '';
+let dropDb = async () => {};
+if (opts.postgres) {
+  const name = `ganstudio_load_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: opts.postgres });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(opts.postgres);
+  u.pathname = `/${name}`;
+  dbUrl = u.toString();
+  dropDb = async () => {
+    const c = new pg.Client({ connectionString: opts.postgres });
+    await c.connect();
+    await c.query(`drop database if exists ${name} with (force)`);
+    await c.end();
+  };
+}
+
+const nextBin = createRequire(join(app, 'package.json')).resolve('next/dist/bin/next');
+const server = spawn(process.execPath, [nextBin, 'start', '-p', opts.port, '-H', '127.0.0.1'], {
+  cwd: app,
+  env: { ...process.env, GANSTUDIO_DATA_DIR: mkdtempSync(join(tmpdir(), 'load-')), DATABASE_URL: dbUrl, RATE_LIMIT_SCALE: '10000', NODE_ENV: 'production' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+
+const json = (r) => r.json();
+try {
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`${base}/api/models`)).ok) break;
+    } catch {
+      // starting
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const { items: models } = await fetch(`${base}/api/models`).then(json);
+  const modelId = models[0].id;
+  const ids = [];
+  for (let s = 0; s < IMAGES; s++) {
+    const r = await fetch(`${base}/api/images`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ modelId, seed: s }) }).then(json);
+    ids.push(r.id);
+  }
+  // One signed visitor cookie per connection.
+  const cookies = [];
+  for (let c = 0; c < CONNECTIONS; c++) {
+    const res = await fetch(`${base}/api/images?limit=1`);
+    cookies.push(res.headers.get('set-cookie').split(';')[0]);
+  }
+
+  const accepted = new Map(); // `${visitor}|${image}` → last accepted vote value
+  // A request still in flight when the run stops is aborted by autocannon but may still commit:
+  // for that one pair per visitor either the previous or the pending value is right.
+  const pending = new Map(); // visitor → {image, value}
+  const results = {};
+  let cursor = 0;
+  const voteRun = await autocannon({
+    url: base,
+    connections: CONNECTIONS,
+    duration: Number(opts.seconds),
+    // One visitor per connection for the whole run. autocannon resets a connection's context each
+    // time its request list loops, so the visitor goes into the context it resets to.
+    setupClient: (client) => {
+      client.requestIterator.initialContext = { visitor: cookies[cursor++ % CONNECTIONS] };
+      client.requestIterator.resetContext();
+      client.requestIterator.rebuildRequest(); // the first request was built before this ran, without a visitor
+    },
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req, context) => {
+          // Few images, many visitors: the same pairs are voted on again and again, with changing values.
+          context.image = ids[Math.floor(Math.random() * ids.length)];
+          context.value = [1, -1, 0, 1][Math.floor(Math.random() * 4)];
+          pending.set(context.visitor, { image: context.image, value: context.value });
+          return {
+            ...req,
+            path: `/api/images/${context.image}/vote`,
+            headers: { 'content-type': 'application/json', cookie: context.visitor },
+            body: JSON.stringify({ value: context.value }),
+          };
+        },
+        onResponse: (status, body, context) => {
+          pending.delete(context.visitor);
+          if (status === 200) accepted.set(`${context.visitor}|${context.image}`, JSON.parse(body).vote);
+        },
+      },
+    ],
+  });
+  results.vote = voteRun;
+  results.list = await autocannon({ url: `${base}/api/images?sort=top&limit=24`, connections: 20, duration: 10 });
+  let seed = 100_000;
+  results.publish = await autocannon({
+    url: base,
+    connections: 4,
+    duration: 10,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => ({ ...req, path: '/api/images', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ modelId, seed: seed++ }) }),
+      },
+    ],
+  });
+
+  // Ground truth from the database, through the API: every visitor's own votes (myVote) and
+  // every image's score.
+  await new Promise((r) => setTimeout(r, 1000)); // let aborted in-flight requests finish
+  let mismatches = 0;
+  const sums = new Map(ids.map((id) => [id, 0]));
+  for (const cookie of cookies) {
+    const { items } = await fetch(`${base}/api/images?sort=new&limit=100`, { headers: { cookie } }).then(json);
+    for (const id of ids) {
+      const mine = items.find((i) => i.id === id)?.myVote ?? 0;
+      sums.set(id, sums.get(id) + mine);
+      const expected = accepted.get(`${cookie}|${id}`) ?? 0;
+      const inFlight = pending.get(cookie);
+      const ok = mine === expected || (inFlight && inFlight.image === id && mine === inFlight.value);
+      if (!ok) {
+        mismatches++;
+        if (process.env.DEBUG) console.error('mismatch', cookie.slice(11, 19), id, { mine, expected, inFlight });
+      }
+    }
+  }
+  for (const id of ids) {
+    const img = await fetch(`${base}/api/images/${id}`).then(json);
+    if (img.score !== sums.get(id)) {
+      mismatches++; // score = Σ votes, always
+      if (process.env.DEBUG) console.error('score mismatch', id, img.score, sums.get(id));
+    }
+  }
+  const row = (name, r) =>
+    `| ${name} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`;
+  console.log(`\n${opts.postgres ? 'PostgreSQL 15 (node-postgres)' : 'PGlite (embedded)'} · ${CONNECTIONS} visitors · ${ids.length} images`);
+  console.log('| endpoint | requests/s | p50 ms | p99 ms | non-2xx | errors |\n| --- | --- | --- | --- | --- | --- |');
+  console.log(row('POST /api/images/:id/vote', results.vote));
+  console.log(row('GET /api/images?sort=top', results.list));
+  console.log(row('POST /api/images (server render)', results.publish));
+  console.log(`votes accepted: ${[...accepted.keys()].length} pairs; scores and vote rows that differ from the accepted responses: ${mismatches}`);
+  process.exitCode = mismatches === 0 && results.vote.non2xx === 0 ? 0 : 1;
+} finally {
+  server.kill('SIGTERM');
+  await new Promise((r) => server.on('exit', r));
+  await dropDb();
+}
