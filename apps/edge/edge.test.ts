@@ -7,8 +7,7 @@
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from 'node:assert/strict';
 import pg from 'pg';
 import * as tf from '@tensorflow/tfjs-core';
-import { insertModel } from '@ganstudio/db/queries';
-import { artifactsToFiles, buildGenerator, DEFAULT_DCGAN_CONFIG, modelToArtifacts, quantizeArtifacts } from '@ganstudio/models';
+import { seedTinyModel } from '@ganstudio/api/testing';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 import { createEdgeApp, type EdgeApp } from './context.ts';
 
@@ -35,24 +34,7 @@ async function throwawayDatabase(): Promise<{ url: string; drop: () => Promise<v
   };
 }
 
-async function tinyModel(app: EdgeApp, id: string) {
-  const g = buildGenerator({ ...DEFAULT_DCGAN_CONFIG, ngf: 4 });
-  const files = artifactsToFiles(quantizeArtifacts(await modelToArtifacts(g), 'uint8'));
-  g.dispose();
-  await app.store.put(`models/${id}/model.json`, new TextEncoder().encode(JSON.stringify(files.modelJson)), 'application/json');
-  await app.store.put(`models/${id}/weights.bin`, files.weights, 'application/octet-stream');
-  await insertModel(app.db, {
-    id,
-    name: id,
-    epoch: 0,
-    quantization: 'uint8',
-    modelJsonUrl: `/blobs/models/${id}/model.json`,
-    modelKey: `models/${id}/model.json`,
-    sizeBytes: files.weights.byteLength,
-    latentDim: 100,
-    isDefault: true,
-  });
-}
+const tinyModel = (app: EdgeApp, id: string) => seedTinyModel(app.db, app.store, id);
 
 const post = (app: { fetch(r: Request): Promise<Response> }, path: string, body: unknown, headers: Record<string, string> = {}, base = BASE) =>
   app.fetch(

@@ -4,16 +4,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
-import { insertModel } from '@ganstudio/db/queries';
-import {
-  artifactsToFiles,
-  buildGenerator,
-  DEFAULT_DCGAN_CONFIG,
-  modelToArtifacts,
-  quantizeArtifacts,
-} from '@ganstudio/models';
 import { createLocalStore } from '@ganstudio/storage/local';
 import { createApi, createRenderer, MAX_BODY_BYTES } from './index';
+import { seedTinyModel } from './testing';
 
 let h: DbHandle;
 let api: (r: Request) => Promise<Response>;
@@ -33,26 +26,7 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
 beforeAll(async () => {
   await tf.setBackend('cpu');
   h = await openDb();
-  const g = buildGenerator({ ...DEFAULT_DCGAN_CONFIG, ngf: 4 });
-  const files = artifactsToFiles(quantizeArtifacts(await modelToArtifacts(g), 'uint8'));
-  g.dispose();
-  await store.put(
-    'models/tiny/model.json',
-    new TextEncoder().encode(JSON.stringify(files.modelJson)),
-    'application/json',
-  );
-  await store.put('models/tiny/weights.bin', files.weights, 'application/octet-stream');
-  await insertModel(h.db, {
-    id: 'tiny',
-    name: 'tiny',
-    epoch: 0,
-    quantization: 'uint8',
-    modelJsonUrl: '/blobs/models/tiny/model.json',
-    modelKey: 'models/tiny/model.json',
-    sizeBytes: files.weights.byteLength,
-    latentDim: 100,
-    isDefault: true,
-  });
+  await seedTinyModel(h.db, store, 'tiny');
   api = createApi({ db: h.db, store, renderer: createRenderer(store), secret: 'test-secret' });
 });
 afterAll(() => h.close());

@@ -2,18 +2,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
-import { insertModel, listImages } from '@ganstudio/db/queries';
-import {
-  artifactsToFiles,
-  buildGenerator,
-  DEFAULT_DCGAN_CONFIG,
-  modelToArtifacts,
-  quantizeArtifacts,
-} from '@ganstudio/models';
+import { listImages } from '@ganstudio/db/queries';
 import type { BlobStore } from '@ganstudio/storage';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 import { createApi, createRenderer } from './index';
 import { createRateLimiter } from './rate-limit';
+import { seedTinyModel } from './testing';
 
 let h: DbHandle;
 const store = createMemoryStore();
@@ -28,25 +22,7 @@ const req = (path: string, body: unknown, headers: Record<string, string> = {}) 
 beforeAll(async () => {
   await tf.setBackend('cpu');
   h = await openDb();
-  const g = buildGenerator({ ...DEFAULT_DCGAN_CONFIG, ngf: 2 });
-  const files = artifactsToFiles(quantizeArtifacts(await modelToArtifacts(g), 'uint8'));
-  g.dispose();
-  await store.put(
-    'models/m/model.json',
-    new TextEncoder().encode(JSON.stringify(files.modelJson)),
-    'application/json',
-  );
-  await store.put('models/m/weights.bin', files.weights, 'application/octet-stream');
-  await insertModel(h.db, {
-    id: 'm',
-    name: 'm',
-    epoch: 0,
-    quantization: 'uint8',
-    modelJsonUrl: '/blobs/models/m/model.json',
-    modelKey: 'models/m/model.json',
-    sizeBytes: 1,
-    latentDim: 100,
-  });
+  await seedTinyModel(h.db, store, 'm', 2);
 });
 afterAll(() => h.close());
 

@@ -1,0 +1,37 @@
+/**
+ * Test fixture shared by the API suites (Node and Deno): a small untrained generator, exported
+ * as uint8 into a blob store and registered as a model, ready for publish requests.
+ */
+import type { Db } from '@ganstudio/db/client';
+import { insertModel } from '@ganstudio/db/queries';
+import {
+  artifactsToFiles,
+  buildGenerator,
+  DEFAULT_DCGAN_CONFIG,
+  modelToArtifacts,
+  quantizeArtifacts,
+} from '@ganstudio/models';
+import type { BlobStore } from '@ganstudio/storage';
+
+export async function seedTinyModel(db: Db, store: BlobStore, id: string, ngf = 4): Promise<void> {
+  const g = buildGenerator({ ...DEFAULT_DCGAN_CONFIG, ngf });
+  const files = artifactsToFiles(quantizeArtifacts(await modelToArtifacts(g), 'uint8'));
+  g.dispose();
+  await store.put(
+    `models/${id}/model.json`,
+    new TextEncoder().encode(JSON.stringify(files.modelJson)),
+    'application/json',
+  );
+  await store.put(`models/${id}/weights.bin`, files.weights, 'application/octet-stream');
+  await insertModel(db, {
+    id,
+    name: id,
+    epoch: 0,
+    quantization: 'uint8',
+    modelJsonUrl: `/blobs/models/${id}/model.json`,
+    modelKey: `models/${id}/model.json`,
+    sizeBytes: files.weights.byteLength,
+    latentDim: DEFAULT_DCGAN_CONFIG.latentDim,
+    isDefault: true,
+  });
+}
