@@ -8,6 +8,7 @@ import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } f
 import pg from 'pg';
 import * as tf from '@tensorflow/tfjs-core';
 import { seedTinyModel } from '@ganstudio/api/testing';
+import { createThrowawayDatabase } from '@ganstudio/db/testing';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 import { createEdgeApp, type EdgeApp } from './context.ts';
 
@@ -15,24 +16,7 @@ const SERVER = Deno.env.get('TEST_DATABASE_URL') ?? 'postgres://postgres@127.0.0
 const SECRET = 'edge-test-secret-0123456789';
 const BASE = 'http://edge.test';
 
-async function throwawayDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `ganstudio_edge_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  const admin = new pg.Client({ connectionString: SERVER });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(SERVER);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: SERVER });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
+const throwawayDatabase = () => createThrowawayDatabase(SERVER);
 
 const tinyModel = (app: EdgeApp, id: string) => seedTinyModel(app.db, app.store, id);
 

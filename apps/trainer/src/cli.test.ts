@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { writeCifarTarGz } from './testing/cifar-fixture';
+import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ganstudio.js');
 const root = mkdtempSync(join(tmpdir(), 'cli-test-'));
@@ -85,27 +85,7 @@ describe('ganstudio CLI', () => {
 
   it('trains a smoke run, then samples and exports from it', () => {
     const data = writeCifarTarGz(join(root, 'data'), 13); // 65 images
-    const run = cli(
-      'train',
-      '--data',
-      data,
-      '--limit',
-      '64',
-      '--batch-size',
-      '32',
-      '--epochs',
-      '1',
-      '--ngf',
-      '2',
-      '--ndf',
-      '2',
-      '--latent-dim',
-      '8',
-      '--backend',
-      'cpu',
-      '--out',
-      'run',
-    );
+    const run = cli(...smokeTrainArgs(data, 'run', 64, 32));
     expect(run.stderr).toMatch(/backend: cpu \(asked for with --backend\)/);
     expect(run.stderr).toMatch(/finished at step 2\/2 on cpu/);
     expect(run.code).toBe(0);

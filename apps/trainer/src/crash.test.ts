@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '@ganstudio/models';
 import { readMetrics } from './metrics-log';
-import { writeCifarTarGz } from './testing/cifar-fixture';
+import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ganstudio.js');
 
@@ -19,31 +19,16 @@ describe('SIGKILL during training and checkpointing', () => {
   it('every resume loads and continues; the final run folder is consistent', async () => {
     const root = mkdtempSync(join(tmpdir(), 'crash-'));
     const data = writeCifarTarGz(join(root, 'data'), 52); // 260 images
-    const args = [
-      'train',
-      '--data',
+    const args = smokeTrainArgs(
       data,
-      '--limit',
-      '256',
-      '--batch-size',
-      '16',
-      '--epochs',
-      '1',
-      '--ngf',
-      '2',
-      '--ndf',
-      '2',
-      '--latent-dim',
-      '8',
-      '--backend',
-      'cpu',
+      join(root, 'run'),
+      256,
+      16,
       '--checkpoint-every',
       '1',
       '--log-every',
       '1',
-      '--out',
-      join(root, 'run'),
-    ];
+    );
     const env = { ...process.env, CI: '1' };
     const rng = createRng(20261127);
     const resumedFrom: number[] = [];

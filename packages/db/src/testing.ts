@@ -5,7 +5,8 @@
 import pg from 'pg';
 import { openDb, type DbHandle } from './client';
 
-export const TEST_SERVER_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_SERVER_URL =
+  process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export async function postgresReachable(url = TEST_SERVER_URL): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
@@ -18,24 +19,38 @@ export async function postgresReachable(url = TEST_SERVER_URL): Promise<boolean>
   }
 }
 
-/** A fresh database on the server, dropped again by the returned close(). */
-export async function openThrowawayPostgres(url = TEST_SERVER_URL): Promise<DbHandle> {
-  const name = `ganstudio_test_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
+/** An empty database created on the server for one test run; drop() removes it. */
+export async function createThrowawayDatabase(
+  url = TEST_SERVER_URL,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `ganstudio_test_${Date.now()}_${Math.floor(Math.random() * 1e9)}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database ${name}`);
   const target = new URL(url);
   target.pathname = `/${name}`;
-  const handle = await openDb({ url: target.toString() });
+  return {
+    url: target.toString(),
+    drop: () => admin(`drop database if exists ${name} with (force)`),
+  };
+}
+
+/** A fresh, migrated database on the server, dropped again by the returned close(). */
+export async function openThrowawayPostgres(url = TEST_SERVER_URL): Promise<DbHandle> {
+  const scratch = await createThrowawayDatabase(url);
+  const handle = await openDb({ url: scratch.url });
   return {
     ...handle,
     close: async () => {
       await handle.close();
-      const drop = new pg.Client({ connectionString: url });
-      await drop.connect();
-      await drop.query(`drop database if exists ${name} with (force)`);
-      await drop.end();
+      await scratch.drop();
     },
   };
 }
@@ -43,7 +58,9 @@ export async function openThrowawayPostgres(url = TEST_SERVER_URL): Promise<DbHa
 /** The drivers every db test runs on: PGlite always; Postgres where reachable (said, not silently skipped). */
 export async function testDrivers(): Promise<{ name: string; open: () => Promise<DbHandle> }[]> {
   const drivers = [{ name: 'pglite', open: () => openDb() }];
-  if (await postgresReachable()) drivers.push({ name: 'postgres', open: () => openThrowawayPostgres() });
-  else console.warn(`PostgreSQL at ${TEST_SERVER_URL} is not reachable: db tests run on PGlite only`);
+  if (await postgresReachable())
+    drivers.push({ name: 'postgres', open: () => openThrowawayPostgres() });
+  else
+    console.warn(`PostgreSQL at ${TEST_SERVER_URL} is not reachable: db tests run on PGlite only`);
   return drivers;
 }

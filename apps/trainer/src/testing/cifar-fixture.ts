@@ -84,3 +84,35 @@ export function writeCifarFolder(dir: string, perBatch: number): string {
   }
   return dir;
 }
+
+/** CLI flags of a smoke training run: tiny widths on the cpu backend, one epoch. */
+export function smokeTrainArgs(
+  data: string,
+  out: string,
+  limit: number,
+  batchSize: number,
+  ...extra: string[]
+): string[] {
+  return [
+    'train',
+    '--data',
+    data,
+    '--limit',
+    String(limit),
+    '--batch-size',
+    String(batchSize),
+    '--epochs',
+    '1',
+    '--ngf',
+    '2',
+    '--ndf',
+    '2',
+    '--latent-dim',
+    '8',
+    '--backend',
+    'cpu',
+    '--out',
+    out,
+    ...extra,
+  ];
+}
