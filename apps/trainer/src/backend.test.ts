@@ -11,7 +11,9 @@ import { selectBackend } from './backend';
 const tiny: DcganConfig = { latentDim: 16, ngf: 4, ndf: 4, loss: 'bce', seed: 11 };
 
 function batch(seed: number): tf.Tensor4D {
-  return tf.tidy(() => tf.tanh(tf.randomNormal([16, 32, 32, 3], 0, 1, 'float32', seed)) as tf.Tensor4D);
+  return tf.tidy(
+    () => tf.tanh(tf.randomNormal([16, 32, 32, 3], 0, 1, 'float32', seed)) as tf.Tensor4D,
+  );
 }
 
 /** Trains `steps` steps from the same seeds on the active backend; returns the last metrics. */
@@ -31,13 +33,19 @@ describe('backend selection', () => {
   it('auto skips the native packages that are not installed, says why, and lands on wasm with every core', async () => {
     const info = await selectBackend('auto');
     expect(info.active).toBe('wasm');
-    expect(info.reason).toMatch(/^wasm \(auto: @tensorflow\/tfjs-node-gpu (is not installed|failed to load)/);
+    expect(info.reason).toMatch(
+      /^wasm \(auto: @tensorflow\/tfjs-node-gpu (is not installed|failed to load)/,
+    );
     expect(info.threads).toBe(Math.min(availableParallelism(), 8));
   });
 
   it('rejects unknown names and unavailable native backends with one message', async () => {
-    await expect(selectBackend('metal' as never)).rejects.toThrow(/--backend must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu/);
-    await expect(selectBackend('tensorflow-gpu')).rejects.toThrow(/backend tensorflow-gpu is not available: @tensorflow\/tfjs-node-gpu/);
+    await expect(selectBackend('metal' as never)).rejects.toThrow(
+      /--backend must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu/,
+    );
+    await expect(selectBackend('tensorflow-gpu')).rejects.toThrow(
+      /backend tensorflow-gpu is not available: @tensorflow\/tfjs-node-gpu/,
+    );
   });
 
   it('a short run from the same seed ends with the same losses on wasm as on the cpu reference', async () => {

@@ -109,7 +109,6 @@ function wasmThreads(): number {
   return wasmModule?.getThreadsCount() ?? 1;
 }
 
-
 async function activate(name: string): Promise<boolean> {
   try {
     // Production mode: skips per-op NaN debugging checks and the cpu backend's console banner
@@ -150,7 +149,13 @@ export async function selectBackend(requested: BackendChoice): Promise<BackendIn
     if (choice === 'wasm') {
       const failure = await loadWasm();
       if (failure === undefined && (await activateWasm())) {
-        return { requested, active: 'wasm', resolved: 'wasm', reason: reasonFor(requested, 'wasm', skipped), threads: wasmThreads() };
+        return {
+          requested,
+          active: 'wasm',
+          resolved: 'wasm',
+          reason: reasonFor(requested, 'wasm', skipped),
+          threads: wasmThreads(),
+        };
       }
       skipped.push(failure ?? 'the wasm backend did not initialise');
       continue;

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { createGan, DEFAULT_DCGAN_CONFIG, disposeGan, trainStep, type DcganConfig } from '@ganstudio/models';
+import { createGan, disposeGan, trainStep, type DcganConfig } from '@ganstudio/models';
 import { selectBackend, type BackendChoice } from './backend';
 import { UserError } from './errors';
 
@@ -42,7 +42,9 @@ const median = (xs: number[]) => {
 export async function benchInProcess(o: ChildOptions): Promise<BenchRow> {
   const backend = await selectBackend(o.backend);
   const gan = createGan(o.model);
-  const real = tf.tidy(() => tf.tanh(tf.randomNormal([o.batchSize, 32, 32, 3], 0, 1, 'float32', 1)) as tf.Tensor4D);
+  const real = tf.tidy(
+    () => tf.tanh(tf.randomNormal([o.batchSize, 32, 32, 3], 0, 1, 'float32', 1)) as tf.Tensor4D,
+  );
   let step = 0;
   for (let i = 0; i < o.warmup; i++) trainStep(gan, real, step++);
   const windows: number[] = [];
@@ -64,9 +66,14 @@ export async function benchInProcess(o: ChildOptions): Promise<BenchRow> {
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 
-function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runChild(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'bench', '--child', ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'bench', '--child', ...args], {
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -114,8 +121,20 @@ export async function runBench(plan: BenchPlan, log: (line: string) => void): Pr
     try {
       rows.push({ ...(JSON.parse(line) as BenchRow), name: run.label });
     } catch {
-      const why = (r.stderr.trim().split('\n').find((l) => l.startsWith('error:')) ?? `exit ${r.code}`).replace(/^error: /, '');
-      rows.push({ name: run.label, threads: '-', imagesPerSec: NaN, windows: [], peakRssMb: null, note: `not available: ${why}` });
+      const why = (
+        r.stderr
+          .trim()
+          .split('\n')
+          .find((l) => l.startsWith('error:')) ?? `exit ${r.code}`
+      ).replace(/^error: /, '');
+      rows.push({
+        name: run.label,
+        threads: '-',
+        imagesPerSec: NaN,
+        windows: [],
+        peakRssMb: null,
+        note: `not available: ${why}`,
+      });
     }
   }
   for (const e of plan.external) {
@@ -147,5 +166,3 @@ export function parseExternal(spec: string): { name: string; command: string } {
   if (eq < 1) throw new UserError(`--external must look like NAME=COMMAND, got "${spec}"`, 2);
   return { name: spec.slice(0, eq), command: spec.slice(eq + 1) };
 }
-
-export const DEFAULT_BENCH_MODEL: DcganConfig = { ...DEFAULT_DCGAN_CONFIG };

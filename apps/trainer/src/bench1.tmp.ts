@@ -11,4 +11,4 @@ for (let i = 0; i < 8; i++) {
   const dt = (performance.now() - t) / 1000;
   console.log(i, (64 / dt).toFixed(1), 'img/s', JSON.stringify(m), tf.memory().numTensors);
 }
-import('./backend').then(b => b.releaseBackend());
+import('./backend').then((b) => b.releaseBackend());

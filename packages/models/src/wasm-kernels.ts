@@ -42,13 +42,52 @@ class KernelScope {
   private readonly made: TensorInfo[] = [];
   constructor(private readonly backend: WasmLikeBackend) {}
 
-  run(name: string, inputs: TensorInfo | TensorInfo[] | Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
+  run(
+    name: string,
+    inputs: TensorInfo | TensorInfo[] | Record<string, TensorInfo>,
+    attrs: NamedAttrMap = {},
+  ): TensorInfo {
     const kernel = getKernel(name, BACKEND);
     if (!kernel) throw new Error(`wasm kernel ${name} is not registered`);
-    const wrapped = Array.isArray(inputs) || 'dataId' in inputs ? (Array.isArray(inputs) ? inputs : { x: inputs as TensorInfo }) : inputs;
-    const out = kernel.kernelFunc({ inputs: wrapped as never, backend: this.backend as never, attrs }) as TensorInfo;
+    const wrapped =
+      Array.isArray(inputs) || 'dataId' in inputs
+        ? Array.isArray(inputs)
+          ? inputs
+          : { x: inputs as TensorInfo }
+        : inputs;
+    const out = kernel.kernelFunc({
+      inputs: wrapped as never,
+      backend: this.backend as never,
+      attrs,
+    }) as TensorInfo;
     this.made.push(out);
     return out;
+  }
+
+  /** Stride-1 NHWC conv2d with explicit [top, bottom] / [left, right] padding, on the wasm kernel. */
+  conv(
+    x: TensorInfo,
+    filter: TensorInfo,
+    [top, bottom]: [number, number],
+    [left, right]: [number, number],
+    dilations: [number, number] = [1, 1],
+  ): TensorInfo {
+    return this.run(
+      'Conv2D',
+      { x, filter },
+      {
+        strides: [1, 1],
+        pad: [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+        dilations,
+        dimRoundingMode: undefined as never,
+      },
+    );
   }
 
   /** A new uninitialised float32 tensor on the wasm heap, freed with the scope unless returned. */
@@ -97,7 +136,8 @@ interface BackpropFilterAttrs {
 /** x [B, H, W, ci], dy [B, OH, OW, co] → dW [KH, KW, ci, co]. */
 const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as BackpropFilterAttrs;
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
+    attrs as unknown as BackpropFilterAttrs;
   if (dataFormat === 'NCHW') throw new Error('wasm Conv2DBackpropFilter supports NHWC only');
   const info = backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
@@ -109,7 +149,14 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
     false,
     'channelsLast',
   );
-  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow } = info;
+  const {
+    strideHeight: sh,
+    strideWidth: sw,
+    filterHeight: kh,
+    filterWidth: kw,
+    outHeight: oh,
+    outWidth: ow,
+  } = info;
   const [, H, W] = x.shape as [number, number, number, number];
   const top = info.padInfo.top;
   const left = info.padInfo.left;
@@ -120,28 +167,16 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
     let input = x;
     if (bottom < 0 || right < 0) {
       const [B, , , C] = x.shape as [number, number, number, number];
-      input = s.run('Slice', x, { begin: [0, 0, 0, 0], size: [B, H + Math.min(0, bottom), W + Math.min(0, right), C] });
+      input = s.run('Slice', x, {
+        begin: [0, 0, 0, 0],
+        size: [B, H + Math.min(0, bottom), W + Math.min(0, right), C],
+      });
       bottom = Math.max(0, bottom);
       right = Math.max(0, right);
     }
     const xt = s.run('Transpose', input, { perm: [3, 1, 2, 0] }); // → [ci, H, W, B]
     const dyt = s.run('Transpose', dy, { perm: [1, 2, 0, 3] }); // → [OH, OW, B, co]
-    const dw = s.run(
-      'Conv2D',
-      { x: xt, filter: dyt },
-      {
-        strides: [1, 1],
-        pad: [
-          [0, 0],
-          [top, bottom],
-          [left, right],
-          [0, 0],
-        ],
-        dataFormat: 'NHWC',
-        dilations: [sh, sw],
-        dimRoundingMode: undefined as never,
-      },
-    ); // → [ci, KH, KW, co]
+    const dw = s.conv(xt, dyt, [top, bottom], [left, right], [sh, sw]); // → [ci, KH, KW, co]
     return s.run('Transpose', dw, { perm: [1, 2, 0, 3] }); // → [KH, KW, ci, co]
   });
 };
@@ -176,7 +211,8 @@ function stock(name: string, args: Parameters<KernelFunc>[0]): TensorInfo {
 const conv2dBackpropInput: KernelFunc = (args) => {
   const { inputs, backend, attrs } = args;
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as BackpropInputAttrs;
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
+    attrs as unknown as BackpropInputAttrs;
   const info = backend_util.computeConv2DInfo(
     inputShape,
     filter.shape as [number, number, number, number],
@@ -187,12 +223,20 @@ const conv2dBackpropInput: KernelFunc = (args) => {
     false,
     'channelsLast',
   );
-  const { strideHeight: s, strideWidth: sw, filterHeight: KH, filterWidth: KW, outHeight: OH, outWidth: OW } = info;
+  const {
+    strideHeight: s,
+    strideWidth: sw,
+    filterHeight: KH,
+    filterWidth: KW,
+    outHeight: OH,
+    outWidth: OW,
+  } = info;
   const [B, H, W, ci] = inputShape;
   const co = filter.shape[3]!;
   // The phase split needs square strides and output sides that are multiples of the stride
   // (true of every 'same'-padded stride-2 layer here); anything else keeps the stock kernel.
-  if (dataFormat === 'NCHW' || s !== sw || H % s !== 0 || W % s !== 0) return stock('Conv2DBackpropInput', args);
+  if (dataFormat === 'NCHW' || s !== sw || H % s !== 0 || W % s !== 0)
+    return stock('Conv2DBackpropInput', args);
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
   const J = Math.ceil(KH / s);
@@ -220,12 +264,9 @@ const conv2dBackpropInput: KernelFunc = (args) => {
             begin: [0, y0, x0, 0],
             size: [B, OH - y0 - Math.max(0, -padBottom), OW - x0 - Math.max(0, -padRight), co],
           });
-          [padTop, padBottom, padLeft, padRight] = [padTop, padBottom, padLeft, padRight].map((p) => Math.max(0, p)) as [
-            number,
-            number,
-            number,
-            number,
-          ];
+          [padTop, padBottom, padLeft, padRight] = [padTop, padBottom, padLeft, padRight].map((p) =>
+            Math.max(0, p),
+          ) as [number, number, number, number];
         }
         // Gathered in JS: the wasm backend's 6-D Transpose and Reverse run at ~70 ns an element,
         // slower than the convolution they would feed.
@@ -249,22 +290,7 @@ const conv2dBackpropInput: KernelFunc = (args) => {
           }
         }
         phases.push(
-          sc.run(
-            'Conv2D',
-            { x: src, filter: phaseFilter },
-            {
-              strides: [1, 1],
-              pad: [
-                [0, 0],
-                [padTop, padBottom],
-                [padLeft, padRight],
-                [0, 0],
-              ],
-              dataFormat: 'NHWC',
-              dilations: [1, 1],
-              dimRoundingMode: undefined as never,
-            },
-          ), // → [B, H/s, W/s, ci]
+          sc.conv(src, phaseFilter, [padTop, padBottom], [padLeft, padRight]), // → [B, H/s, W/s, ci]
         );
       }
     }
@@ -300,10 +326,17 @@ function untransposedMatMul(name: 'BatchMatMul' | '_FusedMatMul'): KernelFunc {
     if (!attrs.transposeA && !attrs.transposeB) return stock(name, args);
     return withScope(args.backend, (sc) => {
       const inputs = { ...(args.inputs as Record<string, TensorInfo>) };
-      const swapLast = (t: TensorInfo) => sc.run('Transpose', t, { perm: [...t.shape.keys()].map((i, _, a) => (i < a.length - 2 ? i : 2 * a.length - 3 - i)) });
+      const swapLast = (t: TensorInfo) =>
+        sc.run('Transpose', t, {
+          perm: [...t.shape.keys()].map((i, _, a) => (i < a.length - 2 ? i : 2 * a.length - 3 - i)),
+        });
       if (attrs.transposeA) inputs['a'] = swapLast(inputs['a']!);
       if (attrs.transposeB) inputs['b'] = swapLast(inputs['b']!);
-      return stock(name, { ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+      return stock(name, {
+        ...args,
+        inputs,
+        attrs: { ...args.attrs, transposeA: false, transposeB: false },
+      });
     });
   };
 }
@@ -317,14 +350,18 @@ const tile: KernelFunc = (args) => {
   const x = (args.inputs as { x: TensorInfo }).x;
   const { reps } = args.attrs as { reps: number[] };
   const blockAxis = reps.findIndex((r) => r !== 1);
-  const repeatsWholeBlock = blockAxis >= 0 && x.dtype === 'float32' && reps.every((r, i) => r === 1 || x.shape.slice(0, i + 1).every((d) => d === 1));
+  const repeatsWholeBlock =
+    blockAxis >= 0 &&
+    x.dtype === 'float32' &&
+    reps.every((r, i) => r === 1 || x.shape.slice(0, i + 1).every((d) => d === 1));
   if (!repeatsWholeBlock) return stock('Tile', args);
   return withScope(args.backend, (sc) => {
     const out = sc.alloc(x.shape.map((d, i) => d * reps[i]!));
     const ov = sc.view(out);
     const block = sc.view(x);
     ov.set(block);
-    for (let filled = block.length; filled < ov.length; filled *= 2) ov.copyWithin(filled, 0, Math.min(filled, ov.length - filled));
+    for (let filled = block.length; filled < ov.length; filled *= 2)
+      ov.copyWithin(filled, 0, Math.min(filled, ov.length - filled));
     return out;
   });
 };
@@ -346,7 +383,8 @@ let registered = false;
  */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
-  if (!getKernel('Conv2D', BACKEND)) throw new Error('import @tensorflow/tfjs-backend-wasm before registering its training kernels');
+  if (!getKernel('Conv2D', BACKEND))
+    throw new Error('import @tensorflow/tfjs-backend-wasm before registering its training kernels');
   for (const { name, kernelFunc, wraps } of OVERRIDES) {
     const existing = getKernel(name, BACKEND);
     if (wraps) {
