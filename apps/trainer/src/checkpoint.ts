@@ -53,6 +53,12 @@ export async function saveCheckpoint(
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   writeModelFiles(join(tmp, 'generator'), artifactsToFiles(await modelToArtifacts(gan.generator)));
+  if (gan.ema) {
+    writeModelFiles(
+      join(tmp, 'generator-ema'),
+      artifactsToFiles(await modelToArtifacts(gan.ema.generator)),
+    );
+  }
   writeModelFiles(
     join(tmp, 'discriminator'),
     artifactsToFiles(await modelToArtifacts(gan.discriminator)),
@@ -128,6 +134,7 @@ export async function loadLatestCheckpoint(
   runDir: string,
   config: DcganConfig,
   optimizer: OptimizerConfig,
+  emaDecay: number | null = null,
 ): Promise<LoadedCheckpoint | undefined> {
   const root = join(runDir, 'checkpoints');
   const skipped: string[] = [];
@@ -138,7 +145,16 @@ export async function loadLatestCheckpoint(
       if (state.step !== step) throw new Error(`state.json says step ${state.step}`);
       const generator = await loadModel(join(dir, 'generator'));
       const discriminator = await loadModel(join(dir, 'discriminator'));
-      const gan = createGan(config, optimizer, { generator, discriminator });
+      // A checkpoint from before the EMA was switched on starts its average from the current G.
+      const emaDir = join(dir, 'generator-ema');
+      const emaGenerator =
+        emaDecay !== null && existsSync(emaDir) ? await loadModel(emaDir) : undefined;
+      const gan = createGan(
+        config,
+        optimizer,
+        { generator, discriminator, ...(emaGenerator ? { emaGenerator } : {}) },
+        emaDecay,
+      );
       await restoreOptimizer(dir, 'g', gan.gOptimizer);
       await restoreOptimizer(dir, 'd', gan.dOptimizer);
       return { gan, state, dir, skipped };

@@ -21,7 +21,7 @@ import { UserError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
 import { sampleGridPng } from './sampling';
-import { train, type RunConfig } from './train';
+import { DEFAULT_EMA_DECAY, train, type RunConfig } from './train';
 
 export interface Command {
   summary: string;
@@ -97,6 +97,8 @@ samples/epoch-NNNN.png, checkpoints/, generator-uint8/).
   --ngf N / --ndf N       generator / discriminator base width (default 64 / 64)
   --latent-dim N          length of z (default 100)
   --loss bce|hinge        GAN loss (default bce: non-saturating)
+  --ema X                 keep an exponential moving average of G's weights with this decay
+                          and sample/export from it (default 0.999; 0 turns it off)
   --seed N                weights, data order, noise and the sample grid (default 42)
   --out DIR               run folder (default runs/run-<date>-<time>)
   --sample-every N        sample grid every N epochs (default 1)
@@ -121,6 +123,7 @@ const train_: Command = {
       ndf: { type: 'string' },
       'latent-dim': { type: 'string' },
       loss: { type: 'string' },
+      ema: { type: 'string' },
       seed: { type: 'string' },
       out: { type: 'string' },
       'sample-every': { type: 'string' },
@@ -167,6 +170,9 @@ const train_: Command = {
       logEvery: num('log-every', v['log-every'], 10, int),
       sampleSeed: seed,
       sampleCount: 64,
+      ema: ((d) => (d === 0 ? null : d))(
+        num('ema', v.ema, DEFAULT_EMA_DECAY, { min: 0, max: 0.999999 }),
+      ),
     };
     const backend = oneOf<BackendChoice>('backend', v.backend, BACKENDS, 'auto');
     const maxSteps =

@@ -9,8 +9,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   createGan,
   disposeGan,
+  samplingGenerator,
   stepSeed,
   trainStep,
+  updateEma,
   validateDcganConfig,
   type DcganConfig,
   type Gan,
@@ -43,7 +45,12 @@ export interface RunConfig {
   /** Seed of the fixed latent grid, so epochs compare image for image. */
   sampleSeed: number;
   sampleCount: number;
+  /** Decay of the generator's weight EMA, or null for none (run folders from before it had none). */
+  ema?: number | null;
 }
+
+/** Yazici et al. 2019 average with 0.999 over batch-64 steps: a window of ~1,000 steps (64k images). */
+export const DEFAULT_EMA_DECAY = 0.999;
 
 export interface TrainOptions {
   config: RunConfig;
@@ -88,13 +95,23 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   const { lr, beta1 } = c.optimizer;
   if (!(lr > 0 && lr < 1)) throw new UserError(`--lr must be in (0, 1), got ${lr}`);
   if (!(beta1 >= 0 && beta1 < 1)) throw new UserError(`--beta1 must be in [0, 1), got ${beta1}`);
+  if (c.ema != null && !(c.ema > 0 && c.ema < 1))
+    throw new UserError(`--ema must be in (0, 1) or 0 for none, got ${c.ema}`);
   return c;
 }
 
 /** Recoveries from NaN/Inf losses per sitting before the trainer gives up and says so. */
 const MAX_NAN_RECOVERIES = 3;
 
-const epochGridName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}.png`;
+const epochName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
+const epochGridName = (epoch: number) => `${epochName(epoch)}.png`;
+
+/** run/epochs/epoch-NNNN/{generator,generator-ema}/: float32, ~14 MB each at the default widths. */
+export async function saveEpochGenerators(out: string, gan: Gan, epoch: number): Promise<void> {
+  const dir = join(out, 'epochs', epochName(epoch));
+  await saveModel(gan.generator, join(dir, 'generator'));
+  if (gan.ema) await saveModel(gan.ema.generator, join(dir, 'generator-ema'));
+}
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
@@ -146,7 +163,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let gan: Gan;
   let state: CheckpointState;
   const loaded = options.resume
-    ? await loadLatestCheckpoint(out, config.model, config.optimizer)
+    ? await loadLatestCheckpoint(out, config.model, config.optimizer, config.ema ?? null)
     : undefined;
   if (loaded) {
     for (const s of loaded.skipped) log(`warning: skipped unreadable checkpoint ${s}`);
@@ -155,7 +172,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     truncateMetrics(metricsPath, state.step);
     log(`resumed from step ${state.step} (${loaded.dir})`);
   } else {
-    gan = createGan(config.model, config.optimizer);
+    gan = createGan(config.model, config.optimizer, undefined, config.ema ?? null);
     state = { step: 0, epoch: 0, savedAt: new Date().toISOString(), trainSeconds: 0 };
     if (options.resume) {
       truncateMetrics(metricsPath, 0);
@@ -218,8 +235,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           );
         }
         disposeGan(gan);
-        const good = await loadLatestCheckpoint(out, config.model, config.optimizer);
-        gan = good?.gan ?? createGan(config.model, config.optimizer);
+        const good = await loadLatestCheckpoint(
+          out,
+          config.model,
+          config.optimizer,
+          config.ema ?? null,
+        );
+        gan = good?.gan ?? createGan(config.model, config.optimizer, undefined, config.ema ?? null);
         state = good?.state ?? {
           step: 0,
           epoch: 0,
@@ -234,6 +256,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         step = state.step - 1; // the loop's step++ resumes at the checkpoint
         continue;
       }
+      updateEma(gan, done);
       completed = done;
       if (done % config.logEvery === 0 || done === endStep || done % stepsPerEpoch === 0) {
         const now = performance.now();
@@ -265,9 +288,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (epochEnd && ((epoch + 1) % config.sampleEvery === 0 || done === totalSteps)) {
         writeFileAtomic(
           join(out, 'samples', epochGridName(epoch + 1)),
-          await sampleGridPng(gan.generator, config.sampleSeed, config.sampleCount),
+          await sampleGridPng(samplingGenerator(gan), config.sampleSeed, config.sampleCount),
         );
       }
+      // Checkpoints are pruned; per-epoch generators stay so any epoch can be evaluated or shipped later.
+      if (epochEnd) await saveEpochGenerators(out, gan, epoch + 1);
       if (epochEnd || done % config.checkpointEvery === 0) await checkpoint(done);
     }
     if (completed > state.step) await checkpoint(completed);
@@ -276,10 +301,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let exportDir: string | undefined;
     if (finished) {
       exportDir = join(out, 'generator-uint8');
-      await saveModel(gan.generator, exportDir, 'uint8', {
+      await saveModel(samplingGenerator(gan), exportDir, 'uint8', {
         run: out,
         step: totalSteps,
         quantization: 'uint8',
+        weights: gan.ema ? `ema ${gan.ema.decay}` : 'raw',
       });
       log(`exported the uint8 generator to ${exportDir}`);
     }

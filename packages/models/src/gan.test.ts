@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DCGAN_CONFIG, type DcganConfig } from './config';
-import { createGan, disposeGan, trainStep } from './gan';
+import { createGan, disposeGan, samplingGenerator, trainStep, updateEma } from './gan';
 import { discriminatorLoss, generatorLoss } from './losses';
 
 const tiny: DcganConfig = { ...DEFAULT_DCGAN_CONFIG, ngf: 4, ndf: 4, latentDim: 16 };
@@ -80,5 +80,38 @@ describe('trainStep', () => {
   it('refuses optimiser settings outside their range', () => {
     expect(() => createGan(tiny, { lr: 0, beta1: 0.5, beta2: 0.999 })).toThrow(/lr must be in/);
     expect(() => createGan(tiny, { lr: 2e-4, beta1: 1, beta2: 0.999 })).toThrow(/beta1 must be in/);
+  });
+});
+
+describe('generator EMA', () => {
+  it('moves each weight by (1 − d) toward G, with the warm-up decay, and leaks no tensors', () => {
+    const gan = createGan(tiny, undefined, undefined, 0.999);
+    const ema = gan.ema!.generator;
+    // Starts as an exact copy of G.
+    expect(Array.from(ema.getWeights()[0]!.dataSync())).toEqual(
+      Array.from(gan.generator.getWeights()[0]!.dataSync()),
+    );
+    const real = realBatch(3);
+    trainStep(gan, real, 5);
+    const before = ema.getWeights().map((w) => w.dataSync().slice());
+    const g = gan.generator.getWeights().map((w) => w.dataSync().slice());
+    const n0 = tf.memory().numTensors;
+    updateEma(gan, 1);
+    expect(tf.memory().numTensors).toBe(n0);
+    const d = Math.min(0.999, 2 / 11); // warm-up: (1 + step) / (10 + step)
+    const after = ema.getWeights().map((w) => w.dataSync());
+    for (const [i, w] of after.entries()) {
+      const j = Math.min(7, w.length - 1);
+      expect(w[j]).toBeCloseTo(d * before[i]![j]! + (1 - d) * g[i]![j]!, 5);
+    }
+    // G itself changed and the average lags behind it.
+    expect(after[0]![0]).not.toBeCloseTo(g[0]![0]!, 7);
+    expect(samplingGenerator(gan)).toBe(ema);
+    real.dispose();
+    disposeGan(gan);
+  });
+
+  it('rejects a decay outside (0, 1)', () => {
+    expect(() => createGan(tiny, undefined, undefined, 1)).toThrow(/ema decay/);
   });
 });

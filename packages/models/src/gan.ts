@@ -25,6 +25,12 @@ export interface Gan {
   discriminator: LayersModel;
   gOptimizer: tf.AdamOptimizer;
   dOptimizer: tf.AdamOptimizer;
+  /**
+   * Exponential moving average of the generator's weights, for sampling only (Yazici et al. 2019,
+   * "The Unusual Effectiveness of Averaging in GAN Training", arXiv:1806.04498). Absent when the
+   * recipe has no EMA.
+   */
+  ema?: { generator: LayersModel; decay: number };
 }
 
 /** Plain numbers for logging (paper-style D(x) and D(G(z)) are mean sigmoid outputs). */
@@ -38,16 +44,31 @@ export interface StepMetrics {
 export function createGan(
   config: DcganConfig,
   optimizer: OptimizerConfig = DEFAULT_OPTIMIZER,
-  models?: { generator: LayersModel; discriminator: LayersModel },
+  models?: { generator: LayersModel; discriminator: LayersModel; emaGenerator?: LayersModel },
+  emaDecay: number | null = null,
 ): Gan {
   validateDcganConfig(config);
   const { lr, beta1, beta2 } = optimizer;
   if (!(lr > 0 && lr < 1)) throw new RangeError(`lr must be in (0, 1), got ${lr}`);
   if (!(beta1 >= 0 && beta1 < 1)) throw new RangeError(`beta1 must be in [0, 1), got ${beta1}`);
   if (!(beta2 >= 0 && beta2 < 1)) throw new RangeError(`beta2 must be in [0, 1), got ${beta2}`);
+  if (emaDecay !== null && !(emaDecay > 0 && emaDecay < 1))
+    throw new RangeError(`ema decay must be in (0, 1), got ${emaDecay}`);
+  const generator = models?.generator ?? buildGenerator(config);
+  let ema: Gan['ema'];
+  if (emaDecay !== null) {
+    let emaGenerator = models?.emaGenerator;
+    if (!emaGenerator) {
+      // Starts as an exact copy of G (same seed builds the same weights, then copy to be safe on resume).
+      emaGenerator = buildGenerator(config);
+      emaGenerator.setWeights(generator.getWeights());
+    }
+    ema = { generator: emaGenerator, decay: emaDecay };
+  }
   return {
     config,
-    generator: models?.generator ?? buildGenerator(config),
+    generator,
+    ema,
     discriminator: models?.discriminator ?? buildDiscriminator(config),
     // ε = 1e-8 as PyTorch's Adam, so numbers compare with the PyTorch DCGAN reference.
     gOptimizer: tf.train.adam(lr, beta1, beta2, 1e-8),
@@ -121,6 +142,31 @@ export function trainStep(gan: Gan, real: tf.Tensor4D, noiseSeed: number): StepM
   return { dLoss: dLoss!, gLoss: gLoss!, dReal: dReal!, dFake: dFake! };
 }
 
+/**
+ * ema ← d·ema + (1 − d)·w for every generator weight, batch-norm moving statistics included (they
+ * are already averages, so averaging them again keeps them consistent with the averaged kernels).
+ * d ramps up as min(decay, (1 + step) / (10 + step)), as tf.train.ExponentialMovingAverage's
+ * num_updates, so the first epoch's average is not dominated by the random initialisation.
+ */
+export function updateEma(gan: Gan, step: number): void {
+  if (!gan.ema) return;
+  const d = Math.min(gan.ema.decay, (1 + step) / (10 + step));
+  const source = gan.generator.weights;
+  const target = gan.ema.generator.weights;
+  tf.tidy(() => {
+    target.forEach((t, i) => {
+      const w = source[i]!.read();
+      const v = t.read();
+      t.write(tf.add(tf.mul(v, d), tf.mul(w, 1 - d)));
+    });
+  });
+}
+
+/** The generator to sample from: the averaged one when the recipe keeps an EMA. */
+export function samplingGenerator(gan: Gan): LayersModel {
+  return gan.ema?.generator ?? gan.generator;
+}
+
 /** Eval-mode samples (batch norm uses its moving statistics): z [n, latentDim] → [n, 32, 32, 3]. */
 export function generate(generator: LayersModel, z: tf.Tensor2D): tf.Tensor4D {
   return tf.tidy(() => generator.apply(z, { training: false }) as tf.Tensor4D);
@@ -128,6 +174,7 @@ export function generate(generator: LayersModel, z: tf.Tensor2D): tf.Tensor4D {
 
 export function disposeGan(gan: Gan): void {
   gan.generator.dispose();
+  gan.ema?.generator.dispose();
   gan.discriminator.dispose();
   gan.gOptimizer.dispose();
   gan.dOptimizer.dispose();
