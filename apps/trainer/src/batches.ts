@@ -20,24 +20,33 @@ export function epochPermutation(count: number, seed: number, epoch: number): Ui
 }
 
 /**
- * Images `indices` → NHWC float32 [n, 32, 32, 3] in [-1, 1]; `flips[i]` mirrors image i left–right.
+ * Images `indices` → NHWC float32 [n, 32, 32, 3] in [-1, 1]; `flips[i]` mirrors image i left–right;
+ * `shifts[2i], shifts[2i+1]` move image i by (dy, dx) pixels with zero (mid-grey) fill: the
+ * pad-4-and-crop augmentation of the classifier (He et al. 2016, §4.2).
  */
 export function toNhwc(
   data: CifarData,
   indices: ArrayLike<number>,
   flips?: ArrayLike<boolean>,
+  shifts?: ArrayLike<number>,
 ): Float32Array {
   const out = new Float32Array(indices.length * PIXELS_PER_IMAGE);
   for (let n = 0; n < indices.length; n++) {
     const src = indices[n]! * PIXELS_PER_IMAGE;
     const flip = flips?.[n] ?? false;
+    const dy = shifts?.[2 * n] ?? 0;
+    const dx = shifts?.[2 * n + 1] ?? 0;
     const dst = n * PIXELS_PER_IMAGE;
     for (let y = 0; y < 32; y++) {
+      const sy = y - dy;
+      if (sy < 0 || sy > 31) continue;
       for (let x = 0; x < 32; x++) {
-        const sx = flip ? 31 - x : x;
+        const fx = x - dx;
+        if (fx < 0 || fx > 31) continue;
+        const sx = flip ? 31 - fx : fx;
         const o = dst + (y * 32 + x) * 3;
         for (let c = 0; c < 3; c++)
-          out[o + c] = data.pixels[src + c * 1024 + y * 32 + sx]! / 127.5 - 1;
+          out[o + c] = data.pixels[src + c * 1024 + sy * 32 + sx]! / 127.5 - 1;
       }
     }
   }

@@ -40,10 +40,14 @@ function optimizerBytes(
     .then(({ data, specs }) => ({ data: tf.io.CompositeArrayBuffer.join(data), specs }));
 }
 
-export async function saveCheckpoint(
+/**
+ * Writes one checkpoint folder for `state.step` through `write(tmpDir)`, then makes it the latest:
+ * shared by the GAN and the classifier trainer so both get the same crash safety.
+ */
+export async function saveCheckpointFolder(
   runDir: string,
-  gan: Gan,
-  state: CheckpointState,
+  state: { step: number },
+  write: (tmp: string) => Promise<void>,
 ): Promise<string> {
   const root = join(runDir, 'checkpoints');
   mkdirSync(root, { recursive: true });
@@ -52,28 +56,7 @@ export async function saveCheckpoint(
   const tmp = join(root, `.tmp-${dirName(state.step)}-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  writeModelFiles(join(tmp, 'generator'), artifactsToFiles(await modelToArtifacts(gan.generator)));
-  if (gan.ema) {
-    writeModelFiles(
-      join(tmp, 'generator-ema'),
-      artifactsToFiles(await modelToArtifacts(gan.ema.generator)),
-    );
-  }
-  writeModelFiles(
-    join(tmp, 'discriminator'),
-    artifactsToFiles(await modelToArtifacts(gan.discriminator)),
-  );
-  for (const [name, opt] of [
-    ['g', gan.gOptimizer],
-    ['d', gan.dOptimizer],
-  ] as const) {
-    const weights = await opt.getWeights();
-    const { data, specs } = await optimizerBytes(weights);
-    // getWeights makes a fresh scalar for the iteration count; the rest are the optimizer's own variables.
-    weights.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose());
-    writeFileSyncDurable(join(tmp, `${name}-optimizer.bin`), new Uint8Array(data));
-    writeFileSyncDurable(join(tmp, `${name}-optimizer.json`), JSON.stringify(specs));
-  }
+  await write(tmp);
   writeFileSyncDurable(join(tmp, 'state.json'), JSON.stringify(state));
   fsyncDir(tmp);
   rmSync(final, { recursive: true, force: true }); // an incomplete folder from a crash at this step
@@ -85,6 +68,40 @@ export async function saveCheckpoint(
   );
   pruneCheckpoints(root, state.step);
   return final;
+}
+
+export async function saveOptimizer(dir: string, name: string, opt: tf.Optimizer): Promise<void> {
+  const weights = await opt.getWeights();
+  const { data, specs } = await optimizerBytes(weights);
+  // getWeights makes a fresh scalar for the iteration count; the rest are the optimizer's own variables.
+  weights.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose());
+  writeFileSyncDurable(join(dir, `${name}-optimizer.bin`), new Uint8Array(data));
+  writeFileSyncDurable(join(dir, `${name}-optimizer.json`), JSON.stringify(specs));
+}
+
+export async function saveCheckpoint(
+  runDir: string,
+  gan: Gan,
+  state: CheckpointState,
+): Promise<string> {
+  return saveCheckpointFolder(runDir, state, async (tmp) => {
+    writeModelFiles(
+      join(tmp, 'generator'),
+      artifactsToFiles(await modelToArtifacts(gan.generator)),
+    );
+    if (gan.ema) {
+      writeModelFiles(
+        join(tmp, 'generator-ema'),
+        artifactsToFiles(await modelToArtifacts(gan.ema.generator)),
+      );
+    }
+    writeModelFiles(
+      join(tmp, 'discriminator'),
+      artifactsToFiles(await modelToArtifacts(gan.discriminator)),
+    );
+    await saveOptimizer(tmp, 'g', gan.gOptimizer);
+    await saveOptimizer(tmp, 'd', gan.dOptimizer);
+  });
 }
 
 function pruneCheckpoints(root: string, newest: number): void {
@@ -108,7 +125,11 @@ function listCheckpointSteps(root: string): number[] {
     .sort((a, b) => b - a);
 }
 
-async function restoreOptimizer(dir: string, name: string, opt: tf.Optimizer): Promise<void> {
+export async function restoreOptimizer(
+  dir: string,
+  name: string,
+  opt: tf.Optimizer,
+): Promise<void> {
   const specs = JSON.parse(
     readFileSync(join(dir, `${name}-optimizer.json`), 'utf8'),
   ) as tf.io.WeightsManifestEntry[];
@@ -129,35 +150,19 @@ export interface LoadedCheckpoint {
   skipped: string[];
 }
 
-/** The newest checkpoint that loads; a damaged newer one is skipped with a reason rather than aborting. */
-export async function loadLatestCheckpoint(
+/** The newest checkpoint that `load` accepts; a damaged newer one is skipped with a reason rather than aborting. */
+export async function loadLatestCheckpointWith<T, S extends { step: number }>(
   runDir: string,
-  config: DcganConfig,
-  optimizer: OptimizerConfig,
-  emaDecay: number | null = null,
-): Promise<LoadedCheckpoint | undefined> {
+  load: (dir: string, state: S) => Promise<T>,
+): Promise<{ value: T; state: S; dir: string; skipped: string[] } | undefined> {
   const root = join(runDir, 'checkpoints');
   const skipped: string[] = [];
   for (const step of listCheckpointSteps(root)) {
     const dir = join(root, dirName(step));
     try {
-      const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as CheckpointState;
+      const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as S;
       if (state.step !== step) throw new Error(`state.json says step ${state.step}`);
-      const generator = await loadModel(join(dir, 'generator'));
-      const discriminator = await loadModel(join(dir, 'discriminator'));
-      // A checkpoint from before the EMA was switched on starts its average from the current G.
-      const emaDir = join(dir, 'generator-ema');
-      const emaGenerator =
-        emaDecay !== null && existsSync(emaDir) ? await loadModel(emaDir) : undefined;
-      const gan = createGan(
-        config,
-        optimizer,
-        { generator, discriminator, ...(emaGenerator ? { emaGenerator } : {}) },
-        emaDecay,
-      );
-      await restoreOptimizer(dir, 'g', gan.gOptimizer);
-      await restoreOptimizer(dir, 'd', gan.dOptimizer);
-      return { gan, state, dir, skipped };
+      return { value: await load(dir, state), state, dir, skipped };
     } catch (err) {
       skipped.push(`${dir}: ${(err as Error).message}`);
     }
@@ -165,4 +170,30 @@ export async function loadLatestCheckpoint(
   if (skipped.length)
     throw new UserError(`no loadable checkpoint in ${root}: ${skipped.join('; ')}`);
   return undefined;
+}
+
+export async function loadLatestCheckpoint(
+  runDir: string,
+  config: DcganConfig,
+  optimizer: OptimizerConfig,
+  emaDecay: number | null = null,
+): Promise<LoadedCheckpoint | undefined> {
+  const found = await loadLatestCheckpointWith<Gan, CheckpointState>(runDir, async (dir) => {
+    const generator = await loadModel(join(dir, 'generator'));
+    const discriminator = await loadModel(join(dir, 'discriminator'));
+    // A checkpoint from before the EMA was switched on starts its average from the current G.
+    const emaDir = join(dir, 'generator-ema');
+    const emaGenerator =
+      emaDecay !== null && existsSync(emaDir) ? await loadModel(emaDir) : undefined;
+    const gan = createGan(
+      config,
+      optimizer,
+      { generator, discriminator, ...(emaGenerator ? { emaGenerator } : {}) },
+      emaDecay,
+    );
+    await restoreOptimizer(dir, 'g', gan.gOptimizer);
+    await restoreOptimizer(dir, 'd', gan.dOptimizer);
+    return gan;
+  });
+  return found && { gan: found.value, state: found.state, dir: found.dir, skipped: found.skipped };
 }

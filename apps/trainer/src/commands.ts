@@ -5,6 +5,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
+  DEFAULT_CLASSIFIER_CONFIG,
   DEFAULT_DCGAN_CONFIG,
   DEFAULT_OPTIMIZER,
   GAN_LOSSES,
@@ -16,6 +17,7 @@ import {
 import { BACKENDS, selectBackend, type BackendChoice } from './backend';
 import { benchInProcess, formatBenchTable, parseExternal, runBench, type BenchPlan } from './bench';
 import { ensureOfficialCifar10 } from './cifar';
+import { trainClassifier, type ClassifierRunConfig } from './classifier-train';
 import { doctor, formatChecks } from './doctor';
 import { UserError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
@@ -458,8 +460,88 @@ Exits 0: it is a report, not a gate (train --backend tensorflow-gpu is the gate)
   },
 };
 
+const trainClassifier_: Command = {
+  summary: 'train the CIFAR-10 classifier used as the FID/IS feature network',
+  help: `usage: ganstudio train-classifier --data PATH [flags]
+
+Trains the all-convolutional CIFAR-10 classifier whose penultimate layer and softmax give
+"FID (CIFAR-10 classifier features)" and "IS (CIFAR-10 classifier)". Writes a run folder
+(config.json, metrics.jsonl with test accuracy per epoch, checkpoints/, classifier-uint8/).
+
+  --data PATH          cifar-10-binary.tar.gz or its extracted folder (train and test batches)
+  --epochs N           passes over the training set (default 30)
+  --batch-size N       images per step (default 128)
+  --lr X               peak learning rate of the one-cycle schedule (default 0.1)
+  --weight-decay X     L2 on kernels (default 0.0005)
+  --width N            first-stage channels (default ${DEFAULT_CLASSIFIER_CONFIG.width})
+  --seed N             weights, data order and augmentation (default ${DEFAULT_CLASSIFIER_CONFIG.seed})
+  --out DIR            run folder (default runs/classifier-<date>-<time>)
+  --resume             continue the run in --out from its last checkpoint
+  --backend NAME       ${BACKENDS.join('|')} (default auto)
+  --limit N            train on the first N images only (smoke runs)
+  --max-steps N        stop after N steps in this sitting (resumable)`,
+  async run(args) {
+    const { values: v } = parse(args, {
+      data: { type: 'string' },
+      epochs: { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      'weight-decay': { type: 'string' },
+      width: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      resume: { type: 'boolean' },
+      backend: { type: 'string' },
+      limit: { type: 'string' },
+      'max-steps': { type: 'string' },
+    });
+    const int = { integer: true, min: 1 };
+    if (v.resume && !v.out) throw new UserError('--resume needs --out <run folder>', 2);
+    if (!v.data && !v.resume) throw new UserError('--data is required (cifar-10-binary.tar.gz)', 2);
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    const out = userPath(v.out ?? join('runs', `classifier-${stamp}`));
+    const config: ClassifierRunConfig = {
+      version: 1,
+      data: v.data ? userPath(v.data) : '',
+      limit: v.limit === undefined ? null : num('limit', v.limit, 0, int),
+      epochs: num('epochs', v.epochs, 30, int),
+      batchSize: num('batch-size', v['batch-size'], 128, { integer: true, min: 1, max: 4096 }),
+      lr: num('lr', v.lr, 0.1, { min: 1e-6, max: 10 }),
+      momentum: 0.9,
+      weightDecay: num('weight-decay', v['weight-decay'], 5e-4, { min: 0, max: 1 }),
+      model: {
+        width: num('width', v.width, DEFAULT_CLASSIFIER_CONFIG.width, {
+          integer: true,
+          min: 1,
+          max: 512,
+        }),
+        seed: num('seed', v.seed, DEFAULT_CLASSIFIER_CONFIG.seed, {
+          integer: true,
+          min: 1,
+          max: MAX_SEED,
+        }),
+      },
+    };
+    const backend = oneOf<BackendChoice>('backend', v.backend, BACKENDS, 'auto');
+    const maxSteps =
+      v['max-steps'] === undefined ? undefined : num('max-steps', v['max-steps'], 0, int);
+    const result = await trainClassifier({
+      config,
+      out,
+      resume: Boolean(v.resume),
+      backend,
+      ...(maxSteps === undefined ? {} : { maxSteps }),
+    });
+    process.stderr.write(
+      `${result.finished ? 'finished' : 'stopped'} at step ${result.finalStep}/${result.totalSteps} on ${result.backend.resolved}; run folder: ${out}\n`,
+    );
+    return 0;
+  },
+};
+
 export const commands: Record<string, Command> = {
   train: train_,
+  'train-classifier': trainClassifier_,
   sample,
   export: export_,
   bench,

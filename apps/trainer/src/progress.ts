@@ -6,8 +6,8 @@ export interface ProgressUpdate {
   epoch: number;
   epochs: number;
   imagesPerSec: number;
-  dLoss: number;
-  gLoss: number;
+  /** Latest figures, printed in order as `name value` (e.g. d_loss, g_loss). */
+  figures: Record<string, number>;
 }
 
 export function formatDuration(seconds: number): string {
@@ -26,8 +26,10 @@ export function describeProgress(u: ProgressUpdate, batchSize: number): string {
   const eta = ((u.totalSteps - u.step) * batchSize) / u.imagesPerSec;
   return (
     `epoch ${u.epoch + 1}/${u.epochs} step ${u.step}/${u.totalSteps} ` +
-    `${u.imagesPerSec.toFixed(1)} img/s ETA ${formatDuration(eta)} ` +
-    `d_loss ${u.dLoss.toFixed(4)} g_loss ${u.gLoss.toFixed(4)}`
+    `${u.imagesPerSec.toFixed(1)} img/s ETA ${formatDuration(eta)}` +
+    Object.entries(u.figures)
+      .map(([name, value]) => ` ${name} ${value.toFixed(4)}`)
+      .join('')
   );
 }
 

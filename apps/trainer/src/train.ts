@@ -280,8 +280,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           epoch,
           epochs: config.epochs,
           imagesPerSec,
-          dLoss: m.dLoss,
-          gLoss: m.gLoss,
+          figures: { d_loss: m.dLoss, g_loss: m.gLoss },
         });
       }
       const epochEnd = done % stepsPerEpoch === 0;

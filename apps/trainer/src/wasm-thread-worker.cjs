@@ -7,8 +7,11 @@
  */
 const { parentPort } = require('node:worker_threads');
 
-const FACTORY = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
-const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js');
+const FACTORY =
+  require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
+const {
+  wasmWorkerContents,
+} = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js');
 
 const on = parentPort.on.bind(parentPort);
 parentPort.on = (event, listener) =>
@@ -21,4 +24,7 @@ parentPort.on = (event, listener) =>
 
 // The script is one line whose "\n" escapes became newlines inside the package's template
 // literal; tfjs-backend-wasm's browser path re-escapes them the same way.
-new Function('require', '__filename', wasmWorkerContents.replace(/\n/g, '\\n'))(require, __filename);
+new Function('require', '__filename', wasmWorkerContents.replace(/\n/g, '\\n'))(
+  require,
+  __filename,
+);

@@ -1,7 +1,14 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { decodePng, encodePng, floatsToRgba, tensorToRgba, tileGrid, type RgbaImage } from './image';
+import {
+  decodePng,
+  encodePng,
+  floatsToRgba,
+  tensorToRgba,
+  tileGrid,
+  type RgbaImage,
+} from './image';
 
 describe('pixels', () => {
   it('map [-1, 1] to [0, 255], clamping outliers and opaque alpha', () => {

@@ -158,7 +158,8 @@ export function decodePng(png: Uint8Array): RgbaImage {
     if (type === 'IHDR') {
       width = view.getUint32(off + 8);
       height = view.getUint32(off + 12);
-      if (png[off + 16] !== 8 || png[off + 17] !== 6) throw new Error('only 8-bit RGBA PNGs are read');
+      if (png[off + 16] !== 8 || png[off + 17] !== 6)
+        throw new Error('only 8-bit RGBA PNGs are read');
     } else if (type === 'IDAT') idat.push(png.subarray(off + 8, off + 8 + len));
     off += 12 + len;
   }

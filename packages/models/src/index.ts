@@ -1,3 +1,4 @@
+export * from './classifier';
 export * from './config';
 export * from './dcgan';
 export * from './gan';

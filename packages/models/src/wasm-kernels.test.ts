@@ -19,7 +19,13 @@ beforeAll(async () => {
 });
 
 function randn(shape: number[], seed: number): { values: Float32Array; shape: number[] } {
-  return { values: gaussianArray(createRng(seed), shape.reduce((a, b) => a * b, 1)), shape };
+  return {
+    values: gaussianArray(
+      createRng(seed),
+      shape.reduce((a, b) => a * b, 1),
+    ),
+    shape,
+  };
 }
 
 /** max |a − b| / max |b|: error relative to the reference's scale. */
@@ -34,7 +40,10 @@ function relError(a: Float32Array, b: Float32Array): number {
 }
 
 /** Runs `f` on both backends with the same inputs; returns [wasm outputs, cpu outputs]. */
-async function onBoth(inputs: { values: Float32Array; shape: number[] }[], f: (...t: tf.Tensor[]) => tf.Tensor[]) {
+async function onBoth(
+  inputs: { values: Float32Array; shape: number[] }[],
+  f: (...t: tf.Tensor[]) => tf.Tensor[],
+) {
   const results: Float32Array[][] = [];
   for (const backend of ['wasm', 'cpu']) {
     await tf.setBackend(backend);
@@ -59,36 +68,66 @@ const CASES: Case[] = [
 ];
 
 describe('wasm Conv2DBackpropFilter / Conv2DBackpropInput vs the cpu backend', () => {
-  it.each(CASES)('conv2d gradients (x $x, filter $k, stride $stride, $pad)', async ({ x, k, stride, pad }) => {
-    const [wasm, cpu] = await onBoth([randn(x, 1), randn(k, 2)], (xt, ft) => {
-      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad), tf.cos(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad)))));
-      return [tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, stride, pad), ...g([xt!, ft!])];
-    });
-    for (let i = 0; i < 3; i++) expect(relError(wasm[i]!, cpu[i]!)).toBeLessThan(REL_TOL);
-  });
+  it.each(CASES)(
+    'conv2d gradients (x $x, filter $k, stride $stride, $pad)',
+    async ({ x, k, stride, pad }) => {
+      const [wasm, cpu] = await onBoth([randn(x, 1), randn(k, 2)], (xt, ft) => {
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad),
+              tf.cos(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad)),
+            ),
+          ),
+        );
+        return [tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, stride, pad), ...g([xt!, ft!])];
+      });
+      for (let i = 0; i < 3; i++) expect(relError(wasm[i]!, cpu[i]!)).toBeLessThan(REL_TOL);
+    },
+  );
 
   it.each([
     { x: [2, 4, 4, 16], k: [4, 4, 8, 16], stride: 2, out: [2, 8, 8, 8] }, // DCGAN G up-conv (narrow)
     { x: [3, 8, 8, 6], k: [4, 4, 3, 6], stride: 2, out: [3, 16, 16, 3] }, // G to_rgb
     { x: [2, 5, 5, 4], k: [3, 3, 2, 4], stride: 2, out: [2, 10, 10, 2] }, // kernel not a multiple of the stride
     { x: [2, 4, 4, 3], k: [5, 5, 2, 3], stride: 3, out: [2, 12, 12, 2] },
-  ])('conv2dTranspose forward and gradients (dy $x, filter $k, stride $stride)', async ({ x, k, stride, out }) => {
-    const shape = out as [number, number, number, number];
-    const [wasm, cpu] = await onBoth([randn(x, 3), randn(k, 4)], (yt, ft) => {
-      const f = (a: tf.Tensor, b: tf.Tensor) => tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, shape, stride, 'same');
-      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(f(a, b))));
-      return [f(yt!, ft!), ...g([yt!, ft!])];
-    });
-    for (let i = 0; i < 3; i++) expect(relError(wasm[i]!, cpu[i]!)).toBeLessThan(REL_TOL);
-  });
+  ])(
+    'conv2dTranspose forward and gradients (dy $x, filter $k, stride $stride)',
+    async ({ x, k, stride, out }) => {
+      const shape = out as [number, number, number, number];
+      const [wasm, cpu] = await onBoth([randn(x, 3), randn(k, 4)], (yt, ft) => {
+        const f = (a: tf.Tensor, b: tf.Tensor) =>
+          tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, shape, stride, 'same');
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(f(a, b))));
+        return [f(yt!, ft!), ...g([yt!, ft!])];
+      });
+      for (let i = 0; i < 3; i++) expect(relError(wasm[i]!, cpu[i]!)).toBeLessThan(REL_TOL);
+    },
+  );
 
   it('full-width DCGAN layer shapes match too', async () => {
     // D layer 2 (ndf = 64) and G up-conv 1 (ngf = 64) at batch 2.
-    const [wasm, cpu] = await onBoth([randn([2, 16, 16, 64], 5), randn([4, 4, 64, 128], 6), randn([2, 4, 4, 512], 7), randn([4, 4, 256, 512], 8)], (x, k, z, w) => {
-      const dW = tf.grad((b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'))))(k!);
-      const up = tf.conv2dTranspose(z as tf.Tensor4D, w as tf.Tensor4D, [2, 8, 8, 256], 2, 'same');
-      return [dW, up];
-    });
+    const [wasm, cpu] = await onBoth(
+      [
+        randn([2, 16, 16, 64], 5),
+        randn([4, 4, 64, 128], 6),
+        randn([2, 4, 4, 512], 7),
+        randn([4, 4, 256, 512], 8),
+      ],
+      (x, k, z, w) => {
+        const dW = tf.grad((b: tf.Tensor) =>
+          tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'))),
+        )(k!);
+        const up = tf.conv2dTranspose(
+          z as tf.Tensor4D,
+          w as tf.Tensor4D,
+          [2, 8, 8, 256],
+          2,
+          'same',
+        );
+        return [dW, up];
+      },
+    );
     expect(relError(wasm[0]!, cpu[0]!)).toBeLessThan(REL_TOL);
     expect(relError(wasm[1]!, cpu[1]!)).toBeLessThan(REL_TOL);
   });
@@ -100,25 +139,55 @@ describe('wasm matMul with transposed operands', () => {
     [true, false],
     [false, true],
     [true, true],
-  ])('transposeA %s, transposeB %s matches cpu, with and without the fused bias/activation', async (ta, tb) => {
-    // 2-D, as the dense layers use it: the stock wasm _FusedMatMul already disagrees with cpu on batched 3-D products with a bias (not used here).
-    const a = randn(ta ? [7, 5] : [5, 7], 9);
-    const b = randn(tb ? [3, 7] : [7, 3], 10);
-    const [wasm, cpu] = await onBoth([a, b, randn([3], 11)], (x, y, bias) => [
-      tf.matMul(x!, y!, ta, tb),
-      tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, transposeA: ta, transposeB: tb, bias, activation: 'relu' }),
-      ...tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q, ta, tb))))([x!, y!]),
-    ]);
-    expect([0, 1, 2, 3].map((i) => relError(wasm[i]!, cpu[i]!) < REL_TOL)).toEqual([true, true, true, true]);
-  });
+  ])(
+    'transposeA %s, transposeB %s matches cpu, with and without the fused bias/activation',
+    async (ta, tb) => {
+      // 2-D, as the dense layers use it: the stock wasm _FusedMatMul already disagrees with cpu on batched 3-D products with a bias (not used here).
+      const a = randn(ta ? [7, 5] : [5, 7], 9);
+      const b = randn(tb ? [3, 7] : [7, 3], 10);
+      const [wasm, cpu] = await onBoth([a, b, randn([3], 11)], (x, y, bias) => [
+        tf.matMul(x!, y!, ta, tb),
+        tf.fused.matMul({
+          a: x as tf.Tensor2D,
+          b: y as tf.Tensor2D,
+          transposeA: ta,
+          transposeB: tb,
+          bias,
+          activation: 'relu',
+        }),
+        ...tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q, ta, tb))))([
+          x!,
+          y!,
+        ]),
+      ]);
+      expect([0, 1, 2, 3].map((i) => relError(wasm[i]!, cpu[i]!) < REL_TOL)).toEqual([
+        true,
+        true,
+        true,
+        true,
+      ]);
+    },
+  );
 });
 
 describe('wasm Tile', () => {
   it.each([
-    [[1, 1, 1, 5], [3, 4, 2, 1]], // batch norm's gradient: one block repeated
-    [[2, 3], [2, 2]], // general: falls back to the stock kernel
-    [[1, 4], [3, 1]],
-    [[3, 1], [1, 4]],
+    [
+      [1, 1, 1, 5],
+      [3, 4, 2, 1],
+    ], // batch norm's gradient: one block repeated
+    [
+      [2, 3],
+      [2, 2],
+    ], // general: falls back to the stock kernel
+    [
+      [1, 4],
+      [3, 1],
+    ],
+    [
+      [3, 1],
+      [1, 4],
+    ],
   ])('input %j tiled %j matches cpu', async (shape, reps) => {
     const [wasm, cpu] = await onBoth([randn(shape, 12)], (x) => [tf.tile(x!, reps)]);
     expect(Array.from(wasm[0]!)).toEqual(Array.from(cpu[0]!));

@@ -123,9 +123,12 @@ export function quantizeArtifacts(
       outSpecs.push({ ...spec, quantization: { dtype: 'uint8', min, scale } });
     }
   }
-  return { ...artifacts, weightSpecs: outSpecs, weightData: concatBytes(parts).buffer as ArrayBuffer };
+  return {
+    ...artifacts,
+    weightSpecs: outSpecs,
+    weightData: concatBytes(parts).buffer as ArrayBuffer,
+  };
 }
-
 
 /** Artifacts → the two files of the standard format (model.json refers to WEIGHTS_SHARD). */
 export function artifactsToFiles(

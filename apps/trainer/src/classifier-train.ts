@@ -1,0 +1,291 @@
+/**
+ * `train-classifier`: trains the CIFAR-10 classifier whose penultimate layer and softmax are the
+ * project's always-available FID / IS feature network (issue #6). Same run-folder discipline as
+ * the GAN trainer: config.json, metrics.jsonl, atomic checkpoints, --resume, and at the end a
+ * uint8 export carrying its test accuracy in the model.json metadata.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import {
+  buildClassifier,
+  classifierStep,
+  classify,
+  createRng,
+  type ClassifierConfig,
+} from '@ganstudio/models';
+import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
+import { epochPermutation, planBatches, toNhwc } from './batches';
+import {
+  loadLatestCheckpointWith,
+  restoreOptimizer,
+  saveCheckpointFolder,
+  saveOptimizer,
+} from './checkpoint';
+import { loadCifar10, type CifarData } from './cifar';
+import { UserError } from './errors';
+import { writeFileAtomic } from './fs-atomic';
+import { appendMetric, truncateMetrics } from './metrics-log';
+import { loadModel, saveModel } from './model-io';
+import { Progress } from './progress';
+
+export interface ClassifierRunConfig {
+  version: 1;
+  data: string;
+  limit: number | null;
+  epochs: number;
+  batchSize: number;
+  /** Peak SGD learning rate of the one-cycle schedule (Smith & Topin 2017). */
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  model: ClassifierConfig;
+}
+
+export interface ClassifierTrainOptions {
+  config: ClassifierRunConfig;
+  out: string;
+  resume: boolean;
+  backend: BackendChoice;
+  maxSteps?: number;
+  log?: (line: string) => void;
+  progress?: Progress;
+  /** Pre-loaded data (tests). */
+  dataset?: { train: CifarData; test: CifarData };
+}
+
+export interface ClassifierTrainResult {
+  backend: BackendInfo;
+  finalStep: number;
+  totalSteps: number;
+  finished: boolean;
+  testAccuracy?: number;
+  exportDir?: string;
+}
+
+interface ClassifierState {
+  step: number;
+  epoch: number;
+  trainSeconds: number;
+  testAccuracy: number | null;
+}
+
+/** Linear warm-up over the first 15% of steps to the peak, then linear decay to 0. */
+export function oneCycleLr(peak: number, step: number, total: number): number {
+  const warm = Math.max(1, Math.round(total * 0.15));
+  if (step < warm) return (peak * (step + 1)) / warm;
+  return (peak * Math.max(0, total - step)) / Math.max(1, total - warm);
+}
+
+/** Eval-mode top-1 accuracy on `data`, in batches (each batch's tensors freed before the next). */
+export function testAccuracy(model: tfl.LayersModel, data: CifarData, batchSize = 500): number {
+  let correct = 0;
+  for (let start = 0; start < data.count; start += batchSize) {
+    const n = Math.min(batchSize, data.count - start);
+    const indices = Array.from({ length: n }, (_, i) => start + i);
+    const x = tf.tensor4d(toNhwc(data, indices), [n, 32, 32, 3]);
+    const [features, logits] = classify(model, x);
+    const predicted = tf.tidy(() => tf.argMax(logits, 1));
+    const p = predicted.dataSync();
+    for (let i = 0; i < n; i++) if (p[i] === data.labels[start + i]) correct++;
+    tf.dispose([x, features, logits, predicted]);
+  }
+  return correct / data.count;
+}
+
+export async function trainClassifier(
+  options: ClassifierTrainOptions,
+): Promise<ClassifierTrainResult> {
+  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const { out } = options;
+  const configPath = join(out, 'config.json');
+  let config = options.config;
+  if (options.resume) {
+    if (!existsSync(configPath))
+      throw new UserError(`--resume: ${out} has no config.json (not a run folder)`);
+    const saved = JSON.parse(readFileSync(configPath, 'utf8')) as ClassifierRunConfig;
+    config = {
+      ...saved,
+      epochs: Math.max(saved.epochs, config.epochs),
+      data: config.data || saved.data,
+    };
+  } else if (existsSync(out) && readdirSync(out).length > 0) {
+    throw new UserError(
+      `${out} already holds a run; pass --resume to continue it or choose another --out`,
+    );
+  }
+  const backend = await selectBackend(options.backend);
+  log(`backend: ${backend.reason}`);
+  const full = options.dataset?.train ?? loadCifar10(config.data, 'train');
+  const test = options.dataset?.test ?? loadCifar10(config.data, 'test');
+  const count = config.limit === null ? full.count : Math.min(config.limit, full.count);
+  const train: CifarData = {
+    pixels: full.pixels.subarray(0, count * 3072),
+    labels: full.labels.subarray(0, count),
+    count,
+  };
+  if (count < config.batchSize)
+    throw new UserError(
+      `only ${count} training images, fewer than --batch-size ${config.batchSize}`,
+    );
+  const plan = planBatches(count, config.batchSize);
+  const totalSteps = plan.stepsPerEpoch * config.epochs;
+  mkdirSync(out, { recursive: true });
+  writeFileAtomic(
+    configPath,
+    JSON.stringify({ ...config, backend: backend.resolved }, null, 2) + '\n',
+  );
+  const metricsPath = join(out, 'metrics.jsonl');
+
+  // Nesterov momentum SGD: the usual CIFAR-10 recipe (He et al. 2016) with the one-cycle schedule.
+  const makeOptimizer = () => tf.train.momentum(config.lr, config.momentum, true);
+  let model: tfl.LayersModel;
+  let optimizer: tf.MomentumOptimizer;
+  let state: ClassifierState = { step: 0, epoch: 0, trainSeconds: 0, testAccuracy: null };
+  const loaded = options.resume
+    ? await loadLatestCheckpointWith<
+        { model: tfl.LayersModel; optimizer: tf.MomentumOptimizer },
+        ClassifierState
+      >(out, async (dir) => {
+        const m = await loadModel(join(dir, 'classifier'));
+        const o = makeOptimizer();
+        await restoreOptimizer(dir, 'sgd', o);
+        return { model: m, optimizer: o };
+      })
+    : undefined;
+  if (loaded) {
+    ({ model, optimizer } = loaded.value);
+    state = loaded.state;
+    truncateMetrics(metricsPath, state.step);
+    log(`resumed from step ${state.step} (${loaded.dir})`);
+  } else {
+    model = buildClassifier(config.model);
+    optimizer = makeOptimizer();
+  }
+
+  const progress = options.progress ?? new Progress(process.stderr, config.batchSize);
+  let stop = false;
+  const onSignal = () => {
+    stop = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const startStep = state.step;
+  const endStep = Math.min(
+    totalSteps,
+    options.maxSteps === undefined ? totalSteps : startStep + options.maxSteps,
+  );
+  const sittingStart = performance.now();
+  const baseSeconds = state.trainSeconds;
+  const checkpoint = (step: number, accuracy: number | null) => {
+    state = {
+      step,
+      epoch: Math.floor(step / plan.stepsPerEpoch),
+      trainSeconds: baseSeconds + (performance.now() - sittingStart) / 1000,
+      testAccuracy: accuracy,
+    };
+    return saveCheckpointFolder(out, state, async (tmp) => {
+      await saveModel(model, join(tmp, 'classifier'));
+      await saveOptimizer(tmp, 'sgd', optimizer);
+    });
+  };
+  try {
+    let windowStart = performance.now();
+    let windowSteps = 0;
+    let perm: Uint32Array | undefined;
+    let permEpoch = -1;
+    let last = { loss: NaN, accuracy: NaN };
+    let step = startStep;
+    for (; step < endStep && !stop; step++) {
+      const { epoch, offset } = plan.locate(step);
+      if (epoch !== permEpoch) {
+        perm = epochPermutation(count, config.model.seed, epoch);
+        permEpoch = epoch;
+      }
+      const rng = createRng((config.model.seed * 31 + step * 7919 + 1) >>> 0);
+      const n = config.batchSize;
+      const flips = Array.from({ length: n }, () => rng() < 0.5);
+      const shifts = Array.from({ length: 2 * n }, () => Math.floor(rng() * 9) - 4);
+      const indices = perm!.subarray(offset, offset + n);
+      const x = tf.tensor4d(toNhwc(train, indices, flips, shifts), [n, 32, 32, 3]);
+      const y = tf.tensor1d(
+        Int32Array.from(indices, (i) => train.labels[i]!),
+        'int32',
+      );
+      optimizer.setLearningRate(oneCycleLr(config.lr, step, totalSteps));
+      try {
+        last = classifierStep(model, optimizer, x, y, config.weightDecay);
+      } finally {
+        tf.dispose([x, y]);
+      }
+      if (!Number.isFinite(last.loss))
+        throw new UserError(
+          `non-finite loss at step ${step + 1}; the last checkpoint is kept: resume with a lower --lr`,
+        );
+      windowSteps++;
+      const done = step + 1;
+      const epochEnd = done % plan.stepsPerEpoch === 0;
+      if (done % 20 === 0 || epochEnd || done === endStep) {
+        const now = performance.now();
+        const imagesPerSec = (windowSteps * n) / ((now - windowStart) / 1000);
+        windowStart = now;
+        windowSteps = 0;
+        progress.update({
+          step: done,
+          totalSteps,
+          epoch,
+          epochs: config.epochs,
+          imagesPerSec,
+          figures: { loss: last.loss, batch_accuracy: last.accuracy },
+        });
+      }
+      if (epochEnd) {
+        const accuracy = testAccuracy(model, test);
+        appendMetric(metricsPath, {
+          type: 'epoch',
+          step: done,
+          epoch: epoch + 1,
+          train_loss: last.loss,
+          test_accuracy: accuracy,
+          elapsed_s: baseSeconds + (performance.now() - sittingStart) / 1000,
+        });
+        progress.done();
+        log(`epoch ${epoch + 1}: test accuracy ${(accuracy * 100).toFixed(2)}%`);
+        await checkpoint(done, accuracy);
+      }
+    }
+    if (step > state.step) await checkpoint(step, null);
+    progress.done();
+    const finished = endStep === totalSteps && !stop;
+    let exportDir: string | undefined;
+    if (finished) {
+      exportDir = join(out, 'classifier-uint8');
+      const accuracy = state.testAccuracy ?? testAccuracy(model, test);
+      await saveModel(model, exportDir, 'uint8', {
+        feature_network: 'cifar10-classifier',
+        test_accuracy: accuracy,
+        epochs: config.epochs,
+        width: config.model.width,
+      });
+      log(
+        `exported the uint8 classifier (test accuracy ${(accuracy * 100).toFixed(2)}%) to ${exportDir}`,
+      );
+      return {
+        backend,
+        finalStep: state.step,
+        totalSteps,
+        finished,
+        testAccuracy: accuracy,
+        exportDir,
+      };
+    }
+    if (stop) log(`interrupted: checkpoint saved at step ${state.step}; continue with --resume`);
+    return { backend, finalStep: state.step, totalSteps, finished };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    model.dispose();
+    optimizer.dispose();
+  }
+}
