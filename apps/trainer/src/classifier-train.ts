@@ -24,7 +24,7 @@ import {
   saveOptimizer,
 } from './checkpoint';
 import { loadCifar10, type CifarData } from './cifar';
-import { UserError } from './errors';
+import { UserError, yieldToEventLoop } from './errors';
 import { writeFileAtomic } from './fs-atomic';
 import { appendMetric, truncateMetrics } from './metrics-log';
 import { loadModel, saveModel } from './model-io';
@@ -199,6 +199,9 @@ export async function trainClassifier(
     let step = startStep;
     for (; step < endStep && !stop; step++) {
       const { epoch, offset } = plan.locate(step);
+      // Steps are synchronous: let SIGINT/SIGTERM handlers run, so Ctrl-C checkpoints promptly.
+      if (step % 4 === 0) await yieldToEventLoop();
+      if (stop) break;
       if (epoch !== permEpoch) {
         perm = epochPermutation(count, config.model.seed, epoch);
         permEpoch = epoch;

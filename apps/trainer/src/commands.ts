@@ -16,9 +16,18 @@ import {
 } from '@ganstudio/models';
 import { BACKENDS, selectBackend, type BackendChoice } from './backend';
 import { benchInProcess, formatBenchTable, parseExternal, runBench, type BenchPlan } from './bench';
-import { ensureOfficialCifar10 } from './cifar';
+import { ensureOfficialCifar10, loadCifar10 } from './cifar';
 import { trainClassifier, type ClassifierRunConfig } from './classifier-train';
 import { doctor, formatChecks } from './doctor';
+import {
+  cifarBatches,
+  evaluateImages,
+  FEATURE_NETWORKS,
+  generatorBatches,
+  loadFeatureNetwork,
+  noiseBatches,
+  referenceStats,
+} from './evaluate';
 import { UserError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
@@ -104,6 +113,11 @@ samples/epoch-NNNN.png, checkpoints/, generator-uint8/).
   --seed N                weights, data order, noise and the sample grid (default 42)
   --out DIR               run folder (default runs/run-<date>-<time>)
   --sample-every N        sample grid every N epochs (default 1)
+  --fid-every N           classifier FID into metrics.jsonl every N epochs, keeping the best
+                          generator in generator-best/ (default 1; 0 turns it off)
+  --fid-samples N         samples per periodic FID (default 2000)
+  --fid-final-samples N   samples for the FID at the end of the run (default 10000)
+  --fid-classifier PATH   feature network (default: the shipped CIFAR-10 classifier)
   --checkpoint-every N    checkpoint every N steps as well as every epoch end (default 500)
   --log-every N           metrics line every N steps (default 10)
   --resume                continue the run in --out from its last checkpoint
@@ -126,6 +140,10 @@ const train_: Command = {
       'latent-dim': { type: 'string' },
       loss: { type: 'string' },
       ema: { type: 'string' },
+      'fid-every': { type: 'string' },
+      'fid-samples': { type: 'string' },
+      'fid-final-samples': { type: 'string' },
+      'fid-classifier': { type: 'string' },
       seed: { type: 'string' },
       out: { type: 'string' },
       'sample-every': { type: 'string' },
@@ -175,6 +193,20 @@ const train_: Command = {
       ema: ((d) => (d === 0 ? null : d))(
         num('ema', v.ema, DEFAULT_EMA_DECAY, { min: 0, max: 0.999999 }),
       ),
+      fid: {
+        every: num('fid-every', v['fid-every'], 1, { integer: true, min: 0 }),
+        samples: num('fid-samples', v['fid-samples'], 2000, {
+          integer: true,
+          min: 2,
+          max: 1_000_000,
+        }),
+        finalSamples: num('fid-final-samples', v['fid-final-samples'], 10_000, {
+          integer: true,
+          min: 2,
+          max: 1_000_000,
+        }),
+        classifier: v['fid-classifier'] ? userPath(v['fid-classifier']) : null,
+      },
     };
     const backend = oneOf<BackendChoice>('backend', v.backend, BACKENDS, 'auto');
     const maxSteps =
@@ -539,7 +571,92 @@ Trains the all-convolutional CIFAR-10 classifier whose penultimate layer and sof
   },
 };
 
+const eval_: Command = {
+  summary: 'FID and Inception Score of a generator against CIFAR-10, with a named feature network',
+  help: `usage: ganstudio eval --model PATH --data PATH [flags]
+
+Samples the generator, extracts features and reports FID (against the CIFAR-10 training set's
+statistics, cached next to the dataset) and IS (10 splits, mean ± std). Every number is labelled
+with the feature network it came from: numbers from different networks do not compare.
+
+  --model PATH              generator: model folder, checkpoint or run folder
+  --data PATH               cifar-10-binary.tar.gz or its folder (the reference set)
+  --samples N               images to sample (default 10000; 50000 for paper-comparable FID)
+  --feature-network NAME    classifier (default: the project's CIFAR-10 classifier) | inception
+  --classifier PATH         another classifier model folder than the shipped one
+  --inception PATH|URL      a Keras InceptionV3 converted to TF.js layers format (see README)
+  --source NAME             model (default) | cifar-test (real test images) | noise (uniform noise):
+                            the last two put the generator's numbers on a scale
+  --seed N                  latent seed (default 0)
+  --batch-size N            images per batch (default 250)
+  --json                    print one JSON line: fid, is_mean, is_std, feature_network, samples, reference
+  --backend NAME            ${BACKENDS.join('|')} (default auto)`,
+  async run(args) {
+    const { values: v } = parse(args, {
+      model: { type: 'string' },
+      data: { type: 'string' },
+      samples: { type: 'string' },
+      'feature-network': { type: 'string' },
+      classifier: { type: 'string' },
+      inception: { type: 'string' },
+      source: { type: 'string' },
+      seed: { type: 'string' },
+      'batch-size': { type: 'string' },
+      json: { type: 'boolean' },
+      backend: { type: 'string' },
+    });
+    const source = oneOf('source', v.source, ['model', 'cifar-test', 'noise'] as const, 'model');
+    if (source === 'model' && !v.model)
+      throw new UserError('--model is required (a model folder, checkpoint or run folder)', 2);
+    if (!v.data)
+      throw new UserError('--data is required (cifar-10-binary.tar.gz: the reference set)', 2);
+    const samples = num('samples', v.samples, 10_000, { integer: true, min: 2, max: 1_000_000 });
+    const seed = num('seed', v.seed, 0, { integer: true, min: 0, max: MAX_SEED });
+    const batchSize = num('batch-size', v['batch-size'], 250, { integer: true, min: 1, max: 4096 });
+    const kind = oneOf('feature-network', v['feature-network'], FEATURE_NETWORKS, 'classifier');
+    const backend = oneOf<BackendChoice>('backend', v.backend, BACKENDS, 'auto');
+    const data = userPath(v.data);
+    const generatorDir = v.model ? resolveGeneratorDir(userPath(v.model)) : undefined;
+    const info = await selectBackend(backend);
+    const log = (line: string) => process.stderr.write(line + '\n');
+    log(`backend: ${info.reason}`);
+    const network = await loadFeatureNetwork(
+      kind,
+      kind === 'inception'
+        ? v.inception && (/^https?:/.test(v.inception) ? v.inception : userPath(v.inception))
+        : v.classifier && userPath(v.classifier),
+    );
+    const generator = source === 'model' ? await loadModel(generatorDir!) : undefined;
+    try {
+      const reference = await referenceStats(network, data, { batchSize, log });
+      const batches =
+        source === 'model'
+          ? generatorBatches(generator!, seed)
+          : source === 'noise'
+            ? noiseBatches(seed)
+            : cifarBatches(loadCifar10(data, 'test'));
+      const started = performance.now();
+      const result = evaluateImages(network, reference, batches, samples, { batchSize });
+      const seconds = (performance.now() - started) / 1000;
+      if (v.json) process.stdout.write(JSON.stringify(result) + '\n');
+      else
+        process.stdout.write(
+          [
+            `FID (${network.label} features): ${result.fid.toFixed(3)}`,
+            `IS (${network.label}): ${result.is_mean.toFixed(3)} ± ${result.is_std.toFixed(3)}`,
+            `${samples} ${source === 'model' ? `samples of ${generatorDir}` : source} vs ${result.reference}; feature network ${network.id}; ${seconds.toFixed(1)} s`,
+          ].join('\n') + '\n',
+        );
+      return 0;
+    } finally {
+      generator?.dispose();
+      network.dispose();
+    }
+  },
+};
+
 export const commands: Record<string, Command> = {
+  eval: eval_,
   train: train_,
   'train-classifier': trainClassifier_,
   sample,

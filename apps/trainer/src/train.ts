@@ -15,6 +15,8 @@ import {
   updateEma,
   validateDcganConfig,
   type DcganConfig,
+  type FeatureNetwork,
+  type FeatureStats,
   type Gan,
   type OptimizerConfig,
 } from '@ganstudio/models';
@@ -22,7 +24,8 @@ import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { BatchSource } from './batches';
 import { loadCifar10, type CifarData } from './cifar';
 import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
-import { UserError } from './errors';
+import { UserError, yieldToEventLoop } from './errors';
+import { evaluateImages, generatorBatches, loadFeatureNetwork, referenceStats } from './evaluate';
 import { writeFileAtomic } from './fs-atomic';
 import { appendMetric, truncateMetrics } from './metrics-log';
 import { saveModel } from './model-io';
@@ -47,6 +50,8 @@ export interface RunConfig {
   sampleCount: number;
   /** Decay of the generator's weight EMA, or null for none (run folders from before it had none). */
   ema?: number | null;
+  /** Classifier FID every N epochs (0: never), on `fidSamples` samples; `fidFinalSamples` at the end. */
+  fid?: { every: number; samples: number; finalSamples: number; classifier: string | null };
 }
 
 /** Yazici et al. 2019 average with 0.999 over batch-64 steps: a window of ~1,000 steps (64k images). */
@@ -103,6 +108,64 @@ export function validateRunConfig(c: RunConfig): RunConfig {
 /** Recoveries from NaN/Inf losses per sitting before the trainer gives up and says so. */
 const MAX_NAN_RECOVERIES = 3;
 
+interface FidTracker {
+  network: FeatureNetwork;
+  reference: { stats: FeatureStats; description: string };
+  /** Best FID so far among evaluations of `best_samples` samples (different sizes do not compare). */
+  best: number;
+  best_samples: number;
+}
+
+/**
+ * The classifier FID of the sampling generator, appended to metrics.jsonl; a new best is saved as
+ * generator-best/ (float32) with best.json, so the best epoch survives checkpoint pruning.
+ */
+async function logFid(
+  tracker: FidTracker,
+  out: string,
+  gan: Gan,
+  at: { step: number; epoch: number },
+  samples: number,
+  metricsPath: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const started = performance.now();
+  const generator = samplingGenerator(gan);
+  const r = evaluateImages(
+    tracker.network,
+    tracker.reference,
+    generatorBatches(generator, 0),
+    samples,
+  );
+  appendMetric(metricsPath, {
+    type: 'fid',
+    step: at.step,
+    epoch: at.epoch,
+    fid: r.fid,
+    is_mean: r.is_mean,
+    is_std: r.is_std,
+    samples,
+    feature_network: r.feature_network,
+    seconds: (performance.now() - started) / 1000,
+  });
+  log(
+    `epoch ${at.epoch}: FID (${tracker.network.label} features, ${samples} samples) ${r.fid.toFixed(3)}, IS ${r.is_mean.toFixed(3)} ± ${r.is_std.toFixed(3)}`,
+  );
+  if (samples === tracker.best_samples && r.fid < tracker.best) {
+    tracker.best = r.fid;
+    await saveModel(generator, join(out, 'generator-best'), 'float32', {
+      step: at.step,
+      epoch: at.epoch,
+      fid: r.fid,
+      feature_network: r.feature_network,
+    });
+    writeFileAtomic(
+      join(out, 'best.json'),
+      JSON.stringify({ ...r, step: at.step, epoch: at.epoch }) + '\n',
+    );
+  }
+}
+
 const epochName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
 const epochGridName = (epoch: number) => `${epochName(epoch)}.png`;
 
@@ -111,6 +174,37 @@ export async function saveEpochGenerators(out: string, gan: Gan, epoch: number):
   const dir = join(out, 'epochs', epochName(epoch));
   await saveModel(gan.generator, join(dir, 'generator'));
   if (gan.ema) await saveModel(gan.ema.generator, join(dir, 'generator-ema'));
+}
+
+async function startFidTracker(
+  out: string,
+  data: string,
+  fid: NonNullable<RunConfig['fid']>,
+  log: (line: string) => void,
+): Promise<FidTracker | undefined> {
+  if (!data || !existsSync(data)) {
+    log('FID skipped: the reference set needs --data <cifar-10-binary.tar.gz>');
+    return undefined;
+  }
+  let network: FeatureNetwork;
+  try {
+    network = await loadFeatureNetwork('classifier', fid.classifier ?? undefined);
+  } catch (err) {
+    log(`FID skipped: ${(err as Error).message}`);
+    return undefined;
+  }
+  const reference = await referenceStats(network, data, { log });
+  // A resumed run keeps its best only if it beats the one already saved.
+  const bestPath = join(out, 'best.json');
+  const saved = existsSync(bestPath)
+    ? (JSON.parse(readFileSync(bestPath, 'utf8')) as {
+        fid: number;
+        samples: number;
+        feature_network: string;
+      })
+    : undefined;
+  const same = saved && saved.feature_network === network.id && saved.samples === fid.samples;
+  return { network, reference, best: same ? saved.fid : Infinity, best_samples: fid.samples };
 }
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
@@ -180,6 +274,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
   }
 
+  const fidConfig = config.fid ?? { every: 0, samples: 0, finalSamples: 0, classifier: null };
+  let fid: FidTracker | undefined;
+  if (fidConfig.every > 0) fid = await startFidTracker(out, config.data, fidConfig, log);
+
   const progress = options.progress ?? new Progress(process.stderr, config.batchSize);
   let stop = false;
   const onSignal = () => {
@@ -212,6 +310,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let retries = 0;
     for (let step = startStep; step < endStep && !stop; step++) {
       const { epoch } = source.plan.locate(step);
+      // Steps are synchronous: let SIGINT/SIGTERM handlers run, so Ctrl-C checkpoints promptly.
+      if (step % 4 === 0) await yieldToEventLoop();
+      if (stop) break;
       const real = tf.tensor4d(source.batch(step), [config.batchSize, 32, 32, 3]);
       let m;
       try {
@@ -292,12 +393,29 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       // Checkpoints are pruned; per-epoch generators stay so any epoch can be evaluated or shipped later.
       if (epochEnd) await saveEpochGenerators(out, gan, epoch + 1);
+      if (epochEnd && fid && (epoch + 1) % fidConfig.every === 0 && done !== totalSteps)
+        await logFid(
+          fid,
+          out,
+          gan,
+          { step: done, epoch: epoch + 1 },
+          fidConfig.samples,
+          metricsPath,
+          log,
+        );
       if (epochEnd || done % config.checkpointEvery === 0) await checkpoint(done);
     }
     if (completed > state.step) await checkpoint(completed);
     progress.done();
     const finished = endStep === totalSteps && !stop;
     let exportDir: string | undefined;
+    if (finished && fid) {
+      // The cheap protocol keeps the curve comparable; the full one is the run's headline number.
+      const at = { step: totalSteps, epoch: config.epochs };
+      await logFid(fid, out, gan, at, fidConfig.samples, metricsPath, log);
+      if (fidConfig.finalSamples !== fidConfig.samples)
+        await logFid(fid, out, gan, at, fidConfig.finalSamples, metricsPath, log);
+    }
     if (finished) {
       exportDir = join(out, 'generator-uint8');
       await saveModel(samplingGenerator(gan), exportDir, 'uint8', {
@@ -321,5 +439,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     disposeGan(gan);
+    fid?.network.dispose();
   }
 }

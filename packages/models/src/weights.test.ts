@@ -67,6 +67,24 @@ describe('TF.js layers weight format', () => {
     back.dispose();
   });
 
+  it('reads a shard that is a view inside a larger buffer (Node pools small files)', async () => {
+    const g = await trainedGenerator();
+    const files = artifactsToFiles(await modelToArtifacts(g));
+    // Node's Buffer: slice() is a view, and a small file's bytes sit at an offset in a shared pool.
+    class NodeLikeBuffer extends Uint8Array {
+      override slice(start?: number, end?: number) {
+        return this.subarray(start, end);
+      }
+    }
+    const pool = new NodeLikeBuffer(files.weights.byteLength + 300).fill(0x7f);
+    pool.set(files.weights, 100);
+    const view = pool.subarray(100, 100 + files.weights.byteLength);
+    const back = await loadModelFromFiles(JSON.parse(JSON.stringify(files.modelJson)), view);
+    expect(await maxAbsDiff(g, back)).toBe(0);
+    g.dispose();
+    back.dispose();
+  });
+
   it('uint8 and float16 use the standard quantization field, load in stock tf.loadLayersModel, and stay within bounds', async () => {
     const g = await trainedGenerator();
     const artifacts = await modelToArtifacts(g);

@@ -180,7 +180,9 @@ export function filesToArtifacts(modelJson: unknown, weights: Uint8Array): tf.io
     generatedBy: json.generatedBy,
     convertedBy: json.convertedBy ?? undefined,
     weightSpecs: specs,
-    weightData: weights.slice().buffer as ArrayBuffer,
+    // A copy that owns its buffer: Node's Buffer#slice is a view, and a small file's Buffer sits
+    // at an offset inside a shared pool, so `.buffer` alone would be someone else's bytes.
+    weightData: new Uint8Array(weights).buffer as ArrayBuffer,
     userDefinedMetadata: json.userDefinedMetadata,
   };
 }

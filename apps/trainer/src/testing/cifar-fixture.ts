@@ -113,6 +113,9 @@ export function smokeTrainArgs(
     'cpu',
     '--out',
     out,
+    // FID needs a classifier pass per epoch; tests that want it turn it on (later flags win).
+    '--fid-every',
+    '0',
     ...extra,
   ];
 }

@@ -1,0 +1,284 @@
+/**
+ * Issue #6 end to end through the CLI: train-classifier, FID/IS during training with the best
+ * generator kept, `eval --json` with its cached reference statistics, the sanity scale (real
+ * images < generator < noise is checked as real < noise), and the Inception path through a small
+ * stand-in with Keras InceptionV3's layer names, from a folder and over HTTP.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { saveModel } from './model-io';
+import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ganstudio.js');
+const root = mkdtempSync(join(tmpdir(), 'eval-test-'));
+const data = writeCifarTarGz(join(root, 'data'), 64); // 320 train, 64 test images
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, GANSTUDIO_CWD: root, CI: '1' },
+    timeout: 600_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const classifierRun = join(root, 'cls');
+const classifier = join(classifierRun, 'classifier-uint8');
+const ganRun = join(root, 'gan');
+const EVAL_KEYS = ['fid', 'is_mean', 'is_std', 'feature_network', 'samples', 'reference'];
+
+beforeAll(() => {
+  const r = cli(
+    'train-classifier',
+    '--data',
+    data,
+    '--epochs',
+    '2',
+    '--width',
+    '2',
+    '--batch-size',
+    '32',
+    '--backend',
+    'cpu',
+    '--out',
+    classifierRun,
+  );
+  expect(r.stderr).toMatch(/epoch 2: test accuracy \d+\.\d\d%/);
+  expect(r.code).toBe(0);
+}, 600_000);
+
+describe('train-classifier', () => {
+  it('exports a uint8 classifier that carries its test accuracy, with one metrics line per epoch', () => {
+    const json = JSON.parse(readFileSync(join(classifier, 'model.json'), 'utf8'));
+    expect(json.userDefinedMetadata.feature_network).toBe('cifar10-classifier');
+    expect(json.userDefinedMetadata.test_accuracy).toBeGreaterThanOrEqual(0);
+    expect(json.userDefinedMetadata.test_accuracy).toBeLessThanOrEqual(1);
+    const lines = readFileSync(join(classifierRun, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).epoch)).toEqual([1, 2]);
+  });
+});
+
+describe('FID during training', () => {
+  it('logs classifier FID per epoch and at the end, and keeps the best generator', () => {
+    const r = cli(
+      ...smokeTrainArgs(
+        data,
+        ganRun,
+        128,
+        32,
+        '--epochs',
+        '2',
+        '--fid-every',
+        '1',
+        '--fid-samples',
+        '48',
+        '--fid-final-samples',
+        '64',
+        '--fid-classifier',
+        classifier,
+      ),
+    );
+    expect(r.code).toBe(0);
+    const fid = readFileSync(join(ganRun, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((m) => m.type === 'fid');
+    expect(fid.map((m) => [m.epoch, m.samples])).toEqual([
+      [1, 48],
+      [2, 48],
+      [2, 64],
+    ]);
+    for (const m of fid) {
+      expect(Number.isFinite(m.fid) && m.fid > 0).toBe(true);
+      expect(m.feature_network).toMatch(/^cifar10-classifier@[0-9a-f]{12}$/);
+    }
+    const best = JSON.parse(readFileSync(join(ganRun, 'best.json'), 'utf8'));
+    expect(best.fid).toBe(Math.min(...fid.filter((m) => m.samples === 48).map((m) => m.fid)));
+    expect(existsSync(join(ganRun, 'generator-best', 'model.json'))).toBe(true);
+    expect(r.stderr).toMatch(/FID \(CIFAR-10 classifier features, 64 samples\)/);
+  }, 600_000);
+});
+
+describe('ganstudio eval', () => {
+  const evalJson = (...extra: string[]) => {
+    const r = cli(
+      'eval',
+      '--data',
+      data,
+      '--classifier',
+      classifier,
+      '--backend',
+      'cpu',
+      '--json',
+      ...extra,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    return { result: JSON.parse(lines[0]!), stderr: r.stderr };
+  };
+
+  it('prints one JSON line, caches the reference statistics, and repeats itself', () => {
+    const first = evalJson('--model', ganRun, '--samples', '60');
+    expect(Object.keys(first.result).sort()).toEqual([...EVAL_KEYS].sort());
+    expect(first.result.samples).toBe(60);
+    expect(first.result.reference).toMatch(/^cifar10-train@sha256:[0-9a-f]{16}\(320\)$/);
+    const cache = join(root, 'data', '.ganstudio-fid');
+    expect(readdirSync(cache).filter((f) => f.endsWith('.bin'))).toHaveLength(1);
+    const second = evalJson('--model', ganRun, '--samples', '60');
+    expect(second.stderr).not.toMatch(/computing reference statistics/);
+    expect(second.result.fid).toBeCloseTo(first.result.fid, 6);
+  }, 600_000);
+
+  it('puts numbers on a scale: real test images score far better than noise', () => {
+    const real = evalJson('--source', 'cifar-test', '--samples', '64').result;
+    const noise = evalJson('--source', 'noise', '--samples', '64').result;
+    expect(real.fid).toBeLessThan(noise.fid);
+  }, 600_000);
+
+  it('refuses too few samples and a missing model with one clear line', () => {
+    const few = cli(
+      'eval',
+      '--data',
+      data,
+      '--classifier',
+      classifier,
+      '--model',
+      ganRun,
+      '--samples',
+      '10',
+      '--backend',
+      'cpu',
+    );
+    expect(few.code).toBe(2);
+    expect(few.stderr).toMatch(/--samples 10 must exceed the feature dimension 16/);
+    expect(few.stderr).not.toMatch(/\n\s+at /);
+    const none = cli('eval', '--data', data);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--model is required/);
+  }, 120_000);
+});
+
+describe('Inception-v3 path (stand-in with the same interface)', () => {
+  const standIn = join(root, 'inception-standin');
+  let server: ReturnType<typeof createServer>;
+  let url = '';
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    // Keras InceptionV3's contract: 299×299×3 input, `avg_pool` features, `predictions` softmax.
+    const input = tfl.input({ shape: [299, 299, 3] });
+    const conv = tfl.layers
+      .conv2d({ filters: 40, kernelSize: 8, strides: 8, activation: 'relu' })
+      .apply(input);
+    const pool = tfl.layers.globalAveragePooling2d({ name: 'avg_pool' }).apply(conv);
+    const predictions = tfl.layers
+      .dense({ units: 7, activation: 'softmax', name: 'predictions' })
+      .apply(pool);
+    const model = tfl.model({ inputs: input, outputs: predictions as tfl.SymbolicTensor });
+    await saveModel(model, standIn);
+    model.dispose();
+    server = createServer((req, res) => {
+      const file = join(standIn, (req.url ?? '/').replace(/^\/+/, ''));
+      if (!existsSync(file)) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200).end(readFileSync(file));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/model.json`;
+  });
+  afterAll(() => server?.close());
+
+  it('loads from a folder or a URL, resizes to 299 and reports pool features and IS under its own id', async () => {
+    const fromDir = cli(
+      'eval',
+      '--data',
+      data,
+      '--model',
+      ganRun,
+      '--feature-network',
+      'inception',
+      '--inception',
+      standIn,
+      '--samples',
+      '50',
+      '--batch-size',
+      '25',
+      '--backend',
+      'cpu',
+      '--json',
+    );
+    expect(fromDir.code, fromDir.stderr).toBe(0);
+    const a = JSON.parse(fromDir.stdout.trim());
+    expect(a.feature_network).toMatch(/^inception-v3@[0-9a-f]{12}$/);
+    expect(a.is_mean).toBeGreaterThanOrEqual(1);
+    expect(a.is_mean).toBeLessThanOrEqual(7); // IS is bounded by the number of classes
+    // The child process needs the server of this process, so run it asynchronously.
+    const { spawn } = await import('node:child_process');
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'eval',
+        '--data',
+        data,
+        '--model',
+        ganRun,
+        '--feature-network',
+        'inception',
+        '--inception',
+        url,
+        '--samples',
+        '50',
+        '--batch-size',
+        '25',
+        '--backend',
+        'cpu',
+        '--json',
+      ],
+      { env: { ...process.env, CI: '1' } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(0);
+    const b = JSON.parse(stdout.trim());
+    // Same weights, same digest, same numbers, whichever way they were loaded.
+    expect(b.feature_network).toBe(a.feature_network);
+    expect(b.fid).toBeCloseTo(a.fid, 4);
+  }, 600_000);
+
+  it('says what is wrong when the model is not an InceptionV3', () => {
+    const r = cli(
+      'eval',
+      '--data',
+      data,
+      '--model',
+      ganRun,
+      '--feature-network',
+      'inception',
+      '--inception',
+      classifier,
+      '--samples',
+      '50',
+      '--backend',
+      'cpu',
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/not a Keras InceptionV3/);
+  }, 120_000);
+});

@@ -1,0 +1,261 @@
+/**
+ * `eval` and the trainer's periodic FID (issue #6): sample a generator (or take real or noise
+ * images), run them through a feature network, compare with the cached reference statistics of the
+ * CIFAR-10 training set, report FID and IS labelled with the network they came from.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import {
+  classifierNetwork,
+  collectFeatures,
+  frechetDistance,
+  generate,
+  inceptionNetwork,
+  inceptionScore,
+  loadModelFromFiles,
+  seededLatents,
+  type FeatureNetwork,
+  type FeatureStats,
+} from '@ganstudio/models';
+import { toNhwc } from './batches';
+import { loadCifar10, sha256File, type CifarData } from './cifar';
+import { UserError } from './errors';
+import { writeFileAtomic } from './fs-atomic';
+import { readModelFiles } from './model-io';
+import { latentDimOf } from './sampling';
+
+/** The classifier that ships with the project (trained by `train-classifier`, uint8). */
+export function shippedClassifierDir(): string {
+  const require = createRequire(import.meta.url);
+  return join(
+    dirname(require.resolve('@ganstudio/models/package.json')),
+    'weights',
+    'cifar10-classifier',
+  );
+}
+
+/** Digest of the weight values (not the file bytes), so a folder and a URL serving one model agree. */
+function weightsDigest(model: tfl.LayersModel): string {
+  const hash = createHash('sha256');
+  for (const w of model.getWeights()) {
+    const v = w.dataSync();
+    hash.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  }
+  return hash.digest('hex').slice(0, 12);
+}
+
+async function loadLayers(source: string): Promise<{ model: tfl.LayersModel; digest: string }> {
+  let model: tfl.LayersModel;
+  if (/^https?:\/\//.test(source)) {
+    try {
+      model = await tfl.loadLayersModel(source);
+    } catch (err) {
+      throw new UserError(
+        `${source}: cannot load a TF.js layers model (${(err as Error).message})`,
+      );
+    }
+  } else {
+    const files = readModelFiles(source);
+    try {
+      model = await loadModelFromFiles(files.modelJson, files.weights);
+    } catch (err) {
+      throw new UserError(`${source}: cannot load model: ${(err as Error).message}`);
+    }
+  }
+  return { model, digest: weightsDigest(model) };
+}
+
+export type FeatureNetworkChoice = 'classifier' | 'inception';
+export const FEATURE_NETWORKS: readonly FeatureNetworkChoice[] = ['classifier', 'inception'];
+
+export async function loadFeatureNetwork(
+  kind: FeatureNetworkChoice,
+  source?: string,
+): Promise<FeatureNetwork> {
+  if (kind === 'inception') {
+    if (!source)
+      throw new UserError(
+        '--inception PATH|URL is required for --feature-network inception (see README "Quality metrics")',
+        2,
+      );
+    const { model, digest } = await loadLayers(source);
+    try {
+      return inceptionNetwork(model, digest);
+    } catch (err) {
+      model.dispose();
+      throw new UserError(`${source}: ${(err as Error).message}`);
+    }
+  }
+  const dir = source ?? shippedClassifierDir();
+  if (!source && !existsSync(join(dir, 'model.json')))
+    throw new UserError(
+      `no shipped classifier at ${dir}; train one with \`ganstudio train-classifier\` and pass --classifier`,
+    );
+  const { model, digest } = await loadLayers(dir);
+  try {
+    return classifierNetwork(model, digest);
+  } catch (err) {
+    model.dispose();
+    throw new UserError(`${dir}: ${(err as Error).message}`);
+  }
+}
+
+/** Real CIFAR images as a batch source ([-1, 1], no augmentation). */
+export function cifarBatches(data: CifarData) {
+  return (start: number, n: number) =>
+    tf.tensor4d(
+      toNhwc(
+        data,
+        Array.from({ length: n }, (_, i) => (start + i) % data.count),
+      ),
+      [n, 32, 32, 3],
+    );
+}
+
+/** Seeded generator samples: batch b's latents come from seed + start, so results repeat. */
+export function generatorBatches(generator: tfl.LayersModel, seed: number) {
+  const dim = latentDimOf(generator);
+  return (start: number, n: number) => {
+    const z = tf.tensor2d(seededLatents((seed + start) >>> 0, n, dim), [n, dim]);
+    const images = generate(generator, z);
+    z.dispose();
+    return images;
+  };
+}
+
+/** Uniform noise images: the "very large FID" end of the sanity scale. */
+export function noiseBatches(seed: number) {
+  return (start: number, n: number) =>
+    tf.randomUniform(
+      [n, 32, 32, 3],
+      -1,
+      1,
+      'float32',
+      ((seed + start) % 2147483646) + 1,
+    ) as tf.Tensor4D;
+}
+
+interface CachedStats {
+  network: string;
+  dataset_sha256: string;
+  split: string;
+  dim: number;
+  count: number;
+}
+
+function statsToBytes(s: FeatureStats): Uint8Array {
+  const all = new Float64Array(s.dim + s.dim * s.dim);
+  all.set(s.mean, 0);
+  all.set(s.cov, s.dim);
+  return new Uint8Array(all.buffer);
+}
+
+/**
+ * μ, Σ of a CIFAR-10 split under `network`, computed once and cached in a `.ganstudio-fid` folder
+ * next to the dataset (or GANSTUDIO_CACHE when that folder is not writable), keyed by the
+ * dataset file's sha256 and the network id.
+ */
+export async function referenceStats(
+  network: FeatureNetwork,
+  dataPath: string,
+  options: { split?: 'train' | 'test'; batchSize?: number; log?: (line: string) => void } = {},
+): Promise<{ stats: FeatureStats; description: string; cached: boolean }> {
+  const split = options.split ?? 'train';
+  const isFile = existsSync(dataPath) && statSync(dataPath).isFile();
+  const datasetHash = isFile
+    ? await sha256File(dataPath)
+    : createHash('sha256').update(`folder:${dataPath}`).digest('hex');
+  const key = `${datasetHash.slice(0, 16)}-${network.id.replace(/[^\w.@-]/g, '_')}-${split}`;
+  const dir = join(isFile ? dirname(dataPath) : dataPath, '.ganstudio-fid');
+  const [jsonPath, binPath] = [join(dir, `${key}.json`), join(dir, `${key}.bin`)];
+  const description = `cifar10-${split}@sha256:${datasetHash.slice(0, 16)}`;
+  if (existsSync(jsonPath) && existsSync(binPath)) {
+    const meta = JSON.parse(readFileSync(jsonPath, 'utf8')) as CachedStats;
+    const bytes = readFileSync(binPath);
+    const floats = new Float64Array(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    );
+    if (
+      meta.network === network.id &&
+      meta.dim === network.dim &&
+      floats.length === meta.dim * (meta.dim + 1)
+    ) {
+      const stats = {
+        dim: meta.dim,
+        count: meta.count,
+        mean: floats.slice(0, meta.dim),
+        cov: floats.slice(meta.dim),
+      };
+      return { stats, description: `${description}(${meta.count})`, cached: true };
+    }
+  }
+  const data = loadCifar10(dataPath, split);
+  options.log?.(
+    `computing reference statistics of ${data.count} ${split} images under ${network.id} (once; cached in ${dir})`,
+  );
+  const { stats } = collectFeatures(
+    network,
+    data.count,
+    options.batchSize ?? 250,
+    cifarBatches(data),
+  );
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileAtomic(binPath, statsToBytes(stats));
+    const meta: CachedStats = {
+      network: network.id,
+      dataset_sha256: datasetHash,
+      split,
+      dim: stats.dim,
+      count: stats.count,
+    };
+    writeFileAtomic(jsonPath, JSON.stringify(meta));
+  } catch (err) {
+    options.log?.(
+      `warning: could not cache reference statistics in ${dir}: ${(err as Error).message}`,
+    );
+  }
+  return { stats, description: `${description}(${stats.count})`, cached: false };
+}
+
+export interface EvalResult {
+  fid: number;
+  is_mean: number;
+  is_std: number;
+  feature_network: string;
+  samples: number;
+  reference: string;
+}
+
+/** FID against `reference` and IS of `count` images from `batches`. */
+export function evaluateImages(
+  network: FeatureNetwork,
+  reference: { stats: FeatureStats; description: string },
+  batches: (start: number, n: number) => tf.Tensor4D,
+  count: number,
+  options: { batchSize?: number; splits?: number; onBatch?: (done: number) => void } = {},
+): EvalResult {
+  if (count <= network.dim)
+    throw new UserError(
+      `--samples ${count} must exceed the feature dimension ${network.dim} of ${network.id}, or the covariance is singular`,
+      2,
+    );
+  const splits = options.splits ?? 10;
+  if (count < splits)
+    throw new UserError(`--samples ${count} is fewer than the ${splits} IS splits`, 2);
+  const got = collectFeatures(network, count, options.batchSize ?? 250, batches, options.onBatch);
+  const { fid } = frechetDistance(got.stats, reference.stats);
+  const is = inceptionScore(got.probs, count, got.classes, splits);
+  return {
+    fid,
+    is_mean: is.mean,
+    is_std: is.std,
+    feature_network: network.id,
+    samples: count,
+    reference: reference.description,
+  };
+}
