@@ -1,8 +1,8 @@
 /**
  * Issue #6 end to end through the CLI: train-classifier, FID/IS during training with the best
- * generator kept, `eval --json` with its cached reference statistics, the sanity scale (real
- * images < generator < noise is checked as real < noise), and the Inception path through a small
- * stand-in with Keras InceptionV3's layer names, from a folder and over HTTP.
+ * generator kept, `eval --json` with its cached reference statistics, and the Inception path
+ * through a small stand-in with Keras InceptionV3's layer names, from a folder and over HTTP.
+ * The sanity scale (real < generator < noise) needs a real classifier on real data: real-data.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -137,12 +137,6 @@ describe('ganstudio eval', () => {
     const second = evalJson('--model', ganRun, '--samples', '60');
     expect(second.stderr).not.toMatch(/computing reference statistics/);
     expect(second.result.fid).toBeCloseTo(first.result.fid, 6);
-  }, 600_000);
-
-  it('puts numbers on a scale: real test images score far better than noise', () => {
-    const real = evalJson('--source', 'cifar-test', '--samples', '64').result;
-    const noise = evalJson('--source', 'noise', '--samples', '64').result;
-    expect(real.fid).toBeLessThan(noise.fid);
   }, 600_000);
 
   it('refuses too few samples and a missing model with one clear line', () => {
