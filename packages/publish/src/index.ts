@@ -46,6 +46,8 @@ interface StepLine {
   images_per_sec?: number;
   fid?: number;
   is_mean?: number;
+  samples?: number;
+  feature_network?: string;
 }
 
 function readJson(path: string): Record<string, unknown> {
@@ -104,16 +106,34 @@ export async function publishRunFolder(db: Db, store: BlobStore, dir: string, op
   log(`uploaded ${grids.length} grids and the generator (${(weights.byteLength / 1024).toFixed(0)} KiB) to ${store.kind}`);
 
   const stride = Math.max(1, Math.ceil(steps.length / MAX_POINTS));
-  const metrics = steps
-    .filter((_, i) => i % stride === 0 || i === steps.length - 1)
-    .map((s) => ({ step: s.step, epoch: s.epoch, dLoss: s.d_loss ?? null, gLoss: s.g_loss ?? null, fid: s.fid ?? null, isScore: s.is_mean ?? null }));
+  const byStep = new Map(
+    steps
+      .filter((_, i) => i % stride === 0 || i === steps.length - 1)
+      .map((s) => [s.step, { step: s.step, epoch: s.epoch, dLoss: s.d_loss ?? null, gLoss: s.g_loss ?? null, fid: null as number | null, isScore: null as number | null }]),
+  );
+  // The FID curve uses the trainer's periodic protocol only (its most common sample count): a
+  // 10,000-sample final FID is not comparable with 2,000-sample points and would make a false dip.
+  const fidLines = lines.filter((l) => l.type === 'fid' && Number.isFinite(l.fid));
+  const counts = new Map<number, number>();
+  for (const l of fidLines) counts.set(l.samples ?? 0, (counts.get(l.samples ?? 0) ?? 0) + 1);
+  const protocolSamples = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0];
+  const protocol = fidLines.filter((l) => (l.samples ?? 0) === protocolSamples);
+  for (const l of protocol) {
+    // metrics.jsonl epochs are 0-based on step lines and 1-based (epochs completed) on fid lines.
+    const point = byStep.get(l.step) ?? { step: l.step, epoch: l.epoch - 1, dLoss: null, gLoss: null, fid: null, isScore: null };
+    byStep.set(l.step, { ...point, fid: l.fid!, isScore: l.is_mean ?? null });
+  }
+  const metrics = [...byStep.values()].sort((a, b) => a.step - b.step);
+  const fidProtocol = protocol.length
+    ? { feature_network: protocol[0]!.feature_network ?? 'unknown', samples: protocolSamples }
+    : undefined;
   const speeds = steps.map((s) => s.images_per_sec ?? NaN).filter(Number.isFinite).sort((a, b) => a - b);
   await upsertRun(
     db,
     {
       id: runId,
       name: options.name ?? runId,
-      config,
+      config: fidProtocol ? { ...config, fid_protocol: fidProtocol } : config,
       status: 'finished',
       backend: String(config['backend'] ?? 'unknown'),
       imagesPerSec: speeds.length ? speeds[Math.floor(speeds.length / 2)]! : null,
