@@ -1,0 +1,57 @@
+/**
+ * Issue #6 speed targets, measured in one run: feature extraction of 10,000 CIFAR-10 images with
+ * the shipped classifier (target < 2 min with the fast backend), and the float64 matrix part of
+ * FID at the classifier's 256 and Inception's 2048 dimensions (target < 10 s at 2048).
+ *
+ *   npx tsx apps/trainer/bench/metrics.ts --data PATH [--backend wasm] [--images 10000] [--dims 256,2048]
+ */
+import { parseArgs } from 'node:util';
+import { collectFeatures, frechetDistance, type FeatureStats } from '@ganstudio/models';
+import { releaseBackend, selectBackend, type BackendChoice } from '../src/backend';
+import { loadCifar10 } from '../src/cifar';
+import { cifarBatches, loadFeatureNetwork } from '../src/evaluate';
+
+const { values: v } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    backend: { type: 'string', default: 'wasm' },
+    images: { type: 'string', default: '10000' },
+    dims: { type: 'string', default: '256,2048' },
+  },
+});
+if (!v.data) throw new Error('--data PATH is required');
+
+/** A random SPD covariance A·Aᵀ/d + 0.1·I from an LCG: the values do not matter, the timing does. */
+function randomStats(d: number, seed: number): FeatureStats {
+  let s = seed >>> 0;
+  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
+  const a = Float64Array.from({ length: d * d }, rand);
+  const cov = new Float64Array(d * d);
+  for (let i = 0; i < d; i++)
+    for (let k = 0; k < d; k++) {
+      const x = a[i * d + k]!;
+      for (let j = 0; j <= i; j++) cov[i * d + j]! += (x * a[j * d + k]!) / d;
+    }
+  for (let i = 0; i < d; i++) {
+    cov[i * d + i]! += 0.1;
+    for (let j = 0; j < i; j++) cov[j * d + i] = cov[i * d + j]!;
+  }
+  return { dim: d, count: 10_000, mean: Float64Array.from({ length: d }, rand), cov };
+}
+
+const info = await selectBackend(v.backend as BackendChoice);
+const network = await loadFeatureNetwork('classifier');
+const data = loadCifar10(v.data, 'test');
+const images = Number(v.images);
+const t0 = performance.now();
+collectFeatures(network, images, 250, cifarBatches(data));
+const extract = (performance.now() - t0) / 1000;
+console.log(`feature extraction, ${images} images, ${network.id} on ${info.resolved}: ${extract.toFixed(1)} s (${(images / extract).toFixed(0)} images/s)`);
+network.dispose();
+releaseBackend();
+for (const d of v.dims!.split(',').map(Number)) {
+  const [a, b] = [randomStats(d, 1), randomStats(d, 2)];
+  const t1 = performance.now();
+  frechetDistance(a, b);
+  console.log(`FID matrix part (float64), ${d}-d: ${((performance.now() - t1) / 1000).toFixed(2)} s`);
+}
