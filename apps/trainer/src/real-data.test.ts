@@ -8,7 +8,18 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIMIZER } from '@ganstudio/models';
+import { releaseBackend, selectBackend } from './backend';
 import { loadCifar10 } from './cifar';
+import {
+  cifarBatches,
+  evaluateImages,
+  generatorBatches,
+  loadFeatureNetwork,
+  noiseBatches,
+  referenceStats,
+  shippedClassifierDir,
+} from './evaluate';
+import { loadModel } from './model-io';
 import { train } from './train';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -61,3 +72,36 @@ describe.skipIf(!present)(`real CIFAR-10 (${DATA})`, () => {
     expect(existsSync(join(out, 'generator-uint8', 'model.json'))).toBe(true);
   });
 });
+
+/**
+ * Issue #6's sanity scale with the shipped classifier on the real data: real test images sit far
+ * below the shipped generator, which sits far below uniform noise. Uses eval's own code path and
+ * the cached reference statistics (computed on first use, ~2 min on wasm).
+ */
+describe.skipIf(!present || !existsSync(join(shippedClassifierDir(), 'model.json')))(
+  'FID scale with the shipped classifier',
+  () => {
+    it('real test images < shipped generator < noise, and IS of real images is high', async () => {
+      await selectBackend('wasm');
+      const network = await loadFeatureNetwork('classifier');
+      const generator = await loadModel(
+        join(REPO, 'apps', 'web', 'bundled', 'default-run', 'generator-uint8'),
+      );
+      try {
+        const reference = await referenceStats(network, DATA);
+        const n = 2000;
+        const real = evaluateImages(network, reference, cifarBatches(loadCifar10(DATA, 'test')), n);
+        const shipped = evaluateImages(network, reference, generatorBatches(generator, 0), n);
+        const noise = evaluateImages(network, reference, noiseBatches(0), n);
+        expect(real.fid).toBeLessThan(shipped.fid / 2);
+        expect(shipped.fid).toBeLessThan(noise.fid / 2);
+        expect(real.is_mean).toBeGreaterThan(shipped.is_mean);
+        expect(real.is_mean).toBeGreaterThan(4); // 10 classes, a classifier well above chance
+      } finally {
+        generator.dispose();
+        network.dispose();
+        releaseBackend();
+      }
+    }, 900_000);
+  },
+);
