@@ -136,15 +136,19 @@ describe('train (smoke run on a CIFAR-format fixture, cpu backend)', () => {
 
   it('a run interrupted and resumed ends with the same weights as one that never stopped', async () => {
     const straight = join(root, 'straight');
-    const config = { ...smokeConfig(), epochs: 1 };
+    // With the generator EMA on, so its average is checkpointed and restored exactly as well.
+    const config = { ...smokeConfig(), epochs: 1, ema: 0.9 };
     await train({ config, out: straight, resume: false, backend: 'cpu', ...quiet });
     const split = join(root, 'split');
     mkdirSync(split);
     await train({ config, out: split, resume: false, backend: 'cpu', maxSteps: 4, ...quiet });
     await train({ config, out: split, resume: true, backend: 'cpu', ...quiet });
-    const weights = (dir: string) =>
-      readFileSync(join(dir, 'checkpoints', 'step-00000008', 'generator', 'weights.bin'));
+    const weights = (dir: string, net = 'generator') =>
+      readFileSync(join(dir, 'checkpoints', 'step-00000008', net, 'weights.bin'));
     expect(weights(split).equals(weights(straight))).toBe(true);
+    expect(weights(split, 'generator-ema').equals(weights(straight, 'generator-ema'))).toBe(true);
+    // The average differs from the raw weights (it is not a copy).
+    expect(weights(straight, 'generator-ema').equals(weights(straight))).toBe(false);
   });
 
   it('a NaN loss reloads the last good checkpoint, says so, and the run still finishes cleanly', async () => {
