@@ -2,7 +2,7 @@
  * Trains a few steps from the real CIFAR-10 file when it is on this machine
  * (CIFAR10_PATH, or ../shared/datasets/cifar10/cifar-10-binary.tar.gz beside the repository).
  */
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIMIZER } from '@ganstudio/models';
 import { releaseBackend, selectBackend } from './backend';
 import { loadCifar10 } from './cifar';
+import { testAccuracy } from './classifier-train';
 import {
   cifarBatches,
   evaluateImages,
@@ -97,6 +98,14 @@ describe.skipIf(!present || !existsSync(join(shippedClassifierDir(), 'model.json
         expect(shipped.fid).toBeLessThan(noise.fid / 2);
         expect(real.is_mean).toBeGreaterThan(shipped.is_mean);
         expect(real.is_mean).toBeGreaterThan(4); // 10 classes, a classifier well above chance
+        // The shipped weights classify the test set as well as their metadata says.
+        const shippedJson = JSON.parse(
+          readFileSync(join(shippedClassifierDir(), 'model.json'), 'utf8'),
+        ) as { userDefinedMetadata: { test_accuracy_uint8: number } };
+        const classifier = await loadModel(shippedClassifierDir());
+        const accuracy = testAccuracy(classifier, loadCifar10(DATA, 'test'));
+        classifier.dispose();
+        expect(accuracy).toBeCloseTo(shippedJson.userDefinedMetadata.test_accuracy_uint8, 3);
       } finally {
         generator.dispose();
         network.dispose();
