@@ -1,5 +1,5 @@
 /**
- * ganstudio: the GAN Studio trainer CLI. Subcommands: train, sample, export.
+ * ganstudio: the GAN Studio trainer CLI (train, train-classifier, eval, sample, export, bench, publish, doctor).
  *   npm run train -- --data ../shared/datasets/cifar10/cifar-10-binary.tar.gz --epochs 5
  *   npm run cli -- sample --model runs/my-run --seed 7 --out grid.png
  * The only file that touches argv and process.exit (STYLE.md: side effects at the edges).
@@ -28,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function usage(): string {
-  const lines = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`);
+  const lines = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(17)} ${c.summary}`);
   return `usage: ganstudio <command> [flags]\n\ncommands:\n${lines.join('\n')}\n\nRun "ganstudio <command> --help" for its flags.\n`;
 }
 
