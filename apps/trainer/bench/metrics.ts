@@ -46,12 +46,16 @@ const images = Number(v.images);
 const t0 = performance.now();
 collectFeatures(network, images, 250, cifarBatches(data));
 const extract = (performance.now() - t0) / 1000;
-console.log(`feature extraction, ${images} images, ${network.id} on ${info.resolved}: ${extract.toFixed(1)} s (${(images / extract).toFixed(0)} images/s)`);
+console.log(
+  `feature extraction, ${images} images, ${network.id} on ${info.resolved}: ${extract.toFixed(1)} s (${(images / extract).toFixed(0)} images/s)`,
+);
 network.dispose();
 releaseBackend();
 for (const d of v.dims!.split(',').map(Number)) {
   const [a, b] = [randomStats(d, 1), randomStats(d, 2)];
   const t1 = performance.now();
   frechetDistance(a, b);
-  console.log(`FID matrix part (float64), ${d}-d: ${((performance.now() - t1) / 1000).toFixed(2)} s`);
+  console.log(
+    `FID matrix part (float64), ${d}-d: ${((performance.now() - t1) / 1000).toFixed(2)} s`,
+  );
 }

@@ -17,7 +17,8 @@ import { loadModel } from '../src/model-io';
 const { values: v } = parseArgs({
   options: { float32: { type: 'string' }, uint8: { type: 'string' }, data: { type: 'string' } },
 });
-if (!v.float32 || !v.uint8 || !v.data) throw new Error('--float32, --uint8 and --data are required');
+if (!v.float32 || !v.uint8 || !v.data)
+  throw new Error('--float32, --uint8 and --data are required');
 const N = 256;
 const size = (dir: string) =>
   statSync(join(dir, 'weights.bin')).size + statSync(join(dir, 'model.json')).size;
@@ -27,7 +28,9 @@ function spread(x: tf.Tensor2D): [number, number] {
   const [n, d] = x.shape;
   const out = tf.tidy(() => {
     const sq = tf.sum(tf.square(x), 1, true);
-    const d2 = tf.relu(tf.sub(tf.add(sq, tf.transpose(sq)), tf.mul(2, tf.matMul(x, x, false, true))));
+    const d2 = tf.relu(
+      tf.sub(tf.add(sq, tf.transpose(sq)), tf.mul(2, tf.matMul(x, x, false, true))),
+    );
     const dist = tf.sqrt(tf.div(d2, d));
     const eye = tf.eye(n);
     return tf.stack([
@@ -47,13 +50,25 @@ const [a, b] = [generate(f32, z), generate(u8, z)];
 const diff = tf.tidy(() => tf.abs(tf.sub(a, b)));
 const maxDiff = tf.max(diff).dataSync()[0]!;
 const meanDiff = tf.mean(diff).dataSync()[0]!;
-console.log(`size: uint8 ${(size(v.uint8) / 2 ** 20).toFixed(2)} MiB, float32 ${(size(v.float32) / 2 ** 20).toFixed(2)} MiB`);
-console.log(`uint8 vs float32 output on ${N} samples: max |Δ| ${maxDiff.toFixed(4)}, mean |Δ| ${meanDiff.toFixed(4)} (tanh units; 1/127.5 = one grey level)`);
+console.log(
+  `size: uint8 ${(size(v.uint8) / 2 ** 20).toFixed(2)} MiB, float32 ${(size(v.float32) / 2 ** 20).toFixed(2)} MiB`,
+);
+console.log(
+  `uint8 vs float32 output on ${N} samples: max |Δ| ${maxDiff.toFixed(4)}, mean |Δ| ${meanDiff.toFixed(4)} (tanh units; 1/127.5 = one grey level)`,
+);
 const flat = tf.reshape(b, [N, 3072]) as tf.Tensor2D;
 const [mean, min] = spread(flat);
 const test = loadCifar10(v.data, 'test');
-const real = tf.tensor2d(toNhwc(test, Array.from({ length: N }, (_, i) => i)), [N, 3072]);
+const real = tf.tensor2d(
+  toNhwc(
+    test,
+    Array.from({ length: N }, (_, i) => i),
+  ),
+  [N, 3072],
+);
 const [rMean, rMin] = spread(real);
-console.log(`diversity (uint8): mean pairwise ${mean.toFixed(3)}, nearest pair ${min.toFixed(3)}; real test images ${rMean.toFixed(3)} / ${rMin.toFixed(3)}`);
+console.log(
+  `diversity (uint8): mean pairwise ${mean.toFixed(3)}, nearest pair ${min.toFixed(3)}; real test images ${rMean.toFixed(3)} / ${rMin.toFixed(3)}`,
+);
 tf.dispose([z, a, b, diff, flat, real]);
 releaseBackend();

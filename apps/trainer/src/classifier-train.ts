@@ -4,7 +4,7 @@
  * the GAN trainer: config.json, metrics.jsonl, atomic checkpoints, --resume, and at the end a
  * uint8 export carrying its test accuracy in the model.json metadata.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -24,11 +24,12 @@ import {
   saveOptimizer,
 } from './checkpoint';
 import { loadCifar10, type CifarData } from './cifar';
-import { UserError, yieldToEventLoop } from './errors';
+import { UserError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
 import { appendMetric, truncateMetrics } from './metrics-log';
 import { loadModel, saveModel } from './model-io';
 import { Progress } from './progress';
+import { interruptible, recipeFor, sittingEnd } from './sitting';
 
 export interface ClassifierRunConfig {
   version: 1;
@@ -100,21 +101,7 @@ export async function trainClassifier(
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const { out } = options;
   const configPath = join(out, 'config.json');
-  let config = options.config;
-  if (options.resume) {
-    if (!existsSync(configPath))
-      throw new UserError(`--resume: ${out} has no config.json (not a run folder)`);
-    const saved = JSON.parse(readFileSync(configPath, 'utf8')) as ClassifierRunConfig;
-    config = {
-      ...saved,
-      epochs: Math.max(saved.epochs, config.epochs),
-      data: config.data || saved.data,
-    };
-  } else if (existsSync(out) && readdirSync(out).length > 0) {
-    throw new UserError(
-      `${out} already holds a run; pass --resume to continue it or choose another --out`,
-    );
-  }
+  const config = recipeFor(out, options.resume, options.config);
   const backend = await selectBackend(options.backend);
   log(`backend: ${backend.reason}`);
   const full = options.dataset?.train ?? loadCifar10(config.data, 'train');
@@ -165,17 +152,9 @@ export async function trainClassifier(
   }
 
   const progress = options.progress ?? new Progress(process.stderr, config.batchSize);
-  let stop = false;
-  const onSignal = () => {
-    stop = true;
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const signals = interruptible();
   const startStep = state.step;
-  const endStep = Math.min(
-    totalSteps,
-    options.maxSteps === undefined ? totalSteps : startStep + options.maxSteps,
-  );
+  const endStep = sittingEnd(startStep, totalSteps, options.maxSteps);
   const sittingStart = performance.now();
   const baseSeconds = state.trainSeconds;
   const checkpoint = (step: number, accuracy: number | null) => {
@@ -197,11 +176,10 @@ export async function trainClassifier(
     let permEpoch = -1;
     let last = { loss: NaN, accuracy: NaN };
     let step = startStep;
-    for (; step < endStep && !stop; step++) {
+    for (; step < endStep && !signals.stopped; step++) {
       const { epoch, offset } = plan.locate(step);
-      // Steps are synchronous: let SIGINT/SIGTERM handlers run, so Ctrl-C checkpoints promptly.
-      if (step % 4 === 0) await yieldToEventLoop();
-      if (stop) break;
+      if (step % 4 === 0) await signals.yield();
+      if (signals.stopped) break;
       if (epoch !== permEpoch) {
         perm = epochPermutation(count, config.model.seed, epoch);
         permEpoch = epoch;
@@ -260,7 +238,7 @@ export async function trainClassifier(
     }
     if (step > state.step) await checkpoint(step, null);
     progress.done();
-    const finished = endStep === totalSteps && !stop;
+    const finished = endStep === totalSteps && !signals.stopped;
     let exportDir: string | undefined;
     if (finished) {
       exportDir = join(out, 'classifier-uint8');
@@ -283,11 +261,11 @@ export async function trainClassifier(
         exportDir,
       };
     }
-    if (stop) log(`interrupted: checkpoint saved at step ${state.step}; continue with --resume`);
+    if (signals.stopped)
+      log(`interrupted: checkpoint saved at step ${state.step}; continue with --resume`);
     return { backend, finalStep: state.step, totalSteps, finished };
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.release();
     model.dispose();
     optimizer.dispose();
   }

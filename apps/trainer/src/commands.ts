@@ -94,6 +94,52 @@ function oneOf<T extends string>(
   return value as T;
 }
 
+/** Flags of both training commands (train, train-classifier). */
+const RUN_FLAGS = {
+  data: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'boolean' },
+  backend: { type: 'string' },
+  limit: { type: 'string' },
+  'max-steps': { type: 'string' },
+} as const;
+
+/** --out (default runs/<prefix>-<date>-<time>), --limit and --max-steps, checked as both trainers need. */
+function runFlags(
+  v: { out?: string; resume?: boolean; limit?: string; 'max-steps'?: string; backend?: string },
+  prefix: string,
+) {
+  if (v.resume && !v.out) throw new UserError('--resume needs --out <run folder>', 2);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const int = { integer: true, min: 1 };
+  const maxSteps =
+    v['max-steps'] === undefined ? undefined : num('max-steps', v['max-steps'], 0, int);
+  return {
+    limit: v.limit === undefined ? null : num('limit', v.limit, 0, int),
+    /** What train() and trainClassifier() take besides the recipe. */
+    sitting: {
+      out: userPath(v.out ?? join('runs', `${prefix}-${stamp}`)),
+      resume: Boolean(v.resume),
+      backend: oneOf<BackendChoice>('backend', v.backend, BACKENDS, 'auto'),
+      ...(maxSteps === undefined ? {} : { maxSteps }),
+    },
+  };
+}
+
+function reportSitting(
+  r: { finished: boolean; finalStep: number; totalSteps: number; backend: { resolved: string } },
+  out: string,
+): number {
+  process.stderr.write(
+    `${r.finished ? 'finished' : 'stopped'} at step ${r.finalStep}/${r.totalSteps} on ${r.backend.resolved}; run folder: ${out}\n`,
+  );
+  return 0;
+}
+
 const TRAIN_HELP = `usage: ganstudio train [flags]
 
 Trains a DCGAN on CIFAR-10 and writes a run folder (config.json, metrics.jsonl,
@@ -130,10 +176,7 @@ const train_: Command = {
   help: TRAIN_HELP,
   async run(args) {
     const { values: v } = parse(args, {
-      data: { type: 'string' },
-      epochs: { type: 'string' },
-      'batch-size': { type: 'string' },
-      lr: { type: 'string' },
+      ...RUN_FLAGS,
       beta1: { type: 'string' },
       ngf: { type: 'string' },
       ndf: { type: 'string' },
@@ -144,15 +187,9 @@ const train_: Command = {
       'fid-samples': { type: 'string' },
       'fid-final-samples': { type: 'string' },
       'fid-classifier': { type: 'string' },
-      seed: { type: 'string' },
-      out: { type: 'string' },
       'sample-every': { type: 'string' },
       'checkpoint-every': { type: 'string' },
       'log-every': { type: 'string' },
-      resume: { type: 'boolean' },
-      backend: { type: 'string' },
-      limit: { type: 'string' },
-      'max-steps': { type: 'string' },
     });
     const int = { integer: true, min: 1 };
     const seed = num('seed', v.seed, DEFAULT_DCGAN_CONFIG.seed, {
@@ -160,13 +197,11 @@ const train_: Command = {
       min: 0,
       max: MAX_SEED,
     });
-    if (v.resume && !v.out) throw new UserError('--resume needs --out <run folder>', 2);
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-    const out = userPath(v.out ?? join('runs', `run-${stamp}`));
+    const { limit, sitting } = runFlags(v, 'run');
     const config: RunConfig = {
       version: 1,
       data: '', // resolved below, once every flag has been checked (a typo must not start a 170 MB download)
-      limit: v.limit === undefined ? null : num('limit', v.limit, 0, int),
+      limit,
       epochs: num('epochs', v.epochs, 25, int),
       batchSize: num('batch-size', v['batch-size'], 64, { integer: true, min: 1, max: 4096 }),
       optimizer: {
@@ -208,25 +243,12 @@ const train_: Command = {
         classifier: v['fid-classifier'] ? userPath(v['fid-classifier']) : null,
       },
     };
-    const backend = oneOf<BackendChoice>('backend', v.backend, BACKENDS, 'auto');
-    const maxSteps =
-      v['max-steps'] === undefined ? undefined : num('max-steps', v['max-steps'], 0, int);
     config.data = v.data
       ? userPath(v.data)
       : v.resume
         ? ''
         : await ensureOfficialCifar10((l) => process.stderr.write(l + '\n'));
-    const result = await train({
-      config,
-      out,
-      resume: Boolean(v.resume),
-      backend,
-      ...(maxSteps === undefined ? {} : { maxSteps }),
-    });
-    process.stderr.write(
-      `${result.finished ? 'finished' : 'stopped'} at step ${result.finalStep}/${result.totalSteps} on ${result.backend.resolved}; run folder: ${out}\n`,
-    );
-    return 0;
+    return reportSitting(await train({ config, ...sitting }), sitting.out);
   },
 };
 
@@ -514,28 +536,17 @@ Trains the all-convolutional CIFAR-10 classifier whose penultimate layer and sof
   --max-steps N        stop after N steps in this sitting (resumable)`,
   async run(args) {
     const { values: v } = parse(args, {
-      data: { type: 'string' },
-      epochs: { type: 'string' },
-      'batch-size': { type: 'string' },
-      lr: { type: 'string' },
+      ...RUN_FLAGS,
       'weight-decay': { type: 'string' },
       width: { type: 'string' },
-      seed: { type: 'string' },
-      out: { type: 'string' },
-      resume: { type: 'boolean' },
-      backend: { type: 'string' },
-      limit: { type: 'string' },
-      'max-steps': { type: 'string' },
     });
     const int = { integer: true, min: 1 };
-    if (v.resume && !v.out) throw new UserError('--resume needs --out <run folder>', 2);
+    const { limit, sitting } = runFlags(v, 'classifier');
     if (!v.data && !v.resume) throw new UserError('--data is required (cifar-10-binary.tar.gz)', 2);
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-    const out = userPath(v.out ?? join('runs', `classifier-${stamp}`));
     const config: ClassifierRunConfig = {
       version: 1,
       data: v.data ? userPath(v.data) : '',
-      limit: v.limit === undefined ? null : num('limit', v.limit, 0, int),
+      limit,
       epochs: num('epochs', v.epochs, 30, int),
       batchSize: num('batch-size', v['batch-size'], 128, { integer: true, min: 1, max: 4096 }),
       lr: num('lr', v.lr, 0.1, { min: 1e-6, max: 10 }),
@@ -554,20 +565,7 @@ Trains the all-convolutional CIFAR-10 classifier whose penultimate layer and sof
         }),
       },
     };
-    const backend = oneOf<BackendChoice>('backend', v.backend, BACKENDS, 'auto');
-    const maxSteps =
-      v['max-steps'] === undefined ? undefined : num('max-steps', v['max-steps'], 0, int);
-    const result = await trainClassifier({
-      config,
-      out,
-      resume: Boolean(v.resume),
-      backend,
-      ...(maxSteps === undefined ? {} : { maxSteps }),
-    });
-    process.stderr.write(
-      `${result.finished ? 'finished' : 'stopped'} at step ${result.finalStep}/${result.totalSteps} on ${result.backend.resolved}; run folder: ${out}\n`,
-    );
-    return 0;
+    return reportSitting(await trainClassifier({ config, ...sitting }), sitting.out);
   },
 };
 

@@ -19,6 +19,3 @@ export function describeFsError(err: unknown, path: string): UserError | undefin
   if (code === 'ENOSPC') return new UserError(`${path}: no space left on device`);
   return undefined;
 }
-
-/** One turn of the event loop (signal handlers, timers) between synchronous training steps. */
-export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -18,7 +18,8 @@ import { loadModel } from './model-io';
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SHIPPED = join(REPO, 'apps', 'web', 'bundled', 'default-run', 'generator-uint8');
 const DATA =
-  process.env['CIFAR10_PATH'] ?? join(REPO, '..', 'shared', 'datasets', 'cifar10', 'cifar-10-binary.tar.gz');
+  process.env['CIFAR10_PATH'] ??
+  join(REPO, '..', 'shared', 'datasets', 'cifar10', 'cifar-10-binary.tar.gz');
 const N = 256;
 
 /** [n, d] → mean and minimum over pairs i ≠ j of the RMS difference. */
@@ -26,7 +27,9 @@ function pairwise(x: tf.Tensor2D): { mean: number; min: number } {
   const [n, d] = x.shape;
   const [mean, min] = tf.tidy(() => {
     const sq = tf.sum(tf.square(x), 1, true); // [n, 1]
-    const d2 = tf.relu(tf.sub(tf.add(sq, tf.transpose(sq)), tf.mul(2, tf.matMul(x, x, false, true))));
+    const d2 = tf.relu(
+      tf.sub(tf.add(sq, tf.transpose(sq)), tf.mul(2, tf.matMul(x, x, false, true))),
+    );
     const dist = tf.sqrt(tf.div(d2, d)); // [n, n]
     const eye = tf.eye(n);
     return [
@@ -58,7 +61,13 @@ describe('the shipped generator', () => {
     expect(samples.mean).toBeGreaterThan(0.3);
     if (existsSync(DATA)) {
       const test = loadCifar10(DATA, 'test');
-      const real = tf.tensor2d(toNhwc(test, Array.from({ length: N }, (_, i) => i)), [N, 3072]);
+      const real = tf.tensor2d(
+        toNhwc(
+          test,
+          Array.from({ length: N }, (_, i) => i),
+        ),
+        [N, 3072],
+      );
       const reference = pairwise(real);
       real.dispose();
       // As spread as real images, within a factor the 1-epoch model already clears.

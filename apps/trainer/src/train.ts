@@ -3,7 +3,7 @@
  * trainStep in @ganstudio/models. A run folder is the whole record of a run:
  *   config.json, metrics.jsonl, samples/epoch-NNNN.png, checkpoints/, generator-uint8/.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -24,12 +24,13 @@ import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { BatchSource } from './batches';
 import { loadCifar10, type CifarData } from './cifar';
 import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
-import { UserError, yieldToEventLoop } from './errors';
+import { UserError } from './errors';
 import { evaluateImages, generatorBatches, loadFeatureNetwork, referenceStats } from './evaluate';
 import { writeFileAtomic } from './fs-atomic';
 import { appendMetric, truncateMetrics } from './metrics-log';
 import { saveModel } from './model-io';
 import { Progress } from './progress';
+import { interruptible, recipeFor, sittingEnd } from './sitting';
 import { sampleGridPng } from './sampling';
 
 export interface RunConfig {
@@ -211,23 +212,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const out = options.out;
   const configPath = join(out, 'config.json');
-  let config = validateRunConfig(options.config);
-  if (options.resume) {
-    if (!existsSync(configPath))
-      throw new UserError(`--resume: ${out} has no config.json (not a run folder)`);
-    const saved = JSON.parse(readFileSync(configPath, 'utf8')) as RunConfig;
-    // A resumed run keeps its recipe; only the length may grow.
-    config = {
-      ...saved,
-      epochs: Math.max(saved.epochs, options.config.epochs),
-      data: options.config.data || saved.data,
-    };
-  } else if (existsSync(out) && readdirSync(out).length > 0) {
-    throw new UserError(
-      `${out} already holds a run; pass --resume to continue it or choose another --out`,
-    );
-  }
-
+  const config = recipeFor(out, options.resume, validateRunConfig(options.config));
   const backend = await selectBackend(options.backend);
   log(`backend: ${backend.reason}`);
 
@@ -279,17 +264,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (fidConfig.every > 0) fid = await startFidTracker(out, config.data, fidConfig, log);
 
   const progress = options.progress ?? new Progress(process.stderr, config.batchSize);
-  let stop = false;
-  const onSignal = () => {
-    stop = true;
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const signals = interruptible();
   const startStep = state.step;
-  const endStep = Math.min(
-    totalSteps,
-    options.maxSteps === undefined ? totalSteps : startStep + options.maxSteps,
-  );
+  const endStep = sittingEnd(startStep, totalSteps, options.maxSteps);
   const sittingStart = performance.now();
   const baseSeconds = state.trainSeconds;
   let windowStart = performance.now();
@@ -308,11 +285,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   try {
     let nanInjected = false;
     let retries = 0;
-    for (let step = startStep; step < endStep && !stop; step++) {
+    for (let step = startStep; step < endStep && !signals.stopped; step++) {
       const { epoch } = source.plan.locate(step);
-      // Steps are synchronous: let SIGINT/SIGTERM handlers run, so Ctrl-C checkpoints promptly.
-      if (step % 4 === 0) await yieldToEventLoop();
-      if (stop) break;
+      if (step % 4 === 0) await signals.yield();
+      if (signals.stopped) break;
       const real = tf.tensor4d(source.batch(step), [config.batchSize, 32, 32, 3]);
       let m;
       try {
@@ -407,7 +383,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     if (completed > state.step) await checkpoint(completed);
     progress.done();
-    const finished = endStep === totalSteps && !stop;
+    const finished = endStep === totalSteps && !signals.stopped;
     let exportDir: string | undefined;
     if (finished && fid) {
       // The cheap protocol keeps the curve comparable; the full one is the run's headline number.
@@ -426,7 +402,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       });
       log(`exported the uint8 generator to ${exportDir}`);
     }
-    if (stop) log(`interrupted: checkpoint saved at step ${state.step}; continue with --resume`);
+    if (signals.stopped)
+      log(`interrupted: checkpoint saved at step ${state.step}; continue with --resume`);
     return {
       backend,
       stepsRun: state.step - startStep,
@@ -436,8 +413,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       exportDir,
     };
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.release();
     disposeGan(gan);
     fid?.network.dispose();
   }

@@ -1,0 +1,64 @@
+/**
+ * What the GAN trainer and the classifier trainer share about a run folder and one sitting of
+ * training: resuming a recipe, the sitting's last step, and stopping cleanly on Ctrl-C/SIGTERM.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from './errors';
+
+/**
+ * The recipe to train with: on --resume the saved one (only the length may grow; a new --data
+ * path may replace a moved file), otherwise `config`, refusing to write into a folder that
+ * already holds a run.
+ */
+export function recipeFor<T extends { epochs: number; data: string }>(
+  out: string,
+  resume: boolean,
+  config: T,
+): T {
+  const configPath = join(out, 'config.json');
+  if (resume) {
+    if (!existsSync(configPath))
+      throw new UserError(`--resume: ${out} has no config.json (not a run folder)`);
+    const saved = JSON.parse(readFileSync(configPath, 'utf8')) as T;
+    return {
+      ...saved,
+      epochs: Math.max(saved.epochs, config.epochs),
+      data: config.data || saved.data,
+    };
+  }
+  if (existsSync(out) && readdirSync(out).length > 0) {
+    throw new UserError(
+      `${out} already holds a run; pass --resume to continue it or choose another --out`,
+    );
+  }
+  return config;
+}
+
+/** The step this sitting stops at: the run's end, or --max-steps after where it started. */
+export function sittingEnd(startStep: number, totalSteps: number, maxSteps?: number): number {
+  return Math.min(totalSteps, maxSteps === undefined ? totalSteps : startStep + maxSteps);
+}
+
+/**
+ * Turns SIGINT/SIGTERM into a flag the training loop polls (it checkpoints and exits cleanly).
+ * Steps are synchronous, so `yield()` between steps gives the signal handlers their turn.
+ */
+export function interruptible() {
+  let stopped = false;
+  const onSignal = () => {
+    stopped = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    get stopped() {
+      return stopped;
+    },
+    yield: () => new Promise<void>((resolve) => setImmediate(resolve)),
+    release() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
