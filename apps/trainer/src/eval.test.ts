@@ -4,7 +4,7 @@
  * through a small stand-in with Keras InceptionV3's layer names, from a folder and over HTTP.
  * The sanity scale (real < generator < noise) needs a real classifier on real data: real-data.test.ts.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -21,13 +21,16 @@ const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ganstudi
 const root = mkdtempSync(join(tmpdir(), 'eval-test-'));
 const data = writeCifarTarGz(join(root, 'data'), 64); // 320 train, 64 test images
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
+/** The CLI in a child process; asynchronous, so this process can serve the model over HTTP meanwhile. */
+function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, GANSTUDIO_CWD: root, CI: '1' },
-    timeout: 600_000,
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
 const classifierRun = join(root, 'cls');
@@ -35,8 +38,8 @@ const classifier = join(classifierRun, 'classifier-uint8');
 const ganRun = join(root, 'gan');
 const EVAL_KEYS = ['fid', 'is_mean', 'is_std', 'feature_network', 'samples', 'reference'];
 
-beforeAll(() => {
-  const r = cli(
+beforeAll(async () => {
+  const r = await cli(
     'train-classifier',
     '--data',
     data,
@@ -67,8 +70,8 @@ describe('train-classifier', () => {
 });
 
 describe('FID during training', () => {
-  it('logs classifier FID per epoch and at the end, and keeps the best generator', () => {
-    const r = cli(
+  it('logs classifier FID per epoch and at the end, and keeps the best generator', async () => {
+    const r = await cli(
       ...smokeTrainArgs(
         data,
         ganRun,
@@ -109,8 +112,8 @@ describe('FID during training', () => {
 });
 
 describe('ganstudio eval', () => {
-  const evalJson = (...extra: string[]) => {
-    const r = cli(
+  const evalJson = async (...extra: string[]) => {
+    const r = await cli(
       'eval',
       '--data',
       data,
@@ -127,20 +130,20 @@ describe('ganstudio eval', () => {
     return { result: JSON.parse(lines[0]!), stderr: r.stderr };
   };
 
-  it('prints one JSON line, caches the reference statistics, and repeats itself', () => {
-    const first = evalJson('--model', ganRun, '--samples', '60');
+  it('prints one JSON line, caches the reference statistics, and repeats itself', async () => {
+    const first = await evalJson('--model', ganRun, '--samples', '60');
     expect(Object.keys(first.result).sort()).toEqual([...EVAL_KEYS].sort());
     expect(first.result.samples).toBe(60);
     expect(first.result.reference).toMatch(/^cifar10-train@sha256:[0-9a-f]{16}\(320\)$/);
     const cache = join(root, 'data', '.ganstudio-fid');
     expect(readdirSync(cache).filter((f) => f.endsWith('.bin'))).toHaveLength(1);
-    const second = evalJson('--model', ganRun, '--samples', '60');
+    const second = await evalJson('--model', ganRun, '--samples', '60');
     expect(second.stderr).not.toMatch(/computing reference statistics/);
     expect(second.result.fid).toBeCloseTo(first.result.fid, 6);
   }, 600_000);
 
-  it('refuses too few samples and a missing model with one clear line', () => {
-    const few = cli(
+  it('refuses too few samples and a missing model with one clear line', async () => {
+    const few = await cli(
       'eval',
       '--data',
       data,
@@ -156,7 +159,7 @@ describe('ganstudio eval', () => {
     expect(few.code).toBe(2);
     expect(few.stderr).toMatch(/--samples 10 must exceed the feature dimension 16/);
     expect(few.stderr).not.toMatch(/\n\s+at /);
-    const none = cli('eval', '--data', data);
+    const none = await cli('eval', '--data', data);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/--model is required/);
   }, 120_000);
@@ -195,45 +198,12 @@ describe('Inception-v3 path (stand-in with the same interface)', () => {
   });
   afterAll(() => server?.close());
 
-  it('loads from a folder or a URL, resizes to 299 and reports pool features and IS under its own id', async () => {
-    const fromDir = cli(
-      'eval',
-      '--data',
-      data,
-      '--model',
-      ganRun,
-      '--feature-network',
-      'inception',
-      '--inception',
-      standIn,
-      '--samples',
-      '50',
-      '--batch-size',
-      '25',
-      '--backend',
-      'cpu',
-      '--json',
-    );
-    expect(fromDir.code, fromDir.stderr).toBe(0);
-    const a = JSON.parse(fromDir.stdout.trim());
-    expect(a.feature_network).toMatch(/^inception-v3@[0-9a-f]{12}$/);
-    expect(a.is_mean).toBeGreaterThanOrEqual(1);
-    expect(a.is_mean).toBeLessThanOrEqual(7); // IS is bounded by the number of classes
-    // The child process needs the server of this process, so run it asynchronously.
-    const { spawn } = await import('node:child_process');
-    const child = spawn(
-      process.execPath,
-      [
-        BIN,
-        'eval',
-        '--data',
-        data,
-        '--model',
-        ganRun,
-        '--feature-network',
-        'inception',
+  const inceptionEval = (source: string) =>
+    cli(
+      ...['eval', '--data', data, '--model', ganRun, '--feature-network', 'inception'],
+      ...[
         '--inception',
-        url,
+        source,
         '--samples',
         '50',
         '--batch-size',
@@ -242,36 +212,25 @@ describe('Inception-v3 path (stand-in with the same interface)', () => {
         'cpu',
         '--json',
       ],
-      { env: { ...process.env, CI: '1' } },
     );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const code = await new Promise((resolve) => child.on('close', resolve));
-    expect(code, stderr).toBe(0);
-    const b = JSON.parse(stdout.trim());
+
+  it('loads from a folder or a URL, resizes to 299 and reports pool features and IS under its own id', async () => {
+    const fromDir = await inceptionEval(standIn);
+    expect(fromDir.code, fromDir.stderr).toBe(0);
+    const a = JSON.parse(fromDir.stdout.trim());
+    expect(a.feature_network).toMatch(/^inception-v3@[0-9a-f]{12}$/);
+    expect(a.is_mean).toBeGreaterThanOrEqual(1);
+    expect(a.is_mean).toBeLessThanOrEqual(7); // IS is bounded by the number of classes
+    const fromUrl = await inceptionEval(url);
+    expect(fromUrl.code, fromUrl.stderr).toBe(0);
+    const b = JSON.parse(fromUrl.stdout.trim());
     // Same weights, same digest, same numbers, whichever way they were loaded.
     expect(b.feature_network).toBe(a.feature_network);
     expect(b.fid).toBeCloseTo(a.fid, 4);
   }, 600_000);
 
-  it('says what is wrong when the model is not an InceptionV3', () => {
-    const r = cli(
-      'eval',
-      '--data',
-      data,
-      '--model',
-      ganRun,
-      '--feature-network',
-      'inception',
-      '--inception',
-      classifier,
-      '--samples',
-      '50',
-      '--backend',
-      'cpu',
-    );
+  it('says what is wrong when the model is not an InceptionV3', async () => {
+    const r = await inceptionEval(classifier);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/not a Keras InceptionV3/);
   }, 120_000);
