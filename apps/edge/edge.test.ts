@@ -5,7 +5,6 @@
  */
 // Test code may use Node's assert (JSR is not reachable here); the handlers under test may not use Node built-ins.
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from 'node:assert/strict';
-import pg from 'pg';
 import * as tf from '@tensorflow/tfjs-core';
 import { seedTinyModel } from '@ganstudio/api/testing';
 import { createThrowawayDatabase } from '@ganstudio/db/testing';

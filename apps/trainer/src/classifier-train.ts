@@ -29,7 +29,7 @@ import { writeFileAtomic } from './fs-atomic';
 import { appendMetric, truncateMetrics } from './metrics-log';
 import { loadModel, saveModel } from './model-io';
 import { Progress } from './progress';
-import { interruptible, recipeFor, sittingEnd } from './sitting';
+import { recipeFor, startSitting } from './sitting';
 
 export interface ClassifierRunConfig {
   version: 1;
@@ -152,16 +152,16 @@ export async function trainClassifier(
   }
 
   const progress = options.progress ?? new Progress(process.stderr, config.batchSize);
-  const signals = interruptible();
-  const startStep = state.step;
-  const endStep = sittingEnd(startStep, totalSteps, options.maxSteps);
-  const sittingStart = performance.now();
-  const baseSeconds = state.trainSeconds;
+  const { startStep, endStep, signals, trainSeconds } = startSitting(
+    state,
+    totalSteps,
+    options.maxSteps,
+  );
   const checkpoint = (step: number, accuracy: number | null) => {
     state = {
       step,
       epoch: Math.floor(step / plan.stepsPerEpoch),
-      trainSeconds: baseSeconds + (performance.now() - sittingStart) / 1000,
+      trainSeconds: trainSeconds(),
       testAccuracy: accuracy,
     };
     return saveCheckpointFolder(out, state, async (tmp) => {
@@ -229,7 +229,7 @@ export async function trainClassifier(
           epoch: epoch + 1,
           train_loss: last.loss,
           test_accuracy: accuracy,
-          elapsed_s: baseSeconds + (performance.now() - sittingStart) / 1000,
+          elapsed_s: trainSeconds(),
         });
         progress.done();
         log(`epoch ${epoch + 1}: test accuracy ${(accuracy * 100).toFixed(2)}%`);

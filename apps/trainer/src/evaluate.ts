@@ -13,11 +13,9 @@ import {
   classifierNetwork,
   collectFeatures,
   frechetDistance,
-  generate,
   inceptionNetwork,
   inceptionScore,
   loadModelFromFiles,
-  seededLatents,
   type FeatureNetwork,
   type FeatureStats,
 } from '@ganstudio/models';
@@ -26,7 +24,7 @@ import { loadCifar10, sha256File, type CifarData } from './cifar';
 import { UserError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
 import { readModelFiles } from './model-io';
-import { latentDimOf } from './sampling';
+import { sampleImages } from './sampling';
 
 /** The classifier that ships with the project (trained by `train-classifier`, uint8). */
 export function shippedClassifierDir(): string {
@@ -118,13 +116,7 @@ export function cifarBatches(data: CifarData) {
 
 /** Seeded generator samples: batch b's latents come from seed + start, so results repeat. */
 export function generatorBatches(generator: tfl.LayersModel, seed: number) {
-  const dim = latentDimOf(generator);
-  return (start: number, n: number) => {
-    const z = tf.tensor2d(seededLatents((seed + start) >>> 0, n, dim), [n, dim]);
-    const images = generate(generator, z);
-    z.dispose();
-    return images;
-  };
+  return (start: number, n: number) => sampleImages(generator, (seed + start) >>> 0, n);
 }
 
 /** Uniform noise images: the "very large FID" end of the sanity scale. */
@@ -258,4 +250,27 @@ export function evaluateImages(
     samples: count,
     reference: reference.description,
   };
+}
+
+/**
+ * Diversity of a sample set (issue #7's mode-collapse check): mean and minimum over pairs i ≠ j of
+ * the RMS difference between rows of [n, d] (for images in [-1, 1], in tanh units).
+ */
+export function sampleSpread(x: tf.Tensor2D): { mean: number; min: number } {
+  const [n, d] = x.shape;
+  const packed = tf.tidy(() => {
+    const sq = tf.sum(tf.square(x), 1, true); // [n, 1]
+    const d2 = tf.relu(
+      tf.sub(tf.add(sq, tf.transpose(sq)), tf.mul(2, tf.matMul(x, x, false, true))),
+    );
+    const dist = tf.sqrt(tf.div(d2, d)); // [n, n]
+    const eye = tf.eye(n);
+    return tf.stack([
+      tf.div(tf.sum(tf.mul(dist, tf.sub(1, eye))), n * (n - 1)),
+      tf.min(tf.add(dist, tf.mul(eye, 1e9))),
+    ]);
+  });
+  const [mean, min] = packed.dataSync();
+  packed.dispose();
+  return { mean: mean!, min: min! };
 }

@@ -9,18 +9,27 @@ export function latentDimOf(generator: LayersModel): number {
   return dim;
 }
 
+/** `count` eval-mode samples from latent seed `seed`: [count, 32, 32, 3]; the caller disposes it. */
+export function sampleImages(generator: LayersModel, seed: number, count: number): tf.Tensor4D {
+  const dim = latentDimOf(generator);
+  const z = tf.tensor2d(seededLatents(seed, count, dim), [count, dim]);
+  try {
+    return generate(generator, z);
+  } finally {
+    z.dispose();
+  }
+}
+
 export async function sampleGridPng(
   generator: LayersModel,
   seed: number,
   count: number,
   scale = 1,
 ): Promise<Uint8Array> {
-  const dim = latentDimOf(generator);
-  const z = tf.tensor2d(seededLatents(seed, count, dim), [count, dim]);
-  const images = generate(generator, z); // → [count, 32, 32, 3]
+  const images = sampleImages(generator, seed, count);
   try {
     return encodePng(tileGrid(await tensorToRgba(images), { scale }));
   } finally {
-    tf.dispose([z, images]);
+    images.dispose();
   }
 }

@@ -35,9 +35,24 @@ export function recipeFor<T extends { epochs: number; data: string }>(
   return config;
 }
 
-/** The step this sitting stops at: the run's end, or --max-steps after where it started. */
-export function sittingEnd(startStep: number, totalSteps: number, maxSteps?: number): number {
-  return Math.min(totalSteps, maxSteps === undefined ? totalSteps : startStep + maxSteps);
+/**
+ * One sitting of a run: where it starts and stops (the run's end, or --max-steps after the start),
+ * clean stopping on signals, and the run's training clock (seconds across all sittings).
+ */
+export function startSitting(
+  state: { step: number; trainSeconds: number },
+  totalSteps: number,
+  maxSteps?: number,
+) {
+  const startStep = state.step;
+  const started = performance.now();
+  const baseSeconds = state.trainSeconds;
+  return {
+    startStep,
+    endStep: Math.min(totalSteps, maxSteps === undefined ? totalSteps : startStep + maxSteps),
+    signals: interruptible(),
+    trainSeconds: () => baseSeconds + (performance.now() - started) / 1000,
+  };
 }
 
 /**

@@ -30,7 +30,7 @@ import { writeFileAtomic } from './fs-atomic';
 import { appendMetric, truncateMetrics } from './metrics-log';
 import { saveModel } from './model-io';
 import { Progress } from './progress';
-import { interruptible, recipeFor, sittingEnd } from './sitting';
+import { recipeFor, startSitting } from './sitting';
 import { sampleGridPng } from './sampling';
 
 export interface RunConfig {
@@ -264,11 +264,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (fidConfig.every > 0) fid = await startFidTracker(out, config.data, fidConfig, log);
 
   const progress = options.progress ?? new Progress(process.stderr, config.batchSize);
-  const signals = interruptible();
-  const startStep = state.step;
-  const endStep = sittingEnd(startStep, totalSteps, options.maxSteps);
-  const sittingStart = performance.now();
-  const baseSeconds = state.trainSeconds;
+  const { startStep, endStep, signals, trainSeconds } = startSitting(
+    state,
+    totalSteps,
+    options.maxSteps,
+  );
   let windowStart = performance.now();
   let windowSteps = 0;
   let completed = startStep;
@@ -277,7 +277,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       step,
       epoch: Math.floor(step / stepsPerEpoch),
       savedAt: new Date().toISOString(),
-      trainSeconds: baseSeconds + (performance.now() - sittingStart) / 1000,
+      trainSeconds: trainSeconds(),
     };
     await saveCheckpoint(out, gan, state);
   };
@@ -349,7 +349,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           d_x: m.dReal,
           d_g_z: m.dFake,
           images_per_sec: imagesPerSec,
-          elapsed_s: baseSeconds + (now - sittingStart) / 1000,
+          elapsed_s: trainSeconds(),
         });
         progress.update({
           step: done,
