@@ -23,6 +23,7 @@ const { values: opts } = parseArgs({
     postgres: { type: 'string' },
     port: { type: 'string', default: '3311' },
     connections: { type: 'string', default: '50' },
+    visitors: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '15' },
     images: { type: 'string', default: '20' },
   },
@@ -30,6 +31,7 @@ const { values: opts } = parseArgs({
 const app = join(dirname(fileURLToPath(import.meta.url)), '..');
 const base = `http://127.0.0.1:${opts.port}`;
 const CONNECTIONS = Number(opts.connections);
+const VISITORS = Math.max(Number(opts.visitors), CONNECTIONS);
 const IMAGES = Number(opts.images);
 
 let dbUrl = '';
@@ -75,27 +77,31 @@ try {
     const r = await fetch(`${base}/api/images`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ modelId, seed: s }) }).then(json);
     ids.push(r.id);
   }
-  // One signed visitor cookie per connection.
+  // Signed visitor cookies, each bound to one connection (visitor v to connection v mod C) so
+  // that each visitor's requests are sent and answered in order.
   const cookies = [];
-  for (let c = 0; c < CONNECTIONS; c++) {
+  for (let c = 0; c < VISITORS; c++) {
     const res = await fetch(`${base}/api/images?limit=1`);
     cookies.push(res.headers.get('set-cookie').split(';')[0]);
   }
 
   const accepted = new Map(); // `${visitor}|${image}` → last accepted vote value
   // A request still in flight when the run stops is aborted by autocannon but may still commit:
-  // for that one pair per visitor either the previous or the pending value is right.
+  // for that one pair per connection either the previous or the pending value is right.
   const pending = new Map(); // visitor → {image, value}
   const results = {};
   let cursor = 0;
+  const rotation = [];
   const voteRun = await autocannon({
     url: base,
     connections: CONNECTIONS,
     duration: Number(opts.seconds),
-    // One visitor per connection for the whole run. autocannon resets a connection's context each
-    // time its request list loops, so the visitor goes into the context it resets to.
+    // autocannon resets a connection's context each time its request list loops, so the
+    // connection's number goes into the context it resets to and its visitor rotation lives here.
     setupClient: (client) => {
-      client.requestIterator.initialContext = { visitor: cookies[cursor++ % CONNECTIONS] };
+      const conn = cursor++;
+      rotation[conn] = { next: 0, visitors: cookies.filter((_, v) => v % CONNECTIONS === conn) };
+      client.requestIterator.initialContext = { conn };
       client.requestIterator.resetContext();
       client.requestIterator.rebuildRequest(); // the first request was built before this ran, without a visitor
     },
@@ -103,6 +109,9 @@ try {
       {
         method: 'POST',
         setupRequest: (req, context) => {
+          const r = rotation[context.conn];
+          if (!r) return req; // built once before setupClient; rebuilt there
+          context.visitor = r.visitors[r.next++ % r.visitors.length];
           // Few images, many visitors: the same pairs are voted on again and again, with changing values.
           context.image = ids[Math.floor(Math.random() * ids.length)];
           context.value = [1, -1, 0, 1][Math.floor(Math.random() * 4)];
@@ -122,22 +131,8 @@ try {
     ],
   });
   results.vote = voteRun;
-  results.list = await autocannon({ url: `${base}/api/images?sort=top&limit=24`, connections: 20, duration: 10 });
-  let seed = 100_000;
-  results.publish = await autocannon({
-    url: base,
-    connections: 4,
-    duration: 10,
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (req) => ({ ...req, path: '/api/images', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ modelId, seed: seed++ }) }),
-      },
-    ],
-  });
-
-  // Ground truth from the database, through the API: every visitor's own votes (myVote) and
-  // every image's score.
+  // Ground truth from the database, through the API, before anything else is published: every
+  // visitor's own votes (myVote) and every image's score.
   await new Promise((r) => setTimeout(r, 1000)); // let aborted in-flight requests finish
   let mismatches = 0;
   const sums = new Map(ids.map((id) => [id, 0]));
@@ -162,9 +157,23 @@ try {
       if (process.env.DEBUG) console.error('score mismatch', id, img.score, sums.get(id));
     }
   }
+  results.list = await autocannon({ url: `${base}/api/images?sort=top&limit=24`, connections: 20, duration: 10 });
+  let seed = 100_000;
+  results.publish = await autocannon({
+    url: base,
+    connections: 4,
+    duration: 10,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => ({ ...req, path: '/api/images', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ modelId, seed: seed++ }) }),
+      },
+    ],
+  });
+
   const row = (name, r) =>
     `| ${name} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`;
-  console.log(`\n${opts.postgres ? 'PostgreSQL 15 (node-postgres)' : 'PGlite (embedded)'} · ${CONNECTIONS} visitors · ${ids.length} images`);
+  console.log(`\n${opts.postgres ? 'PostgreSQL 15 (node-postgres)' : 'PGlite (embedded)'} · ${VISITORS} visitors on ${CONNECTIONS} connections · ${ids.length} images`);
   console.log('| endpoint | requests/s | p50 ms | p99 ms | non-2xx | errors |\n| --- | --- | --- | --- | --- | --- |');
   console.log(row('POST /api/images/:id/vote', results.vote));
   console.log(row('GET /api/images?sort=top', results.list));

@@ -105,29 +105,15 @@ export async function insertImage(db: Db, row: typeof images.$inferInsert): Prom
 }
 
 /**
- * Sets (±1) or withdraws (0) a visitor's vote and returns the image's new score. The image row is
- * locked for the transaction and the score recomputed from the votes, so concurrent and repeated
+ * Sets (±1) or withdraws (0) a visitor's vote and returns the image's new score: one round trip to
+ * the cast_vote function (migration 0001), which locks the image row, so concurrent and repeated
  * votes can neither be lost nor double-counted: score = Σ votes, always.
  */
 export async function castVote(db: Db, imageId: string, voterId: string, value: -1 | 0 | 1): Promise<{ score: number; vote: number }> {
-  return db.transaction(async (tx) => {
-    const locked = await tx.execute(sql`select id from ${images} where ${images.id} = ${imageId} for update`);
-    if ((locked as unknown as { rows: unknown[] }).rows.length === 0) throw new DbError('not_found', 'no such image');
-    if (value === 0) {
-      await tx.delete(votes).where(and(eq(votes.imageId, imageId), eq(votes.voterId, voterId)));
-    } else {
-      await tx
-        .insert(votes)
-        .values({ imageId, voterId, value })
-        .onConflictDoUpdate({ target: [votes.imageId, votes.voterId], set: { value } });
-    }
-    const [updated] = await tx
-      .update(images)
-      .set({ score: sql`(select coalesce(sum(${votes.value}), 0) from ${votes} where ${votes.imageId} = ${imageId})` })
-      .where(eq(images.id, imageId))
-      .returning({ score: images.score });
-    return { score: updated!.score, vote: value };
-  });
+  const result = await db.execute(sql`select cast_vote(${imageId}, ${voterId}, ${value}::smallint) as score`);
+  const score = (result as unknown as { rows: { score: number | null }[] }).rows[0]?.score;
+  if (score === null || score === undefined) throw new DbError('not_found', 'no such image');
+  return { score: Number(score), vote: value };
 }
 
 export async function getVotes(db: Db, voterId: string, imageIds: string[]): Promise<Map<string, number>> {
