@@ -1,3 +1,4 @@
 import base from '@ganstudio/eslint-config/base';
 
-export default base;
+// assembly/ is AssemblyScript (v128, @inline), compiled by asc, not TypeScript.
+export default [...base, { ignores: ['assembly/**'] }];

@@ -41,6 +41,8 @@ export interface ClassifierRunConfig {
   lr: number;
   momentum: number;
   weightDecay: number;
+  /** Warm start: an exported classifier folder whose weights replace the random initialisation. */
+  init?: string | null;
   model: ClassifierConfig;
 }
 
@@ -95,6 +97,22 @@ export function testAccuracy(model: tfl.LayersModel, data: CifarData, batchSize 
   return correct / data.count;
 }
 
+/** A trained classifier to continue from; one clear error when the folder is not one. */
+async function loadInit(dir: string): Promise<tfl.LayersModel> {
+  let model: tfl.LayersModel;
+  try {
+    model = await loadModel(dir);
+  } catch (err) {
+    throw new UserError(`--init ${dir}: not a classifier model folder (${(err as Error).message})`);
+  }
+  const shapes = model.outputs.map((o) => o.shape.join('x'));
+  if (model.outputs.length !== 2 || !shapes[1]!.endsWith('x10')) {
+    model.dispose();
+    throw new UserError(`--init ${dir}: expected a CIFAR-10 classifier [features, logits], got outputs ${shapes.join(', ')}`);
+  }
+  return model;
+}
+
 export async function trainClassifier(
   options: ClassifierTrainOptions,
 ): Promise<ClassifierTrainResult> {
@@ -147,7 +165,7 @@ export async function trainClassifier(
     truncateMetrics(metricsPath, state.step);
     log(`resumed from step ${state.step} (${loaded.dir})`);
   } else {
-    model = buildClassifier(config.model);
+    model = config.init ? await loadInit(config.init) : buildClassifier(config.model);
     optimizer = makeOptimizer();
   }
 
@@ -247,7 +265,8 @@ export async function trainClassifier(
         feature_network: 'cifar10-classifier',
         test_accuracy: accuracy,
         epochs: config.epochs,
-        width: config.model.width,
+        width: (model.outputs[0]!.shape[1] as number) / 8,
+        ...(config.init ? { init: config.init } : {}),
       });
       log(
         `exported the uint8 classifier (test accuracy ${(accuracy * 100).toFixed(2)}%) to ${exportDir}`,

@@ -529,6 +529,8 @@ Trains the all-convolutional CIFAR-10 classifier whose penultimate layer and sof
   --weight-decay X     L2 on kernels (default 0.0005)
   --width N            first-stage channels (default ${DEFAULT_CLASSIFIER_CONFIG.width})
   --seed N             weights, data order and augmentation (default ${DEFAULT_CLASSIFIER_CONFIG.seed})
+  --init PATH          start from a trained classifier's weights (e.g. the shipped one) instead
+                       of random ones; its width wins over --width
   --out DIR            run folder (default runs/classifier-<date>-<time>)
   --resume             continue the run in --out from its last checkpoint
   --backend NAME       ${BACKENDS.join('|')} (default auto)
@@ -539,6 +541,7 @@ Trains the all-convolutional CIFAR-10 classifier whose penultimate layer and sof
       ...RUN_FLAGS,
       'weight-decay': { type: 'string' },
       width: { type: 'string' },
+      init: { type: 'string' },
     });
     const int = { integer: true, min: 1 };
     const { limit, sitting } = runFlags(v, 'classifier');
@@ -552,6 +555,7 @@ Trains the all-convolutional CIFAR-10 classifier whose penultimate layer and sof
       lr: num('lr', v.lr, 0.1, { min: 1e-6, max: 10 }),
       momentum: 0.9,
       weightDecay: num('weight-decay', v['weight-decay'], 5e-4, { min: 0, max: 1 }),
+      init: v.init ? userPath(v.init) : null,
       model: {
         width: num('width', v.width, DEFAULT_CLASSIFIER_CONFIG.width, {
           integer: true,

@@ -67,6 +67,22 @@ describe('train-classifier', () => {
     const lines = readFileSync(join(classifierRun, 'metrics.jsonl'), 'utf8').trim().split('\n');
     expect(lines.map((l) => JSON.parse(l).epoch)).toEqual([1, 2]);
   });
+
+  it('continues from a trained classifier with --init, and refuses a folder that is not one', async () => {
+    const warm = join(root, 'cls-warm');
+    const common = ['--data', data, '--epochs', '1', '--batch-size', '32', '--backend', 'cpu'];
+    // A learning rate of ~0 keeps the weights: the warm run must score what the exported model did.
+    const r = await cli('train-classifier', ...common, '--lr', '1e-6', '--init', classifier, '--out', warm);
+    expect(r.code).toBe(0);
+    const before = JSON.parse(readFileSync(join(classifier, 'model.json'), 'utf8')).userDefinedMetadata;
+    const after = JSON.parse(readFileSync(join(warm, 'classifier-uint8', 'model.json'), 'utf8')).userDefinedMetadata;
+    expect(after).toMatchObject({ init: classifier, width: 2 });
+    expect(Math.abs(after.test_accuracy - before.test_accuracy)).toBeLessThanOrEqual(2 / 64); // uint8 rounding
+    const bad = await cli('train-classifier', ...common, '--init', join(root, 'data'), '--out', join(root, 'cls-bad'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/^error: --init .*not a classifier model folder/m);
+    expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack
+  }, 600_000);
 });
 
 describe('FID during training', () => {

@@ -7,13 +7,17 @@
  *
  *   FID = ‖μ1 − μ2‖² + Tr(C1) + Tr(C2) − 2·Tr((C1·C2)^½)
  *
- * Tr((C1·C2)^½) without a general matrix square root: with C1 = L·Lᵀ (Cholesky), C1·C2 is similar
+ * Tr((C1·C2)^½) without a general matrix square root: with C1 = L·Lᵀ (Cholesky; pivoted, so
+ * rank-deficient covariances factor stably, and C2 permuted to match), C1·C2 is similar
  * to the symmetric positive semi-definite M = Lᵀ·C2·L, so the trace is Σ √λᵢ(M). The eigenvalues
  * come from a Householder reduction to tridiagonal form and the implicit QL algorithm (Wilkinson &
  * Reinsch, Handbook for Automatic Computation vol. II, tred2/tql2, eigenvalues only), ~(2/3)·n³
- * multiply-adds after ~(1/6 + 1/2 + 1/3)·n³ for the Cholesky factor and M.
+ * multiply-adds after ~(1/6 + 1/2 + 1/3)·n³ for the Cholesky factor and M. The same steps run as
+ * WebAssembly SIMD (assembly/linalg.ts) where the engine has it; the scalar code below is the
+ * fallback and the cross-check.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { congruenceEigenvaluesWasm } from './linalg-wasm';
 
 /** Row-major n×n float64 matrix. */
 export type Matrix = Float64Array;
@@ -100,33 +104,81 @@ export class MomentAccumulator {
   }
 }
 
-/**
- * Lower Cholesky factor L (row-major) of a symmetric positive semi-definite A, with C1 = L·Lᵀ
- * also when A is singular: a pivot within rounding of zero (a feature with no variance, or fewer
- * samples than dimensions) gives a zero column, so L·Lᵀ still equals A and no offset is needed.
- * Undefined when a pivot is clearly negative (A indefinite: broken statistics or heavy rounding).
- */
-export function cholesky(a: Matrix, n: number): Matrix | undefined {
+/** Pivots below this are rounding, not variance. */
+function pivotTolerance(a: Matrix, n: number): number {
   let maxDiag = 0;
   for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, Math.abs(a[i * n + i]!));
-  const tol = n * 2 ** -52 * maxDiag * 16;
+  return n * 2 ** -52 * maxDiag * 16;
+}
+
+export interface PivotedCholesky {
+  /** Lower-triangular n×n row-major L with P·A·Pᵀ = L·Lᵀ. */
+  l: Matrix;
+  /** perm[i] = the row of A that is row i of P·A·Pᵀ. */
+  perm: Int32Array;
+}
+
+/**
+ * Cholesky with symmetric pivoting (largest remaining pivot first; LAPACK dpstrf, Higham 2009,
+ * "Cholesky factorization", §3) of a symmetric positive semi-definite A: P·A·Pᵀ = L·Lᵀ. When A is
+ * singular (a feature with no variance, fewer samples than dimensions), pivoting takes the
+ * independent directions first and stops once every remaining pivot is rounding (≤ tol), leaving
+ * zero columns; unpivoted, the rounding left after the rank is reached was taken for a pivot and
+ * amplified (seen as a 1e-4 relative FID error in the singular scipy case).
+ * Undefined when a remaining pivot is clearly negative (A indefinite).
+ */
+export function pivotedCholesky(a: Matrix, n: number): PivotedCholesky | undefined {
+  const tol = pivotTolerance(a, n);
+  const w = Float64Array.from(a); // permuted in place
   const l = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    const ri = i * n;
-    for (let j = 0; j <= i; j++) {
-      const rj = j * n;
-      let s = a[ri + j]!;
-      for (let k = 0; k < j; k++) s -= l[ri + k]! * l[rj + k]!;
-      if (i === j) {
-        if (s < -tol) return undefined;
-        l[ri + i] = s > tol ? Math.sqrt(s) : 0;
-      } else {
-        const pivot = l[rj + j]!;
-        l[ri + j] = pivot === 0 ? 0 : s / pivot;
-      }
+  const perm = Int32Array.from({ length: n }, (_, i) => i);
+  const done = new Float64Array(n); // Σ_p L[j][p]² so far: the remaining pivot is A[j][j] − done[j]
+  for (let k = 0; k < n; k++) {
+    let best = k;
+    let bestV = -Infinity;
+    let minV = Infinity;
+    for (let j = k; j < n; j++) {
+      const v = w[j * n + j]! - done[j]!;
+      if (v > bestV) [best, bestV] = [j, v];
+      minV = Math.min(minV, v);
+    }
+    if (minV < -tol) return undefined;
+    if (bestV <= tol) break;
+    if (best !== k) {
+      swapSymmetric(w, n, k, best);
+      for (let p = 0; p < k; p++) [l[k * n + p], l[best * n + p]] = [l[best * n + p]!, l[k * n + p]!];
+      [done[k], done[best]] = [done[best]!, done[k]!];
+      [perm[k], perm[best]] = [perm[best]!, perm[k]!];
+    }
+    const lkk = Math.sqrt(bestV);
+    const rk = k * n;
+    l[rk + k] = lkk;
+    for (let i = k + 1; i < n; i++) {
+      const ri = i * n;
+      let s = w[rk + i]!; // A[i][k] = A[k][i]: row k is contiguous
+      for (let p = 0; p < k; p++) s -= l[ri + p]! * l[rk + p]!;
+      const v = s / lkk;
+      l[ri + k] = v;
+      done[i]! += v * v;
     }
   }
-  return l;
+  return { l, perm };
+}
+
+/** Swaps rows and columns p and q of the symmetric n×n `a` in place. */
+function swapSymmetric(a: Matrix, n: number, p: number, q: number): void {
+  for (let c = 0; c < n; c++) [a[p * n + c], a[q * n + c]] = [a[q * n + c]!, a[p * n + c]!];
+  for (let r = 0; r < n; r++) [a[r * n + p], a[r * n + q]] = [a[r * n + q]!, a[r * n + p]!];
+}
+
+/** P·B·Pᵀ for the permutation of a pivoted Cholesky. */
+function permuteSymmetric(b: Matrix, n: number, perm: Int32Array): Matrix {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const src = perm[i]! * n;
+    for (let j = 0; j < n; j++) out[i * n + j] = b[src + perm[j]!]!;
+  }
+  return out;
 }
 
 /**
@@ -313,11 +365,19 @@ function assertStats(s: FeatureStats, name: string): void {
     if (!Number.isFinite(v)) throw new RangeError(`${name}: covariance has NaN or Inf`);
 }
 
+/** wasm: SIMD kernels when available (default); js: the scalar code (fallback, cross-check). */
+export type FidKernels = 'wasm' | 'js';
+
 /** Tr((C1·C2)^½) via the Cholesky congruence; undefined when C1 is indefinite. */
-function traceSqrtProduct(c1: Matrix, c2: Matrix, n: number): number | undefined {
-  const l = cholesky(c1, n);
-  if (!l) return undefined;
-  const eig = symmetricEigenvalues(congruence(l, c2, n), n);
+function traceSqrtProduct(c1: Matrix, c2: Matrix, n: number, kernels: FidKernels): number | undefined {
+  let eig = kernels === 'wasm' ? congruenceEigenvaluesWasm(c1, c2, n, pivotTolerance(c1, n)) : null;
+  if (eig === undefined) return undefined;
+  if (eig === null) {
+    // Eigenvalues of C1·C2 are those of (P·C1·Pᵀ)·(P·C2·Pᵀ): the permutation goes onto C2.
+    const f = pivotedCholesky(c1, n);
+    if (!f) return undefined;
+    eig = symmetricEigenvalues(congruence(f.l, permuteSymmetric(c2, n, f.perm), n), n);
+  }
   let t = 0;
   // M is PSD in exact arithmetic; rounding can leave eigenvalues of ~−1e-15·‖M‖ that mean 0.
   for (const v of eig) t += v > 0 ? Math.sqrt(v) : 0;
@@ -329,7 +389,12 @@ function traceSqrtProduct(c1: Matrix, c2: Matrix, n: number): number | undefined
  * whose square root cannot be taken gets a 1e-6 offset on both diagonals, and non-finite input is
  * an error, not a number.
  */
-export function frechetDistance(a: FeatureStats, b: FeatureStats, eps = 1e-6): FidResult {
+export function frechetDistance(
+  a: FeatureStats,
+  b: FeatureStats,
+  eps = 1e-6,
+  kernels: FidKernels = 'wasm',
+): FidResult {
   if (a.dim !== b.dim)
     throw new RangeError(`feature dims differ: ${a.dim} vs ${b.dim} (different feature networks?)`);
   assertStats(a, 'first statistics');
@@ -344,7 +409,7 @@ export function frechetDistance(a: FeatureStats, b: FeatureStats, eps = 1e-6): F
     trB += b.cov[i * n + i]!;
   }
   let offset = 0;
-  let tr = traceSqrtProduct(a.cov, b.cov, n);
+  let tr = traceSqrtProduct(a.cov, b.cov, n, kernels);
   if (tr === undefined) {
     offset = eps;
     const withOffset = (c: Matrix) => {
@@ -352,7 +417,7 @@ export function frechetDistance(a: FeatureStats, b: FeatureStats, eps = 1e-6): F
       for (let i = 0; i < n; i++) o[i * n + i]! += offset;
       return o;
     };
-    tr = traceSqrtProduct(withOffset(a.cov), withOffset(b.cov), n);
+    tr = traceSqrtProduct(withOffset(a.cov), withOffset(b.cov), n, kernels);
     if (tr === undefined)
       throw new RangeError(
         'covariance is not positive semi-definite even with an offset: broken statistics',
