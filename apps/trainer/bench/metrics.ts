@@ -3,10 +3,13 @@
  * the shipped classifier (target < 2 min with the fast backend), and the float64 matrix part of
  * FID at the classifier's 256 and Inception's 2048 dimensions (target < 10 s at 2048).
  *
- *   npx tsx apps/trainer/bench/metrics.ts --data PATH [--backend wasm] [--images 10000] [--dims 256,2048]
+ *   npx tsx apps/trainer/bench/metrics.ts --data PATH [--backend wasm] [--images 10000] [--dims 256,2048] [--kernels wasm,js]
+ *
+ * The matrix part runs with each kernel set in turn on the same statistics: the WebAssembly SIMD
+ * kernels (the default) and the scalar JavaScript fallback, so their ratio comes from one run.
  */
 import { parseArgs } from 'node:util';
-import { collectFeatures, frechetDistance, type FeatureStats } from '@ganstudio/models';
+import { collectFeatures, frechetDistance, type FeatureStats, type FidKernels } from '@ganstudio/models';
 import { releaseBackend, selectBackend, type BackendChoice } from '../src/backend';
 import { loadCifar10 } from '../src/cifar';
 import { cifarBatches, loadFeatureNetwork } from '../src/evaluate';
@@ -17,6 +20,7 @@ const { values: v } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     images: { type: 'string', default: '10000' },
     dims: { type: 'string', default: '256,2048' },
+    kernels: { type: 'string', default: 'wasm,js' },
   },
 });
 if (!v.data) throw new Error('--data PATH is required');
@@ -53,9 +57,11 @@ network.dispose();
 releaseBackend();
 for (const d of v.dims!.split(',').map(Number)) {
   const [a, b] = [randomStats(d, 1), randomStats(d, 2)];
-  const t1 = performance.now();
-  frechetDistance(a, b);
-  console.log(
-    `FID matrix part (float64), ${d}-d: ${((performance.now() - t1) / 1000).toFixed(2)} s`,
-  );
+  for (const kernels of v.kernels!.split(',') as FidKernels[]) {
+    const t1 = performance.now();
+    const { fid } = frechetDistance(a, b, 1e-6, kernels);
+    console.log(
+      `FID matrix part (float64), ${d}-d, ${kernels} kernels: ${((performance.now() - t1) / 1000).toFixed(2)} s (FID ${fid.toFixed(9)})`,
+    );
+  }
 }

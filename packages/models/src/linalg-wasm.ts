@@ -5,8 +5,20 @@
  */
 import { LINALG_WASM_BASE64 } from './linalg-wasm.generated';
 
+// The few WebAssembly JS-API members used, declared here: the Node workspaces compile without the
+// DOM library, which is where TypeScript declares them.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+}
+const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
 interface LinalgExports {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   heapBase(): number;
   pivotedCholesky(a: number, l: number, n: number, tol: number, perm: number, done: number): number;
   atb(x: number, y: number, c: number, n: number, xp: number, xLower: number, yLower: number, upper: number): void;
@@ -18,13 +30,14 @@ interface LinalgExports {
 const KC = 256;
 const PAGE = 65536;
 
-let compiled: WebAssembly.Module | null | undefined;
+let compiled: object | null | undefined;
 
-function linalgModule(): WebAssembly.Module | null {
+function linalgModule(): object | null {
   if (compiled === undefined) {
     try {
+      if (!wasmApi) throw new Error('no WebAssembly');
       const raw = atob(LINALG_WASM_BASE64);
-      compiled = new WebAssembly.Module(Uint8Array.from(raw, (ch) => ch.charCodeAt(0)));
+      compiled = new wasmApi.Module(Uint8Array.from(raw, (ch) => ch.charCodeAt(0)));
     } catch {
       compiled = null; // no WebAssembly or no SIMD
     }
@@ -51,7 +64,7 @@ export function congruenceEigenvaluesWasm(
 ): Float64Array | undefined | null {
   const module = linalgModule();
   if (!module) return null;
-  const k = new WebAssembly.Instance(module).exports as unknown as LinalgExports;
+  const k = new wasmApi!.Instance(module).exports as LinalgExports;
   const np = Math.ceil(n / 4) * 4;
   const bytes = np * np * 8;
   const base = Math.ceil(k.heapBase() / 64) * 64;
