@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
+  CLASSIFIER_PROTOCOL,
   classifierNetwork,
   collectFeatures,
   frechetDistance,
@@ -36,9 +37,14 @@ export function shippedClassifierDir(): string {
   );
 }
 
-/** Digest of the weight values (not the file bytes), so a folder and a URL serving one model agree. */
-function weightsDigest(model: tfl.LayersModel): string {
+/**
+ * Digest of the weight values (not the file bytes), so a folder and a URL serving one model
+ * agree, and of the protocol that turns them into features (`protocol`, when not the plain
+ * forward pass), so numbers from different protocols never share an id.
+ */
+function weightsDigest(model: tfl.LayersModel, protocol?: string): string {
   const hash = createHash('sha256');
+  if (protocol) hash.update(protocol);
   for (const w of model.getWeights()) {
     const v = w.dataSync();
     hash.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
@@ -46,7 +52,10 @@ function weightsDigest(model: tfl.LayersModel): string {
   return hash.digest('hex').slice(0, 12);
 }
 
-async function loadLayers(source: string): Promise<{ model: tfl.LayersModel; digest: string }> {
+async function loadLayers(
+  source: string,
+  protocol?: string,
+): Promise<{ model: tfl.LayersModel; digest: string }> {
   let model: tfl.LayersModel;
   if (/^https?:\/\//.test(source)) {
     try {
@@ -64,7 +73,7 @@ async function loadLayers(source: string): Promise<{ model: tfl.LayersModel; dig
       throw new UserError(`${source}: cannot load model: ${(err as Error).message}`);
     }
   }
-  return { model, digest: weightsDigest(model) };
+  return { model, digest: weightsDigest(model, protocol) };
 }
 
 export type FeatureNetworkChoice = 'classifier' | 'inception';
@@ -93,7 +102,7 @@ export async function loadFeatureNetwork(
     throw new UserError(
       `no shipped classifier at ${dir}; train one with \`ganstudio train-classifier\` and pass --classifier`,
     );
-  const { model, digest } = await loadLayers(dir);
+  const { model, digest } = await loadLayers(dir, CLASSIFIER_PROTOCOL);
   try {
     return classifierNetwork(model, digest);
   } catch (err) {

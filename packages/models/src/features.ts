@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { classify } from './classifier';
 import { MomentAccumulator, type FeatureStats } from './fid';
 
 export interface FeatureNetwork {
@@ -19,7 +20,11 @@ export interface FeatureNetwork {
   dispose(): void;
 }
 
-/** The layers model must be the classifier of ./classifier: outputs [features, logits]. */
+/**
+ * The layers model must be the classifier of ./classifier: outputs [features, logits]; features
+ * and probabilities come from `classify` (flip-averaged), so `digest` must cover
+ * CLASSIFIER_PROTOCOL as well as the weights.
+ */
 export function classifierNetwork(model: tfl.LayersModel, digest: string): FeatureNetwork {
   const names = model.outputNames.join(',');
   if (model.outputs.length !== 2)
@@ -33,10 +38,10 @@ export function classifierNetwork(model: tfl.LayersModel, digest: string): Featu
     label: 'CIFAR-10 classifier',
     dim,
     extract(images) {
-      return tf.tidy(() => {
-        const [features, logits] = model.apply(images, { training: false }) as tf.Tensor2D[];
-        return { features: features!, probs: tf.softmax(logits!) as tf.Tensor2D };
-      });
+      const [features, logits] = classify(model, images);
+      const probs = tf.softmax(logits) as tf.Tensor2D;
+      logits.dispose();
+      return { features, probs };
     },
     dispose: () => model.dispose(),
   };
