@@ -94,7 +94,10 @@ async function readJson<T>(request: Request, schema: z.ZodType<T>): Promise<T> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   while (reader) {
-    const { done, value } = await reader.read();
+    // A client that disconnects or cuts its body short errors the stream: that is bad input.
+    const { done, value } = await reader.read().catch(() => {
+      throw new HttpError(400, 'bad_body', 'the request body was cut off');
+    });
     if (done) break;
     size += value.byteLength;
     if (size > MAX_BODY_BYTES) {

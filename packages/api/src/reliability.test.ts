@@ -121,3 +121,36 @@ describe('faults mid-publish', () => {
     expect(store.size()).toBe(before);
   });
 });
+
+describe('a client that goes away mid-body', () => {
+  it('is a 400, not a server error, and its vote is not counted', async () => {
+    const api = createApi({
+      db: h.db,
+      store,
+      renderer: createRenderer(store),
+      secret: 'cut-secret-123456',
+    });
+    const { id } = (await (await api(req('/api/images', { modelId: 'm', seed: 900 }))).json()) as {
+      id: string;
+    };
+    // Half a JSON body, then the connection drops (what a disconnect looks like to the handler).
+    const cut = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('{"value":'));
+        c.error(new Error('aborted'));
+      },
+    });
+    const res = await api(
+      new Request(`${BASE}/api/images/${id}/vote`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: cut,
+        duplex: 'half',
+      } as RequestInit),
+    );
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('bad_body');
+    const image = await (await api(new Request(`${BASE}/api/images/${id}`))).json();
+    expect(image).toMatchObject({ id, score: 0 });
+  });
+});
