@@ -292,7 +292,7 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
         const status = err.code === 'not_found' ? 404 : err.code === 'bad_cursor' ? 400 : 409;
         return problem(new HttpError(status, err.code, err.message));
       }
-      console.error('api error', err);
+      console.error('api error', request.method, path, err);
       return problem(new HttpError(500, 'internal', 'something went wrong; nothing was changed'));
     }
   };
