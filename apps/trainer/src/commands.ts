@@ -15,6 +15,7 @@ import {
   type Quantization,
 } from '@ganstudio/models';
 import { BACKENDS, selectBackend, type BackendChoice } from './backend';
+import { bundleRun, type WeightsChoice } from './bundle';
 import { benchInProcess, formatBenchTable, parseExternal, runBench, type BenchPlan } from './bench';
 import { ensureOfficialCifar10, loadCifar10 } from './cifar';
 import { trainClassifier, type ClassifierRunConfig } from './classifier-train';
@@ -657,6 +658,64 @@ with the feature network it came from: numbers from different networks do not co
   },
 };
 
+const bundle: Command = {
+  summary: 'trim one epoch of a run to what the gallery ships (apps/web/bundled/default-run)',
+  help: `usage: ganstudio bundle <run folder> --out DIR [flags]
+
+Writes config.json, metrics.jsonl (the step lines up to the epoch, then the FID/IS of the chosen
+weights at every epoch up to it), samples/epoch-NNNN.png drawn from those weights, the uint8
+generator of the epoch and card.json: a folder \`publish\` and the gallery's first start read.
+A FID the run logged for the same weights is copied; others are measured with the run's protocol
+(its classifier and sample count, latent seed 0), which needs the CIFAR-10 file.
+
+  --out DIR          the bundle folder (its samples/ and generator-uint8/ are replaced)
+  --epoch N          which epoch's weights ship (default: the newest kept in epochs/)
+  --weights W        raw|ema (default: ema when the run tracked one, else raw)
+  --data PATH        cifar-10-binary.tar.gz for FIDs to measure (default: the run's)
+  --measure          measure every FID, even those the run logged
+  --name TEXT        card.json: the model's display name
+  --note TEXT        card.json: a line shown with the model
+  --backend NAME     ${BACKENDS.join('|')} (default auto)`,
+  async run(args) {
+    const { values: v, positionals } = parse(
+      args,
+      {
+        out: { type: 'string' },
+        epoch: { type: 'string' },
+        weights: { type: 'string' },
+        data: { type: 'string' },
+        measure: { type: 'boolean' },
+        name: { type: 'string' },
+        note: { type: 'string' },
+        backend: { type: 'string' },
+      },
+      true,
+    );
+    if (positionals.length !== 1) throw new UserError('bundle takes one run folder', 2);
+    if (!v.out) throw new UserError('--out is required', 2);
+    const epoch =
+      v.epoch === undefined ? undefined : num('epoch', v.epoch, 1, { integer: true, min: 1 });
+    const weights =
+      v.weights === undefined
+        ? undefined
+        : oneOf<WeightsChoice>('weights', v.weights, ['raw', 'ema'], 'raw');
+    await selectBackend(oneOf<BackendChoice>('backend', v.backend, BACKENDS, 'auto'));
+    const out = userPath(v.out);
+    const r = await bundleRun({
+      run: userPath(positionals[0]!),
+      out,
+      ...(epoch ? { epoch } : {}),
+      ...(weights ? { weights } : {}),
+      ...(v.data ? { data: userPath(v.data) } : {}),
+      measure: Boolean(v.measure),
+      ...(v.name ? { name: v.name } : {}),
+      ...(v.note ? { note: v.note } : {}),
+    });
+    process.stderr.write(`bundled epoch ${r.epoch} (${r.weights} weights) to ${out}\n`);
+    return 0;
+  },
+};
+
 export const commands: Record<string, Command> = {
   eval: eval_,
   train: train_,
@@ -665,5 +724,6 @@ export const commands: Record<string, Command> = {
   export: export_,
   bench,
   publish,
+  bundle,
   doctor: doctor_,
 };

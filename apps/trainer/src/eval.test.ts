@@ -72,13 +72,33 @@ describe('train-classifier', () => {
     const warm = join(root, 'cls-warm');
     const common = ['--data', data, '--epochs', '1', '--batch-size', '32', '--backend', 'cpu'];
     // A learning rate of ~0 keeps the weights: the warm run must score what the exported model did.
-    const r = await cli('train-classifier', ...common, '--lr', '1e-6', '--init', classifier, '--out', warm);
+    const r = await cli(
+      'train-classifier',
+      ...common,
+      '--lr',
+      '1e-6',
+      '--init',
+      classifier,
+      '--out',
+      warm,
+    );
     expect(r.code).toBe(0);
-    const before = JSON.parse(readFileSync(join(classifier, 'model.json'), 'utf8')).userDefinedMetadata;
-    const after = JSON.parse(readFileSync(join(warm, 'classifier-uint8', 'model.json'), 'utf8')).userDefinedMetadata;
+    const before = JSON.parse(
+      readFileSync(join(classifier, 'model.json'), 'utf8'),
+    ).userDefinedMetadata;
+    const after = JSON.parse(
+      readFileSync(join(warm, 'classifier-uint8', 'model.json'), 'utf8'),
+    ).userDefinedMetadata;
     expect(after).toMatchObject({ init: classifier, width: 2 });
     expect(Math.abs(after.test_accuracy - before.test_accuracy)).toBeLessThanOrEqual(2 / 64); // uint8 rounding
-    const bad = await cli('train-classifier', ...common, '--init', join(root, 'data'), '--out', join(root, 'cls-bad'));
+    const bad = await cli(
+      'train-classifier',
+      ...common,
+      '--init',
+      join(root, 'data'),
+      '--out',
+      join(root, 'cls-bad'),
+    );
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/^error: --init .*not a classifier model folder/m);
     expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack
@@ -119,12 +139,101 @@ describe('FID during training', () => {
     for (const m of fid) {
       expect(Number.isFinite(m.fid) && m.fid > 0).toBe(true);
       expect(m.feature_network).toMatch(/^cifar10-classifier@[0-9a-f]{12}$/);
+      expect(m.weights).toBe('ema'); // the smoke run tracks the default EMA, and samples it
     }
     const best = JSON.parse(readFileSync(join(ganRun, 'best.json'), 'utf8'));
     expect(best.fid).toBe(Math.min(...fid.filter((m) => m.samples === 48).map((m) => m.fid)));
     expect(existsSync(join(ganRun, 'generator-best', 'model.json'))).toBe(true);
     expect(r.stderr).toMatch(/FID \(CIFAR-10 classifier features, 64 samples\)/);
   }, 600_000);
+});
+
+describe('ganstudio bundle', () => {
+  const lines = (path: string) =>
+    readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+  const run = () => lines(join(ganRun, 'metrics.jsonl'));
+  const bytes = (...p: string[]) => readFileSync(join(...p));
+
+  it('trims a run to what the gallery ships: same grids, same uint8 weights, FIDs of those weights', async () => {
+    // The smoke run tracks the default EMA, so by default the bundle ships what the run sampled.
+    const out = join(root, 'bundle-all');
+    const r = await cli('bundle', ganRun, '--out', out, '--name', 'Tiny', '--backend', 'cpu');
+    expect(r.stderr).toMatch(/bundled epoch 2 \(ema weights\)/);
+    expect(r.code).toBe(0);
+    for (const grid of ['epoch-0001.png', 'epoch-0002.png'])
+      expect(bytes(out, 'samples', grid)).toEqual(bytes(ganRun, 'samples', grid));
+    // The run's own export is its last epoch's sampled weights: the bundle's must be the same bytes.
+    expect(bytes(out, 'generator-uint8', 'weights.bin')).toEqual(
+      bytes(ganRun, 'generator-uint8', 'weights.bin'),
+    );
+    const bundled = lines(join(out, 'metrics.jsonl'));
+    expect(bundled.filter((m) => m.type === 'step')).toEqual(
+      run().filter((m) => m.type === 'step'),
+    );
+    // The periodic protocol only (48 samples), one line per epoch, right after that epoch's last step.
+    const fid = bundled.filter((m) => m.type === 'fid');
+    expect(fid.map((m) => [m.epoch, m.samples, m.weights])).toEqual([
+      [1, 48, 'ema'],
+      [2, 48, 'ema'],
+    ]);
+    const logged = run().filter((m) => m.type === 'fid' && m.samples === 48);
+    expect(fid.map((m) => m.fid)).toEqual(logged.map((m) => m.fid));
+    expect(bundled[bundled.indexOf(fid[0]) - 1]).toMatchObject({ type: 'step', step: fid[0].step });
+    expect(JSON.parse(readFileSync(join(out, 'card.json'), 'utf8'))).toEqual({ name: 'Tiny' });
+  }, 600_000);
+
+  it("an earlier epoch's FID, measured again with the run's protocol, repeats the logged value", async () => {
+    const out = join(root, 'bundle-1');
+    const r = await cli(
+      'bundle',
+      ganRun,
+      '--out',
+      out,
+      '--epoch',
+      '1',
+      '--measure',
+      '--backend',
+      'cpu',
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/epoch 1 \(ema\): FID [\d.]+ .*measured/);
+    expect(readdirSync(join(out, 'samples'))).toEqual(['epoch-0001.png']);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).epochs).toBe(1);
+    const bundled = lines(join(out, 'metrics.jsonl'));
+    expect(bundled.filter((m) => m.type === 'step').every((m) => m.epoch === 0)).toBe(true);
+    const logged = run().find((m) => m.type === 'fid' && m.epoch === 1);
+    const [measured] = bundled.filter((m) => m.type === 'fid');
+    expect(measured.fid).toBeCloseTo(logged.fid, 6);
+    expect(measured.step).toBe(logged.step);
+  }, 600_000);
+
+  it('raw weights of an EMA run: their own grids, weights and measured FIDs, labelled raw', async () => {
+    const out = join(root, 'bundle-raw');
+    const r = await cli('bundle', ganRun, '--out', out, '--weights', 'raw', '--backend', 'cpu');
+    expect(r.code).toBe(0);
+    expect(bytes(out, 'samples', 'epoch-0002.png')).not.toEqual(
+      bytes(ganRun, 'samples', 'epoch-0002.png'),
+    );
+    expect(bytes(out, 'generator-uint8', 'weights.bin')).not.toEqual(
+      bytes(ganRun, 'generator-uint8', 'weights.bin'),
+    );
+    const fid = lines(join(out, 'metrics.jsonl')).filter((m) => m.type === 'fid');
+    expect(fid.map((m) => [m.epoch, m.weights])).toEqual([
+      [1, 'raw'],
+      [2, 'raw'],
+    ]);
+    expect(r.stderr.match(/measured/g)).toHaveLength(2);
+  }, 600_000);
+
+  it('refuses an epoch the run has not kept, in one line', async () => {
+    const r = await cli('bundle', ganRun, '--out', join(root, 'bundle-3'), '--epoch', '3');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^error: .*no ema generator kept for epoch 3 /m);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
 });
 
 describe('ganstudio eval', () => {

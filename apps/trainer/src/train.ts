@@ -147,6 +147,8 @@ async function logFid(
     is_std: r.is_std,
     samples,
     feature_network: r.feature_network,
+    // Which weights were measured: with an EMA the curve is the EMA's, not the raw generator's.
+    weights: gan.ema ? 'ema' : 'raw',
     seconds: (performance.now() - started) / 1000,
   });
   log(
@@ -167,7 +169,7 @@ async function logFid(
   }
 }
 
-const epochName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
+export const epochName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
 const epochGridName = (epoch: number) => `${epochName(epoch)}.png`;
 
 /** run/epochs/epoch-NNNN/{generator,generator-ema}/: float32, ~14 MB each at the default widths. */

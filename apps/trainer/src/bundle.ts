@@ -1,0 +1,194 @@
+/**
+ * One epoch of a finished or stopped run, trimmed to what the gallery ships and publishes
+ * (apps/web/bundled/default-run is made this way, issue 7):
+ *   config.json, metrics.jsonl (step lines up to that epoch + FID/IS of the shipped weights at
+ *   every epoch up to it), samples/epoch-NNNN.png from those weights, generator-uint8/, card.json.
+ * The weights come from run/epochs/epoch-NNNN/{generator,generator-ema} (train keeps every epoch).
+ * A FID the run logged for the same weights and protocol is copied; any other is measured with the
+ * run's protocol (its classifier, its sample count, latent seed 0), so the curve describes one set
+ * of weights — the training log of an EMA run measures the EMA, which may not be what ships.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { UserError } from './errors';
+import {
+  evaluateImages,
+  generatorBatches,
+  loadFeatureNetwork,
+  referenceStats,
+  type EvalResult,
+} from './evaluate';
+import { writeFileAtomic } from './fs-atomic';
+import { readMetrics, type MetricRecord } from './metrics-log';
+import { loadModel, MODEL_JSON, saveModel } from './model-io';
+import { sampleGridPng } from './sampling';
+import { epochName, type RunConfig } from './train';
+
+export type WeightsChoice = 'raw' | 'ema';
+
+export interface BundleOptions {
+  run: string;
+  out: string;
+  /** 1-based; default: the run's newest kept epoch. */
+  epoch?: number;
+  /** Default: what the run sampled (the EMA when it tracked one). */
+  weights?: WeightsChoice;
+  /** CIFAR-10 for FIDs the run did not log (default: the run's own data path). */
+  data?: string;
+  /** Measure every FID, even those the run logged (a check that the protocol repeats). */
+  measure?: boolean;
+  name?: string;
+  note?: string;
+  log?: (line: string) => void;
+}
+
+export interface BundleResult {
+  epoch: number;
+  weights: WeightsChoice;
+  fids: (EvalResult & { epoch: number; step: number; measured: boolean })[];
+}
+
+function readConfig(run: string): RunConfig {
+  const path = join(run, 'config.json');
+  if (!existsSync(path)) throw new UserError(`${run}: not a run folder (no config.json)`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as RunConfig;
+  } catch {
+    throw new UserError(`${path}: not valid JSON`);
+  }
+}
+
+export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
+  const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const config = readConfig(o.run);
+  const runWeights: WeightsChoice = config.ema ? 'ema' : 'raw';
+  const weights = o.weights ?? runWeights;
+  const kept = existsSync(join(o.run, 'epochs'))
+    ? readdirSync(join(o.run, 'epochs'))
+        .map((e) => /^epoch-(\d{4})$/.exec(e)?.[1])
+        .filter((e): e is string => e !== undefined)
+        .map(Number)
+    : [];
+  const epoch = o.epoch ?? Math.max(0, ...kept);
+  if (epoch < 1) throw new UserError(`${o.run}: no finished epoch kept in epochs/`);
+  const generatorDir = (e: number) =>
+    join(o.run, 'epochs', epochName(e), weights === 'ema' ? 'generator-ema' : 'generator');
+  const missing = Array.from({ length: epoch }, (_, i) => i + 1).filter(
+    (e) => !existsSync(join(generatorDir(e), MODEL_JSON)),
+  );
+  if (missing.length)
+    throw new UserError(
+      `${o.run}: no ${weights} generator kept for epoch ${missing.join(', ')} (epochs/${epochName(missing[0]!)}/${weights === 'ema' ? 'generator-ema' : 'generator'})${weights === 'ema' && !config.ema ? '; this run tracked no EMA' : ''}`,
+    );
+
+  const metrics = readMetrics(join(o.run, 'metrics.jsonl'));
+  // Step lines carry the 0-based epoch; the last line of each epoch is its final step.
+  const steps = metrics.filter((m) => m.type === 'step' && (m.epoch as number) < epoch);
+  const endStep = (e: number) =>
+    Math.max(0, ...steps.filter((m) => m.epoch === e - 1).map((m) => m.step));
+  const samples = config.fid?.samples || 2000;
+  const logged = new Map<number, MetricRecord>();
+  for (const m of metrics)
+    if (
+      m.type === 'fid' &&
+      m.samples === samples &&
+      ((m.weights as string | undefined) ?? runWeights) === weights
+    )
+      logged.set(m.epoch as number, m);
+
+  const fids: BundleResult['fids'] = [];
+  let measure: ((g: tfl.LayersModel) => EvalResult) | undefined;
+  let dispose = () => {};
+  try {
+    // Grids of a previous bundle with more epochs would otherwise outlive it.
+    rmSync(join(o.out, 'samples'), { recursive: true, force: true });
+    mkdirSync(join(o.out, 'samples'), { recursive: true });
+    for (let e = 1; e <= epoch; e++) {
+      const generator = await loadModel(generatorDir(e));
+      try {
+        writeFileAtomic(
+          join(o.out, 'samples', `${epochName(e)}.png`),
+          await sampleGridPng(generator, config.sampleSeed, config.sampleCount),
+        );
+        const line = o.measure ? undefined : logged.get(e);
+        if (line) {
+          fids.push({
+            ...(line as unknown as EvalResult),
+            epoch: e,
+            step: line.step,
+            measured: false,
+          });
+        } else {
+          if (!measure) {
+            const data = o.data ?? config.data;
+            if (!data || !existsSync(data))
+              throw new UserError(
+                `the FID of epoch ${e}'s ${weights} weights is not in the run's log: measuring it needs CIFAR-10 (--data; the run's ${data || '(none)'} is not there)`,
+              );
+            const network = await loadFeatureNetwork(
+              'classifier',
+              config.fid?.classifier ?? undefined,
+            );
+            dispose = () => network.dispose();
+            const reference = await referenceStats(network, data, { log });
+            measure = (g) => evaluateImages(network, reference, generatorBatches(g, 0), samples);
+          }
+          fids.push({ ...measure(generator), epoch: e, step: endStep(e), measured: true });
+        }
+        const f = fids[fids.length - 1]!;
+        log(
+          `epoch ${e} (${weights}): FID ${f.fid.toFixed(3)} (${f.feature_network} features, ${f.samples} samples, ${f.measured ? 'measured' : 'from the run'})`,
+        );
+        if (e === epoch) {
+          rmSync(join(o.out, 'generator-uint8'), { recursive: true, force: true });
+          await saveModel(generator, join(o.out, 'generator-uint8'), 'uint8', {
+            run: o.run,
+            epoch,
+            step: endStep(epoch),
+            quantization: 'uint8',
+            weights,
+          });
+        }
+      } finally {
+        generator.dispose();
+      }
+    }
+  } finally {
+    dispose();
+  }
+
+  writeFileAtomic(
+    join(o.out, 'config.json'),
+    JSON.stringify({ ...config, epochs: epoch }, null, 2) + '\n',
+  );
+  const fidLines = fids.map((f) => ({
+    type: 'fid',
+    step: f.step,
+    epoch: f.epoch,
+    fid: f.fid,
+    is_mean: f.is_mean,
+    is_std: f.is_std,
+    samples: f.samples,
+    feature_network: f.feature_network,
+    weights,
+  }));
+  // Each FID line follows the last step line of its epoch, as the trainer writes them.
+  const lines = [...steps, ...fidLines].sort(
+    (a, b) => a.step - b.step || (a.type === 'fid' ? 1 : -1),
+  );
+  writeFileAtomic(
+    join(o.out, 'metrics.jsonl'),
+    lines.map((l) => JSON.stringify(l) + '\n').join(''),
+  );
+  if (o.name || o.note)
+    writeFileAtomic(
+      join(o.out, 'card.json'),
+      JSON.stringify(
+        { ...(o.name ? { name: o.name } : {}), ...(o.note ? { note: o.note } : {}) },
+        null,
+        2,
+      ) + '\n',
+    );
+  return { epoch, weights, fids };
+}
