@@ -5,7 +5,7 @@ import { openDb, type DbHandle } from '@ganstudio/db/client';
 import { listImages } from '@ganstudio/db/queries';
 import type { BlobStore } from '@ganstudio/storage';
 import { createMemoryStore } from '@ganstudio/storage/memory';
-import { createApi, createRenderer } from './index';
+import { createApi, createRenderer, type ApiDeps } from './index';
 import { createRateLimiter } from './rate-limit';
 import { seedTinyModel } from './testing';
 
@@ -25,6 +25,15 @@ beforeAll(async () => {
   await seedTinyModel(h.db, store, 'm', 2);
 });
 afterAll(() => h.close());
+/** The API over the shared database and store; each test swaps in its fault or budget. */
+const apiWith = (deps: Partial<ApiDeps> = {}) =>
+  createApi({
+    db: h.db,
+    store,
+    renderer: createRenderer(store),
+    secret: 'test-secret-123456',
+    ...deps,
+  });
 
 describe('rate limits', () => {
   it('token buckets refill over time and say how long to wait', () => {
@@ -37,13 +46,7 @@ describe('rate limits', () => {
   });
 
   it('a visitor over budget gets 429 with Retry-After; another visitor on the same IP does not', async () => {
-    const api = createApi({
-      db: h.db,
-      store,
-      renderer: createRenderer(store),
-      secret: 'rate-secret-123456',
-      limits: { votePerVisitor: { limit: 3, windowMs: 60_000 } },
-    });
+    const api = apiWith({ limits: { votePerVisitor: { limit: 3, windowMs: 60_000 } } });
     const first = await api(req('/api/images', { modelId: 'm', seed: 1 }));
     const { id } = (await first.json()) as { id: string };
     const cookie = { cookie: first.headers.get('set-cookie')!.split(';')[0]! };
@@ -59,13 +62,7 @@ describe('rate limits', () => {
   });
 
   it('many identities from one IP hit the per-IP budget', async () => {
-    const api = createApi({
-      db: h.db,
-      store,
-      renderer: createRenderer(store),
-      secret: 'rate-secret-123456',
-      limits: { publishPerIp: { limit: 2, windowMs: 60_000 } },
-    });
+    const api = apiWith({ limits: { publishPerIp: { limit: 2, windowMs: 60_000 } } });
     const ip = { 'x-forwarded-for': '203.0.113.9' };
     const codes = [];
     for (let s = 10; s < 13; s++)
@@ -80,12 +77,7 @@ describe('faults mid-publish', () => {
       ...store,
       put: async () => Promise.reject(new Error('ECONNRESET')),
     };
-    const api = createApi({
-      db: h.db,
-      store: broken,
-      renderer: createRenderer(store),
-      secret: 'fault-secret-123456',
-    });
+    const api = apiWith({ store: broken });
     const res = await api(req('/api/images', { modelId: 'm', seed: 777 }));
     expect(res.status).toBe(503);
     const all = await listImages(h.db, 'new', null, 100);
@@ -107,12 +99,7 @@ describe('faults mid-publish', () => {
         return Reflect.get(target, prop, receiver);
       },
     });
-    const api = createApi({
-      db: failingDb,
-      store,
-      renderer: createRenderer(store),
-      secret: 'fault-secret-123456',
-    });
+    const api = apiWith({ db: failingDb });
     const res = await api(req('/api/images', { modelId: 'm', seed: 778 }));
     expect(res.status).toBe(500);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
@@ -124,12 +111,7 @@ describe('faults mid-publish', () => {
 
 describe('a client that goes away mid-body', () => {
   it('is a 400, not a server error, and its vote is not counted', async () => {
-    const api = createApi({
-      db: h.db,
-      store,
-      renderer: createRenderer(store),
-      secret: 'cut-secret-123456',
-    });
+    const api = apiWith();
     const { id } = (await (await api(req('/api/images', { modelId: 'm', seed: 900 }))).json()) as {
       id: string;
     };
