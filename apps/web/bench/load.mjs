@@ -28,8 +28,6 @@ const { values: opts } = parseArgs({
     // An unreported vote run first, so the sweep's first row is not measured on a cold JIT.
     warmup: { type: 'string', default: '10' },
     images: { type: 'string', default: '20' },
-    // Offered votes/s across all connections; 0 = as fast as the server answers (closed loop).
-    rate: { type: 'string', default: '0' },
     // Extra flags for the server's node, e.g. --node-arg=--cpu-prof (profiles land in apps/web).
     'node-arg': { type: 'string', multiple: true, default: [] },
   },
@@ -121,7 +119,6 @@ try {
       url: base,
       connections,
       duration: seconds,
-      ...(Number(opts.rate) > 0 ? { overallRate: Number(opts.rate) } : {}),
       // autocannon resets a connection's context each time its request list loops, so the
       // connection's number goes into the context it resets to and its visitor rotation lives here.
       setupClient: (client) => {
