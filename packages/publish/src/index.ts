@@ -48,6 +48,8 @@ interface StepLine {
   is_mean?: number;
   samples?: number;
   feature_network?: string;
+  /** raw | ema: which generator weights the FID line measured (absent in older runs). */
+  weights?: string;
 }
 
 function readJson(path: string): Record<string, unknown> {
@@ -125,7 +127,11 @@ export async function publishRunFolder(db: Db, store: BlobStore, dir: string, op
   }
   const metrics = [...byStep.values()].sort((a, b) => a.step - b.step);
   const fidProtocol = protocol.length
-    ? { feature_network: protocol[0]!.feature_network ?? 'unknown', samples: protocolSamples }
+    ? {
+        feature_network: protocol[0]!.feature_network ?? 'unknown',
+        samples: protocolSamples,
+        ...(protocol[0]!.weights ? { weights: protocol[0]!.weights } : {}),
+      }
     : undefined;
   const speeds = steps.map((s) => s.images_per_sec ?? NaN).filter(Number.isFinite).sort((a, b) => a - b);
   await upsertRun(

@@ -15,8 +15,8 @@ function runFolder(): string {
   const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ type: 'step', step: i + 1, epoch: i < 15 ? 0 : 1, d_loss: 1, g_loss: 2, images_per_sec: 30 + i }));
   const net = 'cifar10-classifier@0123456789ab';
   lines.push(
-    JSON.stringify({ type: 'fid', step: 15, epoch: 1, fid: 80, is_mean: 2, samples: 2000, feature_network: net }),
-    JSON.stringify({ type: 'fid', step: 30, epoch: 2, fid: 60, is_mean: 3, samples: 2000, feature_network: net }),
+    JSON.stringify({ type: 'fid', step: 15, epoch: 1, fid: 80, is_mean: 2, samples: 2000, feature_network: net, weights: 'raw' }),
+    JSON.stringify({ type: 'fid', step: 30, epoch: 2, fid: 60, is_mean: 3, samples: 2000, feature_network: net, weights: 'raw' }),
     JSON.stringify({ type: 'fid', step: 30, epoch: 2, fid: 50, is_mean: 3.1, samples: 10000, feature_network: net }),
   );
   writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n{"type":"st'); // torn last line, as after a crash
@@ -37,7 +37,7 @@ describe('publishRunFolder', () => {
     expect(await store.get('models/my-run-e2/weights.bin')).toHaveLength(100);
     const run = await getRun(h.db, 'my-run');
     expect(run?.run).toMatchObject({ epochs: 2, backend: 'wasm', status: 'finished', imagesPerSec: 45 });
-    // The FID curve is the periodic protocol (2,000 samples) only, labelled with its network.
+    // The FID curve is the periodic protocol (2,000 samples) only, labelled with its network and weights.
     expect(run?.metrics.filter((m) => m.fid !== null).map((m) => [m.epoch + 1, m.fid, m.isScore])).toEqual([
       [1, 80, 2],
       [2, 60, 3],
@@ -45,6 +45,7 @@ describe('publishRunFolder', () => {
     expect((run?.run.config as { fid_protocol: unknown }).fid_protocol).toEqual({
       feature_network: 'cifar10-classifier@0123456789ab',
       samples: 2000,
+      weights: 'raw',
     });
     expect(run?.samples.map((s) => s.url)).toEqual(['/blobs/runs/my-run/epoch-0001.png', '/blobs/runs/my-run/epoch-0002.png']);
     const [model] = await listModels(h.db);

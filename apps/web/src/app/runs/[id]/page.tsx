@@ -15,7 +15,7 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   const series = (key: 'dLoss' | 'gLoss' | 'fid') => metrics.filter((m) => m[key] !== null).map((m) => ({ x: m.step, y: m[key]! }));
   const fid = metrics.filter((m) => m.fid !== null).map((m) => ({ x: m.epoch + 1, y: m.fid! }));
   const isScores = metrics.filter((m) => m.isScore !== null).map((m) => ({ x: m.epoch + 1, y: m.isScore! }));
-  const protocol = (run.config as { fid_protocol?: { feature_network: string; samples: number } }).fid_protocol;
+  const protocol = (run.config as { fid_protocol?: { feature_network: string; samples: number; weights?: string } }).fid_protocol;
   const network = protocol?.feature_network.startsWith('cifar10-classifier') ? 'CIFAR-10 classifier' : 'Inception-v3';
   return (
     <div className="space-y-8">
@@ -34,7 +34,7 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
         <section>
           <h2 className="mb-2 font-medium">Quality by epoch</h2>
           <p className="mb-2 text-xs text-zinc-400">
-            FID ({network} features, lower is better) and IS ({network}, higher is better) on {protocol?.samples.toLocaleString('en') ?? '?'} samples each; feature network{' '}
+            FID ({network} features, lower is better) and IS ({network}, higher is better) on {protocol?.samples.toLocaleString('en') ?? '?'} samples each{protocol?.weights ? `, of the ${protocol.weights === 'ema' ? 'EMA-averaged' : 'raw'} generator weights` : ''}; feature network{' '}
             <code>{protocol?.feature_network}</code>. Numbers from another feature network do not compare with these.
           </p>
           <LineChart xLabel="epoch" series={[{ name: 'FID', color: '#34d399', points: fid }]} />
