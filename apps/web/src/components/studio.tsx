@@ -43,15 +43,16 @@ async function pickBackend(): Promise<string> {
   throw new Error('no TensorFlow.js backend could start in this browser');
 }
 
-function Tile({ image, selected, label, onClick }: { image: RgbaImage; selected?: boolean; label: string; onClick?: () => void }) {
+/** `className` sizes the tile (the canvas fills it, square): the grid's cells shrink on narrow screens. */
+function Tile({ image, selected, label, onClick, className = 'w-full' }: { image: RgbaImage; selected?: boolean; label: string; onClick?: () => void; className?: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const ctx = ref.current?.getContext('2d');
     if (ctx) ctx.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
   }, [image]);
   return (
-    <button type="button" onClick={onClick} aria-label={label} aria-pressed={selected} className={`rounded p-0.5 ${selected ? 'bg-indigo-500' : 'bg-transparent hover:bg-zinc-700'}`}>
-      <canvas ref={ref} width={image.width} height={image.height} className="pixelated block h-24 w-24" />
+    <button type="button" onClick={onClick} aria-label={label} aria-pressed={selected} className={`${className} rounded p-0.5 ${selected ? 'bg-indigo-500' : 'bg-transparent hover:bg-zinc-700'}`}>
+      <canvas ref={ref} width={image.width} height={image.height} className="pixelated block aspect-square w-full" />
     </button>
   );
 }
@@ -195,7 +196,7 @@ export function Studio({ initialModel, initialSeed }: { initialModel?: string; i
         </button>
         <span className="text-zinc-400">seeds {seed}–{seed + GRID - 1}; click a tile to pick it, pick two to interpolate</span>
       </section>
-      <section data-testid="grid" className="grid w-fit grid-cols-4 gap-1">
+      <section data-testid="grid" className="grid w-full max-w-[25rem] grid-cols-4 gap-1">
         {tiles.map((img, i) => (
           <Tile
             key={i}
@@ -221,9 +222,9 @@ export function Studio({ initialModel, initialSeed }: { initialModel?: string; i
         )}
       </section>
       {path.length > 0 && (
-        <section data-testid="path" className="flex gap-1">
+        <section data-testid="path" className="flex flex-wrap gap-1">
           {path.map((img, i) => (
-            <Tile key={i} image={img} label={`step ${i}`} />
+            <Tile key={i} image={img} label={`step ${i}`} className="w-16 sm:w-24" />
           ))}
         </section>
       )}

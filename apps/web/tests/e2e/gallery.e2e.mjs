@@ -99,6 +99,24 @@ export async function runSuite(base, executablePath) {
       await page.locator('img[alt^="epoch"]').first().waitFor();
       await page.locator('svg polyline').first().waitFor();
     });
+
+    await test('on a 360-px phone the studio grid fits: 16 tiles side by side, none overlapping or off screen', async () => {
+      const phone = await browser.newContext({ viewport: { width: 360, height: 800 } });
+      const p = await phone.newPage();
+      await p.goto(`${base}/studio?seed=1000`);
+      await p.locator('[data-testid=grid] canvas').nth(15).waitFor({ timeout: 120_000 });
+      const boxes = await p.$$eval('[data-testid=grid] canvas', (cs) => cs.map((c) => c.getBoundingClientRect().toJSON()));
+      for (const [i, r] of boxes.entries()) {
+        assert.ok(r.left >= 0 && r.right <= 360, `tile ${i} off screen: ${r.left}–${r.right}`);
+        if (i % 4 !== 3) assert.ok(r.right <= boxes[i + 1].left, `tile ${i} overlaps tile ${i + 1}: ${r.right} > ${boxes[i + 1].left}`);
+      }
+      assert.ok(boxes[0].width >= 64, `tiles too small to see: ${boxes[0].width} px`);
+      for (const url of [`${base}/`, state.shareUrl]) {
+        await p.goto(url);
+        assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), 360, url);
+      }
+      await phone.close();
+    });
   } finally {
     console.log(`  (browser backend: ${state.backend ?? 'n/a'})`);
     await browser.close();
