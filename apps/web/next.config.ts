@@ -11,6 +11,8 @@ const config: NextConfig = {
     '@tensorflow/tfjs-core',
     '@tensorflow/tfjs-layers',
     '@tensorflow/tfjs-backend-cpu',
+    // The server renderer's wasm backend reads its .wasm binary from its own package folder.
+    '@tensorflow/tfjs-backend-wasm',
   ],
   poweredByHeader: false,
   async headers() {

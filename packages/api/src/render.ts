@@ -1,7 +1,9 @@
 /**
  * Server-side re-render of a published image: (model, seed) → 32×32 PNG with the same models
- * package the browser uses, on tfjs' pure JS cpu backend (runs in Node, Deno and edge runtimes).
- * The server stores its own render, never pixels a client sent.
+ * package the browser uses. The server stores its own render, never pixels a client sent.
+ * Backends: tfjs' pure JS `cpu` runs in Node, Deno and edge runtimes; `wasm` (XNNPACK) renders the
+ * default generator in ~31 ms instead of ~82 ms in Node (docs/benchmarks.md), and a render holds
+ * the process's one thread, so every request waiting behind a publish gains too (issue 9).
  */
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
@@ -24,10 +26,33 @@ export interface RenderableModel {
 
 export interface Renderer {
   render(model: RenderableModel, seed: number): Promise<Uint8Array>;
+  /** The tfjs backend renders run on, once the first has started. */
+  readonly backend: string | undefined;
+}
+
+export interface RendererOptions {
+  /** Default cpu; wasm falls back to cpu, with one warning, where its binary cannot start. */
+  backend?: 'cpu' | 'wasm';
+}
+
+async function startBackend(wanted: 'cpu' | 'wasm'): Promise<'cpu' | 'wasm'> {
+  tf.enableProdMode(); // no per-op debug checks, no console banner
+  if (wanted === 'wasm') {
+    try {
+      await import('@tensorflow/tfjs-backend-wasm');
+      if (await tf.setBackend('wasm')) return 'wasm';
+    } catch (err) {
+      console.warn(`server render: wasm backend unavailable (${(err as Error).message}); using cpu`);
+    }
+  }
+  await tf.setBackend('cpu');
+  return 'cpu';
 }
 
 /** Loaded generators stay in memory (a few MB each), keyed by model id. */
-export function createRenderer(store: BlobStore): Renderer {
+export function createRenderer(store: BlobStore, options: RendererOptions = {}): Renderer {
+  let backend: Promise<'cpu' | 'wasm'> | undefined;
+  let started: string | undefined;
   const cache = new Map<string, Promise<LayersModel>>();
   const load = (model: RenderableModel) => {
     let pending = cache.get(model.id);
@@ -46,11 +71,14 @@ export function createRenderer(store: BlobStore): Renderer {
     return pending;
   };
   return {
+    get backend() {
+      return started;
+    },
     async render(model, seed) {
-      if (tf.getBackend() !== 'cpu') {
-        tf.enableProdMode(); // no per-op debug checks, no console banner
-        await tf.setBackend('cpu');
-      }
+      backend ??= startBackend(options.backend ?? 'cpu');
+      started = await backend;
+      // The backend is process-global: set it back if something else in the process moved it.
+      if (tf.getBackend() !== started) await tf.setBackend(started);
       const generator = await load(model);
       const z = tf.tensor2d(seededLatents(seed, 1, model.latentDim), [1, model.latentDim]);
       const images = generate(generator, z); // → [1, 32, 32, 3]
