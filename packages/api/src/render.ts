@@ -1,9 +1,9 @@
 /**
  * Server-side re-render of a published image: (model, seed) → 32×32 PNG with the same models
  * package the browser uses. The server stores its own render, never pixels a client sent.
- * Backends: tfjs' pure JS `cpu` runs in Node, Deno and edge runtimes; `wasm` (XNNPACK) renders the
- * default generator in ~31 ms instead of ~82 ms in Node (docs/benchmarks.md), and a render holds
- * the process's one thread, so every request waiting behind a publish gains too (issue 9).
+ * Backends: tfjs' pure JS `cpu` runs in Node, Deno and edge runtimes; `wasm` (XNNPACK) lets
+ * `next start` serve ~2.4× more publishes a second (docs/benchmarks.md), and as a render holds the
+ * process's one thread, every request waiting behind a publish gains too (issue 9).
  */
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
