@@ -18,6 +18,20 @@ export interface EdgeEnv {
   DATABASE_URL?: string;
   BLOB_READ_WRITE_TOKEN?: string;
   VISITOR_SECRET?: string;
+  /** Trusted X-Forwarded-For hops, counting the peer address main.ts appends (default 1). */
+  TRUSTED_PROXY_HOPS?: string;
+}
+
+/**
+ * Appends the connection's peer address to X-Forwarded-For, as a proxy would, so per-IP rate
+ * limits (which read hops from the right) key on an address the client cannot choose.
+ */
+export function withPeerAddress(request: Request, peer: string | undefined): Request {
+  if (!peer) return request;
+  const headers = new Headers(request.headers);
+  const prior = headers.get('x-forwarded-for');
+  headers.set('x-forwarded-for', prior ? `${prior}, ${peer}` : peer);
+  return new Request(request, { headers });
 }
 
 export interface EdgeApp {
@@ -37,7 +51,9 @@ export async function createEdgeApp(env: EdgeEnv, options: { store?: BlobStore; 
   const db = drizzle(pool, { schema }) as unknown as Db;
   if (options.migrate ?? true) await migrate(db as never, { migrationsFolder: MIGRATIONS });
   const store = options.store ?? (env.BLOB_READ_WRITE_TOKEN ? createVercelStore(env.BLOB_READ_WRITE_TOKEN) : createMemoryStore());
-  const api = createApi({ db, store, renderer: createRenderer(store), secret: env.VISITOR_SECRET });
+  const hops = Number(env.TRUSTED_PROXY_HOPS ?? '1');
+  if (!Number.isInteger(hops) || hops < 1) throw new Error(`TRUSTED_PROXY_HOPS must be a whole number ≥ 1, got ${env.TRUSTED_PROXY_HOPS}`);
+  const api = createApi({ db, store, renderer: createRenderer(store), secret: env.VISITOR_SECRET, trustedProxyHops: hops });
   return {
     db,
     store,

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { seedTinyModel } from '@ganstudio/api/testing';
 import { createThrowawayDatabase } from '@ganstudio/db/testing';
 import { createMemoryStore } from '@ganstudio/storage/memory';
-import { createEdgeApp, type EdgeApp } from './context.ts';
+import { clientIp } from '@ganstudio/api';
+import { createEdgeApp, withPeerAddress, type EdgeApp } from './context.ts';
 
 const SERVER = Deno.env.get('TEST_DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'edge-test-secret-0123456789';
@@ -53,6 +54,15 @@ Deno.test('handler code imports no Node built-ins', () => {
   visit(new URL('packages/api/src/index.ts', root));
   assert(seen.size > 8, `walked ${seen.size} modules`);
   assertEquals(offenders, []);
+});
+
+Deno.test('the served entry appends the peer to X-Forwarded-For: per-IP limits see it, not a made-up hop', async () => {
+  const spoofed = new Request('http://edge.test/api/images', { method: 'POST', headers: { 'x-forwarded-for': '10.9.9.9' }, body: '{"seed":1}' });
+  const seen = withPeerAddress(spoofed, '198.51.100.4');
+  assertEquals(seen.headers.get('x-forwarded-for'), '10.9.9.9, 198.51.100.4');
+  assertEquals(clientIp(seen), '198.51.100.4');
+  assertEquals(await seen.text(), '{"seed":1}'); // the body survives the copy
+  assertEquals(clientIp(withPeerAddress(new Request('http://edge.test/'), '198.51.100.4')), '198.51.100.4');
 });
 
 Deno.test('the API on Deno + PostgreSQL: publish, vote, list, bad input', async (t) => {

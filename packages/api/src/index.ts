@@ -41,6 +41,8 @@ export interface ApiDeps {
   secret: string;
   /** Per-visitor and per-IP budgets for publish and vote (defaults: DEFAULT_RATE_LIMITS). */
   limits?: Partial<RateLimits>;
+  /** Proxies in front whose X-Forwarded-For hop is trusted (default 1; see clientIp). */
+  trustedProxyHops?: number;
 }
 
 /** JSON bodies here are tiny ({modelId, seed}); anything larger is refused before parsing. */
@@ -145,7 +147,8 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
   /** 429 with Retry-After when either budget is spent (the IP budget first: it is the cheaper check). */
   function limit(kind: 'publish' | 'vote', request: Request, visitor: Visitor): void {
     const wait =
-      limiters[`${kind}Ip`].take(clientIp(request)) || limiters[`${kind}Visitor`].take(visitor.id);
+      limiters[`${kind}Ip`].take(clientIp(request, deps.trustedProxyHops)) ||
+      limiters[`${kind}Visitor`].take(visitor.id);
     if (wait)
       throw new HttpError(429, 'rate_limited', `too many ${kind} requests; retry in ${wait} s`, {
         'retry-after': String(wait),

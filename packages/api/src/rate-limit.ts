@@ -40,10 +40,21 @@ export function createRateLimiter(
   };
 }
 
-/** The client address as the proxy in front reports it (first X-Forwarded-For hop), else 'direct'. */
-export function clientIp(request: Request): string {
-  const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-  return forwarded || request.headers.get('x-real-ip') || 'direct';
+/**
+ * The client address for per-IP limits: the X-Forwarded-For hop written by the nearest trusted
+ * proxy, counted from the right. Proxies append the address they saw, so the left end is whatever
+ * the client sent: keying on the first hop let a script rotate a made-up address per request and
+ * never meet its limit. `trustedHops` is the number of proxies in front (1: one proxy, or Next.js /
+ * `apps/edge`, which fill in the socket address); behind a CDN and a load balancer it is 2.
+ */
+export function clientIp(request: Request, trustedHops = 1): string {
+  const hops = (request.headers.get('x-forwarded-for') ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
+  return (
+    hops[Math.max(0, hops.length - trustedHops)] || request.headers.get('x-real-ip') || 'direct'
+  );
 }
 
 export interface RateLimits {

@@ -69,6 +69,28 @@ describe('rate limits', () => {
       codes.push((await api(req('/api/images', { modelId: 'm', seed: s }, ip))).status);
     expect(codes).toEqual([201, 201, 429]);
   });
+  it('a made-up first X-Forwarded-For hop does not escape the per-IP budget; the trusted hop counts', async () => {
+    const api = apiWith({ limits: { publishPerIp: { limit: 2, windowMs: 60_000 } } });
+    const codes = [];
+    // A new cookie-less identity and a new spoofed address each time, through one appending proxy.
+    for (let s = 20; s < 23; s++) {
+      const xff = { 'x-forwarded-for': `10.${s}.0.1, 198.51.100.7` };
+      codes.push((await api(req('/api/images', { modelId: 'm', seed: s }, xff))).status);
+    }
+    expect(codes).toEqual([201, 201, 429]);
+    // Behind a CDN and a load balancer (2 trusted hops) two clients of one CDN node are two budgets.
+    const behindCdn = apiWith({
+      limits: { publishPerIp: { limit: 1, windowMs: 60_000 } },
+      trustedProxyHops: 2,
+    });
+    const viaCdn = (client: string, seed: number) =>
+      behindCdn(
+        req('/api/images', { modelId: 'm', seed }, { 'x-forwarded-for': `${client}, 192.0.2.50` }),
+      );
+    expect((await viaCdn('203.0.113.1', 30)).status).toBe(201);
+    expect((await viaCdn('203.0.113.2', 31)).status).toBe(201);
+    expect((await viaCdn('203.0.113.1', 32)).status).toBe(429);
+  });
 });
 
 describe('faults mid-publish', () => {

@@ -42,7 +42,7 @@ async function create(): Promise<Context> {
   const limits = Object.fromEntries(
     Object.entries(DEFAULT_RATE_LIMITS).map(([k, l]) => [k, { ...l, limit: Math.ceil(l.limit * env.RATE_LIMIT_SCALE) }]),
   ) as unknown as RateLimits;
-  return { db: handle.db, store, secret, api: createApi({ db: handle.db, store, renderer: createRenderer(store, { backend: env.RENDER_BACKEND }), secret, limits }) };
+  return { db: handle.db, store, secret, api: createApi({ db: handle.db, store, renderer: createRenderer(store, { backend: env.RENDER_BACKEND }), secret, limits, trustedProxyHops: env.TRUSTED_PROXY_HOPS }) };
 }
 
 export function getContext(): Promise<Context> {

@@ -15,6 +15,8 @@ const Env = z.object({
   RATE_LIMIT_SCALE: z.coerce.number().positive().default(1),
   /** tfjs backend of the server's re-render on publish: wasm (~2.4× the publishes/s) or the pure JS cpu. */
   RENDER_BACKEND: z.enum(['wasm', 'cpu']).default('wasm'),
+  /** Proxies in front whose X-Forwarded-For hop per-IP limits trust (1: one proxy, or none). */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
 });
 
 export const env = Env.parse({
@@ -24,4 +26,5 @@ export const env = Env.parse({
   GANSTUDIO_DATA_DIR: process.env['GANSTUDIO_DATA_DIR'] || undefined,
   RATE_LIMIT_SCALE: process.env['RATE_LIMIT_SCALE'] || undefined,
   RENDER_BACKEND: process.env['RENDER_BACKEND'] || undefined,
+  TRUSTED_PROXY_HOPS: process.env['TRUSTED_PROXY_HOPS'] || undefined,
 });
