@@ -17,24 +17,49 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 
-const { values: opts } = parseArgs({
-  options: {
-    postgres: { type: 'string' },
-    port: { type: 'string', default: '3311' },
-    // Comma-separated: one vote run per count, in this order, against the same server.
-    connections: { type: 'string', default: '10,16,50' },
-    visitors: { type: 'string', default: '1000' },
-    seconds: { type: 'string', default: '15' },
-    // An unreported vote run first, so the sweep's first row is not measured on a cold JIT.
-    warmup: { type: 'string', default: '10' },
-    images: { type: 'string', default: '20' },
-    // Extra flags for the server's node, e.g. --node-arg=--cpu-prof (profiles land in apps/web).
-    'node-arg': { type: 'string', multiple: true, default: [] },
-  },
-});
+const fail = (message) => {
+  console.error(`error: ${message}`);
+  process.exit(2);
+};
+let opts;
+try {
+  ({ values: opts } = parseArgs({
+    options: {
+      postgres: { type: 'string' },
+      port: { type: 'string', default: '3311' },
+      // Comma-separated: one vote run per count, in this order, against the same server.
+      connections: { type: 'string', default: '10,16,50' },
+      visitors: { type: 'string', default: '1000' },
+      seconds: { type: 'string', default: '15' },
+      // An unreported vote run first, so the sweep's first row is not measured on a cold JIT.
+      warmup: { type: 'string', default: '10' },
+      images: { type: 'string', default: '20' },
+      // Extra flags for the server's node, e.g. --node-arg=--cpu-prof (profiles land in apps/web).
+      'node-arg': { type: 'string', multiple: true, default: [] },
+    },
+  }));
+} catch (err) {
+  fail(err.message.split('\n')[0]);
+}
 const app = join(dirname(fileURLToPath(import.meta.url)), '..');
 const base = `http://127.0.0.1:${opts.port}`;
 const SWEEP = opts.connections.split(',').map(Number);
+const counts = {
+  ...Object.fromEntries(SWEEP.map((n, i) => [`connections[${i}]`, n])),
+  visitors: +opts.visitors,
+  seconds: +opts.seconds,
+  images: +opts.images,
+  port: +opts.port,
+  warmup: +opts.warmup + 1, // 0 allowed
+};
+for (const [name, n] of Object.entries(counts)) {
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(
+      `error: --${name.replace(/\[\d+\]/, '')} must be a whole number${name === 'warmup' ? ' ≥ 0' : ' ≥ 1'}, got ${name === 'warmup' ? opts.warmup : n}`,
+    );
+    process.exit(2);
+  }
+}
 const VISITORS = Math.max(Number(opts.visitors), ...SWEEP);
 const IMAGES = Number(opts.images);
 
