@@ -14,7 +14,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { saveModel } from './model-io';
+import { sampleSpread } from './evaluate';
+import { loadModel, saveModel } from './model-io';
+import { sampleImages } from './sampling';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ganstudio.js');
@@ -265,6 +267,36 @@ describe('ganstudio eval', () => {
     const second = await evalJson('--model', ganRun, '--samples', '60');
     expect(second.stderr).not.toMatch(/computing reference statistics/);
     expect(second.result.fid).toBeCloseTo(first.result.fid, 6);
+  }, 600_000);
+
+  it('--truncation: the measured trade of Brock et al. 2019, labelled, and refused where it means nothing', async () => {
+    const plain = await evalJson('--model', ganRun, '--samples', '60');
+    const cut = await evalJson('--model', ganRun, '--samples', '60', '--truncation', '0.5');
+    expect(cut.result.truncation).toBe(0.5);
+    expect(plain.result.truncation).toBeUndefined();
+    expect(cut.result.fid).not.toBeCloseTo(plain.result.fid, 6);
+    // Same generator and seeds: z cut at ±0.5 gives samples closer together than z ~ N(0, I).
+    await tf.setBackend('cpu');
+    const g = await loadModel(join(ganRun, 'generator-uint8'));
+    const before = tf.memory().numTensors;
+    const spread = (t: number) => {
+      const x = sampleImages(g, 0, 64, t);
+      const flat = tf.reshape(x, [64, 32 * 32 * 3]) as tf.Tensor2D;
+      const r = sampleSpread(flat);
+      tf.dispose([x, flat]);
+      return r.mean;
+    };
+    expect(spread(0.5)).toBeLessThan(spread(Infinity));
+    expect(tf.memory().numTensors).toBe(before);
+    g.dispose();
+    for (const bad of [
+      ['--model', ganRun, '--truncation', '0.1'],
+      ['--source', 'noise', '--truncation', '1'],
+    ]) {
+      const r = await cli('eval', '--data', data, ...bad);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^error: --truncation (must be|applies to)/m);
+    }
   }, 600_000);
 
   it('refuses too few samples and a missing model with one clear line', async () => {

@@ -124,8 +124,8 @@ export function cifarBatches(data: CifarData) {
 }
 
 /** Seeded generator samples: batch b's latents come from seed + start, so results repeat. */
-export function generatorBatches(generator: tfl.LayersModel, seed: number) {
-  return (start: number, n: number) => sampleImages(generator, (seed + start) >>> 0, n);
+export function generatorBatches(generator: tfl.LayersModel, seed: number, truncation = Infinity) {
+  return (start: number, n: number) => sampleImages(generator, (seed + start) >>> 0, n, truncation);
 }
 
 /** Uniform noise images: the "very large FID" end of the sanity scale. */

@@ -9,10 +9,18 @@ export function latentDimOf(generator: LayersModel): number {
   return dim;
 }
 
-/** `count` eval-mode samples from latent seed `seed`: [count, 32, 32, 3]; the caller disposes it. */
-export function sampleImages(generator: LayersModel, seed: number, count: number): tf.Tensor4D {
+/**
+ * `count` eval-mode samples from latent seed `seed`: [count, 32, 32, 3]; the caller disposes it.
+ * `truncation` ψ draws z from N(0, I) cut at ±ψ (seededLatents).
+ */
+export function sampleImages(
+  generator: LayersModel,
+  seed: number,
+  count: number,
+  truncation = Infinity,
+): tf.Tensor4D {
   const dim = latentDimOf(generator);
-  const z = tf.tensor2d(seededLatents(seed, count, dim), [count, dim]);
+  const z = tf.tensor2d(seededLatents(seed, count, dim, truncation), [count, dim]);
   try {
     return generate(generator, z);
   } finally {
@@ -25,8 +33,9 @@ export async function sampleGridPng(
   seed: number,
   count: number,
   scale = 1,
+  truncation = Infinity,
 ): Promise<Uint8Array> {
-  const images = sampleImages(generator, seed, count);
+  const images = sampleImages(generator, seed, count, truncation);
   try {
     return encodePng(tileGrid(await tensorToRgba(images), { scale }));
   } finally {

@@ -40,6 +40,19 @@ describe('seeded latents', () => {
     expect(beyond3).toBeLessThan(0.004);
   });
 
+  it('truncated (Brock et al. 2019): bounded by ψ, reproducible, and the untruncated stream where ψ never bites', () => {
+    const z = seededLatents(99, 1000, 100, 1);
+    expect(Math.max(...z.map(Math.abs))).toBeLessThanOrEqual(1);
+    // A standard normal cut at ±1 has variance 1 − 2φ(1)/(Φ(1) − Φ(−1)) ≈ 0.2911.
+    const variance = z.reduce((s, v) => s + v * v, 0) / z.length;
+    expect(Math.abs(variance - 0.2911)).toBeLessThan(0.01);
+    expect(Array.from(seededLatents(99, 2, 100, 1))).toEqual(Array.from(z.subarray(0, 200)));
+    // Seed 0's first four draws are all within ±1.1: a limit of 2 changes nothing there.
+    expect(Array.from(seededLatents(0, 1, 4, 2))).toEqual(Array.from(seededLatents(0, 1, 4)));
+    expect(() => seededLatents(0, 1, 4, 0.1)).toThrow(/truncation must be ≥ 0.2/);
+    expect(() => seededLatents(0, 1, 4, Number.NaN)).toThrow(/truncation/);
+  });
+
   it('reject seeds a person could not type back in', () => {
     expect(() => assertSeed(-1)).toThrow(/seed must be an integer/);
     expect(() => assertSeed(1.5)).toThrow(/seed must be an integer/);

@@ -33,17 +33,37 @@ export function createRng(seed: number): () => number {
 }
 
 /** Standard normal draws by the Marsaglia polar method (no trigonometry, so no engine-specific cos/sin). */
-export function gaussianArray(rng: () => number, n: number): Float32Array {
+function normalStream(rng: () => number): () => number {
+  let spare: number | undefined;
+  return () => {
+    if (spare !== undefined) {
+      const v = spare;
+      spare = undefined;
+      return v;
+    }
+    for (;;) {
+      const u = 2 * rng() - 1;
+      const v = 2 * rng() - 1;
+      const s = u * u + v * v;
+      if (s >= 1 || s === 0) continue;
+      const f = Math.sqrt((-2 * Math.log(s)) / s);
+      spare = v * f;
+      return u * f;
+    }
+  };
+}
+
+/**
+ * `n` standard normal draws; with `limit`, draws beyond ±limit are replaced by the next ones from
+ * the same stream (a truncated normal, the "truncation trick" of Brock et al. 2019,
+ * arXiv:1809.11096 §3.1). An infinite limit keeps every draw, so the stream is the untruncated one.
+ */
+export function gaussianArray(rng: () => number, n: number, limit = Infinity): Float32Array {
+  const next = normalStream(rng);
   const out = new Float32Array(n);
-  let i = 0;
-  while (i < n) {
-    const u = 2 * rng() - 1;
-    const v = 2 * rng() - 1;
-    const s = u * u + v * v;
-    if (s >= 1 || s === 0) continue;
-    const f = Math.sqrt((-2 * Math.log(s)) / s);
-    out[i++] = u * f;
-    if (i < n) out[i++] = v * f;
+  for (let i = 0; i < n; ) {
+    const v = next();
+    if (Math.abs(v) <= limit) out[i++] = v;
   }
   return out;
 }
@@ -58,10 +78,27 @@ export function assertSeed(seed: number): number {
   return seed;
 }
 
-/** `count` latent vectors for `seed`, row-major [count, dim]. Vector i is the same whatever count is. */
-export function seededLatents(seed: number, count: number, dim: number): Float32Array {
+/** Truncation limits people may ask for: below ~0.2 every sample looks alike (and draws slow down). */
+export const MIN_TRUNCATION = 0.2;
+
+export function assertTruncation(truncation: number): number {
+  if (!(truncation >= MIN_TRUNCATION)) // also refuses NaN
+    throw new RangeError(`truncation must be ≥ ${MIN_TRUNCATION} (or off), got ${truncation}`);
+  return truncation;
+}
+
+/**
+ * `count` latent vectors for `seed`, row-major [count, dim]. Vector i is the same whatever count
+ * is. With `truncation` ψ every coordinate lies in [−ψ, ψ]: fewer odd samples, less variety.
+ */
+export function seededLatents(
+  seed: number,
+  count: number,
+  dim: number,
+  truncation = Infinity,
+): Float32Array {
   assertSeed(seed);
-  return gaussianArray(createRng(seed), count * dim);
+  return gaussianArray(createRng(seed), count * dim, assertTruncation(truncation));
 }
 
 /** Spherical interpolation between two latents (White 2016, arXiv:1609.04468): keeps the N(0, I) norm that linear mixing shrinks. */
