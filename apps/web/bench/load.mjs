@@ -34,6 +34,10 @@ try {
       // An unreported vote run first, so the sweep's first row is not measured on a cold JIT.
       warmup: { type: 'string', default: '10' },
       images: { type: 'string', default: '20' },
+      // Then votes on this many connections while --mixed-publishers publish alongside (0: skip):
+      // what a publish's server render costs the votes waiting behind it.
+      mixed: { type: 'string', default: '16' },
+      'mixed-publishers': { type: 'string', default: '2' },
       // Extra flags for the server's node, e.g. --node-arg=--cpu-prof (profiles land in apps/web).
       'node-arg': { type: 'string', multiple: true, default: [] },
     },
@@ -51,14 +55,15 @@ const counts = {
   images: +opts.images,
   port: +opts.port,
   warmup: +opts.warmup + 1, // 0 allowed
+  mixed: +opts.mixed + 1, // 0 allowed
+  'mixed-publishers': +opts['mixed-publishers'],
 };
 for (const [name, n] of Object.entries(counts)) {
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(
-      `error: --${name.replace(/\[\d+\]/, '')} must be a whole number${name === 'warmup' ? ' ≥ 0' : ' ≥ 1'}, got ${name === 'warmup' ? opts.warmup : n}`,
+  const zeroOk = name === 'warmup' || name === 'mixed'; // counted +1 above
+  if (!Number.isInteger(n) || n < 1)
+    fail(
+      `--${name.replace(/\[\d+\]/, '')} must be a whole number ≥ ${zeroOk ? 0 : 1}, got ${opts[name] ?? n}`,
     );
-    process.exit(2);
-  }
 }
 const VISITORS = Math.max(Number(opts.visitors), ...SWEEP);
 const IMAGES = Number(opts.images);
@@ -137,6 +142,25 @@ try {
 
   // One closed-loop run of `connections` connections, each one a rotation of visitors (visitor v
   // on connection v mod connections) so that each visitor's requests are sent and answered in order.
+  let publishSeed = 100_000; // new seeds only: each publish renders
+  const publishRun = (connections, seconds) =>
+    autocannon({
+      url: base,
+      connections,
+      duration: seconds,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req) => ({
+            ...req,
+            path: '/api/images',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ modelId, seed: publishSeed++ }),
+          }),
+        },
+      ],
+    });
+
   async function voteRun(connections, seconds = Number(opts.seconds)) {
     let cursor = 0;
     const rotation = [];
@@ -189,6 +213,13 @@ try {
   }
   if (Number(opts.warmup) > 0) await voteRun(SWEEP[0], Number(opts.warmup));
   for (const connections of SWEEP) results.votes.push(await voteRun(connections));
+  if (Number(opts.mixed) > 0) {
+    const [votes, publishes] = await Promise.all([
+      voteRun(Number(opts.mixed)),
+      publishRun(Number(opts['mixed-publishers']), Number(opts.seconds)),
+    ]);
+    results.mixed = { votes, publishes };
+  }
   // Ground truth from the database, through the API, before anything else is published: every
   // visitor's own votes (myVote) and every image's score.
   let mismatches = 0;
@@ -221,23 +252,7 @@ try {
     connections: 20,
     duration: 10,
   });
-  let seed = 100_000;
-  results.publish = await autocannon({
-    url: base,
-    connections: 4,
-    duration: 10,
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (req) => ({
-          ...req,
-          path: '/api/images',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ modelId, seed: seed++ }),
-        }),
-      },
-    ],
-  });
+  results.publish = await publishRun(4, 10);
 
   const row = (name, connections, r) =>
     `| ${name} | ${connections} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`;
@@ -249,12 +264,28 @@ try {
   );
   for (const { connections, run } of results.votes)
     console.log(row('POST /api/images/:id/vote', connections, run));
+  if (results.mixed) {
+    const p = opts['mixed-publishers'];
+    console.log(
+      row(
+        `POST /api/images/:id/vote, ${p} publishing alongside`,
+        results.mixed.votes.connections,
+        results.mixed.votes.run,
+      ),
+    );
+    console.log(row('POST /api/images alongside those votes', p, results.mixed.publishes));
+  }
   console.log(row('GET /api/images?sort=top', 20, results.list));
   console.log(row('POST /api/images (server render)', 4, results.publish));
   console.log(
     `votes accepted: ${[...accepted.keys()].length} pairs; scores and vote rows that differ from the accepted responses: ${mismatches}`,
   );
-  const all = [...results.votes.map((v) => v.run), results.list, results.publish];
+  const all = [
+    ...results.votes.map((v) => v.run),
+    ...(results.mixed ? [results.mixed.votes.run, results.mixed.publishes] : []),
+    results.list,
+    results.publish,
+  ];
   process.exitCode = mismatches === 0 && all.every((r) => r.non2xx === 0 && r.errors === 0) ? 0 : 1;
 } finally {
   server.kill('SIGTERM');
