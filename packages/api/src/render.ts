@@ -1,17 +1,20 @@
 /**
  * Server-side re-render of a published image: (model, seed) → 32×32 PNG with the same models
  * package the browser uses. The server stores its own render, never pixels a client sent.
- * Backends: tfjs' pure JS `cpu` runs in Node, Deno and edge runtimes; `wasm` (XNNPACK) lets
- * `next start` serve ~2.4× more publishes a second (docs/benchmarks.md), and as a render holds the
- * process's one thread, every request waiting behind a publish gains too (issue 9).
+ * Backends: tfjs' pure JS `cpu` runs in Node, Deno and edge runtimes; `wasm` (XNNPACK, with this
+ * project's phase-split transposed convolution and its filters cached per model) renders the
+ * default generator ~18× faster in Node, and as a render holds the process's one thread, every
+ * request waiting behind a publish gains too (issue 9; docs/benchmarks.md).
  */
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import {
+  cacheWasmPhaseFilters,
   encodePng,
   generate,
   loadModelFromFiles,
+  registerWasmTrainingKernels,
   seededLatents,
   tensorToRgba,
   WEIGHTS_SHARD,
@@ -40,6 +43,9 @@ async function startBackend(wanted: 'cpu' | 'wasm'): Promise<'cpu' | 'wasm'> {
   if (wanted === 'wasm') {
     try {
       await import('@tensorflow/tfjs-backend-wasm');
+      // The phase-split transposed conv with its filters kept: ~7× the stock kernel at batch 1.
+      registerWasmTrainingKernels();
+      cacheWasmPhaseFilters();
       if (await tf.setBackend('wasm')) return 'wasm';
     } catch (err) {
       console.warn(`server render: wasm backend unavailable (${(err as Error).message}); using cpu`);

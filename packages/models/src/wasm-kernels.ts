@@ -207,6 +207,24 @@ function stock(name: string, args: Parameters<KernelFunc>[0]): TensorInfo {
   return config.kernelFunc(args) as TensorInfo;
 }
 
+/**
+ * Gathered phase filters by filter tensor (its dataId) and phase layout, for processes that only
+ * run inference (the gallery's server render): there the same layer weights come back for every
+ * image, and at batch 1 gathering them was ~90% of a transposed conv. Plain JS arrays in a WeakMap
+ * go when the filter tensor goes. Training never turns this on: its filters change every step.
+ */
+let phaseCache: WeakMap<object, { layout: string; phases: TensorInfo[] }> | undefined;
+
+/** Frees a cached phase filter's heap memory once its source filter tensor is collected. */
+const heldPhases = new FinalizationRegistry<{ backend: WasmLikeBackend; t: TensorInfo }>(
+  ({ backend, t }) => backend.disposeData(t.dataId),
+);
+
+/** Keeps each constant filter's phase split after its first use (inference-only processes). */
+export function cacheWasmPhaseFilters(): void {
+  phaseCache ??= new WeakMap();
+}
+
 /** dy [B, OH, OW, co], filter [KH, KW, ci, co] → dx [B, H, W, ci]. */
 const conv2dBackpropInput: KernelFunc = (args) => {
   const { inputs, backend, attrs } = args;
@@ -241,6 +259,12 @@ const conv2dBackpropInput: KernelFunc = (args) => {
   const pl = info.padInfo.left;
   const J = Math.ceil(KH / s);
   const JW = Math.ceil(KW / s);
+  const layout = `${s},${pt},${pl},${KH},${KW}`;
+  let cached = phaseCache?.get(filter.dataId);
+  if (phaseCache && cached?.layout !== layout) {
+    cached = { layout, phases: [] };
+    phaseCache.set(filter.dataId, cached);
+  }
   return withScope(backend, (sc) => {
     const Hs = H / s;
     const Ws = W / s;
@@ -270,22 +294,37 @@ const conv2dBackpropInput: KernelFunc = (args) => {
         }
         // Gathered in JS: the wasm backend's 6-D Transpose and Reverse run at ~70 ns an element,
         // slower than the convolution they would feed.
-        const phaseFilter = sc.alloc([J, JW, co, ci]);
-        const fv = sc.view(phaseFilter);
-        const wv = sc.view(filter);
-        fv.fill(0);
-        for (let my = 0; my < J; my++) {
-          // Correlation runs the taps backwards: tap m multiplies dy[u + c − (J − 1) + m], i.e. j = J − 1 − m.
-          const kh = ry + (J - 1 - my) * s;
-          if (kh >= KH) continue;
-          for (let mx = 0; mx < JW; mx++) {
-            const kw = rx + (JW - 1 - mx) * s;
-            if (kw >= KW) continue;
-            const dst = (my * JW + mx) * co * ci;
-            const srcBase = (kh * KW + kw) * ci * co;
-            for (let c = 0; c < ci; c++) {
-              const row = srcBase + c * co;
-              for (let o = 0; o < co; o++) fv[dst + o * ci + c] = wv[row + o]!;
+        // Cached phase filters stay on the heap: the wasm Conv2D keeps its packed XNNPACK operator
+        // per filter tensor, so a filter seen before skips the repacking too.
+        const k = py * s + px;
+        let phaseFilter = cached?.phases[k];
+        if (!phaseFilter) {
+          phaseFilter = cached
+            ? (backend as WasmLikeBackend).makeOutput([J, JW, co, ci], 'float32')
+            : sc.alloc([J, JW, co, ci]);
+          if (cached) {
+            cached.phases[k] = phaseFilter;
+            heldPhases.register(filter.dataId, {
+              backend: backend as WasmLikeBackend,
+              t: phaseFilter,
+            });
+          }
+          const fv = sc.view(phaseFilter);
+          const wv = sc.view(filter);
+          fv.fill(0);
+          for (let my = 0; my < J; my++) {
+            // Correlation runs the taps backwards: tap m multiplies dy[u + c − (J − 1) + m], i.e. j = J − 1 − m.
+            const kh = ry + (J - 1 - my) * s;
+            if (kh >= KH) continue;
+            for (let mx = 0; mx < JW; mx++) {
+              const kw = rx + (JW - 1 - mx) * s;
+              if (kw >= KW) continue;
+              const dst = (my * JW + mx) * co * ci;
+              const srcBase = (kh * KW + kw) * ci * co;
+              for (let c = 0; c < ci; c++) {
+                const row = srcBase + c * co;
+                for (let o = 0; o < co; o++) fv[dst + o * ci + c] = wv[row + o]!;
+              }
             }
           }
         }
