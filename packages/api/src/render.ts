@@ -3,7 +3,7 @@
  * package the browser uses. The server stores its own render, never pixels a client sent.
  * Backends: tfjs' pure JS `cpu` runs in Node, Deno and edge runtimes; `wasm` (XNNPACK, with this
  * project's phase-split transposed convolution and its filters cached per model) renders the
- * default generator ~18× faster in Node, and as a render holds the process's one thread, every
+ * default generator ~17× faster in Node, and as a render holds the process's one thread, every
  * request waiting behind a publish gains too (issue 9; docs/benchmarks.md).
  */
 import '@tensorflow/tfjs-backend-cpu';

@@ -14,7 +14,9 @@
  *   on channels, interleave with DepthToSpace.
  *
  * Only tfjs-core APIs are used: the kernels call the wasm backend's own kernels through
- * getKernel, so this module runs wherever the wasm backend does (Node, browsers, Deno).
+ * getKernel, so this module runs wherever the wasm backend does (Node, browsers, Deno). Inference
+ * uses them too: with cacheWasmPhaseFilters the server render's transposed convs run ~7× the stock
+ * kernel at batch 1 (packages/api/bench/render.ts).
  */
 import {
   backend_util,

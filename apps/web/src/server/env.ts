@@ -13,7 +13,7 @@ const Env = z.object({
   GANSTUDIO_DATA_DIR: z.string().default(join(process.cwd(), '.data')),
   /** Scales every rate limit (load benchmarks send thousands of votes from one address). */
   RATE_LIMIT_SCALE: z.coerce.number().positive().default(1),
-  /** tfjs backend of the server's re-render on publish: wasm (~2.4× the publishes/s) or the pure JS cpu. */
+  /** tfjs backend of the server's re-render on publish: wasm (~17× faster per image) or the pure JS cpu. */
   RENDER_BACKEND: z.enum(['wasm', 'cpu']).default('wasm'),
   /** Proxies in front whose X-Forwarded-For hop per-IP limits trust (1: one proxy, or none). */
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
