@@ -210,10 +210,12 @@ function stock(name: string, args: Parameters<KernelFunc>[0]): TensorInfo {
 }
 
 /**
- * Gathered phase filters by filter tensor (its dataId) and phase layout, for processes that only
- * run inference (the gallery's server render): there the same layer weights come back for every
- * image, and at batch 1 gathering them was ~90% of a transposed conv. Plain JS arrays in a WeakMap
- * go when the filter tensor goes. Training never turns this on: its filters change every step.
+ * Phase filters by filter tensor (its dataId) and phase layout, for processes that only run
+ * inference (the gallery's server render): there the same layer weights come back for every image,
+ * and a phase filter that persists keeps the wasm Conv2D's packed XNNPACK operator too — at batch 1,
+ * gathering and repacking fresh ones cost more than the convolutions. They live on the wasm heap,
+ * freed by a FinalizationRegistry once the filter tensor is collected. Training never turns this
+ * on: its filters change every step.
  */
 let phaseCache: WeakMap<object, { layout: string; phases: TensorInfo[] }> | undefined;
 
