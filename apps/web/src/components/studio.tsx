@@ -9,8 +9,18 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
-import { generate, MAX_SEED, seededLatents, slerp, tensorToRgba, type RgbaImage } from '@ganstudio/models';
+import {
+  cacheWasmPhaseFilters,
+  generate,
+  MAX_SEED,
+  registerWasmTrainingKernels,
+  seededLatents,
+  slerp,
+  tensorToRgba,
+  type RgbaImage,
+} from '@ganstudio/models';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { BACKENDS, type Backend } from './backends';
 
 interface ModelInfo {
   id: string;
@@ -25,12 +35,17 @@ interface ModelInfo {
 const GRID = 16;
 const STEPS = 8;
 
-async function pickBackend(): Promise<string> {
-  for (const name of ['webgl', 'wasm', 'cpu']) {
+/** The first backend that starts, from `only` if given (?backend= in the URL, to compare or debug). */
+async function pickBackend(only?: Backend): Promise<string> {
+  for (const name of only ? [only] : BACKENDS) {
     try {
       if (name === 'wasm') {
         setWasmPaths('/tfjs-wasm/');
         await import('@tensorflow/tfjs-backend-wasm');
+        // The same weights sample every grid: keep the transposed convs' phase filters (~7× the
+        // stock kernel on the server's batch of 1; packages/api/bench/render.ts).
+        registerWasmTrainingKernels();
+        cacheWasmPhaseFilters();
       }
       if (await tf.setBackend(name)) {
         await tf.ready();
@@ -57,7 +72,7 @@ function Tile({ image, selected, label, onClick, className = 'w-full' }: { image
   );
 }
 
-export function Studio({ initialModel, initialSeed }: { initialModel?: string; initialSeed?: number }) {
+export function Studio({ initialModel, initialSeed, backendChoice }: { initialModel?: string; initialSeed?: number; backendChoice?: Backend }) {
   const [models, setModels] = useState<ModelInfo[]>([]);
   const [modelId, setModelId] = useState<string | undefined>(initialModel);
   const [backend, setBackend] = useState<string>('starting…');
@@ -73,7 +88,7 @@ export function Studio({ initialModel, initialSeed }: { initialModel?: string; i
   const model = models.find((m) => m.id === modelId);
 
   useEffect(() => {
-    pickBackend().then(setBackend, (e: Error) => setBackend(`unavailable: ${e.message}`));
+    pickBackend(backendChoice).then(setBackend, (e: Error) => setBackend(`unavailable: ${e.message}`));
     fetch('/api/models')
       .then((r) => r.json() as Promise<{ items: ModelInfo[] }>)
       .then(({ items }) => {
@@ -81,7 +96,7 @@ export function Studio({ initialModel, initialSeed }: { initialModel?: string; i
         setModelId((current) => (current && items.some((m) => m.id === current) ? current : items[0]?.id));
       })
       .catch(() => setStatus('could not list models'));
-  }, []);
+  }, [backendChoice]);
 
   useEffect(() => {
     if (!model || backend === 'starting…') return;

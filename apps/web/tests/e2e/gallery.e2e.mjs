@@ -5,6 +5,10 @@ import { chromium } from 'playwright-core';
 
 const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
+/** RGBA bytes of every grid tile (16 × 32 × 32 × 4), to compare backends pixel for pixel. */
+const gridPixels = (page) =>
+  page.$$eval('[data-testid=grid] canvas', (cs) => cs.map((c) => Array.from(c.getContext('2d').getImageData(0, 0, 32, 32).data)));
+
 export async function runSuite(base, executablePath) {
   const browser = await chromium.launch({ executablePath, args: FLAGS });
   const results = { passed: 0, failed: 0 };
@@ -36,6 +40,19 @@ export async function runSuite(base, executablePath) {
       );
       assert.notEqual(sums[0], sums[1]);
       state.backend = await page.getByTestId('backend').textContent();
+      state.grid = await gridPixels(page);
+    });
+
+    await test('?backend=wasm samples the same grid on the wasm backend (phase-split convs, filters kept)', async () => {
+      const p = await visitor.newPage();
+      await p.goto(`${base}/studio?seed=1000&backend=wasm`);
+      await p.getByTestId('backend').filter({ hasText: /backend: wasm$/ }).waitFor({ timeout: 60_000 });
+      await p.locator('[data-testid=grid] canvas').nth(15).waitFor({ timeout: 120_000 });
+      const grid = await gridPixels(p);
+      let worst = 0;
+      grid.forEach((tile, t) => tile.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - state.grid[t][i])))));
+      assert.ok(worst <= 3, `wasm and ${state.backend} grids differ by up to ${worst}/255`);
+      await p.close();
     });
 
     await test('picking two tiles interpolates between them', async () => {
