@@ -8,22 +8,17 @@
  * run's protocol (its classifier, its sample count, latent seed 0), so the curve describes one set
  * of weights — the training log of an EMA run measures the EMA, which may not be what ships.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from './errors';
-import {
-  evaluateImages,
-  generatorBatches,
-  loadFeatureNetwork,
-  referenceStats,
-  type EvalResult,
-} from './evaluate';
+import { evaluateGenerator, loadFeatureNetwork, referenceStats, type EvalResult } from './evaluate';
 import { writeFileAtomic } from './fs-atomic';
 import { readMetrics, type MetricRecord } from './metrics-log';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
 import { sampleGridPng } from './sampling';
-import { epochName, type RunConfig } from './train';
+import { readRunConfig } from './sitting';
+import { epochGridName, epochName, type RunConfig } from './train';
 
 export type WeightsChoice = 'raw' | 'ema';
 
@@ -49,19 +44,9 @@ export interface BundleResult {
   fids: (EvalResult & { epoch: number; step: number; measured: boolean })[];
 }
 
-function readConfig(run: string): RunConfig {
-  const path = join(run, 'config.json');
-  if (!existsSync(path)) throw new UserError(`${run}: not a run folder (no config.json)`);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RunConfig;
-  } catch {
-    throw new UserError(`${path}: not valid JSON`);
-  }
-}
-
 export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
   const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const config = readConfig(o.run);
+  const config = readRunConfig<RunConfig>(o.run, 'bundle');
   const runWeights: WeightsChoice = config.ema ? 'ema' : 'raw';
   const weights = o.weights ?? runWeights;
   const kept = existsSync(join(o.run, 'epochs'))
@@ -108,7 +93,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
       const generator = await loadModel(generatorDir(e));
       try {
         writeFileAtomic(
-          join(o.out, 'samples', `${epochName(e)}.png`),
+          join(o.out, 'samples', epochGridName(e)),
           await sampleGridPng(generator, config.sampleSeed, config.sampleCount),
         );
         const line = o.measure ? undefined : logged.get(e);
@@ -132,7 +117,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
             );
             dispose = () => network.dispose();
             const reference = await referenceStats(network, data, { log });
-            measure = (g) => evaluateImages(network, reference, generatorBatches(g, 0), samples);
+            measure = (g) => evaluateGenerator(network, reference, g, samples);
           }
           fids.push({ ...measure(generator), epoch: e, step: endStep(e), measured: true });
         }

@@ -128,6 +128,19 @@ export function generatorBatches(generator: tfl.LayersModel, seed: number, trunc
   return (start: number, n: number) => sampleImages(generator, (seed + start) >>> 0, n, truncation);
 }
 
+/**
+ * The FID/IS a run logs for its generator: `samples` images from latent seed 0. Training and
+ * `bundle` both call this, so a re-measured epoch repeats the logged number.
+ */
+export function evaluateGenerator(
+  network: FeatureNetwork,
+  reference: { stats: FeatureStats; description: string },
+  generator: tfl.LayersModel,
+  samples: number,
+): EvalResult {
+  return evaluateImages(network, reference, generatorBatches(generator, 0), samples);
+}
+
 /** Uniform noise images: the "very large FID" end of the sanity scale. */
 export function noiseBatches(seed: number) {
   return (start: number, n: number) =>

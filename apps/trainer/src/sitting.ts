@@ -6,6 +6,18 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from './errors';
 
+/** A run folder's config.json; `context` starts the error line (e.g. --resume, bundle). */
+export function readRunConfig<T>(dir: string, context: string): T {
+  const path = join(dir, 'config.json');
+  if (!existsSync(path))
+    throw new UserError(`${context}: ${dir} has no config.json (not a run folder)`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    throw new UserError(`${context}: ${path} is not valid JSON`);
+  }
+}
+
 /**
  * The recipe to train with: on --resume the saved one (only the length may grow; a new --data
  * path may replace a moved file), otherwise `config`, refusing to write into a folder that
@@ -16,11 +28,8 @@ export function recipeFor<T extends { epochs: number; data: string }>(
   resume: boolean,
   config: T,
 ): T {
-  const configPath = join(out, 'config.json');
   if (resume) {
-    if (!existsSync(configPath))
-      throw new UserError(`--resume: ${out} has no config.json (not a run folder)`);
-    const saved = JSON.parse(readFileSync(configPath, 'utf8')) as T;
+    const saved = readRunConfig<T>(out, '--resume');
     return {
       ...saved,
       epochs: Math.max(saved.epochs, config.epochs),

@@ -25,7 +25,7 @@ import { BatchSource } from './batches';
 import { loadCifar10, type CifarData } from './cifar';
 import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
-import { evaluateImages, generatorBatches, loadFeatureNetwork, referenceStats } from './evaluate';
+import { evaluateGenerator, loadFeatureNetwork, referenceStats } from './evaluate';
 import { writeFileAtomic } from './fs-atomic';
 import { appendMetric, truncateMetrics } from './metrics-log';
 import { saveModel } from './model-io';
@@ -132,12 +132,7 @@ async function logFid(
 ): Promise<void> {
   const started = performance.now();
   const generator = samplingGenerator(gan);
-  const r = evaluateImages(
-    tracker.network,
-    tracker.reference,
-    generatorBatches(generator, 0),
-    samples,
-  );
+  const r = evaluateGenerator(tracker.network, tracker.reference, generator, samples);
   appendMetric(metricsPath, {
     type: 'fid',
     step: at.step,
@@ -170,7 +165,7 @@ async function logFid(
 }
 
 export const epochName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
-const epochGridName = (epoch: number) => `${epochName(epoch)}.png`;
+export const epochGridName = (epoch: number) => `${epochName(epoch)}.png`;
 
 /** run/epochs/epoch-NNNN/{generator,generator-ema}/: float32, ~14 MB each at the default widths. */
 export async function saveEpochGenerators(out: string, gan: Gan, epoch: number): Promise<void> {

@@ -47,24 +47,17 @@ try {
 }
 const app = join(dirname(fileURLToPath(import.meta.url)), '..');
 const base = `http://127.0.0.1:${opts.port}`;
-const SWEEP = opts.connections.split(',').map(Number);
-const counts = {
-  ...Object.fromEntries(SWEEP.map((n, i) => [`connections[${i}]`, n])),
-  visitors: +opts.visitors,
-  seconds: +opts.seconds,
-  images: +opts.images,
-  port: +opts.port,
-  warmup: +opts.warmup + 1, // 0 allowed
-  mixed: +opts.mixed + 1, // 0 allowed
-  'mixed-publishers': +opts['mixed-publishers'],
+/** Every count flag is a whole number ≥ its minimum; --connections is a list of them. */
+const wholeAtLeast = (flag, text, min) => {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < min)
+    fail(`--${flag} must be a whole number ≥ ${min}, got ${text}`);
+  return n;
 };
-for (const [name, n] of Object.entries(counts)) {
-  const zeroOk = name === 'warmup' || name === 'mixed'; // counted +1 above
-  if (!Number.isInteger(n) || n < 1)
-    fail(
-      `--${name.replace(/\[\d+\]/, '')} must be a whole number ≥ ${zeroOk ? 0 : 1}, got ${opts[name] ?? n}`,
-    );
-}
+const SWEEP = opts.connections.split(',').map((c) => wholeAtLeast('connections', c, 1));
+for (const flag of ['visitors', 'seconds', 'images', 'port', 'mixed-publishers'])
+  wholeAtLeast(flag, opts[flag], 1);
+for (const flag of ['warmup', 'mixed']) wholeAtLeast(flag, opts[flag], 0);
 const VISITORS = Math.max(Number(opts.visitors), ...SWEEP);
 const IMAGES = Number(opts.images);
 
