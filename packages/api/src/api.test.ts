@@ -6,10 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
 import { createLocalStore } from '@ganstudio/storage/local';
 import { createApi, createRenderer, MAX_BODY_BYTES } from './index';
-import { seedTinyModel } from './testing';
+import { seedTinyModel, visitorCookie } from './testing';
 
 let h: DbHandle;
 let api: (r: Request) => Promise<Response>;
+/** The Cookie header of this suite's visitor (identity age is tested in reliability.test.ts). */
+let me: string;
 const store = createLocalStore(mkdtempSync(join(tmpdir(), 'api-blobs-')));
 const BASE = 'http://gallery.test';
 
@@ -17,7 +19,7 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
   return api(
     new Request(BASE + path, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', cookie: me, ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     }),
   );
@@ -27,7 +29,14 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   h = await openDb();
   await seedTinyModel(h.db, store, 'tiny');
-  api = createApi({ db: h.db, store, renderer: createRenderer(store), secret: 'test-secret' });
+  api = createApi({
+    db: h.db,
+    store,
+    renderer: createRenderer(store),
+    secret: 'test-secret-0123456789',
+    identity: { minAgeS: 0 },
+  });
+  me = await visitorCookie(api, BASE);
 });
 afterAll(() => h.close());
 
@@ -79,30 +88,25 @@ describe('votes', () => {
     const { id } = (await (await post('/api/images', { modelId: 'tiny', seed: 7 })).json()) as {
       id: string;
     };
-    const first = await post(`/api/images/${id}/vote`, { value: 1 });
-    expect(await first.json()).toEqual({ score: 1, vote: 1 });
-    const cookie = first.headers.get('set-cookie')!;
+    const issued = await api(new Request(`${BASE}/api/visitor`, { headers: { 'x-forwarded-for': '198.51.100.20' } }));
+    expect(await issued.json()).toMatchObject({ visitor: 'new' });
+    const cookie = issued.headers.get('set-cookie')!;
     expect(cookie).toMatch(/^gs_visitor=[^;]+; Path=\/; HttpOnly; SameSite=Lax/);
     const mine = { cookie: cookie.split(';')[0]! };
-    expect(await (await post(`/api/images/${id}/vote`, { value: 1 }, mine)).json()).toEqual({
-      score: 1,
-      vote: 1,
-    });
-    expect(await (await post(`/api/images/${id}/vote`, { value: -1 }, mine)).json()).toEqual({
-      score: -1,
-      vote: -1,
-    });
-    expect(await (await post(`/api/images/${id}/vote`, { value: 0 }, mine)).json()).toEqual({
-      score: 0,
-      vote: 0,
-    });
+    // A page view with the cookie keeps the identity rather than issuing another.
+    const again = await api(new Request(`${BASE}/api/visitor`, { headers: mine }));
+    expect(await again.json()).toMatchObject({ visitor: 'known' });
+    expect(again.headers.get('set-cookie')).toBeNull();
+    for (const [value, score] of [[1, 1], [1, 1], [-1, -1], [0, 0], [1, 1]] as const)
+      expect(await (await post(`/api/images/${id}/vote`, { value }, mine)).json()).toEqual({ score, vote: value });
 
-    // A tampered cookie is a new visitor, not the old one: its vote adds.
-    await post(`/api/images/${id}/vote`, { value: 1 }, mine);
+    // A tampered cookie is nobody: refused, nothing counted, no identity handed out.
     const forged = { cookie: mine.cookie.replace(/.(?=\.)/, (c) => (c === 'a' ? 'b' : 'a')) };
     const res = await post(`/api/images/${id}/vote`, { value: 1 }, forged);
-    expect(await res.json()).toEqual({ score: 2, vote: 1 });
-    expect(res.headers.get('set-cookie')).toMatch(/^gs_visitor=/);
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('no_identity');
+    expect(res.headers.get('set-cookie')).toBeNull();
+    expect(await (await post(`/api/images/${id}/vote`, { value: 1 })).json()).toEqual({ score: 2, vote: 1 });
 
     const list = (await (
       await api(new Request(`${BASE}/api/images?sort=top`, { headers: mine }))

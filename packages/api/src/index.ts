@@ -1,14 +1,21 @@
 /**
  * The gallery API as one web-standard handler: Request → Response, JSON in and out, zod on every
  * input, a clear 4xx for bad input. Dependencies come in through createApi (db, blob store,
- * renderer, cookie secret), so the same code is mounted by Next.js route handlers and served by
- * Deno (apps/edge). No Node built-ins here.
+ * renderer, cookie secret, budget store), so the same code is mounted by Next.js route handlers and
+ * served by Deno (apps/edge). No Node built-ins here.
  *
+ *   GET  /api/visitor                                  → {visitor: new|known, countsFrom} (+ cookie)
  *   GET  /api/models
  *   GET  /api/images?sort=new|top&cursor=…&limit=…
  *   GET  /api/images/:id
  *   POST /api/images              {modelId, seed}      → 201 {id, url, shareUrl}
  *   POST /api/images/:id/vote     {value: 1 | -1 | 0}  → {score, vote}
+ *   GET  /i/:id/og.png                                 → the share card, built once and stored
+ *
+ * Who may vote or publish (issue #17): a visitor identity issued by GET /api/visitor (a page view;
+ * at most mintPerIp per client address) and at least `minAgeS` old, from a same-origin page; at
+ * most `votersPerAddressPerImage` voters per address on one image. Renders are gated per process
+ * and publishes budgeted per site.
  */
 import { z } from 'zod';
 import { concatBytes } from '@ganstudio/models';
@@ -25,11 +32,24 @@ import {
   listModels,
 } from '@ganstudio/db/queries';
 import type { BlobStore } from '@ganstudio/storage';
-import { clientIp, createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limit';
-import type { Renderer } from './render';
-import { visitorFor, type Visitor } from './visitor';
+import { createCardCache } from './card';
+import {
+  addressKey,
+  clientIp,
+  DEFAULT_IDENTITY_RULES,
+  DEFAULT_RATE_LIMITS,
+  memoryLimitStore,
+  type Bucket,
+  type IdentityRules,
+  type Limit,
+  type LimitStore,
+  type RateLimits,
+} from './rate-limit';
+import { DEFAULT_GATE, gateRenderer, GateFullError, type GateOptions, type Renderer } from './render';
+import { issueVisitor, knownVisitor, secureContext, toB64url, type VisitorId } from './visitor';
 
-export { createRenderer, type Renderer } from './render';
+export { createRenderer, gateRenderer, GateFullError, type Renderer } from './render';
+export * from './card';
 export * from './rate-limit';
 export * from './visitor';
 
@@ -39,10 +59,22 @@ export interface ApiDeps {
   renderer: Renderer;
   /** HMAC key for visitor cookies (VISITOR_SECRET). */
   secret: string;
-  /** Per-visitor and per-IP budgets for publish and vote (defaults: DEFAULT_RATE_LIMITS). */
+  /** Budgets for publish, vote and new identities (defaults: DEFAULT_RATE_LIMITS). */
   limits?: Partial<RateLimits>;
+  /** Where budgets are kept: in memory (default; one process) or shared (postgresLimitStore). */
+  limitStore?: LimitStore;
+  /** Identity age and per-address vote cap (defaults: DEFAULT_IDENTITY_RULES). */
+  identity?: Partial<IdentityRules>;
+  /** Renders in flight and waiting per process (default DEFAULT_GATE). */
+  gate?: GateOptions;
   /** Proxies in front whose X-Forwarded-For hop is trusted (default 1; see clientIp). */
   trustedProxyHops?: number;
+  /** The site's public origin (PUBLIC_URL): share links and the Origin check use it, not Host headers. */
+  publicUrl?: string;
+  /** Production: cookies are Secure (`__Host-`) unless the host is this machine (see secureContext). */
+  production?: boolean;
+  /** The clock, in ms (tests move it to age identities). */
+  now?: () => number;
 }
 
 /** JSON bodies here are tiny ({modelId, seed}); anything larger is refused before parsing. */
@@ -135,44 +167,141 @@ export function newId(): string {
   return Array.from(bytes, (b) => alphabet[b % 62]).join('');
 }
 
+
+const encoder = new TextEncoder();
+
 export function createApi(deps: ApiDeps): (request: Request) => Promise<Response> {
-  const { db, store, renderer, secret } = deps;
+  const { db, store, secret } = deps;
   const limits = { ...DEFAULT_RATE_LIMITS, ...deps.limits };
-  const limiters = {
-    publishVisitor: createRateLimiter(limits.publishPerVisitor),
-    publishIp: createRateLimiter(limits.publishPerIp),
-    voteVisitor: createRateLimiter(limits.votePerVisitor),
-    voteIp: createRateLimiter(limits.votePerIp),
+  const rules = { ...DEFAULT_IDENTITY_RULES, ...deps.identity };
+  const budgets = deps.limitStore ?? memoryLimitStore(deps.now);
+  const renderer = gateRenderer(deps.renderer, deps.gate ?? DEFAULT_GATE);
+  const card = createCardCache(store);
+  const now = deps.now ?? Date.now;
+  const publicOrigin = deps.publicUrl ? new URL(deps.publicUrl).origin : undefined;
+  const secure = (request: Request) =>
+    publicOrigin?.startsWith('https:') || secureContext(request, deps.production);
+  const origin = (request: Request) => publicOrigin ?? new URL(request.url).origin;
+
+  const bucket = (kind: keyof RateLimits, subject: string): Bucket => {
+    const l: Limit = limits[kind];
+    return { key: `${kind}:${subject}`, limit: l.limit, windowMs: l.windowMs };
   };
-  /** 429 with Retry-After when either budget is spent (the IP budget first: it is the cheaper check). */
-  function limit(kind: 'publish' | 'vote', request: Request, visitor: Visitor): void {
-    const wait =
-      limiters[`${kind}Ip`].take(clientIp(request, deps.trustedProxyHops)) ||
-      limiters[`${kind}Visitor`].take(visitor.id);
+  const address = (request: Request) => addressKey(clientIp(request, deps.trustedProxyHops));
+
+  /** 429 with Retry-After when any of the buckets is empty; nothing is taken then. */
+  async function spend(what: string, buckets: Bucket[]): Promise<void> {
+    const wait = await budgets.take(buckets);
     if (wait)
-      throw new HttpError(429, 'rate_limited', `too many ${kind} requests; retry in ${wait} s`, {
+      throw new HttpError(429, 'rate_limited', `too many ${what} requests; retry in ${wait} s`, {
         'retry-after': String(wait),
       });
   }
 
+  /**
+   * State changes come from the site's own pages: a browser's Sec-Fetch-Site must say so, and an
+   * Origin, when sent, must be the site's. Clients that send neither (scripts) pass here and meet
+   * the identity rules instead.
+   */
+  function sameSite(request: Request): void {
+    const site = request.headers.get('sec-fetch-site');
+    if (site && site !== 'same-origin' && site !== 'none')
+      throw new HttpError(403, 'cross_site', 'state changes are accepted from this site only');
+    const from = request.headers.get('origin');
+    if (from === null) return;
+    let host: string | undefined;
+    try {
+      host = new URL(from).host;
+    } catch {
+      host = undefined;
+    }
+    const expected = publicOrigin
+      ? new URL(publicOrigin).host
+      : (request.headers.get('host') ?? new URL(request.url).host);
+    if (host !== expected)
+      throw new HttpError(403, 'cross_site', 'state changes are accepted from this site only');
+  }
+
+  /** The visitor behind a vote or publish: issued by a page view, and old enough to count. */
+  async function voter(request: Request): Promise<VisitorId> {
+    const visitor = await knownVisitor(request, secret, secure(request));
+    if (!visitor)
+      throw new HttpError(
+        403,
+        'no_identity',
+        'votes and publishing need a visitor identity: open a page of the gallery first (GET /api/visitor issues one)',
+      );
+    const wait = visitor.issuedAt + rules.minAgeS - Math.floor(now() / 1000);
+    if (wait > 0)
+      throw new HttpError(403, 'identity_too_new', `this visitor identity counts in ${wait} s`, {
+        'retry-after': String(wait),
+      });
+    return visitor;
+  }
+
+  /** A keyed hash of the client's address (never the address) for the per-address vote cap. */
+  const tags = new Map<string, Promise<string>>();
+  function addressTag(key: string): Promise<string> {
+    let tag = tags.get(key);
+    if (!tag) {
+      tag = (async () => {
+        const hmacKey = await crypto.subtle.importKey(
+          'raw',
+          encoder.encode(secret),
+          { name: 'HMAC', hash: 'SHA-256' },
+          false,
+          ['sign'],
+        );
+        const mac = await crypto.subtle.sign('HMAC', hmacKey, encoder.encode(`address:${key}`));
+        return toB64url(new Uint8Array(mac).subarray(0, 12));
+      })();
+      if (tags.size >= 10_000) tags.delete(tags.keys().next().value!);
+      tags.set(key, tag);
+    }
+    return tag;
+  }
+
+  async function visitorEndpoint(request: Request): Promise<Response> {
+    const isSecure = secure(request);
+    const existing = await knownVisitor(request, secret, isSecure);
+    const countsFrom = (v: VisitorId) => new Date((v.issuedAt + rules.minAgeS) * 1000).toISOString();
+    if (existing) return json({ visitor: 'known', countsFrom: countsFrom(existing) });
+    await spend('new visitor', [bucket('mintPerIp', address(request))]);
+    const fresh = await issueVisitor(secret, isSecure, now());
+    return json({ visitor: 'new', countsFrom: countsFrom(fresh) }, 200, {
+      'set-cookie': fresh.setCookie,
+    });
+  }
+
   async function publish(request: Request): Promise<Response> {
-    const visitor = await visitorFor(request, secret);
-    limit('publish', request, visitor);
+    sameSite(request);
+    const visitor = await voter(request);
+    await spend('publish', [
+      bucket('publishPerIp', address(request)),
+      bucket('publishPerVisitor', visitor.id),
+    ]);
     const body = await readJson(request, PublishBody);
     const model = await getModel(db, body.modelId);
     if (!model) throw new HttpError(404, 'not_found', 'no such model');
-    const origin = new URL(request.url).origin;
     const existing = await findImageBySeed(db, model.id, body.seed);
-    const cookie: Record<string, string> = visitor.setCookie
-      ? { 'set-cookie': visitor.setCookie }
-      : {};
     if (existing)
-      return json(
-        { id: existing.id, url: existing.pngUrl, shareUrl: `${origin}/i/${existing.id}` },
-        200,
-        cookie,
-      );
-    const png = await renderer.render(model, body.seed);
+      return json({
+        id: existing.id,
+        url: existing.pngUrl,
+        shareUrl: `${origin(request)}/i/${existing.id}`,
+      });
+    // Only a new image renders and is stored, so only it spends the site's budget.
+    await spend('publish', [bucket('publishGlobal', 'site'), bucket('publishGlobalDaily', 'site')]);
+    let png: Uint8Array;
+    try {
+      png = await renderer.render(model, body.seed);
+    } catch (err) {
+      if (err instanceof GateFullError)
+        throw new HttpError(503, 'busy', 'the server is rendering at capacity; retry in 1 s', {
+          'retry-after': '1',
+        });
+      throw err;
+    }
     const id = newId();
     const key = `images/${id}.png`;
     // Blob first, then row; on a failed insert the blob is removed, so no row points at nothing.
@@ -198,9 +327,8 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
       });
       if (image.id !== id) await store.delete(key); // same seed published concurrently: keep the first
       return json(
-        { id: image.id, url: image.pngUrl, shareUrl: `${origin}/i/${image.id}` },
+        { id: image.id, url: image.pngUrl, shareUrl: `${origin(request)}/i/${image.id}` },
         201,
-        cookie,
       );
     } catch (err) {
       await store.delete(key).catch(() => {});
@@ -209,11 +337,16 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
   }
 
   async function vote(request: Request, imageId: string): Promise<Response> {
-    const visitor = await visitorFor(request, secret);
-    limit('vote', request, visitor);
+    sameSite(request);
+    const visitor = await voter(request);
+    const addr = address(request);
+    await spend('vote', [bucket('votePerIp', addr), bucket('votePerVisitor', visitor.id)]);
     const body = await readJson(request, VoteBody);
-    const result = await castVote(db, imageId, visitor.id, body.value);
-    return json(result, 200, visitor.setCookie ? { 'set-cookie': visitor.setCookie } : {});
+    const result = await castVote(db, imageId, visitor.id, body.value, {
+      addr: await addressTag(addr),
+      cap: rules.votersPerAddressPerImage,
+    });
+    return json(result);
   }
 
   async function list(request: Request): Promise<Response> {
@@ -227,35 +360,51 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
       parsed.data.cursor ?? null,
       parsed.data.limit,
     );
-    const visitor = await visitorFor(request, secret);
-    const mine = await getVotes(
-      db,
-      visitor.id,
-      page.items.map((i) => i.id),
-    );
-    return json(
-      {
-        items: page.items.map((i) => ({
-          id: i.id,
-          modelId: i.modelId,
-          modelName: i.modelName,
-          seed: i.seed,
-          url: i.pngUrl,
-          score: i.score,
-          createdAt: i.createdAt,
-          myVote: mine.get(i.id) ?? 0,
-        })),
-        nextCursor: page.nextCursor,
+    const visitor = await knownVisitor(request, secret, secure(request));
+    const mine = visitor
+      ? await getVotes(
+          db,
+          visitor.id,
+          page.items.map((i) => i.id),
+        )
+      : new Map<string, number>();
+    return json({
+      items: page.items.map((i) => ({
+        id: i.id,
+        modelId: i.modelId,
+        modelName: i.modelName,
+        seed: i.seed,
+        url: i.pngUrl,
+        score: i.score,
+        createdAt: i.createdAt,
+        myVote: mine.get(i.id) ?? 0,
+      })),
+      nextCursor: page.nextCursor,
+    });
+  }
+
+  async function shareCard(imageId: string): Promise<Response> {
+    const image = Id.safeParse(imageId).success ? await getImage(db, imageId) : undefined;
+    const bytes = image ? await card(image) : undefined;
+    if (!bytes) throw new HttpError(404, 'not_found', 'no such image');
+    return new Response(bytes as Uint8Array<ArrayBuffer>, {
+      headers: {
+        'content-type': 'image/png',
+        // An image's card never changes: its id is never reused and its pixels are fixed.
+        'cache-control': 'public, max-age=31536000, immutable',
+        'x-content-type-options': 'nosniff',
       },
-      200,
-      visitor.setCookie ? { 'set-cookie': visitor.setCookie } : {},
-    );
+    });
   }
 
   return async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const path = url.pathname.replace(/\/+$/, '');
     try {
+      if (path === '/api/visitor') {
+        if (request.method !== 'GET') throw new HttpError(405, 'method_not_allowed', 'GET only');
+        return await visitorEndpoint(request);
+      }
       if (path === '/api/models') {
         if (request.method !== 'GET') throw new HttpError(405, 'method_not_allowed', 'GET only');
         const rows = await listModels(db);
@@ -288,11 +437,16 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
           throw new HttpError(404, 'not_found', 'no such image');
         return await vote(request, voteMatch[1]!);
       }
+      const cardMatch = /^\/i\/([^/]+)\/og\.png$/.exec(path);
+      if (cardMatch) {
+        if (request.method !== 'GET') throw new HttpError(405, 'method_not_allowed', 'GET only');
+        return await shareCard(cardMatch[1]!);
+      }
       throw new HttpError(404, 'not_found', 'no such endpoint');
     } catch (err) {
       if (err instanceof HttpError) return problem(err);
       if (err instanceof DbError) {
-        const status = err.code === 'not_found' ? 404 : err.code === 'bad_cursor' ? 400 : 409;
+        const status = { not_found: 404, bad_cursor: 400, address_cap: 403, conflict: 409 }[err.code];
         return problem(new HttpError(status, err.code, err.message));
       }
       console.error('api error', request.method, path, err);

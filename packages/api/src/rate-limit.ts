@@ -1,11 +1,23 @@
 /**
- * Fixed-budget token buckets in memory, per key (visitor id or client IP): `limit` requests per
- * `windowMs`, refilled continuously. One process's view: behind several instances the effective
- * limit is per instance (put a shared limiter in front for a hard global cap).
+ * Budgets: token buckets keyed by kind and subject (a visitor, a client address, or the whole
+ * site), refilled continuously. Two stores with one contract — take one token from every named
+ * bucket, all or none — so the API cannot tell them apart: in memory (one process; PGlite, which
+ * is single-process anyway) and on PostgreSQL (rate_take, shared by every instance on the database).
  */
+import type { Db } from '@ganstudio/db/client';
+import { takeTokens, type Bucket } from '@ganstudio/db/queries';
+
+export type { Bucket };
+
 export interface Limit {
   limit: number;
   windowMs: number;
+}
+
+export interface LimitStore {
+  readonly shared: boolean;
+  /** Takes one token from each bucket, all or none: 0 when allowed, else seconds to wait. */
+  take(buckets: Bucket[]): Promise<number>;
 }
 
 export interface RateLimiter {
@@ -13,31 +25,67 @@ export interface RateLimiter {
   take(key: string): number;
 }
 
-export function createRateLimiter(
-  { limit, windowMs }: Limit,
-  now: () => number = Date.now,
-): RateLimiter {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const perMs = limit / windowMs;
+interface State {
+  tokens: number;
+  at: number;
+}
+
+const refill = (s: State, { limit, windowMs }: Limit, t: number) =>
+  Math.min(limit, s.tokens + (t - s.at) * (limit / windowMs));
+const waitFor = (tokens: number, { limit, windowMs }: Limit) =>
+  Math.max(1, Math.ceil((1 - tokens) / (limit / windowMs) / 1000));
+
+/** In-memory buckets; full ones are dropped beyond 100,000 keys so memory stays bounded. */
+export function memoryLimitStore(now: () => number = Date.now): LimitStore {
+  const buckets = new Map<string, State>();
+  return {
+    shared: false,
+    async take(wanted) {
+      return takeNow(wanted);
+    },
+  };
+  function takeNow(wanted: Bucket[]): number {
+    const t = now();
+    if (buckets.size > 100_000) {
+      // A full bucket carries no information: a missing key starts full.
+      for (const [k, s] of buckets) if (s.at < t - 86_400_000) buckets.delete(k);
+    }
+    let wait = 0;
+    const states = wanted.map((b) => {
+      const s = buckets.get(b.key) ?? { tokens: b.limit, at: t };
+      s.tokens = refill(s, b, t);
+      s.at = t;
+      buckets.set(b.key, s);
+      if (s.tokens < 1) wait = Math.max(wait, waitFor(s.tokens, b));
+      return s;
+    });
+    if (!wait) for (const s of states) s.tokens -= 1;
+    return wait;
+  }
+}
+
+/** One in-memory bucket per key, synchronously (the render gate's and tests' building block). */
+export function createRateLimiter(limit: Limit, now: () => number = Date.now): RateLimiter {
+  const buckets = new Map<string, State>();
   return {
     take(key) {
       const t = now();
-      const b = buckets.get(key) ?? { tokens: limit, at: t };
-      b.tokens = Math.min(limit, b.tokens + (t - b.at) * perMs);
-      b.at = t;
-      if (buckets.size > 100_000) {
-        // Full buckets carry no information; drop them so memory stays bounded under many visitors.
-        for (const [k, v] of buckets) if (v.tokens + (t - v.at) * perMs >= limit) buckets.delete(k);
-      }
-      if (b.tokens >= 1) {
-        b.tokens -= 1;
-        buckets.set(key, b);
+      const s = buckets.get(key) ?? { tokens: limit.limit, at: t };
+      s.tokens = refill(s, limit, t);
+      s.at = t;
+      buckets.set(key, s);
+      if (s.tokens >= 1) {
+        s.tokens -= 1;
         return 0;
       }
-      buckets.set(key, b);
-      return Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
+      return waitFor(s.tokens, limit);
     },
   };
+}
+
+/** Buckets on PostgreSQL: one round trip per take, the same budgets for every instance. */
+export function postgresLimitStore(db: Db): LimitStore {
+  return { shared: true, take: (buckets) => takeTokens(db, buckets) };
 }
 
 /**
@@ -57,19 +105,69 @@ export function clientIp(request: Request, trustedHops = 1): string {
   );
 }
 
+/**
+ * The subject of per-address budgets: an IPv4 address as is, an IPv6 address by its /64 (one
+ * subscriber usually holds a whole /64, so per-address limits on full IPv6 addresses are free to
+ * evade), IPv4-mapped IPv6 as IPv4. Anything unparsable is its own lower-cased string.
+ */
+export function addressKey(ip: string): string {
+  let a = ip.trim().toLowerCase().replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const mapped = /^(?:0*:)*:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a) ?? /^::(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  if (mapped) return mapped[1]!;
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(a)) return a;
+  if (!/^[0-9a-f:.]+$/.test(a) || !a.includes(':')) return a;
+  if (a.includes('.')) a = a.replace(/:[^:]*$/, ':0:0'); // an embedded IPv4 tail is in the low 64 bits
+  const [head = '', tail] = a.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail !== undefined && tail ? tail.split(':') : [];
+  const groups =
+    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return a;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
+
 export interface RateLimits {
   publishPerVisitor: Limit;
   publishPerIp: Limit;
+  /** Every publish on the site, per minute and per day: renders cost CPU and every image is stored. */
+  publishGlobal: Limit;
+  publishGlobalDaily: Limit;
   votePerVisitor: Limit;
   votePerIp: Limit;
+  /** New identities one client address (IPv6: one /64) may obtain. */
+  mintPerIp: Limit;
 }
 
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 
 /** Generous for people, tight for scripts: a person publishes a few images and casts a few votes a minute. */
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   publishPerVisitor: { limit: 20, windowMs: MINUTE },
   publishPerIp: { limit: 120, windowMs: MINUTE },
+  publishGlobal: { limit: 600, windowMs: MINUTE },
+  publishGlobalDaily: { limit: 50_000, windowMs: 24 * HOUR },
   votePerVisitor: { limit: 120, windowMs: MINUTE },
   votePerIp: { limit: 3000, windowMs: MINUTE },
+  mintPerIp: { limit: 30, windowMs: HOUR },
 };
+
+/** Rules for who may vote and publish (issue #17); all documented in docs/reliability.md. */
+export interface IdentityRules {
+  /** An identity counts only this many seconds after it was issued: a loop without cookies gets none. */
+  minAgeS: number;
+  /** Most voters one client address (IPv6: one /64) may have on one image: the most it can move a score. */
+  votersPerAddressPerImage: number;
+}
+
+export const DEFAULT_IDENTITY_RULES: IdentityRules = { minAgeS: 5, votersPerAddressPerImage: 3 };
+
+/** Every count in `limits` times `scale` (load benchmarks send thousands of votes from one host). */
+export function scaleLimits(limits: RateLimits, scale: number): RateLimits {
+  return Object.fromEntries(
+    Object.entries(limits).map(([k, l]) => [k, { ...l, limit: Math.max(1, Math.ceil(l.limit * scale)) }]),
+  ) as unknown as RateLimits;
+}

@@ -7,7 +7,7 @@ import type { BlobStore } from '@ganstudio/storage';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 import { createApi, createRenderer, type ApiDeps } from './index';
 import { createRateLimiter } from './rate-limit';
-import { seedTinyModel } from './testing';
+import { seedTinyModel, visitorCookie } from './testing';
 
 let h: DbHandle;
 const store = createMemoryStore();
@@ -32,8 +32,15 @@ const apiWith = (deps: Partial<ApiDeps> = {}) =>
     store,
     renderer: createRenderer(store),
     secret: 'test-secret-123456',
+    identity: { minAgeS: 0 },
     ...deps,
   });
+/** An API and one visitor of it (identity issued, old enough): requests carry its cookie. */
+async function withVisitor(deps: Partial<ApiDeps> = {}, headers: Record<string, string> = {}) {
+  const api = apiWith(deps);
+  const cookie = await visitorCookie(api, BASE, headers);
+  return { api, cookie: { cookie } };
+}
 
 describe('rate limits', () => {
   it('token buckets refill over time and say how long to wait', () => {
@@ -46,10 +53,11 @@ describe('rate limits', () => {
   });
 
   it('a visitor over budget gets 429 with Retry-After; another visitor on the same IP does not', async () => {
-    const api = apiWith({ limits: { votePerVisitor: { limit: 3, windowMs: 60_000 } } });
-    const first = await api(req('/api/images', { modelId: 'm', seed: 1 }));
+    const { api, cookie } = await withVisitor({
+      limits: { votePerVisitor: { limit: 3, windowMs: 60_000 } },
+    });
+    const first = await api(req('/api/images', { modelId: 'm', seed: 1 }, cookie));
     const { id } = (await first.json()) as { id: string };
-    const cookie = { cookie: first.headers.get('set-cookie')!.split(';')[0]! };
     const codes = [];
     for (let i = 0; i < 5; i++)
       codes.push(
@@ -58,24 +66,28 @@ describe('rate limits', () => {
     expect(codes).toEqual([200, 200, 200, 429, 429]);
     const limited = await api(req(`/api/images/${id}/vote`, { value: 1 }, cookie));
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await api(req(`/api/images/${id}/vote`, { value: 1 }))).status).toBe(200);
+    const other = { cookie: await visitorCookie(api, BASE) };
+    expect((await api(req(`/api/images/${id}/vote`, { value: 1 }, other))).status).toBe(200);
   });
 
   it('many identities from one IP hit the per-IP budget', async () => {
     const api = apiWith({ limits: { publishPerIp: { limit: 2, windowMs: 60_000 } } });
     const ip = { 'x-forwarded-for': '203.0.113.9' };
     const codes = [];
-    for (let s = 10; s < 13; s++)
-      codes.push((await api(req('/api/images', { modelId: 'm', seed: s }, ip))).status);
+    for (let s = 10; s < 13; s++) {
+      const cookie = await visitorCookie(api, BASE, ip);
+      codes.push((await api(req('/api/images', { modelId: 'm', seed: s }, { ...ip, cookie }))).status);
+    }
     expect(codes).toEqual([201, 201, 429]);
   });
   it('a made-up first X-Forwarded-For hop does not escape the per-IP budget; the trusted hop counts', async () => {
     const api = apiWith({ limits: { publishPerIp: { limit: 2, windowMs: 60_000 } } });
     const codes = [];
-    // A new cookie-less identity and a new spoofed address each time, through one appending proxy.
+    // A new identity and a new spoofed address each time, through one appending proxy.
     for (let s = 20; s < 23; s++) {
       const xff = { 'x-forwarded-for': `10.${s}.0.1, 198.51.100.7` };
-      codes.push((await api(req('/api/images', { modelId: 'm', seed: s }, xff))).status);
+      const cookie = await visitorCookie(api, BASE, xff);
+      codes.push((await api(req('/api/images', { modelId: 'm', seed: s }, { ...xff, cookie }))).status);
     }
     expect(codes).toEqual([201, 201, 429]);
     // Behind a CDN and a load balancer (2 trusted hops) two clients of one CDN node are two budgets.
@@ -83,10 +95,11 @@ describe('rate limits', () => {
       limits: { publishPerIp: { limit: 1, windowMs: 60_000 } },
       trustedProxyHops: 2,
     });
-    const viaCdn = (client: string, seed: number) =>
-      behindCdn(
-        req('/api/images', { modelId: 'm', seed }, { 'x-forwarded-for': `${client}, 192.0.2.50` }),
-      );
+    const viaCdn = async (client: string, seed: number) => {
+      const xff = { 'x-forwarded-for': `${client}, 192.0.2.50` };
+      const cookie = await visitorCookie(behindCdn, BASE, xff);
+      return behindCdn(req('/api/images', { modelId: 'm', seed }, { ...xff, cookie }));
+    };
     expect((await viaCdn('203.0.113.1', 30)).status).toBe(201);
     expect((await viaCdn('203.0.113.2', 31)).status).toBe(201);
     expect((await viaCdn('203.0.113.1', 32)).status).toBe(429);
@@ -99,8 +112,8 @@ describe('faults mid-publish', () => {
       ...store,
       put: async () => Promise.reject(new Error('ECONNRESET')),
     };
-    const api = apiWith({ store: broken });
-    const res = await api(req('/api/images', { modelId: 'm', seed: 777 }));
+    const { api, cookie } = await withVisitor({ store: broken });
+    const res = await api(req('/api/images', { modelId: 'm', seed: 777 }, cookie));
     expect(res.status).toBe(503);
     const all = await listImages(h.db, 'new', null, 100);
     expect(all.items.some((i) => i.seed === 777)).toBe(false);
@@ -121,8 +134,8 @@ describe('faults mid-publish', () => {
         return Reflect.get(target, prop, receiver);
       },
     });
-    const api = apiWith({ db: failingDb });
-    const res = await api(req('/api/images', { modelId: 'm', seed: 778 }));
+    const { api, cookie } = await withVisitor({ db: failingDb });
+    const res = await api(req('/api/images', { modelId: 'm', seed: 778 }, cookie));
     expect(res.status).toBe(500);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
       /nothing was changed/,
@@ -133,8 +146,8 @@ describe('faults mid-publish', () => {
 
 describe('a client that goes away mid-body', () => {
   it('is a 400, not a server error, and its vote is not counted', async () => {
-    const api = apiWith();
-    const { id } = (await (await api(req('/api/images', { modelId: 'm', seed: 900 }))).json()) as {
+    const { api, cookie } = await withVisitor();
+    const { id } = (await (await api(req('/api/images', { modelId: 'm', seed: 900 }, cookie))).json()) as {
       id: string;
     };
     // Half a JSON body, then the connection drops (what a disconnect looks like to the handler).
@@ -147,7 +160,7 @@ describe('a client that goes away mid-body', () => {
     const res = await api(
       new Request(`${BASE}/api/images/${id}/vote`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...cookie },
         body: cut,
         duplex: 'half',
       } as RequestInit),

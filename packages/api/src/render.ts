@@ -97,3 +97,42 @@ export function createRenderer(store: BlobStore, options: RendererOptions = {}):
     },
   };
 }
+
+export interface GateOptions {
+  /** Renders running at once in this process (each holds the CPU for ~4 ms on wasm, ~70 on cpu). */
+  concurrency: number;
+  /** Renders allowed to wait for a slot; beyond that the caller is told to come back. */
+  queue: number;
+}
+
+export const DEFAULT_GATE: GateOptions = { concurrency: 2, queue: 16 };
+
+export class GateFullError extends Error {}
+
+/**
+ * Bounds a renderer: at most `concurrency` renders in flight and `queue` waiting; one more is
+ * refused at once (GateFullError: the API answers 503 with Retry-After) instead of joining a queue
+ * that grows without bound while the CPU is saturated (issue #17).
+ */
+export function gateRenderer(renderer: Renderer, options: GateOptions = DEFAULT_GATE): Renderer {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    get backend() {
+      return renderer.backend;
+    },
+    async render(model, seed) {
+      if (running >= options.concurrency) {
+        if (waiting.length >= options.queue) throw new GateFullError('render queue full');
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      } else running++;
+      try {
+        return await renderer.render(model, seed);
+      } finally {
+        const next = waiting.shift();
+        if (next) next(); // the slot passes straight to the next waiter
+        else running--;
+      }
+    },
+  };
+}

@@ -35,3 +35,15 @@ export async function seedTinyModel(db: Db, store: BlobStore, id: string, ngf = 
     isDefault: true,
   });
 }
+
+/** A visitor identity as a browser gets one (GET /api/visitor): the `name=value` to send as Cookie. */
+export async function visitorCookie(
+  api: (request: Request) => Promise<Response>,
+  base: string,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const res = await api(new Request(`${base}/api/visitor`, { headers }));
+  const set = res.headers.get('set-cookie');
+  if (res.status !== 200 || !set) throw new Error(`GET /api/visitor: ${res.status}, no cookie`);
+  return set.split(';')[0]!;
+}

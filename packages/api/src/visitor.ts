@@ -1,24 +1,37 @@
 /**
- * Anonymous visitors: a random id in an httpOnly cookie, signed with HMAC-SHA256 (Web Crypto).
- * A missing, forged or tampered cookie gets a fresh identity — never someone else's.
+ * Anonymous visitors: a random id and the second it was issued, in an httpOnly cookie signed with
+ * HMAC-SHA256 (Web Crypto). A missing, forged or tampered cookie is no identity — never someone
+ * else's. Identities are issued only by `GET /api/visitor` (a page view) and must age before they
+ * count (issue #17), so the issue time is part of what is signed.
+ *
+ * Only the canonical form is accepted: `<id>.<issued, base36 seconds>.<43-char base64url HMAC>`,
+ * at most MAX_COOKIE_LENGTH characters, nothing percent-decoded, and a signature that re-encodes to
+ * itself. `atob` alone accepts whitespace, spare padding and unused low bits, so one valid cookie
+ * had ~50,000 spellings that each verified and each took a cache entry (issue #17, abuse 2).
  */
 export const VISITOR_COOKIE = 'gs_visitor';
+/** The name over https: the browser only accepts it Secure, host-only and with Path=/. */
+export const SECURE_VISITOR_COOKIE = '__Host-gs_visitor';
 const ONE_YEAR = 60 * 60 * 24 * 365;
+export const MAX_COOKIE_LENGTH = 128;
+
+/** id 8–64 of [A-Za-z0-9-]; issued-at up to 10 base36 digits; legacy cookies (before #17) lack it. */
+const CANONICAL = /^([A-Za-z0-9-]{8,64})(?:\.([0-9a-z]{1,10}))?\.([A-Za-z0-9_-]{43})$/;
 
 const encoder = new TextEncoder();
 
 /**
- * Per secret: the imported HMAC key, and the cookie values that verified under it. A value that
- * verified once always will, and an async Web Crypto verify per request was ~5% of a vote's CPU
- * through `next start` (issue 9). Only valid values enter, so a forged cookie still pays for its
- * check and never matches; the oldest entries go first beyond VERIFIED_MAX (~100 B each).
+ * Per secret: the imported HMAC key, and the canonical cookie values that verified under it. A
+ * value that verified once always will, and an async Web Crypto verify per request was ~5% of a
+ * vote's CPU through `next start` (issue #9). Only valid canonical values enter, so a forged cookie
+ * still pays for its check and never matches; the oldest entries go first beyond VERIFIED_MAX.
  */
 interface Signer {
   key: Promise<CryptoKey>;
-  verified: Map<string, string>;
+  verified: Map<string, VisitorId>;
 }
 const signers = new Map<string, Signer>();
-const VERIFIED_MAX = 50_000;
+export const VERIFIED_MAX = 50_000;
 
 function signer(secret: string): Signer {
   let s = signers.get(secret);
@@ -38,71 +51,114 @@ function signer(secret: string): Signer {
   return s;
 }
 
-const toB64url = (bytes: ArrayBuffer) =>
+/** How many verified values are cached under a secret (tests: variants must not add entries). */
+export const verifiedCacheSize = (secret: string) => signers.get(secret)?.verified.size ?? 0;
+
+export const toB64url = (bytes: ArrayBuffer | Uint8Array) =>
   btoa(String.fromCharCode(...new Uint8Array(bytes)))
     .replace(/\+/g, '-')
     .replace(/\//g, '_')
     .replace(/=+$/, '');
 
+/** Strict base64url: only strings that re-encode to themselves. */
 function fromB64url(s: string): Uint8Array<ArrayBuffer> | undefined {
+  let bytes: Uint8Array<ArrayBuffer>;
   try {
-    return Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    bytes = Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
   } catch {
     return undefined;
   }
+  return toB64url(bytes) === s ? bytes : undefined;
 }
 
-export async function signVisitor(id: string, secret: string): Promise<string> {
-  return `${id}.${toB64url(await crypto.subtle.sign('HMAC', await signer(secret).key, encoder.encode(id)))}`;
+export interface VisitorId {
+  id: string;
+  /** Unix seconds when the identity was issued; 0 for cookies issued before issue #17. */
+  issuedAt: number;
 }
 
-/** The visitor id if the cookie value carries a valid signature. */
-export async function verifyVisitor(value: string, secret: string): Promise<string | undefined> {
+export async function signVisitor(id: string, issuedAt: number, secret: string): Promise<string> {
+  const payload = `${id}.${Math.floor(issuedAt).toString(36)}`;
+  const sig = await crypto.subtle.sign('HMAC', await signer(secret).key, encoder.encode(payload));
+  return `${payload}.${toB64url(sig)}`;
+}
+
+/** The visitor if the cookie value is canonical and carries a valid signature. */
+export async function verifyVisitor(value: string, secret: string): Promise<VisitorId | undefined> {
+  if (value.length > MAX_COOKIE_LENGTH) return undefined;
   const { key, verified } = signer(secret);
   const known = verified.get(value);
   if (known) return known;
-  const dot = value.lastIndexOf('.');
-  if (dot <= 0) return undefined;
-  const id = value.slice(0, dot);
-  const sig = fromB64url(value.slice(dot + 1));
-  if (!sig || !/^[A-Za-z0-9-]{8,64}$/.test(id)) return undefined;
-  if (!(await crypto.subtle.verify('HMAC', await key, sig, encoder.encode(id)))) return undefined;
+  const m = CANONICAL.exec(value);
+  if (!m) return undefined;
+  const [, id, issued, sigText] = m;
+  const sig = fromB64url(sigText!);
+  if (!sig) return undefined;
+  const payload = issued === undefined ? id! : `${id}.${issued}`;
+  if (!(await crypto.subtle.verify('HMAC', await key, sig, encoder.encode(payload)))) return undefined;
+  const visitor = { id: id!, issuedAt: issued === undefined ? 0 : parseInt(issued, 36) };
   if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
-  verified.set(value, id);
-  return id;
+  verified.set(value, visitor);
+  return visitor;
 }
 
+/** A cookie's raw value, as sent: never percent-decoded (canonical values need no escaping). */
 export function readCookie(request: Request, name: string): string | undefined {
-  for (const part of (request.headers.get('cookie') ?? '').split(';')) {
+  return cookieValue(request.headers.get('cookie'), name);
+}
+
+export function cookieValue(header: string | null, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name)
-      return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }
   return undefined;
 }
 
-export interface Visitor {
-  id: string;
-  /** Set-Cookie value when a new identity was issued. */
-  setCookie?: string;
+/**
+ * Whether cookies must be Secure (and so can carry the `__Host-` name): the request came over
+ * https (its URL, or X-Forwarded-Proto from the proxy in front), or `production` is set and the
+ * host is not this machine (plain-http localhost still works for `npm start`).
+ */
+export function secureContext(request: Request, production = false): boolean {
+  const url = new URL(request.url);
+  const proto = (request.headers.get('x-forwarded-proto') ?? '').split(',').pop()?.trim();
+  if (url.protocol === 'https:' || proto === 'https') return true;
+  return production && !/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname);
 }
 
-export async function visitorFor(request: Request, secret: string): Promise<Visitor> {
-  const existing = readCookie(request, VISITOR_COOKIE);
-  const id = existing ? await verifyVisitor(existing, secret) : undefined;
-  if (id) return { id };
-  const fresh = crypto.randomUUID();
-  const secure = new URL(request.url).protocol === 'https:' ? '; Secure' : '';
+export const visitorCookieName = (secure: boolean) =>
+  secure ? SECURE_VISITOR_COOKIE : VISITOR_COOKIE;
+
+/** The visitor a request's cookie names, if any (never issues one). */
+export async function knownVisitor(
+  request: Request,
+  secret: string,
+  secure: boolean,
+): Promise<VisitorId | undefined> {
+  return existingVisitor(readCookie(request, visitorCookieName(secure)), secret);
+}
+
+/** A new identity and its Set-Cookie header value. */
+export async function issueVisitor(
+  secret: string,
+  secure: boolean,
+  now = Date.now(),
+): Promise<VisitorId & { setCookie: string }> {
+  const id = crypto.randomUUID();
+  const issuedAt = Math.floor(now / 1000);
+  const flags = `Path=/; HttpOnly; SameSite=Lax; Max-Age=${ONE_YEAR}${secure ? '; Secure' : ''}`;
   return {
-    id: fresh,
-    setCookie: `${VISITOR_COOKIE}=${await signVisitor(fresh, secret)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${ONE_YEAR}${secure}`,
+    id,
+    issuedAt,
+    setCookie: `${visitorCookieName(secure)}=${await signVisitor(id, issuedAt, secret)}; ${flags}`,
   };
 }
 
-/** Read-only lookup (no new cookie) for pages that show a visitor's own votes. */
+/** Read-only lookup for pages that show a visitor's own votes. */
 export async function existingVisitor(
   cookieValue: string | undefined,
   secret: string,
-): Promise<string | undefined> {
+): Promise<VisitorId | undefined> {
   return cookieValue ? verifyVisitor(cookieValue, secret) : undefined;
 }

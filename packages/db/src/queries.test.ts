@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DbHandle } from './client';
-import { castVote, DbError, getImage, getRun, insertImage, insertModel, listImages, listModels, upsertRun } from './queries';
+import { castVote, DbError, getImage, getRun, insertImage, insertModel, listImages, listModels, takeTokens, upsertRun } from './queries';
 import { testDrivers } from './testing';
 
 const drivers = await testDrivers();
@@ -78,6 +78,54 @@ describe.each(drivers)('queries on $name', ({ open }) => {
     expect(topPage.items[0]!.id).toBe(top.items[1]!.id);
     await expect(listImages(h.db, 'new', 'garbage', 2)).rejects.toThrow(/cursor is not one this list issued/);
     await expect(listImages(h.db, 'top', first.nextCursor, 2)).rejects.toThrow(DbError);
+  });
+
+  it('refuses cursors that decode to non-dates or odd ids with bad_cursor, not a database error', async () => {
+    const forge = (parts: unknown) => btoa(JSON.stringify(parts)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    for (const [sort, parts] of [
+      ['new', ['not a date', 'img1']],
+      ['new', ['2026-01-01T00:00:00.000Z', "x' or 1=1"]],
+      ['top', [1.5, '2026-01-01T00:00:00.000Z', 'img1']],
+      ['top', [1, 'yesterday-ish', 'img1']],
+    ] as const) {
+      await expect(listImages(h.db, sort, forge(parts), 2)).rejects.toMatchObject({ code: 'bad_cursor' });
+    }
+  });
+
+  it('caps the voters one address has on one image; changing or withdrawing stays allowed', async () => {
+    const from = { addr: 'net-a', cap: 3 };
+    for (const v of ['a1', 'a2', 'a3']) await castVote(h.db, 'img2', v, 1, from);
+    await expect(castVote(h.db, 'img2', 'a4', 1, from)).rejects.toMatchObject({ code: 'address_cap' });
+    expect((await getImage(h.db, 'img2'))?.score).toBe(3);
+    expect((await castVote(h.db, 'img2', 'a1', -1, from)).score).toBe(1); // a known voter may change
+    expect((await castVote(h.db, 'img2', 'b1', 1, { addr: 'net-b', cap: 3 })).score).toBe(2); // another network
+    expect((await castVote(h.db, 'img2', 'a2', 0, from)).score).toBe(1); // withdrawn: a seat is free again
+    expect((await castVote(h.db, 'img2', 'a4', 1, from)).score).toBe(2);
+    // Many identities at once from one address: still at most the cap.
+    await Promise.all(Array.from({ length: 30 }, (_, i) => castVote(h.db, 'img3', `c${i}`, 1, { addr: 'net-c', cap: 3 }).catch(() => undefined)));
+    expect((await getImage(h.db, 'img3'))?.score).toBe(3);
+  });
+
+  it('shared token buckets: all or none, refilled over time, wait in seconds', async () => {
+    const ip = { key: 'test:ip', limit: 2, windowMs: 60_000 };
+    const visitor = { key: 'test:visitor', limit: 5, windowMs: 60_000 };
+    expect(await takeTokens(h.db, [ip, visitor])).toBe(0);
+    expect(await takeTokens(h.db, [ip, visitor])).toBe(0);
+    const wait = await takeTokens(h.db, [ip, visitor]);
+    expect(wait).toBeGreaterThanOrEqual(29);
+    expect(wait).toBeLessThanOrEqual(30);
+    // The refused call took nothing from the visitor's bucket: 3 of 5 are left.
+    for (let i = 0; i < 3; i++) expect(await takeTokens(h.db, [visitor])).toBe(0);
+    expect(await takeTokens(h.db, [visitor])).toBeGreaterThan(0);
+    const fast = { key: 'test:fast', limit: 1, windowMs: 200 };
+    expect(await takeTokens(h.db, [fast])).toBe(0);
+    expect(await takeTokens(h.db, [fast])).toBe(1);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await takeTokens(h.db, [fast])).toBe(0);
+    // Concurrent takers never overspend: 10 at once on a bucket of 4.
+    const burst = { key: 'test:burst', limit: 4, windowMs: 3_600_000 };
+    const results = await Promise.all(Array.from({ length: 10 }, () => takeTokens(h.db, [burst])));
+    expect(results.filter((w) => w === 0)).toHaveLength(4);
   });
 
   it('treats SQL-looking input as data', async () => {

@@ -8,7 +8,7 @@ import { images, models, runMetrics, runs, runSamples, votes, type Image, type M
 
 export class DbError extends Error {
   constructor(
-    readonly code: 'not_found' | 'conflict' | 'bad_cursor',
+    readonly code: 'not_found' | 'conflict' | 'bad_cursor' | 'address_cap',
     message: string,
   ) {
     super(message);
@@ -37,13 +37,17 @@ function base64urlToString(s: string): string {
   return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
 }
 
+/** An ISO timestamp as this list writes it; anything else would reach SQL as an invalid date. */
+const isInstant = (v: unknown): v is string => typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v));
+const isCursorId = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(v);
+
 function decodeCursor(cursor: string, sort: ImageSort): [number, string, string] | [string, string] {
   try {
     const parts = JSON.parse(base64urlToString(cursor)) as unknown;
-    if (sort === 'new' && Array.isArray(parts) && parts.length === 2 && parts.every((p) => typeof p === 'string')) {
+    if (sort === 'new' && Array.isArray(parts) && parts.length === 2 && isInstant(parts[0]) && isCursorId(parts[1])) {
       return parts as [string, string];
     }
-    if (sort === 'top' && Array.isArray(parts) && parts.length === 3 && typeof parts[0] === 'number') {
+    if (sort === 'top' && Array.isArray(parts) && parts.length === 3 && Number.isSafeInteger(parts[0]) && isInstant(parts[1]) && isCursorId(parts[2])) {
       return parts as [number, string, string];
     }
   } catch {
@@ -104,16 +108,68 @@ export async function insertImage(db: Db, row: typeof images.$inferInsert): Prom
   return existing;
 }
 
+/** Where a vote came from, for the per-address cap (issue #17). */
+export interface VoteOrigin {
+  /** Keyed hash of the client address; never the address itself. */
+  addr: string;
+  /** Most voters one address may have on one image. */
+  cap: number;
+}
+
+const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
+/** SQLSTATE of an error from either driver (drizzle may wrap the driver's error as its cause). */
+const sqlState = (err: unknown): string | undefined => {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : e?.cause?.code;
+  return typeof code === 'string' ? code : undefined;
+};
+
 /**
  * Sets (±1) or withdraws (0) a visitor's vote and returns the image's new score: one round trip to
- * the cast_vote function (migration 0001), which locks the image row, so concurrent and repeated
- * votes can neither be lost nor double-counted: score = Σ votes, always.
+ * the cast_vote function (migrations 0001, 0002), which locks the image row, so concurrent and
+ * repeated votes can neither be lost nor double-counted: score = Σ votes, always. With an origin,
+ * a voter new to the image is refused (DbError 'address_cap') once its address has `cap` voters there.
  */
-export async function castVote(db: Db, imageId: string, voterId: string, value: -1 | 0 | 1): Promise<{ score: number; vote: number }> {
-  const result = await db.execute(sql`select cast_vote(${imageId}, ${voterId}, ${value}::smallint) as score`);
-  const score = (result as unknown as { rows: { score: number | null }[] }).rows[0]?.score;
+export async function castVote(
+  db: Db,
+  imageId: string,
+  voterId: string,
+  value: -1 | 0 | 1,
+  origin?: VoteOrigin,
+): Promise<{ score: number; vote: number }> {
+  let result: unknown;
+  try {
+    result = await db.execute(
+      sql`select cast_vote(${imageId}, ${voterId}, ${value}::smallint, ${origin?.addr ?? null}::text, ${origin?.cap ?? null}::integer) as score`,
+    );
+  } catch (err) {
+    if (sqlState(err) === 'GS429') throw new DbError('address_cap', `this network has already cast ${origin?.cap} votes on this image`);
+    throw err;
+  }
+  const score = rowsOf<{ score: number | null }>(result)[0]?.score;
   if (score === null || score === undefined) throw new DbError('not_found', 'no such image');
   return { score: Number(score), vote: value };
+}
+
+/** One bucket of a shared token-bucket limit: `limit` tokens per `windowMs` (at most a day). */
+export interface Bucket {
+  key: string;
+  limit: number;
+  windowMs: number;
+}
+
+/**
+ * Takes one token from every bucket, all or none, in one round trip (rate_take, migration 0002),
+ * so every instance on this database spends the same budgets. Returns 0 when allowed, else the
+ * seconds until each bucket has a token again.
+ */
+export async function takeTokens(db: Db, buckets: Bucket[]): Promise<number> {
+  if (!buckets.length) return 0;
+  const arr = (xs: (string | number)[]) => sql`${'{' + xs.map((x) => JSON.stringify(String(x))).join(',') + '}'}`;
+  const result = await db.execute(
+    sql`select rate_take(${arr(buckets.map((b) => b.key))}::text[], ${arr(buckets.map((b) => b.limit))}::integer[], ${arr(buckets.map((b) => b.windowMs))}::integer[]) as wait`,
+  );
+  return Number(rowsOf<{ wait: number }>(result)[0]?.wait ?? 0);
 }
 
 export async function getVotes(db: Db, voterId: string, imageIds: string[]): Promise<Map<string, number>> {

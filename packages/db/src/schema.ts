@@ -7,6 +7,7 @@ import {
   bigint,
   boolean,
   check,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -114,10 +115,30 @@ export const votes = pgTable(
       .references(() => images.id, { onDelete: 'cascade' }),
     voterId: text('voter_id').notNull(),
     value: smallint('value').notNull(),
+    /**
+     * Keyed hash of the client address (IPv4, or an IPv6 /64) the vote first came from, never the
+     * address itself: cast_vote counts at most a few voters per address per image (issue #17).
+     * Null for votes cast before that rule.
+     */
+    addr: text('addr'),
     createdAt: created(),
   },
-  (t) => [primaryKey({ columns: [t.imageId, t.voterId] }), check('votes_value_pm1', sql`${t.value} in (-1, 1)`)],
+  (t) => [
+    primaryKey({ columns: [t.imageId, t.voterId] }),
+    index('votes_image_addr_idx').on(t.imageId, t.addr),
+    check('votes_value_pm1', sql`${t.value} in (-1, 1)`),
+  ],
 );
+
+/**
+ * Token buckets shared by every instance on one PostgreSQL (rate_take, migration 0002): `tokens`
+ * left at `at`, refilled continuously up to the bucket's limit.
+ */
+export const rateLimits = pgTable('rate_limits', {
+  key: text('key').primaryKey(),
+  tokens: doublePrecision('tokens').notNull(),
+  at: timestamp('at', { withTimezone: true }).notNull(),
+});
 
 export type Run = typeof runs.$inferSelect;
 export type Model = typeof models.$inferSelect;

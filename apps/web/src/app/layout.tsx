@@ -1,5 +1,7 @@
 import type { Metadata } from 'next';
+import { headers } from 'next/headers';
 import Link from 'next/link';
+import { VisitorBeacon } from '~/components/visitor-beacon';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -7,7 +9,9 @@ export const metadata: Metadata = {
   description: 'A DCGAN trained on CIFAR-10 in TypeScript, sampled in your browser.',
 };
 
-export default function RootLayout({ children }: { children: React.ReactNode }) {
+export default async function RootLayout({ children }: { children: React.ReactNode }) {
+  // Every page renders per request: its scripts carry this request's CSP nonce (src/proxy.ts).
+  await headers();
   return (
     <html lang="en">
       <body className="min-h-screen bg-zinc-950 text-zinc-100 antialiased">
@@ -28,6 +32,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
           </nav>
         </header>
         <main className="mx-auto max-w-6xl px-4 py-6">{children}</main>
+        <VisitorBeacon />
       </body>
     </html>
   );

@@ -21,6 +21,7 @@ import {
 } from '@ganstudio/models';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { BACKENDS, type Backend } from './backends';
+import { postJson } from './api-client';
 
 interface ModelInfo {
   id: string;
@@ -152,12 +153,7 @@ export function Studio({ initialModel, initialSeed, backendChoice }: { initialMo
   async function publish() {
     if (!model || picked.length === 0) return;
     setStatus('publishing…');
-    const res = await fetch('/api/images', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ modelId: model.id, seed: seed + picked[0]! }),
-    });
-    const body = (await res.json()) as { shareUrl?: string; error?: { message: string } };
+    const { res, data: body } = await postJson<{ shareUrl?: string }>('/api/images', { modelId: model.id, seed: seed + picked[0]! });
     if (!res.ok || !body.shareUrl) {
       setStatus(`publish failed: ${body.error?.message ?? res.status}`);
       return;

@@ -6,12 +6,12 @@
 import 'server-only';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createApi, createRenderer, DEFAULT_RATE_LIMITS, type RateLimits } from '@ganstudio/api';
+import { createApi, createRenderer, DEFAULT_RATE_LIMITS, postgresLimitStore, scaleLimits } from '@ganstudio/api';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
 import type { BlobStore } from '@ganstudio/storage';
 import { createLocalStore } from '@ganstudio/storage/local';
 import { createVercelStore } from '@ganstudio/storage/vercel';
-import { env } from './env';
+import { ConfigError, env, production } from './env';
 import { seedBundledModel } from './seed';
 
 export interface Context {
@@ -23,8 +23,12 @@ export interface Context {
 
 const globalForContext = globalThis as unknown as { ganstudioContext?: Promise<Context> };
 
-function visitorSecret(dataDir: string): string {
+function visitorSecret(dataDir: string, shared: boolean): string {
   if (env.VISITOR_SECRET) return env.VISITOR_SECRET;
+  // Each instance would invent its own secret: identities would change between instances and
+  // every visitor could vote again on each one (issue #17).
+  if (production && shared)
+    throw new ConfigError('VISITOR_SECRET is required in production with DATABASE_URL: every instance must sign visitor cookies with the same 16+ character secret');
   const path = join(dataDir, 'visitor-secret');
   if (!existsSync(path)) {
     mkdirSync(dataDir, { recursive: true });
@@ -35,14 +39,25 @@ function visitorSecret(dataDir: string): string {
 
 async function create(): Promise<Context> {
   const dataDir = env.GANSTUDIO_DATA_DIR;
+  // Checked before opening anything, so a misconfigured instance fails at once with one line.
+  const secret = visitorSecret(dataDir, Boolean(env.DATABASE_URL));
   const handle = await openDb({ url: env.DATABASE_URL, dataDir: join(dataDir, 'db') });
   const store = env.BLOB_READ_WRITE_TOKEN ? createVercelStore(env.BLOB_READ_WRITE_TOKEN) : createLocalStore(join(dataDir, 'blobs'));
   await seedBundledModel(handle.db, store);
-  const secret = visitorSecret(dataDir);
-  const limits = Object.fromEntries(
-    Object.entries(DEFAULT_RATE_LIMITS).map(([k, l]) => [k, { ...l, limit: Math.ceil(l.limit * env.RATE_LIMIT_SCALE) }]),
-  ) as unknown as RateLimits;
-  return { db: handle.db, store, secret, api: createApi({ db: handle.db, store, renderer: createRenderer(store, { backend: env.RENDER_BACKEND }), secret, limits, trustedProxyHops: env.TRUSTED_PROXY_HOPS }) };
+  const api = createApi({
+    db: handle.db,
+    store,
+    renderer: createRenderer(store, { backend: env.RENDER_BACKEND }),
+    secret,
+    limits: scaleLimits(DEFAULT_RATE_LIMITS, env.RATE_LIMIT_SCALE),
+    // On PostgreSQL every instance spends the same budgets; PGlite is one process by construction.
+    limitStore: handle.kind === 'postgres' ? postgresLimitStore(handle.db) : undefined,
+    identity: { minAgeS: env.IDENTITY_MIN_AGE_S },
+    trustedProxyHops: env.TRUSTED_PROXY_HOPS,
+    publicUrl: env.PUBLIC_URL,
+    production,
+  });
+  return { db: handle.db, store, secret, api };
 }
 
 export function getContext(): Promise<Context> {

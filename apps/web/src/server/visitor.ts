@@ -1,8 +1,10 @@
 import 'server-only';
 import { cookies } from 'next/headers';
-import { existingVisitor, VISITOR_COOKIE } from '@ganstudio/api';
+import { existingVisitor, SECURE_VISITOR_COOKIE, VISITOR_COOKIE } from '@ganstudio/api';
 
-/** The signed-in-by-cookie visitor of this request, if any (pages only read; the API issues cookies). */
+/** The visitor id of this request's cookie, if any, to show their own votes (pages only read; /api/visitor issues). */
 export async function currentVisitor(secret: string): Promise<string | undefined> {
-  return existingVisitor((await cookies()).get(VISITOR_COOKIE)?.value, secret);
+  const jar = await cookies();
+  const value = jar.get(SECURE_VISITOR_COOKIE)?.value ?? jar.get(VISITOR_COOKIE)?.value;
+  return (await existingVisitor(value, secret))?.id;
 }

@@ -1,12 +1,21 @@
-// Serves the local blob store (the default when BLOB_READ_WRITE_TOKEN is unset) at /blobs/<key>.
+// Serves the local blob store (the default when BLOB_READ_WRITE_TOKEN is unset) at /blobs/<key>;
+// with Vercel Blob the files live at their own URLs and this route serves nothing.
 import { contentTypeFor } from '@ganstudio/storage';
 import { getContext } from '~/server/context';
 
 export const dynamic = 'force-dynamic';
 
-export async function GET(_request: Request, { params }: { params: Promise<{ key: string[] }> }) {
+/**
+ * Image, grid and card keys name content that never changes (ids are never reused). A model's
+ * files are republished under the same id (`ganstudio publish` again), so they are revalidated
+ * by a digest of their bytes instead of being cached forever.
+ */
+const IMMUTABLE = /^(images|cards|runs)\//;
+
+export async function GET(request: Request, { params }: { params: Promise<{ key: string[] }> }) {
   const key = (await params).key.join('/');
   const { store } = await getContext();
+  if (store.kind !== 'local') return new Response('not found', { status: 404 });
   let bytes: Uint8Array | undefined;
   try {
     bytes = await store.get(key);
@@ -14,12 +23,14 @@ export async function GET(_request: Request, { params }: { params: Promise<{ key
     bytes = undefined; // an invalid key is simply not found
   }
   if (!bytes) return new Response('not found', { status: 404 });
-  return new Response(bytes as Uint8Array<ArrayBuffer>, {
-    headers: {
-      'content-type': contentTypeFor(key),
-      // Keys are content-addressed by id: a key's bytes never change once written.
-      'cache-control': 'public, max-age=31536000, immutable',
-      'x-content-type-options': 'nosniff',
-    },
-  });
+  const headers: Record<string, string> = { 'content-type': contentTypeFor(key), 'x-content-type-options': 'nosniff' };
+  if (IMMUTABLE.test(key)) headers['cache-control'] = 'public, max-age=31536000, immutable';
+  else {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+    const etag = `"${Buffer.from(digest.subarray(0, 16)).toString('base64url')}"`;
+    headers['cache-control'] = 'public, no-cache';
+    headers['etag'] = etag;
+    if (request.headers.get('if-none-match') === etag) return new Response(null, { status: 304, headers });
+  }
+  return new Response(bytes as Uint8Array<ArrayBuffer>, { headers });
 }
