@@ -11,7 +11,7 @@ import { openDb, type DbHandle } from '@ganstudio/db/client';
 import type { BlobStore } from '@ganstudio/storage';
 import { createLocalStore } from '@ganstudio/storage/local';
 import { createVercelStore } from '@ganstudio/storage/vercel';
-import { ConfigError, env, production } from './env';
+import { ConfigError, production, readEnv } from './env';
 import { seedBundledModel } from './seed';
 
 export interface Context {
@@ -23,7 +23,7 @@ export interface Context {
 
 const globalForContext = globalThis as unknown as { ganstudioContext?: Promise<Context> };
 
-function visitorSecret(dataDir: string, shared: boolean): string {
+function visitorSecret(env: ReturnType<typeof readEnv>, dataDir: string, shared: boolean): string {
   if (env.VISITOR_SECRET) return env.VISITOR_SECRET;
   // Each instance would invent its own secret: identities would change between instances and
   // every visitor could vote again on each one (issue #17).
@@ -38,9 +38,10 @@ function visitorSecret(dataDir: string, shared: boolean): string {
 }
 
 async function create(): Promise<Context> {
+  const env = readEnv();
   const dataDir = env.GANSTUDIO_DATA_DIR;
   // Checked before opening anything, so a misconfigured instance fails at once with one line.
-  const secret = visitorSecret(dataDir, Boolean(env.DATABASE_URL));
+  const secret = visitorSecret(env, dataDir, Boolean(env.DATABASE_URL));
   const handle = await openDb({ url: env.DATABASE_URL, dataDir: join(dataDir, 'db') });
   const store = env.BLOB_READ_WRITE_TOKEN ? createVercelStore(env.BLOB_READ_WRITE_TOKEN) : createLocalStore(join(dataDir, 'blobs'));
   await seedBundledModel(handle.db, store);
@@ -66,4 +67,15 @@ export function getContext(): Promise<Context> {
     throw err;
   });
   return globalForContext.ganstudioContext;
+}
+
+/** The context at server start; a setting the server cannot run with stops it with one line. */
+export async function startServer(): Promise<void> {
+  try {
+    await getContext();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`error: ${err.message}`);
+    process.exit(1);
+  }
 }

@@ -50,7 +50,8 @@ function check(): z.infer<typeof Env> {
   return parsed.data;
 }
 
-export const env = check();
+/** Read on first use (server start), so a bad variable is reported by startServer as one line. */
+export const readEnv = check;
 
 /** `next start` / a deployment, as opposed to `next dev` and the build's page workers. */
 export const production = process.env.NODE_ENV === 'production';

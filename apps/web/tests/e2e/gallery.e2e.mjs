@@ -27,6 +27,11 @@ export async function runSuite(base, executablePath) {
   try {
     const visitor = await browser.newContext();
     const page = await visitor.newPage();
+    // Every page of the suite runs under the real headers: any CSP violation fails the last test.
+    const violations = [];
+    visitor.on('console', (msg) => {
+      if (/Content Security Policy|Refused to (execute|load|compile)/i.test(msg.text())) violations.push(msg.text());
+    });
 
     await test('studio loads the bundled generator in the browser and samples a 4×4 grid', async () => {
       await page.goto(`${base}/studio?seed=1000`);
@@ -133,6 +138,18 @@ export async function runSuite(base, executablePath) {
         assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), 360, url);
       }
       await phone.close();
+    });
+    await test('pages carry a per-request nonce CSP (no inline scripts without it) and ran with no violation', async () => {
+      const csp = async () => (await page.request.get(`${base}/studio`)).headers()['content-security-policy'];
+      const [a, b] = [await csp(), await csp()];
+      const scripts = a.split(';').find((d) => d.trim().startsWith('script-src'));
+      assert.match(scripts, /'nonce-[A-Za-z0-9+/=]{20,}'/);
+      assert.doesNotMatch(scripts, /'unsafe-inline'/);
+      assert.notEqual(a, b, 'the nonce must change per request');
+      for (const directive of ["base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'", "'wasm-unsafe-eval'"]) assert.ok(a.includes(directive), directive);
+      const api = await page.request.get(`${base}/api/models`);
+      assert.match(api.headers()['permissions-policy'], /camera=\(\)/);
+      assert.deepEqual(violations, []);
     });
   } finally {
     console.log(`  (browser backend: ${state.backend ?? 'n/a'})`);
