@@ -1,26 +1,36 @@
 /**
- * The edge app: the gallery API (@ganstudio/api, web-standard handlers) on Postgres through
- * node-postgres (which Deno and Deno Deploy run), Vercel Blob for files, and an HMAC secret for
- * visitor cookies — all from the environment. Without BLOB_READ_WRITE_TOKEN it keeps files in
- * memory and serves them at /blobs (one instance, development only).
+ * The edge app: the gallery API (@ganstudio/api, web-standard handlers) on PostgreSQL (opened and
+ * migrated by @ganstudio/db's openDb, as the Next.js app does), with budgets shared through that
+ * database, files in a local folder through Deno's file APIs (or Vercel Blob when
+ * BLOB_READ_WRITE_TOKEN is set), and the bundled generator registered on first start. Several
+ * edge and Next.js instances on one database and one blob store are one site (issue #17).
  */
-import pg from 'pg';
-import { drizzle } from 'drizzle-orm/node-postgres';
-import { migrate } from 'drizzle-orm/node-postgres/migrator';
-import { createApi, createRenderer } from '@ganstudio/api';
+import { createApi, createRenderer, DEFAULT_RATE_LIMITS, postgresLimitStore, scaleLimits } from '@ganstudio/api';
 import type { Db } from '@ganstudio/db/client';
-import * as schema from '@ganstudio/db/schema';
-import { contentTypeFor, type BlobStore } from '@ganstudio/storage';
-import { createMemoryStore } from '@ganstudio/storage/memory';
+import { openDb } from '@ganstudio/db/client';
+import { cacheControlFor, contentTypeFor, type BlobStore } from '@ganstudio/storage';
 import { createVercelStore } from '@ganstudio/storage/vercel';
+import { createDenoFileStore } from './deno-store.ts';
+import { sharePage } from './share-page.ts';
 
 export interface EdgeEnv {
   DATABASE_URL?: string;
   BLOB_READ_WRITE_TOKEN?: string;
+  /** Required when deployed; locally generated once into GANSTUDIO_DATA_DIR when absent. */
   VISITOR_SECRET?: string;
   /** Trusted X-Forwarded-For hops, counting the peer address main.ts appends (default 1). */
   TRUSTED_PROXY_HOPS?: string;
+  /** Local data (blobs, a generated visitor secret); default apps/edge/.data. */
+  GANSTUDIO_DATA_DIR?: string;
+  PUBLIC_URL?: string;
+  IDENTITY_MIN_AGE_S?: string;
+  RATE_LIMIT_SCALE?: string;
+  /** Set on Deno Deploy: cookies are Secure and the secret must be configured. */
+  DENO_DEPLOYMENT_ID?: string;
 }
+
+/** A setting the edge cannot start with: main.ts prints it as one line and exits 1. */
+export class EdgeConfigError extends Error {}
 
 /**
  * Appends the connection's peer address to X-Forwarded-For, as a proxy would, so per-IP rate
@@ -41,33 +51,86 @@ export interface EdgeApp {
   close(): Promise<void>;
 }
 
-const MIGRATIONS = new URL('../../packages/db/drizzle', import.meta.url).pathname;
+export const DEFAULT_DATA_DIR = new URL('./.data', import.meta.url).pathname;
 
-export async function createEdgeApp(env: EdgeEnv, options: { store?: BlobStore; migrate?: boolean } = {}): Promise<EdgeApp> {
-  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is required (postgres://…)');
-  if (!env.VISITOR_SECRET || env.VISITOR_SECRET.length < 16) throw new Error('VISITOR_SECRET (16+ characters) is required to sign visitor cookies');
-  const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 5 });
-  pool.on('error', () => {}); // idle clients dropped by the server are replaced on next use
-  const db = drizzle(pool, { schema }) as unknown as Db;
-  if (options.migrate ?? true) await migrate(db as never, { migrationsFolder: MIGRATIONS });
-  const store = options.store ?? (env.BLOB_READ_WRITE_TOKEN ? createVercelStore(env.BLOB_READ_WRITE_TOKEN) : createMemoryStore());
-  const hops = Number(env.TRUSTED_PROXY_HOPS ?? '1');
-  if (!Number.isInteger(hops) || hops < 1) throw new Error(`TRUSTED_PROXY_HOPS must be a whole number ≥ 1, got ${env.TRUSTED_PROXY_HOPS}`);
-  const api = createApi({ db, store, renderer: createRenderer(store), secret: env.VISITOR_SECRET, trustedProxyHops: hops });
+function wholeNumber(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new EdgeConfigError(`${name} must be a whole number ≥ ${min}, got ${value}`);
+  return n;
+}
+
+async function visitorSecret(env: EdgeEnv, dataDir: string): Promise<string> {
+  if (env.VISITOR_SECRET) {
+    if (env.VISITOR_SECRET.length < 16) throw new EdgeConfigError('VISITOR_SECRET must be at least 16 characters');
+    return env.VISITOR_SECRET;
+  }
+  if (env.DENO_DEPLOYMENT_ID)
+    throw new EdgeConfigError('VISITOR_SECRET (16+ characters) is required when deployed: every instance must sign visitor cookies with the same secret');
+  const path = `${dataDir}/visitor-secret`;
+  try {
+    return (await Deno.readTextFile(path)).trim();
+  } catch {
+    await Deno.mkdir(dataDir, { recursive: true });
+    const secret = crypto.randomUUID() + crypto.randomUUID();
+    await Deno.writeTextFile(path, secret, { mode: 0o600 });
+    return secret;
+  }
+}
+
+export interface EdgeOptions {
+  store?: BlobStore;
+  /** A run folder to register as the default model on first start (main.ts: the bundled run). */
+  seed?: (db: Db, store: BlobStore) => Promise<unknown>;
+}
+
+export async function createEdgeApp(env: EdgeEnv, options: EdgeOptions = {}): Promise<EdgeApp> {
+  if (!env.DATABASE_URL) throw new EdgeConfigError('DATABASE_URL is required (postgres://…): the edge keeps its data in PostgreSQL');
+  const dataDir = env.GANSTUDIO_DATA_DIR || DEFAULT_DATA_DIR;
+  const secret = await visitorSecret(env, dataDir);
+  const hops = wholeNumber('TRUSTED_PROXY_HOPS', env.TRUSTED_PROXY_HOPS, 1, 1);
+  const minAgeS = wholeNumber('IDENTITY_MIN_AGE_S', env.IDENTITY_MIN_AGE_S, 5, 0);
+  const scale = Number(env.RATE_LIMIT_SCALE || '1');
+  if (!(scale > 0)) throw new EdgeConfigError(`RATE_LIMIT_SCALE must be a positive number, got ${env.RATE_LIMIT_SCALE}`);
+  if (env.PUBLIC_URL && !URL.canParse(env.PUBLIC_URL)) throw new EdgeConfigError(`PUBLIC_URL is not a URL: ${env.PUBLIC_URL}`);
+  const handle = await openDb({ url: env.DATABASE_URL });
+  const { db } = handle;
+  const store = options.store ?? (env.BLOB_READ_WRITE_TOKEN ? createVercelStore(env.BLOB_READ_WRITE_TOKEN) : createDenoFileStore(`${dataDir}/blobs`));
+  await options.seed?.(db, store);
+  const api = createApi({
+    db,
+    store,
+    renderer: createRenderer(store),
+    secret,
+    limits: scaleLimits(DEFAULT_RATE_LIMITS, scale),
+    limitStore: postgresLimitStore(db),
+    identity: { minAgeS },
+    trustedProxyHops: hops,
+    publicUrl: env.PUBLIC_URL,
+    production: Boolean(env.DENO_DEPLOYMENT_ID),
+  });
   return {
     db,
     store,
     async fetch(request) {
-      const { pathname } = new URL(request.url);
-      if (pathname.startsWith('/blobs/') && request.method === 'GET' && store.kind === 'local') {
-        const key = decodeURIComponent(pathname.slice('/blobs/'.length));
+      const url = new URL(request.url);
+      if (url.pathname.startsWith('/blobs/') && request.method === 'GET' && store.kind === 'local') {
+        const key = decodeURIComponent(url.pathname.slice('/blobs/'.length));
         const bytes = await store.get(key).catch(() => undefined);
         return bytes
-          ? new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-type': contentTypeFor(key), 'x-content-type-options': 'nosniff' } })
+          ? new Response(bytes as Uint8Array<ArrayBuffer>, {
+              headers: {
+                'content-type': contentTypeFor(key),
+                'x-content-type-options': 'nosniff',
+                'cache-control': cacheControlFor(key),
+              },
+            })
           : new Response('not found', { status: 404 });
       }
+      const share = /^\/i\/([^/]+)\/?$/.exec(url.pathname);
+      if (share && request.method === 'GET') return sharePage(db, share[1]!, env.PUBLIC_URL ? new URL(env.PUBLIC_URL).origin : url.origin);
       return api(request);
     },
-    close: () => pool.end(),
+    close: () => handle.close(),
   };
 }

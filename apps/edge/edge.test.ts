@@ -6,7 +6,7 @@
 // Test code may use Node's assert (JSR is not reachable here); the handlers under test may not use Node built-ins.
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { seedTinyModel } from '@ganstudio/api/testing';
+import { seedTinyModel, visitorCookie } from '@ganstudio/api/testing';
 import { createThrowawayDatabase } from '@ganstudio/db/testing';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 import { clientIp } from '@ganstudio/api';
@@ -19,6 +19,9 @@ const BASE = 'http://edge.test';
 const throwawayDatabase = () => createThrowawayDatabase(SERVER);
 
 const tinyModel = (app: EdgeApp, id: string) => seedTinyModel(app.db, app.store, id);
+
+/** Test apps count identities at once: identity age is covered by packages/api's abuse tests. */
+const edgeEnv = (url: string) => ({ DATABASE_URL: url, VISITOR_SECRET: SECRET, IDENTITY_MIN_AGE_S: '0' });
 
 const post = (app: { fetch(r: Request): Promise<Response> }, path: string, body: unknown, headers: Record<string, string> = {}, base = BASE) =>
   app.fetch(
@@ -67,15 +70,16 @@ Deno.test('the served entry appends the peer to X-Forwarded-For: per-IP limits s
 
 Deno.test('the API on Deno + PostgreSQL: publish, vote, list, bad input', async (t) => {
   const db = await throwawayDatabase();
-  const app = await createEdgeApp({ DATABASE_URL: db.url, VISITOR_SECRET: SECRET }, { store: createMemoryStore() });
+  const app = await createEdgeApp(edgeEnv(db.url), { store: createMemoryStore() });
   try {
     await tf.setBackend('cpu');
     await tinyModel(app, 'tiny');
     let id = '';
+    const me = { cookie: await visitorCookie(app.fetch, BASE) };
 
     await t.step('POST /api/images re-renders on the server (pure JS tfjs) and stores the PNG', async () => {
       const t0 = performance.now();
-      const res = await post(app, '/api/images', { modelId: 'tiny', seed: 42 });
+      const res = await post(app, '/api/images', { modelId: 'tiny', seed: 42 }, me);
       const first = performance.now() - t0;
       assertEquals(res.status, 201);
       const body = await res.json();
@@ -84,17 +88,18 @@ Deno.test('the API on Deno + PostgreSQL: publish, vote, list, bad input', async 
       const png = await app.store.get(`images/${id}.png`);
       assertEquals(Array.from(png!.subarray(1, 4)), [80, 78, 71]);
       const t1 = performance.now();
-      assertEquals((await post(app, '/api/images', { modelId: 'tiny', seed: 43 })).status, 201);
+      assertEquals((await post(app, '/api/images', { modelId: 'tiny', seed: 43 }, me)).status, 201);
       console.log(`render+publish on Deno (tiny ngf=4 generator): first ${first.toFixed(0)} ms (model load), warm ${(performance.now() - t1).toFixed(0)} ms`);
     });
 
-    await t.step('votes: signed cookie identity, changes count once, forged cookies get a new identity', async () => {
-      const first = await post(app, `/api/images/${id}/vote`, { value: 1 });
-      assertEquals(await first.json(), { score: 1, vote: 1 });
-      const cookie = { cookie: first.headers.get('set-cookie')!.split(';')[0]! };
-      assertEquals(await (await post(app, `/api/images/${id}/vote`, { value: -1 }, cookie)).json(), { score: -1, vote: -1 });
-      const forged = { cookie: cookie.cookie.slice(0, -2) + (cookie.cookie.endsWith('A') ? 'BB' : 'AA') };
-      assertEquals(await (await post(app, `/api/images/${id}/vote`, { value: 1 }, forged)).json(), { score: 0, vote: 1 });
+    await t.step('votes: signed cookie identity, changes count once, forged cookies are nobody', async () => {
+      assertEquals(await (await post(app, `/api/images/${id}/vote`, { value: 1 }, me)).json(), { score: 1, vote: 1 });
+      assertEquals(await (await post(app, `/api/images/${id}/vote`, { value: -1 }, me)).json(), { score: -1, vote: -1 });
+      const forged = { cookie: me.cookie.slice(0, -2) + (me.cookie.endsWith('A') ? 'BB' : 'AA') };
+      const refused = await post(app, `/api/images/${id}/vote`, { value: 1 }, forged);
+      assertEquals(refused.status, 403);
+      assertEquals((await refused.json()).error.code, 'no_identity');
+      assertEquals((await (await app.fetch(new Request(`${BASE}/api/images/${id}`))).json()).score, -1);
     });
 
     await t.step('GET lists and models; bad input gets 4xx', async () => {
@@ -103,10 +108,10 @@ Deno.test('the API on Deno + PostgreSQL: publish, vote, list, bad input', async 
       assert(list.nextCursor);
       const models = await (await app.fetch(new Request(`${BASE}/api/models`))).json();
       assertEquals(models.items[0].id, 'tiny');
-      assertEquals((await post(app, '/api/images', '{oops')).status, 400);
-      assertEquals((await post(app, '/api/images', { modelId: 'tiny', seed: -5 })).status, 400);
-      assertEquals((await post(app, '/api/images', 'x'.repeat(5000))).status, 413);
-      assertEquals((await post(app, "/api/images/a'b/vote", { value: 1 })).status, 404);
+      assertEquals((await post(app, '/api/images', '{oops', me)).status, 400);
+      assertEquals((await post(app, '/api/images', { modelId: 'tiny', seed: -5 }, me)).status, 400);
+      assertEquals((await post(app, '/api/images', 'x'.repeat(5000), me)).status, 413);
+      assertEquals((await post(app, "/api/images/a'b/vote", { value: 1 }, me)).status, 404);
     });
   } finally {
     await app.close();
@@ -114,45 +119,96 @@ Deno.test('the API on Deno + PostgreSQL: publish, vote, list, bad input', async 
   }
 });
 
-Deno.test('`deno serve` of the edge entry answers publish, vote and list over HTTP', async () => {
-  const db = await throwawayDatabase();
-  const seed = await createEdgeApp({ DATABASE_URL: db.url, VISITOR_SECRET: SECRET });
+/** `deno serve` of main.ts on a port of its own, with `env`; resolves once it answers. */
+async function served(env: Record<string, string>) {
   const port = 18_000 + Math.floor(Math.random() * 2000);
   const server = new Deno.Command(Deno.execPath(), {
     args: ['serve', '-A', '--port', String(port), '--host', '127.0.0.1', new URL('./main.ts', import.meta.url).pathname],
-    env: { DATABASE_URL: db.url, VISITOR_SECRET: SECRET },
+    env,
     stdout: 'null',
     stderr: 'piped',
   }).spawn();
   const base = `http://127.0.0.1:${port}`;
-  try {
-    // The served process keeps blobs in its own memory, out of this test's reach: it is checked on
-    // rows written here (list, vote) and on publish's validation; rendering is covered above.
-    let up = false;
-    for (let i = 0; i < 100 && !up; i++) {
-      try {
-        up = (await fetch(`${base}/api/models`)).ok;
-      } catch {
-        await new Promise((r) => setTimeout(r, 200));
-      }
+  let up = false;
+  for (let i = 0; i < 150 && !up; i++) {
+    try {
+      up = (await fetch(`${base}/api/models`)).ok;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
     }
-    assert(up, 'deno serve did not come up');
-    await tinyModel(seed, 'served');
-    await seed.db.execute(`insert into images (id, model_id, seed, png_url, png_key) values ('servedimage00001', 'served', 1, '/blobs/x.png', 'x.png')` as never);
-    const http = { fetch: (r: Request) => fetch(r) };
-    const missing = await post(http, '/api/images', { modelId: 'nope', seed: 1 }, {}, base);
-    assertEquals(missing.status, 404);
-    await missing.body?.cancel();
-    const vote = await post(http, '/api/images/servedimage00001/vote', { value: 1 }, {}, base);
-    assertEquals(await vote.json(), { score: 1, vote: 1 });
-    const list = await (await fetch(`${base}/api/images?sort=top`)).json();
-    assertEquals(list.items[0].id, 'servedimage00001');
-    assertEquals(list.items[0].score, 1);
-  } finally {
+  }
+  const stop = async () => {
     server.kill('SIGTERM');
     await server.stderr.cancel();
     await server.status;
-    await seed.close();
+  };
+  if (!up) {
+    await stop();
+    throw new Error('deno serve did not come up');
+  }
+  return { base, stop };
+}
+
+Deno.test('`deno serve` as a newcomer runs it: bundled model registered, publish → PNG → share page → card → vote over HTTP', async () => {
+  const db = await throwawayDatabase();
+  const dataDir = await Deno.makeTempDir({ prefix: 'edge-data-' });
+  const { base, stop } = await served({ DATABASE_URL: db.url, GANSTUDIO_DATA_DIR: dataDir, IDENTITY_MIN_AGE_S: '1' });
+  try {
+    const models = await (await fetch(`${base}/api/models`)).json();
+    const model = models.items.find((m: { isDefault: boolean }) => m.isDefault);
+    assertMatch(model.id, /^dcgan-cifar10-e\d+$/);
+    // An identity from a page view, old enough after a second; the secret was generated into the data folder.
+    const issued = await fetch(`${base}/api/visitor`);
+    const cookie = { cookie: issued.headers.get('set-cookie')!.split(';')[0]! };
+    await issued.body?.cancel();
+    assert((await Deno.readTextFile(`${dataDir}/visitor-secret`)).length >= 32);
+    await new Promise((r) => setTimeout(r, 1100));
+    const http = { fetch: (r: Request) => fetch(r) };
+    const published = await post(http, '/api/images', { modelId: model.id, seed: 2026 }, cookie, base);
+    assertEquals(published.status, 201);
+    const { id, url, shareUrl } = await published.json();
+    assertEquals(shareUrl, `${base}/i/${id}`);
+    // The PNG, re-rendered on the server by the bundled generator, is served from the folder store.
+    const png = new Uint8Array(await (await fetch(new URL(url, base))).arrayBuffer());
+    assertEquals(Array.from(png.subarray(1, 4)), [80, 78, 71]);
+    assertEquals(new DataView(png.buffer).getUint32(16), 32);
+    assert((await Deno.stat(`${dataDir}/blobs/images/${id}.png`)).isFile);
+    // The share link unfurls: Open Graph tags pointing at a stored 1200×630 card.
+    const page = await (await fetch(shareUrl)).text();
+    assertMatch(page, new RegExp(`<meta property="og:image" content="${base}/i/${id}/og\\.png">`));
+    assertMatch(page, /twitter:card" content="summary_large_image"/);
+    const card = new Uint8Array(await (await fetch(`${base}/i/${id}/og.png`)).arrayBuffer());
+    assertEquals([new DataView(card.buffer).getUint32(16), new DataView(card.buffer).getUint32(20)], [1200, 630]);
+    assert((await Deno.stat(`${dataDir}/blobs/cards/${id}.png`)).isFile);
+    const vote = await post(http, `/api/images/${id}/vote`, { value: 1 }, cookie, base);
+    assertEquals(await vote.json(), { score: 1, vote: 1 });
+    const noCookie = await post(http, `/api/images/${id}/vote`, { value: 1 }, {}, base);
+    assertEquals(noCookie.status, 403);
+    await noCookie.body?.cancel();
+    assertEquals((await (await fetch(`${base}/api/images/${id}`)).json()).score, 1);
+  } finally {
+    await stop();
     await db.drop();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test('a missing DATABASE_URL or a bad setting stops `deno serve` with one line and exit 1', async () => {
+  for (const [env, message] of [
+    [{}, /^error: DATABASE_URL is required/],
+    [{ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test', TRUSTED_PROXY_HOPS: 'two' }, /^error: TRUSTED_PROXY_HOPS must be a whole number/],
+    [{ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test', DENO_DEPLOYMENT_ID: 'x' }, /^error: VISITOR_SECRET \(16\+ characters\) is required when deployed/],
+  ] as const) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ['serve', '-A', '--port', '0', new URL('./main.ts', import.meta.url).pathname],
+      env: { ...env, GANSTUDIO_DATA_DIR: await Deno.makeTempDir() },
+      clearEnv: true,
+      stdout: 'null',
+      stderr: 'piped',
+    }).output();
+    const lines = new TextDecoder().decode(out.stderr).trim().split('\n');
+    assertEquals(out.code, 1);
+    assertEquals(lines.length, 1, lines.join('\n'));
+    assertMatch(lines[0]!, message);
   }
 });

@@ -4,7 +4,7 @@
  * Blobs are uploaded first, then the rows are written, so no row points at a missing file.
  * Re-publishing the same folder updates it in place (ids derive from the folder).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync as readFileFollowing } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Db } from '@ganstudio/db/client';
 import { getModel, insertModel, upsertRun } from '@ganstudio/db/queries';
@@ -34,6 +34,28 @@ export interface PublishResult {
 
 export class PublishError extends Error {}
 
+/**
+ * Reads a file of the run folder, refusing symlinks: a link planted in a run folder (or in the
+ * bundled run of a cloned repository) would otherwise upload whatever file it points at, such as
+ * ~/.ssh/id_ed25519 as weights.bin, to a public blob store (issue #17).
+ */
+function readFileSync(path: string): Buffer;
+function readFileSync(path: string, encoding: 'utf8'): string;
+function readFileSync(path: string, encoding?: 'utf8'): Buffer | string {
+  refuseSymlink(path);
+  return encoding ? readFileFollowing(path, encoding) : readFileFollowing(path);
+}
+
+function refuseSymlink(path: string): void {
+  let link = false;
+  try {
+    link = lstatSync(path).isSymbolicLink();
+  } catch {
+    return; // a missing file is reported by the read itself
+  }
+  if (link) throw new PublishError(`${path}: is a symbolic link; publish reads only regular files of the run folder`);
+}
+
 /** At most this many metric rows per run: charts need shape, not every step. */
 const MAX_POINTS = 2000;
 
@@ -62,6 +84,7 @@ function readJson(path: string): Record<string, unknown> {
 
 export async function publishRunFolder(db: Db, store: BlobStore, dir: string, options: PublishOptions = {}): Promise<PublishResult> {
   const log = options.log ?? (() => {});
+  for (const sub of ['', 'generator-uint8', 'samples']) refuseSymlink(join(dir, sub));
   if (!existsSync(join(dir, 'config.json'))) throw new PublishError(`${dir}: not a run folder (no config.json)`);
   const config = readJson(join(dir, 'config.json'));
   const generatorDir = join(dir, 'generator-uint8');
@@ -166,4 +189,21 @@ export async function publishRunFolder(db: Db, store: BlobStore, dir: string, op
   });
   log(`registered run ${runId} (${samples.length} grids, ${metrics.length} metric points) and model ${modelId}`);
   return { runId, model, grids: samples.length, metricPoints: metrics.length, skipped: false };
+}
+
+/**
+ * First start of a gallery (Next.js or the Deno edge): register the run folder bundled with the
+ * repository (apps/web/bundled/default-run) as the default model, once.
+ */
+export async function seedBundledRun(db: Db, store: BlobStore, dir: string): Promise<PublishResult | undefined> {
+  if (!existsSync(dir)) return undefined;
+  const card = join(dir, 'card.json');
+  const meta = (existsSync(card) ? JSON.parse(readFileSync(card, 'utf8')) : {}) as { name?: string; note?: string };
+  return publishRunFolder(db, store, dir, {
+    runId: 'dcgan-cifar10',
+    ...(meta.name ? { name: meta.name } : {}),
+    ...(meta.note ? { note: meta.note } : {}),
+    isDefault: true,
+    onlyIfMissing: true,
+  });
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +63,25 @@ describe('publishRunFolder', () => {
     rmSync(join(dir, 'generator-uint8'), { recursive: true });
     await expect(publishRunFolder(h.db, store, dir)).rejects.toThrow(/no exported generator/);
     expect(await listModels(h.db)).toEqual([]);
+    await h.close();
+  });
+
+  it('refuses a run folder with a symlink in it and uploads nothing', async () => {
+    const h = await openDb();
+    const blobs = mkdtempSync(join(tmpdir(), 'pub-blobs-'));
+    const store = createLocalStore(blobs);
+    const secret = join(mkdtempSync(join(tmpdir(), 'pub-secret-')), 'id_ed25519');
+    writeFileSync(secret, 'PRIVATE KEY');
+    const dir = runFolder();
+    rmSync(join(dir, 'generator-uint8', 'weights.bin'));
+    symlinkSync(secret, join(dir, 'generator-uint8', 'weights.bin'));
+    await expect(publishRunFolder(h.db, store, dir)).rejects.toThrow(/weights\.bin: is a symbolic link/);
+    const linkedDir = runFolder();
+    rmSync(join(linkedDir, 'samples'), { recursive: true });
+    symlinkSync(tmpdir(), join(linkedDir, 'samples'));
+    await expect(publishRunFolder(h.db, store, linkedDir)).rejects.toThrow(/samples: is a symbolic link/);
+    expect(await listModels(h.db)).toEqual([]);
+    expect(await store.get('models/my-run-e2/weights.bin')).toBeUndefined();
     await h.close();
   });
 });

@@ -37,3 +37,11 @@ export const CONTENT_TYPES: Record<string, string> = {
 export function contentTypeFor(key: string): string {
   return CONTENT_TYPES[key.split('.').pop() ?? ''] ?? 'application/octet-stream';
 }
+
+/**
+ * Cache-Control for a served key. Image, card and run-grid keys name bytes that never change (ids
+ * are never reused); a model's files are republished under the same id, so they are revalidated.
+ */
+export function cacheControlFor(key: string): string {
+  return /^(images|cards|runs)\//.test(key) ? 'public, max-age=31536000, immutable' : 'public, no-cache';
+}

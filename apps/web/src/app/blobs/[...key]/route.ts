@@ -1,16 +1,9 @@
 // Serves the local blob store (the default when BLOB_READ_WRITE_TOKEN is unset) at /blobs/<key>;
 // with Vercel Blob the files live at their own URLs and this route serves nothing.
-import { contentTypeFor } from '@ganstudio/storage';
+import { cacheControlFor, contentTypeFor } from '@ganstudio/storage';
 import { getContext } from '~/server/context';
 
 export const dynamic = 'force-dynamic';
-
-/**
- * Image, grid and card keys name content that never changes (ids are never reused). A model's
- * files are republished under the same id (`ganstudio publish` again), so they are revalidated
- * by a digest of their bytes instead of being cached forever.
- */
-const IMMUTABLE = /^(images|cards|runs)\//;
 
 export async function GET(request: Request, { params }: { params: Promise<{ key: string[] }> }) {
   const key = (await params).key.join('/');
@@ -23,12 +16,11 @@ export async function GET(request: Request, { params }: { params: Promise<{ key:
     bytes = undefined; // an invalid key is simply not found
   }
   if (!bytes) return new Response('not found', { status: 404 });
-  const headers: Record<string, string> = { 'content-type': contentTypeFor(key), 'x-content-type-options': 'nosniff' };
-  if (IMMUTABLE.test(key)) headers['cache-control'] = 'public, max-age=31536000, immutable';
-  else {
+  const headers: Record<string, string> = { 'content-type': contentTypeFor(key), 'x-content-type-options': 'nosniff', 'cache-control': cacheControlFor(key) };
+  // Revalidated keys (a model's files, republished under one id) answer 304 by a digest of their bytes.
+  if (headers['cache-control']!.includes('no-cache')) {
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
     const etag = `"${Buffer.from(digest.subarray(0, 16)).toString('base64url')}"`;
-    headers['cache-control'] = 'public, no-cache';
     headers['etag'] = etag;
     if (request.headers.get('if-none-match') === etag) return new Response(null, { status: 304, headers });
   }
