@@ -1,0 +1,184 @@
+// Several instances, one site (issue #17): two `next start` processes and one `deno serve` of
+// apps/edge on one PostgreSQL database and one blob folder. A visitor's cookie from one works on
+// the others, budgets spent on one are spent on all, and an image published through the edge is
+// served by Next.js. Also: production on PostgreSQL without VISITOR_SECRET stops at start with
+// one line. Needs PostgreSQL (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+const app = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = join(app, '..', '..');
+const SERVER = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const nextBin = createRequire(join(app, 'package.json')).resolve('next/dist/bin/next');
+const denoBin = join(root, 'node_modules', '.bin', 'deno');
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+
+async function admin(sql) {
+  const client = new pg.Client({ connectionString: SERVER });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Starts a server process and waits until GET /api/models answers. */
+async function start(name, cmd, args, env, cwd) {
+  const port = await freePort();
+  const child = spawn(cmd, [...args(port)], { cwd, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 240; i++) {
+    if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}: ${stderr}`);
+    try {
+      if ((await fetch(`${base}/api/models`)).ok) return { name, base, child };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  child.kill('SIGTERM');
+  throw new Error(`${name} did not come up: ${stderr}`);
+}
+
+const results = { passed: 0, failed: 0 };
+async function test(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.passed++;
+    console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
+  } catch (err) {
+    results.failed++;
+    console.log(`  ✗ ${name}\n    ${String(err?.stack ?? err).split('\n').slice(0, 5).join('\n    ')}`);
+  }
+}
+
+const dbName = `ganstudio_instances_${Date.now()}`;
+await admin(`create database ${dbName}`);
+const url = new URL(SERVER);
+url.pathname = `/${dbName}`;
+const dataDir = mkdtempSync(join(tmpdir(), 'instances-'));
+const shared = {
+  DATABASE_URL: url.toString(),
+  VISITOR_SECRET: 'instances-test-secret-0123456789',
+  GANSTUDIO_DATA_DIR: dataDir,
+  IDENTITY_MIN_AGE_S: '1',
+  // Every budget ×0.1: 3 new identities an hour per address, 12 votes a minute per visitor.
+  RATE_LIMIT_SCALE: '0.1',
+  BLOB_READ_WRITE_TOKEN: '',
+};
+const servers = [];
+try {
+  // One after the other: the first migrates and registers the bundled run, the rest find them.
+  servers.push(await start('next A', process.execPath, (p) => [nextBin, 'start', '-p', String(p), '-H', '127.0.0.1'], shared, app));
+  servers.push(await start('next B', process.execPath, (p) => [nextBin, 'start', '-p', String(p), '-H', '127.0.0.1'], shared, app));
+  // The edge appends the socket's peer (127.0.0.1) itself, so the client's address is 2 hops from the right.
+  servers.push(
+    await start('deno edge', denoBin, (p) => ['serve', '-A', '--port', String(p), '--host', '127.0.0.1', 'main.ts'], { ...shared, TRUSTED_PROXY_HOPS: '2' }, join(root, 'apps', 'edge')),
+  );
+  const [a, b, edge] = servers;
+  const get = (s, path, headers = {}) => fetch(`${s.base}${path}`, { headers });
+  const post = (s, path, body, headers = {}) =>
+    fetch(`${s.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const cookieOf = (res) => res.headers.get('set-cookie')?.split(';')[0];
+  const state = {};
+
+  await test('new identities are one budget for the site: 3 per address across A, B and the edge', async () => {
+    const from = { 'x-forwarded-for': '203.0.113.50' };
+    const statuses = [];
+    for (const s of [a, b, edge, a, b, edge]) {
+      const res = await get(s, '/api/visitor', from);
+      statuses.push(res.status);
+      state.cookie ??= cookieOf(res);
+      await res.body?.cancel();
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429]);
+  });
+
+  await test('a cookie issued by one instance is the same visitor on the others', async () => {
+    await new Promise((r) => setTimeout(r, 1100)); // past IDENTITY_MIN_AGE_S
+    for (const s of [a, b, edge]) {
+      const res = await get(s, '/api/visitor', { cookie: state.cookie });
+      assert.equal((await res.json()).visitor, 'known', s.name);
+      assert.equal(res.headers.get('set-cookie'), null, s.name);
+    }
+  });
+
+  await test('published through the edge, the image is served by Next.js from the shared store', async () => {
+    const models = await (await get(a, '/api/models')).json();
+    const model = models.items.find((m) => m.isDefault);
+    const res = await post(edge, '/api/images', { modelId: model.id, seed: 4242 }, { cookie: state.cookie });
+    assert.equal(res.status, 201);
+    const { id, url } = await res.json();
+    state.id = id;
+    const png = await get(b, url);
+    assert.equal(png.status, 200);
+    assert.equal(png.headers.get('content-type'), 'image/png');
+    assert.equal((await get(a, `/api/images/${id}`)).status, 200);
+  });
+
+  await test("one visitor's votes: each instance sees the others' vote, and one budget of 12 a minute", async () => {
+    const statuses = [];
+    let last;
+    for (let i = 0; i < 14; i++) {
+      const s = servers[i % 3];
+      const res = await post(s, `/api/images/${state.id}/vote`, { value: i % 2 ? -1 : 1 }, { cookie: state.cookie });
+      statuses.push(res.status);
+      if (res.ok) last = await res.json();
+      else await res.body?.cancel();
+    }
+    assert.deepEqual(statuses, [...Array(12).fill(200), 429, 429]);
+    // Changes from three instances counted as one visitor's one vote.
+    assert.deepEqual(last, { score: -1, vote: -1 });
+    for (const s of servers) assert.equal((await (await get(s, `/api/images/${state.id}`)).json()).score, -1, s.name);
+  });
+
+  await test('production on PostgreSQL without VISITOR_SECRET stops at start with one line', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
+      cwd: app,
+      env: { ...process.env, ...shared, VISITOR_SECRET: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve('timeout');
+      }, 60_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    assert.equal(code, 1);
+    const lines = stderr.trim().split('\n').filter(Boolean);
+    assert.equal(lines.length, 1, stderr);
+    assert.match(lines[0], /^error: VISITOR_SECRET is required in production with DATABASE_URL/);
+  });
+} finally {
+  for (const s of servers) s.child.kill('SIGTERM');
+  await Promise.all(servers.map((s) => new Promise((r) => (s.child.exitCode !== null ? r() : s.child.on('exit', r)))));
+  await admin(`drop database if exists ${dbName} with (force)`);
+  rmSync(dataDir, { recursive: true, force: true });
+}
+console.log(`instances: ${results.passed} passed, ${results.failed} failed`);
+process.exit(results.failed === 0 && results.passed > 0 ? 0 : 1);
