@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { epochPermutation, planBatches, toNhwc } from './batches';
-import { loadCifar10, RECORD_BYTES } from './cifar';
+import { ensureOfficialCifar10, loadCifar10, MAX_TAR_BYTES, RECORD_BYTES } from './cifar';
 import {
   fixtureRecords,
   makeTar,
@@ -80,6 +80,33 @@ describe('CIFAR-10 binary reader', () => {
       /archive is missing data_batch_5.bin/,
     );
     expect(() => loadCifar10(tmp())).toThrow(/no CIFAR-10 train batches/);
+  });
+
+  it('refuses a gzip bomb before it expands past the bound: a 1 KB file, and ~280 KB of zeros at the real bound', () => {
+    const dir = tmp();
+    const bomb = gzipSync(new Uint8Array(1 << 20), { level: 9 }); // 1 MiB of zeros in ~1 KB
+    expect(bomb.length).toBeLessThan(1100);
+    writeFileSync(join(dir, 'bomb.tar.gz'), bomb);
+    expect(() => loadCifar10(join(dir, 'bomb.tar.gz'), 'train', 512 * 1024)).toThrow(
+      /bomb\.tar\.gz: expands to more than 0\.5 MiB/,
+    );
+    const big = gzipSync(new Uint8Array(MAX_TAR_BYTES + (16 << 20)), { level: 9 });
+    writeFileSync(join(dir, 'big.tar.gz'), big);
+    expect(() => loadCifar10(join(dir, 'big.tar.gz'))).toThrow(
+      /expands to more than 256 MiB, far larger than CIFAR-10's 184 MB/,
+    );
+  });
+
+  it('re-verifies a cached official archive by checksum and never uses a changed one', async () => {
+    const cache = tmp();
+    writeFileSync(join(cache, 'cifar-10-binary.tar.gz'), 'not the official file');
+    const lines: string[] = [];
+    const tampered = async () => new Response('also not the official file');
+    await expect(ensureOfficialCifar10((l) => lines.push(l), cache, tampered as typeof fetch)).rejects.toThrow(
+      /CIFAR-10 download has sha256 [0-9a-f]{64}, expected a23bbde3/,
+    );
+    expect(lines[0]).toMatch(/cifar-10-binary\.tar\.gz has sha256 [0-9a-f]{64}, expected a23bbde3.*downloading it again/);
+    expect(existsSync(join(cache, 'cifar-10-binary.tar.gz'))).toBe(false);
   });
 });
 

@@ -11,6 +11,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
@@ -37,6 +38,13 @@ export const CLASS_NAMES = [
 export const OFFICIAL_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
 /** sha256 of the official cifar-10-binary.tar.gz. */
 export const OFFICIAL_SHA256 = 'a23bbde32be588dca4551fc446ca57b6b375fa7ca1a8b255d5521afbcdcd2719';
+
+/**
+ * Most bytes a --data archive may expand to: the official tar is 184 MB (six 30.7 MB batches and
+ * two small text files). Without a bound a small gzip "bomb" (deflate reaches ~1,000:1, and a
+ * crafted archive can be nested or multi-member) would expand until the process runs out of memory.
+ */
+export const MAX_TAR_BYTES = 256 * 1024 * 1024;
 
 export type CifarSplit = 'train' | 'test';
 const SPLIT_FILES: Record<CifarSplit, string[]> = {
@@ -113,7 +121,11 @@ function parseRecords(chunks: { name: string; bytes: Uint8Array }[]): CifarData 
 }
 
 /** Loads one split from a .tar.gz or a folder (the extracted archive, or cifar-10-batches-bin itself). */
-export function loadCifar10(path: string, split: CifarSplit = 'train'): CifarData {
+export function loadCifar10(
+  path: string,
+  split: CifarSplit = 'train',
+  maxTarBytes = MAX_TAR_BYTES,
+): CifarData {
   const wanted = SPLIT_FILES[split];
   try {
     if (!existsSync(path)) throw new UserError(`${path}: no such file or directory`);
@@ -141,8 +153,12 @@ export function loadCifar10(path: string, split: CifarSplit = 'train'): CifarDat
     }
     let tar: Uint8Array;
     try {
-      tar = gunzipSync(raw);
+      tar = gunzipSync(raw, { maxOutputLength: maxTarBytes });
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+        throw new UserError(
+          `${path}: expands to more than ${(maxTarBytes / 2 ** 20).toFixed(maxTarBytes < 2 ** 20 ? 1 : 0)} MiB, far larger than CIFAR-10's 184 MB; not a CIFAR-10 archive`,
+        );
       throw new UserError(`${path}: corrupt or truncated gzip data (${(err as Error).message})`);
     }
     const files = readTar(tar, path);
@@ -176,19 +192,27 @@ export async function sha256File(path: string): Promise<string> {
 
 /**
  * The default --data: the official archive, downloaded once into the cache and verified by
- * checksum (a mismatching download is deleted, never used).
+ * checksum (a mismatching download is deleted, never used). The cached copy is verified again on
+ * every use: a file changed in the cache (disk error, a partial copy, tampering) is replaced by a
+ * fresh download, never trained on.
  */
 export async function ensureOfficialCifar10(
   log: (line: string) => void,
   cacheDir = defaultCacheDir(),
+  fetchImpl: typeof fetch = fetch,
 ): Promise<string> {
   const target = join(cacheDir, 'cifar-10-binary.tar.gz');
-  if (existsSync(target)) return target;
+  if (existsSync(target)) {
+    const cached = await sha256File(target);
+    if (cached === OFFICIAL_SHA256) return target;
+    log(`${target} has sha256 ${cached}, expected ${OFFICIAL_SHA256}; downloading it again`);
+    rmSync(target);
+  }
   mkdirSync(cacheDir, { recursive: true });
   log(`downloading CIFAR-10 from ${OFFICIAL_URL} into ${cacheDir} (170 MB, once)`);
   let response: Response;
   try {
-    response = await fetch(OFFICIAL_URL, { signal: AbortSignal.timeout(30 * 60_000) });
+    response = await fetchImpl(OFFICIAL_URL, { signal: AbortSignal.timeout(30 * 60_000) });
   } catch (err) {
     throw new UserError(
       `cannot download CIFAR-10 from ${OFFICIAL_URL} (${(err as Error).cause ?? (err as Error).message}); download it elsewhere and pass --data <path to cifar-10-binary.tar.gz>`,

