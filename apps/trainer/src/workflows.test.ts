@@ -68,7 +68,7 @@ describe('GitHub Actions workflows', async () => {
     }
     const train = readFileSync(join(WORKFLOWS, 'train.yml'), 'utf8');
     // Only the input check runs before the gate; every step touching the GPU machine or secrets is in the gated job.
-    const [head, gated] = train.split(/\n  train:\n/) as [string, string];
+    const [head, gated] = train.split(/\n {2}train:\n/) as [string, string];
     const before = head.slice(head.indexOf('\n  inputs:\n'));
     expect(before).toMatch(/runs-on: ubuntu-latest/);
     expect(before).not.toMatch(/secrets\.|self-hosted|uses:/);
