@@ -8,9 +8,11 @@
  * run's protocol (its classifier, its sample count, latent seed 0), so the curve describes one set
  * of weights — the training log of an EMA run measures the EMA, which may not be what ships.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { writeCarriedState } from './carry';
+import type { CheckpointState } from './checkpoint';
 import { UserError } from './errors';
 import { evaluateGenerator, loadFeatureNetwork, referenceStats, type EvalResult } from './evaluate';
 import { writeFileAtomic } from './fs-atomic';
@@ -35,12 +37,16 @@ export interface BundleOptions {
   measure?: boolean;
   name?: string;
   note?: string;
+  /** Also write state/: the run's carried state at the end of that epoch (train --resume-from). */
+  state?: boolean;
   log?: (line: string) => void;
 }
 
 export interface BundleResult {
   epoch: number;
   weights: WeightsChoice;
+  /** Bytes of the carried state's weights, when written. */
+  stateBytes?: number;
   fids: (EvalResult & { epoch: number; step: number; measured: boolean })[];
 }
 
@@ -175,5 +181,50 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
         2,
       ) + '\n',
     );
-  return { epoch, weights, fids };
+  const stateBytes = o.state ? await carryEpoch(o.run, config, epoch, o.out, log) : undefined;
+  return { epoch, weights, fids, ...(stateBytes === undefined ? {} : { stateBytes }) };
+}
+
+/**
+ * The run's state at the end of `epoch`, from epochs/epoch-NNNN/ (runs since issue #19 keep D
+ * there) or else from the checkpoint the trainer wrote at that step, if it has not been pruned.
+ */
+async function carryEpoch(
+  run: string,
+  config: RunConfig,
+  epoch: number,
+  out: string,
+  log: (line: string) => void,
+): Promise<number> {
+  const epochDir = join(run, 'epochs', epochName(epoch));
+  const stepsPerEpoch = Math.floor((config.limit ?? 50_000) / config.batchSize);
+  const step = epoch * stepsPerEpoch;
+  const checkpointDir = join(run, 'checkpoints', `step-${String(step).padStart(8, '0')}`);
+  let dir: string;
+  if (existsSync(join(epochDir, 'discriminator', MODEL_JSON))) dir = epochDir;
+  else if (existsSync(join(checkpointDir, 'state.json'))) dir = checkpointDir;
+  else
+    throw new UserError(
+      `${run}: --state needs epoch ${epoch}'s discriminator: neither epochs/${epochName(epoch)}/discriminator (runs before issue #19 did not keep it) nor its checkpoint (checkpoints/step-${String(step).padStart(8, '0')}, pruned) is there`,
+    );
+  const stateFile = join(dir, 'state.json');
+  const at: CheckpointState = existsSync(stateFile)
+    ? (JSON.parse(readFileSync(stateFile, 'utf8')) as CheckpointState)
+    : { step, epoch, savedAt: new Date().toISOString(), trainSeconds: 0 };
+  if (at.step !== step)
+    throw new UserError(`${stateFile}: step ${at.step}, but epoch ${epoch} ends at step ${step}`);
+  const nets = {
+    generator: await loadModel(join(dir, 'generator')),
+    discriminator: await loadModel(join(dir, 'discriminator')),
+    ...(existsSync(join(dir, 'generator-ema', MODEL_JSON))
+      ? { ema: await loadModel(join(dir, 'generator-ema')) }
+      : {}),
+  };
+  try {
+    const { bytes } = await writeCarriedState(out, nets, at);
+    log(`carried state of step ${step} (epoch ${epoch}) from ${dir}: ${(bytes / 2 ** 20).toFixed(2)} MiB of float16 weights in ${join(out, 'state')}`);
+    return bytes;
+  } finally {
+    Object.values(nets).forEach((m) => m.dispose());
+  }
 }

@@ -30,10 +30,12 @@ import {
   noiseBatches,
   referenceStats,
 } from './evaluate';
+import { materializeCarriedRun } from './carry';
 import { UserError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
 import { sampleGridPng } from './sampling';
+import { readRunConfig } from './sitting';
 import { DEFAULT_EMA_DECAY, train, type RunConfig } from './train';
 
 export interface Command {
@@ -169,6 +171,10 @@ samples/epoch-NNNN.png, checkpoints/, generator-uint8/).
   --checkpoint-every N    checkpoint every N steps as well as every epoch end (default 500)
   --log-every N           metrics line every N steps (default 10)
   --resume                continue the run in --out from its last checkpoint
+  --resume-from DIR       continue the run carried in DIR (a bundle with state/, e.g.
+                          apps/web/bundled/default-run) in a new --out folder, on any machine:
+                          same recipe, metrics and grids; Adam moments restart. Needs --epochs
+                          (the epoch to train to) and --data unless the bundle's path exists here
   --backend NAME          ${BACKENDS.join('|')} (default auto)
   --limit N               train on the first N images only (smoke runs)
   --max-steps N           stop after N steps in this sitting (resumable)`;
@@ -192,8 +198,13 @@ const train_: Command = {
       'sample-every': { type: 'string' },
       'checkpoint-every': { type: 'string' },
       'log-every': { type: 'string' },
+      'resume-from': { type: 'string' },
     });
     const int = { integer: true, min: 1 };
+    if (v['resume-from'] && v.resume)
+      throw new UserError('--resume continues a run folder, --resume-from a carried state: pass one', 2);
+    if (v['resume-from'] && v.epochs === undefined)
+      throw new UserError('--resume-from needs --epochs N: the epoch to train the carried run to', 2);
     const seed = num('seed', v.seed, DEFAULT_DCGAN_CONFIG.seed, {
       integer: true,
       min: 0,
@@ -245,11 +256,20 @@ const train_: Command = {
         classifier: v['fid-classifier'] ? userPath(v['fid-classifier']) : null,
       },
     };
+    const from = v['resume-from'] ? userPath(v['resume-from']) : undefined;
+    const carriedData = from ? readRunConfig<RunConfig>(from, '--resume-from').data : '';
     config.data = v.data
       ? userPath(v.data)
       : v.resume
         ? ''
-        : await ensureOfficialCifar10((l) => process.stderr.write(l + '\n'));
+        : from && carriedData && existsSync(carriedData)
+          ? carriedData
+          : await ensureOfficialCifar10((l) => process.stderr.write(l + '\n'));
+    if (from) {
+      await selectBackend(sitting.backend);
+      await materializeCarriedRun({ from, out: sitting.out, epochs: config.epochs, data: config.data });
+      return reportSitting(await train({ config, ...sitting, resume: true }), sitting.out);
+    }
     return reportSitting(await train({ config, ...sitting }), sitting.out);
   },
 };
@@ -687,6 +707,9 @@ A FID the run logged for the same weights is copied; others are measured with th
   --measure          measure every FID, even those the run logged
   --name TEXT        card.json: the model's display name
   --note TEXT        card.json: a line shown with the model
+  --state            also write state/: G, D and the EMA at the end of that epoch in float16 (Adam
+                     moments left out), replacing any earlier one, so \`train --resume-from\`
+                     continues the run on another machine
   --backend NAME     ${BACKENDS.join('|')} (default auto)`,
   async run(args) {
     const { values: v, positionals } = parse(
@@ -700,6 +723,7 @@ A FID the run logged for the same weights is copied; others are measured with th
         name: { type: 'string' },
         note: { type: 'string' },
         backend: { type: 'string' },
+        state: { type: 'boolean' },
       },
       true,
     );
@@ -722,6 +746,7 @@ A FID the run logged for the same weights is copied; others are measured with th
       measure: Boolean(v.measure),
       ...(v.name ? { name: v.name } : {}),
       ...(v.note ? { note: v.note } : {}),
+      state: Boolean(v.state),
     });
     process.stderr.write(`bundled epoch ${r.epoch} (${r.weights} weights) to ${out}\n`);
     return 0;

@@ -167,11 +167,17 @@ async function logFid(
 export const epochName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
 export const epochGridName = (epoch: number) => `${epochName(epoch)}.png`;
 
-/** run/epochs/epoch-NNNN/{generator,generator-ema}/: float32, ~14 MB each at the default widths. */
-export async function saveEpochGenerators(out: string, gan: Gan, epoch: number): Promise<void> {
-  const dir = join(out, 'epochs', epochName(epoch));
+/**
+ * run/epochs/epoch-NNNN/{generator,generator-ema,discriminator}/ (float32, ~14 MB for G at the
+ * default widths) and state.json: every epoch boundary can be evaluated, shipped, or carried to
+ * another machine (`bundle --state`) long after its checkpoint was pruned.
+ */
+export async function saveEpochGenerators(out: string, gan: Gan, at: CheckpointState): Promise<void> {
+  const dir = join(out, 'epochs', epochName(at.epoch));
   await saveModel(gan.generator, join(dir, 'generator'));
   if (gan.ema) await saveModel(gan.ema.generator, join(dir, 'generator-ema'));
+  await saveModel(gan.discriminator, join(dir, 'discriminator'));
+  writeFileAtomic(join(dir, 'state.json'), JSON.stringify(at) + '\n');
 }
 
 async function startFidTracker(
@@ -365,7 +371,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         );
       }
       // Checkpoints are pruned; per-epoch generators stay so any epoch can be evaluated or shipped later.
-      if (epochEnd) await saveEpochGenerators(out, gan, epoch + 1);
+      if (epochEnd)
+        await saveEpochGenerators(out, gan, {
+          step: done,
+          epoch: epoch + 1,
+          savedAt: new Date().toISOString(),
+          trainSeconds: trainSeconds(),
+        });
       if (epochEnd && fid && (epoch + 1) % fidConfig.every === 0 && done !== totalSteps)
         await logFid(
           fid,
