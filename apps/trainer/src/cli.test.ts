@@ -107,3 +107,69 @@ describe('ganstudio CLI', () => {
     expect(manifest.weightsManifest[0].weights[0].quantization).toEqual({ dtype: 'float16' });
   });
 });
+
+describe('the CLI from the repository root, as the README runs it (issue #22)', () => {
+  const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const run = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, {
+      cwd: REPO,
+      encoding: 'utf8',
+      env: { ...process.env, CI: '1', DEBUG: '' },
+      timeout: 300_000,
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const lines = (text: string) => text.split('\n').filter((l) => l.trim());
+
+  it('a bad flag is exactly one line and exit 2, with nothing from a build tool around it', () => {
+    for (const [cmd, args] of [
+      ['npx', ['ganstudio', 'train', '--bogus']],
+      ['npm', ['run', '--silent', 'train', '--', '--bogus']],
+      ['npm', ['run', 'cli', '--', 'train', '--bogus']],
+    ] as const) {
+      const r = run(cmd, [...args]);
+      expect(r.code, `${cmd} ${args.join(' ')}`).toBe(2);
+      expect(lines(r.stderr)).toEqual(["error: Unknown option '--bogus'"]);
+      expect(r.stdout + r.stderr).not.toMatch(/turbo|Tasks:|Failed:|ERROR|Packages in scope/);
+    }
+    // npm's own two-line banner (the script it runs) is all that plain `npm run` adds, on stdout.
+    expect(lines(run('npm', ['run', '--silent', 'cli', '--', 'train', '--bogus']).stdout)).toEqual([]);
+  });
+
+  it('a missing data file is one line and exit 1; --help prints only the help', () => {
+    const missing = run('npx', ['ganstudio', 'train', '--data', 'nowhere.tar.gz', '--backend', 'cpu']);
+    expect(missing.code).toBe(1);
+    expect(lines(missing.stderr)).toEqual([`error: ${join(REPO, 'nowhere.tar.gz')}: no such file or directory`]);
+    const help = run('npx', ['ganstudio', 'train', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stderr).toBe('');
+    expect(help.stdout.startsWith('usage: ganstudio train [flags]')).toBe(true);
+  });
+
+  it('a smoke run with default FID settings: a proportionate final FID, progress while measuring, a summary', () => {
+    const data = writeCifarTarGz(join(root, 'fid-data'), 40);
+    const out = join(root, 'fid-smoke');
+    // Later flags win: FID back on at its defaults (every epoch, 2,000 samples, final proportionate).
+    const r = cli(...smokeTrainArgs(data, out, 128, 16), '--fid-every', '1', '--backend', 'wasm');
+    expect(r.code, r.stderr).toBe(0);
+    const fids = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"type":"fid"'))
+      .map((l) => JSON.parse(l) as { samples: number });
+    // 8 steps of 16 images: far from a CIFAR-10 epoch, so one 2,000-sample FID and no 10,000-sample one.
+    expect(fids.map((f) => f.samples)).toEqual([2000]);
+    // Non-terminal output: plain progress lines during the reference pass and the FID.
+    expect(r.stderr).toMatch(/reference statistics: 200\/200 images \(100%\)/);
+    expect(r.stderr).toMatch(/epoch 1 FID \(2000 samples\): \d{3,4}\/2000 images \(\d\d%\), \d+ images\/s, ETA \d+s/);
+    expect(r.stderr).toMatch(/epoch 1 FID \(2000 samples\): 2000\/2000 images \(100%\)/);
+    expect(r.stderr).toMatch(/exported in /);
+    // The summary says where everything went.
+    const summary = r.stderr.slice(r.stderr.lastIndexOf('finished at step'));
+    expect(summary).toMatch(new RegExp(`run folder: +${out}`));
+    expect(summary).toMatch(/best FID: +\d+\.\d{3} at epoch 1 \(cifar10-classifier@\w+ features, 2000 samples; generator-best\/\)/);
+    expect(summary).toMatch(/final FID: +\d+\.\d{3} \(cifar10-classifier@\w+ features, 2000 samples\)/);
+    expect(summary).toMatch(new RegExp(`generator: +${join(out, 'generator-uint8')} \\(uint8, \\d+\\.\\d\\d MiB\\)`));
+    expect(summary).toMatch(/npx ganstudio sample --model .* --seed 7/);
+    expect(summary).toMatch(new RegExp(`npx ganstudio publish ${out}`));
+  });
+});

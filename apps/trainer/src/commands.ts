@@ -34,6 +34,7 @@ import { materializeCarriedRun } from './carry';
 import { UserError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
+import { Progress } from './progress';
 import { sampleGridPng } from './sampling';
 import { readRunConfig } from './sitting';
 import { DEFAULT_EMA_DECAY, train, type RunConfig } from './train';
@@ -135,12 +136,40 @@ function runFlags(
 }
 
 function reportSitting(
-  r: { finished: boolean; finalStep: number; totalSteps: number; backend: { resolved: string } },
+  r: {
+    finished: boolean;
+    finalStep: number;
+    totalSteps: number;
+    backend: { resolved: string };
+    exportDir?: string;
+    exportBytes?: number;
+    finalFid?: { fid: number; samples: number; feature_network: string };
+    bestFid?: { fid: number; samples: number; feature_network: string; epoch: number };
+  },
   out: string,
+  command = 'train',
 ): number {
-  process.stderr.write(
-    `${r.finished ? 'finished' : 'stopped'} at step ${r.finalStep}/${r.totalSteps} on ${r.backend.resolved}; run folder: ${out}\n`,
-  );
+  const lines = [
+    `${r.finished ? 'finished' : 'stopped'} at step ${r.finalStep}/${r.totalSteps} on ${r.backend.resolved}`,
+    `  run folder:  ${out}`,
+  ];
+  if (r.bestFid)
+    lines.push(
+      `  best FID:    ${r.bestFid.fid.toFixed(3)} at epoch ${r.bestFid.epoch} (${r.bestFid.feature_network} features, ${r.bestFid.samples} samples; generator-best/)`,
+    );
+  if (r.finalFid)
+    lines.push(
+      `  final FID:   ${r.finalFid.fid.toFixed(3)} (${r.finalFid.feature_network} features, ${r.finalFid.samples} samples)`,
+    );
+  if (r.exportDir)
+    lines.push(
+      `  generator:   ${r.exportDir} (uint8, ${((r.exportBytes ?? 0) / 2 ** 20).toFixed(2)} MiB)`,
+      '  next:',
+      `    npx ganstudio sample --model ${out} --seed 7 --out grid.png`,
+      `    npx ganstudio publish ${out}`,
+    );
+  if (!r.finished) lines.push(`  continue:    npx ganstudio ${command} --resume --out ${out}`);
+  process.stderr.write(lines.join('\n') + '\n');
   return 0;
 }
 
@@ -166,7 +195,8 @@ samples/epoch-NNNN.png, checkpoints/, generator-uint8/).
   --fid-every N           classifier FID into metrics.jsonl every N epochs, keeping the best
                           generator in generator-best/ (default 1; 0 turns it off)
   --fid-samples N         samples per periodic FID (default 2000)
-  --fid-final-samples N   samples for the FID at the end of the run (default 10000)
+  --fid-final-samples N   samples for the FID at the end of the run (default: --fid-samples,
+                          or 10000 once the run sees a full CIFAR-10 epoch of 50,000 images)
   --fid-classifier PATH   feature network (default: the shipped CIFAR-10 classifier)
   --checkpoint-every N    checkpoint every N steps as well as every epoch end (default 500)
   --log-every N           metrics line every N steps (default 10)
@@ -248,11 +278,11 @@ const train_: Command = {
           min: 2,
           max: 1_000_000,
         }),
-        finalSamples: num('fid-final-samples', v['fid-final-samples'], 10_000, {
-          integer: true,
-          min: 2,
-          max: 1_000_000,
-        }),
+        // null: proportionate to the run (finalFidSamples), decided when its length is known.
+        finalSamples:
+          v['fid-final-samples'] === undefined
+            ? null
+            : num('fid-final-samples', v['fid-final-samples'], 0, { integer: true, min: 2, max: 1_000_000 }),
         classifier: v['fid-classifier'] ? userPath(v['fid-classifier']) : null,
       },
     };
@@ -594,7 +624,7 @@ Trains the all-convolutional CIFAR-10 classifier whose penultimate layer and sof
         }),
       },
     };
-    return reportSitting(await trainClassifier({ config, ...sitting }), sitting.out);
+    return reportSitting(await trainClassifier({ config, ...sitting }), sitting.out, 'train-classifier');
   },
 };
 
@@ -662,7 +692,12 @@ with the feature network it came from: numbers from different networks do not co
     );
     const generator = source === 'model' ? await loadModel(generatorDir!) : undefined;
     try {
-      const reference = await referenceStats(network, data, { batchSize, log });
+      const progress = new Progress(process.stderr, batchSize);
+      const reference = await referenceStats(network, data, {
+        batchSize,
+        log,
+        progress: (total) => progress.phase('reference statistics', total),
+      });
       const batches =
         source === 'model'
           ? generatorBatches(generator!, seed, truncation)
@@ -670,7 +705,10 @@ with the feature network it came from: numbers from different networks do not co
             ? noiseBatches(seed)
             : cifarBatches(loadCifar10(data, 'test'));
       const started = performance.now();
-      const result = evaluateImages(network, reference, batches, samples, { batchSize });
+      const result = evaluateImages(network, reference, batches, samples, {
+        batchSize,
+        onBatch: progress.phase(`features of ${samples} ${source === 'model' ? 'samples' : source} images`, samples),
+      });
       const seconds = (performance.now() - started) / 1000;
       const labelled = Number.isFinite(truncation) ? { ...result, truncation } : result;
       if (v.json) process.stdout.write(JSON.stringify(labelled) + '\n');

@@ -137,8 +137,11 @@ export function evaluateGenerator(
   reference: { stats: FeatureStats; description: string },
   generator: tfl.LayersModel,
   samples: number,
+  onBatch?: (done: number) => void,
 ): EvalResult {
-  return evaluateImages(network, reference, generatorBatches(generator, 0), samples);
+  return evaluateImages(network, reference, generatorBatches(generator, 0), samples, {
+    ...(onBatch ? { onBatch } : {}),
+  });
 }
 
 /** Uniform noise images: the "very large FID" end of the sanity scale. */
@@ -176,7 +179,13 @@ function statsToBytes(s: FeatureStats): Uint8Array {
 export async function referenceStats(
   network: FeatureNetwork,
   dataPath: string,
-  options: { split?: 'train' | 'test'; batchSize?: number; log?: (line: string) => void } = {},
+  options: {
+    split?: 'train' | 'test';
+    batchSize?: number;
+    log?: (line: string) => void;
+    /** Progress of the one-time pass over the split: (images done, images in all). */
+    progress?: (total: number) => (done: number) => void;
+  } = {},
 ): Promise<{ stats: FeatureStats; description: string; cached: boolean }> {
   const split = options.split ?? 'train';
   const isFile = existsSync(dataPath) && statSync(dataPath).isFile();
@@ -216,6 +225,7 @@ export async function referenceStats(
     data.count,
     options.batchSize ?? 250,
     cifarBatches(data),
+    options.progress?.(data.count),
   );
   try {
     mkdirSync(dir, { recursive: true });

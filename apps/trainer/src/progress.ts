@@ -64,4 +64,32 @@ export class Progress {
   done(): void {
     if (this.tty) this.stream.write('\n');
   }
+
+  /**
+   * Progress of a long phase that is not training (reference statistics, FID, …): `tick(done)`
+   * after each batch. A bar with rate and ETA on a terminal; otherwise a plain line at every 20%
+   * and at the end, so logs show a measurement moving rather than a silent pause.
+   */
+  phase(label: string, total: number, unit = 'images'): (done: number) => void {
+    const started = performance.now();
+    let nextPlain = 0.2;
+    let lastDraw = 0;
+    return (done) => {
+      const seconds = (performance.now() - started) / 1000;
+      const rate = done / Math.max(seconds, 1e-3);
+      const text = `${label}: ${done}/${total} ${unit} (${Math.floor((100 * done) / total)}%), ${rate.toFixed(0)} ${unit}/s, ETA ${formatDuration((total - done) / rate)}`;
+      if (!this.tty) {
+        if (done / total + 1e-9 >= nextPlain || done >= total) {
+          this.stream.write(text + '\n');
+          while (nextPlain <= done / total + 1e-9) nextPlain += 0.2;
+        }
+        return;
+      }
+      const now = Date.now();
+      if (now - lastDraw < 100 && done < total) return;
+      lastDraw = now;
+      const filled = Math.round((done / total) * 24);
+      this.stream.write(`\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(24 - filled)}] ${text}${done >= total ? '\n' : ''}`);
+    };
+  }
 }

@@ -25,11 +25,11 @@ import { BatchSource } from './batches';
 import { loadCifar10, type CifarData } from './cifar';
 import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
-import { evaluateGenerator, loadFeatureNetwork, referenceStats } from './evaluate';
+import { evaluateGenerator, loadFeatureNetwork, referenceStats, type EvalResult } from './evaluate';
 import { writeFileAtomic } from './fs-atomic';
 import { appendMetric, truncateMetrics } from './metrics-log';
 import { saveModel } from './model-io';
-import { Progress } from './progress';
+import { formatDuration, Progress } from './progress';
 import { recipeFor, startSitting } from './sitting';
 import { sampleGridPng } from './sampling';
 
@@ -51,8 +51,11 @@ export interface RunConfig {
   sampleCount: number;
   /** Decay of the generator's weight EMA, or null for none (run folders from before it had none). */
   ema?: number | null;
-  /** Classifier FID every N epochs (0: never), on `fidSamples` samples; `fidFinalSamples` at the end. */
-  fid?: { every: number; samples: number; finalSamples: number; classifier: string | null };
+  /**
+   * Classifier FID every N epochs (0: never) on `samples` samples, and at the end on
+   * `finalSamples` (null: proportionate to the run, see finalFidSamples).
+   */
+  fid?: { every: number; samples: number; finalSamples: number | null; classifier: string | null };
 }
 
 /** Yazici et al. 2019 average with 0.999 over batch-64 steps: a window of ~1,000 steps (64k images). */
@@ -80,6 +83,17 @@ export interface TrainResult {
   totalSteps: number;
   finished: boolean;
   exportDir?: string;
+  /** Bytes of the exported generator (model.json + weights.bin). */
+  exportBytes?: number;
+  /** The end-of-run FID (the larger protocol when both ran). */
+  finalFid?: EvalResult;
+  /** The best periodic FID of the run (generator-best/). */
+  bestFid?: EvalResult & { epoch: number };
+}
+
+function readBest(out: string): (EvalResult & { epoch: number }) | undefined {
+  const path = join(out, 'best.json');
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as EvalResult & { epoch: number }) : undefined;
 }
 
 export function validateRunConfig(c: RunConfig): RunConfig {
@@ -106,6 +120,24 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   return c;
 }
 
+/** Images in one epoch of the full CIFAR-10 training set. */
+const CIFAR_EPOCH_IMAGES = 50_000;
+/** The headline FID's sample count for runs long enough to deserve it. */
+export const FULL_FINAL_FID_SAMPLES = 10_000;
+
+/**
+ * The end-of-run FID's sample count when not given: the periodic count, unless the run sees at
+ * least one full CIFAR-10 epoch (issue #22: a 7-minute smoke run spent 10 more minutes on a
+ * 10,000-sample FID), in which case the full 10,000.
+ */
+export function finalFidSamples(config: RunConfig, totalSteps: number): number {
+  const fid = config.fid;
+  if (!fid) return 0;
+  if (fid.finalSamples !== null) return fid.finalSamples;
+  const full = config.limit === null && totalSteps * config.batchSize >= CIFAR_EPOCH_IMAGES;
+  return full ? Math.max(FULL_FINAL_FID_SAMPLES, fid.samples) : fid.samples;
+}
+
 /** Recoveries from NaN/Inf losses per sitting before the trainer gives up and says so. */
 const MAX_NAN_RECOVERIES = 3;
 
@@ -129,10 +161,17 @@ async function logFid(
   samples: number,
   metricsPath: string,
   log: (line: string) => void,
-): Promise<void> {
+  progress: Progress,
+): Promise<EvalResult> {
   const started = performance.now();
   const generator = samplingGenerator(gan);
-  const r = evaluateGenerator(tracker.network, tracker.reference, generator, samples);
+  const r = evaluateGenerator(
+    tracker.network,
+    tracker.reference,
+    generator,
+    samples,
+    progress.phase(`epoch ${at.epoch} FID (${samples} samples)`, samples),
+  );
   appendMetric(metricsPath, {
     type: 'fid',
     step: at.step,
@@ -162,6 +201,7 @@ async function logFid(
       JSON.stringify({ ...r, step: at.step, epoch: at.epoch }) + '\n',
     );
   }
+  return r;
 }
 
 export const epochName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
@@ -185,6 +225,7 @@ async function startFidTracker(
   data: string,
   fid: NonNullable<RunConfig['fid']>,
   log: (line: string) => void,
+  progress: Progress,
 ): Promise<FidTracker | undefined> {
   if (!data || !existsSync(data)) {
     log('FID skipped: the reference set needs --data <cifar-10-binary.tar.gz>');
@@ -197,7 +238,10 @@ async function startFidTracker(
     log(`FID skipped: ${(err as Error).message}`);
     return undefined;
   }
-  const reference = await referenceStats(network, data, { log });
+  const reference = await referenceStats(network, data, {
+    log,
+    progress: (total) => progress.phase('reference statistics', total),
+  });
   // A resumed run keeps its best only if it beats the one already saved.
   const bestPath = join(out, 'best.json');
   const saved = existsSync(bestPath)
@@ -216,10 +260,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const out = options.out;
   const configPath = join(out, 'config.json');
   const config = recipeFor(out, options.resume, validateRunConfig(options.config));
+  // The data first: a wrong --data path is the one line a user sees, before any backend starts.
+  const full = options.dataset ?? loadCifar10(config.data);
   const backend = await selectBackend(options.backend);
   log(`backend: ${backend.reason}`);
 
-  const full = options.dataset ?? loadCifar10(config.data);
   const count = config.limit === null ? full.count : Math.min(config.limit, full.count);
   const data: CifarData = {
     pixels: full.pixels.subarray(0, count * 3072),
@@ -263,10 +308,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 
   const fidConfig = config.fid ?? { every: 0, samples: 0, finalSamples: 0, classifier: null };
-  let fid: FidTracker | undefined;
-  if (fidConfig.every > 0) fid = await startFidTracker(out, config.data, fidConfig, log);
-
   const progress = options.progress ?? new Progress(process.stderr, config.batchSize);
+  let fid: FidTracker | undefined;
+  if (fidConfig.every > 0) fid = await startFidTracker(out, config.data, fidConfig, log, progress);
   const { startStep, endStep, signals, trainSeconds } = startSitting(
     state,
     totalSteps,
@@ -387,6 +431,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           fidConfig.samples,
           metricsPath,
           log,
+          progress,
         );
       if (epochEnd || done % config.checkpointEvery === 0) await checkpoint(done);
     }
@@ -394,22 +439,28 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     progress.done();
     const finished = endStep === totalSteps && !signals.stopped;
     let exportDir: string | undefined;
+    let exportBytes: number | undefined;
+    let finalFid: EvalResult | undefined;
     if (finished && fid) {
       // The cheap protocol keeps the curve comparable; the full one is the run's headline number.
       const at = { step: totalSteps, epoch: config.epochs };
-      await logFid(fid, out, gan, at, fidConfig.samples, metricsPath, log);
-      if (fidConfig.finalSamples !== fidConfig.samples)
-        await logFid(fid, out, gan, at, fidConfig.finalSamples, metricsPath, log);
+      finalFid = await logFid(fid, out, gan, at, fidConfig.samples, metricsPath, log, progress);
+      const finalSamples = finalFidSamples(config, totalSteps);
+      if (finalSamples !== fidConfig.samples)
+        finalFid = await logFid(fid, out, gan, at, finalSamples, metricsPath, log, progress);
     }
     if (finished) {
       exportDir = join(out, 'generator-uint8');
-      await saveModel(samplingGenerator(gan), exportDir, 'uint8', {
+      const started = performance.now();
+      log(`exporting the uint8 generator to ${exportDir} …`);
+      const files = await saveModel(samplingGenerator(gan), exportDir, 'uint8', {
         run: out,
         step: totalSteps,
         quantization: 'uint8',
         weights: gan.ema ? `ema ${gan.ema.decay}` : 'raw',
       });
-      log(`exported the uint8 generator to ${exportDir}`);
+      exportBytes = files.weights.byteLength + JSON.stringify(files.modelJson).length;
+      log(`exported in ${formatDuration((performance.now() - started) / 1000)}`);
     }
     if (signals.stopped)
       log(`interrupted: checkpoint saved at step ${state.step}; continue with --resume`);
@@ -419,7 +470,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       finalStep: state.step,
       totalSteps,
       finished,
-      exportDir,
+      ...(exportDir ? { exportDir } : {}),
+      ...(exportBytes ? { exportBytes } : {}),
+      ...(finalFid ? { finalFid } : {}),
+      ...(fid && Number.isFinite(fid.best) ? { bestFid: readBest(out) } : {}),
     };
   } finally {
     signals.release();
