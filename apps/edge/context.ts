@@ -5,7 +5,7 @@
  * BLOB_READ_WRITE_TOKEN is set), and the bundled generator registered on first start. Several
  * edge and Next.js instances on one database and one blob store are one site (issue #17).
  */
-import { createApi, createRenderer, DEFAULT_RATE_LIMITS, postgresLimitStore, scaleLimits } from '@ganstudio/api';
+import { createApi, createRenderer, DEFAULT_RATE_LIMITS, postgresLimitStore, publishStarterSet, scaleLimits } from '@ganstudio/api';
 import type { Db } from '@ganstudio/db/client';
 import { openDb } from '@ganstudio/db/client';
 import { cacheControlFor, contentTypeFor, type BlobStore } from '@ganstudio/storage';
@@ -96,11 +96,15 @@ export async function createEdgeApp(env: EdgeEnv, options: EdgeOptions = {}): Pr
   const handle = await openDb({ url: env.DATABASE_URL });
   const { db } = handle;
   const store = options.store ?? (env.BLOB_READ_WRITE_TOKEN ? createVercelStore(env.BLOB_READ_WRITE_TOKEN) : createDenoFileStore(`${dataDir}/blobs`));
-  await options.seed?.(db, store);
+  const renderer = createRenderer(store);
+  if (options.seed) {
+    await options.seed(db, store);
+    await publishStarterSet({ db, store, renderer });
+  }
   const api = createApi({
     db,
     store,
-    renderer: createRenderer(store),
+    renderer,
     secret,
     limits: scaleLimits(DEFAULT_RATE_LIMITS, scale),
     limitStore: postgresLimitStore(db),

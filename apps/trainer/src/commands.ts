@@ -35,6 +35,7 @@ import { UserError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
 import { Progress } from './progress';
+import { writeRealSet } from './real-set';
 import { sampleGridPng } from './sampling';
 import { readRunConfig } from './sitting';
 import { DEFAULT_EMA_DECAY, train, type RunConfig } from './train';
@@ -508,7 +509,12 @@ BLOB_READ_WRITE_TOKEN are set. Stop a local gallery first: PGlite is single-proc
   --data-dir DIR   the gallery's local data folder (default apps/web/.data)
   --name TEXT      display name of the run and model
   --default        make this the gallery's default model
-  --note TEXT      a line shown with the model`,
+  --note TEXT      a line shown with the model
+  --epochs LIST    also register kept epochs (all, or e.g. 1,3,5) as models of the run: each
+                   epoch's generator quantized to uint8, so the judge game scores epochs
+  --weights W      raw|ema for --epochs (default: ema when the run tracked one)
+  --real-set DIR   register a set of real images for the judge game (ganstudio real-set); with
+                   it the run folder is optional`,
   async run(args) {
     const { values: v, positionals } = parse(
       args,
@@ -517,32 +523,58 @@ BLOB_READ_WRITE_TOKEN are set. Stop a local gallery first: PGlite is single-proc
         name: { type: 'string' },
         default: { type: 'boolean' },
         note: { type: 'string' },
+        epochs: { type: 'string' },
+        weights: { type: 'string' },
+        'real-set': { type: 'string' },
       },
       true,
     );
-    if (positionals.length !== 1) throw new UserError('publish takes one run folder', 2);
-    const dir = userPath(positionals[0]!);
+    if (positionals.length > 1 || (positionals.length === 0 && !v['real-set']))
+      throw new UserError('publish takes one run folder (or --real-set DIR)', 2);
+    const epochs =
+      v.epochs === undefined
+        ? undefined
+        : v.epochs === 'all'
+          ? ('all' as const)
+          : v.epochs.split(',').map((e) => num('epochs', e.trim(), 1, { integer: true, min: 1 }));
+    const epochWeights =
+      v.weights === undefined ? undefined : oneOf<'raw' | 'ema'>('weights', v.weights, ['raw', 'ema'], 'raw');
+    const dir = positionals[0] === undefined ? undefined : userPath(positionals[0]);
     const dataDir = userPath(
       v['data-dir'] ?? join(fileURLToPath(new URL('../../web/.data', import.meta.url))),
     );
     const { openDb } = await import('@ganstudio/db/client');
     const { createLocalStore } = await import('@ganstudio/storage/local');
     const { createVercelStore } = await import('@ganstudio/storage/vercel');
-    const { publishRunFolder, PublishError } = await import('@ganstudio/publish');
+    const { publishEpochModels, publishRealSet, publishRunFolder, PublishError } = await import(
+      '@ganstudio/publish'
+    );
     const url = process.env['DATABASE_URL'] || undefined;
     const token = process.env['BLOB_READ_WRITE_TOKEN'] || undefined;
     const handle = await openDb({ url, dataDir: join(dataDir, 'db') });
     try {
       const store = token ? createVercelStore(token) : createLocalStore(join(dataDir, 'blobs'));
-      const result = await publishRunFolder(handle.db, store, dir, {
-        ...(v.name ? { name: v.name } : {}),
-        ...(v.note ? { note: v.note } : {}),
-        isDefault: Boolean(v.default),
-        log: (l) => process.stderr.write(l + '\n'),
-      });
-      process.stderr.write(
-        `published run ${result.runId} and model ${result.model.id} to ${url ? 'Postgres' : dataDir} + ${store.kind}\n`,
-      );
+      const log = (l: string) => process.stderr.write(l + '\n');
+      if (v['real-set']) {
+        const r = await publishRealSet(handle.db, userPath(v['real-set']));
+        log(`${r.inserted ? 'registered' : 'already registered:'} real set ${r.id} (${r.count} images)`);
+      }
+      if (dir) {
+        const result = await publishRunFolder(handle.db, store, dir, {
+          ...(v.name ? { name: v.name } : {}),
+          ...(v.note ? { note: v.note } : {}),
+          isDefault: Boolean(v.default),
+          log,
+        });
+        if (epochs)
+          await publishEpochModels(handle.db, store, dir, {
+            epochs,
+            ...(epochWeights ? { weights: epochWeights } : {}),
+            ...(v.name ? { name: v.name } : {}),
+            log,
+          });
+        log(`published run ${result.runId} and model ${result.model.id} to ${url ? 'Postgres' : dataDir} + ${store.kind}`);
+      }
     } catch (err) {
       if (err instanceof PublishError) throw new UserError(err.message);
       throw err;
@@ -728,6 +760,39 @@ with the feature network it came from: numbers from different networks do not co
   },
 };
 
+const realSet: Command = {
+  summary: 'write a set of real CIFAR-10 test images for the gallery\'s judge game',
+  help: `usage: ganstudio real-set --data PATH --out DIR [flags]
+
+Chooses --count images of the CIFAR-10 test batch by a seeded permutation (never a training
+image) and writes DIR/real-set.json (where they come from, their indices and classes) and
+DIR/images.bin (RGB bytes). \`ganstudio publish --real-set DIR\` registers them in a gallery;
+apps/web/bundled/real-set, registered on first start, is made this way.
+
+  --data PATH    cifar-10-binary.tar.gz or its extracted folder
+  --out DIR      where to write the set
+  --count N      images (default 1000)
+  --seed N       the permutation's seed (default 0)`,
+  async run(args) {
+    const { values: v } = parse(args, {
+      data: { type: 'string' },
+      out: { type: 'string' },
+      count: { type: 'string' },
+      seed: { type: 'string' },
+    });
+    if (!v.data) throw new UserError('--data is required (cifar-10-binary.tar.gz)', 2);
+    if (!v.out) throw new UserError('--out is required', 2);
+    const m = writeRealSet({
+      data: userPath(v.data),
+      out: userPath(v.out),
+      count: num('count', v.count, 1000, { integer: true, min: 1, max: 10_000 }),
+      seed: num('seed', v.seed, 0, { integer: true, min: 0, max: MAX_SEED }),
+    });
+    process.stderr.write(`wrote ${m.count} real images (${m.id}) to ${userPath(v.out)}\n`);
+    return 0;
+  },
+};
+
 const bundle: Command = {
   summary: 'trim one epoch of a run to what the gallery ships (apps/web/bundled/default-run)',
   help: `usage: ganstudio bundle <run folder> --out DIR [flags]
@@ -800,5 +865,6 @@ export const commands: Record<string, Command> = {
   bench,
   publish,
   bundle,
+  'real-set': realSet,
   doctor: doctor_,
 };

@@ -11,6 +11,11 @@
  *   POST /api/images              {modelId, seed}      → 201 {id, url, shareUrl}
  *   POST /api/images/:id/vote     {value: 1 | -1 | 0}  → {score, vote}
  *   GET  /i/:id/og.png                                 → the share card, built once and stored
+ *   POST /api/judge                                    → 201 {trialId, imageUrl}   (judge.ts)
+ *   GET  /api/judge/:trialId/image                     → the trial's PNG, to its visitor only
+ *   POST /api/judge/:trialId      {answer: real|generated} → {correct, truth, modelId?, modelName?}
+ *   GET  /api/models/:id/human                         → the model's human numbers (HYPE∞)
+ *   GET  /api/leaderboard                              → every model: human numbers, FID, mean vote
  *
  * Who may vote or publish (issue #17): a visitor identity issued by GET /api/visitor (a page view;
  * at most mintPerIp per client address) and at least `minAgeS` old, from a same-origin page; at
@@ -31,6 +36,7 @@ import {
   listImages,
   listModels,
 } from '@ganstudio/db/queries';
+import type { Image } from '@ganstudio/db/schema';
 import type { BlobStore } from '@ganstudio/storage';
 import { createCardCache } from './card';
 import {
@@ -45,11 +51,29 @@ import {
   type LimitStore,
   type RateLimits,
 } from './rate-limit';
-import { DEFAULT_GATE, gateRenderer, GateFullError, type GateOptions, type Renderer } from './render';
+import {
+  answerTrial,
+  humanScore,
+  leaderboard,
+  MIN_JUDGEMENTS_TO_RANK,
+  startTrial,
+  trialImage,
+  TRIAL_TTL_MS,
+} from './judge';
+import { humanCounts } from '@ganstudio/db/judge';
+import {
+  DEFAULT_GATE,
+  gateRenderer,
+  GateFullError,
+  type GateOptions,
+  type RenderableModel,
+  type Renderer,
+} from './render';
 import { issueVisitor, knownVisitor, secureContext, toB64url, type VisitorId } from './visitor';
 
 export { createRenderer, gateRenderer, GateFullError, type Renderer } from './render';
 export * from './card';
+export { humanScore, leaderboard, MIN_JUDGEMENTS_TO_RANK, TRIAL_TTL_MS, wilson, type HumanScore } from './judge';
 export * from './rate-limit';
 export * from './visitor';
 
@@ -86,6 +110,7 @@ const PublishBody = z
   .object({ modelId: Id, seed: z.number().int().min(0).max(0xffffffff) })
   .strict();
 const VoteBody = z.object({ value: z.union([z.literal(1), z.literal(-1), z.literal(0)]) }).strict();
+const AnswerBody = z.object({ answer: z.enum(['real', 'generated']) }).strict();
 const ListQuery = z.object({
   sort: z.enum(['new', 'top']).default('new'),
   cursor: z.string().max(512).optional(),
@@ -169,6 +194,55 @@ export function newId(): string {
 
 
 const encoder = new TextEncoder();
+
+/**
+ * Renders (model, seed) on the server and registers the image: blob first, then row; on a failed
+ * insert the blob is removed, so no row points at nothing. The same model and seed published
+ * concurrently keep the first image.
+ */
+async function storeNewImage(
+  { db, store, renderer }: Pick<ApiDeps, 'db' | 'store' | 'renderer'>,
+  model: RenderableModel,
+  seed: number,
+): Promise<Image> {
+  const png = await renderer.render(model, seed);
+  const id = newId();
+  const key = `images/${id}.png`;
+  let url: string;
+  try {
+    ({ url } = await store.put(key, png, 'image/png'));
+  } catch (err) {
+    await store.delete(key).catch(() => {}); // a partial upload, if the store left one
+    console.error('blob store put failed', err);
+    throw new HttpError(
+      503,
+      'storage_unavailable',
+      'the image store is unavailable; nothing was published, try again',
+    );
+  }
+  try {
+    const image = await insertImage(db, { id, modelId: model.id, seed, pngUrl: url, pngKey: key });
+    if (image.id !== id) await store.delete(key); // same seed published concurrently: keep the first
+    return image;
+  } catch (err) {
+    await store.delete(key).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * A new gallery is not empty: the default model's images for seeds 0…count−1, published once on
+ * first start (a model that has images already is left alone).
+ */
+export async function publishStarterSet(
+  deps: Pick<ApiDeps, 'db' | 'store' | 'renderer'>,
+  count = 24,
+): Promise<number> {
+  const model = (await listModels(deps.db)).find((m) => m.isDefault);
+  if (!model || (await listImages(deps.db, 'new', null, 1)).items.length) return 0;
+  for (let seed = 0; seed < count; seed++) await storeNewImage(deps, model, seed);
+  return count;
+}
 
 export function createApi(deps: ApiDeps): (request: Request) => Promise<Response> {
   const { db, store, secret } = deps;
@@ -292,48 +366,11 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
       });
     // Only a new image renders and is stored, so only it spends the site's budget.
     await spend('publish', [bucket('publishGlobal', 'site'), bucket('publishGlobalDaily', 'site')]);
-    let png: Uint8Array;
-    try {
-      png = await renderer.render(model, body.seed);
-    } catch (err) {
-      if (err instanceof GateFullError)
-        throw new HttpError(503, 'busy', 'the server is rendering at capacity; retry in 1 s', {
-          'retry-after': '1',
-        });
-      throw err;
-    }
-    const id = newId();
-    const key = `images/${id}.png`;
-    // Blob first, then row; on a failed insert the blob is removed, so no row points at nothing.
-    let url: string;
-    try {
-      ({ url } = await store.put(key, png, 'image/png'));
-    } catch (err) {
-      await store.delete(key).catch(() => {}); // a partial upload, if the store left one
-      console.error('blob store put failed', err);
-      throw new HttpError(
-        503,
-        'storage_unavailable',
-        'the image store is unavailable; nothing was published, try again',
-      );
-    }
-    try {
-      const image = await insertImage(db, {
-        id,
-        modelId: model.id,
-        seed: body.seed,
-        pngUrl: url,
-        pngKey: key,
-      });
-      if (image.id !== id) await store.delete(key); // same seed published concurrently: keep the first
-      return json(
-        { id: image.id, url: image.pngUrl, shareUrl: `${origin(request)}/i/${image.id}` },
-        201,
-      );
-    } catch (err) {
-      await store.delete(key).catch(() => {});
-      throw err;
-    }
+    const image = await storeNewImage({ db, store, renderer }, model, body.seed);
+    return json(
+      { id: image.id, url: image.pngUrl, shareUrl: `${origin(request)}/i/${image.id}` },
+      201,
+    );
   }
 
   async function vote(request: Request, imageId: string): Promise<Response> {
@@ -380,6 +417,69 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
         myVote: mine.get(i.id) ?? 0,
       })),
       nextCursor: page.nextCursor,
+    });
+  }
+
+  async function judgeStart(request: Request): Promise<Response> {
+    sameSite(request);
+    const visitor = await voter(request);
+    await spend('judge', [
+      bucket('judgePerIp', address(request)),
+      bucket('judgePerVisitor', visitor.id),
+    ]);
+    const started = await startTrial(db, renderer, visitor.id, newId, now());
+    if (!started.ok)
+      throw new HttpError(
+        503,
+        started.reason,
+        started.reason === 'no_models'
+          ? 'no model is published yet'
+          : 'no real images are registered (ganstudio real-set, then publish --real-set)',
+      );
+    return json(
+      { trialId: started.trialId, imageUrl: `/api/judge/${started.trialId}/image` },
+      201,
+    );
+  }
+
+  /** The exact bytes of a trial, to its visitor; the same headers whatever the truth. */
+  async function judgeImageOf(request: Request, trialId: string): Promise<Response> {
+    const visitor = await knownVisitor(request, secret, secure(request));
+    const trial = Id.safeParse(trialId).success ? await trialImage(db, trialId) : undefined;
+    if (!trial || !trial.png || trial.expiresAt.getTime() < now())
+      throw new HttpError(404, 'not_found', 'no such trial image');
+    if (trial.visitorId !== visitor?.id)
+      throw new HttpError(403, 'not_yours', 'this trial belongs to another visitor');
+    return new Response(trial.png as Uint8Array<ArrayBuffer>, {
+      headers: {
+        'content-type': 'image/png',
+        'cache-control': 'private, no-store',
+        'x-content-type-options': 'nosniff',
+      },
+    });
+  }
+
+  async function judgeAnswerOf(request: Request, trialId: string): Promise<Response> {
+    sameSite(request);
+    const visitor = await knownVisitor(request, secret, secure(request));
+    if (!visitor)
+      throw new HttpError(403, 'no_identity', 'answers need the visitor identity that got the trial');
+    const body = await readJson(request, AnswerBody);
+    if (!Id.safeParse(trialId).success) throw new HttpError(404, 'not_found', 'no such trial');
+    const r = await answerTrial(db, trialId, visitor.id, body.answer);
+    if (!r.ok) {
+      const [status, message] = {
+        not_found: [404, 'no such trial'],
+        not_yours: [403, 'this trial belongs to another visitor'],
+        answered: [409, 'this trial was answered already'],
+        expired: [410, `this trial expired (${TRIAL_TTL_MS / 60_000} minutes to answer)`],
+      }[r.reason] as [number, string];
+      throw new HttpError(status, r.reason, message);
+    }
+    return json({
+      correct: r.correct,
+      truth: r.truth,
+      ...(r.modelId ? { modelId: r.modelId, modelName: r.modelName } : {}),
     });
   }
 
@@ -437,6 +537,31 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
           throw new HttpError(404, 'not_found', 'no such image');
         return await vote(request, voteMatch[1]!);
       }
+      if (path === '/api/judge') {
+        if (request.method !== 'POST') throw new HttpError(405, 'method_not_allowed', 'POST only');
+        return await judgeStart(request);
+      }
+      const judgeImage = /^\/api\/judge\/([^/]+)\/image$/.exec(path);
+      if (judgeImage) {
+        if (request.method !== 'GET') throw new HttpError(405, 'method_not_allowed', 'GET only');
+        return await judgeImageOf(request, judgeImage[1]!);
+      }
+      const judgeAnswer = /^\/api\/judge\/([^/]+)$/.exec(path);
+      if (judgeAnswer) {
+        if (request.method !== 'POST') throw new HttpError(405, 'method_not_allowed', 'POST only');
+        return await judgeAnswerOf(request, judgeAnswer[1]!);
+      }
+      const human = /^\/api\/models\/([^/]+)\/human$/.exec(path);
+      if (human) {
+        if (request.method !== 'GET') throw new HttpError(405, 'method_not_allowed', 'GET only');
+        const model = Id.safeParse(human[1]).success ? await getModel(db, human[1]!) : undefined;
+        if (!model) throw new HttpError(404, 'not_found', 'no such model');
+        return json(humanScore(model.id, (await humanCounts(db)).get(model.id)));
+      }
+      if (path === '/api/leaderboard') {
+        if (request.method !== 'GET') throw new HttpError(405, 'method_not_allowed', 'GET only');
+        return json({ items: await leaderboard(db), minJudgements: MIN_JUDGEMENTS_TO_RANK });
+      }
       const cardMatch = /^\/i\/([^/]+)\/og\.png$/.exec(path);
       if (cardMatch) {
         if (request.method !== 'GET') throw new HttpError(405, 'method_not_allowed', 'GET only');
@@ -445,6 +570,13 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
       throw new HttpError(404, 'not_found', 'no such endpoint');
     } catch (err) {
       if (err instanceof HttpError) return problem(err);
+      // Renders beyond the gate's slots and queue are refused at once, never queued without bound.
+      if (err instanceof GateFullError)
+        return problem(
+          new HttpError(503, 'busy', 'the server is rendering at capacity; retry in 1 s', {
+            'retry-after': '1',
+          }),
+        );
       if (err instanceof DbError) {
         const status = { not_found: 404, bad_cursor: 400, address_cap: 403, conflict: 409 }[err.code];
         return problem(new HttpError(status, err.code, err.message));

@@ -139,6 +139,9 @@ export interface RateLimits {
   votePerIp: Limit;
   /** New identities one client address (IPv6: one /64) may obtain. */
   mintPerIp: Limit;
+  /** Judge trials (each renders a sample): per visitor and per address. */
+  judgePerVisitor: Limit;
+  judgePerIp: Limit;
 }
 
 const MINUTE = 60_000;
@@ -153,6 +156,8 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   votePerVisitor: { limit: 120, windowMs: MINUTE },
   votePerIp: { limit: 3000, windowMs: MINUTE },
   mintPerIp: { limit: 30, windowMs: HOUR },
+  judgePerVisitor: { limit: 600, windowMs: HOUR },
+  judgePerIp: { limit: 3000, windowMs: HOUR },
 };
 
 /** Rules for who may vote and publish (issue #17); all documented in docs/reliability.md. */

@@ -7,6 +7,7 @@ import {
   bigint,
   boolean,
   check,
+  customType,
   doublePrecision,
   index,
   integer,
@@ -21,6 +22,12 @@ import {
 } from 'drizzle-orm/pg-core';
 
 const created = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+/** PNG bytes in the row (node-postgres gives a Buffer, PGlite a Uint8Array: both are read as Uint8Array). */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength),
+});
 
 /** A training run: its recipe, where it ran and how fast. */
 export const runs = pgTable('runs', {
@@ -139,6 +146,61 @@ export const rateLimits = pgTable('rate_limits', {
   tokens: doublePrecision('tokens').notNull(),
   at: timestamp('at', { withTimezone: true }).notNull(),
 });
+
+/**
+ * A set of real images for the judge game (issue #18), e.g. 1,000 CIFAR-10 test images made by
+ * `ganstudio real-set`; `source` says where they come from.
+ */
+export const realSets = pgTable('real_sets', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  source: text('source').notNull(),
+  count: integer('count').notNull(),
+  createdAt: created(),
+});
+
+/** One real image, as the PNG the game serves (stored uncompressed: every PNG the same size). */
+export const realImages = pgTable(
+  'real_images',
+  {
+    id: text('id').primaryKey(),
+    setId: text('set_id')
+      .notNull()
+      .references(() => realSets.id, { onDelete: 'cascade' }),
+    idx: integer('idx').notNull(),
+    label: smallint('label'),
+    png: bytea('png').notNull(),
+  },
+  (t) => [uniqueIndex('real_images_set_idx').on(t.setId, t.idx)],
+);
+
+/**
+ * One round of "real or generated?": what was shown to whom, and the answer. The truth (kind,
+ * model, seed, real image) never leaves the server before the answer; `png` is the exact bytes
+ * served, kept until the trial is cleaned up after it expires.
+ */
+export const trials = pgTable(
+  'trials',
+  {
+    id: text('id').primaryKey(),
+    visitorId: text('visitor_id').notNull(),
+    kind: text('kind', { enum: ['real', 'generated'] }).notNull(),
+    modelId: text('model_id').references(() => models.id, { onDelete: 'cascade' }),
+    realImageId: text('real_image_id').references(() => realImages.id, { onDelete: 'cascade' }),
+    seed: bigint('seed', { mode: 'number' }),
+    png: bytea('png'),
+    answer: text('answer', { enum: ['real', 'generated'] }),
+    correct: boolean('correct'),
+    createdAt: created(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    answeredAt: timestamp('answered_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('trials_model_idx').on(t.modelId, t.answeredAt),
+    index('trials_kind_answered_idx').on(t.kind, t.answeredAt),
+    check('trials_truth', sql`(${t.kind} = 'real') = (${t.realImageId} is not null) and (${t.kind} = 'generated') = (${t.modelId} is not null)`),
+  ],
+);
 
 export type Run = typeof runs.$inferSelect;
 export type Model = typeof models.$inferSelect;

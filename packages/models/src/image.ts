@@ -112,8 +112,17 @@ function crc32(bytes: Uint8Array): number {
 
 const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 
+export interface PngOptions {
+  /**
+   * Deflate level 0–9 (default 6). Level 0 stores the pixels uncompressed, so every image of one
+   * size encodes to the same number of bytes: the judge game serves real and generated images
+   * whose byte counts must not tell them apart (issue #18).
+   */
+  level?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+}
+
 /** PNG (RFC 2083): 8-bit RGBA, filter type 0 on every row; small images, so filtering buys little. */
-export function encodePng(image: RgbaImage): Uint8Array {
+export function encodePng(image: RgbaImage, options: PngOptions = {}): Uint8Array {
   const { width, height, data } = image;
   if (data.length !== width * height * 4)
     throw new RangeError('RGBA data does not match width × height');
@@ -128,7 +137,7 @@ export function encodePng(image: RgbaImage): Uint8Array {
   ihdr.set([8, 6, 0, 0, 0], 8); // bit depth 8, colour type 6 (RGBA), deflate, filter 0, no interlace
   const chunks = [
     chunk('IHDR', ihdr),
-    chunk('IDAT', zlibSync(raw, { level: 6 })),
+    chunk('IDAT', zlibSync(raw, { level: options.level ?? 6 })),
     chunk('IEND', new Uint8Array(0)),
   ];
   return concatBytes([new Uint8Array(PNG_SIGNATURE), ...chunks]);

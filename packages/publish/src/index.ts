@@ -8,7 +8,10 @@ import { existsSync, lstatSync, readdirSync, readFileSync as readFileFollowing }
 import { basename, join } from 'node:path';
 import type { Db } from '@ganstudio/db/client';
 import { getModel, insertModel, upsertRun } from '@ganstudio/db/queries';
+import { insertRealSet } from '@ganstudio/db/judge';
 import type { Model } from '@ganstudio/db/schema';
+import { artifactsToFiles, encodePng, quantizeArtifacts } from '@ganstudio/models';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { BlobStore } from '@ganstudio/storage';
 
 export interface PublishOptions {
@@ -196,6 +199,9 @@ export async function publishRunFolder(db: Db, store: BlobStore, dir: string, op
  * repository (apps/web/bundled/default-run) as the default model, once.
  */
 export async function seedBundledRun(db: Db, store: BlobStore, dir: string): Promise<PublishResult | undefined> {
+  // The real images of the judge game ship beside the bundled run (apps/web/bundled/real-set).
+  const realSet = join(dir, '..', 'real-set');
+  if (existsSync(join(realSet, 'real-set.json'))) await publishRealSet(db, realSet);
   if (!existsSync(dir)) return undefined;
   const card = join(dir, 'card.json');
   const meta = (existsSync(card) ? JSON.parse(readFileSync(card, 'utf8')) : {}) as { name?: string; note?: string };
@@ -206,4 +212,100 @@ export async function seedBundledRun(db: Db, store: BlobStore, dir: string): Pro
     isDefault: true,
     onlyIfMissing: true,
   });
+}
+
+/**
+ * Registers kept epochs of a run as models of that run (`publish --epochs all|1,3,5`): each
+ * epoch's generator (epochs/epoch-NNNN/, float32 as the trainer keeps it) quantized to uint8 and
+ * uploaded as model `<run>-e<N>`, so the gallery can score epochs against each other (the judge
+ * game's human score by epoch on /runs/[id]).
+ */
+export async function publishEpochModels(
+  db: Db,
+  store: BlobStore,
+  dir: string,
+  options: { epochs: 'all' | number[]; weights?: 'raw' | 'ema'; runId?: string; name?: string; log?: (line: string) => void },
+): Promise<Model[]> {
+  const log = options.log ?? (() => {});
+  const config = readJson(join(dir, 'config.json'));
+  const runId = (options.runId ?? basename(dir)).replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+  const weights = options.weights ?? (config['ema'] ? 'ema' : 'raw');
+  const epochsDir = join(dir, 'epochs');
+  refuseSymlink(epochsDir);
+  const kept = existsSync(epochsDir)
+    ? readdirSync(epochsDir)
+        .map((e) => /^epoch-(\d{4})$/.exec(e)?.[1])
+        .filter((e): e is string => e !== undefined)
+        .map(Number)
+        .sort((a, b) => a - b)
+    : [];
+  const wanted = options.epochs === 'all' ? kept : options.epochs;
+  const missing = wanted.filter((e) => !kept.includes(e));
+  if (!wanted.length) throw new PublishError(`${dir}: no epochs kept in epochs/`);
+  if (missing.length) throw new PublishError(`${dir}: epoch ${missing.join(', ')} not kept in epochs/ (kept: ${kept.join(', ') || 'none'})`);
+  const latentDim = (config['model'] as { latentDim?: number } | undefined)?.latentDim ?? 100;
+  const out: Model[] = [];
+  for (const epoch of wanted) {
+    const src = join(epochsDir, `epoch-${String(epoch).padStart(4, '0')}`, weights === 'ema' ? 'generator-ema' : 'generator');
+    if (!existsSync(join(src, 'model.json'))) throw new PublishError(`${src}: no ${weights} generator kept for epoch ${epoch}`);
+    const json = JSON.parse(readFileSync(join(src, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+    const raw = readFileSync(join(src, 'weights.bin'));
+    const files = artifactsToFiles(
+      quantizeArtifacts(
+        {
+          modelTopology: json.modelTopology,
+          format: json.format,
+          generatedBy: json.generatedBy,
+          convertedBy: json.convertedBy,
+          weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+          weightData: new Uint8Array(raw).buffer,
+        },
+        'uint8',
+      ),
+      { run: runId, epoch, weights, quantization: 'uint8' },
+    );
+    const modelId = `${runId}-e${epoch}`.slice(0, 64);
+    const modelKey = `models/${modelId}/model.json`;
+    const modelJsonBytes = new TextEncoder().encode(JSON.stringify(files.modelJson));
+    const { url: modelJsonUrl } = await store.put(modelKey, modelJsonBytes, 'application/json');
+    await store.put(`models/${modelId}/weights.bin`, files.weights, 'application/octet-stream');
+    out.push(
+      await insertModel(db, {
+        id: modelId,
+        runId,
+        name: `${options.name ?? runId} · epoch ${epoch}`,
+        epoch,
+        quantization: 'uint8',
+        modelJsonUrl,
+        modelKey,
+        sizeBytes: modelJsonBytes.byteLength + files.weights.byteLength,
+        latentDim,
+        metrics: {},
+        note: null,
+        isDefault: false,
+      }),
+    );
+    log(`registered epoch ${epoch} (${weights} weights, uint8) as model ${modelId}`);
+  }
+  return out;
+}
+
+/**
+ * Registers a real-image set written by `ganstudio real-set` (real-set.json + images.bin) for the
+ * judge game, once: each image stored as an uncompressed PNG, so real and generated images the
+ * game serves have the same byte count.
+ */
+export async function publishRealSet(db: Db, dir: string): Promise<{ id: string; count: number; inserted: boolean }> {
+  const manifest = readJson(join(dir, 'real-set.json')) as { id?: string; name?: string; source?: string; count?: number; labels?: number[] };
+  const pixels = readFileSync(join(dir, 'images.bin'));
+  const count = manifest.count ?? 0;
+  if (!manifest.id || !/^[A-Za-z0-9_-]{1,64}$/.test(manifest.id) || !count || pixels.byteLength !== count * 3072)
+    throw new PublishError(`${dir}: not a real-image set (real-set.json and images.bin of count × 3,072 bytes, as \`ganstudio real-set\` writes them)`);
+  const items = Array.from({ length: count }, (_, i) => {
+    const rgba = new Uint8Array(32 * 32 * 4);
+    for (let p = 0; p < 1024; p++) rgba.set([...pixels.subarray(i * 3072 + p * 3, i * 3072 + p * 3 + 3), 255], p * 4);
+    return { idx: i, label: manifest.labels?.[i] ?? null, png: encodePng({ width: 32, height: 32, data: rgba }, { level: 0 }) };
+  });
+  const inserted = await insertRealSet(db, { id: manifest.id, name: manifest.name ?? manifest.id, source: manifest.source ?? 'unknown' }, items);
+  return { id: manifest.id, count, inserted };
 }

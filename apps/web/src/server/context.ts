@@ -6,7 +6,7 @@
 import 'server-only';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createApi, createRenderer, DEFAULT_RATE_LIMITS, postgresLimitStore, scaleLimits } from '@ganstudio/api';
+import { createApi, createRenderer, DEFAULT_RATE_LIMITS, postgresLimitStore, publishStarterSet, scaleLimits } from '@ganstudio/api';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
 import type { BlobStore } from '@ganstudio/storage';
 import { createLocalStore } from '@ganstudio/storage/local';
@@ -45,10 +45,12 @@ async function create(): Promise<Context> {
   const handle = await openDb({ url: env.DATABASE_URL, dataDir: join(dataDir, 'db') });
   const store = env.BLOB_READ_WRITE_TOKEN ? createVercelStore(env.BLOB_READ_WRITE_TOKEN) : createLocalStore(join(dataDir, 'blobs'));
   await seedBundledModel(handle.db, store);
+  const renderer = createRenderer(store, { backend: env.RENDER_BACKEND });
+  await publishStarterSet({ db: handle.db, store, renderer });
   const api = createApi({
     db: handle.db,
     store,
-    renderer: createRenderer(store, { backend: env.RENDER_BACKEND }),
+    renderer,
     secret,
     limits: scaleLimits(DEFAULT_RATE_LIMITS, env.RATE_LIMIT_SCALE),
     // On PostgreSQL every instance spends the same budgets; PGlite is one process by construction.
