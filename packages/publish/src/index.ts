@@ -87,7 +87,7 @@ function readJson(path: string): Record<string, unknown> {
 
 export async function publishRunFolder(db: Db, store: BlobStore, dir: string, options: PublishOptions = {}): Promise<PublishResult> {
   const log = options.log ?? (() => {});
-  for (const sub of ['', 'generator-uint8', 'samples']) refuseSymlink(join(dir, sub));
+  for (const path of [dir, join(dir, 'generator-uint8'), join(dir, 'samples')]) refuseSymlink(path);
   if (!existsSync(join(dir, 'config.json'))) throw new PublishError(`${dir}: not a run folder (no config.json)`);
   const config = readJson(join(dir, 'config.json'));
   const generatorDir = join(dir, 'generator-uint8');

@@ -16,7 +16,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
     <html lang="en">
       <body className="min-h-screen bg-zinc-950 text-zinc-100 antialiased">
         <header className="border-b border-zinc-800">
-          <nav className="mx-auto flex max-w-6xl items-center gap-6 px-4 py-3 text-sm">
+          <nav className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-1 px-4 py-3 text-sm">
             <Link href="/" className="font-semibold tracking-tight text-white">
               GAN Studio
             </Link>
@@ -25,6 +25,12 @@ export default async function RootLayout({ children }: { children: React.ReactNo
             </Link>
             <Link href="/studio" className="text-zinc-400 hover:text-white">
               Studio
+            </Link>
+            <Link href="/judge" className="text-zinc-400 hover:text-white">
+              Real or fake?
+            </Link>
+            <Link href="/leaderboard" className="text-zinc-400 hover:text-white">
+              Leaderboard
             </Link>
             <Link href="/runs" className="text-zinc-400 hover:text-white">
               Runs

@@ -28,6 +28,14 @@ export default async function Gallery({ searchParams }: { searchParams: Promise<
           <p className="text-sm text-zinc-400">
             Samples from a DCGAN trained on CIFAR-10, rendered in visitors&apos; browsers and published here.
             {model?.note ? ` ${model.note}` : ''}
+            {model && (
+              <>
+                {' '}
+                <Link href={`/models/${model.id}`} className="text-indigo-400 underline">
+                  About this model
+                </Link>
+              </>
+            )}
           </p>
         </div>
         <div className="flex gap-2 text-sm">

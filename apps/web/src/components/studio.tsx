@@ -188,7 +188,14 @@ export function Studio({ initialModel, initialSeed, backendChoice }: { initialMo
           </span>
         )}
       </section>
-      {model?.note && <p className="text-sm text-amber-300">{model.note}</p>}
+      {model?.note && (
+        <p className="text-sm text-amber-300">
+          {model.note}{' '}
+          <a href={`/models/${model.id}`} className="underline">
+            About this model
+          </a>
+        </p>
+      )}
       <section className="flex flex-wrap items-center gap-2 text-sm">
         <input
           aria-label="seed"

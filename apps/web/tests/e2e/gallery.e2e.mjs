@@ -139,6 +139,60 @@ export async function runSuite(base, executablePath) {
       }
       await phone.close();
     });
+    await test('real or generated: 5 rounds with the keyboard, each with feedback, and a running tally', async () => {
+      const p = await visitor.newPage();
+      await p.goto(`${base}/judge`);
+      for (let round = 1; round <= 5; round++) {
+        const img = p.getByTestId('judge-image');
+        await img.waitFor({ timeout: 60_000 });
+        await p.waitForFunction(() => document.querySelector('[data-testid=judge-image]')?.complete);
+        assert.equal(await img.evaluate((el) => el.naturalWidth), 32);
+        assert.equal(await img.evaluate((el) => getComputedStyle(el).imageRendering), 'pixelated');
+        const src = await img.getAttribute('src');
+        assert.match(src, /^\/api\/judge\/[A-Za-z0-9]{16}\/image$/); // opaque: no seed, model or kind in it
+        await p.keyboard.press(round % 2 ? 'r' : 'g');
+        const verdict = p.getByTestId('verdict');
+        await verdict.waitFor({ timeout: 30_000 }); // the first answer may wait out a new identity's few seconds
+        assert.match(await verdict.textContent(), /^(Right|Wrong): it was (a real CIFAR-10 photo|generated)/);
+        await p.getByTestId('tally').filter({ hasText: new RegExp(`of ${round} right$`) }).waitFor();
+        await p.keyboard.press('n');
+        await p.waitForFunction((prev) => document.querySelector('[data-testid=judge-image]')?.getAttribute('src') !== prev, src);
+      }
+      await p.close();
+    });
+
+    await test('the leaderboard and the model page show the model, its FID and its judgements', async () => {
+      const p = await visitor.newPage();
+      await p.goto(`${base}/leaderboard`);
+      const row = p.locator('[data-testid=leaderboard] tbody tr').first();
+      await row.waitFor();
+      assert.match(await row.textContent(), /DCGAN · CIFAR-10/);
+      assert.match(await row.textContent(), /not ranked yet: [0-5] of 30 judgements/);
+      assert.match(await row.textContent(), /\d+\.\d\d CIFAR-10 classifier features/);
+      await row.locator('a').first().click();
+      await p.getByTestId('model-card').waitFor();
+      assert.match(await p.getByTestId('model-card').textContent(), /FID\d+\.\d\d \(CIFAR-10 classifier features, 2,000 samples/);
+      await p.close();
+    });
+
+    await test('on a 360-px phone the judge page and the leaderboard fit the screen', async () => {
+      const phone = await browser.newContext({ viewport: { width: 360, height: 800 } });
+      const p = await phone.newPage();
+      await p.goto(`${base}/judge`);
+      await p.getByTestId('judge-image').waitFor({ timeout: 60_000 });
+      const boxes = await p.$$eval('[data-testid=judge-image], button', (els) => els.map((e) => e.getBoundingClientRect().toJSON()));
+      for (const r of boxes) assert.ok(r.left >= 0 && r.right <= 360, `off screen: ${r.left}–${r.right}`);
+      const [image, real, fake] = boxes;
+      assert.ok(image.width >= 300, `image too small: ${image.width}`);
+      assert.ok(real.bottom <= fake.top || real.right <= fake.left, 'the two answer buttons overlap');
+      assert.ok(image.bottom <= real.top, 'the buttons overlap the image');
+      for (const url of [`${base}/judge`, `${base}/leaderboard`]) {
+        await p.goto(url);
+        assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), 360, url);
+      }
+      await phone.close();
+    });
+
     await test('pages carry a per-request nonce CSP (no inline scripts without it) and ran with no violation', async () => {
       const csp = async () => (await page.request.get(`${base}/studio`)).headers()['content-security-policy'];
       const [a, b] = [await csp(), await csp()];

@@ -1,5 +1,7 @@
 // One training run: per-epoch sample grids (same latent every epoch) and loss / quality curves.
 import { notFound } from 'next/navigation';
+import { humanScore } from '@ganstudio/api';
+import { humanCounts } from '@ganstudio/db/judge';
 import { getRun } from '@ganstudio/db/queries';
 import { LineChart } from '~/components/line-chart';
 import { getContext } from '~/server/context';
@@ -17,6 +19,12 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   const isScores = metrics.filter((m) => m.isScore !== null).map((m) => ({ x: m.epoch + 1, y: m.isScore! }));
   const protocol = (run.config as { fid_protocol?: { feature_network: string; samples: number; weights?: string } }).fid_protocol;
   const network = protocol?.feature_network.startsWith('cifar10-classifier') ? 'CIFAR-10 classifier' : 'Inception-v3';
+  // Epochs published as models (publish --epochs) get a human score each, from the judge game.
+  const counts = models.length > 1 ? await humanCounts(db) : new Map();
+  const human = models
+    .map((m) => ({ epoch: m.epoch, score: humanScore(m.id, counts.get(m.id)) }))
+    .filter((h) => h.score.judgements > 0)
+    .sort((a, b) => a.epoch - b.epoch);
   return (
     <div className="space-y-8">
       <header>
@@ -39,6 +47,23 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
           </p>
           <LineChart xLabel="epoch" series={[{ name: 'FID', color: '#34d399', points: fid }]} />
           {isScores.length > 0 && <LineChart xLabel="epoch" series={[{ name: 'IS', color: '#fbbf24', points: isScores }]} />}
+        </section>
+      )}
+      {models.length > 1 && (
+        <section data-testid="human-by-epoch">
+          <h2 className="mb-2 font-medium">Human score by epoch</h2>
+          <p className="mb-2 text-xs text-zinc-400">
+            From <a href="/judge" className="underline">Real or generated?</a>: the share of each epoch&apos;s samples people judged real,
+            and HYPE∞ (errors on real and generated images together; 50% = indistinguishable). {models.length} epochs of this run are
+            published as models; {human.length} have judgements.
+          </p>
+          <LineChart
+            xLabel="epoch"
+            series={[
+              { name: 'judged real (%)', color: '#a78bfa', points: human.map((h) => ({ x: h.epoch, y: 100 * (h.score.foolRate ?? NaN) })) },
+              { name: 'HYPE∞ (%)', color: '#f472b6', points: human.map((h) => ({ x: h.epoch, y: 100 * (h.score.hype ?? NaN) })) },
+            ]}
+          />
         </section>
       )}
       <section>

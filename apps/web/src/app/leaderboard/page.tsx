@@ -1,0 +1,69 @@
+// Models ranked by how often people mistake their samples for real photos (HYPE∞), with the
+// machine metrics beside it. A model with too few judgements is listed, not ranked.
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { leaderboard, MIN_JUDGEMENTS_TO_RANK } from '@ganstudio/api';
+import { featureNetworkName, interval, pct } from '~/components/format';
+import { getContext } from '~/server/context';
+
+export const metadata: Metadata = { title: 'Leaderboard' };
+export const dynamic = 'force-dynamic';
+
+export default async function LeaderboardPage() {
+  const { db } = await getContext();
+  const rows = await leaderboard(db);
+  return (
+    <div className="space-y-6">
+      <header>
+        <h1 className="text-2xl font-semibold">Leaderboard</h1>
+        <p className="max-w-3xl text-sm text-zinc-400">
+          The human score is HYPE∞: how often people playing <Link href="/judge" className="underline">Real or generated?</Link>{' '}
+          get it wrong, counting the model&apos;s samples and real photos equally. 50% means people cannot tell the model&apos;s
+          pictures from real ones. &ldquo;Fooled&rdquo; is the share of the model&apos;s samples judged real, with its 95% range.
+          FID and IS are machine measures (lower FID and higher IS are better). A model needs {MIN_JUDGEMENTS_TO_RANK} judgements to be ranked.
+        </p>
+      </header>
+      <div className="overflow-x-auto">
+        <table className="w-full min-w-[40rem] text-left text-sm" data-testid="leaderboard">
+          <thead className="text-zinc-400">
+            <tr>
+              <th className="py-2 pr-3">#</th>
+              <th className="pr-3">Model</th>
+              <th className="pr-3">Human score</th>
+              <th className="pr-3">Fooled (95% range)</th>
+              <th className="pr-3">Real photos judged fake</th>
+              <th className="pr-3">Judgements</th>
+              <th className="pr-3">FID</th>
+              <th className="pr-3">IS</th>
+              <th className="pr-3">Mean vote</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.modelId} className="border-t border-zinc-800" data-model={r.modelId}>
+                <td className="py-2 pr-3">{r.rank ?? '—'}</td>
+                <td className="pr-3">
+                  <Link href={`/models/${r.modelId}`} className="underline">{r.name}</Link>
+                  {!r.ranked && <span className="ml-2 text-xs text-zinc-500">not ranked yet: {r.judgements} of {MIN_JUDGEMENTS_TO_RANK} judgements</span>}
+                </td>
+                <td className="pr-3 font-medium">{pct(r.hype)}</td>
+                <td className="pr-3">
+                  {pct(r.foolRate)} <span className="text-xs text-zinc-500">({interval(r.ci95)})</span>
+                </td>
+                <td className="pr-3">{pct(r.realErrorRate)}</td>
+                <td className="pr-3">{r.judgements}</td>
+                <td className="pr-3" title={r.featureNetwork ?? undefined}>
+                  {r.fid?.toFixed(2) ?? '—'} <span className="text-xs text-zinc-500">{r.fid !== null ? featureNetworkName(r.featureNetwork) : ''}</span>
+                </td>
+                <td className="pr-3">{r.isScore?.toFixed(2) ?? '—'}</td>
+                <td className="pr-3">
+                  {r.meanVote !== null ? r.meanVote.toFixed(2) : '—'} <span className="text-xs text-zinc-500">({r.images} images)</span>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}

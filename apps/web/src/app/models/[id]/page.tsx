@@ -1,0 +1,79 @@
+// One model, for visitors: what it is, how good it is (machine and human scores), what it draws.
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { leaderboard } from '@ganstudio/api';
+import { getRun } from '@ganstudio/db/queries';
+import { featureNetworkName, interval, pct } from '~/components/format';
+import { getContext } from '~/server/context';
+
+export const dynamic = 'force-dynamic';
+
+type Props = { params: Promise<{ id: string }> };
+
+async function load(id: string) {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return undefined;
+  const { db } = await getContext();
+  const row = (await leaderboard(db)).find((r) => r.modelId === id);
+  if (!row) return undefined;
+  const run = row.runId ? await getRun(db, row.runId) : undefined;
+  return { row, run };
+}
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const data = await load((await params).id);
+  return { title: data ? data.row.name : 'Not found' };
+}
+
+export default async function ModelPage({ params }: Props) {
+  const { id } = await params;
+  const data = await load(id);
+  if (!data) notFound();
+  const { row, run } = data;
+  const model = run?.models.find((m) => m.id === id);
+  const grid = run?.samples.filter((s) => s.epoch <= row.epoch).pop();
+  return (
+    <article className="grid gap-8 md:grid-cols-[minmax(0,1fr)_minmax(0,1fr)]">
+      <div className="space-y-4">
+        <h1 className="text-2xl font-semibold">{row.name}</h1>
+        {model?.note && <p className="text-zinc-300">{model.note}</p>}
+        <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm" data-testid="model-card">
+          <dt className="text-zinc-400">Trained for</dt>
+          <dd>{row.epoch} {row.epoch === 1 ? 'pass' : 'passes'} over the 50,000 CIFAR-10 training photos</dd>
+          <dt className="text-zinc-400">Human score</dt>
+          <dd>
+            {row.judgements ? (
+              <>
+                {pct(row.hype)} HYPE∞; {pct(row.foolRate)} of its samples were judged real ({interval(row.ci95)}, {row.judgements} judgements)
+              </>
+            ) : (
+              <>No judgements yet: <Link href="/judge" className="underline">play Real or generated?</Link></>
+            )}
+          </dd>
+          <dt className="text-zinc-400">FID</dt>
+          <dd>{row.fid !== null ? `${row.fid.toFixed(2)} (${featureNetworkName(row.featureNetwork)}, ${row.fidSamples?.toLocaleString('en') ?? '?'} samples; lower is better)` : 'not measured'}</dd>
+          <dt className="text-zinc-400">IS</dt>
+          <dd>{row.isScore !== null ? `${row.isScore.toFixed(2)} (higher is better)` : 'not measured'}</dd>
+          <dt className="text-zinc-400">Votes</dt>
+          <dd>{row.images ? `${row.images} published images, mean vote ${row.meanVote?.toFixed(2)}` : 'no published images yet'}</dd>
+          {model && (
+            <>
+              <dt className="text-zinc-400">Download size</dt>
+              <dd>{(model.sizeBytes / 1024 / 1024).toFixed(1)} MB</dd>
+            </>
+          )}
+        </dl>
+        <div className="flex flex-wrap gap-2 text-sm">
+          <Link href={`/studio?model=${id}`} className="rounded bg-indigo-600 px-4 py-2 text-white">Sample it in your browser</Link>
+          {run && <Link href={`/runs/${run.run.id}`} className="rounded bg-zinc-800 px-4 py-2">How it was trained</Link>}
+        </div>
+      </div>
+      {grid && (
+        <figure>
+          <img src={grid.url} alt={`samples after ${grid.epoch} passes`} className="pixelated w-full rounded" width={274} height={274} />
+          <figcaption className="mt-1 text-xs text-zinc-400">64 samples after {grid.epoch} {grid.epoch === 1 ? 'pass' : 'passes'}</figcaption>
+        </figure>
+      )}
+    </article>
+  );
+}
