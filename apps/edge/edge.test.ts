@@ -7,6 +7,8 @@
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { seedTinyModel, visitorCookie } from '@ganstudio/api/testing';
+import { insertRealSet } from '@ganstudio/db/judge';
+import { encodePng } from '@ganstudio/models';
 import { createThrowawayDatabase } from '@ganstudio/db/testing';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 import { clientIp } from '@ganstudio/api';
@@ -100,6 +102,23 @@ Deno.test('the API on Deno + PostgreSQL: publish, vote, list, bad input', async 
       assertEquals(refused.status, 403);
       assertEquals((await refused.json()).error.code, 'no_identity');
       assertEquals((await (await app.fetch(new Request(`${BASE}/api/images/${id}`))).json()).score, -1);
+    });
+
+    await t.step('judge: a trial, its opaque image, one answer (409 after), on Deno + PostgreSQL', async () => {
+      const png = encodePng({ width: 32, height: 32, data: new Uint8Array(4096).fill(200) }, { level: 0 });
+      await insertRealSet(app.db, { id: 'edge-set', name: 'edge', source: 'test' }, [{ idx: 0, label: 0, png }]);
+      const started = await post(app, '/api/judge', {}, me);
+      assertEquals(started.status, 201);
+      const { trialId, imageUrl } = await started.json();
+      assertEquals(imageUrl, `/api/judge/${trialId}/image`);
+      const image = await app.fetch(new Request(BASE + imageUrl, { headers: me }));
+      assertEquals(image.headers.get('content-type'), 'image/png');
+      assertEquals((await image.arrayBuffer()).byteLength, png.byteLength); // level 0: one size for all
+      const verdict = await (await post(app, `/api/judge/${trialId}`, { answer: 'real' }, me)).json();
+      assert(verdict.truth === 'real' || verdict.truth === 'generated');
+      assertEquals((await post(app, `/api/judge/${trialId}`, { answer: 'real' }, me)).status, 409);
+      const board = await (await app.fetch(new Request(`${BASE}/api/leaderboard`))).json();
+      assertEquals(board.items[0].modelId, 'tiny');
     });
 
     await t.step('GET lists and models; bad input gets 4xx', async () => {

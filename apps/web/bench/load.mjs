@@ -274,6 +274,40 @@ try {
     duration: 10,
   });
   results.publish = await publishRun(4, 10);
+  // The judge game (issue #18): each connection one visitor playing rounds, a trial then its answer.
+  results.judge = await autocannon({
+    url: base,
+    connections: 8,
+    duration: 10,
+    setupClient: (client) => {
+      client.requestIterator.initialContext = { visitor: visitors[Math.floor(Math.random() * VISITORS)] };
+      client.requestIterator.resetContext();
+      client.requestIterator.rebuildRequest();
+    },
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req, context) => ({
+          ...req,
+          path: '/api/judge',
+          headers: { 'content-type': 'application/json', ...(context.visitor ? asVisitor(context.visitor) : {}) },
+          body: '{}',
+        }),
+        onResponse: (status, body, context) => {
+          context.trialId = status === 201 ? JSON.parse(body).trialId : 'none';
+        },
+      },
+      {
+        method: 'POST',
+        setupRequest: (req, context) => ({
+          ...req,
+          path: `/api/judge/${context.trialId}`,
+          headers: { 'content-type': 'application/json', ...(context.visitor ? asVisitor(context.visitor) : {}) },
+          body: JSON.stringify({ answer: Math.random() < 0.5 ? 'real' : 'generated' }),
+        }),
+      },
+    ],
+  });
 
   const row = (name, connections, r) =>
     `| ${name} | ${connections} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`;
@@ -298,6 +332,7 @@ try {
   }
   console.log(row('GET /api/images?sort=top', 20, results.list));
   console.log(row('POST /api/images (server render)', 4, results.publish));
+  console.log(row('POST /api/judge, then its answer (requests; half are trials)', 8, results.judge));
   console.log(
     `votes accepted: ${[...accepted.keys()].length} pairs; scores and vote rows that differ from the accepted responses: ${mismatches}`,
   );
@@ -306,6 +341,7 @@ try {
     ...(results.mixed ? [results.mixed.votes.run, results.mixed.publishes] : []),
     results.list,
     results.publish,
+    results.judge,
   ];
   process.exitCode = mismatches === 0 && all.every((r) => r.non2xx === 0 && r.errors === 0) ? 0 : 1;
 } finally {

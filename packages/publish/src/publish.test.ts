@@ -5,7 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { openDb } from '@ganstudio/db/client';
 import { getRun, listModels } from '@ganstudio/db/queries';
 import { createLocalStore } from '@ganstudio/storage/local';
-import { publishRunFolder } from './index';
+import '@tensorflow/tfjs-backend-cpu';
+import { loadLayersModel } from '@tensorflow/tfjs-layers';
+import * as tf from '@tensorflow/tfjs-core';
+import { artifactsToFiles, buildGenerator, DEFAULT_DCGAN_CONFIG, modelToArtifacts } from '@ganstudio/models';
+import { publishEpochModels, publishRealSet, publishRunFolder } from './index';
 
 function runFolder(): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'pub-')), 'my-run');
@@ -82,6 +86,52 @@ describe('publishRunFolder', () => {
     await expect(publishRunFolder(h.db, store, linkedDir)).rejects.toThrow(/samples: is a symbolic link/);
     expect(await listModels(h.db)).toEqual([]);
     expect(await store.get('models/my-run-e2/weights.bin')).toBeUndefined();
+    await h.close();
+  });
+
+  it('--epochs registers each kept epoch as a uint8 model of the run that stock TF.js loads', async () => {
+    await tf.setBackend('cpu');
+    const h = await openDb();
+    const store = createLocalStore(mkdtempSync(join(tmpdir(), 'pub-blobs-')));
+    const dir = runFolder();
+    for (const epoch of [1, 2]) {
+      const g = buildGenerator({ ...DEFAULT_DCGAN_CONFIG, ngf: 2 });
+      const files = artifactsToFiles(await modelToArtifacts(g));
+      g.dispose();
+      const out = join(dir, 'epochs', `epoch-000${epoch}`, 'generator');
+      mkdirSync(out, { recursive: true });
+      writeFileSync(join(out, 'model.json'), JSON.stringify(files.modelJson));
+      writeFileSync(join(out, 'weights.bin'), files.weights);
+    }
+    await publishRunFolder(h.db, store, dir);
+    const models = await publishEpochModels(h.db, store, dir, { epochs: 'all', weights: 'raw' });
+    expect(models.map((m) => [m.id, m.epoch, m.runId, m.quantization])).toEqual([
+      ['my-run-e1', 1, 'my-run', 'uint8'],
+      ['my-run-e2', 2, 'my-run', 'uint8'],
+    ]);
+    // The stored files are a standard uint8 TF.js model: stock loadLayersModel reads them.
+    const json = new TextDecoder().decode(await store.get('models/my-run-e1/model.json'));
+    const weights = (await store.get('models/my-run-e1/weights.bin'))!;
+    expect(JSON.parse(json).weightsManifest[0].weights[0].quantization.dtype).toBe('uint8');
+    const parsed = JSON.parse(json);
+    const loaded = await loadLayersModel(
+      tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs: parsed.weightsManifest[0].weights, weightData: new Uint8Array(weights).buffer }),
+    );
+    expect(loaded.outputs[0]!.shape).toEqual([null, 32, 32, 3]);
+    loaded.dispose();
+    await expect(publishEpochModels(h.db, store, dir, { epochs: [3] })).rejects.toThrow(/epoch 3 not kept in epochs\/ \(kept: 1, 2\)/);
+    await h.close();
+  });
+
+  it('registers a real-image set once, each image an uncompressed PNG of one fixed size', async () => {
+    const h = await openDb();
+    const dir = mkdtempSync(join(tmpdir(), 'real-set-'));
+    writeFileSync(join(dir, 'real-set.json'), JSON.stringify({ id: 'tiny-set', name: 'tiny', source: 'test', count: 3, labels: [1, 2, 3] }));
+    writeFileSync(join(dir, 'images.bin'), new Uint8Array(3 * 3072).map((_, i) => (i * 31) % 256));
+    expect(await publishRealSet(h.db, dir)).toEqual({ id: 'tiny-set', count: 3, inserted: true });
+    expect((await publishRealSet(h.db, dir)).inserted).toBe(false);
+    writeFileSync(join(dir, 'images.bin'), new Uint8Array(100));
+    await expect(publishRealSet(h.db, dir)).rejects.toThrow(/not a real-image set/);
     await h.close();
   });
 });
