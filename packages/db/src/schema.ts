@@ -67,6 +67,8 @@ export const runMetrics = pgTable(
     gLoss: real('g_loss'),
     fid: real('fid'),
     isScore: real('is_score'),
+    /** Training seconds at this step (across sittings): FID by wall clock when runs are compared. */
+    elapsedS: real('elapsed_s'),
   },
   (t) => [primaryKey({ columns: [t.runId, t.step] })],
 );

@@ -69,6 +69,7 @@ interface StepLine {
   d_loss?: number;
   g_loss?: number;
   images_per_sec?: number;
+  elapsed_s?: number;
   fid?: number;
   is_mean?: number;
   samples?: number;
@@ -137,8 +138,17 @@ export async function publishRunFolder(db: Db, store: BlobStore, dir: string, op
   const byStep = new Map(
     steps
       .filter((_, i) => i % stride === 0 || i === steps.length - 1)
-      .map((s) => [s.step, { step: s.step, epoch: s.epoch, dLoss: s.d_loss ?? null, gLoss: s.g_loss ?? null, fid: null as number | null, isScore: null as number | null }]),
+      .map((s) => [
+        s.step,
+        { step: s.step, epoch: s.epoch, dLoss: s.d_loss ?? null, gLoss: s.g_loss ?? null, fid: null as number | null, isScore: null as number | null, elapsedS: s.elapsed_s ?? null },
+      ]),
   );
+  /** Training seconds at `step`: the last logged step line at or before it (FID lines carry none). */
+  const elapsedAt = (step: number) => {
+    let at: number | null = null;
+    for (const s of steps) if (s.step <= step && s.elapsed_s !== undefined) at = s.elapsed_s;
+    return at;
+  };
   // The FID curve uses the trainer's periodic protocol only (its most common sample count): a
   // 10,000-sample final FID is not comparable with 2,000-sample points and would make a false dip.
   const fidLines = lines.filter((l) => l.type === 'fid' && Number.isFinite(l.fid));
@@ -148,7 +158,7 @@ export async function publishRunFolder(db: Db, store: BlobStore, dir: string, op
   const protocol = fidLines.filter((l) => (l.samples ?? 0) === protocolSamples);
   for (const l of protocol) {
     // metrics.jsonl epochs are 0-based on step lines and 1-based (epochs completed) on fid lines.
-    const point = byStep.get(l.step) ?? { step: l.step, epoch: l.epoch - 1, dLoss: null, gLoss: null, fid: null, isScore: null };
+    const point = byStep.get(l.step) ?? { step: l.step, epoch: l.epoch - 1, dLoss: null, gLoss: null, fid: null, isScore: null, elapsedS: elapsedAt(l.step) };
     byStep.set(l.step, { ...point, fid: l.fid!, isScore: l.is_mean ?? null });
   }
   const metrics = [...byStep.values()].sort((a, b) => a.step - b.step);

@@ -16,7 +16,7 @@ function runFolder(): string {
   mkdirSync(join(dir, 'samples'), { recursive: true });
   mkdirSync(join(dir, 'generator-uint8'));
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ epochs: 2, backend: 'wasm', model: { latentDim: 100 } }));
-  const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ type: 'step', step: i + 1, epoch: i < 15 ? 0 : 1, d_loss: 1, g_loss: 2, images_per_sec: 30 + i }));
+  const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ type: 'step', step: i + 1, epoch: i < 15 ? 0 : 1, d_loss: 1, g_loss: 2, images_per_sec: 30 + i, elapsed_s: 10 * (i + 1) }));
   const net = 'cifar10-classifier@0123456789ab';
   lines.push(
     JSON.stringify({ type: 'fid', step: 15, epoch: 1, fid: 80, is_mean: 2, samples: 2000, feature_network: net, weights: 'raw' }),
@@ -42,9 +42,9 @@ describe('publishRunFolder', () => {
     const run = await getRun(h.db, 'my-run');
     expect(run?.run).toMatchObject({ epochs: 2, backend: 'wasm', status: 'finished', imagesPerSec: 45 });
     // The FID curve is the periodic protocol (2,000 samples) only, labelled with its network and weights.
-    expect(run?.metrics.filter((m) => m.fid !== null).map((m) => [m.epoch + 1, m.fid, m.isScore])).toEqual([
-      [1, 80, 2],
-      [2, 60, 3],
+    expect(run?.metrics.filter((m) => m.fid !== null).map((m) => [m.epoch + 1, m.fid, m.isScore, m.elapsedS])).toEqual([
+      [1, 80, 2, 150],
+      [2, 60, 3, 300],
     ]);
     expect((run?.run.config as { fid_protocol: unknown }).fid_protocol).toEqual({
       feature_network: 'cifar10-classifier@0123456789ab',

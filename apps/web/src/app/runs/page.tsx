@@ -12,11 +12,15 @@ export default async function Runs() {
     <div className="space-y-4">
       <h1 className="text-2xl font-semibold">Training runs</h1>
       {runs.length === 0 ? (
-        <p className="text-zinc-400">No runs published yet: `npm run cli -- publish runs/&lt;run&gt;`.</p>
+        <p className="text-zinc-400">No runs published yet.</p>
       ) : (
+        <form action="/runs/compare" className="space-y-3">
         <table className="w-full text-left text-sm">
           <thead className="text-zinc-400">
             <tr>
+              <th className="py-2 pr-2">
+                <span className="sr-only">compare</span>
+              </th>
               <th className="py-2">Run</th>
               <th>Status</th>
               <th>Backend</th>
@@ -27,6 +31,9 @@ export default async function Runs() {
           <tbody>
             {runs.map((r) => (
               <tr key={r.id} className="border-t border-zinc-800">
+                <td className="py-2 pr-2">
+                  <input type="checkbox" name="id" value={r.id} aria-label={`compare ${r.name}`} />
+                </td>
                 <td className="py-2">
                   <Link href={`/runs/${r.id}`} className="text-indigo-400 underline">
                     {r.name}
@@ -40,6 +47,12 @@ export default async function Runs() {
             ))}
           </tbody>
         </table>
+          {runs.length > 1 && (
+            <button type="submit" className="rounded bg-zinc-800 px-3 py-1 text-sm">
+              Compare selected runs
+            </button>
+          )}
+        </form>
       )}
     </div>
   );

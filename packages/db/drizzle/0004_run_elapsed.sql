@@ -1,0 +1,1 @@
+ALTER TABLE "run_metrics" ADD COLUMN "elapsed_s" real;
