@@ -64,6 +64,8 @@ describe('ganstudio CLI', () => {
       /--loss must be one of bce, hinge/,
     );
     expectCleanError(cli('train', '--bogus'), /Unknown option '--bogus'/);
+    expectCleanError(cli('train', '--lr-d', '2'), /--lr-d must be/);
+    expectCleanError(cli('train', '--lr-d', 'fast'), /--lr-d must be/);
     expectCleanError(
       cli('train', '--data', 'missing.tar.gz', '--backend', 'cpu', '--out', 'r1'),
       /missing.tar.gz: no such file or directory/,

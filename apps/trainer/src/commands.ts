@@ -184,6 +184,8 @@ samples/epoch-NNNN.png, checkpoints/, generator-uint8/).
   --epochs N              passes over the data (default 25)
   --batch-size N          images per step (default 64)
   --lr X                  Adam learning rate (default 0.0002, DCGAN paper)
+  --lr-d X                the discriminator's own learning rate: TTUR (Heusel et al. 2017; their
+                          DCGAN uses --lr 0.0001 --lr-d 0.0004). Default: --lr for both
   --beta1 X               Adam beta1 (default 0.5, DCGAN paper)
   --ngf N / --ndf N       generator / discriminator base width (default 64 / 64)
   --latent-dim N          length of z (default 100)
@@ -230,6 +232,7 @@ const train_: Command = {
       'checkpoint-every': { type: 'string' },
       'log-every': { type: 'string' },
       'resume-from': { type: 'string' },
+      'lr-d': { type: 'string' },
     });
     const int = { integer: true, min: 1 };
     if (v['resume-from'] && v.resume)
@@ -252,6 +255,7 @@ const train_: Command = {
         ...DEFAULT_OPTIMIZER,
         lr: num('lr', v.lr, DEFAULT_OPTIMIZER.lr, { min: 1e-7, max: 0.5 }),
         beta1: num('beta1', v.beta1, DEFAULT_OPTIMIZER.beta1, { min: 0, max: 0.999 }),
+        ...(v['lr-d'] === undefined ? {} : { lrD: num('lr-d', v['lr-d'], 0, { min: 1e-7, max: 0.5 }) }),
       },
       model: {
         latentDim: num('latent-dim', v['latent-dim'], DEFAULT_DCGAN_CONFIG.latentDim, {

@@ -114,6 +114,8 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   }
   const { lr, beta1 } = c.optimizer;
   if (!(lr > 0 && lr < 1)) throw new UserError(`--lr must be in (0, 1), got ${lr}`);
+  const lrD = c.optimizer.lrD;
+  if (lrD !== undefined && !(lrD > 0 && lrD < 1)) throw new UserError(`--lr-d must be in (0, 1), got ${lrD}`);
   if (!(beta1 >= 0 && beta1 < 1)) throw new UserError(`--beta1 must be in [0, 1), got ${beta1}`);
   if (c.ema != null && !(c.ema > 0 && c.ema < 1))
     throw new UserError(`--ema must be in (0, 1) or 0 for none, got ${c.ema}`);

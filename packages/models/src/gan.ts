@@ -15,6 +15,12 @@ export interface OptimizerConfig {
   /** Paper §4: "β1 at the suggested value of 0.9 resulted in training oscillation ... reducing it to 0.5 helped". */
   beta1: number;
   beta2: number;
+  /**
+   * The discriminator's learning rate when it differs from G's: the two time-scale update rule
+   * (TTUR, Heusel et al. 2017, "GANs Trained by a Two Time-Scale Update Rule Converge to a Local
+   * Nash Equilibrium"; their DCGAN runs use D 4e-4, G 1e-4). Absent: `lr` for both, as the paper.
+   */
+  lrD?: number;
 }
 
 export const DEFAULT_OPTIMIZER: OptimizerConfig = { lr: 2e-4, beta1: 0.5, beta2: 0.999 };
@@ -49,7 +55,9 @@ export function createGan(
 ): Gan {
   validateDcganConfig(config);
   const { lr, beta1, beta2 } = optimizer;
+  const lrD = optimizer.lrD ?? lr;
   if (!(lr > 0 && lr < 1)) throw new RangeError(`lr must be in (0, 1), got ${lr}`);
+  if (!(lrD > 0 && lrD < 1)) throw new RangeError(`lrD must be in (0, 1), got ${lrD}`);
   if (!(beta1 >= 0 && beta1 < 1)) throw new RangeError(`beta1 must be in [0, 1), got ${beta1}`);
   if (!(beta2 >= 0 && beta2 < 1)) throw new RangeError(`beta2 must be in [0, 1), got ${beta2}`);
   if (emaDecay !== null && !(emaDecay > 0 && emaDecay < 1))
@@ -72,7 +80,7 @@ export function createGan(
     discriminator: models?.discriminator ?? buildDiscriminator(config),
     // ε = 1e-8 as PyTorch's Adam, so numbers compare with the PyTorch DCGAN reference.
     gOptimizer: tf.train.adam(lr, beta1, beta2, 1e-8),
-    dOptimizer: tf.train.adam(lr, beta1, beta2, 1e-8),
+    dOptimizer: tf.train.adam(lrD, beta1, beta2, 1e-8),
   };
 }
 
