@@ -190,6 +190,8 @@ samples/epoch-NNNN.png, checkpoints/, generator-uint8/).
   --ngf N / --ndf N       generator / discriminator base width (default 64 / 64)
   --latent-dim N          length of z (default 100)
   --loss bce|hinge        GAN loss (default bce: non-saturating)
+  --spectral-norm         spectral normalisation on every D layer instead of batch norm (Miyato
+                          et al. 2018; their SN-DCGAN pairs it with --loss hinge)
   --ema X                 keep an exponential moving average of G's weights with this decay
                           and sample/export from it (default 0.999; 0 turns it off)
   --seed N                weights, data order, noise and the sample grid (default 42)
@@ -233,6 +235,7 @@ const train_: Command = {
       'log-every': { type: 'string' },
       'resume-from': { type: 'string' },
       'lr-d': { type: 'string' },
+      'spectral-norm': { type: 'boolean' },
     });
     const int = { integer: true, min: 1 };
     if (v['resume-from'] && v.resume)
@@ -267,6 +270,7 @@ const train_: Command = {
         ndf: num('ndf', v.ndf, DEFAULT_DCGAN_CONFIG.ndf, { integer: true, min: 1, max: 1024 }),
         loss: oneOf<GanLoss>('loss', v.loss, GAN_LOSSES, DEFAULT_DCGAN_CONFIG.loss),
         seed,
+        ...(v['spectral-norm'] ? { spectralNorm: true } : {}),
       },
       sampleEvery: num('sample-every', v['sample-every'], 1, int),
       checkpointEvery: num('checkpoint-every', v['checkpoint-every'], 500, int),

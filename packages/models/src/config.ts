@@ -15,6 +15,11 @@ export interface DcganConfig {
   loss: GanLoss;
   /** Seed for weight initialisation, so two runs with the same seed start identically. */
   seed: number;
+  /**
+   * Spectral normalisation on every D layer instead of batch norm (Miyato et al. 2018; their
+   * SN-DCGAN is trained with the hinge loss). Absent or false: the paper's DCGAN discriminator.
+   */
+  spectralNorm?: boolean;
 }
 
 /** Image side and channels the architecture is built for (three stride-2 stages: 4 → 8 → 16 → 32). */
@@ -47,6 +52,8 @@ export function validateDcganConfig(config: DcganConfig): DcganConfig {
       `loss must be one of ${GAN_LOSSES.join(', ')}, got ${String(config.loss)}`,
     );
   }
+  if (config.spectralNorm !== undefined && typeof config.spectralNorm !== 'boolean')
+    throw new RangeError(`spectralNorm must be true or false, got ${String(config.spectralNorm)}`);
   if (!Number.isInteger(config.seed))
     throw new RangeError(`seed must be an integer, got ${config.seed}`);
   return config;

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-layers';
 import { IMAGE_CHANNELS, IMAGE_SIZE, validateDcganConfig, type DcganConfig } from './config';
+import { SpectralConv2D, SpectralDense } from './spectral-norm';
 
 /** §4 of the paper: "All weights were initialized from a zero-centered Normal distribution with standard deviation 0.02". */
 const INIT_STDDEV = 0.02;
@@ -95,6 +96,7 @@ export function buildGenerator(config: DcganConfig): tf.Sequential {
 /** Images [batch, 32, 32, 3] in [-1, 1] → logits [batch, 1] (no sigmoid: losses work on logits for stability). */
 export function buildDiscriminator(config: DcganConfig): tf.Sequential {
   const { ndf, seed } = validateDcganConfig(config);
+  if (config.spectralNorm) return buildSpectralDiscriminator(ndf, seed);
   const init = seeded(seed + 7919); // a different stream from the generator's
   const model = tf.sequential({ name: 'discriminator' });
   const widths = [ndf, ndf * 2, ndf * 4]; // → [16, 16, ndf] → [8, 8, 2·ndf] → [4, 4, 4·ndf]
@@ -117,5 +119,21 @@ export function buildDiscriminator(config: DcganConfig): tf.Sequential {
   });
   model.add(tf.layers.flatten({ name: 'flatten' })); // → [4·4·4·ndf]
   model.add(tf.layers.dense({ units: 1, kernelInitializer: init.kernel(), name: 'logit' }));
+  return model;
+}
+
+/**
+ * The same widths with every weight spectrally normalised and no batch norm (Miyato et al. 2018,
+ * §4: SN replaces BN in D): [SN conv 4×4/2 → LeakyReLU 0.2] ×3 → flatten → SN dense → logit.
+ */
+function buildSpectralDiscriminator(ndf: number, seed: number): tf.Sequential {
+  const model = tf.sequential({ name: 'discriminator' });
+  model.add(tf.layers.inputLayer({ inputShape: [IMAGE_SIZE, IMAGE_SIZE, IMAGE_CHANNELS] }));
+  [ndf, ndf * 2, ndf * 4].forEach((units, i) => {
+    model.add(new SpectralConv2D({ units, kernelSize: KERNEL, strides: 2, seed: seed * 1000 + 7919 + 2 * i, name: `down${i + 1}` }));
+    model.add(tf.layers.leakyReLU({ alpha: LEAKY_SLOPE, name: `down${i + 1}_lrelu` }));
+  });
+  model.add(tf.layers.flatten({ name: 'flatten' }));
+  model.add(new SpectralDense({ units: 1, seed: seed * 1000 + 7999, name: 'logit' }));
   return model;
 }

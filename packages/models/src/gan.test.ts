@@ -92,7 +92,7 @@ describe('TTUR: separate learning rates for D and G (Heusel et al. 2017)', () =>
     const real = realBatch(5);
     trainStep(gan, real, 11);
     real.dispose();
-    const largest = (before: Float32Array[], m: typeof gan.generator) =>
+    const largest = (before: ArrayLike<number>[], m: typeof gan.generator) =>
       Math.max(...m.trainableWeights.flatMap((w, i) => Array.from(w.read().dataSync(), (v, k) => Math.abs(v - before[i]![k]!))));
     expect(largest(d0, gan.discriminator)).toBeCloseTo(4e-4, 6);
     expect(largest(g0, gan.generator)).toBeCloseTo(1e-4, 6);

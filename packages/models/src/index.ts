@@ -7,5 +7,6 @@ export * from './gan';
 export * from './image';
 export * from './latent';
 export * from './losses';
+export * from './spectral-norm';
 export * from './weights';
 export * from './wasm-kernels';
