@@ -3,26 +3,17 @@
  * state, and continued with `train --resume-from` in a new process and a new folder, as a later
  * day's machine would; its metrics and grids go on without duplicated or missing steps.
  */
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readMetrics } from './metrics-log';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
+import { runCli } from './testing/cli';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ganstudio.js');
 const root = mkdtempSync(join(tmpdir(), 'carry-test-'));
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, GANSTUDIO_CWD: root, CI: '1', DEBUG: '' },
-    timeout: 300_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (...args: string[]) => runCli(root, ...args);
 
 const folderBytes = (dir: string): number =>
   readdirSync(dir).reduce((sum, e) => {

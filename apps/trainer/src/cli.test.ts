@@ -6,18 +6,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
+import { runCli } from './testing/cli';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ganstudio.js');
 const root = mkdtempSync(join(tmpdir(), 'cli-test-'));
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, GANSTUDIO_CWD: root, CI: '1', DEBUG: '' },
-    timeout: 300_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (...args: string[]) => runCli(root, ...args);
 
 /** One "error: …" line, no stack frames. */
 function expectCleanError(r: ReturnType<typeof cli>, pattern: RegExp) {

@@ -2,6 +2,7 @@
 // fresh context as someone the link was sent to.
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { createSuite } from '../runner.mjs';
 
 const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
@@ -11,19 +12,8 @@ const gridPixels = (page) =>
 
 export async function runSuite(base, executablePath) {
   const browser = await chromium.launch({ executablePath, args: FLAGS });
-  const results = { passed: 0, failed: 0 };
+  const { test, results } = createSuite();
   const state = {};
-  const test = async (name, fn) => {
-    const t0 = Date.now();
-    try {
-      await fn();
-      results.passed++;
-      console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
-    } catch (err) {
-      results.failed++;
-      console.log(`  ✗ ${name}\n    ${String(err?.stack ?? err).split('\n').slice(0, 4).join('\n    ')}`);
-    }
-  };
   try {
     const visitor = await browser.newContext();
     const page = await visitor.newPage();

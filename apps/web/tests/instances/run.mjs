@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { createSuite } from '../runner.mjs';
 
 const app = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const root = join(app, '..', '..');
@@ -57,18 +58,7 @@ async function start(name, cmd, args, env, cwd) {
   throw new Error(`${name} did not come up: ${stderr}`);
 }
 
-const results = { passed: 0, failed: 0 };
-async function test(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.passed++;
-    console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
-  } catch (err) {
-    results.failed++;
-    console.log(`  ✗ ${name}\n    ${String(err?.stack ?? err).split('\n').slice(0, 5).join('\n    ')}`);
-  }
-}
+const { test, results } = createSuite();
 
 const dbName = `ganstudio_instances_${Date.now()}`;
 await admin(`create database ${dbName}`);
