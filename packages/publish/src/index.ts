@@ -7,7 +7,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync as readFileFollowing } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Db } from '@ganstudio/db/client';
-import { getModel, insertModel, upsertRun } from '@ganstudio/db/queries';
+import { getModel, getRun, insertModel, upsertRun } from '@ganstudio/db/queries';
 import { insertRealSet } from '@ganstudio/db/judge';
 import type { Model } from '@ganstudio/db/schema';
 import { artifactsToFiles, encodePng, quantizeArtifacts } from '@ganstudio/models';
@@ -86,22 +86,18 @@ function readJson(path: string): Record<string, unknown> {
   }
 }
 
-export async function publishRunFolder(db: Db, store: BlobStore, dir: string, options: PublishOptions = {}): Promise<PublishResult> {
-  const log = options.log ?? (() => {});
-  for (const path of [dir, join(dir, 'generator-uint8'), join(dir, 'samples')]) refuseSymlink(path);
-  if (!existsSync(join(dir, 'config.json'))) throw new PublishError(`${dir}: not a run folder (no config.json)`);
+interface RunRecord {
+  dir: string;
+  runId: string;
+  config: Record<string, unknown>;
+  lines: StepLine[];
+  steps: StepLine[];
+  epochs: number;
+}
+
+function readRunRecord(dir: string, options: PublishOptions): RunRecord {
   const config = readJson(join(dir, 'config.json'));
-  const generatorDir = join(dir, 'generator-uint8');
-  if (!existsSync(join(generatorDir, 'model.json'))) {
-    throw new PublishError(`${dir}: no exported generator (generator-uint8/model.json); finish or export the run first`);
-  }
   const runId = (options.runId ?? basename(dir)).replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
-  const modelJsonBytes = readFileSync(join(generatorDir, 'model.json'));
-  const modelJson = JSON.parse(modelJsonBytes.toString('utf8')) as {
-    modelTopology?: unknown;
-    weightsManifest?: { weights: { quantization?: { dtype: string } }[] }[];
-    userDefinedMetadata?: { step?: number };
-  };
   const lines: StepLine[] = existsSync(join(dir, 'metrics.jsonl'))
     ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
         .split('\n')
@@ -116,11 +112,12 @@ export async function publishRunFolder(db: Db, store: BlobStore, dir: string, op
     : [];
   const steps = lines.filter((l) => l.type === 'step');
   const epochs = steps.length ? Math.max(...steps.map((s) => s.epoch)) + 1 : Number(config['epochs'] ?? 0);
-  const modelId = `${runId}-e${epochs}`.slice(0, 64);
-  if (options.onlyIfMissing && (await getModel(db, modelId))) {
-    return { runId, model: (await getModel(db, modelId))!, grids: 0, metricPoints: 0, skipped: true };
-  }
+  return { dir, runId, config, lines, steps, epochs };
+}
 
+/** Uploads a run's grids and registers the run with its metric series (losses, FID, training clock). */
+async function registerRun(db: Db, store: BlobStore, record: RunRecord, options: PublishOptions) {
+  const { dir, runId, config, lines, steps, epochs } = record;
   const samplesDir = join(dir, 'samples');
   const grids = existsSync(samplesDir) ? readdirSync(samplesDir).filter((f) => /^epoch-\d{4}\.png$/.test(f)).sort() : [];
   const samples: { epoch: number; url: string }[] = [];
@@ -128,12 +125,6 @@ export async function publishRunFolder(db: Db, store: BlobStore, dir: string, op
     const { url } = await store.put(`runs/${runId}/${file}`, readFileSync(join(samplesDir, file)), 'image/png');
     samples.push({ epoch: Number(file.slice(6, 10)), url });
   }
-  const weights = readFileSync(join(generatorDir, 'weights.bin'));
-  const modelKey = `models/${modelId}/model.json`;
-  const { url: modelJsonUrl } = await store.put(modelKey, modelJsonBytes, 'application/json');
-  await store.put(`models/${modelId}/weights.bin`, weights, 'application/octet-stream');
-  log(`uploaded ${grids.length} grids and the generator (${(weights.byteLength / 1024).toFixed(0)} KiB) to ${store.kind}`);
-
   const stride = Math.max(1, Math.ceil(steps.length / MAX_POINTS));
   const byStep = new Map(
     steps
@@ -184,6 +175,35 @@ export async function publishRunFolder(db: Db, store: BlobStore, dir: string, op
     samples,
     metrics,
   );
+  return { samples, metrics };
+}
+
+export async function publishRunFolder(db: Db, store: BlobStore, dir: string, options: PublishOptions = {}): Promise<PublishResult> {
+  const log = options.log ?? (() => {});
+  for (const path of [dir, join(dir, 'generator-uint8'), join(dir, 'samples')]) refuseSymlink(path);
+  if (!existsSync(join(dir, 'config.json'))) throw new PublishError(`${dir}: not a run folder (no config.json)`);
+  const generatorDir = join(dir, 'generator-uint8');
+  if (!existsSync(join(generatorDir, 'model.json'))) {
+    throw new PublishError(`${dir}: no exported generator (generator-uint8/model.json); finish or export the run first`);
+  }
+  const modelJsonBytes = readFileSync(join(generatorDir, 'model.json'));
+  const modelJson = JSON.parse(modelJsonBytes.toString('utf8')) as {
+    modelTopology?: unknown;
+    weightsManifest?: { weights: { quantization?: { dtype: string } }[] }[];
+    userDefinedMetadata?: { step?: number };
+  };
+  const record = readRunRecord(dir, options);
+  const { runId, epochs, config } = record;
+  const modelId = `${runId}-e${epochs}`.slice(0, 64);
+  if (options.onlyIfMissing && (await getModel(db, modelId))) {
+    return { runId, model: (await getModel(db, modelId))!, grids: 0, metricPoints: 0, skipped: true };
+  }
+  const { samples, metrics } = await registerRun(db, store, record, options);
+  const weights = readFileSync(join(generatorDir, 'weights.bin'));
+  const modelKey = `models/${modelId}/model.json`;
+  const { url: modelJsonUrl } = await store.put(modelKey, modelJsonBytes, 'application/json');
+  await store.put(`models/${modelId}/weights.bin`, weights, 'application/octet-stream');
+  log(`uploaded ${samples.length} grids and the generator (${(weights.byteLength / 1024).toFixed(0)} KiB) to ${store.kind}`);
   const dims = (config['model'] as { latentDim?: number } | undefined)?.latentDim ?? 100;
   const quant = modelJson.weightsManifest?.[0]?.weights[0]?.quantization?.dtype ?? 'float32';
   const model = await insertModel(db, {
@@ -205,6 +225,26 @@ export async function publishRunFolder(db: Db, store: BlobStore, dir: string, op
 }
 
 /**
+ * A run's record without a model (`config.json`, `metrics.jsonl`, `samples/`): the grids and
+ * curves of a run kept for comparison (/runs/compare) whose generator is not published.
+ */
+export async function publishRunRecord(
+  db: Db,
+  store: BlobStore,
+  dir: string,
+  options: PublishOptions = {},
+): Promise<{ runId: string; grids: number; metricPoints: number; skipped: boolean }> {
+  for (const path of [dir, join(dir, 'samples')]) refuseSymlink(path);
+  if (!existsSync(join(dir, 'config.json'))) throw new PublishError(`${dir}: not a run folder (no config.json)`);
+  const record = readRunRecord(dir, options);
+  if (options.onlyIfMissing && (await getRun(db, record.runId)))
+    return { runId: record.runId, grids: 0, metricPoints: 0, skipped: true };
+  const { samples, metrics } = await registerRun(db, store, record, options);
+  options.log?.(`registered run ${record.runId} (${samples.length} grids, ${metrics.length} metric points), no model`);
+  return { runId: record.runId, grids: samples.length, metricPoints: metrics.length, skipped: false };
+}
+
+/**
  * First start of a gallery (Next.js or the Deno edge): register the run folder bundled with the
  * repository (apps/web/bundled/default-run) as the default model, once.
  */
@@ -212,6 +252,14 @@ export async function seedBundledRun(db: Db, store: BlobStore, dir: string): Pro
   // The real images of the judge game ship beside the bundled run (apps/web/bundled/real-set).
   const realSet = join(dir, '..', 'real-set');
   if (existsSync(join(realSet, 'real-set.json'))) await publishRealSet(db, realSet);
+  // Runs it was chosen against (docs/training.md), for /runs/compare: records only, no models.
+  const reference = join(dir, '..', 'runs');
+  if (existsSync(reference))
+    for (const name of readdirSync(reference).sort()) {
+      const card = join(reference, name, 'card.json');
+      const title = existsSync(card) ? (JSON.parse(readFileSync(card, 'utf8')) as { name?: string }).name : undefined;
+      await publishRunRecord(db, store, join(reference, name), { onlyIfMissing: true, ...(title ? { name: title } : {}) });
+    }
   if (!existsSync(dir)) return undefined;
   const card = join(dir, 'card.json');
   const meta = (existsSync(card) ? JSON.parse(readFileSync(card, 'utf8')) : {}) as { name?: string; note?: string };

@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { artifactsToFiles, buildGenerator, DEFAULT_DCGAN_CONFIG, modelToArtifacts } from '@ganstudio/models';
-import { publishEpochModels, publishRealSet, publishRunFolder } from './index';
+import { publishEpochModels, publishRealSet, publishRunFolder, publishRunRecord } from './index';
 
 function runFolder(): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'pub-')), 'my-run');
@@ -132,6 +132,20 @@ describe('publishRunFolder', () => {
     expect((await publishRealSet(h.db, dir)).inserted).toBe(false);
     writeFileSync(join(dir, 'images.bin'), new Uint8Array(100));
     await expect(publishRealSet(h.db, dir)).rejects.toThrow(/not a real-image set/);
+    await h.close();
+  });
+
+  it('registers a reference run without a generator (grids and curves for /runs/compare), once', async () => {
+    const h = await openDb();
+    const store = createLocalStore(mkdtempSync(join(tmpdir(), 'pub-blobs-')));
+    const dir = runFolder();
+    rmSync(join(dir, 'generator-uint8'), { recursive: true });
+    expect(await publishRunRecord(h.db, store, dir, { name: 'reference' })).toMatchObject({ runId: 'my-run', grids: 2, skipped: false });
+    const run = await getRun(h.db, 'my-run');
+    expect(run?.run.name).toBe('reference');
+    expect(run?.models).toEqual([]);
+    expect(run?.metrics.filter((m) => m.fid !== null)).toHaveLength(2);
+    expect((await publishRunRecord(h.db, store, dir, { onlyIfMissing: true })).skipped).toBe(true);
     await h.close();
   });
 });

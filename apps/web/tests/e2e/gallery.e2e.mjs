@@ -112,6 +112,23 @@ export async function runSuite(base, executablePath) {
       await page.locator('svg polyline').first().waitFor();
     });
 
+    await test('runs compare: tick the shipped run and the paper run, see their FID curves overlaid and their grids', async () => {
+      const p = await visitor.newPage();
+      await p.goto(`${base}/runs`);
+      const boxes = p.locator('input[type=checkbox][name=id]');
+      assert.ok((await boxes.count()) >= 2, 'the bundled reference runs are listed');
+      await p.locator('input[value="dcgan-cifar10"]').check();
+      await p.locator('input[value="paper-dcgan-v3"]').check();
+      await p.getByRole('button', { name: 'Compare selected runs' }).click();
+      for (const id of ['fid-by-time', 'fid-by-images']) {
+        const chart = p.getByTestId(id);
+        await chart.waitFor();
+        assert.equal(await chart.locator('polyline').count(), 2, id);
+      }
+      assert.equal(await p.locator('img[alt*="epoch"]').count(), 2);
+      await p.close();
+    });
+
     await test('on a 360-px phone the studio grid fits: 16 tiles side by side, none overlapping or off screen', async () => {
       const phone = await browser.newContext({ viewport: { width: 360, height: 800 } });
       const p = await phone.newPage();
