@@ -69,7 +69,7 @@ import {
   type RenderableModel,
   type Renderer,
 } from './render';
-import { issueVisitor, knownVisitor, secureContext, toB64url, type VisitorId } from './visitor';
+import { hmac, issueVisitor, knownVisitor, secureContext, toB64url, type VisitorId } from './visitor';
 
 export { createRenderer, gateRenderer, GateFullError, type Renderer } from './render';
 export * from './card';
@@ -192,8 +192,6 @@ export function newId(): string {
   return Array.from(bytes, (b) => alphabet[b % 62]).join('');
 }
 
-
-const encoder = new TextEncoder();
 
 /**
  * Renders (model, seed) on the server and registers the image: blob first, then row; on a failed
@@ -318,17 +316,7 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
   function addressTag(key: string): Promise<string> {
     let tag = tags.get(key);
     if (!tag) {
-      tag = (async () => {
-        const hmacKey = await crypto.subtle.importKey(
-          'raw',
-          encoder.encode(secret),
-          { name: 'HMAC', hash: 'SHA-256' },
-          false,
-          ['sign'],
-        );
-        const mac = await crypto.subtle.sign('HMAC', hmacKey, encoder.encode(`address:${key}`));
-        return toB64url(new Uint8Array(mac).subarray(0, 12));
-      })();
+      tag = hmac(secret, `address:${key}`).then((mac) => toB64url(mac.subarray(0, 12)));
       if (tags.size >= 10_000) tags.delete(tags.keys().next().value!);
       tags.set(key, tag);
     }

@@ -35,16 +35,13 @@ const refill = (s: State, { limit, windowMs }: Limit, t: number) =>
 const waitFor = (tokens: number, { limit, windowMs }: Limit) =>
   Math.max(1, Math.ceil((1 - tokens) / (limit / windowMs) / 1000));
 
-/** In-memory buckets; full ones are dropped beyond 100,000 keys so memory stays bounded. */
-export function memoryLimitStore(now: () => number = Date.now): LimitStore {
+/**
+ * In-memory buckets behind one synchronous take (all or none); buckets untouched for a day are
+ * full and dropped beyond 100,000 keys, so memory stays bounded.
+ */
+function memoryBuckets(now: () => number) {
   const buckets = new Map<string, State>();
-  return {
-    shared: false,
-    async take(wanted) {
-      return takeNow(wanted);
-    },
-  };
-  function takeNow(wanted: Bucket[]): number {
+  return (wanted: Bucket[]): number => {
     const t = now();
     if (buckets.size > 100_000) {
       // A full bucket carries no information: a missing key starts full.
@@ -61,26 +58,19 @@ export function memoryLimitStore(now: () => number = Date.now): LimitStore {
     });
     if (!wait) for (const s of states) s.tokens -= 1;
     return wait;
-  }
+  };
 }
 
-/** One in-memory bucket per key, synchronously (the render gate's and tests' building block). */
+/** The budgets of one process (PGlite galleries, tests). */
+export function memoryLimitStore(now: () => number = Date.now): LimitStore {
+  const take = memoryBuckets(now);
+  return { shared: false, take: async (wanted) => take(wanted) };
+}
+
+/** One limit keyed by subject, synchronously: the same buckets as memoryLimitStore. */
 export function createRateLimiter(limit: Limit, now: () => number = Date.now): RateLimiter {
-  const buckets = new Map<string, State>();
-  return {
-    take(key) {
-      const t = now();
-      const s = buckets.get(key) ?? { tokens: limit.limit, at: t };
-      s.tokens = refill(s, limit, t);
-      s.at = t;
-      buckets.set(key, s);
-      if (s.tokens >= 1) {
-        s.tokens -= 1;
-        return 0;
-      }
-      return waitFor(s.tokens, limit);
-    },
-  };
+  const take = memoryBuckets(now);
+  return { take: (key) => take([{ key, ...limit }]) };
 }
 
 /** Buckets on PostgreSQL: one round trip per take, the same budgets for every instance. */

@@ -51,6 +51,11 @@ function signer(secret: string): Signer {
   return s;
 }
 
+/** HMAC-SHA256 of `text` under `secret`, with the key imported once per secret (cookies and address tags share it). */
+export async function hmac(secret: string, text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign('HMAC', await signer(secret).key, encoder.encode(text)));
+}
+
 /** How many verified values are cached under a secret (tests: variants must not add entries). */
 export const verifiedCacheSize = (secret: string) => signers.get(secret)?.verified.size ?? 0;
 
@@ -79,8 +84,7 @@ export interface VisitorId {
 
 export async function signVisitor(id: string, issuedAt: number, secret: string): Promise<string> {
   const payload = `${id}.${Math.floor(issuedAt).toString(36)}`;
-  const sig = await crypto.subtle.sign('HMAC', await signer(secret).key, encoder.encode(payload));
-  return `${payload}.${toB64url(sig)}`;
+  return `${payload}.${toB64url(await hmac(secret, payload))}`;
 }
 
 /** The visitor if the cookie value is canonical and carries a valid signature. */

@@ -32,6 +32,10 @@ export async function insertRealSet(
   });
 }
 
+export async function realSetExists(db: Db, id: string): Promise<boolean> {
+  return (await db.select({ id: realSets.id }).from(realSets).where(eq(realSets.id, id))).length > 0;
+}
+
 export async function countRealImages(db: Db): Promise<number> {
   const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(realImages);
   return Number(row?.n ?? 0);

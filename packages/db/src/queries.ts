@@ -224,6 +224,10 @@ export async function listRuns(db: Db): Promise<Run[]> {
   return db.select().from(runs).orderBy(desc(runs.createdAt));
 }
 
+export async function runExists(db: Db, id: string): Promise<boolean> {
+  return (await db.select({ id: runs.id }).from(runs).where(eq(runs.id, id))).length > 0;
+}
+
 export async function getRun(db: Db, id: string) {
   const [run] = await db.select().from(runs).where(eq(runs.id, id));
   if (!run) return undefined;

@@ -7,8 +7,8 @@
 import { existsSync, lstatSync, readdirSync, readFileSync as readFileFollowing } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Db } from '@ganstudio/db/client';
-import { getModel, getRun, insertModel, upsertRun } from '@ganstudio/db/queries';
-import { insertRealSet } from '@ganstudio/db/judge';
+import { getModel, insertModel, runExists, upsertRun } from '@ganstudio/db/queries';
+import { insertRealSet, realSetExists } from '@ganstudio/db/judge';
 import type { Model } from '@ganstudio/db/schema';
 import { artifactsToFiles, encodePng, quantizeArtifacts } from '@ganstudio/models';
 import type * as tf from '@tensorflow/tfjs-core';
@@ -237,7 +237,7 @@ export async function publishRunRecord(
   for (const path of [dir, join(dir, 'samples')]) refuseSymlink(path);
   if (!existsSync(join(dir, 'config.json'))) throw new PublishError(`${dir}: not a run folder (no config.json)`);
   const record = readRunRecord(dir, options);
-  if (options.onlyIfMissing && (await getRun(db, record.runId)))
+  if (options.onlyIfMissing && (await runExists(db, record.runId)))
     return { runId: record.runId, grids: 0, metricPoints: 0, skipped: true };
   const { samples, metrics } = await registerRun(db, store, record, options);
   options.log?.(`registered run ${record.runId} (${samples.length} grids, ${metrics.length} metric points), no model`);
@@ -359,6 +359,8 @@ export async function publishRealSet(db: Db, dir: string): Promise<{ id: string;
   const count = manifest.count ?? 0;
   if (!manifest.id || !/^[A-Za-z0-9_-]{1,64}$/.test(manifest.id) || !count || pixels.byteLength !== count * 3072)
     throw new PublishError(`${dir}: not a real-image set (real-set.json and images.bin of count × 3,072 bytes, as \`ganstudio real-set\` writes them)`);
+  // Every start of a gallery comes here: a registered set costs one query, not 1,000 PNG encodes.
+  if (await realSetExists(db, manifest.id)) return { id: manifest.id, count, inserted: false };
   const items = Array.from({ length: count }, (_, i) => {
     const rgba = new Uint8Array(32 * 32 * 4);
     for (let p = 0; p < 1024; p++) rgba.set([...pixels.subarray(i * 3072 + p * 3, i * 3072 + p * 3 + 3), 255], p * 4);
