@@ -12,7 +12,7 @@ import { releaseBackend, selectBackend } from '../src/backend';
 import { loadCifar10 } from '../src/cifar';
 import { cifarBatches, sampleSpread } from '../src/evaluate';
 import { loadModel } from '../src/model-io';
-import { sampleImages } from '../src/sampling';
+import { sampleSeeds } from '@ganstudio/models';
 
 const { values: v } = parseArgs({
   options: { float32: { type: 'string' }, uint8: { type: 'string' }, data: { type: 'string' } },
@@ -25,7 +25,7 @@ const size = (dir: string) =>
 
 await selectBackend('wasm');
 const [f32, u8] = [await loadModel(v.float32), await loadModel(v.uint8)];
-const [a, b] = [sampleImages(f32, 1, N), sampleImages(u8, 1, N)];
+const [a, b] = [sampleSeeds(f32, 1, N), sampleSeeds(u8, 1, N)];
 const diff = tf.tidy(() => tf.abs(tf.sub(a, b)));
 const maxDiff = tf.max(diff).dataSync()[0]!;
 const meanDiff = tf.mean(diff).dataSync()[0]!;

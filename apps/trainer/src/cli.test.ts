@@ -4,6 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRenderer } from '@ganstudio/api/render';
+import { decodePng, type RgbaImage } from '@ganstudio/models';
+import { createMemoryStore } from '@ganstudio/storage/memory';
 import { describe, expect, it } from 'vitest';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 import { runCli } from './testing/cli';
@@ -78,7 +81,7 @@ describe('ganstudio CLI', () => {
     );
   });
 
-  it('trains a smoke run, then samples and exports from it', () => {
+  it('trains a smoke run, then samples and exports from it', async () => {
     const data = writeCifarTarGz(join(root, 'data'), 13); // 65 images
     const run = cli(...smokeTrainArgs(data, 'run', 64, 32));
     expect(run.stderr).toMatch(/backend: cpu \(asked for with --backend\)/);
@@ -87,7 +90,7 @@ describe('ganstudio CLI', () => {
     expect(existsSync(join(root, 'run', 'generator-uint8', 'model.json'))).toBe(true);
 
     const sampleGrid = (out: string) =>
-      cli('sample', '--model', 'run', '--seed', '7', '--count', '4', '--scale', '1', '--out', out);
+      cli('sample', '--model', 'run/generator-uint8', '--seed', '7', '--count', '4', '--scale', '1', '--backend', 'cpu', '--out', out);
     const sample = sampleGrid('grid.png');
     expect(sample.code).toBe(0);
     const png = readFileSync(join(root, 'grid.png'));
@@ -95,6 +98,7 @@ describe('ganstudio CLI', () => {
     const again = sampleGrid('grid2.png');
     expect(again.code).toBe(0);
     expect(readFileSync(join(root, 'grid2.png')).equals(png)).toBe(true);
+    await expectTilesAreServerRenders(decodePng(png), 7, join(root, 'run', 'generator-uint8'));
 
     const exp = cli('export', '--model', 'run', '--out', 'g16', '--quantization', 'float16');
     expect(exp.code).toBe(0);
@@ -102,6 +106,27 @@ describe('ganstudio CLI', () => {
     expect(manifest.weightsManifest[0].weights[0].quantization).toEqual({ dtype: 'float16' });
   });
 });
+
+/**
+ * Tile i of `sample --seed s` is, pixel for pixel, what the gallery's server render stores for
+ * seed s + i (both on the cpu backend): a grid and a share link of one seed show one image.
+ */
+async function expectTilesAreServerRenders(grid: RgbaImage, seed: number, generatorDir: string) {
+  const store = createMemoryStore();
+  for (const f of ['model.json', 'weights.bin'])
+    await store.put(`models/run/${f}`, readFileSync(join(generatorDir, f)), 'application/octet-stream');
+  const renderer = createRenderer(store, { backend: 'cpu' });
+  const model = { id: 'run', modelKey: 'models/run/model.json', latentDim: 100 };
+  for (let i = 0; i < 4; i++) {
+    const served = decodePng(await renderer.render(model, seed + i));
+    const [x0, y0] = [2 + (i % 2) * 34, 2 + Math.floor(i / 2) * 34];
+    let differing = 0;
+    for (let y = 0; y < 32; y++)
+      for (let x = 0; x < 32 * 4; x++)
+        if (grid.data[((y0 + y) * grid.width + x0) * 4 + x] !== served.data[y * 32 * 4 + x]) differing++;
+    expect(differing, `tile ${i} vs server render of seed ${seed + i}`).toBe(0);
+  }
+}
 
 describe('the CLI from the repository root, as the README runs it (issue #22)', () => {
   const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

@@ -16,7 +16,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleSpread } from './evaluate';
 import { loadModel, saveModel } from './model-io';
-import { sampleImages } from './sampling';
+import { sampleSeeds } from '@ganstudio/models';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ganstudio.js');
@@ -280,7 +280,7 @@ describe('ganstudio eval', () => {
     const g = await loadModel(join(ganRun, 'generator-uint8'));
     const before = tf.memory().numTensors;
     const spread = (t: number) => {
-      const x = sampleImages(g, 0, 64, t);
+      const x = sampleSeeds(g, 0, 64, t);
       const flat = tf.reshape(x, [64, 32 * 32 * 3]) as tf.Tensor2D;
       const r = sampleSpread(flat);
       tf.dispose([x, flat]);

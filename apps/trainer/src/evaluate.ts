@@ -14,9 +14,12 @@ import {
   classifierNetwork,
   collectFeatures,
   frechetDistance,
+  generateFromLatents,
   inceptionNetwork,
   inceptionScore,
+  latentDimOf,
   loadModelFromFiles,
+  seededLatents,
   type FeatureNetwork,
   type FeatureStats,
 } from '@ganstudio/models';
@@ -25,7 +28,6 @@ import { loadCifar10, sha256File, type CifarData } from './cifar';
 import { UserError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
 import { readModelFiles } from './model-io';
-import { sampleImages } from './sampling';
 
 /** The classifier that ships with the project (trained by `train-classifier`, uint8). */
 export function shippedClassifierDir(): string {
@@ -123,9 +125,16 @@ export function cifarBatches(data: CifarData) {
     );
 }
 
-/** Seeded generator samples: batch b's latents come from seed + start, so results repeat. */
+/**
+ * The FID sampling protocol ("stream batches", docs/training.md § Protocol): the batch of images
+ * start … start + n − 1 is n consecutive vectors of the latent stream of seed + start. Every FID
+ * and IS recorded in this repository was measured this way, so it stays as its own protocol
+ * rather than the gallery's one-seed-per-image convention (sampleSeeds), which would move them.
+ */
 export function generatorBatches(generator: tfl.LayersModel, seed: number, truncation = Infinity) {
-  return (start: number, n: number) => sampleImages(generator, (seed + start) >>> 0, n, truncation);
+  const dim = latentDimOf(generator);
+  return (start: number, n: number) =>
+    generateFromLatents(generator, seededLatents((seed + start) >>> 0, n, dim, truncation));
 }
 
 /**

@@ -1,33 +1,8 @@
-/** Seeded sample grids from a generator, as PNG bytes (shared by training's per-epoch grids and `sample`). */
-import * as tf from '@tensorflow/tfjs-core';
+/** Seeded sample grids as PNG bytes (training's per-epoch grids, `bundle` and `sample`). */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { encodePng, generate, seededLatents, tensorToRgba, tileGrid } from '@ganstudio/models';
+import { encodePng, sampleSeedsRgba, tileGrid } from '@ganstudio/models';
 
-export function latentDimOf(generator: LayersModel): number {
-  const dim = generator.inputs[0]?.shape[1];
-  if (typeof dim !== 'number') throw new Error('generator input has no fixed latent size');
-  return dim;
-}
-
-/**
- * `count` eval-mode samples from latent seed `seed`: [count, 32, 32, 3]; the caller disposes it.
- * `truncation` ψ draws z from N(0, I) cut at ±ψ (seededLatents).
- */
-export function sampleImages(
-  generator: LayersModel,
-  seed: number,
-  count: number,
-  truncation = Infinity,
-): tf.Tensor4D {
-  const dim = latentDimOf(generator);
-  const z = tf.tensor2d(seededLatents(seed, count, dim, truncation), [count, dim]);
-  try {
-    return generate(generator, z);
-  } finally {
-    z.dispose();
-  }
-}
-
+/** Tile i is seed `seed + i`: the image the gallery shows and renders for that seed. */
 export async function sampleGridPng(
   generator: LayersModel,
   seed: number,
@@ -35,10 +10,5 @@ export async function sampleGridPng(
   scale = 1,
   truncation = Infinity,
 ): Promise<Uint8Array> {
-  const images = sampleImages(generator, seed, count, truncation);
-  try {
-    return encodePng(tileGrid(await tensorToRgba(images), { scale }));
-  } finally {
-    images.dispose();
-  }
+  return encodePng(tileGrid(await sampleSeedsRgba(generator, seed, count, truncation), { scale }));
 }

@@ -13,7 +13,7 @@ import { releaseBackend, selectBackend } from './backend';
 import { loadCifar10 } from './cifar';
 import { cifarBatches, sampleSpread } from './evaluate';
 import { loadModel } from './model-io';
-import { sampleImages } from './sampling';
+import { sampleSeeds } from '@ganstudio/models';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SHIPPED = join(REPO, 'apps', 'web', 'bundled', 'default-run', 'generator-uint8');
@@ -31,7 +31,7 @@ describe('the shipped generator', () => {
   it('gives 256 distinct, well-spread samples (no mode collapse)', async () => {
     expect(existsSync(join(SHIPPED, 'model.json'))).toBe(true);
     const generator = await loadModel(SHIPPED);
-    const images = sampleImages(generator, 1, N);
+    const images = sampleSeeds(generator, 1, N);
     const flat = tf.reshape(images, [N, 32 * 32 * 3]) as tf.Tensor2D;
     const samples = sampleSpread(flat);
     tf.dispose([images, flat]);

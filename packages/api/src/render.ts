@@ -12,11 +12,9 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import {
   cacheWasmPhaseFilters,
   encodePng,
-  generate,
   loadModelFromFiles,
   registerWasmTrainingKernels,
-  seededLatents,
-  tensorToRgba,
+  sampleSeedsRgba,
   WEIGHTS_SHARD,
 } from '@ganstudio/models';
 import type { BlobStore } from '@ganstudio/storage';
@@ -86,14 +84,8 @@ export function createRenderer(store: BlobStore, options: RendererOptions = {}):
       // The backend is process-global: set it back if something else in the process moved it.
       if (tf.getBackend() !== started) await tf.setBackend(started);
       const generator = await load(model);
-      const z = tf.tensor2d(seededLatents(seed, 1, model.latentDim), [1, model.latentDim]);
-      const images = generate(generator, z); // → [1, 32, 32, 3]
-      try {
-        const [image] = await tensorToRgba(images);
-        return encodePng(image!);
-      } finally {
-        tf.dispose([z, images]);
-      }
+      const [image] = await sampleSeedsRgba(generator, seed, 1);
+      return encodePng(image!);
     },
   };
 }

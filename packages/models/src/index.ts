@@ -10,3 +10,4 @@ export * from './losses';
 export * from './spectral-norm';
 export * from './weights';
 export * from './wasm-kernels';
+export * from './sample';

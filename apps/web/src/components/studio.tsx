@@ -11,10 +11,12 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import {
   cacheWasmPhaseFilters,
-  generate,
+  generateFromLatents,
+  gridSeed,
   MAX_SEED,
   registerWasmTrainingKernels,
-  seededLatents,
+  sampleSeedsRgba,
+  seedLatents,
   slerp,
   tensorToRgba,
   type RgbaImage,
@@ -119,14 +121,8 @@ export function Studio({ initialModel, initialSeed, backendChoice }: { initialMo
   const sample = useCallback(
     async (base: number) => {
       if (!generator || !model) return;
-      const dim = model.latentDim;
-      const z = new Float32Array(GRID * dim);
-      for (let i = 0; i < GRID; i++) z.set(seededLatents((base + i) % (MAX_SEED + 1), 1, dim), i * dim);
-      const zt = tf.tensor2d(z, [GRID, dim]);
-      const out = generate(generator, zt); // → [16, 32, 32, 3]
-      const images = await tensorToRgba(out);
-      tf.dispose([zt, out]);
-      setTiles(images);
+      // The same function as the CLI's `sample` and the server render: tile i is seed base + i.
+      setTiles(await sampleSeedsRgba(generator, base, GRID));
       setPicked([]);
       setPath([]);
       setShareUrl(null);
@@ -141,19 +137,18 @@ export function Studio({ initialModel, initialSeed, backendChoice }: { initialMo
   async function interpolate() {
     if (!generator || !model || picked.length !== 2) return;
     const dim = model.latentDim;
-    const [a, b] = picked.map((i) => seededLatents(seed + i, 1, dim)) as [Float32Array, Float32Array];
+    const [a, b] = picked.map((i) => seedLatents(gridSeed(seed, i), 1, dim)) as [Float32Array, Float32Array];
     const z = new Float32Array(STEPS * dim);
     for (let s = 0; s < STEPS; s++) z.set(slerp(a, b, s / (STEPS - 1)), s * dim);
-    const zt = tf.tensor2d(z, [STEPS, dim]);
-    const out = generate(generator, zt);
+    const out = generateFromLatents(generator, z); // → [STEPS, H, W, 3]
     setPath(await tensorToRgba(out));
-    tf.dispose([zt, out]);
+    out.dispose();
   }
 
   async function publish() {
     if (!model || picked.length === 0) return;
     setStatus('publishing…');
-    const { res, data: body } = await postJson<{ shareUrl?: string }>('/api/images', { modelId: model.id, seed: seed + picked[0]! });
+    const { res, data: body } = await postJson<{ shareUrl?: string }>('/api/images', { modelId: model.id, seed: gridSeed(seed, picked[0]!) });
     if (!res.ok || !body.shareUrl) {
       setStatus(`publish failed: ${body.error?.message ?? res.status}`);
       return;
@@ -219,7 +214,7 @@ export function Studio({ initialModel, initialSeed, backendChoice }: { initialMo
           <Tile
             key={i}
             image={img}
-            label={`seed ${seed + i}`}
+            label={`seed ${gridSeed(seed, i)}`}
             selected={picked.includes(i)}
             onClick={() => setPicked((p) => (p.includes(i) ? p.filter((x) => x !== i) : [...p, i].slice(-2)))}
           />
@@ -227,7 +222,7 @@ export function Studio({ initialModel, initialSeed, backendChoice }: { initialMo
       </section>
       <section className="flex flex-wrap items-center gap-2 text-sm">
         <button type="button" disabled={picked.length === 0} onClick={publish} className="rounded bg-indigo-600 px-3 py-1 text-white disabled:opacity-40">
-          Publish {picked.length ? `seed ${seed + picked[0]!}` : 'a picked tile'}
+          Publish {picked.length ? `seed ${gridSeed(seed, picked[0]!)}` : 'a picked tile'}
         </button>
         <button type="button" disabled={picked.length !== 2} onClick={interpolate} className="rounded bg-zinc-700 px-3 py-1 disabled:opacity-40">
           Interpolate

@@ -58,8 +58,8 @@ export async function runSuite(base, executablePath) {
     });
 
     await test('publishing a picked tile returns a share link', async () => {
-      await page.getByRole('button', { name: 'seed 1003' }).click(); // unpick: seed 1000 stays picked
-      await page.getByRole('button', { name: /^Publish seed 1000$/ }).click();
+      await page.getByRole('button', { name: 'seed 1000' }).click(); // unpick: seed 1003 stays picked
+      await page.getByRole('button', { name: /^Publish seed 1003$/ }).click();
       const link = page.getByTestId('share-link');
       await link.waitFor({ timeout: 60_000 });
       state.shareUrl = await link.getAttribute('href');
@@ -87,10 +87,22 @@ export async function runSuite(base, executablePath) {
       await img.waitFor();
       assert.equal(await img.evaluate((el) => el.naturalWidth), 32);
       assert.equal(await img.evaluate((el) => getComputedStyle(el).imageRendering), 'pixelated');
+      // The server's render of seed 1003 is the studio's tile 3 of the grid from seed 1000 (one
+      // path from seed to image in @ganstudio/models; the backends differ by float rounding only).
+      const served = await p.evaluate(async (src) => {
+        const bitmap = await createImageBitmap(await (await fetch(src)).blob());
+        const ctx = new OffscreenCanvas(32, 32).getContext('2d');
+        ctx.drawImage(bitmap, 0, 0);
+        return Array.from(ctx.getImageData(0, 0, 32, 32).data);
+      }, await img.getAttribute('src'));
+      let worst = 0;
+      served.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - state.grid[3][i]))));
+      assert.ok(worst <= 3, `server render of seed 1003 and ${state.backend} tile 3 differ by up to ${worst}/255`);
+      assert.ok(state.grid[3].some((v, i) => v !== state.grid[0][i]), 'tiles 0 and 3 are different images');
       const og = await p.locator('meta[property="og:image"]').getAttribute('content');
       assert.match(og, /\/i\/[A-Za-z0-9]{16}\/og\.png$/);
       assert.equal(await p.locator('meta[name="twitter:card"]').getAttribute('content'), 'summary_large_image');
-      assert.match(await p.locator('meta[property="og:title"]').getAttribute('content'), /^Seed 1000/);
+      assert.match(await p.locator('meta[property="og:title"]').getAttribute('content'), /^Seed 1003/);
       const res = await p.request.get(og);
       assert.equal(res.status(), 200);
       const png = await res.body();
@@ -155,6 +167,18 @@ export async function runSuite(base, executablePath) {
         await p.waitForFunction(() => document.querySelector('[data-testid=judge-image]')?.complete);
         assert.equal(await img.evaluate((el) => el.naturalWidth), 32);
         assert.equal(await img.evaluate((el) => getComputedStyle(el).imageRendering), 'pixelated');
+      // The server's render of seed 1003 is the studio's tile 3 of the grid from seed 1000 (one
+      // path from seed to image in @ganstudio/models; the backends differ by float rounding only).
+      const served = await p.evaluate(async (src) => {
+        const bitmap = await createImageBitmap(await (await fetch(src)).blob());
+        const ctx = new OffscreenCanvas(32, 32).getContext('2d');
+        ctx.drawImage(bitmap, 0, 0);
+        return Array.from(ctx.getImageData(0, 0, 32, 32).data);
+      }, await img.getAttribute('src'));
+      let worst = 0;
+      served.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - state.grid[3][i]))));
+      assert.ok(worst <= 3, `server render of seed 1003 and ${state.backend} tile 3 differ by up to ${worst}/255`);
+      assert.ok(state.grid[3].some((v, i) => v !== state.grid[0][i]), 'tiles 0 and 3 are different images');
         const src = await img.getAttribute('src');
         assert.match(src, /^\/api\/judge\/[A-Za-z0-9]{16}\/image$/); // opaque: no seed, model or kind in it
         await p.keyboard.press(round % 2 ? 'r' : 'g');
