@@ -3,7 +3,7 @@
  * migrated by @ganstudio/db's openDb, as the Next.js app does), with budgets shared through that
  * database, files in a local folder through Deno's file APIs (or Vercel Blob when
  * BLOB_READ_WRITE_TOKEN is set), and the bundled generator registered on first start. Several
- * edge and Next.js instances on one database and one blob store are one site (issue #17).
+ * edge and Next.js instances on one database and one blob store are one site.
  */
 import { createApi, createRenderer, DEFAULT_RATE_LIMITS, postgresLimitStore, publishStarterSet, scaleLimits } from '@ganstudio/api';
 import type { Db } from '@ganstudio/db/client';

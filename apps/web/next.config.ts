@@ -1,7 +1,7 @@
 import type { NextConfig } from 'next';
 
 const config: NextConfig = {
-  // Internal packages ship TypeScript source (STYLE.md); Next compiles them.
+  // Internal packages ship TypeScript source, not builds; Next compiles them.
   transpilePackages: ['@ganstudio/models', '@ganstudio/api', '@ganstudio/db', '@ganstudio/storage', '@ganstudio/publish'],
   // Loaded by Node at run time, not bundled: PGlite's wasm/data files, pg's optional natives, and
   // one tfjs instance for the server renderer (a bundled copy would have its own kernel registry).

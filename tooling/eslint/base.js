@@ -18,7 +18,7 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': [
         'error',
-        // Module-level reassignment of `tf` made tfjs-examples hard to follow (STYLE.md).
+        // Module-level reassignment of `tf` makes a model's code hard to follow: one import, one meaning.
         { selector: "AssignmentExpression[left.name='tf']", message: 'Do not reassign tf.' },
       ],
     },

@@ -1,5 +1,5 @@
 /**
- * Issue #6 speed targets, measured in one run: feature extraction of 10,000 CIFAR-10 images with
+ * The FID pipeline's speed targets, measured in one run: feature extraction of 10,000 CIFAR-10 images with
  * the shipped classifier (target < 2 min with the fast backend), and the float64 matrix part of
  * FID at the classifier's 256 and Inception's 2048 dimensions (target < 10 s at 2048).
  *

@@ -1,6 +1,6 @@
 /**
  * One epoch of a finished or stopped run, trimmed to what the gallery ships and publishes
- * (apps/web/bundled/default-run is made this way, issue 7):
+ * (apps/web/bundled/default-run is made this way):
  *   config.json, metrics.jsonl (step lines up to that epoch + FID/IS of the shipped weights at
  *   every epoch up to it), samples/epoch-NNNN.png from those weights, generator-uint8/, card.json.
  * The weights come from run/epochs/epoch-NNNN/{generator,generator-ema} (train keeps every epoch).
@@ -186,7 +186,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
 }
 
 /**
- * The run's state at the end of `epoch`, from epochs/epoch-NNNN/ (runs since issue #19 keep D
+ * The run's state at the end of `epoch`, from epochs/epoch-NNNN/ (runs since 2026-11-30 keep D
  * there) or else from the checkpoint the trainer wrote at that step, if it has not been pruned.
  */
 async function carryEpoch(
@@ -205,7 +205,7 @@ async function carryEpoch(
   else if (existsSync(join(checkpointDir, 'state.json'))) dir = checkpointDir;
   else
     throw new UserError(
-      `${run}: --state needs epoch ${epoch}'s discriminator: neither epochs/${epochName(epoch)}/discriminator (runs before issue #19 did not keep it) nor its checkpoint (checkpoints/step-${String(step).padStart(8, '0')}, pruned) is there`,
+      `${run}: --state needs epoch ${epoch}'s discriminator: neither epochs/${epochName(epoch)}/discriminator (runs before 2026-11-30 did not keep it) nor its checkpoint (checkpoints/step-${String(step).padStart(8, '0')}, pruned) is there`,
     );
   const stateFile = join(dir, 'state.json');
   const at: CheckpointState = existsSync(stateFile)

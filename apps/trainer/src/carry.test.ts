@@ -1,5 +1,5 @@
 /**
- * Issue #19: a run that outlives its machine. A tiny run is trained, bundled with its carried
+ * A run that outlives its machine. A tiny run is trained, bundled with its carried
  * state, and continued with `train --resume-from` in a new process and a new folder, as a later
  * day's machine would; its metrics and grids go on without duplicated or missing steps.
  */

@@ -1,5 +1,5 @@
 /**
- * A run's carried state (issue #19): what a run needs to continue on another machine, small
+ * A run's carried state: what a run needs to continue on another machine, small
  * enough to commit beside the bundled run. G, D and the generator EMA (with batch-norm statistics)
  * in float16, and the step, epoch and training clock; Adam's moments are left out (they are twice
  * the weights) and restart on resume, which `train --resume-from` records as a `seam` line in

@@ -1,6 +1,6 @@
 /**
  * `train-classifier`: trains the CIFAR-10 classifier whose penultimate layer and softmax are the
- * project's always-available FID / IS feature network (issue #6). Same run-folder discipline as
+ * project's always-available FID / IS feature network. Same run-folder discipline as
  * the GAN trainer: config.json, metrics.jsonl, atomic checkpoints, --resume, and at the end a
  * uint8 export carrying its test accuracy in the model.json metadata.
  */

@@ -128,7 +128,7 @@ async function expectTilesAreServerRenders(grid: RgbaImage, seed: number, genera
   }
 }
 
-describe('the CLI from the repository root, as the README runs it (issue #22)', () => {
+describe('the CLI from the repository root, as the README runs it', () => {
   const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
   const run = (cmd: string, args: string[]) => {
     const r = spawnSync(cmd, args, {

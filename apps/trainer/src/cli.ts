@@ -2,7 +2,7 @@
  * ganstudio: the GAN Studio trainer CLI (train, train-classifier, eval, sample, export, bench, publish, doctor).
  *   npm run train -- --data ../shared/datasets/cifar10/cifar-10-binary.tar.gz --epochs 5
  *   npm run cli -- sample --model runs/my-run --seed 7 --out grid.png
- * The only file that touches argv and process.exit (STYLE.md: side effects at the edges).
+ * The only file that touches argv and process.exit (side effects stay at the edges).
  */
 import { releaseBackend } from './backend';
 import { commands } from './commands';

@@ -1,5 +1,5 @@
 /**
- * Issue #6 end to end through the CLI: train-classifier, FID/IS during training with the best
+ * FID and IS end to end through the CLI: train-classifier, FID/IS during training with the best
  * generator kept, `eval --json` with its cached reference statistics, and the Inception path
  * through a small stand-in with Keras InceptionV3's layer names, from a folder and over HTTP.
  * The sanity scale (real < generator < noise) needs a real classifier on real data: real-data.test.ts.

@@ -1,5 +1,5 @@
 /**
- * `eval` and the trainer's periodic FID (issue #6): sample a generator (or take real or noise
+ * `eval` and the trainer's periodic FID: sample a generator (or take real or noise
  * images), run them through a feature network, compare with the cached reference statistics of the
  * CIFAR-10 training set, report FID and IS labelled with the network they came from.
  */
@@ -294,7 +294,7 @@ export function evaluateImages(
 }
 
 /**
- * Diversity of a sample set (issue #7's mode-collapse check): mean and minimum over pairs i ≠ j of
+ * Diversity of a sample set (the shipped generator's mode-collapse check): mean and minimum over pairs i ≠ j of
  * the RMS difference between rows of [n, d] (for images in [-1, 1], in tanh units).
  */
 export function sampleSpread(x: tf.Tensor2D): { mean: number; min: number } {

@@ -75,7 +75,7 @@ describe.skipIf(!present)(`real CIFAR-10 (${DATA})`, () => {
 });
 
 /**
- * Issue #6's sanity scale with the shipped classifier on the real data: real test images sit far
+ * FID's sanity scale with the shipped classifier on the real data: real test images sit far
  * below the shipped generator, which sits far below uniform noise. Uses eval's own code path and
  * the cached reference statistics (computed on first use, ~2 min on wasm).
  */

@@ -1,5 +1,5 @@
 /**
- * A set of real images for the gallery's judge game (issue #18): `count` CIFAR-10 test images,
+ * A set of real images for the gallery's judge game: `count` CIFAR-10 test images,
  * chosen by a seeded permutation of the test batch (so the set repeats), written as
  *   real-set.json   id, name, source, seed, the test-batch index and class of every image
  *   images.bin      count × 32 × 32 × 3 bytes, RGB, row-major (HWC)

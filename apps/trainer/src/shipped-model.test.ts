@@ -1,6 +1,6 @@
 /**
  * The generator every fresh clone shows (apps/web/bundled/default-run) is not mode-collapsed
- * (issue #7): 256 seeded samples are spread out about as far as real CIFAR-10 images are.
+ *: 256 seeded samples are spread out about as far as real CIFAR-10 images are.
  * Distances are RMS per-pixel differences in [-1, 1] units; 256 real test images measure a mean
  * of ~0.67 and a nearest pair of ~0.24 (docs/model-card.md). A collapsed generator has pairs at ~0.
  */

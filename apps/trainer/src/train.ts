@@ -129,7 +129,7 @@ export const FULL_FINAL_FID_SAMPLES = 10_000;
 
 /**
  * The end-of-run FID's sample count when not given: the periodic count, unless the run sees at
- * least one full CIFAR-10 epoch (issue #22: a 7-minute smoke run spent 10 more minutes on a
+ * least one full CIFAR-10 epoch (a 7-minute smoke run spent 10 more minutes on a
  * 10,000-sample FID), in which case the full 10,000.
  */
 export function finalFidSamples(config: RunConfig, totalSteps: number): number {

@@ -1,6 +1,6 @@
 'use strict';
 /*
- * Entry of every wasm pthread worker in Node (issue #3; tfjs issue #3830: the wasm backend turns
+ * Entry of every wasm pthread worker in Node (tfjs issue #3830, github.com/tensorflow/tfjs/issues/3830: the wasm backend turns
  * threads off in Node). It runs tfjs-backend-wasm's own Emscripten worker script, changing one
  * thing: the main thread sends the Emscripten factory as a Blob, which Node's importScripts shim
  * cannot read, so the 'load' message is pointed at the same factory's file instead.

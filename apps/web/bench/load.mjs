@@ -1,11 +1,11 @@
-// Load benchmark of the gallery API (issues 9, 17): concurrent votes from many distinct visitors —
+// Load benchmark of the gallery API: concurrent votes from many distinct visitors —
 // repeated and conflicting votes included — then list and publish, against `next start` on
 // localhost. Afterwards the database must equal exactly what the accepted responses imply:
 // each connection is one visitor sending in order, so the last accepted response of each
 // (visitor, image) pair is that pair's final vote; every score must equal the sum of its votes.
 // Visitors get their identities as browsers do (GET /api/visitor, then the identity's minimum age),
 // each from its own address as a trusted proxy reports it (X-Forwarded-For), so the per-address
-// rules of issue #17 apply to the bench as to real traffic; on PostgreSQL the budgets are the
+// identity rules apply to the bench as to real traffic; on PostgreSQL the budgets are the
 // shared ones (one rate_take round trip per vote).
 //
 //   npm run build -w @ganstudio/web
@@ -274,7 +274,7 @@ try {
     duration: 10,
   });
   results.publish = await publishRun(4, 10);
-  // The judge game (issue #18): each connection one visitor playing rounds, a trial then its answer.
+  // The judge game: each connection one visitor playing rounds, a trial then its answer.
   results.judge = await autocannon({
     url: base,
     connections: 8,

@@ -1,5 +1,5 @@
 // A fresh CSP nonce for every page (Next.js applies it to its own scripts when the request carries
-// the policy), so no script runs inline without it: no 'unsafe-inline' for scripts (issue #17).
+// the policy), so no script runs inline without it: no 'unsafe-inline' for scripts.
 // 'strict-dynamic' lets the nonce'd bootstrap load the app's chunks; 'wasm-unsafe-eval' is what
 // TF.js's wasm backend needs to compile its binary, and blob: workers are its threads.
 import { NextResponse, type NextRequest } from 'next/server';

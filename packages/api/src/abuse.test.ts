@@ -1,5 +1,5 @@
 /**
- * Issue #17: the attacks that worked before it, each replayed against the API. Every test here
+ * Attacks on the vote count and the publish path, each replayed against the API. Every test here
  * failed on the code before the fix (a 200-request loop moved a score by 200, cookie variants
  * filled the verified-value cache, the share card was rebuilt per request, publishes had no
  * site-wide bound, and a malformed cookie or cursor gave 500).

@@ -1,7 +1,7 @@
 /**
  * The share card of a published image (Open Graph / Twitter, 1200×630): the 32×32 sample
  * upscaled ×16 nearest-neighbour (pixel-crisp, like the share page), centred on a dark card.
- * Built once per image and kept in the blob store (issue #17: rebuilding it per request cost
+ * Built once per image and kept in the blob store (rebuilding it per request cost
  * ~65 ms of CPU and a 3 MB deflate each, and `?x=N` defeated any CDN).
  */
 import { decodePng, encodePng, tileGrid, type RgbaImage } from '@ganstudio/models';

@@ -17,7 +17,7 @@
  *   GET  /api/models/:id/human                         → the model's human numbers (HYPE∞)
  *   GET  /api/leaderboard                              → every model: human numbers, FID, mean vote
  *
- * Who may vote or publish (issue #17): a visitor identity issued by GET /api/visitor (a page view;
+ * Who may vote or publish: a visitor identity issued by GET /api/visitor (a page view;
  * at most mintPerIp per client address) and at least `minAgeS` old, from a same-origin page; at
  * most `votersPerAddressPerImage` voters per address on one image. Renders are gated per process
  * and publishes budgeted per site.

@@ -1,4 +1,4 @@
-/** Issue #18: the "real or generated?" game and its scoring (HYPE∞, Zhou et al. 2019). */
+/** The "real or generated?" game and its scoring (HYPE∞, Zhou et al. 2019). */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type DbHandle } from '@ganstudio/db/client';

@@ -1,5 +1,5 @@
 /**
- * "Real or generated?" (issue #18): HYPE∞ (Zhou et al., NeurIPS 2019, "HYPE: A Benchmark for Human
+ * "Real or generated?": HYPE∞ (Zhou et al., NeurIPS 2019, "HYPE: A Benchmark for Human
  * eYe Perceptual Evaluation of Generative Models"). A visitor sees one image at a time with no
  * time limit and says real or generated; half the trials show a real CIFAR-10 test image, half a
  * sample of the least-judged model at a random seed, rendered here.

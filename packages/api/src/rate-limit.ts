@@ -150,7 +150,7 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   judgePerIp: { limit: 3000, windowMs: HOUR },
 };
 
-/** Rules for who may vote and publish (issue #17); all documented in docs/reliability.md. */
+/** Rules for who may vote and publish; all documented in docs/reliability.md. */
 export interface IdentityRules {
   /** An identity counts only this many seconds after it was issued: a loop without cookies gets none. */
   minAgeS: number;

@@ -4,7 +4,7 @@
  * Backends: tfjs' pure JS `cpu` runs in Node, Deno and edge runtimes; `wasm` (XNNPACK, with this
  * project's phase-split transposed convolution and its filters cached per model) renders the
  * default generator ~17× faster in Node, and as a render holds the process's one thread, every
- * request waiting behind a publish gains too (issue 9; docs/benchmarks.md).
+ * request waiting behind a publish gains too (docs/benchmarks.md).
  */
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
@@ -104,7 +104,7 @@ export class GateFullError extends Error {}
 /**
  * Bounds a renderer: at most `concurrency` renders in flight and `queue` waiting; one more is
  * refused at once (GateFullError: the API answers 503 with Retry-After) instead of joining a queue
- * that grows without bound while the CPU is saturated (issue #17).
+ * that grows without bound while the CPU is saturated.
  */
 export function gateRenderer(renderer: Renderer, options: GateOptions = DEFAULT_GATE): Renderer {
   let running = 0;

@@ -2,12 +2,12 @@
  * Anonymous visitors: a random id and the second it was issued, in an httpOnly cookie signed with
  * HMAC-SHA256 (Web Crypto). A missing, forged or tampered cookie is no identity — never someone
  * else's. Identities are issued only by `GET /api/visitor` (a page view) and must age before they
- * count (issue #17), so the issue time is part of what is signed.
+ * count, so the issue time is part of what is signed.
  *
  * Only the canonical form is accepted: `<id>.<issued, base36 seconds>.<43-char base64url HMAC>`,
  * at most MAX_COOKIE_LENGTH characters, nothing percent-decoded, and a signature that re-encodes to
  * itself. `atob` alone accepts whitespace, spare padding and unused low bits, so one valid cookie
- * had ~50,000 spellings that each verified and each took a cache entry (issue #17, abuse 2).
+ * had ~50,000 spellings that each verified and each took a cache entry (abuse 2).
  */
 export const VISITOR_COOKIE = 'gs_visitor';
 /** The name over https: the browser only accepts it Secure, host-only and with Path=/. */
@@ -15,7 +15,7 @@ export const SECURE_VISITOR_COOKIE = '__Host-gs_visitor';
 const ONE_YEAR = 60 * 60 * 24 * 365;
 export const MAX_COOKIE_LENGTH = 128;
 
-/** id 8–64 of [A-Za-z0-9-]; issued-at up to 10 base36 digits; legacy cookies (before #17) lack it. */
+/** id 8–64 of [A-Za-z0-9-]; issued-at up to 10 base36 digits; legacy cookies (before 2026-11-29) lack it. */
 const CANONICAL = /^([A-Za-z0-9-]{8,64})(?:\.([0-9a-z]{1,10}))?\.([A-Za-z0-9_-]{43})$/;
 
 const encoder = new TextEncoder();
@@ -23,7 +23,7 @@ const encoder = new TextEncoder();
 /**
  * Per secret: the imported HMAC key, and the canonical cookie values that verified under it. A
  * value that verified once always will, and an async Web Crypto verify per request was ~5% of a
- * vote's CPU through `next start` (issue #9). Only valid canonical values enter, so a forged cookie
+ * vote's CPU through `next start`. Only valid canonical values enter, so a forged cookie
  * still pays for its check and never matches; the oldest entries go first beyond VERIFIED_MAX.
  */
 interface Signer {
@@ -78,7 +78,7 @@ function fromB64url(s: string): Uint8Array<ArrayBuffer> | undefined {
 
 export interface VisitorId {
   id: string;
-  /** Unix seconds when the identity was issued; 0 for cookies issued before issue #17. */
+  /** Unix seconds when the identity was issued; 0 for legacy cookies, issued before the issue time was signed. */
   issuedAt: number;
 }
 

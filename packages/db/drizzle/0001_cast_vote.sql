@@ -1,4 +1,4 @@
--- A vote in one round trip (issue #9: >= 1,000 votes/s). The transaction that castVote ran as five
+-- A vote in one round trip (target: >= 1,000 votes/s). The transaction that castVote ran as five
 -- statements (lock, read, upsert, recount, update) now runs inside the server, in the implicit
 -- transaction of a single SELECT.
 --

@@ -6,7 +6,7 @@ CREATE TABLE "rate_limits" (
 --> statement-breakpoint
 ALTER TABLE "votes" ADD COLUMN "addr" text;--> statement-breakpoint
 CREATE INDEX "votes_image_addr_idx" ON "votes" USING btree ("image_id","addr");--> statement-breakpoint
--- Shared token buckets (issue #17): every instance on one PostgreSQL spends the same budgets.
+-- Shared token buckets: every instance on one PostgreSQL spends the same budgets.
 -- Takes one token from each named bucket, all or none, and returns 0, or the whole seconds until
 -- every bucket has one again. Buckets are locked in key order, so two calls naming the same
 -- buckets cannot deadlock. A bucket untouched for a day is full (no window is longer), so such
@@ -43,7 +43,7 @@ BEGIN
 END
 $$;
 --> statement-breakpoint
--- cast_vote (0001) plus a cap per client address (issue #17): a voter new to this image whose
+-- cast_vote (0001) plus a cap per client address: a voter new to this image whose
 -- address tag already carries p_addr_cap votes on it is refused with SQLSTATE GS429, so one
 -- address moves one image's score by at most p_addr_cap however many identities it holds.
 -- Changing or withdrawing an existing vote is always allowed.

@@ -1,5 +1,5 @@
 /**
- * The queries of the judge game (issue #18, HYPE∞ after Zhou et al., NeurIPS 2019): real images,
+ * The queries of the judge game (HYPE∞ after Zhou et al., NeurIPS 2019): real images,
  * trials and their answers, and each model's human numbers. Web-standard only (runs at the edge).
  */
 import { and, asc, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';

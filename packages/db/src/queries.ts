@@ -108,7 +108,7 @@ export async function insertImage(db: Db, row: typeof images.$inferInsert): Prom
   return existing;
 }
 
-/** Where a vote came from, for the per-address cap (issue #17). */
+/** Where a vote came from, for the per-address cap. */
 export interface VoteOrigin {
   /** Keyed hash of the client address; never the address itself. */
   addr: string;

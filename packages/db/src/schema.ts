@@ -126,7 +126,7 @@ export const votes = pgTable(
     value: smallint('value').notNull(),
     /**
      * Keyed hash of the client address (IPv4, or an IPv6 /64) the vote first came from, never the
-     * address itself: cast_vote counts at most a few voters per address per image (issue #17).
+     * address itself: cast_vote counts at most a few voters per address per image.
      * Null for votes cast before that rule.
      */
     addr: text('addr'),
@@ -150,7 +150,7 @@ export const rateLimits = pgTable('rate_limits', {
 });
 
 /**
- * A set of real images for the judge game (issue #18), e.g. 1,000 CIFAR-10 test images made by
+ * A set of real images for the judge game, e.g. 1,000 CIFAR-10 test images made by
  * `ganstudio real-set`; `source` says where they come from.
  */
 export const realSets = pgTable('real_sets', {

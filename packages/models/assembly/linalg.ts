@@ -1,4 +1,4 @@
-// The float64 matrix part of FID (issue #6) as WebAssembly SIMD: the same algorithm as
+// The float64 matrix part of FID as WebAssembly SIMD: the same algorithm as
 // src/fid.ts (Cholesky C1 = L·Lᵀ, congruence M = Lᵀ·C2·L, Householder tridiagonalisation and
 // implicit QL for M's eigenvalues), two doubles per instruction. JavaScript has no SIMD, and at
 // 2048 dimensions (Inception pool3) the scalar version took 60 s against the issue's 10 s.

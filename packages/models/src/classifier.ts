@@ -1,6 +1,6 @@
 /**
  * The project's own CIFAR-10 classifier: the always-available feature network for FID and IS
- * (issue #6) when Inception-v3 weights cannot be had. An all-convolutional net (Springenberg et al.
+ * when Inception-v3 weights cannot be had. An all-convolutional net (Springenberg et al.
  * 2014, "Striving for Simplicity", arXiv:1412.6806: stride-2 convolutions instead of pooling, so
  * every op has a gradient kernel on the wasm backend) with batch norm (Ioffe & Szegedy 2015):
  *

@@ -116,7 +116,7 @@ export interface PngOptions {
   /**
    * Deflate level 0–9 (default 6). Level 0 stores the pixels uncompressed, so every image of one
    * size encodes to the same number of bytes: the judge game serves real and generated images
-   * whose byte counts must not tell them apart (issue #18).
+   * whose byte counts must not tell them apart.
    */
   level?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 }

@@ -1,5 +1,5 @@
 /**
- * Runs the WebAssembly SIMD kernels of assembly/linalg.ts (issue #6: the 2048-d FID matrix part
+ * Runs the WebAssembly SIMD kernels of assembly/linalg.ts (the 2048-d FID matrix part
  * in under 10 s; scalar JavaScript took 60 s). Engines without wasm SIMD get null and the
  * caller's scalar path.
  */

@@ -1,6 +1,6 @@
 /**
  * Training kernels for @tensorflow/tfjs-backend-wasm, built from the convolutions it already runs
- * fast (XNNPACK). Issue #3: as shipped, the wasm backend cannot train a convnet (no
+ * fast (XNNPACK). As shipped, the wasm backend cannot train a convnet (no
  * Conv2DBackpropFilter) and its Conv2DBackpropInput — the generator's transposed convolutions and
  * every conv's input gradient — is ~10× slower than its forward convolution.
  *

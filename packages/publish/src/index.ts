@@ -40,7 +40,7 @@ export class PublishError extends Error {}
 /**
  * Reads a file of the run folder, refusing symlinks: a link planted in a run folder (or in the
  * bundled run of a cloned repository) would otherwise upload whatever file it points at, such as
- * ~/.ssh/id_ed25519 as weights.bin, to a public blob store (issue #17).
+ * ~/.ssh/id_ed25519 as weights.bin, to a public blob store.
  */
 function readFileSync(path: string): Buffer;
 function readFileSync(path: string, encoding: 'utf8'): string;

@@ -1,6 +1,6 @@
 'use client';
 /**
- * The browser side of the API's identity rules (issue #17): a page view asks GET /api/visitor for
+ * The browser side of the API's identity rules: a page view asks GET /api/visitor for
  * an identity, which counts a few seconds after it is issued. A vote or publish sent before then
  * (or before the page's request returned) is retried once the API says it will count, so a person
  * who clicks at once sees their vote land a moment later instead of an error.

@@ -26,7 +26,7 @@ const globalForContext = globalThis as unknown as { ganstudioContext?: Promise<C
 function visitorSecret(env: ReturnType<typeof readEnv>, dataDir: string, shared: boolean): string {
   if (env.VISITOR_SECRET) return env.VISITOR_SECRET;
   // Each instance would invent its own secret: identities would change between instances and
-  // every visitor could vote again on each one (issue #17).
+  // every visitor could vote again on each one.
   if (production && shared)
     throw new ConfigError('VISITOR_SECRET is required in production with DATABASE_URL: every instance must sign visitor cookies with the same 16+ character secret');
   const path = join(dataDir, 'visitor-secret');

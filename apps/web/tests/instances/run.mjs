@@ -1,4 +1,4 @@
-// Several instances, one site (issue #17): two `next start` processes and one `deno serve` of
+// Several instances, one site: two `next start` processes and one `deno serve` of
 // apps/edge on one PostgreSQL database and one blob folder. A visitor's cookie from one works on
 // the others, budgets spent on one are spent on all, and an image published through the edge is
 // served by Next.js. Also: production on PostgreSQL without VISITOR_SECRET stops at start with

@@ -1,4 +1,4 @@
-// Runs side by side (issue #19): FID by training wall-clock time and by images seen on one chart
+// Runs side by side: FID by training wall-clock time and by images seen on one chart
 // each, and their newest sample grids next to each other, so recipes compare at equal budgets.
 import type { Metadata } from 'next';
 import Link from 'next/link';
