@@ -11,6 +11,5 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

@@ -1,6 +1,6 @@
 /**
- * The generator every fresh clone shows (apps/web/bundled/default-run) is not mode-collapsed
- *: 256 seeded samples are spread out about as far as real CIFAR-10 images are.
+ * The generator every fresh clone shows (apps/web/bundled/default-run) is not mode-collapsed:
+ * 256 seeded samples are spread out about as far as real CIFAR-10 images are.
  * Distances are RMS per-pixel differences in [-1, 1] units; 256 real test images measure a mean
  * of ~0.67 and a nearest pair of ~0.24 (docs/model-card.md). A collapsed generator has pairs at ~0.
  */
@@ -22,30 +22,37 @@ const DATA =
   join(REPO, '..', 'shared', 'datasets', 'cifar10', 'cifar-10-binary.tar.gz');
 const N = 256;
 
+const present = existsSync(DATA);
+if (!present)
+  console.warn(`shipped-model: the comparison with real images is skipped: ${DATA} not found (set CIFAR10_PATH)`);
+
+let samples: { mean: number; min: number };
+
 beforeAll(async () => {
   await selectBackend('wasm');
-});
+  const generator = await loadModel(SHIPPED);
+  const images = sampleSeeds(generator, 1, N);
+  const flat = tf.reshape(images, [N, 32 * 32 * 3]) as tf.Tensor2D;
+  samples = sampleSpread(flat);
+  tf.dispose([images, flat]);
+  generator.dispose();
+}, 300_000);
 afterAll(() => releaseBackend());
 
 describe('the shipped generator', () => {
-  it('gives 256 distinct, well-spread samples (no mode collapse)', async () => {
+  it('gives 256 distinct, well-spread samples (no mode collapse)', () => {
     expect(existsSync(join(SHIPPED, 'model.json'))).toBe(true);
-    const generator = await loadModel(SHIPPED);
-    const images = sampleSeeds(generator, 1, N);
-    const flat = tf.reshape(images, [N, 32 * 32 * 3]) as tf.Tensor2D;
-    const samples = sampleSpread(flat);
-    tf.dispose([images, flat]);
-    generator.dispose();
     expect(samples.min).toBeGreaterThan(0.05); // no two samples (near-)identical
     expect(samples.mean).toBeGreaterThan(0.3);
-    if (existsSync(DATA)) {
-      const images = cifarBatches(loadCifar10(DATA, 'test'))(0, N);
-      const real = tf.reshape(images, [N, 3072]) as tf.Tensor2D;
-      const reference = sampleSpread(real);
-      tf.dispose([images, real]);
-      // As spread as real images, within a factor the 1-epoch model already clears.
-      expect(samples.mean).toBeGreaterThan(0.6 * reference.mean);
-      expect(samples.min).toBeGreaterThan(0.3 * reference.min);
-    }
-  }, 300_000);
+  });
+
+  it.skipIf(!present)('is about as spread as 256 real CIFAR-10 test images (needs the dataset)', () => {
+    const images = cifarBatches(loadCifar10(DATA, 'test'))(0, N);
+    const real = tf.reshape(images, [N, 3072]) as tf.Tensor2D;
+    const reference = sampleSpread(real);
+    tf.dispose([images, real]);
+    // As spread as real images, within a factor the 1-epoch model already clears.
+    expect(samples.mean).toBeGreaterThan(0.6 * reference.mean);
+    expect(samples.min).toBeGreaterThan(0.3 * reference.min);
+  });
 });
