@@ -2,7 +2,13 @@
 // for the default DCGAN generator (ngf 64, uint8). Run: npx deno run -A bench-render.ts
 import * as tf from '@tensorflow/tfjs-core';
 import { createRenderer } from '@ganstudio/api';
-import { artifactsToFiles, buildGenerator, DEFAULT_DCGAN_CONFIG, modelToArtifacts, quantizeArtifacts } from '@ganstudio/models';
+import {
+  artifactsToFiles,
+  buildGenerator,
+  DEFAULT_DCGAN_CONFIG,
+  modelToArtifacts,
+  quantizeArtifacts,
+} from '@ganstudio/models';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 
 await tf.setBackend('cpu');
@@ -10,7 +16,11 @@ const store = createMemoryStore();
 const g = buildGenerator(DEFAULT_DCGAN_CONFIG);
 const files = artifactsToFiles(quantizeArtifacts(await modelToArtifacts(g), 'uint8'));
 g.dispose();
-await store.put('models/m/model.json', new TextEncoder().encode(JSON.stringify(files.modelJson)), 'application/json');
+await store.put(
+  'models/m/model.json',
+  new TextEncoder().encode(JSON.stringify(files.modelJson)),
+  'application/json',
+);
 await store.put('models/m/weights.bin', files.weights, 'application/octet-stream');
 const renderer = createRenderer(store);
 const model = { id: 'm', modelKey: 'models/m/model.json', latentDim: 100 };
@@ -24,4 +34,6 @@ for (let s = 1; s <= 10; s++) {
   warm.push(performance.now() - t);
 }
 warm.sort((a, b) => a - b);
-console.log(`Deno ${Deno.version.deno}: cold (load + render) ${cold.toFixed(0)} ms, warm median ${warm[5]!.toFixed(0)} ms, min ${warm[0]!.toFixed(0)} ms`);
+console.log(
+  `Deno ${Deno.version.deno}: cold (load + render) ${cold.toFixed(0)} ms, warm median ${warm[5]!.toFixed(0)} ms, min ${warm[0]!.toFixed(0)} ms`,
+);

@@ -5,7 +5,14 @@
  * BLOB_READ_WRITE_TOKEN is set), and the bundled generator registered on first start. Several
  * edge and Next.js instances on one database and one blob store are one site.
  */
-import { createApi, createRenderer, DEFAULT_RATE_LIMITS, postgresLimitStore, publishStarterSet, scaleLimits } from '@ganstudio/api';
+import {
+  createApi,
+  createRenderer,
+  DEFAULT_RATE_LIMITS,
+  postgresLimitStore,
+  publishStarterSet,
+  scaleLimits,
+} from '@ganstudio/api';
 import type { Db } from '@ganstudio/db/client';
 import { openDb } from '@ganstudio/db/client';
 import { cacheControlFor, contentTypeFor, type BlobStore } from '@ganstudio/storage';
@@ -53,20 +60,29 @@ export interface EdgeApp {
 
 export const DEFAULT_DATA_DIR = new URL('./.data', import.meta.url).pathname;
 
-function wholeNumber(name: string, value: string | undefined, fallback: number, min: number): number {
+function wholeNumber(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new EdgeConfigError(`${name} must be a whole number ≥ ${min}, got ${value}`);
+  if (!Number.isInteger(n) || n < min)
+    throw new EdgeConfigError(`${name} must be a whole number ≥ ${min}, got ${value}`);
   return n;
 }
 
 async function visitorSecret(env: EdgeEnv, dataDir: string): Promise<string> {
   if (env.VISITOR_SECRET) {
-    if (env.VISITOR_SECRET.length < 16) throw new EdgeConfigError('VISITOR_SECRET must be at least 16 characters');
+    if (env.VISITOR_SECRET.length < 16)
+      throw new EdgeConfigError('VISITOR_SECRET must be at least 16 characters');
     return env.VISITOR_SECRET;
   }
   if (env.DENO_DEPLOYMENT_ID)
-    throw new EdgeConfigError('VISITOR_SECRET (16+ characters) is required when deployed: every instance must sign visitor cookies with the same secret');
+    throw new EdgeConfigError(
+      'VISITOR_SECRET (16+ characters) is required when deployed: every instance must sign visitor cookies with the same secret',
+    );
   const path = `${dataDir}/visitor-secret`;
   try {
     return (await Deno.readTextFile(path)).trim();
@@ -85,17 +101,28 @@ export interface EdgeOptions {
 }
 
 export async function createEdgeApp(env: EdgeEnv, options: EdgeOptions = {}): Promise<EdgeApp> {
-  if (!env.DATABASE_URL) throw new EdgeConfigError('DATABASE_URL is required (postgres://…): the edge keeps its data in PostgreSQL');
+  if (!env.DATABASE_URL)
+    throw new EdgeConfigError(
+      'DATABASE_URL is required (postgres://…): the edge keeps its data in PostgreSQL',
+    );
   const dataDir = env.GANSTUDIO_DATA_DIR || DEFAULT_DATA_DIR;
   const secret = await visitorSecret(env, dataDir);
   const hops = wholeNumber('TRUSTED_PROXY_HOPS', env.TRUSTED_PROXY_HOPS, 1, 1);
   const minAgeS = wholeNumber('IDENTITY_MIN_AGE_S', env.IDENTITY_MIN_AGE_S, 5, 0);
   const scale = Number(env.RATE_LIMIT_SCALE || '1');
-  if (!(scale > 0)) throw new EdgeConfigError(`RATE_LIMIT_SCALE must be a positive number, got ${env.RATE_LIMIT_SCALE}`);
-  if (env.PUBLIC_URL && !URL.canParse(env.PUBLIC_URL)) throw new EdgeConfigError(`PUBLIC_URL is not a URL: ${env.PUBLIC_URL}`);
+  if (!(scale > 0))
+    throw new EdgeConfigError(
+      `RATE_LIMIT_SCALE must be a positive number, got ${env.RATE_LIMIT_SCALE}`,
+    );
+  if (env.PUBLIC_URL && !URL.canParse(env.PUBLIC_URL))
+    throw new EdgeConfigError(`PUBLIC_URL is not a URL: ${env.PUBLIC_URL}`);
   const handle = await openDb({ url: env.DATABASE_URL });
   const { db } = handle;
-  const store = options.store ?? (env.BLOB_READ_WRITE_TOKEN ? createVercelStore(env.BLOB_READ_WRITE_TOKEN) : createDenoFileStore(`${dataDir}/blobs`));
+  const store =
+    options.store ??
+    (env.BLOB_READ_WRITE_TOKEN
+      ? createVercelStore(env.BLOB_READ_WRITE_TOKEN)
+      : createDenoFileStore(`${dataDir}/blobs`));
   const renderer = createRenderer(store);
   if (options.seed) {
     await options.seed(db, store);
@@ -118,7 +145,11 @@ export async function createEdgeApp(env: EdgeEnv, options: EdgeOptions = {}): Pr
     store,
     async fetch(request) {
       const url = new URL(request.url);
-      if (url.pathname.startsWith('/blobs/') && request.method === 'GET' && store.kind === 'local') {
+      if (
+        url.pathname.startsWith('/blobs/') &&
+        request.method === 'GET' &&
+        store.kind === 'local'
+      ) {
         const key = decodeURIComponent(url.pathname.slice('/blobs/'.length));
         const bytes = await store.get(key).catch(() => undefined);
         return bytes
@@ -132,7 +163,12 @@ export async function createEdgeApp(env: EdgeEnv, options: EdgeOptions = {}): Pr
           : new Response('not found', { status: 404 });
       }
       const share = /^\/i\/([^/]+)\/?$/.exec(url.pathname);
-      if (share && request.method === 'GET') return sharePage(db, share[1]!, env.PUBLIC_URL ? new URL(env.PUBLIC_URL).origin : url.origin);
+      if (share && request.method === 'GET')
+        return sharePage(
+          db,
+          share[1]!,
+          env.PUBLIC_URL ? new URL(env.PUBLIC_URL).origin : url.origin,
+        );
       return api(request);
     },
     close: () => handle.close(),

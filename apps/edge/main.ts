@@ -5,7 +5,13 @@
  * a newcomer can publish, render, share and vote against the Deno server right away.
  */
 import { seedBundledRun } from '@ganstudio/publish';
-import { createEdgeApp, EdgeConfigError, withPeerAddress, type EdgeApp, type EdgeEnv } from './context.ts';
+import {
+  createEdgeApp,
+  EdgeConfigError,
+  withPeerAddress,
+  type EdgeApp,
+  type EdgeEnv,
+} from './context.ts';
 
 const BUNDLED_RUN = new URL('../web/bundled/default-run', import.meta.url).pathname;
 const names = [

@@ -8,13 +8,22 @@ import { getImage } from '@ganstudio/db/queries';
 import type { Db } from '@ganstudio/db/client';
 
 const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 export async function sharePage(db: Db, id: string, origin: string): Promise<Response> {
   const image = /^[A-Za-z0-9_-]{1,64}$/.test(id) ? await getImage(db, id) : undefined;
-  if (!image) return new Response('not found', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  if (!image)
+    return new Response('not found', {
+      status: 404,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+    });
   const title = escapeHtml(`Seed ${image.seed} · ${image.modelName}`);
-  const description = escapeHtml(`A 32×32 sample from a DCGAN trained on CIFAR-10. Score ${image.score}.`);
+  const description = escapeHtml(
+    `A 32×32 sample from a DCGAN trained on CIFAR-10. Score ${image.score}.`,
+  );
   const png = escapeHtml(new URL(image.pngUrl, origin).toString());
   const card = `${origin}/i/${image.id}/og.png`;
   const html = `<!doctype html>
@@ -31,7 +40,8 @@ export async function sharePage(db: Db, id: string, origin: string): Promise<Res
     headers: {
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
-      'content-security-policy': "default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      'content-security-policy':
+        "default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
       'x-content-type-options': 'nosniff',
     },
   });

@@ -5,5 +5,8 @@ export default [
   ...node,
   { ignores: ['.next/**', 'next-env.d.ts', 'public/**'] },
   // Client components and the e2e page callbacks run in the browser.
-  { files: ['src/components/**', 'tests/e2e/**'], languageOptions: { globals: { ...globals.browser } } },
+  {
+    files: ['src/components/**', 'tests/e2e/**'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
 ];

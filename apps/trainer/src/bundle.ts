@@ -222,7 +222,9 @@ async function carryEpoch(
   };
   try {
     const { bytes } = await writeCarriedState(out, nets, at);
-    log(`carried state of step ${step} (epoch ${epoch}) from ${dir}: ${(bytes / 2 ** 20).toFixed(2)} MiB of float16 weights in ${join(out, 'state')}`);
+    log(
+      `carried state of step ${step} (epoch ${epoch}) from ${dir}: ${(bytes / 2 ** 20).toFixed(2)} MiB of float16 weights in ${join(out, 'state')}`,
+    );
     return bytes;
   } finally {
     Object.values(nets).forEach((m) => m.dispose());

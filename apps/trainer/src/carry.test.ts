@@ -3,7 +3,15 @@
  * state, and continued with `train --resume-from` in a new process and a new folder, as a later
  * day's machine would; its metrics and grids go on without duplicated or missing steps.
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,81 +29,171 @@ const folderBytes = (dir: string): number =>
     return sum + (statSync(p).isDirectory() ? folderBytes(p) : statSync(p).size);
   }, 0);
 
-const errorLines = (r: ReturnType<typeof cli>) => r.stderr.trim().split('\n').filter((l) => l.startsWith('error: '));
+const errorLines = (r: ReturnType<typeof cli>) =>
+  r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('error: '));
 
 describe('carried state: train --resume-from a bundle on another machine', () => {
   // 128 images, batch 16: 8 steps an epoch; metrics every 2 steps.
   const data = writeCifarTarGz(join(root, 'data'), 40);
   const run = join(root, 'run');
   const bundle = join(root, 'bundle');
-  const recipe = [...smokeTrainArgs(data, run, 128, 16), '--log-every', '2', '--checkpoint-every', '3', '--fid-samples', '300', '--fid-final-samples', '300'];
+  const recipe = [
+    ...smokeTrainArgs(data, run, 128, 16),
+    '--log-every',
+    '2',
+    '--checkpoint-every',
+    '3',
+    '--fid-samples',
+    '300',
+    '--fid-final-samples',
+    '300',
+  ];
   recipe[recipe.indexOf('--epochs') + 1] = '2';
 
-  it('bundles epoch 2 with a float16 state several times smaller than a checkpoint', { timeout: 600_000 }, () => {
-    const trained = cli(...recipe, '--ema', '0.9', '--ngf', '8', '--ndf', '8');
-    expect(trained.code, trained.stderr).toBe(0);
-    const bundled = cli('bundle', run, '--epoch', '2', '--weights', 'raw', '--out', bundle, '--state', '--data', data);
-    expect(bundled.code, bundled.stderr).toBe(0);
-    const state = JSON.parse(readFileSync(join(bundle, 'state', 'state.json'), 'utf8'));
-    expect(state).toMatchObject({ format: 'ganstudio-carried-state', step: 16, epoch: 2, optimizer: 'restarted on resume' });
-    for (const part of ['generator', 'discriminator', 'generator-ema'])
-      expect(existsSync(join(bundle, 'state', part, 'weights.bin')), part).toBe(true);
-    const checkpoint = join(run, 'checkpoints', readdirSync(join(run, 'checkpoints')).filter((e) => e.startsWith('step-')).sort().pop()!);
-    // float16 weights, no optimizer moments: a quarter of a float32 checkpoint with Adam's two slots.
-    expect(folderBytes(join(bundle, 'state'))).toBeLessThan(folderBytes(checkpoint) / 3);
-  });
+  it(
+    'bundles epoch 2 with a float16 state several times smaller than a checkpoint',
+    { timeout: 600_000 },
+    () => {
+      const trained = cli(...recipe, '--ema', '0.9', '--ngf', '8', '--ndf', '8');
+      expect(trained.code, trained.stderr).toBe(0);
+      const bundled = cli(
+        'bundle',
+        run,
+        '--epoch',
+        '2',
+        '--weights',
+        'raw',
+        '--out',
+        bundle,
+        '--state',
+        '--data',
+        data,
+      );
+      expect(bundled.code, bundled.stderr).toBe(0);
+      const state = JSON.parse(readFileSync(join(bundle, 'state', 'state.json'), 'utf8'));
+      expect(state).toMatchObject({
+        format: 'ganstudio-carried-state',
+        step: 16,
+        epoch: 2,
+        optimizer: 'restarted on resume',
+      });
+      for (const part of ['generator', 'discriminator', 'generator-ema'])
+        expect(existsSync(join(bundle, 'state', part, 'weights.bin')), part).toBe(true);
+      const checkpoint = join(
+        run,
+        'checkpoints',
+        readdirSync(join(run, 'checkpoints'))
+          .filter((e) => e.startsWith('step-'))
+          .sort()
+          .pop()!,
+      );
+      // float16 weights, no optimizer moments: a quarter of a float32 checkpoint with Adam's two slots.
+      expect(folderBytes(join(bundle, 'state'))).toBeLessThan(folderBytes(checkpoint) / 3);
+    },
+  );
 
-  it('continues in a new process and folder: steps and grids go on, one seam line, no repeats or gaps', { timeout: 600_000 }, () => {
-    // A later day's machine: only the bundle survives (here: copied away from the run folder).
-    const carried = join(root, 'carried');
-    cpSync(bundle, carried, { recursive: true });
-    const out = join(root, 'continued');
-    const r = cli('train', '--resume-from', carried, '--epochs', '3', '--data', data, '--out', out, '--backend', 'cpu');
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/continuing .*carried at step 16 \(epoch 2\).*Adam moments restarted/);
-    const metrics = readMetrics(join(out, 'metrics.jsonl'));
-    const steps = metrics.filter((m) => m.type === 'step').map((m) => m.step);
-    expect(steps).toEqual([2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24]);
-    const seams = metrics.filter((m) => m.type === 'seam');
-    expect(seams).toEqual([expect.objectContaining({ step: 16, epoch: 2, optimizer: 'restarted' })]);
-    expect(readdirSync(join(out, 'samples')).sort()).toEqual(['epoch-0001.png', 'epoch-0002.png', 'epoch-0003.png']);
-    // The carried grids are the bundle's own bytes; epoch 3 is new.
-    expect(readFileSync(join(out, 'samples', 'epoch-0002.png'))).toEqual(readFileSync(join(bundle, 'samples', 'epoch-0002.png')));
-    expect(existsSync(join(out, 'generator-uint8', 'model.json'))).toBe(true);
-    // The run's recipe came with it (widths, EMA), not the CLI's defaults.
-    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
-    expect(config).toMatchObject({ epochs: 3, ema: 0.9, model: { ngf: 8, ndf: 8 } });
-  });
+  it(
+    'continues in a new process and folder: steps and grids go on, one seam line, no repeats or gaps',
+    { timeout: 600_000 },
+    () => {
+      // A later day's machine: only the bundle survives (here: copied away from the run folder).
+      const carried = join(root, 'carried');
+      cpSync(bundle, carried, { recursive: true });
+      const out = join(root, 'continued');
+      const r = cli(
+        'train',
+        '--resume-from',
+        carried,
+        '--epochs',
+        '3',
+        '--data',
+        data,
+        '--out',
+        out,
+        '--backend',
+        'cpu',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(
+        /continuing .*carried at step 16 \(epoch 2\).*Adam moments restarted/,
+      );
+      const metrics = readMetrics(join(out, 'metrics.jsonl'));
+      const steps = metrics.filter((m) => m.type === 'step').map((m) => m.step);
+      expect(steps).toEqual([2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24]);
+      const seams = metrics.filter((m) => m.type === 'seam');
+      expect(seams).toEqual([
+        expect.objectContaining({ step: 16, epoch: 2, optimizer: 'restarted' }),
+      ]);
+      expect(readdirSync(join(out, 'samples')).sort()).toEqual([
+        'epoch-0001.png',
+        'epoch-0002.png',
+        'epoch-0003.png',
+      ]);
+      // The carried grids are the bundle's own bytes; epoch 3 is new.
+      expect(readFileSync(join(out, 'samples', 'epoch-0002.png'))).toEqual(
+        readFileSync(join(bundle, 'samples', 'epoch-0002.png')),
+      );
+      expect(existsSync(join(out, 'generator-uint8', 'model.json'))).toBe(true);
+      // The run's recipe came with it (widths, EMA), not the CLI's defaults.
+      const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+      expect(config).toMatchObject({ epochs: 3, ema: 0.9, model: { ngf: 8, ndf: 8 } });
+    },
+  );
 
-  it('a corrupt or wrong-shape state, or a missing one, is one error line and exit 1', { timeout: 600_000 }, () => {
-    const corrupt = join(root, 'corrupt');
-    cpSync(bundle, corrupt, { recursive: true });
-    const weights = join(corrupt, 'state', 'discriminator', 'weights.bin');
-    writeFileSync(weights, readFileSync(weights).subarray(0, 100));
-    const wrong = join(root, 'wrong');
-    cpSync(bundle, wrong, { recursive: true });
-    const config = JSON.parse(readFileSync(join(wrong, 'config.json'), 'utf8'));
-    writeFileSync(join(wrong, 'config.json'), JSON.stringify({ ...config, model: { ...config.model, ngf: 4 } }));
-    const garbled = join(root, 'garbled');
-    cpSync(bundle, garbled, { recursive: true });
-    writeFileSync(join(garbled, 'state', 'state.json'), '{"format":');
-    for (const [from, message] of [
-      [corrupt, /state\/discriminator: cannot load/],
-      [wrong, /state\/generator: does not fit the run's recipe \(ngf 4, ndf 8, latent 8\): weight 0 is 8×1024, expected 8×512/],
-      [garbled, /state\/state\.json: not valid JSON/],
-      [run.replace(/run$/, 'data'), /has no config\.json/],
-      [run, /no carried state \(state\/state\.json\)/],
-    ] as const) {
-      const out = join(root, `out-${Math.random().toString(36).slice(2)}`);
-      const r = cli('train', '--resume-from', from, '--epochs', '3', '--data', data, '--out', out, '--backend', 'cpu');
-      expect(r.code, r.stderr).toBe(1);
-      expect(errorLines(r), r.stderr).toHaveLength(1);
-      expect(errorLines(r)[0]).toMatch(message);
-      expect(r.stderr).not.toMatch(/\n\s+at /);
-      expect(existsSync(join(out, 'checkpoints'))).toBe(false); // nothing half-made
-    }
-    const noEpochs = cli('train', '--resume-from', bundle, '--data', data);
-    expect(noEpochs.code).toBe(2);
-    expect(errorLines(noEpochs)[0]).toMatch(/--resume-from needs --epochs N/);
-  });
+  it(
+    'a corrupt or wrong-shape state, or a missing one, is one error line and exit 1',
+    { timeout: 600_000 },
+    () => {
+      const corrupt = join(root, 'corrupt');
+      cpSync(bundle, corrupt, { recursive: true });
+      const weights = join(corrupt, 'state', 'discriminator', 'weights.bin');
+      writeFileSync(weights, readFileSync(weights).subarray(0, 100));
+      const wrong = join(root, 'wrong');
+      cpSync(bundle, wrong, { recursive: true });
+      const config = JSON.parse(readFileSync(join(wrong, 'config.json'), 'utf8'));
+      writeFileSync(
+        join(wrong, 'config.json'),
+        JSON.stringify({ ...config, model: { ...config.model, ngf: 4 } }),
+      );
+      const garbled = join(root, 'garbled');
+      cpSync(bundle, garbled, { recursive: true });
+      writeFileSync(join(garbled, 'state', 'state.json'), '{"format":');
+      for (const [from, message] of [
+        [corrupt, /state\/discriminator: cannot load/],
+        [
+          wrong,
+          /state\/generator: does not fit the run's recipe \(ngf 4, ndf 8, latent 8\): weight 0 is 8×1024, expected 8×512/,
+        ],
+        [garbled, /state\/state\.json: not valid JSON/],
+        [run.replace(/run$/, 'data'), /has no config\.json/],
+        [run, /no carried state \(state\/state\.json\)/],
+      ] as const) {
+        const out = join(root, `out-${Math.random().toString(36).slice(2)}`);
+        const r = cli(
+          'train',
+          '--resume-from',
+          from,
+          '--epochs',
+          '3',
+          '--data',
+          data,
+          '--out',
+          out,
+          '--backend',
+          'cpu',
+        );
+        expect(r.code, r.stderr).toBe(1);
+        expect(errorLines(r), r.stderr).toHaveLength(1);
+        expect(errorLines(r)[0]).toMatch(message);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+        expect(existsSync(join(out, 'checkpoints'))).toBe(false); // nothing half-made
+      }
+      const noEpochs = cli('train', '--resume-from', bundle, '--data', data);
+      expect(noEpochs.code).toBe(2);
+      expect(errorLines(noEpochs)[0]).toMatch(/--resume-from needs --epochs N/);
+    },
+  );
 });

@@ -11,7 +11,15 @@
  * optimizers) and resumes that, so the rest is the tested `--resume` path: the same data order and
  * noise per step, metrics cut at the state's step, grids and FID lines continuing.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
@@ -69,7 +77,12 @@ export async function writeCarriedState(
     const files = await saveModel(model, join(tmp, part), 'float16');
     bytes += files.weights.byteLength;
   }
-  const state: CarriedState = { ...at, format: FORMAT, version: 1, optimizer: 'restarted on resume' };
+  const state: CarriedState = {
+    ...at,
+    format: FORMAT,
+    version: 1,
+    optimizer: 'restarted on resume',
+  };
   writeFileAtomic(join(tmp, 'state.json'), JSON.stringify(state, null, 2) + '\n');
   fsyncDir(tmp);
   rmSync(final, { recursive: true, force: true });
@@ -88,22 +101,37 @@ export async function loadCarriedState(
   const stateDir = join(dir, STATE_DIR);
   const path = join(stateDir, 'state.json');
   if (!existsSync(path))
-    throw new UserError(`${dir}: no carried state (${STATE_DIR}/state.json); write one with \`ganstudio bundle … --state\``);
+    throw new UserError(
+      `${dir}: no carried state (${STATE_DIR}/state.json); write one with \`ganstudio bundle … --state\``,
+    );
   let state: CarriedState;
   try {
     state = JSON.parse(readFileSync(path, 'utf8')) as CarriedState;
   } catch {
     throw new UserError(`${path}: not valid JSON`);
   }
-  if (state.format !== FORMAT || state.version !== 1 || !Number.isInteger(state.step) || state.step < 0)
-    throw new UserError(`${path}: not a carried state this trainer reads (format ${String(state.format)}, version ${String(state.version)})`);
+  if (
+    state.format !== FORMAT ||
+    state.version !== 1 ||
+    !Number.isInteger(state.step) ||
+    state.step < 0
+  )
+    throw new UserError(
+      `${path}: not a carried state this trainer reads (format ${String(state.format)}, version ${String(state.version)})`,
+    );
   const loaded: Partial<Record<Part, tfl.LayersModel>> = {};
   const dispose = () => Object.values(loaded).forEach((m) => m?.dispose());
   try {
     for (const part of PARTS) {
-      if (part === 'generator-ema' && (emaDecay === null || !existsSync(join(stateDir, part, MODEL_JSON)))) continue;
+      if (
+        part === 'generator-ema' &&
+        (emaDecay === null || !existsSync(join(stateDir, part, MODEL_JSON)))
+      )
+        continue;
       const m = await loadModel(join(stateDir, part)).catch((err: unknown) => {
-        throw new UserError(`${join(stateDir, part)}: cannot load (${(err as Error).message.replace(/^.*?cannot load model: /, '')})`);
+        throw new UserError(
+          `${join(stateDir, part)}: cannot load (${(err as Error).message.replace(/^.*?cannot load model: /, '')})`,
+        );
       });
       loaded[part] = m;
       // The recipe's architecture, weight by weight: a state from another recipe is refused here,
@@ -163,12 +191,20 @@ export async function materializeCarriedRun(o: ResumeFromOptions): Promise<RunCo
     data: o.data ?? saved.data,
   };
   recipeFor(o.out, false, config); // refuses an out folder that already holds a run
-  const { gan, state } = await loadCarriedState(o.from, config.model, config.optimizer, config.ema ?? null);
+  const { gan, state } = await loadCarriedState(
+    o.from,
+    config.model,
+    config.optimizer,
+    config.ema ?? null,
+  );
   try {
     mkdirSync(join(o.out, 'samples'), { recursive: true });
     writeFileAtomic(join(o.out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     const metrics = readMetrics(join(o.from, 'metrics.jsonl')).filter((r) => r.step <= state.step);
-    writeFileAtomic(join(o.out, 'metrics.jsonl'), metrics.map((r) => JSON.stringify(r) + '\n').join(''));
+    writeFileAtomic(
+      join(o.out, 'metrics.jsonl'),
+      metrics.map((r) => JSON.stringify(r) + '\n').join(''),
+    );
     appendMetric(join(o.out, 'metrics.jsonl'), {
       type: 'seam',
       step: state.step,
@@ -180,13 +216,16 @@ export async function materializeCarriedRun(o: ResumeFromOptions): Promise<RunCo
     const grids = existsSync(join(o.from, 'samples')) ? readdirSync(join(o.from, 'samples')) : [];
     for (const grid of grids) {
       const epoch = /^epoch-(\d{4})\.png$/.exec(grid)?.[1];
-      if (epoch && Number(epoch) <= state.epoch) copyFileSync(join(o.from, 'samples', grid), join(o.out, 'samples', grid));
+      if (epoch && Number(epoch) <= state.epoch)
+        copyFileSync(join(o.from, 'samples', grid), join(o.out, 'samples', grid));
     }
     const { format: _f, version: _v, optimizer: _o, ...checkpointState } = state;
     await saveCheckpoint(o.out, gan, checkpointState);
   } finally {
     disposeGan(gan);
   }
-  log(`continuing ${o.from} at step ${state.step} (epoch ${state.epoch}) in ${o.out}: weights from its carried state, Adam moments restarted`);
+  log(
+    `continuing ${o.from} at step ${state.step} (epoch ${state.epoch}) in ${o.out}: weights from its carried state, Adam moments restarted`,
+  );
   return config;
 }

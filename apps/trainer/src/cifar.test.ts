@@ -102,10 +102,12 @@ describe('CIFAR-10 binary reader', () => {
     writeFileSync(join(cache, 'cifar-10-binary.tar.gz'), 'not the official file');
     const lines: string[] = [];
     const tampered = async () => new Response('also not the official file');
-    await expect(ensureOfficialCifar10((l) => lines.push(l), cache, tampered as typeof fetch)).rejects.toThrow(
-      /CIFAR-10 download has sha256 [0-9a-f]{64}, expected a23bbde3/,
+    await expect(
+      ensureOfficialCifar10((l) => lines.push(l), cache, tampered as typeof fetch),
+    ).rejects.toThrow(/CIFAR-10 download has sha256 [0-9a-f]{64}, expected a23bbde3/);
+    expect(lines[0]).toMatch(
+      /cifar-10-binary\.tar\.gz has sha256 [0-9a-f]{64}, expected a23bbde3.*downloading it again/,
     );
-    expect(lines[0]).toMatch(/cifar-10-binary\.tar\.gz has sha256 [0-9a-f]{64}, expected a23bbde3.*downloading it again/);
     expect(existsSync(join(cache, 'cifar-10-binary.tar.gz'))).toBe(false);
   });
 });

@@ -108,7 +108,9 @@ async function loadInit(dir: string): Promise<tfl.LayersModel> {
   const shapes = model.outputs.map((o) => o.shape.join('x'));
   if (model.outputs.length !== 2 || !shapes[1]!.endsWith('x10')) {
     model.dispose();
-    throw new UserError(`--init ${dir}: expected a CIFAR-10 classifier [features, logits], got outputs ${shapes.join(', ')}`);
+    throw new UserError(
+      `--init ${dir}: expected a CIFAR-10 classifier [features, logits], got outputs ${shapes.join(', ')}`,
+    );
   }
   return model;
 }

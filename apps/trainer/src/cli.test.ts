@@ -90,7 +90,21 @@ describe('ganstudio CLI', () => {
     expect(existsSync(join(root, 'run', 'generator-uint8', 'model.json'))).toBe(true);
 
     const sampleGrid = (out: string) =>
-      cli('sample', '--model', 'run/generator-uint8', '--seed', '7', '--count', '4', '--scale', '1', '--backend', 'cpu', '--out', out);
+      cli(
+        'sample',
+        '--model',
+        'run/generator-uint8',
+        '--seed',
+        '7',
+        '--count',
+        '4',
+        '--scale',
+        '1',
+        '--backend',
+        'cpu',
+        '--out',
+        out,
+      );
     const sample = sampleGrid('grid.png');
     expect(sample.code).toBe(0);
     const png = readFileSync(join(root, 'grid.png'));
@@ -114,7 +128,11 @@ describe('ganstudio CLI', () => {
 async function expectTilesAreServerRenders(grid: RgbaImage, seed: number, generatorDir: string) {
   const store = createMemoryStore();
   for (const f of ['model.json', 'weights.bin'])
-    await store.put(`models/run/${f}`, readFileSync(join(generatorDir, f)), 'application/octet-stream');
+    await store.put(
+      `models/run/${f}`,
+      readFileSync(join(generatorDir, f)),
+      'application/octet-stream',
+    );
   const renderer = createRenderer(store, { backend: 'cpu' });
   const model = { id: 'run', modelKey: 'models/run/model.json', latentDim: 100 };
   for (let i = 0; i < 4; i++) {
@@ -123,7 +141,8 @@ async function expectTilesAreServerRenders(grid: RgbaImage, seed: number, genera
     let differing = 0;
     for (let y = 0; y < 32; y++)
       for (let x = 0; x < 32 * 4; x++)
-        if (grid.data[((y0 + y) * grid.width + x0) * 4 + x] !== served.data[y * 32 * 4 + x]) differing++;
+        if (grid.data[((y0 + y) * grid.width + x0) * 4 + x] !== served.data[y * 32 * 4 + x])
+          differing++;
     expect(differing, `tile ${i} vs server render of seed ${seed + i}`).toBe(0);
   }
 }
@@ -153,13 +172,24 @@ describe('the CLI from the repository root, as the README runs it', () => {
       expect(r.stdout + r.stderr).not.toMatch(/turbo|Tasks:|Failed:|ERROR|Packages in scope/);
     }
     // npm's own two-line banner (the script it runs) is all that plain `npm run` adds, on stdout.
-    expect(lines(run('npm', ['run', '--silent', 'cli', '--', 'train', '--bogus']).stdout)).toEqual([]);
+    expect(lines(run('npm', ['run', '--silent', 'cli', '--', 'train', '--bogus']).stdout)).toEqual(
+      [],
+    );
   });
 
   it('a missing data file is one line and exit 1; --help prints only the help', () => {
-    const missing = run('npx', ['ganstudio', 'train', '--data', 'nowhere.tar.gz', '--backend', 'cpu']);
+    const missing = run('npx', [
+      'ganstudio',
+      'train',
+      '--data',
+      'nowhere.tar.gz',
+      '--backend',
+      'cpu',
+    ]);
     expect(missing.code).toBe(1);
-    expect(lines(missing.stderr)).toEqual([`error: ${join(REPO, 'nowhere.tar.gz')}: no such file or directory`]);
+    expect(lines(missing.stderr)).toEqual([
+      `error: ${join(REPO, 'nowhere.tar.gz')}: no such file or directory`,
+    ]);
     const help = run('npx', ['ganstudio', 'train', '--help']);
     expect(help.code).toBe(0);
     expect(help.stderr).toBe('');
@@ -180,15 +210,23 @@ describe('the CLI from the repository root, as the README runs it', () => {
     expect(fids.map((f) => f.samples)).toEqual([2000]);
     // Non-terminal output: plain progress lines during the reference pass and the FID.
     expect(r.stderr).toMatch(/reference statistics: 200\/200 images \(100%\)/);
-    expect(r.stderr).toMatch(/epoch 1 FID \(2000 samples\): \d{3,4}\/2000 images \(\d\d%\), \d+ images\/s, ETA \d+s/);
+    expect(r.stderr).toMatch(
+      /epoch 1 FID \(2000 samples\): \d{3,4}\/2000 images \(\d\d%\), \d+ images\/s, ETA \d+s/,
+    );
     expect(r.stderr).toMatch(/epoch 1 FID \(2000 samples\): 2000\/2000 images \(100%\)/);
     expect(r.stderr).toMatch(/exported in /);
     // The summary says where everything went.
     const summary = r.stderr.slice(r.stderr.lastIndexOf('finished at step'));
     expect(summary).toMatch(new RegExp(`run folder: +${out}`));
-    expect(summary).toMatch(/best FID: +\d+\.\d{3} at epoch 1 \(cifar10-classifier@\w+ features, 2000 samples; generator-best\/\)/);
-    expect(summary).toMatch(/final FID: +\d+\.\d{3} \(cifar10-classifier@\w+ features, 2000 samples\)/);
-    expect(summary).toMatch(new RegExp(`generator: +${join(out, 'generator-uint8')} \\(uint8, \\d+\\.\\d\\d MiB\\)`));
+    expect(summary).toMatch(
+      /best FID: +\d+\.\d{3} at epoch 1 \(cifar10-classifier@\w+ features, 2000 samples; generator-best\/\)/,
+    );
+    expect(summary).toMatch(
+      /final FID: +\d+\.\d{3} \(cifar10-classifier@\w+ features, 2000 samples\)/,
+    );
+    expect(summary).toMatch(
+      new RegExp(`generator: +${join(out, 'generator-uint8')} \\(uint8, \\d+\\.\\d\\d MiB\\)`),
+    );
     expect(summary).toMatch(/npx ganstudio sample --model .* --seed 7/);
     expect(summary).toMatch(new RegExp(`npx ganstudio publish ${out}`));
   });

@@ -239,9 +239,15 @@ const train_: Command = {
     });
     const int = { integer: true, min: 1 };
     if (v['resume-from'] && v.resume)
-      throw new UserError('--resume continues a run folder, --resume-from a carried state: pass one', 2);
+      throw new UserError(
+        '--resume continues a run folder, --resume-from a carried state: pass one',
+        2,
+      );
     if (v['resume-from'] && v.epochs === undefined)
-      throw new UserError('--resume-from needs --epochs N: the epoch to train the carried run to', 2);
+      throw new UserError(
+        '--resume-from needs --epochs N: the epoch to train the carried run to',
+        2,
+      );
     const seed = num('seed', v.seed, DEFAULT_DCGAN_CONFIG.seed, {
       integer: true,
       min: 0,
@@ -258,7 +264,9 @@ const train_: Command = {
         ...DEFAULT_OPTIMIZER,
         lr: num('lr', v.lr, DEFAULT_OPTIMIZER.lr, { min: 1e-7, max: 0.5 }),
         beta1: num('beta1', v.beta1, DEFAULT_OPTIMIZER.beta1, { min: 0, max: 0.999 }),
-        ...(v['lr-d'] === undefined ? {} : { lrD: num('lr-d', v['lr-d'], 0, { min: 1e-7, max: 0.5 }) }),
+        ...(v['lr-d'] === undefined
+          ? {}
+          : { lrD: num('lr-d', v['lr-d'], 0, { min: 1e-7, max: 0.5 }) }),
       },
       model: {
         latentDim: num('latent-dim', v['latent-dim'], DEFAULT_DCGAN_CONFIG.latentDim, {
@@ -291,7 +299,11 @@ const train_: Command = {
         finalSamples:
           v['fid-final-samples'] === undefined
             ? null
-            : num('fid-final-samples', v['fid-final-samples'], 0, { integer: true, min: 2, max: 1_000_000 }),
+            : num('fid-final-samples', v['fid-final-samples'], 0, {
+                integer: true,
+                min: 2,
+                max: 1_000_000,
+              }),
         classifier: v['fid-classifier'] ? userPath(v['fid-classifier']) : null,
       },
     };
@@ -306,7 +318,12 @@ const train_: Command = {
           : await ensureOfficialCifar10((l) => process.stderr.write(l + '\n'));
     if (from) {
       await selectBackend(sitting.backend);
-      await materializeCarriedRun({ from, out: sitting.out, epochs: config.epochs, data: config.data });
+      await materializeCarriedRun({
+        from,
+        out: sitting.out,
+        epochs: config.epochs,
+        data: config.data,
+      });
       return reportSitting(await train({ config, ...sitting, resume: true }), sitting.out);
     }
     return reportSitting(await train({ config, ...sitting }), sitting.out);
@@ -546,7 +563,9 @@ BLOB_READ_WRITE_TOKEN are set. Stop a local gallery first: PGlite is single-proc
           ? ('all' as const)
           : v.epochs.split(',').map((e) => num('epochs', e.trim(), 1, { integer: true, min: 1 }));
     const epochWeights =
-      v.weights === undefined ? undefined : oneOf<'raw' | 'ema'>('weights', v.weights, ['raw', 'ema'], 'raw');
+      v.weights === undefined
+        ? undefined
+        : oneOf<'raw' | 'ema'>('weights', v.weights, ['raw', 'ema'], 'raw');
     const dir = positionals[0] === undefined ? undefined : userPath(positionals[0]);
     const dataDir = userPath(
       v['data-dir'] ?? join(fileURLToPath(new URL('../../web/.data', import.meta.url))),
@@ -554,9 +573,8 @@ BLOB_READ_WRITE_TOKEN are set. Stop a local gallery first: PGlite is single-proc
     const { openDb } = await import('@ganstudio/db/client');
     const { createLocalStore } = await import('@ganstudio/storage/local');
     const { createVercelStore } = await import('@ganstudio/storage/vercel');
-    const { publishEpochModels, publishRealSet, publishRunFolder, PublishError } = await import(
-      '@ganstudio/publish'
-    );
+    const { publishEpochModels, publishRealSet, publishRunFolder, PublishError } =
+      await import('@ganstudio/publish');
     const url = process.env['DATABASE_URL'] || undefined;
     const token = process.env['BLOB_READ_WRITE_TOKEN'] || undefined;
     const handle = await openDb({ url, dataDir: join(dataDir, 'db') });
@@ -565,7 +583,9 @@ BLOB_READ_WRITE_TOKEN are set. Stop a local gallery first: PGlite is single-proc
       const log = (l: string) => process.stderr.write(l + '\n');
       if (v['real-set']) {
         const r = await publishRealSet(handle.db, userPath(v['real-set']));
-        log(`${r.inserted ? 'registered' : 'already registered:'} real set ${r.id} (${r.count} images)`);
+        log(
+          `${r.inserted ? 'registered' : 'already registered:'} real set ${r.id} (${r.count} images)`,
+        );
       }
       if (dir) {
         const result = await publishRunFolder(handle.db, store, dir, {
@@ -581,7 +601,9 @@ BLOB_READ_WRITE_TOKEN are set. Stop a local gallery first: PGlite is single-proc
             ...(v.name ? { name: v.name } : {}),
             log,
           });
-        log(`published run ${result.runId} and model ${result.model.id} to ${url ? 'Postgres' : dataDir} + ${store.kind}`);
+        log(
+          `published run ${result.runId} and model ${result.model.id} to ${url ? 'Postgres' : dataDir} + ${store.kind}`,
+        );
       }
     } catch (err) {
       if (err instanceof PublishError) throw new UserError(err.message);
@@ -664,7 +686,11 @@ Trains the all-convolutional CIFAR-10 classifier whose penultimate layer and sof
         }),
       },
     };
-    return reportSitting(await trainClassifier({ config, ...sitting }), sitting.out, 'train-classifier');
+    return reportSitting(
+      await trainClassifier({ config, ...sitting }),
+      sitting.out,
+      'train-classifier',
+    );
   },
 };
 
@@ -747,7 +773,10 @@ with the feature network it came from: numbers from different networks do not co
       const started = performance.now();
       const result = evaluateImages(network, reference, batches, samples, {
         batchSize,
-        onBatch: progress.phase(`features of ${samples} ${source === 'model' ? 'samples' : source} images`, samples),
+        onBatch: progress.phase(
+          `features of ${samples} ${source === 'model' ? 'samples' : source} images`,
+          samples,
+        ),
       });
       const seconds = (performance.now() - started) / 1000;
       const labelled = Number.isFinite(truncation) ? { ...result, truncation } : result;
@@ -769,7 +798,7 @@ with the feature network it came from: numbers from different networks do not co
 };
 
 const realSet: Command = {
-  summary: 'write a set of real CIFAR-10 test images for the gallery\'s judge game',
+  summary: "write a set of real CIFAR-10 test images for the gallery's judge game",
   help: `usage: ganstudio real-set --data PATH --out DIR [flags]
 
 Chooses --count images of the CIFAR-10 test batch by a seeded permutation (never a training

@@ -89,7 +89,9 @@ export class Progress {
       if (now - lastDraw < 100 && done < total) return;
       lastDraw = now;
       const filled = Math.round((done / total) * 24);
-      this.stream.write(`\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(24 - filled)}] ${text}${done >= total ? '\n' : ''}`);
+      this.stream.write(
+        `\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(24 - filled)}] ${text}${done >= total ? '\n' : ''}`,
+      );
     };
   }
 }

@@ -23,10 +23,18 @@ export interface RealSetManifest {
   labels: number[];
 }
 
-export function writeRealSet(o: { data: string; count: number; seed: number; out: string; id?: string }): RealSetManifest {
+export function writeRealSet(o: {
+  data: string;
+  count: number;
+  seed: number;
+  out: string;
+  id?: string;
+}): RealSetManifest {
   const test = loadCifar10(o.data, 'test');
   if (o.count > test.count)
-    throw new UserError(`--count ${o.count} is more than the ${test.count} test images in ${o.data}`);
+    throw new UserError(
+      `--count ${o.count} is more than the ${test.count} test images in ${o.data}`,
+    );
   const order = epochPermutation(test.count, o.seed, 0);
   const indices = Array.from(order.subarray(0, o.count));
   const pixels = new Uint8Array(o.count * 3072);

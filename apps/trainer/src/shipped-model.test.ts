@@ -24,7 +24,9 @@ const N = 256;
 
 const present = existsSync(DATA);
 if (!present)
-  console.warn(`shipped-model: the comparison with real images is skipped: ${DATA} not found (set CIFAR10_PATH)`);
+  console.warn(
+    `shipped-model: the comparison with real images is skipped: ${DATA} not found (set CIFAR10_PATH)`,
+  );
 
 let samples: { mean: number; min: number };
 
@@ -46,13 +48,16 @@ describe('the shipped generator', () => {
     expect(samples.mean).toBeGreaterThan(0.3);
   });
 
-  it.skipIf(!present)('is about as spread as 256 real CIFAR-10 test images (needs the dataset)', () => {
-    const images = cifarBatches(loadCifar10(DATA, 'test'))(0, N);
-    const real = tf.reshape(images, [N, 3072]) as tf.Tensor2D;
-    const reference = sampleSpread(real);
-    tf.dispose([images, real]);
-    // As spread as real images, within a factor the 1-epoch model already clears.
-    expect(samples.mean).toBeGreaterThan(0.6 * reference.mean);
-    expect(samples.min).toBeGreaterThan(0.3 * reference.min);
-  });
+  it.skipIf(!present)(
+    'is about as spread as 256 real CIFAR-10 test images (needs the dataset)',
+    () => {
+      const images = cifarBatches(loadCifar10(DATA, 'test'))(0, N);
+      const real = tf.reshape(images, [N, 3072]) as tf.Tensor2D;
+      const reference = sampleSpread(real);
+      tf.dispose([images, real]);
+      // As spread as real images, within a factor the 1-epoch model already clears.
+      expect(samples.mean).toBeGreaterThan(0.6 * reference.mean);
+      expect(samples.min).toBeGreaterThan(0.3 * reference.min);
+    },
+  );
 });

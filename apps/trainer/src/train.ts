@@ -93,7 +93,9 @@ export interface TrainResult {
 
 function readBest(out: string): (EvalResult & { epoch: number }) | undefined {
   const path = join(out, 'best.json');
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as EvalResult & { epoch: number }) : undefined;
+  return existsSync(path)
+    ? (JSON.parse(readFileSync(path, 'utf8')) as EvalResult & { epoch: number })
+    : undefined;
 }
 
 export function validateRunConfig(c: RunConfig): RunConfig {
@@ -115,7 +117,8 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   const { lr, beta1 } = c.optimizer;
   if (!(lr > 0 && lr < 1)) throw new UserError(`--lr must be in (0, 1), got ${lr}`);
   const lrD = c.optimizer.lrD;
-  if (lrD !== undefined && !(lrD > 0 && lrD < 1)) throw new UserError(`--lr-d must be in (0, 1), got ${lrD}`);
+  if (lrD !== undefined && !(lrD > 0 && lrD < 1))
+    throw new UserError(`--lr-d must be in (0, 1), got ${lrD}`);
   if (!(beta1 >= 0 && beta1 < 1)) throw new UserError(`--beta1 must be in [0, 1), got ${beta1}`);
   if (c.ema != null && !(c.ema > 0 && c.ema < 1))
     throw new UserError(`--ema must be in (0, 1) or 0 for none, got ${c.ema}`);
@@ -214,7 +217,11 @@ export const epochGridName = (epoch: number) => `${epochName(epoch)}.png`;
  * default widths) and state.json: every epoch boundary can be evaluated, shipped, or carried to
  * another machine (`bundle --state`) long after its checkpoint was pruned.
  */
-export async function saveEpochGenerators(out: string, gan: Gan, at: CheckpointState): Promise<void> {
+export async function saveEpochGenerators(
+  out: string,
+  gan: Gan,
+  at: CheckpointState,
+): Promise<void> {
   const dir = join(out, 'epochs', epochName(at.epoch));
   await saveModel(gan.generator, join(dir, 'generator'));
   if (gan.ema) await saveModel(gan.ema.generator, join(dir, 'generator-ema'));

@@ -62,8 +62,11 @@ describe('GitHub Actions workflows', async () => {
       const text = readFileSync(join(WORKFLOWS, file), 'utf8');
       const uses = [...text.matchAll(/uses:\s*(\S+)/g)].map((m) => m[1]!);
       expect(uses.length).toBeGreaterThan(0);
-      for (const ref of uses) expect(ref, `${file}: ${ref}`).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
-      const checkouts = text.split(/\n(?=\s+- )/).filter((step) => step.includes('actions/checkout@'));
+      for (const ref of uses)
+        expect(ref, `${file}: ${ref}`).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+      const checkouts = text
+        .split(/\n(?=\s+- )/)
+        .filter((step) => step.includes('actions/checkout@'));
       for (const step of checkouts) expect(step, file).toMatch(/persist-credentials: false/);
     }
     const train = readFileSync(join(WORKFLOWS, 'train.yml'), 'utf8');
@@ -85,12 +88,19 @@ describe('GitHub Actions workflows', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'audit-'));
     const audit = (report: unknown, env: Record<string, string> = {}) => {
       writeFileSync(join(dir, 'r.json'), JSON.stringify(report));
-      return spawnSync(process.execPath, [join(ROOT, '.ci', 'audit.mjs'), '--from', join(dir, 'r.json')], {
-        encoding: 'utf8',
-        env: { ...process.env, AUDIT_REQUIRED: '', ...env },
-      });
+      return spawnSync(
+        process.execPath,
+        [join(ROOT, '.ci', 'audit.mjs'), '--from', join(dir, 'r.json')],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, AUDIT_REQUIRED: '', ...env },
+        },
+      );
     };
-    const clean = { vulnerabilities: {}, metadata: { vulnerabilities: { low: 1, moderate: 0, high: 0, critical: 0 } } };
+    const clean = {
+      vulnerabilities: {},
+      metadata: { vulnerabilities: { low: 1, moderate: 0, high: 0, critical: 0 } },
+    };
     expect(audit(clean).status).toBe(0);
     const finding = audit({
       vulnerabilities: { 'some-lib': { severity: 'high', range: '<1.2.3' } },
@@ -105,7 +115,10 @@ describe('GitHub Actions workflows', async () => {
   });
 
   it('the Docker build context leaves out .git and every .env file', () => {
-    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
-    for (const pattern of ['.git', '.env', '.env.*', '**/.env', '**/.env.*']) expect(ignored).toContain(pattern);
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const pattern of ['.git', '.env', '.env.*', '**/.env', '**/.env.*'])
+      expect(ignored).toContain(pattern);
   });
 });

@@ -161,7 +161,10 @@ try {
           setupRequest: (req) => ({
             ...req,
             path: '/api/images',
-            headers: { 'content-type': 'application/json', ...asVisitor(visitors[publishSeed % VISITORS]) },
+            headers: {
+              'content-type': 'application/json',
+              ...asVisitor(visitors[publishSeed % VISITORS]),
+            },
             body: JSON.stringify({ modelId, seed: publishSeed++ }),
           }),
         },
@@ -280,7 +283,9 @@ try {
     connections: 8,
     duration: 10,
     setupClient: (client) => {
-      client.requestIterator.initialContext = { visitor: visitors[Math.floor(Math.random() * VISITORS)] };
+      client.requestIterator.initialContext = {
+        visitor: visitors[Math.floor(Math.random() * VISITORS)],
+      };
       client.requestIterator.resetContext();
       client.requestIterator.rebuildRequest();
     },
@@ -290,7 +295,10 @@ try {
         setupRequest: (req, context) => ({
           ...req,
           path: '/api/judge',
-          headers: { 'content-type': 'application/json', ...(context.visitor ? asVisitor(context.visitor) : {}) },
+          headers: {
+            'content-type': 'application/json',
+            ...(context.visitor ? asVisitor(context.visitor) : {}),
+          },
           body: '{}',
         }),
         onResponse: (status, body, context) => {
@@ -302,7 +310,10 @@ try {
         setupRequest: (req, context) => ({
           ...req,
           path: `/api/judge/${context.trialId}`,
-          headers: { 'content-type': 'application/json', ...(context.visitor ? asVisitor(context.visitor) : {}) },
+          headers: {
+            'content-type': 'application/json',
+            ...(context.visitor ? asVisitor(context.visitor) : {}),
+          },
           body: JSON.stringify({ answer: Math.random() < 0.5 ? 'real' : 'generated' }),
         }),
       },
@@ -332,7 +343,9 @@ try {
   }
   console.log(row('GET /api/images?sort=top', 20, results.list));
   console.log(row('POST /api/images (server render)', 4, results.publish));
-  console.log(row('POST /api/judge, then its answer (requests; half are trials)', 8, results.judge));
+  console.log(
+    row('POST /api/judge, then its answer (requests; half are trials)', 8, results.judge),
+  );
   console.log(
     `votes accepted: ${[...accepted.keys()].length} pairs; scores and vote rows that differ from the accepted responses: ${mismatches}`,
   );

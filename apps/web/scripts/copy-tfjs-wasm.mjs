@@ -8,4 +8,5 @@ const require = createRequire(import.meta.url);
 const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 const out = join(import.meta.dirname, '..', 'public', 'tfjs-wasm');
 mkdirSync(out, { recursive: true });
-for (const f of readdirSync(dist).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(dist, f), join(out, f));
+for (const f of readdirSync(dist).filter((f) => f.endsWith('.wasm')))
+  copyFileSync(join(dist, f), join(out, f));

@@ -35,7 +35,8 @@ export const config = {
   // Pages only: the API answers JSON and images, and static files carry no scripts to guard.
   matcher: [
     {
-      source: '/((?!api/|blobs/|_next/static|_next/image|tfjs-wasm/|favicon.ico|i/[^/]+/og\\.png).*)',
+      source:
+        '/((?!api/|blobs/|_next/static|_next/image|tfjs-wasm/|favicon.ico|i/[^/]+/og\\.png).*)',
       missing: [{ type: 'header', key: 'next-router-prefetch' }],
     },
   ],

@@ -9,7 +9,12 @@ export function createSuite() {
       console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
     } catch (err) {
       results.failed++;
-      console.log(`  ✗ ${name}\n    ${String(err?.stack ?? err).split('\n').slice(0, 5).join('\n    ')}`);
+      console.log(
+        `  ✗ ${name}\n    ${String(err?.stack ?? err)
+          .split('\n')
+          .slice(0, 5)
+          .join('\n    ')}`,
+      );
     }
   }
   return { test, results };

@@ -28,7 +28,12 @@ const BASE = 'http://gallery.test';
 const SECRET = 'abuse-test-secret-0123456789';
 const ATTACKER = { 'x-forwarded-for': '203.0.113.66' };
 
-const post = (api: (r: Request) => Promise<Response>, path: string, body: unknown, headers: Record<string, string> = {}) =>
+const post = (
+  api: (r: Request) => Promise<Response>,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+) =>
   api(
     new Request(BASE + path, {
       method: 'POST',
@@ -36,19 +41,38 @@ const post = (api: (r: Request) => Promise<Response>, path: string, body: unknow
       body: JSON.stringify(body),
     }),
   );
-const get = (api: (r: Request) => Promise<Response>, path: string, headers: Record<string, string> = {}) =>
-  api(new Request(BASE + path, { headers }));
-const codeOf = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
+const get = (
+  api: (r: Request) => Promise<Response>,
+  path: string,
+  headers: Record<string, string> = {},
+) => api(new Request(BASE + path, { headers }));
+const codeOf = async (res: Response) =>
+  ((await res.json()) as { error: { code: string } }).error.code;
 
 let clock = Date.UTC(2026, 11, 1);
 const apiWith = (deps: Partial<ApiDeps> = {}) =>
-  createApi({ db: h.db, store, renderer: createRenderer(store), secret: SECRET, now: () => clock, ...deps });
+  createApi({
+    db: h.db,
+    store,
+    renderer: createRenderer(store),
+    secret: SECRET,
+    now: () => clock,
+    ...deps,
+  });
 
 /** A published image and the API it was published on (its publisher's identity aged past the rule). */
-async function publishedImage(api: (r: Request) => Promise<Response>, seed: number): Promise<string> {
+async function publishedImage(
+  api: (r: Request) => Promise<Response>,
+  seed: number,
+): Promise<string> {
   const cookie = await visitorCookie(api, BASE, { 'x-forwarded-for': `198.51.100.${seed % 250}` });
   clock += 10_000;
-  const res = await post(api, '/api/images', { modelId: 'm', seed }, { cookie, 'x-forwarded-for': `198.51.100.${seed % 250}` });
+  const res = await post(
+    api,
+    '/api/images',
+    { modelId: 'm', seed },
+    { cookie, 'x-forwarded-for': `198.51.100.${seed % 250}` },
+  );
   expect(res.status).toBeLessThan(300);
   return ((await res.json()) as { id: string }).id;
 }
@@ -98,7 +122,16 @@ describe('1. free identities cannot stuff votes', () => {
     // Another network is unaffected.
     const cookie = await visitorCookie(api, BASE, { 'x-forwarded-for': '192.0.2.7' });
     clock += 6_000;
-    expect((await post(api, `/api/images/${id}/vote`, { value: 1 }, { cookie, 'x-forwarded-for': '192.0.2.7' })).status).toBe(200);
+    expect(
+      (
+        await post(
+          api,
+          `/api/images/${id}/vote`,
+          { value: 1 },
+          { cookie, 'x-forwarded-for': '192.0.2.7' },
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it('a fresh identity counts only after minAgeS; the refusal says when', async () => {
@@ -119,9 +152,13 @@ describe('1. free identities cannot stuff votes', () => {
     const statuses = [];
     // Five addresses of one /64: one budget.
     for (let i = 1; i <= 5; i++)
-      statuses.push((await get(api, '/api/visitor', { 'x-forwarded-for': `2001:db8:aa:bb::${i}` })).status);
+      statuses.push(
+        (await get(api, '/api/visitor', { 'x-forwarded-for': `2001:db8:aa:bb::${i}` })).status,
+      );
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
-    expect((await get(api, '/api/visitor', { 'x-forwarded-for': '2001:db8:aa:bc::1' })).status).toBe(200);
+    expect(
+      (await get(api, '/api/visitor', { 'x-forwarded-for': '2001:db8:aa:bc::1' })).status,
+    ).toBe(200);
   });
 
   it('addressKey: IPv4 as is, IPv6 by /64 in any spelling, IPv4-mapped as IPv4', () => {
@@ -148,7 +185,9 @@ describe('2. one cookie has one spelling', () => {
     // The last base64url character of a 32-byte MAC carries 4 bits; its 2 unused bits make 3 more spellings.
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const last = alphabet.indexOf(sig.at(-1)!);
-    const lowBits = [1, 2, 3].map((d) => body + sig.slice(0, -1) + alphabet[(last & ~3) | ((last + d) & 3)]);
+    const lowBits = [1, 2, 3].map(
+      (d) => body + sig.slice(0, -1) + alphabet[(last & ~3) | ((last + d) & 3)],
+    );
     const variants = [
       `${value}=`,
       `${value}==`,
@@ -158,7 +197,12 @@ describe('2. one cookie has one spelling', () => {
       ...lowBits,
     ];
     for (const v of variants) {
-      const res = await post(api, `/api/images/${id}/vote`, { value: 1 }, { cookie: `${name}=${v}` });
+      const res = await post(
+        api,
+        `/api/images/${id}/vote`,
+        { value: 1 },
+        { cookie: `${name}=${v}` },
+      );
       expect(res.status, v).toBe(403);
     }
     expect(verifiedCacheSize(SECRET)).toBe(before);
@@ -184,7 +228,9 @@ describe('3. the share card is built once and stored', () => {
     const bytes = new Uint8Array(await first.arrayBuffer());
     expect(new DataView(bytes.buffer).getUint32(16)).toBe(1200);
     expect(new DataView(bytes.buffer).getUint32(20)).toBe(630);
-    const again = await Promise.all(Array.from({ length: 5 }, (_, x) => get(api, `/i/${id}/og.png?x=${x}`)));
+    const again = await Promise.all(
+      Array.from({ length: 5 }, (_, x) => get(api, `/i/${id}/og.png?x=${x}`)),
+    );
     for (const res of again) expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
     expect(puts).toBe(1);
     expect(await store.get(cardKey(id))).toEqual(bytes);
@@ -194,12 +240,20 @@ describe('3. the share card is built once and stored', () => {
 
 describe('4. publishing is bounded site-wide', () => {
   it('a site-wide publish budget: over it, 429 with Retry-After, across many visitors and addresses', async () => {
-    const api = apiWith({ identity: { minAgeS: 0 }, limits: { publishGlobal: { limit: 3, windowMs: 60_000 } } });
+    const api = apiWith({
+      identity: { minAgeS: 0 },
+      limits: { publishGlobal: { limit: 3, windowMs: 60_000 } },
+    });
     const statuses = [];
     for (let i = 0; i < 5; i++) {
       const from = { 'x-forwarded-for': `192.0.2.${100 + i}` };
       const cookie = await visitorCookie(api, BASE, from);
-      const res = await post(api, '/api/images', { modelId: 'm', seed: 5000 + i }, { ...from, cookie });
+      const res = await post(
+        api,
+        '/api/images',
+        { modelId: 'm', seed: 5000 + i },
+        { ...from, cookie },
+      );
       statuses.push(res.status);
       if (res.status === 429) expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     }
@@ -218,7 +272,11 @@ describe('4. publishing is bounded site-wide', () => {
         return new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]);
       },
     };
-    const api = apiWith({ identity: { minAgeS: 0 }, renderer: slow, gate: { concurrency: 2, queue: 3 } });
+    const api = apiWith({
+      identity: { minAgeS: 0 },
+      renderer: slow,
+      gate: { concurrency: 2, queue: 3 },
+    });
     const attempts = await Promise.all(
       Array.from({ length: 8 }, async (_, i) => {
         const from = { 'x-forwarded-for': `192.0.2.${150 + i}` };
@@ -262,7 +320,8 @@ describe('the rest of the hardening', () => {
     const api = apiWith({ identity: { minAgeS: 0 } });
     const id = await publishedImage(api, 7);
     const cookie = await visitorCookie(api, BASE);
-    const vote = (headers: Record<string, string>) => post(api, `/api/images/${id}/vote`, { value: 1 }, { cookie, ...headers });
+    const vote = (headers: Record<string, string>) =>
+      post(api, `/api/images/${id}/vote`, { value: 1 }, { cookie, ...headers });
     expect((await vote({ 'sec-fetch-site': 'cross-site' })).status).toBe(403);
     expect((await vote({ origin: 'https://evil.example' })).status).toBe(403);
     expect((await vote({ origin: 'null' })).status).toBe(403);
@@ -273,21 +332,32 @@ describe('the rest of the hardening', () => {
     const api = apiWith({ identity: { minAgeS: 0 }, publicUrl: 'https://gallery.example' });
     const res = await api(new Request('https://gallery.example/api/visitor'));
     const set = res.headers.get('set-cookie')!;
-    expect(set).toMatch(/^__Host-gs_visitor=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+; Secure$/);
+    expect(set).toMatch(
+      /^__Host-gs_visitor=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+; Secure$/,
+    );
     const cookie = set.split(';')[0]!;
     // Behind a proxy that rewrote Host, links still point at the public site.
     const pub = await api(
       new Request('http://10.0.0.5:3000/api/images', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', cookie, host: 'evil.example', origin: 'https://gallery.example' },
+        headers: {
+          'content-type': 'application/json',
+          cookie,
+          host: 'evil.example',
+          origin: 'https://gallery.example',
+        },
         body: JSON.stringify({ modelId: 'm', seed: 7000 }),
       }),
     );
     expect(pub.status).toBe(201);
-    expect(((await pub.json()) as { shareUrl: string }).shareUrl).toMatch(/^https:\/\/gallery\.example\/i\//);
+    expect(((await pub.json()) as { shareUrl: string }).shareUrl).toMatch(
+      /^https:\/\/gallery\.example\/i\//,
+    );
     // The plain-http name is not read over https: a network attacker could have planted it.
     const plain = cookie.replace('__Host-gs_visitor', 'gs_visitor');
-    const replanted = await api(new Request('https://gallery.example/api/visitor', { headers: { cookie: plain } }));
+    const replanted = await api(
+      new Request('https://gallery.example/api/visitor', { headers: { cookie: plain } }),
+    );
     expect(replanted.headers.get('set-cookie')).not.toBeNull();
   });
 });
@@ -317,7 +387,9 @@ describe.skipIf(!pgUp)('budgets shared through PostgreSQL', () => {
       expect((await get(b, '/api/visitor', from)).status).toBe(429);
       // A cookie from one instance is an identity on the other.
       const cookie = await visitorCookie(a, BASE);
-      expect(await (await get(b, '/api/visitor', { cookie })).json()).toMatchObject({ visitor: 'known' });
+      expect(await (await get(b, '/api/visitor', { cookie })).json()).toMatchObject({
+        visitor: 'known',
+      });
     } finally {
       await pg.close();
     }

@@ -88,7 +88,9 @@ describe('votes', () => {
     const { id } = (await (await post('/api/images', { modelId: 'tiny', seed: 7 })).json()) as {
       id: string;
     };
-    const issued = await api(new Request(`${BASE}/api/visitor`, { headers: { 'x-forwarded-for': '198.51.100.20' } }));
+    const issued = await api(
+      new Request(`${BASE}/api/visitor`, { headers: { 'x-forwarded-for': '198.51.100.20' } }),
+    );
     expect(await issued.json()).toMatchObject({ visitor: 'new' });
     const cookie = issued.headers.get('set-cookie')!;
     expect(cookie).toMatch(/^gs_visitor=[^;]+; Path=\/; HttpOnly; SameSite=Lax/);
@@ -97,8 +99,17 @@ describe('votes', () => {
     const again = await api(new Request(`${BASE}/api/visitor`, { headers: mine }));
     expect(await again.json()).toMatchObject({ visitor: 'known' });
     expect(again.headers.get('set-cookie')).toBeNull();
-    for (const [value, score] of [[1, 1], [1, 1], [-1, -1], [0, 0], [1, 1]] as const)
-      expect(await (await post(`/api/images/${id}/vote`, { value }, mine)).json()).toEqual({ score, vote: value });
+    for (const [value, score] of [
+      [1, 1],
+      [1, 1],
+      [-1, -1],
+      [0, 0],
+      [1, 1],
+    ] as const)
+      expect(await (await post(`/api/images/${id}/vote`, { value }, mine)).json()).toEqual({
+        score,
+        vote: value,
+      });
 
     // A tampered cookie is nobody: refused, nothing counted, no identity handed out.
     const forged = { cookie: mine.cookie.replace(/.(?=\.)/, (c) => (c === 'a' ? 'b' : 'a')) };
@@ -106,7 +117,10 @@ describe('votes', () => {
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('no_identity');
     expect(res.headers.get('set-cookie')).toBeNull();
-    expect(await (await post(`/api/images/${id}/vote`, { value: 1 })).json()).toEqual({ score: 2, vote: 1 });
+    expect(await (await post(`/api/images/${id}/vote`, { value: 1 })).json()).toEqual({
+      score: 2,
+      vote: 1,
+    });
 
     const list = (await (
       await api(new Request(`${BASE}/api/images?sort=top`, { headers: mine }))

@@ -40,7 +40,10 @@ export const cardKey = (imageId: string) => `cards/${imageId}.png`;
  */
 export function createCardCache(store: BlobStore) {
   const building = new Map<string, Promise<Uint8Array | undefined>>();
-  return async function card(image: { id: string; pngKey: string }): Promise<Uint8Array | undefined> {
+  return async function card(image: {
+    id: string;
+    pngKey: string;
+  }): Promise<Uint8Array | undefined> {
     const stored = await store.get(cardKey(image.id));
     if (stored) return stored;
     let pending = building.get(image.id);

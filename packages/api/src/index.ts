@@ -69,11 +69,25 @@ import {
   type RenderableModel,
   type Renderer,
 } from './render';
-import { hmac, issueVisitor, knownVisitor, secureContext, toB64url, type VisitorId } from './visitor';
+import {
+  hmac,
+  issueVisitor,
+  knownVisitor,
+  secureContext,
+  toB64url,
+  type VisitorId,
+} from './visitor';
 
 export { createRenderer, gateRenderer, GateFullError, type Renderer } from './render';
 export * from './card';
-export { humanScore, leaderboard, MIN_JUDGEMENTS_TO_RANK, TRIAL_TTL_MS, wilson, type HumanScore } from './judge';
+export {
+  humanScore,
+  leaderboard,
+  MIN_JUDGEMENTS_TO_RANK,
+  TRIAL_TTL_MS,
+  wilson,
+  type HumanScore,
+} from './judge';
 export * from './rate-limit';
 export * from './visitor';
 
@@ -191,7 +205,6 @@ export function newId(): string {
   // 256 mod 62 ≠ 0 leaves a tiny bias (4 of 62 symbols slightly likelier): irrelevant for ids.
   return Array.from(bytes, (b) => alphabet[b % 62]).join('');
 }
-
 
 /**
  * Renders (model, seed) on the server and registers the image: blob first, then row; on a failed
@@ -326,7 +339,8 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
   async function visitorEndpoint(request: Request): Promise<Response> {
     const isSecure = secure(request);
     const existing = await knownVisitor(request, secret, isSecure);
-    const countsFrom = (v: VisitorId) => new Date((v.issuedAt + rules.minAgeS) * 1000).toISOString();
+    const countsFrom = (v: VisitorId) =>
+      new Date((v.issuedAt + rules.minAgeS) * 1000).toISOString();
     if (existing) return json({ visitor: 'known', countsFrom: countsFrom(existing) });
     await spend('new visitor', [bucket('mintPerIp', address(request))]);
     const fresh = await issueVisitor(secret, isSecure, now());
@@ -424,10 +438,7 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
           ? 'no model is published yet'
           : 'no real images are registered (ganstudio real-set, then publish --real-set)',
       );
-    return json(
-      { trialId: started.trialId, imageUrl: `/api/judge/${started.trialId}/image` },
-      201,
-    );
+    return json({ trialId: started.trialId, imageUrl: `/api/judge/${started.trialId}/image` }, 201);
   }
 
   /** The exact bytes of a trial, to its visitor; the same headers whatever the truth. */
@@ -451,7 +462,11 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
     sameSite(request);
     const visitor = await knownVisitor(request, secret, secure(request));
     if (!visitor)
-      throw new HttpError(403, 'no_identity', 'answers need the visitor identity that got the trial');
+      throw new HttpError(
+        403,
+        'no_identity',
+        'answers need the visitor identity that got the trial',
+      );
     const body = await readJson(request, AnswerBody);
     if (!Id.safeParse(trialId).success) throw new HttpError(404, 'not_found', 'no such trial');
     const r = await answerTrial(db, trialId, visitor.id, body.answer);
@@ -566,7 +581,9 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
           }),
         );
       if (err instanceof DbError) {
-        const status = { not_found: 404, bad_cursor: 400, address_cap: 403, conflict: 409 }[err.code];
+        const status = { not_found: 404, bad_cursor: 400, address_cap: 403, conflict: 409 }[
+          err.code
+        ];
         return problem(new HttpError(status, err.code, err.message));
       }
       console.error('api error', request.method, path, err);

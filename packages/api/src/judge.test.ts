@@ -42,7 +42,9 @@ beforeAll(async () => {
   await seedTinyModel(h.db, store, 'model-b', 3);
   // Real images with more detail than the tiny untrained generators: a compressed PNG would be bigger.
   const items = Array.from({ length: 40 }, (_, i) => {
-    const data = new Uint8Array(32 * 32 * 4).map((_, k) => (k % 4 === 3 ? 255 : (k * 7919 + i * 104729) % 251));
+    const data = new Uint8Array(32 * 32 * 4).map((_, k) =>
+      k % 4 === 3 ? 255 : (k * 7919 + i * 104729) % 251,
+    );
     return { idx: i, label: i % 10, png: encodePng({ width: 32, height: 32, data }, { level: 0 }) };
   });
   await insertRealSet(h.db, { id: 'test-set', name: 'test', source: 'made in the test' }, items);
@@ -65,11 +67,22 @@ describe('scoring', () => {
 
   it('HYPE∞ is the error rate over real and generated images, each kind weighted equally', () => {
     // 20 of 50 samples judged real (40%), 10 of 50 real images judged generated (20%): (20 + 10) / 100.
-    const s = humanScore('m', { modelId: 'm', judgements: 50, fooled: 20, realJudgements: 50, realErrors: 10 });
+    const s = humanScore('m', {
+      modelId: 'm',
+      judgements: 50,
+      fooled: 20,
+      realJudgements: 50,
+      realErrors: 10,
+    });
     expect(s.foolRate).toBe(0.4);
     expect(s.realErrorRate).toBe(0.2);
     expect(s.hype).toBeCloseTo(0.3, 12);
-    expect(humanScore('m', undefined)).toMatchObject({ judgements: 0, foolRate: null, ci95: null, hype: null });
+    expect(humanScore('m', undefined)).toMatchObject({
+      judgements: 0,
+      foolRate: null,
+      ci95: null,
+      hype: null,
+    });
   });
 
   it('scripted judges: A fooled 30% of the time, B 10%; A ranks above B with intervals holding the true rates', async () => {
@@ -85,7 +98,8 @@ describe('scoring', () => {
       // The script peeks at the truth through the database only to play its part.
       const row = await truthOf(trialId);
       let answer: 'real' | 'generated';
-      if (row!.kind === 'real') answer = seen.real++ % 5 === 0 ? 'generated' : 'real'; // real judged generated 20%
+      if (row!.kind === 'real')
+        answer = seen.real++ % 5 === 0 ? 'generated' : 'real'; // real judged generated 20%
       else {
         const m = row!.modelId as 'model-a' | 'model-b';
         const k = seen[m]++;
@@ -98,7 +112,15 @@ describe('scoring', () => {
     // Least-judged first: both models got about the same number of trials.
     expect(Math.abs(seen['model-a'] - seen['model-b'])).toBeLessThanOrEqual(1);
     const board = (await (await api(new Request(`${BASE}/api/leaderboard`))).json()) as {
-      items: { modelId: string; ranked: boolean; rank: number; foolRate: number; ci95: [number, number]; hype: number; realErrorRate: number }[];
+      items: {
+        modelId: string;
+        ranked: boolean;
+        rank: number;
+        foolRate: number;
+        ci95: [number, number];
+        hype: number;
+        realErrorRate: number;
+      }[];
     };
     expect(board.items.map((i) => i.modelId)).toEqual(['model-a', 'model-b']);
     const [a, b] = board.items as [(typeof board.items)[0], (typeof board.items)[0]];
@@ -109,7 +131,10 @@ describe('scoring', () => {
     expect(b.ci95[0]).toBeLessThan(0.1);
     expect(b.ci95[1]).toBeGreaterThan(0.1);
     expect(a.realErrorRate).toBeCloseTo(0.2, 1);
-    const human = (await (await api(new Request(`${BASE}/api/models/model-a/human`))).json()) as { judgements: number; hype: number };
+    const human = (await (await api(new Request(`${BASE}/api/models/model-a/human`))).json()) as {
+      judgements: number;
+      hype: number;
+    };
     expect(human.judgements).toBe(seen['model-a']);
     expect(human.hype).toBeCloseTo(a.hype, 12);
     expect((await api(new Request(`${BASE}/api/models/nope/human`))).status).toBe(404);
@@ -136,13 +161,23 @@ describe('nothing tells the truth before the answer', () => {
       headers.sort();
       // Chunk layout (type and length of every chunk), decoded size and byte count.
       const chunks: string[] = [];
-      for (let off = 8; off < bytes.length; ) {
+      for (let off = 8; off < bytes.length;) {
         const len = new DataView(bytes.buffer).getUint32(off);
         chunks.push(`${String.fromCharCode(...bytes.subarray(off + 4, off + 8))}:${len}`);
         off += 12 + len;
       }
       const decoded = decodePng(bytes);
-      shapes.add(JSON.stringify({ status: img.status, headers, chunks, size: bytes.length, w: decoded.width, h: decoded.height, startKeys: Object.keys(body).length }));
+      shapes.add(
+        JSON.stringify({
+          status: img.status,
+          headers,
+          chunks,
+          size: bytes.length,
+          w: decoded.width,
+          h: decoded.height,
+          startKeys: Object.keys(body).length,
+        }),
+      );
       const row = await truthOf(body.trialId);
       seenKinds.add(row!.kind);
     }
@@ -154,25 +189,46 @@ describe('nothing tells the truth before the answer', () => {
     const api = apiWith();
     const me = await visitorCookie(api, BASE);
     const other = await visitorCookie(api, BASE);
-    const { trialId } = (await (await post(api, '/api/judge', {}, me)).json()) as { trialId: string };
-    const codeOf = async (r: Response) => [r.status, ((await r.json()) as { error?: { code: string } }).error?.code];
-    expect(await codeOf(await post(api, `/api/judge/${trialId}`, { answer: 'maybe' }, me))).toEqual([400, 'invalid']);
-    expect(await codeOf(await post(api, `/api/judge/${trialId}`, '{"answer":', me))).toEqual([400, 'bad_json']);
-    expect(await codeOf(await post(api, `/api/judge/${trialId}`, { answer: 'real' }, other))).toEqual([403, 'not_yours']);
-    expect((await api(new Request(`${BASE}/api/judge/${trialId}/image`, { headers: { cookie: other } }))).status).toBe(403);
+    const { trialId } = (await (await post(api, '/api/judge', {}, me)).json()) as {
+      trialId: string;
+    };
+    const codeOf = async (r: Response) => [
+      r.status,
+      ((await r.json()) as { error?: { code: string } }).error?.code,
+    ];
+    expect(await codeOf(await post(api, `/api/judge/${trialId}`, { answer: 'maybe' }, me))).toEqual(
+      [400, 'invalid'],
+    );
+    expect(await codeOf(await post(api, `/api/judge/${trialId}`, '{"answer":', me))).toEqual([
+      400,
+      'bad_json',
+    ]);
+    expect(
+      await codeOf(await post(api, `/api/judge/${trialId}`, { answer: 'real' }, other)),
+    ).toEqual([403, 'not_yours']);
+    expect(
+      (await api(new Request(`${BASE}/api/judge/${trialId}/image`, { headers: { cookie: other } })))
+        .status,
+    ).toBe(403);
     const first = await post(api, `/api/judge/${trialId}`, { answer: 'real' }, me);
     expect(first.status).toBe(200);
     const verdict = (await first.json()) as { correct: boolean; truth: string; modelId?: string };
     expect(['real', 'generated']).toContain(verdict.truth);
     expect(verdict.correct).toBe(verdict.truth === 'real');
     if (verdict.truth === 'generated') expect(['model-a', 'model-b']).toContain(verdict.modelId);
-    expect(await codeOf(await post(api, `/api/judge/${trialId}`, { answer: 'generated' }, me))).toEqual([409, 'answered']);
-    expect(await codeOf(await post(api, '/api/judge/AAAAAAAAAAAAAAAA', { answer: 'real' }, me))).toEqual([404, 'not_found']);
+    expect(
+      await codeOf(await post(api, `/api/judge/${trialId}`, { answer: 'generated' }, me)),
+    ).toEqual([409, 'answered']);
+    expect(
+      await codeOf(await post(api, '/api/judge/AAAAAAAAAAAAAAAA', { answer: 'real' }, me)),
+    ).toEqual([404, 'not_found']);
     // A trial handed out 11 minutes ago (the API's clock moved back) has expired.
     const past = apiWith({ now: () => Date.now() - 11 * 60_000 });
     const then = await visitorCookie(past, BASE);
     const old = (await (await post(past, '/api/judge', {}, then)).json()) as { trialId: string };
-    expect(await codeOf(await post(api, `/api/judge/${old.trialId}`, { answer: 'real' }, then))).toEqual([410, 'expired']);
+    expect(
+      await codeOf(await post(api, `/api/judge/${old.trialId}`, { answer: 'real' }, then)),
+    ).toEqual([410, 'expired']);
     // No identity, no trial.
     const anonymous = await api(new Request(`${BASE}/api/judge`, { method: 'POST' }));
     expect(anonymous.status).toBe(403);

@@ -113,8 +113,7 @@ export async function leaderboard(db: Db) {
 const randomU32 = () => crypto.getRandomValues(new Uint32Array(1))[0]!;
 
 export type TrialStart =
-  | { ok: true; trialId: string }
-  | { ok: false; reason: 'no_models' | 'no_real_images' };
+  { ok: true; trialId: string } | { ok: false; reason: 'no_models' | 'no_real_images' };
 
 /** Creates one trial for `visitorId`: a fair coin picks real or generated, server-side. */
 export async function startTrial(
@@ -130,7 +129,10 @@ export async function startTrial(
   const truth: Truth = randomU32() & 1 ? 'real' : 'generated';
   const seed = randomU32();
   // Both kinds render and read a real image, so neither answers faster than the other.
-  const [sample, real] = await Promise.all([renderer.render(model, seed), realImageAt(db, randomU32() % realCount)]);
+  const [sample, real] = await Promise.all([
+    renderer.render(model, seed),
+    realImageAt(db, randomU32() % realCount),
+  ]);
   if (!real) return { ok: false, reason: 'no_real_images' };
   const png = truth === 'real' ? real.png : encodePng(decodePng(sample), { level: 0 });
   const trialId = newId();

@@ -101,8 +101,13 @@ export function clientIp(request: Request, trustedHops = 1): string {
  * evade), IPv4-mapped IPv6 as IPv4. Anything unparsable is its own lower-cased string.
  */
 export function addressKey(ip: string): string {
-  let a = ip.trim().toLowerCase().replace(/^\[|\]$/g, '').replace(/%.*$/, '');
-  const mapped = /^(?:0*:)*:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a) ?? /^::(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  let a = ip
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/%.*$/, '');
+  const mapped =
+    /^(?:0*:)*:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a) ?? /^::(\d+\.\d+\.\d+\.\d+)$/.exec(a);
   if (mapped) return mapped[1]!;
   if (/^\d+\.\d+\.\d+\.\d+$/.test(a)) return a;
   if (!/^[0-9a-f:.]+$/.test(a) || !a.includes(':')) return a;
@@ -111,7 +116,9 @@ export function addressKey(ip: string): string {
   const left = head ? head.split(':') : [];
   const right = tail !== undefined && tail ? tail.split(':') : [];
   const groups =
-    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+    tail === undefined
+      ? left
+      : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
   if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return a;
   return `${groups
     .slice(0, 4)
@@ -163,6 +170,9 @@ export const DEFAULT_IDENTITY_RULES: IdentityRules = { minAgeS: 5, votersPerAddr
 /** Every count in `limits` times `scale` (load benchmarks send thousands of votes from one host). */
 export function scaleLimits(limits: RateLimits, scale: number): RateLimits {
   return Object.fromEntries(
-    Object.entries(limits).map(([k, l]) => [k, { ...l, limit: Math.max(1, Math.ceil(l.limit * scale)) }]),
+    Object.entries(limits).map(([k, l]) => [
+      k,
+      { ...l, limit: Math.max(1, Math.ceil(l.limit * scale)) },
+    ]),
   ) as unknown as RateLimits;
 }

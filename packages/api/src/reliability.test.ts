@@ -76,7 +76,9 @@ describe('rate limits', () => {
     const codes = [];
     for (let s = 10; s < 13; s++) {
       const cookie = await visitorCookie(api, BASE, ip);
-      codes.push((await api(req('/api/images', { modelId: 'm', seed: s }, { ...ip, cookie }))).status);
+      codes.push(
+        (await api(req('/api/images', { modelId: 'm', seed: s }, { ...ip, cookie }))).status,
+      );
     }
     expect(codes).toEqual([201, 201, 429]);
   });
@@ -87,7 +89,9 @@ describe('rate limits', () => {
     for (let s = 20; s < 23; s++) {
       const xff = { 'x-forwarded-for': `10.${s}.0.1, 198.51.100.7` };
       const cookie = await visitorCookie(api, BASE, xff);
-      codes.push((await api(req('/api/images', { modelId: 'm', seed: s }, { ...xff, cookie }))).status);
+      codes.push(
+        (await api(req('/api/images', { modelId: 'm', seed: s }, { ...xff, cookie }))).status,
+      );
     }
     expect(codes).toEqual([201, 201, 429]);
     // Behind a CDN and a load balancer (2 trusted hops) two clients of one CDN node are two budgets.
@@ -147,7 +151,9 @@ describe('faults mid-publish', () => {
 describe('a client that goes away mid-body', () => {
   it('is a 400, not a server error, and its vote is not counted', async () => {
     const { api, cookie } = await withVisitor();
-    const { id } = (await (await api(req('/api/images', { modelId: 'm', seed: 900 }, cookie))).json()) as {
+    const { id } = (await (
+      await api(req('/api/images', { modelId: 'm', seed: 900 }, cookie))
+    ).json()) as {
       id: string;
     };
     // Half a JSON body, then the connection drops (what a disconnect looks like to the handler).

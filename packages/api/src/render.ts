@@ -46,7 +46,9 @@ async function startBackend(wanted: 'cpu' | 'wasm'): Promise<'cpu' | 'wasm'> {
       cacheWasmPhaseFilters();
       if (await tf.setBackend('wasm')) return 'wasm';
     } catch (err) {
-      console.warn(`server render: wasm backend unavailable (${(err as Error).message}); using cpu`);
+      console.warn(
+        `server render: wasm backend unavailable (${(err as Error).message}); using cpu`,
+      );
     }
   }
   await tf.setBackend('cpu');
@@ -122,7 +124,8 @@ export function gateRenderer(renderer: Renderer, options: GateOptions = DEFAULT_
         return await renderer.render(model, seed);
       } finally {
         const next = waiting.shift();
-        if (next) next(); // the slot passes straight to the next waiter
+        if (next)
+          next(); // the slot passes straight to the next waiter
         else running--;
       }
     },

@@ -12,7 +12,9 @@ describe('signed visitor cookies', () => {
     const [, issued, sig] = value.split('.');
     expect(await verifyVisitor(`visitor-aaab.${issued}.${sig}`, 'secret-one')).toBeUndefined();
     // An older issue time would let a fresh identity vote at once: the time is signed too.
-    expect(await verifyVisitor(`visitor-aaaa.${(1_700_000_000).toString(36)}.${sig}`, 'secret-one')).toBeUndefined();
+    expect(
+      await verifyVisitor(`visitor-aaaa.${(1_700_000_000).toString(36)}.${sig}`, 'secret-one'),
+    ).toBeUndefined();
     expect(await verifyVisitor(`${value}x`, 'secret-one')).toBeUndefined();
     expect(await verifyVisitor('visitor-aaaa', 'secret-one')).toBeUndefined();
     expect(await verifyVisitor(`${value}${'A'.repeat(200)}`, 'secret-one')).toBeUndefined();

@@ -53,7 +53,9 @@ function signer(secret: string): Signer {
 
 /** HMAC-SHA256 of `text` under `secret`, with the key imported once per secret (cookies and address tags share it). */
 export async function hmac(secret: string, text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign('HMAC', await signer(secret).key, encoder.encode(text)));
+  return new Uint8Array(
+    await crypto.subtle.sign('HMAC', await signer(secret).key, encoder.encode(text)),
+  );
 }
 
 /** How many verified values are cached under a secret (tests: variants must not add entries). */
@@ -99,7 +101,8 @@ export async function verifyVisitor(value: string, secret: string): Promise<Visi
   const sig = fromB64url(sigText!);
   if (!sig) return undefined;
   const payload = issued === undefined ? id! : `${id}.${issued}`;
-  if (!(await crypto.subtle.verify('HMAC', await key, sig, encoder.encode(payload)))) return undefined;
+  if (!(await crypto.subtle.verify('HMAC', await key, sig, encoder.encode(payload))))
+    return undefined;
   const visitor = { id: id!, issuedAt: issued === undefined ? 0 : parseInt(issued, 36) };
   if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
   verified.set(value, visitor);

@@ -4,7 +4,16 @@
  */
 import { and, asc, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Db } from './client';
-import { images, models, realImages, realSets, runMetrics, runs, trials, type Model } from './schema';
+import {
+  images,
+  models,
+  realImages,
+  realSets,
+  runMetrics,
+  runs,
+  trials,
+  type Model,
+} from './schema';
 
 export type Truth = 'real' | 'generated';
 
@@ -24,16 +33,22 @@ export async function insertRealSet(
       .returning();
     if (!created) return false;
     for (let i = 0; i < items.length; i += 200) {
-      await tx.insert(realImages).values(
-        items.slice(i, i + 200).map((it) => ({ id: `${set.id}-${it.idx}`, setId: set.id, ...it })),
-      );
+      await tx
+        .insert(realImages)
+        .values(
+          items
+            .slice(i, i + 200)
+            .map((it) => ({ id: `${set.id}-${it.idx}`, setId: set.id, ...it })),
+        );
     }
     return true;
   });
 }
 
 export async function realSetExists(db: Db, id: string): Promise<boolean> {
-  return (await db.select({ id: realSets.id }).from(realSets).where(eq(realSets.id, id))).length > 0;
+  return (
+    (await db.select({ id: realSets.id }).from(realSets).where(eq(realSets.id, id))).length > 0
+  );
 }
 
 export async function countRealImages(db: Db): Promise<number> {
@@ -42,7 +57,10 @@ export async function countRealImages(db: Db): Promise<number> {
 }
 
 /** A uniformly random real image (`offset` in [0, count)), or undefined when there is none. */
-export async function realImageAt(db: Db, offset: number): Promise<{ id: string; png: Uint8Array } | undefined> {
+export async function realImageAt(
+  db: Db,
+  offset: number,
+): Promise<{ id: string; png: Uint8Array } | undefined> {
   const [row] = await db
     .select({ id: realImages.id, png: realImages.png })
     .from(realImages)
@@ -87,7 +105,12 @@ export type AnswerOutcome =
  * Records an answer once: one UPDATE that only matches the owner's unanswered, unexpired trial,
  * so two answers racing each other count once. When it matches nothing, the row says why.
  */
-export async function answerTrial(db: Db, id: string, visitorId: string, answer: Truth): Promise<AnswerOutcome> {
+export async function answerTrial(
+  db: Db,
+  id: string,
+  visitorId: string,
+  answer: Truth,
+): Promise<AnswerOutcome> {
   const [done] = await db
     .update(trials)
     .set({ answer, correct: sql`${trials.kind} = ${answer}`, answeredAt: sql`now()` })
@@ -101,11 +124,23 @@ export async function answerTrial(db: Db, id: string, visitorId: string, answer:
     )
     .returning({ kind: trials.kind, correct: trials.correct, modelId: trials.modelId });
   if (done) {
-    const model = done.modelId ? (await db.select({ name: models.name }).from(models).where(eq(models.id, done.modelId)))[0] : undefined;
-    return { ok: true, correct: Boolean(done.correct), truth: done.kind, modelId: done.modelId, modelName: model?.name ?? null };
+    const model = done.modelId
+      ? (await db.select({ name: models.name }).from(models).where(eq(models.id, done.modelId)))[0]
+      : undefined;
+    return {
+      ok: true,
+      correct: Boolean(done.correct),
+      truth: done.kind,
+      modelId: done.modelId,
+      modelName: model?.name ?? null,
+    };
   }
   const [row] = await db
-    .select({ visitorId: trials.visitorId, answer: trials.answer, expired: sql<boolean>`${trials.expiresAt} <= now()` })
+    .select({
+      visitorId: trials.visitorId,
+      answer: trials.answer,
+      expired: sql<boolean>`${trials.expiresAt} <= now()`,
+    })
     .from(trials)
     .where(eq(trials.id, id));
   if (!row) return { ok: false, reason: 'not_found' };
@@ -147,7 +182,9 @@ export async function humanCounts(db: Db): Promise<Map<string, HumanCounts>> {
          and r.answered_at between g.first and g.last) as rerr
     from g`);
   const out = new Map<string, HumanCounts>();
-  for (const r of rowsOf<{ model_id: string; n: number; fooled: number; rn: number; rerr: number }>(result))
+  for (const r of rowsOf<{ model_id: string; n: number; fooled: number; rn: number; rerr: number }>(
+    result,
+  ))
     out.set(r.model_id, {
       modelId: r.model_id,
       judgements: Number(r.n),
@@ -160,9 +197,17 @@ export async function humanCounts(db: Db): Promise<Map<string, HumanCounts>> {
 
 /** Each model with its run's FID/IS at the model's epoch (the run's periodic protocol) and its images' mean vote. */
 export async function modelsWithQuality(db: Db) {
-  const rows = await db.select({ model: models, run: runs }).from(models).leftJoin(runs, eq(runs.id, models.runId)).orderBy(desc(models.createdAt));
+  const rows = await db
+    .select({ model: models, run: runs })
+    .from(models)
+    .leftJoin(runs, eq(runs.id, models.runId))
+    .orderBy(desc(models.createdAt));
   const votes = await db
-    .select({ modelId: images.modelId, images: sql<number>`count(*)::int`, meanVote: sql<number>`avg(${images.score})::float8` })
+    .select({
+      modelId: images.modelId,
+      images: sql<number>`count(*)::int`,
+      meanVote: sql<number>`avg(${images.score})::float8`,
+    })
     .from(images)
     .groupBy(images.modelId);
   const byModel = new Map(votes.map((v) => [v.modelId, v]));
@@ -173,11 +218,19 @@ export async function modelsWithQuality(db: Db) {
       ? await db
           .select({ fid: runMetrics.fid, isScore: runMetrics.isScore })
           .from(runMetrics)
-          .where(and(eq(runMetrics.runId, model.runId), eq(runMetrics.epoch, model.epoch - 1), isNotNull(runMetrics.fid)))
+          .where(
+            and(
+              eq(runMetrics.runId, model.runId),
+              eq(runMetrics.epoch, model.epoch - 1),
+              isNotNull(runMetrics.fid),
+            ),
+          )
           .orderBy(desc(runMetrics.step))
           .limit(1)
       : [];
-    const protocol = (run?.config as { fid_protocol?: { feature_network?: string; samples?: number } } | undefined)?.fid_protocol;
+    const protocol = (
+      run?.config as { fid_protocol?: { feature_network?: string; samples?: number } } | undefined
+    )?.fid_protocol;
     const v = byModel.get(model.id);
     out.push({
       model,

@@ -1,6 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DbHandle } from './client';
-import { castVote, DbError, getImage, getRun, insertImage, insertModel, listImages, listModels, takeTokens, upsertRun } from './queries';
+import {
+  castVote,
+  DbError,
+  getImage,
+  getRun,
+  insertImage,
+  insertModel,
+  listImages,
+  listModels,
+  takeTokens,
+  upsertRun,
+} from './queries';
 import { testDrivers } from './testing';
 
 const drivers = await testDrivers();
@@ -11,7 +22,15 @@ describe.each(drivers)('queries on $name', ({ open }) => {
     h = await open();
     await upsertRun(
       h.db,
-      { id: 'run1', name: 'smoke', config: { epochs: 2 }, status: 'finished', backend: 'wasm', imagesPerSec: 30, epochs: 2 },
+      {
+        id: 'run1',
+        name: 'smoke',
+        config: { epochs: 2 },
+        status: 'finished',
+        backend: 'wasm',
+        imagesPerSec: 30,
+        epochs: 2,
+      },
       [{ epoch: 1, url: '/blobs/runs/run1/epoch-0001.png' }],
       [{ step: 10, epoch: 0, dLoss: 1.2, gLoss: 0.8 }],
     );
@@ -28,21 +47,45 @@ describe.each(drivers)('queries on $name', ({ open }) => {
       isDefault: true,
     });
     for (let i = 0; i < 5; i++) {
-      await insertImage(h.db, { id: `img${i}`, modelId: 'm1', seed: i, pngUrl: `/blobs/i/${i}.png`, pngKey: `i/${i}.png`, createdAt: new Date(Date.UTC(2026, 0, 1, 0, i)) });
+      await insertImage(h.db, {
+        id: `img${i}`,
+        modelId: 'm1',
+        seed: i,
+        pngUrl: `/blobs/i/${i}.png`,
+        pngKey: `i/${i}.png`,
+        createdAt: new Date(Date.UTC(2026, 0, 1, 0, i)),
+      });
     }
   });
   afterAll(() => h.close());
 
   it('migrates, stores runs with their grids and metrics, and lists the default model first', async () => {
     const run = await getRun(h.db, 'run1');
-    expect(run?.samples).toEqual([{ runId: 'run1', epoch: 1, url: '/blobs/runs/run1/epoch-0001.png' }]);
+    expect(run?.samples).toEqual([
+      { runId: 'run1', epoch: 1, url: '/blobs/runs/run1/epoch-0001.png' },
+    ]);
     expect(run?.metrics[0]).toMatchObject({ step: 10, dLoss: 1.2 });
-    await insertModel(h.db, { id: 'm2', name: 'newer', epoch: 1, quantization: 'float16', modelJsonUrl: 'u', modelKey: 'k', sizeBytes: 1, latentDim: 100 });
+    await insertModel(h.db, {
+      id: 'm2',
+      name: 'newer',
+      epoch: 1,
+      quantization: 'float16',
+      modelJsonUrl: 'u',
+      modelKey: 'k',
+      sizeBytes: 1,
+      latentDim: 100,
+    });
     expect((await listModels(h.db)).map((m) => m.id)).toEqual(['m1', 'm2']);
   });
 
   it('publishing the same model and seed twice returns the first image', async () => {
-    const again = await insertImage(h.db, { id: 'other', modelId: 'm1', seed: 3, pngUrl: 'x', pngKey: 'x' });
+    const again = await insertImage(h.db, {
+      id: 'other',
+      modelId: 'm1',
+      seed: 3,
+      pngUrl: 'x',
+      pngKey: 'x',
+    });
     expect(again.id).toBe('img3');
   });
 
@@ -58,7 +101,9 @@ describe.each(drivers)('queries on $name', ({ open }) => {
   it('counts concurrent, conflicting votes exactly', async () => {
     const voters = Array.from({ length: 20 }, (_, i) => `v${i}`);
     // Every voter votes +1, −1 and +1 again at once; the last write per voter wins, whatever the order.
-    await Promise.all(voters.flatMap((v) => [castVote(h.db, 'img1', v, 1), castVote(h.db, 'img1', v, -1)]));
+    await Promise.all(
+      voters.flatMap((v) => [castVote(h.db, 'img1', v, 1), castVote(h.db, 'img1', v, -1)]),
+    );
     await Promise.all(voters.map((v) => castVote(h.db, 'img1', v, 1)));
     expect((await getImage(h.db, 'img1'))?.score).toBe(20);
   });
@@ -74,35 +119,51 @@ describe.each(drivers)('queries on $name', ({ open }) => {
     const top = await listImages(h.db, 'top', null, 10);
     expect(top.items[0]!.id).toBe('img1');
     expect(top.items[top.items.length - 1]!.id).toBe('img0');
-    const topPage = await listImages(h.db, 'top', (await listImages(h.db, 'top', null, 1)).nextCursor, 1);
+    const topPage = await listImages(
+      h.db,
+      'top',
+      (await listImages(h.db, 'top', null, 1)).nextCursor,
+      1,
+    );
     expect(topPage.items[0]!.id).toBe(top.items[1]!.id);
-    await expect(listImages(h.db, 'new', 'garbage', 2)).rejects.toThrow(/cursor is not one this list issued/);
+    await expect(listImages(h.db, 'new', 'garbage', 2)).rejects.toThrow(
+      /cursor is not one this list issued/,
+    );
     await expect(listImages(h.db, 'top', first.nextCursor, 2)).rejects.toThrow(DbError);
   });
 
   it('refuses cursors that decode to non-dates or odd ids with bad_cursor, not a database error', async () => {
-    const forge = (parts: unknown) => btoa(JSON.stringify(parts)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const forge = (parts: unknown) =>
+      btoa(JSON.stringify(parts)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
     for (const [sort, parts] of [
       ['new', ['not a date', 'img1']],
       ['new', ['2026-01-01T00:00:00.000Z', "x' or 1=1"]],
       ['top', [1.5, '2026-01-01T00:00:00.000Z', 'img1']],
       ['top', [1, 'yesterday-ish', 'img1']],
     ] as const) {
-      await expect(listImages(h.db, sort, forge(parts), 2)).rejects.toMatchObject({ code: 'bad_cursor' });
+      await expect(listImages(h.db, sort, forge(parts), 2)).rejects.toMatchObject({
+        code: 'bad_cursor',
+      });
     }
   });
 
   it('caps the voters one address has on one image; changing or withdrawing stays allowed', async () => {
     const from = { addr: 'net-a', cap: 3 };
     for (const v of ['a1', 'a2', 'a3']) await castVote(h.db, 'img2', v, 1, from);
-    await expect(castVote(h.db, 'img2', 'a4', 1, from)).rejects.toMatchObject({ code: 'address_cap' });
+    await expect(castVote(h.db, 'img2', 'a4', 1, from)).rejects.toMatchObject({
+      code: 'address_cap',
+    });
     expect((await getImage(h.db, 'img2'))?.score).toBe(3);
     expect((await castVote(h.db, 'img2', 'a1', -1, from)).score).toBe(1); // a known voter may change
     expect((await castVote(h.db, 'img2', 'b1', 1, { addr: 'net-b', cap: 3 })).score).toBe(2); // another network
     expect((await castVote(h.db, 'img2', 'a2', 0, from)).score).toBe(1); // withdrawn: a seat is free again
     expect((await castVote(h.db, 'img2', 'a4', 1, from)).score).toBe(2);
     // Many identities at once from one address: still at most the cap.
-    await Promise.all(Array.from({ length: 30 }, (_, i) => castVote(h.db, 'img3', `c${i}`, 1, { addr: 'net-c', cap: 3 }).catch(() => undefined)));
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        castVote(h.db, 'img3', `c${i}`, 1, { addr: 'net-c', cap: 3 }).catch(() => undefined),
+      ),
+    );
     expect((await getImage(h.db, 'img3'))?.score).toBe(3);
   });
 

@@ -4,7 +4,17 @@
  */
 import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client';
-import { images, models, runMetrics, runs, runSamples, votes, type Image, type Model, type Run } from './schema';
+import {
+  images,
+  models,
+  runMetrics,
+  runs,
+  runSamples,
+  votes,
+  type Image,
+  type Model,
+  type Run,
+} from './schema';
 
 export class DbError extends Error {
   constructor(
@@ -29,7 +39,10 @@ export interface ImagePage {
 /** Cursors are opaque to clients: base64url of the sort key of the last item (web APIs only, so this runs at the edge too). */
 function encodeCursor(parts: (string | number)[]): string {
   const bytes = new TextEncoder().encode(JSON.stringify(parts));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 function base64urlToString(s: string): string {
@@ -38,16 +51,34 @@ function base64urlToString(s: string): string {
 }
 
 /** An ISO timestamp as this list writes it; anything else would reach SQL as an invalid date. */
-const isInstant = (v: unknown): v is string => typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v));
-const isCursorId = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(v);
+const isInstant = (v: unknown): v is string =>
+  typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v));
+const isCursorId = (v: unknown): v is string =>
+  typeof v === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(v);
 
-function decodeCursor(cursor: string, sort: ImageSort): [number, string, string] | [string, string] {
+function decodeCursor(
+  cursor: string,
+  sort: ImageSort,
+): [number, string, string] | [string, string] {
   try {
     const parts = JSON.parse(base64urlToString(cursor)) as unknown;
-    if (sort === 'new' && Array.isArray(parts) && parts.length === 2 && isInstant(parts[0]) && isCursorId(parts[1])) {
+    if (
+      sort === 'new' &&
+      Array.isArray(parts) &&
+      parts.length === 2 &&
+      isInstant(parts[0]) &&
+      isCursorId(parts[1])
+    ) {
       return parts as [string, string];
     }
-    if (sort === 'top' && Array.isArray(parts) && parts.length === 3 && Number.isSafeInteger(parts[0]) && isInstant(parts[1]) && isCursorId(parts[2])) {
+    if (
+      sort === 'top' &&
+      Array.isArray(parts) &&
+      parts.length === 3 &&
+      Number.isSafeInteger(parts[0]) &&
+      isInstant(parts[1]) &&
+      isCursorId(parts[2])
+    ) {
       return parts as [number, string, string];
     }
   } catch {
@@ -56,13 +87,21 @@ function decodeCursor(cursor: string, sort: ImageSort): [number, string, string]
   throw new DbError('bad_cursor', 'cursor is not one this list issued');
 }
 
-export async function listImages(db: Db, sort: ImageSort, cursor: string | null, limit: number): Promise<ImagePage> {
+export async function listImages(
+  db: Db,
+  sort: ImageSort,
+  cursor: string | null,
+  limit: number,
+): Promise<ImagePage> {
   let after: SQL | undefined;
   if (cursor) {
     const c = decodeCursor(cursor, sort);
     if (sort === 'new') {
       const [at, id] = c as [string, string];
-      after = or(lt(images.createdAt, new Date(at)), and(eq(images.createdAt, new Date(at)), lt(images.id, id)));
+      after = or(
+        lt(images.createdAt, new Date(at)),
+        and(eq(images.createdAt, new Date(at)), lt(images.id, id)),
+      );
     } else {
       const [score, at, id] = c as [number, string, string];
       after = or(
@@ -72,7 +111,10 @@ export async function listImages(db: Db, sort: ImageSort, cursor: string | null,
       );
     }
   }
-  const order = sort === 'new' ? [desc(images.createdAt), desc(images.id)] : [desc(images.score), desc(images.createdAt), desc(images.id)];
+  const order =
+    sort === 'new'
+      ? [desc(images.createdAt), desc(images.id)]
+      : [desc(images.score), desc(images.createdAt), desc(images.id)];
   const rows = await db
     .select({ image: images, modelName: models.name })
     .from(images)
@@ -84,18 +126,36 @@ export async function listImages(db: Db, sort: ImageSort, cursor: string | null,
   const last = items[items.length - 1];
   const nextCursor =
     rows.length > limit && last
-      ? encodeCursor(sort === 'new' ? [last.createdAt.toISOString(), last.id] : [last.score, last.createdAt.toISOString(), last.id])
+      ? encodeCursor(
+          sort === 'new'
+            ? [last.createdAt.toISOString(), last.id]
+            : [last.score, last.createdAt.toISOString(), last.id],
+        )
       : null;
   return { items, nextCursor };
 }
 
-export async function getImage(db: Db, id: string): Promise<(ImageRow & { model: Model }) | undefined> {
-  const [row] = await db.select({ image: images, model: models }).from(images).innerJoin(models, eq(models.id, images.modelId)).where(eq(images.id, id));
+export async function getImage(
+  db: Db,
+  id: string,
+): Promise<(ImageRow & { model: Model }) | undefined> {
+  const [row] = await db
+    .select({ image: images, model: models })
+    .from(images)
+    .innerJoin(models, eq(models.id, images.modelId))
+    .where(eq(images.id, id));
   return row ? { ...row.image, modelName: row.model.name, model: row.model } : undefined;
 }
 
-export async function findImageBySeed(db: Db, modelId: string, seed: number): Promise<Image | undefined> {
-  const [row] = await db.select().from(images).where(and(eq(images.modelId, modelId), eq(images.seed, seed)));
+export async function findImageBySeed(
+  db: Db,
+  modelId: string,
+  seed: number,
+): Promise<Image | undefined> {
+  const [row] = await db
+    .select()
+    .from(images)
+    .where(and(eq(images.modelId, modelId), eq(images.seed, seed)));
   return row;
 }
 
@@ -143,7 +203,11 @@ export async function castVote(
       sql`select cast_vote(${imageId}, ${voterId}, ${value}::smallint, ${origin?.addr ?? null}::text, ${origin?.cap ?? null}::integer) as score`,
     );
   } catch (err) {
-    if (sqlState(err) === 'GS429') throw new DbError('address_cap', `this network has already cast ${origin?.cap} votes on this image`);
+    if (sqlState(err) === 'GS429')
+      throw new DbError(
+        'address_cap',
+        `this network has already cast ${origin?.cap} votes on this image`,
+      );
     throw err;
   }
   const score = rowsOf<{ score: number | null }>(result)[0]?.score;
@@ -165,14 +229,19 @@ export interface Bucket {
  */
 export async function takeTokens(db: Db, buckets: Bucket[]): Promise<number> {
   if (!buckets.length) return 0;
-  const arr = (xs: (string | number)[]) => sql`${'{' + xs.map((x) => JSON.stringify(String(x))).join(',') + '}'}`;
+  const arr = (xs: (string | number)[]) =>
+    sql`${'{' + xs.map((x) => JSON.stringify(String(x))).join(',') + '}'}`;
   const result = await db.execute(
     sql`select rate_take(${arr(buckets.map((b) => b.key))}::text[], ${arr(buckets.map((b) => b.limit))}::integer[], ${arr(buckets.map((b) => b.windowMs))}::integer[]) as wait`,
   );
   return Number(rowsOf<{ wait: number }>(result)[0]?.wait ?? 0);
 }
 
-export async function getVotes(db: Db, voterId: string, imageIds: string[]): Promise<Map<string, number>> {
+export async function getVotes(
+  db: Db,
+  voterId: string,
+  imageIds: string[],
+): Promise<Map<string, number>> {
   if (!imageIds.length) return new Map();
   const rows = await db
     .select({ imageId: votes.imageId, value: votes.value })
@@ -192,7 +261,8 @@ export async function getModel(db: Db, id: string): Promise<Model | undefined> {
 
 export async function insertModel(db: Db, row: typeof models.$inferInsert): Promise<Model> {
   return db.transaction(async (tx) => {
-    if (row.isDefault) await tx.update(models).set({ isDefault: false }).where(eq(models.isDefault, true));
+    if (row.isDefault)
+      await tx.update(models).set({ isDefault: false }).where(eq(models.isDefault, true));
     const [inserted] = await tx
       .insert(models)
       .values(row)
@@ -209,12 +279,19 @@ export async function upsertRun(
   metrics: Omit<typeof runMetrics.$inferInsert, 'runId'>[],
 ): Promise<Run> {
   return db.transaction(async (tx) => {
-    const [row] = await tx.insert(runs).values(run).onConflictDoUpdate({ target: runs.id, set: { ...run, createdAt: undefined } }).returning();
+    const [row] = await tx
+      .insert(runs)
+      .values(run)
+      .onConflictDoUpdate({ target: runs.id, set: { ...run, createdAt: undefined } })
+      .returning();
     await tx.delete(runSamples).where(eq(runSamples.runId, run.id));
     await tx.delete(runMetrics).where(eq(runMetrics.runId, run.id));
-    if (samples.length) await tx.insert(runSamples).values(samples.map((s) => ({ ...s, runId: run.id })));
+    if (samples.length)
+      await tx.insert(runSamples).values(samples.map((s) => ({ ...s, runId: run.id })));
     for (let i = 0; i < metrics.length; i += 1000) {
-      await tx.insert(runMetrics).values(metrics.slice(i, i + 1000).map((m) => ({ ...m, runId: run.id })));
+      await tx
+        .insert(runMetrics)
+        .values(metrics.slice(i, i + 1000).map((m) => ({ ...m, runId: run.id })));
     }
     return row!;
   });
@@ -231,8 +308,20 @@ export async function runExists(db: Db, id: string): Promise<boolean> {
 export async function getRun(db: Db, id: string) {
   const [run] = await db.select().from(runs).where(eq(runs.id, id));
   if (!run) return undefined;
-  const samples = await db.select().from(runSamples).where(eq(runSamples.runId, id)).orderBy(runSamples.epoch);
-  const metrics = await db.select().from(runMetrics).where(eq(runMetrics.runId, id)).orderBy(runMetrics.step);
-  const runModels = await db.select().from(models).where(eq(models.runId, id)).orderBy(desc(models.createdAt));
+  const samples = await db
+    .select()
+    .from(runSamples)
+    .where(eq(runSamples.runId, id))
+    .orderBy(runSamples.epoch);
+  const metrics = await db
+    .select()
+    .from(runMetrics)
+    .where(eq(runMetrics.runId, id))
+    .orderBy(runMetrics.step);
+  const runModels = await db
+    .select()
+    .from(models)
+    .where(eq(models.runId, id))
+    .orderBy(desc(models.createdAt));
   return { run, samples, metrics, models: runModels };
 }

@@ -200,7 +200,10 @@ export const trials = pgTable(
   (t) => [
     index('trials_model_idx').on(t.modelId, t.answeredAt),
     index('trials_kind_answered_idx').on(t.kind, t.answeredAt),
-    check('trials_truth', sql`(${t.kind} = 'real') = (${t.realImageId} is not null) and (${t.kind} = 'generated') = (${t.modelId} is not null)`),
+    check(
+      'trials_truth',
+      sql`(${t.kind} = 'real') = (${t.realImageId} is not null) and (${t.kind} = 'generated') = (${t.modelId} is not null)`,
+    ),
   ],
 );
 

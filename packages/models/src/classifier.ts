@@ -131,7 +131,10 @@ export function classify(model: tfl.LayersModel, images: tf.Tensor4D): [tf.Tenso
   return tf.tidy(() => {
     const [f1, l1] = model.apply(images, { training: false }) as tf.Tensor2D[];
     const [f2, l2] = model.apply(tf.reverse(images, 2), { training: false }) as tf.Tensor2D[]; // NHWC: axis 2 = width
-    return [tf.mul(tf.add(f1!, f2!), 0.5), tf.mul(tf.add(l1!, l2!), 0.5)] as [tf.Tensor2D, tf.Tensor2D];
+    return [tf.mul(tf.add(f1!, f2!), 0.5), tf.mul(tf.add(l1!, l2!), 0.5)] as [
+      tf.Tensor2D,
+      tf.Tensor2D,
+    ];
   });
 }
 

@@ -97,10 +97,18 @@ describe('DCGAN architecture (Radford et al. 2015)', () => {
 
   it('the shipped narrow generator (ngf 32): 4·4·256 → 8·8·128 → 16·16·64 → 32·32·3, 1,069,827 weights by hand', () => {
     const g = buildGenerator({ ...DEFAULT_DCGAN_CONFIG, ngf: 32 });
-    const shapes = g.layers.filter((l) => /^(to_map|up\d|to_rgb)$/.test(l.name)).map((l) => (l.outputShape as number[]).slice(1));
-    expect(shapes).toEqual([[4, 4, 256], [8, 8, 128], [16, 16, 64], [32, 32, 3]]);
+    const shapes = g.layers
+      .filter((l) => /^(to_map|up\d|to_rgb)$/.test(l.name))
+      .map((l) => (l.outputShape as number[]).slice(1));
+    expect(shapes).toEqual([
+      [4, 4, 256],
+      [8, 8, 128],
+      [16, 16, 64],
+      [32, 32, 3],
+    ]);
     // dense 100·4096 + BN 4·256 + up1 4·4·256·128 + BN 4·128 + up2 4·4·128·64 + BN 4·64 + to_rgb 4·4·64·3 + 3 biases
-    const byHand = 100 * 4096 + 4 * 256 + 16 * 256 * 128 + 4 * 128 + 16 * 128 * 64 + 4 * 64 + 16 * 64 * 3 + 3;
+    const byHand =
+      100 * 4096 + 4 * 256 + 16 * 256 * 128 + 4 * 128 + 16 * 128 * 64 + 4 * 64 + 16 * 64 * 3 + 3;
     expect(g.countParams()).toBe(byHand);
     expect(byHand).toBe(1_069_827);
     g.dispose();

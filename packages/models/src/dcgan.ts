@@ -130,7 +130,15 @@ function buildSpectralDiscriminator(ndf: number, seed: number): tf.Sequential {
   const model = tf.sequential({ name: 'discriminator' });
   model.add(tf.layers.inputLayer({ inputShape: [IMAGE_SIZE, IMAGE_SIZE, IMAGE_CHANNELS] }));
   [ndf, ndf * 2, ndf * 4].forEach((units, i) => {
-    model.add(new SpectralConv2D({ units, kernelSize: KERNEL, strides: 2, seed: seed * 1000 + 7919 + 2 * i, name: `down${i + 1}` }));
+    model.add(
+      new SpectralConv2D({
+        units,
+        kernelSize: KERNEL,
+        strides: 2,
+        seed: seed * 1000 + 7919 + 2 * i,
+        name: `down${i + 1}`,
+      }),
+    );
     model.add(tf.layers.leakyReLU({ alpha: LEAKY_SLOPE, name: `down${i + 1}_lrelu` }));
   });
   model.add(tf.layers.flatten({ name: 'flatten' }));

@@ -96,52 +96,59 @@ interface ReferenceCase {
 const reference = referenceJson as { cases: ReferenceCase[] };
 
 // Both paths: the WebAssembly SIMD kernels (the default) and the scalar fallback.
-describe.each(['wasm', 'js'] as const)('frechetDistance (%s kernels) against numpy/scipy (float64)', (kernels) => {
-  it('runs the kernels it names', () => {
-    expect(linalgWasmAvailable()).toBe(true); // Node 20 has wasm SIMD: the fast path is tested
-  });
+describe.each(['wasm', 'js'] as const)(
+  'frechetDistance (%s kernels) against numpy/scipy (float64)',
+  (kernels) => {
+    it('runs the kernels it names', () => {
+      expect(linalgWasmAvailable()).toBe(true); // Node 20 has wasm SIMD: the fast path is tested
+    });
 
-  it.each(reference.cases)(
-    '$name: matches scipy to 1e-6 relative and is 0 for identical statistics',
-    (c) => {
-      const a = statsOf(gaussianSamples(c.a, c.dim), c.a.n, c.dim);
-      const b = statsOf(gaussianSamples(c.b, c.dim), c.b.n, c.dim);
-      // Same samples as the Python side before any FID is compared.
-      expect(Math.abs(trace(a) - c.trace_a) / c.trace_a).toBeLessThan(1e-12);
-      expect(Math.abs(trace(b) - c.trace_b) / c.trace_b).toBeLessThan(1e-12);
-      const { fid, offset } = frechetDistance(a, b, 1e-6, kernels);
-      expect(offset).toBe(0);
-      expect(Math.abs(fid - c.fid) / c.fid).toBeLessThan(1e-6);
-      expect(Math.abs(frechetDistance(b, a, 1e-6, kernels).fid - fid) / fid).toBeLessThan(1e-6); // symmetric
-      expect(Math.abs(frechetDistance(a, a, 1e-6, kernels).fid)).toBeLessThan(1e-6);
-    },
-  );
-
-  it('says so instead of returning NaN, and refuses mismatched networks', () => {
-    const a = statsOf(gaussianSamples({ seed: 1, n: 20, scale_wave: 0, mean_shift: 0 }, 4), 20, 4);
-    const broken = { ...a, mean: Float64Array.from(a.mean, (v, i) => (i === 2 ? NaN : v)) };
-    expect(() => frechetDistance(a, broken, 1e-6, kernels)).toThrow(/NaN or Inf/);
-    const other = statsOf(
-      gaussianSamples({ seed: 1, n: 20, scale_wave: 0, mean_shift: 0 }, 5),
-      20,
-      5,
+    it.each(reference.cases)(
+      '$name: matches scipy to 1e-6 relative and is 0 for identical statistics',
+      (c) => {
+        const a = statsOf(gaussianSamples(c.a, c.dim), c.a.n, c.dim);
+        const b = statsOf(gaussianSamples(c.b, c.dim), c.b.n, c.dim);
+        // Same samples as the Python side before any FID is compared.
+        expect(Math.abs(trace(a) - c.trace_a) / c.trace_a).toBeLessThan(1e-12);
+        expect(Math.abs(trace(b) - c.trace_b) / c.trace_b).toBeLessThan(1e-12);
+        const { fid, offset } = frechetDistance(a, b, 1e-6, kernels);
+        expect(offset).toBe(0);
+        expect(Math.abs(fid - c.fid) / c.fid).toBeLessThan(1e-6);
+        expect(Math.abs(frechetDistance(b, a, 1e-6, kernels).fid - fid) / fid).toBeLessThan(1e-6); // symmetric
+        expect(Math.abs(frechetDistance(a, a, 1e-6, kernels).fid)).toBeLessThan(1e-6);
+      },
     );
-    expect(() => frechetDistance(a, other, 1e-6, kernels)).toThrow(/dims differ/);
-  });
 
-  it('falls back to the reference 1e-6 offset for an indefinite covariance', () => {
-    const d = 3;
-    const a: FeatureStats = {
-      dim: d,
-      count: 10,
-      mean: new Float64Array(d),
-      cov: Float64Array.from([1, 0, 0, 0, 1, 0, 0, 0, -1e-9]),
-    };
-    const { fid, offset } = frechetDistance(a, a, 1e-6, kernels);
-    expect(offset).toBe(1e-6);
-    expect(Number.isFinite(fid)).toBe(true);
-  });
-});
+    it('says so instead of returning NaN, and refuses mismatched networks', () => {
+      const a = statsOf(
+        gaussianSamples({ seed: 1, n: 20, scale_wave: 0, mean_shift: 0 }, 4),
+        20,
+        4,
+      );
+      const broken = { ...a, mean: Float64Array.from(a.mean, (v, i) => (i === 2 ? NaN : v)) };
+      expect(() => frechetDistance(a, broken, 1e-6, kernels)).toThrow(/NaN or Inf/);
+      const other = statsOf(
+        gaussianSamples({ seed: 1, n: 20, scale_wave: 0, mean_shift: 0 }, 5),
+        20,
+        5,
+      );
+      expect(() => frechetDistance(a, other, 1e-6, kernels)).toThrow(/dims differ/);
+    });
+
+    it('falls back to the reference 1e-6 offset for an indefinite covariance', () => {
+      const d = 3;
+      const a: FeatureStats = {
+        dim: d,
+        count: 10,
+        mean: new Float64Array(d),
+        cov: Float64Array.from([1, 0, 0, 0, 1, 0, 0, 0, -1e-9]),
+      };
+      const { fid, offset } = frechetDistance(a, a, 1e-6, kernels);
+      expect(offset).toBe(1e-6);
+      expect(Number.isFinite(fid)).toBe(true);
+    });
+  },
+);
 
 describe('symmetricEigenvalues', () => {
   it('finds the eigenvalues of a matrix built from known ones', () => {

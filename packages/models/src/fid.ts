@@ -146,7 +146,8 @@ export function pivotedCholesky(a: Matrix, n: number): PivotedCholesky | undefin
     if (bestV <= tol) break;
     if (best !== k) {
       swapSymmetric(w, n, k, best);
-      for (let p = 0; p < k; p++) [l[k * n + p], l[best * n + p]] = [l[best * n + p]!, l[k * n + p]!];
+      for (let p = 0; p < k; p++)
+        [l[k * n + p], l[best * n + p]] = [l[best * n + p]!, l[k * n + p]!];
       [done[k], done[best]] = [done[best]!, done[k]!];
       [perm[k], perm[best]] = [perm[best]!, perm[k]!];
     }
@@ -369,7 +370,12 @@ function assertStats(s: FeatureStats, name: string): void {
 export type FidKernels = 'wasm' | 'js';
 
 /** Tr((C1·C2)^½) via the Cholesky congruence; undefined when C1 is indefinite. */
-function traceSqrtProduct(c1: Matrix, c2: Matrix, n: number, kernels: FidKernels): number | undefined {
+function traceSqrtProduct(
+  c1: Matrix,
+  c2: Matrix,
+  n: number,
+  kernels: FidKernels,
+): number | undefined {
   let eig = kernels === 'wasm' ? congruenceEigenvaluesWasm(c1, c2, n, pivotTolerance(c1, n)) : null;
   if (eig === undefined) return undefined;
   if (eig === null) {

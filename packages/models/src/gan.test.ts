@@ -87,13 +87,18 @@ describe('TTUR: separate learning rates for D and G (Heusel et al. 2017)', () =>
   it("Adam's first step moves each weight by its net's learning rate: D by lrD, G by lr", () => {
     // Step 1 of Adam: m̂ = g, v̂ = g², so Δw = lr·g / (|g| + ε) ≈ ±lr wherever |g| ≫ ε.
     const gan = createGan(tiny, { lr: 1e-4, beta1: 0.5, beta2: 0.999, lrD: 4e-4 });
-    const snapshot = (m: typeof gan.generator) => m.trainableWeights.map((w) => w.read().dataSync().slice());
+    const snapshot = (m: typeof gan.generator) =>
+      m.trainableWeights.map((w) => w.read().dataSync().slice());
     const [g0, d0] = [snapshot(gan.generator), snapshot(gan.discriminator)];
     const real = realBatch(5);
     trainStep(gan, real, 11);
     real.dispose();
     const largest = (before: ArrayLike<number>[], m: typeof gan.generator) =>
-      Math.max(...m.trainableWeights.flatMap((w, i) => Array.from(w.read().dataSync(), (v, k) => Math.abs(v - before[i]![k]!))));
+      Math.max(
+        ...m.trainableWeights.flatMap((w, i) =>
+          Array.from(w.read().dataSync(), (v, k) => Math.abs(v - before[i]![k]!)),
+        ),
+      );
     expect(largest(d0, gan.discriminator)).toBeCloseTo(4e-4, 6);
     expect(largest(g0, gan.generator)).toBeCloseTo(1e-4, 6);
     disposeGan(gan);
@@ -101,7 +106,9 @@ describe('TTUR: separate learning rates for D and G (Heusel et al. 2017)', () =>
 
   it('refuses a D learning rate outside (0, 1)', () => {
     for (const lrD of [0, -1e-4, 1, Number.NaN])
-      expect(() => createGan(tiny, { lr: 2e-4, beta1: 0.5, beta2: 0.999, lrD })).toThrow(/lrD must be in \(0, 1\)/);
+      expect(() => createGan(tiny, { lr: 2e-4, beta1: 0.5, beta2: 0.999, lrD })).toThrow(
+        /lrD must be in \(0, 1\)/,
+      );
   });
 });
 

@@ -61,7 +61,7 @@ function normalStream(rng: () => number): () => number {
 export function gaussianArray(rng: () => number, n: number, limit = Infinity): Float32Array {
   const next = normalStream(rng);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const v = next();
     if (Math.abs(v) <= limit) out[i++] = v;
   }
@@ -82,7 +82,8 @@ export function assertSeed(seed: number): number {
 export const MIN_TRUNCATION = 0.2;
 
 export function assertTruncation(truncation: number): number {
-  if (!(truncation >= MIN_TRUNCATION)) // also refuses NaN
+  if (!(truncation >= MIN_TRUNCATION))
+    // also refuses NaN
     throw new RangeError(`truncation must be ≥ ${MIN_TRUNCATION} (or off), got ${truncation}`);
   return truncation;
 }

@@ -21,7 +21,16 @@ interface LinalgExports {
   memory: WasmMemory;
   heapBase(): number;
   pivotedCholesky(a: number, l: number, n: number, tol: number, perm: number, done: number): number;
-  atb(x: number, y: number, c: number, n: number, xp: number, xLower: number, yLower: number, upper: number): void;
+  atb(
+    x: number,
+    y: number,
+    c: number,
+    n: number,
+    xp: number,
+    xLower: number,
+    yLower: number,
+    upper: number,
+  ): void;
   mirrorUpper(m: number, n: number): void;
   eigenvalues(w: number, n: number, d: number, e: number): number;
 }
@@ -68,7 +77,12 @@ export function congruenceEigenvaluesWasm(
   const np = Math.ceil(n / 4) * 4;
   const bytes = np * np * 8;
   const base = Math.ceil(k.heapBase() / 64) * 64;
-  const [a, l, b, m] = [0, 1, 2, 3].map((i) => base + i * bytes) as [number, number, number, number];
+  const [a, l, b, m] = [0, 1, 2, 3].map((i) => base + i * bytes) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   const xp = base + 4 * bytes;
   const d = xp + KC * np * 8;
   const e = d + np * 8;

@@ -29,7 +29,8 @@ export function seedLatents(
   truncation = Infinity,
 ): Float32Array {
   const z = new Float32Array(count * dim);
-  for (let i = 0; i < count; i++) z.set(seededLatents(gridSeed(start, i), 1, dim, truncation), i * dim);
+  for (let i = 0; i < count; i++)
+    z.set(seededLatents(gridSeed(start, i), 1, dim, truncation), i * dim);
   return z;
 }
 
@@ -51,7 +52,10 @@ export function sampleSeeds(
   count: number,
   truncation = Infinity,
 ): tf.Tensor4D {
-  return generateFromLatents(generator, seedLatents(start, count, latentDimOf(generator), truncation));
+  return generateFromLatents(
+    generator,
+    seedLatents(start, count, latentDimOf(generator), truncation),
+  );
 }
 
 /** Images of seeds start, start+1, … as RGBA pixels (what a canvas, a PNG or a card takes). */

@@ -9,14 +9,21 @@ import { createGan, disposeGan, trainStep } from './gan';
 import { powerIteration } from './spectral-norm';
 import { artifactsToFiles, loadModelFromFiles, modelToArtifacts } from './weights';
 
-const snConfig: DcganConfig = { ...DEFAULT_DCGAN_CONFIG, ngf: 4, ndf: 4, latentDim: 16, loss: 'hinge', spectralNorm: true };
+const snConfig: DcganConfig = {
+  ...DEFAULT_DCGAN_CONFIG,
+  ngf: 4,
+  ndf: 4,
+  latentDim: 16,
+  loss: 'hinge',
+  spectralNorm: true,
+};
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 describe('power iteration', () => {
-  it("converges to the largest singular value: W = [[3, 0], [4, 5]] has σ₁ = √45 (WᵀW = [[25, 20], [20, 25]], eigenvalues 45 and 5)", () => {
+  it('converges to the largest singular value: W = [[3, 0], [4, 5]] has σ₁ = √45 (WᵀW = [[25, 20], [20, 25]], eigenvalues 45 and 5)', () => {
     const w = tf.tensor2d([
       [3, 0],
       [4, 5],
@@ -32,10 +39,14 @@ describe('power iteration', () => {
     }
     expect(sigmas[29]).toBeCloseTo(Math.sqrt(45), 5);
     // Each estimate is a Rayleigh-type lower bound that only grows toward σ₁.
-    for (let i = 1; i < sigmas.length; i++) expect(sigmas[i]!).toBeGreaterThanOrEqual(sigmas[i - 1]! - 1e-5); // float32 noise at convergence
+    for (let i = 1; i < sigmas.length; i++)
+      expect(sigmas[i]!).toBeGreaterThanOrEqual(sigmas[i - 1]! - 1e-5); // float32 noise at convergence
     expect(sigmas[0]!).toBeLessThanOrEqual(Math.sqrt(45) + 1e-6);
     // u is the top right singular vector: (1, 1)/√2 for this W.
-    expect(Array.from(u.dataSync()).map((x) => Math.abs(x))).toEqual([expect.closeTo(Math.SQRT1_2, 5), expect.closeTo(Math.SQRT1_2, 5)]);
+    expect(Array.from(u.dataSync()).map((x) => Math.abs(x))).toEqual([
+      expect.closeTo(Math.SQRT1_2, 5),
+      expect.closeTo(Math.SQRT1_2, 5),
+    ]);
     tf.dispose([w, u]);
   });
 
@@ -52,7 +63,12 @@ describe('power iteration', () => {
     })(w);
     // v = W u / ‖W u‖ = (3, 9)/√90, u' = u: dσ/dW = v u'ᵀ.
     const v = [3 / Math.sqrt(90), 9 / Math.sqrt(90)];
-    const expected = [v[0]! * Math.SQRT1_2, v[0]! * Math.SQRT1_2, v[1]! * Math.SQRT1_2, v[1]! * Math.SQRT1_2];
+    const expected = [
+      v[0]! * Math.SQRT1_2,
+      v[0]! * Math.SQRT1_2,
+      v[1]! * Math.SQRT1_2,
+      v[1]! * Math.SQRT1_2,
+    ];
     Array.from(g.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(expected[i]!, 5));
     tf.dispose([w, u, g]);
   });
@@ -61,8 +77,12 @@ describe('power iteration', () => {
 describe('the spectrally normalised discriminator', () => {
   it('after training passes every layer acts with spectral norm ≈ 1, and a hinge step trains it without leaking tensors', () => {
     const gan = createGan({ ...snConfig }, { lr: 2e-4, beta1: 0, beta2: 0.9 });
-    expect(gan.discriminator.layers.some((l) => l.getClassName() === 'BatchNormalization')).toBe(false);
-    const real = tf.tidy(() => tf.tanh(tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', 3)) as tf.Tensor4D);
+    expect(gan.discriminator.layers.some((l) => l.getClassName() === 'BatchNormalization')).toBe(
+      false,
+    );
+    const real = tf.tidy(
+      () => tf.tanh(tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', 3)) as tf.Tensor4D,
+    );
     trainStep(gan, real, 99); // the first step creates Adam's moment variables
     const before = tf.memory().numTensors;
     for (let s = 0; s < 3; s++) {
@@ -71,8 +91,11 @@ describe('the spectrally normalised discriminator', () => {
     }
     expect(tf.memory().numTensors).toBe(before);
     // Many forward passes in training mode move u to convergence; then W/σ has top singular value 1.
-    for (let i = 0; i < 60; i++) tf.dispose(gan.discriminator.apply(real, { training: true }) as tf.Tensor);
-    for (const layer of gan.discriminator.layers.filter((l) => l.getClassName().startsWith('Spectral'))) {
+    for (let i = 0; i < 60; i++)
+      tf.dispose(gan.discriminator.apply(real, { training: true }) as tf.Tensor);
+    for (const layer of gan.discriminator.layers.filter((l) =>
+      l.getClassName().startsWith('Spectral'),
+    )) {
       const [kernel] = layer.getWeights();
       const w = tf.reshape(kernel!, [-1, kernel!.shape[kernel!.shape.length - 1]!]) as tf.Tensor2D;
       let u = tf.randomNormal([w.shape[1]], 0, 1, 'float32', 9) as tf.Tensor1D;
@@ -84,7 +107,10 @@ describe('the spectrally normalised discriminator', () => {
         u.dispose();
         u = r.u;
       }
-      const { sigma: used, u: u2 } = powerIteration(w, layer.getWeights()[layer.getWeights().length - 1] as tf.Tensor1D);
+      const { sigma: used, u: u2 } = powerIteration(
+        w,
+        layer.getWeights()[layer.getWeights().length - 1] as tf.Tensor1D,
+      );
       // The layer divides by its own running estimate: within 2% of the true σ₁.
       expect(used.dataSync()[0]! / sigma).toBeGreaterThan(0.98);
       tf.dispose([w, u, used, u2]);
@@ -107,6 +133,8 @@ describe('the spectrally normalised discriminator', () => {
   });
 
   it('refuses a spectralNorm setting that is not a boolean', () => {
-    expect(() => buildDiscriminator({ ...snConfig, spectralNorm: 'yes' as unknown as boolean })).toThrow(/spectralNorm must be true or false/);
+    expect(() =>
+      buildDiscriminator({ ...snConfig, spectralNorm: 'yes' as unknown as boolean }),
+    ).toThrow(/spectralNorm must be true or false/);
   });
 });

@@ -26,14 +26,21 @@ const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
  * v = W u / ‖W u‖, u' = Wᵀ v / ‖Wᵀ v‖, σ = vᵀ W u'. Returns σ (differentiable in W) and u' (a
  * constant to keep for the next step). Repeated, σ converges to the largest singular value.
  */
-export function powerIteration(w: tf.Tensor2D, u: tf.Tensor1D): { sigma: tf.Scalar; u: tf.Tensor1D } {
+export function powerIteration(
+  w: tf.Tensor2D,
+  u: tf.Tensor1D,
+): { sigma: tf.Scalar; u: tf.Tensor1D } {
   const [v, uNext] = tf.tidy(() => {
     const wc = stopGradient(w) as tf.Tensor2D;
     const v = normalize(tf.squeeze(tf.matMul(wc, tf.expandDims(u, 1)), [1]) as tf.Tensor1D); // → [m]
-    const next = normalize(tf.squeeze(tf.matMul(wc, tf.expandDims(v, 1), true), [1]) as tf.Tensor1D); // → [n]
+    const next = normalize(
+      tf.squeeze(tf.matMul(wc, tf.expandDims(v, 1), true), [1]) as tf.Tensor1D,
+    ); // → [n]
     return [v, next];
   });
-  const sigma = tf.tidy(() => tf.sum(tf.mul(v, tf.squeeze(tf.matMul(w, tf.expandDims(uNext, 1)), [1]))) as tf.Scalar);
+  const sigma = tf.tidy(
+    () => tf.sum(tf.mul(v, tf.squeeze(tf.matMul(w, tf.expandDims(uNext, 1)), [1]))) as tf.Scalar,
+  );
   v.dispose();
   return { sigma, u: uNext };
 }
@@ -84,7 +91,10 @@ abstract class SpectralLayer extends tfl.layers.Layer {
   /** The kernel divided by its spectral norm; in training, u takes its power-iteration step. */
   protected normalizedKernel(training: boolean): tf.Tensor {
     const k = this.kernel.read();
-    const { sigma, u } = powerIteration(tf.reshape(k, [-1, this.args.units]) as tf.Tensor2D, this.u.read() as tf.Tensor1D);
+    const { sigma, u } = powerIteration(
+      tf.reshape(k, [-1, this.args.units]) as tf.Tensor2D,
+      this.u.read() as tf.Tensor1D,
+    );
     if (training) this.u.write(u);
     u.dispose();
     return tf.div(k, sigma);
@@ -114,7 +124,12 @@ export class SpectralConv2D extends SpectralLayer {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       const s = this.args.strides ?? 2;
-      const y = tf.conv2d(x, this.normalizedKernel(Boolean(kwargs['training'])) as tf.Tensor4D, s, 'same');
+      const y = tf.conv2d(
+        x,
+        this.normalizedKernel(Boolean(kwargs['training'])) as tf.Tensor4D,
+        s,
+        'same',
+      );
       return this.bias ? tf.add(y, this.bias.read()) : y;
     });
   }

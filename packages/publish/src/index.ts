@@ -56,7 +56,10 @@ function refuseSymlink(path: string): void {
   } catch {
     return; // a missing file is reported by the read itself
   }
-  if (link) throw new PublishError(`${path}: is a symbolic link; publish reads only regular files of the run folder`);
+  if (link)
+    throw new PublishError(
+      `${path}: is a symbolic link; publish reads only regular files of the run folder`,
+    );
 }
 
 /** At most this many metric rows per run: charts need shape, not every step. */
@@ -82,7 +85,9 @@ function readJson(path: string): Record<string, unknown> {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (err) {
-    throw new PublishError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'not valid JSON'}`);
+    throw new PublishError(
+      `${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'not valid JSON'}`,
+    );
   }
 }
 
@@ -111,7 +116,9 @@ function readRunRecord(dir: string, options: PublishOptions): RunRecord {
         })
     : [];
   const steps = lines.filter((l) => l.type === 'step');
-  const epochs = steps.length ? Math.max(...steps.map((s) => s.epoch)) + 1 : Number(config['epochs'] ?? 0);
+  const epochs = steps.length
+    ? Math.max(...steps.map((s) => s.epoch)) + 1
+    : Number(config['epochs'] ?? 0);
   return { dir, runId, config, lines, steps, epochs };
 }
 
@@ -119,10 +126,18 @@ function readRunRecord(dir: string, options: PublishOptions): RunRecord {
 async function registerRun(db: Db, store: BlobStore, record: RunRecord, options: PublishOptions) {
   const { dir, runId, config, lines, steps, epochs } = record;
   const samplesDir = join(dir, 'samples');
-  const grids = existsSync(samplesDir) ? readdirSync(samplesDir).filter((f) => /^epoch-\d{4}\.png$/.test(f)).sort() : [];
+  const grids = existsSync(samplesDir)
+    ? readdirSync(samplesDir)
+        .filter((f) => /^epoch-\d{4}\.png$/.test(f))
+        .sort()
+    : [];
   const samples: { epoch: number; url: string }[] = [];
   for (const file of grids) {
-    const { url } = await store.put(`runs/${runId}/${file}`, readFileSync(join(samplesDir, file)), 'image/png');
+    const { url } = await store.put(
+      `runs/${runId}/${file}`,
+      readFileSync(join(samplesDir, file)),
+      'image/png',
+    );
     samples.push({ epoch: Number(file.slice(6, 10)), url });
   }
   const stride = Math.max(1, Math.ceil(steps.length / MAX_POINTS));
@@ -131,7 +146,15 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
       .filter((_, i) => i % stride === 0 || i === steps.length - 1)
       .map((s) => [
         s.step,
-        { step: s.step, epoch: s.epoch, dLoss: s.d_loss ?? null, gLoss: s.g_loss ?? null, fid: null as number | null, isScore: null as number | null, elapsedS: s.elapsed_s ?? null },
+        {
+          step: s.step,
+          epoch: s.epoch,
+          dLoss: s.d_loss ?? null,
+          gLoss: s.g_loss ?? null,
+          fid: null as number | null,
+          isScore: null as number | null,
+          elapsedS: s.elapsed_s ?? null,
+        },
       ]),
   );
   /** Training seconds at `step`: the last logged step line at or before it (FID lines carry none). */
@@ -149,7 +172,15 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
   const protocol = fidLines.filter((l) => (l.samples ?? 0) === protocolSamples);
   for (const l of protocol) {
     // metrics.jsonl epochs are 0-based on step lines and 1-based (epochs completed) on fid lines.
-    const point = byStep.get(l.step) ?? { step: l.step, epoch: l.epoch - 1, dLoss: null, gLoss: null, fid: null, isScore: null, elapsedS: elapsedAt(l.step) };
+    const point = byStep.get(l.step) ?? {
+      step: l.step,
+      epoch: l.epoch - 1,
+      dLoss: null,
+      gLoss: null,
+      fid: null,
+      isScore: null,
+      elapsedS: elapsedAt(l.step),
+    };
     byStep.set(l.step, { ...point, fid: l.fid!, isScore: l.is_mean ?? null });
   }
   const metrics = [...byStep.values()].sort((a, b) => a.step - b.step);
@@ -160,7 +191,10 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
         ...(protocol[0]!.weights ? { weights: protocol[0]!.weights } : {}),
       }
     : undefined;
-  const speeds = steps.map((s) => s.images_per_sec ?? NaN).filter(Number.isFinite).sort((a, b) => a - b);
+  const speeds = steps
+    .map((s) => s.images_per_sec ?? NaN)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   await upsertRun(
     db,
     {
@@ -178,13 +212,21 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
   return { samples, metrics };
 }
 
-export async function publishRunFolder(db: Db, store: BlobStore, dir: string, options: PublishOptions = {}): Promise<PublishResult> {
+export async function publishRunFolder(
+  db: Db,
+  store: BlobStore,
+  dir: string,
+  options: PublishOptions = {},
+): Promise<PublishResult> {
   const log = options.log ?? (() => {});
   for (const path of [dir, join(dir, 'generator-uint8'), join(dir, 'samples')]) refuseSymlink(path);
-  if (!existsSync(join(dir, 'config.json'))) throw new PublishError(`${dir}: not a run folder (no config.json)`);
+  if (!existsSync(join(dir, 'config.json')))
+    throw new PublishError(`${dir}: not a run folder (no config.json)`);
   const generatorDir = join(dir, 'generator-uint8');
   if (!existsSync(join(generatorDir, 'model.json'))) {
-    throw new PublishError(`${dir}: no exported generator (generator-uint8/model.json); finish or export the run first`);
+    throw new PublishError(
+      `${dir}: no exported generator (generator-uint8/model.json); finish or export the run first`,
+    );
   }
   const modelJsonBytes = readFileSync(join(generatorDir, 'model.json'));
   const modelJson = JSON.parse(modelJsonBytes.toString('utf8')) as {
@@ -196,14 +238,22 @@ export async function publishRunFolder(db: Db, store: BlobStore, dir: string, op
   const { runId, epochs, config } = record;
   const modelId = `${runId}-e${epochs}`.slice(0, 64);
   if (options.onlyIfMissing && (await getModel(db, modelId))) {
-    return { runId, model: (await getModel(db, modelId))!, grids: 0, metricPoints: 0, skipped: true };
+    return {
+      runId,
+      model: (await getModel(db, modelId))!,
+      grids: 0,
+      metricPoints: 0,
+      skipped: true,
+    };
   }
   const { samples, metrics } = await registerRun(db, store, record, options);
   const weights = readFileSync(join(generatorDir, 'weights.bin'));
   const modelKey = `models/${modelId}/model.json`;
   const { url: modelJsonUrl } = await store.put(modelKey, modelJsonBytes, 'application/json');
   await store.put(`models/${modelId}/weights.bin`, weights, 'application/octet-stream');
-  log(`uploaded ${samples.length} grids and the generator (${(weights.byteLength / 1024).toFixed(0)} KiB) to ${store.kind}`);
+  log(
+    `uploaded ${samples.length} grids and the generator (${(weights.byteLength / 1024).toFixed(0)} KiB) to ${store.kind}`,
+  );
   const dims = (config['model'] as { latentDim?: number } | undefined)?.latentDim ?? 100;
   const quant = modelJson.weightsManifest?.[0]?.weights[0]?.quantization?.dtype ?? 'float32';
   const model = await insertModel(db, {
@@ -220,7 +270,9 @@ export async function publishRunFolder(db: Db, store: BlobStore, dir: string, op
     note: options.note ?? null,
     isDefault: options.isDefault ?? false,
   });
-  log(`registered run ${runId} (${samples.length} grids, ${metrics.length} metric points) and model ${modelId}`);
+  log(
+    `registered run ${runId} (${samples.length} grids, ${metrics.length} metric points) and model ${modelId}`,
+  );
   return { runId, model, grids: samples.length, metricPoints: metrics.length, skipped: false };
 }
 
@@ -235,20 +287,32 @@ export async function publishRunRecord(
   options: PublishOptions = {},
 ): Promise<{ runId: string; grids: number; metricPoints: number; skipped: boolean }> {
   for (const path of [dir, join(dir, 'samples')]) refuseSymlink(path);
-  if (!existsSync(join(dir, 'config.json'))) throw new PublishError(`${dir}: not a run folder (no config.json)`);
+  if (!existsSync(join(dir, 'config.json')))
+    throw new PublishError(`${dir}: not a run folder (no config.json)`);
   const record = readRunRecord(dir, options);
   if (options.onlyIfMissing && (await runExists(db, record.runId)))
     return { runId: record.runId, grids: 0, metricPoints: 0, skipped: true };
   const { samples, metrics } = await registerRun(db, store, record, options);
-  options.log?.(`registered run ${record.runId} (${samples.length} grids, ${metrics.length} metric points), no model`);
-  return { runId: record.runId, grids: samples.length, metricPoints: metrics.length, skipped: false };
+  options.log?.(
+    `registered run ${record.runId} (${samples.length} grids, ${metrics.length} metric points), no model`,
+  );
+  return {
+    runId: record.runId,
+    grids: samples.length,
+    metricPoints: metrics.length,
+    skipped: false,
+  };
 }
 
 /**
  * First start of a gallery (Next.js or the Deno edge): register the run folder bundled with the
  * repository (apps/web/bundled/default-run) as the default model, once.
  */
-export async function seedBundledRun(db: Db, store: BlobStore, dir: string): Promise<PublishResult | undefined> {
+export async function seedBundledRun(
+  db: Db,
+  store: BlobStore,
+  dir: string,
+): Promise<PublishResult | undefined> {
   // The real images of the judge game ship beside the bundled run (apps/web/bundled/real-set).
   const realSet = join(dir, '..', 'real-set');
   if (existsSync(join(realSet, 'real-set.json'))) await publishRealSet(db, realSet);
@@ -257,12 +321,20 @@ export async function seedBundledRun(db: Db, store: BlobStore, dir: string): Pro
   if (existsSync(reference))
     for (const name of readdirSync(reference).sort()) {
       const card = join(reference, name, 'card.json');
-      const title = existsSync(card) ? (JSON.parse(readFileSync(card, 'utf8')) as { name?: string }).name : undefined;
-      await publishRunRecord(db, store, join(reference, name), { onlyIfMissing: true, ...(title ? { name: title } : {}) });
+      const title = existsSync(card)
+        ? (JSON.parse(readFileSync(card, 'utf8')) as { name?: string }).name
+        : undefined;
+      await publishRunRecord(db, store, join(reference, name), {
+        onlyIfMissing: true,
+        ...(title ? { name: title } : {}),
+      });
     }
   if (!existsSync(dir)) return undefined;
   const card = join(dir, 'card.json');
-  const meta = (existsSync(card) ? JSON.parse(readFileSync(card, 'utf8')) : {}) as { name?: string; note?: string };
+  const meta = (existsSync(card) ? JSON.parse(readFileSync(card, 'utf8')) : {}) as {
+    name?: string;
+    note?: string;
+  };
   return publishRunFolder(db, store, dir, {
     runId: 'dcgan-cifar10',
     ...(meta.name ? { name: meta.name } : {}),
@@ -282,7 +354,13 @@ export async function publishEpochModels(
   db: Db,
   store: BlobStore,
   dir: string,
-  options: { epochs: 'all' | number[]; weights?: 'raw' | 'ema'; runId?: string; name?: string; log?: (line: string) => void },
+  options: {
+    epochs: 'all' | number[];
+    weights?: 'raw' | 'ema';
+    runId?: string;
+    name?: string;
+    log?: (line: string) => void;
+  },
 ): Promise<Model[]> {
   const log = options.log ?? (() => {});
   const config = readJson(join(dir, 'config.json'));
@@ -300,12 +378,20 @@ export async function publishEpochModels(
   const wanted = options.epochs === 'all' ? kept : options.epochs;
   const missing = wanted.filter((e) => !kept.includes(e));
   if (!wanted.length) throw new PublishError(`${dir}: no epochs kept in epochs/`);
-  if (missing.length) throw new PublishError(`${dir}: epoch ${missing.join(', ')} not kept in epochs/ (kept: ${kept.join(', ') || 'none'})`);
+  if (missing.length)
+    throw new PublishError(
+      `${dir}: epoch ${missing.join(', ')} not kept in epochs/ (kept: ${kept.join(', ') || 'none'})`,
+    );
   const latentDim = (config['model'] as { latentDim?: number } | undefined)?.latentDim ?? 100;
   const out: Model[] = [];
   for (const epoch of wanted) {
-    const src = join(epochsDir, `epoch-${String(epoch).padStart(4, '0')}`, weights === 'ema' ? 'generator-ema' : 'generator');
-    if (!existsSync(join(src, 'model.json'))) throw new PublishError(`${src}: no ${weights} generator kept for epoch ${epoch}`);
+    const src = join(
+      epochsDir,
+      `epoch-${String(epoch).padStart(4, '0')}`,
+      weights === 'ema' ? 'generator-ema' : 'generator',
+    );
+    if (!existsSync(join(src, 'model.json')))
+      throw new PublishError(`${src}: no ${weights} generator kept for epoch ${epoch}`);
     const json = JSON.parse(readFileSync(join(src, 'model.json'), 'utf8')) as tf.io.ModelJSON;
     const raw = readFileSync(join(src, 'weights.bin'));
     const files = artifactsToFiles(
@@ -353,19 +439,44 @@ export async function publishEpochModels(
  * judge game, once: each image stored as an uncompressed PNG, so real and generated images the
  * game serves have the same byte count.
  */
-export async function publishRealSet(db: Db, dir: string): Promise<{ id: string; count: number; inserted: boolean }> {
-  const manifest = readJson(join(dir, 'real-set.json')) as { id?: string; name?: string; source?: string; count?: number; labels?: number[] };
+export async function publishRealSet(
+  db: Db,
+  dir: string,
+): Promise<{ id: string; count: number; inserted: boolean }> {
+  const manifest = readJson(join(dir, 'real-set.json')) as {
+    id?: string;
+    name?: string;
+    source?: string;
+    count?: number;
+    labels?: number[];
+  };
   const pixels = readFileSync(join(dir, 'images.bin'));
   const count = manifest.count ?? 0;
-  if (!manifest.id || !/^[A-Za-z0-9_-]{1,64}$/.test(manifest.id) || !count || pixels.byteLength !== count * 3072)
-    throw new PublishError(`${dir}: not a real-image set (real-set.json and images.bin of count × 3,072 bytes, as \`ganstudio real-set\` writes them)`);
+  if (
+    !manifest.id ||
+    !/^[A-Za-z0-9_-]{1,64}$/.test(manifest.id) ||
+    !count ||
+    pixels.byteLength !== count * 3072
+  )
+    throw new PublishError(
+      `${dir}: not a real-image set (real-set.json and images.bin of count × 3,072 bytes, as \`ganstudio real-set\` writes them)`,
+    );
   // Every start of a gallery comes here: a registered set costs one query, not 1,000 PNG encodes.
   if (await realSetExists(db, manifest.id)) return { id: manifest.id, count, inserted: false };
   const items = Array.from({ length: count }, (_, i) => {
     const rgba = new Uint8Array(32 * 32 * 4);
-    for (let p = 0; p < 1024; p++) rgba.set([...pixels.subarray(i * 3072 + p * 3, i * 3072 + p * 3 + 3), 255], p * 4);
-    return { idx: i, label: manifest.labels?.[i] ?? null, png: encodePng({ width: 32, height: 32, data: rgba }, { level: 0 }) };
+    for (let p = 0; p < 1024; p++)
+      rgba.set([...pixels.subarray(i * 3072 + p * 3, i * 3072 + p * 3 + 3), 255], p * 4);
+    return {
+      idx: i,
+      label: manifest.labels?.[i] ?? null,
+      png: encodePng({ width: 32, height: 32, data: rgba }, { level: 0 }),
+    };
   });
-  const inserted = await insertRealSet(db, { id: manifest.id, name: manifest.name ?? manifest.id, source: manifest.source ?? 'unknown' }, items);
+  const inserted = await insertRealSet(
+    db,
+    { id: manifest.id, name: manifest.name ?? manifest.id, source: manifest.source ?? 'unknown' },
+    items,
+  );
   return { id: manifest.id, count, inserted };
 }

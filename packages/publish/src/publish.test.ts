@@ -8,25 +8,72 @@ import { createLocalStore } from '@ganstudio/storage/local';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
-import { artifactsToFiles, buildGenerator, DEFAULT_DCGAN_CONFIG, modelToArtifacts } from '@ganstudio/models';
+import {
+  artifactsToFiles,
+  buildGenerator,
+  DEFAULT_DCGAN_CONFIG,
+  modelToArtifacts,
+} from '@ganstudio/models';
 import { publishEpochModels, publishRealSet, publishRunFolder, publishRunRecord } from './index';
 
 function runFolder(): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'pub-')), 'my-run');
   mkdirSync(join(dir, 'samples'), { recursive: true });
   mkdirSync(join(dir, 'generator-uint8'));
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ epochs: 2, backend: 'wasm', model: { latentDim: 100 } }));
-  const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ type: 'step', step: i + 1, epoch: i < 15 ? 0 : 1, d_loss: 1, g_loss: 2, images_per_sec: 30 + i, elapsed_s: 10 * (i + 1) }));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({ epochs: 2, backend: 'wasm', model: { latentDim: 100 } }),
+  );
+  const lines = Array.from({ length: 30 }, (_, i) =>
+    JSON.stringify({
+      type: 'step',
+      step: i + 1,
+      epoch: i < 15 ? 0 : 1,
+      d_loss: 1,
+      g_loss: 2,
+      images_per_sec: 30 + i,
+      elapsed_s: 10 * (i + 1),
+    }),
+  );
   const net = 'cifar10-classifier@0123456789ab';
   lines.push(
-    JSON.stringify({ type: 'fid', step: 15, epoch: 1, fid: 80, is_mean: 2, samples: 2000, feature_network: net, weights: 'raw' }),
-    JSON.stringify({ type: 'fid', step: 30, epoch: 2, fid: 60, is_mean: 3, samples: 2000, feature_network: net, weights: 'raw' }),
-    JSON.stringify({ type: 'fid', step: 30, epoch: 2, fid: 50, is_mean: 3.1, samples: 10000, feature_network: net }),
+    JSON.stringify({
+      type: 'fid',
+      step: 15,
+      epoch: 1,
+      fid: 80,
+      is_mean: 2,
+      samples: 2000,
+      feature_network: net,
+      weights: 'raw',
+    }),
+    JSON.stringify({
+      type: 'fid',
+      step: 30,
+      epoch: 2,
+      fid: 60,
+      is_mean: 3,
+      samples: 2000,
+      feature_network: net,
+      weights: 'raw',
+    }),
+    JSON.stringify({
+      type: 'fid',
+      step: 30,
+      epoch: 2,
+      fid: 50,
+      is_mean: 3.1,
+      samples: 10000,
+      feature_network: net,
+    }),
   );
   writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n{"type":"st'); // torn last line, as after a crash
   writeFileSync(join(dir, 'samples', 'epoch-0001.png'), new Uint8Array([137, 80, 78, 71]));
   writeFileSync(join(dir, 'samples', 'epoch-0002.png'), new Uint8Array([137, 80, 78, 71]));
-  writeFileSync(join(dir, 'generator-uint8', 'model.json'), JSON.stringify({ weightsManifest: [{ weights: [{ quantization: { dtype: 'uint8' } }] }] }));
+  writeFileSync(
+    join(dir, 'generator-uint8', 'model.json'),
+    JSON.stringify({ weightsManifest: [{ weights: [{ quantization: { dtype: 'uint8' } }] }] }),
+  );
   writeFileSync(join(dir, 'generator-uint8', 'weights.bin'), new Uint8Array(100));
   return dir;
 }
@@ -36,13 +83,25 @@ describe('publishRunFolder', () => {
     const h = await openDb();
     const blobs = mkdtempSync(join(tmpdir(), 'pub-blobs-'));
     const store = createLocalStore(blobs);
-    const result = await publishRunFolder(h.db, store, runFolder(), { isDefault: true, note: 'smoke' });
+    const result = await publishRunFolder(h.db, store, runFolder(), {
+      isDefault: true,
+      note: 'smoke',
+    });
     expect(result).toMatchObject({ runId: 'my-run', grids: 2, metricPoints: 30, skipped: false });
     expect(await store.get('models/my-run-e2/weights.bin')).toHaveLength(100);
     const run = await getRun(h.db, 'my-run');
-    expect(run?.run).toMatchObject({ epochs: 2, backend: 'wasm', status: 'finished', imagesPerSec: 45 });
+    expect(run?.run).toMatchObject({
+      epochs: 2,
+      backend: 'wasm',
+      status: 'finished',
+      imagesPerSec: 45,
+    });
     // The FID curve is the periodic protocol (2,000 samples) only, labelled with its network and weights.
-    expect(run?.metrics.filter((m) => m.fid !== null).map((m) => [m.epoch + 1, m.fid, m.isScore, m.elapsedS])).toEqual([
+    expect(
+      run?.metrics
+        .filter((m) => m.fid !== null)
+        .map((m) => [m.epoch + 1, m.fid, m.isScore, m.elapsedS]),
+    ).toEqual([
       [1, 80, 2, 150],
       [2, 60, 3, 300],
     ]);
@@ -51,18 +110,31 @@ describe('publishRunFolder', () => {
       samples: 2000,
       weights: 'raw',
     });
-    expect(run?.samples.map((s) => s.url)).toEqual(['/blobs/runs/my-run/epoch-0001.png', '/blobs/runs/my-run/epoch-0002.png']);
+    expect(run?.samples.map((s) => s.url)).toEqual([
+      '/blobs/runs/my-run/epoch-0001.png',
+      '/blobs/runs/my-run/epoch-0002.png',
+    ]);
     const [model] = await listModels(h.db);
-    expect(model).toMatchObject({ id: 'my-run-e2', quantization: 'uint8', isDefault: true, note: 'smoke', sizeBytes: expect.any(Number) });
+    expect(model).toMatchObject({
+      id: 'my-run-e2',
+      quantization: 'uint8',
+      isDefault: true,
+      note: 'smoke',
+      sizeBytes: expect.any(Number),
+    });
     // Publishing again updates in place; onlyIfMissing (first-start seeding) does nothing.
-    expect((await publishRunFolder(h.db, store, runFolder(), { onlyIfMissing: true })).skipped).toBe(true);
+    expect(
+      (await publishRunFolder(h.db, store, runFolder(), { onlyIfMissing: true })).skipped,
+    ).toBe(true);
     await h.close();
   });
 
   it('refuses folders that are not finished runs, with the reason', async () => {
     const h = await openDb();
     const store = createLocalStore(mkdtempSync(join(tmpdir(), 'pub-blobs-')));
-    await expect(publishRunFolder(h.db, store, tmpdir() + '/nope')).rejects.toThrow(/not a run folder/);
+    await expect(publishRunFolder(h.db, store, tmpdir() + '/nope')).rejects.toThrow(
+      /not a run folder/,
+    );
     const dir = runFolder();
     rmSync(join(dir, 'generator-uint8'), { recursive: true });
     await expect(publishRunFolder(h.db, store, dir)).rejects.toThrow(/no exported generator/);
@@ -79,11 +151,15 @@ describe('publishRunFolder', () => {
     const dir = runFolder();
     rmSync(join(dir, 'generator-uint8', 'weights.bin'));
     symlinkSync(secret, join(dir, 'generator-uint8', 'weights.bin'));
-    await expect(publishRunFolder(h.db, store, dir)).rejects.toThrow(/weights\.bin: is a symbolic link/);
+    await expect(publishRunFolder(h.db, store, dir)).rejects.toThrow(
+      /weights\.bin: is a symbolic link/,
+    );
     const linkedDir = runFolder();
     rmSync(join(linkedDir, 'samples'), { recursive: true });
     symlinkSync(tmpdir(), join(linkedDir, 'samples'));
-    await expect(publishRunFolder(h.db, store, linkedDir)).rejects.toThrow(/samples: is a symbolic link/);
+    await expect(publishRunFolder(h.db, store, linkedDir)).rejects.toThrow(
+      /samples: is a symbolic link/,
+    );
     expect(await listModels(h.db)).toEqual([]);
     expect(await store.get('models/my-run-e2/weights.bin')).toBeUndefined();
     await h.close();
@@ -115,19 +191,31 @@ describe('publishRunFolder', () => {
     expect(JSON.parse(json).weightsManifest[0].weights[0].quantization.dtype).toBe('uint8');
     const parsed = JSON.parse(json);
     const loaded = await loadLayersModel(
-      tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs: parsed.weightsManifest[0].weights, weightData: new Uint8Array(weights).buffer }),
+      tf.io.fromMemory({
+        modelTopology: parsed.modelTopology,
+        weightSpecs: parsed.weightsManifest[0].weights,
+        weightData: new Uint8Array(weights).buffer,
+      }),
     );
     expect(loaded.outputs[0]!.shape).toEqual([null, 32, 32, 3]);
     loaded.dispose();
-    await expect(publishEpochModels(h.db, store, dir, { epochs: [3] })).rejects.toThrow(/epoch 3 not kept in epochs\/ \(kept: 1, 2\)/);
+    await expect(publishEpochModels(h.db, store, dir, { epochs: [3] })).rejects.toThrow(
+      /epoch 3 not kept in epochs\/ \(kept: 1, 2\)/,
+    );
     await h.close();
   });
 
   it('registers a real-image set once, each image an uncompressed PNG of one fixed size', async () => {
     const h = await openDb();
     const dir = mkdtempSync(join(tmpdir(), 'real-set-'));
-    writeFileSync(join(dir, 'real-set.json'), JSON.stringify({ id: 'tiny-set', name: 'tiny', source: 'test', count: 3, labels: [1, 2, 3] }));
-    writeFileSync(join(dir, 'images.bin'), new Uint8Array(3 * 3072).map((_, i) => (i * 31) % 256));
+    writeFileSync(
+      join(dir, 'real-set.json'),
+      JSON.stringify({ id: 'tiny-set', name: 'tiny', source: 'test', count: 3, labels: [1, 2, 3] }),
+    );
+    writeFileSync(
+      join(dir, 'images.bin'),
+      new Uint8Array(3 * 3072).map((_, i) => (i * 31) % 256),
+    );
     expect(await publishRealSet(h.db, dir)).toEqual({ id: 'tiny-set', count: 3, inserted: true });
     expect((await publishRealSet(h.db, dir)).inserted).toBe(false);
     writeFileSync(join(dir, 'images.bin'), new Uint8Array(100));
@@ -140,7 +228,11 @@ describe('publishRunFolder', () => {
     const store = createLocalStore(mkdtempSync(join(tmpdir(), 'pub-blobs-')));
     const dir = runFolder();
     rmSync(join(dir, 'generator-uint8'), { recursive: true });
-    expect(await publishRunRecord(h.db, store, dir, { name: 'reference' })).toMatchObject({ runId: 'my-run', grids: 2, skipped: false });
+    expect(await publishRunRecord(h.db, store, dir, { name: 'reference' })).toMatchObject({
+      runId: 'my-run',
+      grids: 2,
+      skipped: false,
+    });
     const run = await getRun(h.db, 'my-run');
     expect(run?.run.name).toBe('reference');
     expect(run?.models).toEqual([]);

@@ -24,7 +24,8 @@ export interface BlobStore {
 const KEY = /^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
 export function assertKey(key: string): string {
-  if (key.length > 512 || !KEY.test(key)) throw new RangeError(`invalid blob key: ${JSON.stringify(key)}`);
+  if (key.length > 512 || !KEY.test(key))
+    throw new RangeError(`invalid blob key: ${JSON.stringify(key)}`);
   return key;
 }
 
@@ -43,5 +44,7 @@ export function contentTypeFor(key: string): string {
  * are never reused); a model's files are republished under the same id, so they are revalidated.
  */
 export function cacheControlFor(key: string): string {
-  return /^(images|cards|runs)\//.test(key) ? 'public, max-age=31536000, immutable' : 'public, no-cache';
+  return /^(images|cards|runs)\//.test(key)
+    ? 'public, max-age=31536000, immutable'
+    : 'public, no-cache';
 }

@@ -10,7 +10,10 @@ describe('local blob store', () => {
   it('round-trips bytes under a key and serves them at /blobs/<key>', async () => {
     const store = createLocalStore(mkdtempSync(join(tmpdir(), 'blobs-')));
     const bytes = new Uint8Array([137, 80, 78, 71]);
-    expect(await store.put('images/ab/c.png', bytes, 'image/png')).toEqual({ key: 'images/ab/c.png', url: '/blobs/images/ab/c.png' });
+    expect(await store.put('images/ab/c.png', bytes, 'image/png')).toEqual({
+      key: 'images/ab/c.png',
+      url: '/blobs/images/ab/c.png',
+    });
     expect(await store.get('images/ab/c.png')).toEqual(bytes);
     await store.delete('images/ab/c.png');
     expect(await store.get('images/ab/c.png')).toBeUndefined();
@@ -21,7 +24,9 @@ describe('local blob store', () => {
     for (const bad of ['../x.png', 'a/../../x', '/etc/passwd', 'a//b', 'a b.png', '', 'a/./b']) {
       expect(() => assertKey(bad)).toThrow(/invalid blob key/);
     }
-    await expect(store.put('../escape.png', new Uint8Array(1), 'image/png')).rejects.toThrow(/invalid blob key/);
+    await expect(store.put('../escape.png', new Uint8Array(1), 'image/png')).rejects.toThrow(
+      /invalid blob key/,
+    );
   });
 });
 

@@ -7,7 +7,11 @@ import { currentVisitor } from '~/server/visitor';
 
 export const dynamic = 'force-dynamic';
 
-export default async function Gallery({ searchParams }: { searchParams: Promise<{ sort?: string; cursor?: string }> }) {
+export default async function Gallery({
+  searchParams,
+}: {
+  searchParams: Promise<{ sort?: string; cursor?: string }>;
+}) {
   const params = await searchParams;
   const sort: ImageSort = params.sort === 'top' ? 'top' : 'new';
   const { db, secret } = await getContext();
@@ -18,7 +22,13 @@ export default async function Gallery({ searchParams }: { searchParams: Promise<
     page = await listImages(db, sort, null, 24); // a stale or hand-edited cursor: start over
   }
   const visitor = await currentVisitor(secret);
-  const mine = visitor ? await getVotes(db, visitor, page.items.map((i) => i.id)) : new Map<string, number>();
+  const mine = visitor
+    ? await getVotes(
+        db,
+        visitor,
+        page.items.map((i) => i.id),
+      )
+    : new Map<string, number>();
   const [model] = await listModels(db);
   return (
     <div className="space-y-6">
@@ -26,7 +36,8 @@ export default async function Gallery({ searchParams }: { searchParams: Promise<
         <div>
           <h1 className="text-2xl font-semibold">Gallery</h1>
           <p className="text-sm text-zinc-400">
-            Samples from a DCGAN trained on CIFAR-10, rendered in visitors&apos; browsers and published here.
+            Samples from a DCGAN trained on CIFAR-10, rendered in visitors&apos; browsers and
+            published here.
             {model?.note ? ` ${model.note}` : ''}
             {model && (
               <>
@@ -55,14 +66,24 @@ export default async function Gallery({ searchParams }: { searchParams: Promise<
       </section>
       {page.items.length === 0 ? (
         <p className="rounded border border-dashed border-zinc-700 p-8 text-center text-zinc-400">
-          Nothing published yet. <Link href="/studio" className="text-indigo-400 underline">Sample the generator in the studio</Link> and publish the first image.
+          Nothing published yet.{' '}
+          <Link href="/studio" className="text-indigo-400 underline">
+            Sample the generator in the studio
+          </Link>{' '}
+          and publish the first image.
         </p>
       ) : (
         <ul className="grid grid-cols-2 gap-4 sm:grid-cols-3 md:grid-cols-4 lg:grid-cols-6">
           {page.items.map((image) => (
             <li key={image.id} className="rounded-lg bg-zinc-900 p-2">
               <Link href={`/i/${image.id}`}>
-                <img src={image.pngUrl} alt={`sample, seed ${image.seed}`} width={160} height={160} className="pixelated aspect-square w-full rounded" />
+                <img
+                  src={image.pngUrl}
+                  alt={`sample, seed ${image.seed}`}
+                  width={160}
+                  height={160}
+                  className="pixelated aspect-square w-full rounded"
+                />
               </Link>
               <div className="mt-2 flex items-center justify-between">
                 <VoteButtons id={image.id} score={image.score} myVote={mine.get(image.id) ?? 0} />
@@ -74,7 +95,10 @@ export default async function Gallery({ searchParams }: { searchParams: Promise<
       )}
       {page.nextCursor && (
         <div className="text-center">
-          <Link href={`/?sort=${sort}&cursor=${encodeURIComponent(page.nextCursor)}`} className="rounded bg-zinc-800 px-4 py-2 text-sm">
+          <Link
+            href={`/?sort=${sort}&cursor=${encodeURIComponent(page.nextCursor)}`}
+            className="rounded bg-zinc-800 px-4 py-2 text-sm"
+          >
             Older →
           </Link>
         </div>

@@ -21,7 +21,10 @@ export function ensureVisitor(): Promise<unknown> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** POSTs JSON; waits out a new identity's age (at most twice), then returns the response and its body. */
-export async function postJson<T>(url: string, body: unknown): Promise<{ res: Response; data: T & ApiError }> {
+export async function postJson<T>(
+  url: string,
+  body: unknown,
+): Promise<{ res: Response; data: T & ApiError }> {
   await ensureVisitor();
   for (let attempt = 0; ; attempt++) {
     const res = await fetch(url, {

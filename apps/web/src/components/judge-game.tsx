@@ -60,7 +60,9 @@ export function JudgeGame() {
       setBusy(true);
       next.current = fetchTrial(); // the next round loads while this one is answered
       next.current.catch(() => undefined);
-      const { res, data } = await postJson<Verdict>(`/api/judge/${trial.trialId}`, { answer: choice });
+      const { res, data } = await postJson<Verdict>(`/api/judge/${trial.trialId}`, {
+        answer: choice,
+      });
       setBusy(false);
       if (!res.ok) {
         setError(data.error?.message ?? 'answer not recorded');
@@ -94,28 +96,57 @@ export function JudgeGame() {
         {tally.total ? `You got ${tally.right} of ${tally.total} right` : 'No answers yet'}
       </p>
       <div className="relative aspect-square w-full max-w-[25rem] overflow-hidden rounded-lg bg-zinc-900">
-        {trial && <img src={trial.imageUrl} alt="a 32×32 image: real or generated?" data-testid="judge-image" className="pixelated h-full w-full" width={400} height={400} />}
+        {trial && (
+          <img
+            src={trial.imageUrl}
+            alt="a 32×32 image: real or generated?"
+            data-testid="judge-image"
+            className="pixelated h-full w-full"
+            width={400}
+            height={400}
+          />
+        )}
       </div>
       {verdict ? (
         <div className="flex flex-col items-center gap-3 text-center" data-testid="verdict">
-          <p className={`text-lg font-semibold ${verdict.correct ? 'text-emerald-400' : 'text-rose-400'}`}>
-            {verdict.correct ? 'Right' : 'Wrong'}: it was {verdict.truth === 'real' ? 'a real CIFAR-10 photo' : 'generated'}
+          <p
+            className={`text-lg font-semibold ${verdict.correct ? 'text-emerald-400' : 'text-rose-400'}`}
+          >
+            {verdict.correct ? 'Right' : 'Wrong'}: it was{' '}
+            {verdict.truth === 'real' ? 'a real CIFAR-10 photo' : 'generated'}
           </p>
           {verdict.truth === 'generated' && verdict.modelName && (
             <p className="text-sm text-zinc-400">
-              Made by <a className="underline" href={`/models/${verdict.modelId}`}>{verdict.modelName}</a>
+              Made by{' '}
+              <a className="underline" href={`/models/${verdict.modelId}`}>
+                {verdict.modelName}
+              </a>
             </p>
           )}
-          <button type="button" onClick={() => void advance()} className={`${button} bg-zinc-100 text-zinc-900`}>
+          <button
+            type="button"
+            onClick={() => void advance()}
+            className={`${button} bg-zinc-100 text-zinc-900`}
+          >
             Next (N)
           </button>
         </div>
       ) : (
         <div className="flex flex-wrap justify-center gap-3">
-          <button type="button" disabled={!trial || busy} onClick={() => void answer('real')} className={`${button} bg-emerald-700 text-white`}>
+          <button
+            type="button"
+            disabled={!trial || busy}
+            onClick={() => void answer('real')}
+            className={`${button} bg-emerald-700 text-white`}
+          >
             Real (R)
           </button>
-          <button type="button" disabled={!trial || busy} onClick={() => void answer('generated')} className={`${button} bg-indigo-700 text-white`}>
+          <button
+            type="button"
+            disabled={!trial || busy}
+            onClick={() => void answer('generated')}
+            className={`${button} bg-indigo-700 text-white`}
+          >
             Generated (G)
           </button>
         </div>

@@ -5,7 +5,15 @@ export interface Series {
   points: { x: number; y: number }[];
 }
 
-export function LineChart({ series, xLabel, height = 220 }: { series: Series[]; xLabel: string; height?: number }) {
+export function LineChart({
+  series,
+  xLabel,
+  height = 220,
+}: {
+  series: Series[];
+  xLabel: string;
+  height?: number;
+}) {
   const all = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.y));
   if (all.length < 2) return <p className="text-sm text-zinc-500">Not enough points yet.</p>;
   const W = 640;
@@ -16,9 +24,18 @@ export function LineChart({ series, xLabel, height = 220 }: { series: Series[]; 
   const sy = (y: number) => height - pad + -((y - y0) / (y1 - y0 || 1)) * (height - 2 * pad);
   return (
     <figure>
-      <svg viewBox={`0 0 ${W} ${height}`} className="w-full rounded bg-zinc-900" role="img" aria-label={series.map((s) => s.name).join(', ')}>
-        <text x={4} y={pad - 8} className="fill-zinc-500 text-[10px]">{y1.toFixed(2)}</text>
-        <text x={4} y={height - pad} className="fill-zinc-500 text-[10px]">{y0.toFixed(2)}</text>
+      <svg
+        viewBox={`0 0 ${W} ${height}`}
+        className="w-full rounded bg-zinc-900"
+        role="img"
+        aria-label={series.map((s) => s.name).join(', ')}
+      >
+        <text x={4} y={pad - 8} className="fill-zinc-500 text-[10px]">
+          {y1.toFixed(2)}
+        </text>
+        <text x={4} y={height - pad} className="fill-zinc-500 text-[10px]">
+          {y0.toFixed(2)}
+        </text>
         <text x={W - pad} y={height - 8} textAnchor="end" className="fill-zinc-500 text-[10px]">
           {xLabel} {x1}
         </text>
@@ -28,7 +45,10 @@ export function LineChart({ series, xLabel, height = 220 }: { series: Series[]; 
             fill="none"
             stroke={s.color}
             strokeWidth={1.5}
-            points={s.points.filter((p) => Number.isFinite(p.y)).map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')}
+            points={s.points
+              .filter((p) => Number.isFinite(p.y))
+              .map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`)
+              .join(' ')}
           />
         ))}
       </svg>

@@ -62,20 +62,56 @@ async function pickBackend(only?: Backend): Promise<string> {
 }
 
 /** `className` sizes the tile (the canvas fills it, square): the grid's cells shrink on narrow screens. */
-function Tile({ image, selected, label, onClick, className = 'w-full' }: { image: RgbaImage; selected?: boolean; label: string; onClick?: () => void; className?: string }) {
+function Tile({
+  image,
+  selected,
+  label,
+  onClick,
+  className = 'w-full',
+}: {
+  image: RgbaImage;
+  selected?: boolean;
+  label: string;
+  onClick?: () => void;
+  className?: string;
+}) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const ctx = ref.current?.getContext('2d');
-    if (ctx) ctx.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
+    if (ctx)
+      ctx.putImageData(
+        new ImageData(new Uint8ClampedArray(image.data), image.width, image.height),
+        0,
+        0,
+      );
   }, [image]);
   return (
-    <button type="button" onClick={onClick} aria-label={label} aria-pressed={selected} className={`${className} rounded p-0.5 ${selected ? 'bg-indigo-500' : 'bg-transparent hover:bg-zinc-700'}`}>
-      <canvas ref={ref} width={image.width} height={image.height} className="pixelated block aspect-square w-full" />
+    <button
+      type="button"
+      onClick={onClick}
+      aria-label={label}
+      aria-pressed={selected}
+      className={`${className} rounded p-0.5 ${selected ? 'bg-indigo-500' : 'bg-transparent hover:bg-zinc-700'}`}
+    >
+      <canvas
+        ref={ref}
+        width={image.width}
+        height={image.height}
+        className="pixelated block aspect-square w-full"
+      />
     </button>
   );
 }
 
-export function Studio({ initialModel, initialSeed, backendChoice }: { initialModel?: string; initialSeed?: number; backendChoice?: Backend }) {
+export function Studio({
+  initialModel,
+  initialSeed,
+  backendChoice,
+}: {
+  initialModel?: string;
+  initialSeed?: number;
+  backendChoice?: Backend;
+}) {
   const [models, setModels] = useState<ModelInfo[]>([]);
   const [modelId, setModelId] = useState<string | undefined>(initialModel);
   const [backend, setBackend] = useState<string>('starting…');
@@ -91,12 +127,16 @@ export function Studio({ initialModel, initialSeed, backendChoice }: { initialMo
   const model = models.find((m) => m.id === modelId);
 
   useEffect(() => {
-    pickBackend(backendChoice).then(setBackend, (e: Error) => setBackend(`unavailable: ${e.message}`));
+    pickBackend(backendChoice).then(setBackend, (e: Error) =>
+      setBackend(`unavailable: ${e.message}`),
+    );
     fetch('/api/models')
       .then((r) => r.json() as Promise<{ items: ModelInfo[] }>)
       .then(({ items }) => {
         setModels(items);
-        setModelId((current) => (current && items.some((m) => m.id === current) ? current : items[0]?.id));
+        setModelId((current) =>
+          current && items.some((m) => m.id === current) ? current : items[0]?.id,
+        );
       })
       .catch(() => setStatus('could not list models'));
   }, [backendChoice]);
@@ -106,7 +146,9 @@ export function Studio({ initialModel, initialSeed, backendChoice }: { initialMo
     let cancelled = false;
     setGenerator(null);
     setProgress(0);
-    loadLayersModel(new URL(model.modelJsonUrl, window.location.href).href, { onProgress: (p) => !cancelled && setProgress(p) }).then(
+    loadLayersModel(new URL(model.modelJsonUrl, window.location.href).href, {
+      onProgress: (p) => !cancelled && setProgress(p),
+    }).then(
       (g) => {
         if (cancelled) g.dispose();
         else setGenerator(g);
@@ -137,7 +179,10 @@ export function Studio({ initialModel, initialSeed, backendChoice }: { initialMo
   async function interpolate() {
     if (!generator || !model || picked.length !== 2) return;
     const dim = model.latentDim;
-    const [a, b] = picked.map((i) => seedLatents(gridSeed(seed, i), 1, dim)) as [Float32Array, Float32Array];
+    const [a, b] = picked.map((i) => seedLatents(gridSeed(seed, i), 1, dim)) as [
+      Float32Array,
+      Float32Array,
+    ];
     const z = new Float32Array(STEPS * dim);
     for (let s = 0; s < STEPS; s++) z.set(slerp(a, b, s / (STEPS - 1)), s * dim);
     const out = generateFromLatents(generator, z); // → [STEPS, H, W, 3]
@@ -148,7 +193,10 @@ export function Studio({ initialModel, initialSeed, backendChoice }: { initialMo
   async function publish() {
     if (!model || picked.length === 0) return;
     setStatus('publishing…');
-    const { res, data: body } = await postJson<{ shareUrl?: string }>('/api/images', { modelId: model.id, seed: gridSeed(seed, picked[0]!) });
+    const { res, data: body } = await postJson<{ shareUrl?: string }>('/api/images', {
+      modelId: model.id,
+      seed: gridSeed(seed, picked[0]!),
+    });
     if (!res.ok || !body.shareUrl) {
       setStatus(`publish failed: ${body.error?.message ?? res.status}`);
       return;
@@ -159,7 +207,8 @@ export function Studio({ initialModel, initialSeed, backendChoice }: { initialMo
 
   function applySeed() {
     const n = Number(seedText);
-    if (!Number.isInteger(n) || n < 0 || n > MAX_SEED - GRID) setStatus(`a seed is a whole number from 0 to ${MAX_SEED - GRID}`);
+    if (!Number.isInteger(n) || n < 0 || n > MAX_SEED - GRID)
+      setStatus(`a seed is a whole number from 0 to ${MAX_SEED - GRID}`);
     else setSeed(n);
   }
 
@@ -168,7 +217,11 @@ export function Studio({ initialModel, initialSeed, backendChoice }: { initialMo
       <section className="flex flex-wrap items-center gap-4 text-sm">
         <label className="flex items-center gap-2">
           Model
-          <select value={modelId ?? ''} onChange={(e) => setModelId(e.target.value)} className="rounded bg-zinc-800 px-2 py-1">
+          <select
+            value={modelId ?? ''}
+            onChange={(e) => setModelId(e.target.value)}
+            className="rounded bg-zinc-800 px-2 py-1"
+          >
             {models.map((m) => (
               <option key={m.id} value={m.id}>
                 {m.name}
@@ -179,7 +232,8 @@ export function Studio({ initialModel, initialSeed, backendChoice }: { initialMo
         <span data-testid="backend">backend: {backend}</span>
         {model && (
           <span data-testid="model-size">
-            {(model.sizeBytes / 1024 / 1024).toFixed(2)} MB ({model.quantization}) · {generator ? 'loaded' : `loading ${Math.round(progress * 100)}%`}
+            {(model.sizeBytes / 1024 / 1024).toFixed(2)} MB ({model.quantization}) ·{' '}
+            {generator ? 'loaded' : `loading ${Math.round(progress * 100)}%`}
           </span>
         )}
       </section>
@@ -204,10 +258,16 @@ export function Studio({ initialModel, initialSeed, backendChoice }: { initialMo
         <button type="button" onClick={applySeed} className="rounded bg-zinc-700 px-3 py-1">
           Generate
         </button>
-        <button type="button" onClick={() => setSeed(Math.floor(Math.random() * (MAX_SEED - GRID)))} className="rounded bg-zinc-700 px-3 py-1">
+        <button
+          type="button"
+          onClick={() => setSeed(Math.floor(Math.random() * (MAX_SEED - GRID)))}
+          className="rounded bg-zinc-700 px-3 py-1"
+        >
           Random
         </button>
-        <span className="text-zinc-400">seeds {seed}–{seed + GRID - 1}; click a tile to pick it, pick two to interpolate</span>
+        <span className="text-zinc-400">
+          seeds {seed}–{seed + GRID - 1}; click a tile to pick it, pick two to interpolate
+        </span>
       </section>
       <section data-testid="grid" className="grid w-full max-w-[25rem] grid-cols-4 gap-1">
         {tiles.map((img, i) => (
@@ -216,15 +276,27 @@ export function Studio({ initialModel, initialSeed, backendChoice }: { initialMo
             image={img}
             label={`seed ${gridSeed(seed, i)}`}
             selected={picked.includes(i)}
-            onClick={() => setPicked((p) => (p.includes(i) ? p.filter((x) => x !== i) : [...p, i].slice(-2)))}
+            onClick={() =>
+              setPicked((p) => (p.includes(i) ? p.filter((x) => x !== i) : [...p, i].slice(-2)))
+            }
           />
         ))}
       </section>
       <section className="flex flex-wrap items-center gap-2 text-sm">
-        <button type="button" disabled={picked.length === 0} onClick={publish} className="rounded bg-indigo-600 px-3 py-1 text-white disabled:opacity-40">
+        <button
+          type="button"
+          disabled={picked.length === 0}
+          onClick={publish}
+          className="rounded bg-indigo-600 px-3 py-1 text-white disabled:opacity-40"
+        >
           Publish {picked.length ? `seed ${gridSeed(seed, picked[0]!)}` : 'a picked tile'}
         </button>
-        <button type="button" disabled={picked.length !== 2} onClick={interpolate} className="rounded bg-zinc-700 px-3 py-1 disabled:opacity-40">
+        <button
+          type="button"
+          disabled={picked.length !== 2}
+          onClick={interpolate}
+          className="rounded bg-zinc-700 px-3 py-1 disabled:opacity-40"
+        >
           Interpolate
         </button>
         <span data-testid="status">{status}</span>

@@ -11,9 +11,10 @@ export function VoteButtons({ id, score, myVote }: { id: string; score: number; 
     const next = state.vote === value ? 0 : value;
     setError(null);
     setPending(true);
-    const { res, data } = await postJson<{ score: number; vote: number }>(`/api/images/${id}/vote`, { value: next }).finally(() =>
-      setPending(false),
-    );
+    const { res, data } = await postJson<{ score: number; vote: number }>(
+      `/api/images/${id}/vote`,
+      { value: next },
+    ).finally(() => setPending(false));
     if (!res.ok) setError(data.error?.message ?? 'vote failed');
     else setState({ score: data.score, vote: data.vote });
   }

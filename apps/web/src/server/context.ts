@@ -6,7 +6,14 @@
 import 'server-only';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createApi, createRenderer, DEFAULT_RATE_LIMITS, postgresLimitStore, publishStarterSet, scaleLimits } from '@ganstudio/api';
+import {
+  createApi,
+  createRenderer,
+  DEFAULT_RATE_LIMITS,
+  postgresLimitStore,
+  publishStarterSet,
+  scaleLimits,
+} from '@ganstudio/api';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
 import type { BlobStore } from '@ganstudio/storage';
 import { createLocalStore } from '@ganstudio/storage/local';
@@ -28,7 +35,9 @@ function visitorSecret(env: ReturnType<typeof readEnv>, dataDir: string, shared:
   // Each instance would invent its own secret: identities would change between instances and
   // every visitor could vote again on each one.
   if (production && shared)
-    throw new ConfigError('VISITOR_SECRET is required in production with DATABASE_URL: every instance must sign visitor cookies with the same 16+ character secret');
+    throw new ConfigError(
+      'VISITOR_SECRET is required in production with DATABASE_URL: every instance must sign visitor cookies with the same 16+ character secret',
+    );
   const path = join(dataDir, 'visitor-secret');
   if (!existsSync(path)) {
     mkdirSync(dataDir, { recursive: true });
@@ -43,7 +52,9 @@ async function create(): Promise<Context> {
   // Checked before opening anything, so a misconfigured instance fails at once with one line.
   const secret = visitorSecret(env, dataDir, Boolean(env.DATABASE_URL));
   const handle = await openDb({ url: env.DATABASE_URL, dataDir: join(dataDir, 'db') });
-  const store = env.BLOB_READ_WRITE_TOKEN ? createVercelStore(env.BLOB_READ_WRITE_TOKEN) : createLocalStore(join(dataDir, 'blobs'));
+  const store = env.BLOB_READ_WRITE_TOKEN
+    ? createVercelStore(env.BLOB_READ_WRITE_TOKEN)
+    : createLocalStore(join(dataDir, 'blobs'));
   await seedBundledModel(handle.db, store);
   const renderer = createRenderer(store, { backend: env.RENDER_BACKEND });
   await publishStarterSet({ db: handle.db, store, renderer });

@@ -4,11 +4,19 @@ import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { createSuite } from '../runner.mjs';
 
-const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** RGBA bytes of every grid tile (16 × 32 × 32 × 4), to compare backends pixel for pixel. */
 const gridPixels = (page) =>
-  page.$$eval('[data-testid=grid] canvas', (cs) => cs.map((c) => Array.from(c.getContext('2d').getImageData(0, 0, 32, 32).data)));
+  page.$$eval('[data-testid=grid] canvas', (cs) =>
+    cs.map((c) => Array.from(c.getContext('2d').getImageData(0, 0, 32, 32).data)),
+  );
 
 export async function runSuite(base, executablePath) {
   const browser = await chromium.launch({ executablePath, args: FLAGS });
@@ -20,18 +28,30 @@ export async function runSuite(base, executablePath) {
     // Every page of the suite runs under the real headers: any CSP violation fails the last test.
     const violations = [];
     visitor.on('console', (msg) => {
-      if (/Content Security Policy|Refused to (execute|load|compile)/i.test(msg.text())) violations.push(msg.text());
+      if (/Content Security Policy|Refused to (execute|load|compile)/i.test(msg.text()))
+        violations.push(msg.text());
     });
 
     await test('studio loads the bundled generator in the browser and samples a 4×4 grid', async () => {
       await page.goto(`${base}/studio?seed=1000`);
-      await page.getByTestId('backend').filter({ hasText: /backend: (webgl|wasm|cpu)$/ }).waitFor({ timeout: 60_000 });
-      await page.getByTestId('model-size').filter({ hasText: /MB \(uint8\) · loaded/ }).waitFor({ timeout: 120_000 });
+      await page
+        .getByTestId('backend')
+        .filter({ hasText: /backend: (webgl|wasm|cpu)$/ })
+        .waitFor({ timeout: 60_000 });
+      await page
+        .getByTestId('model-size')
+        .filter({ hasText: /MB \(uint8\) · loaded/ })
+        .waitFor({ timeout: 120_000 });
       await page.locator('[data-testid=grid] canvas').nth(15).waitFor({ timeout: 120_000 });
       assert.equal(await page.locator('[data-testid=grid] canvas').count(), 16);
       // Real pixels, not a blank canvas: tiles differ from each other.
       const sums = await page.$$eval('[data-testid=grid] canvas', (cs) =>
-        cs.slice(0, 2).map((c) => c.getContext('2d').getImageData(0, 0, 32, 32).data.reduce((a, b) => a + b, 0)),
+        cs.slice(0, 2).map((c) =>
+          c
+            .getContext('2d')
+            .getImageData(0, 0, 32, 32)
+            .data.reduce((a, b) => a + b, 0),
+        ),
       );
       assert.notEqual(sums[0], sums[1]);
       state.backend = await page.getByTestId('backend').textContent();
@@ -41,11 +61,16 @@ export async function runSuite(base, executablePath) {
     await test('?backend=wasm samples the same grid on the wasm backend (phase-split convs, filters kept)', async () => {
       const p = await visitor.newPage();
       await p.goto(`${base}/studio?seed=1000&backend=wasm`);
-      await p.getByTestId('backend').filter({ hasText: /backend: wasm$/ }).waitFor({ timeout: 60_000 });
+      await p
+        .getByTestId('backend')
+        .filter({ hasText: /backend: wasm$/ })
+        .waitFor({ timeout: 60_000 });
       await p.locator('[data-testid=grid] canvas').nth(15).waitFor({ timeout: 120_000 });
       const grid = await gridPixels(p);
       let worst = 0;
-      grid.forEach((tile, t) => tile.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - state.grid[t][i])))));
+      grid.forEach((tile, t) =>
+        tile.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - state.grid[t][i])))),
+      );
       assert.ok(worst <= 3, `wasm and ${state.backend} grids differ by up to ${worst}/255`);
       await p.close();
     });
@@ -76,7 +101,10 @@ export async function runSuite(base, executablePath) {
       await page.getByTestId('score').filter({ hasText: /^1$/ }).waitFor();
       await page.reload();
       assert.equal(await page.getByTestId('score').textContent(), '1');
-      assert.equal(await page.getByRole('button', { name: 'upvote' }).getAttribute('aria-pressed'), 'true');
+      assert.equal(
+        await page.getByRole('button', { name: 'upvote' }).getAttribute('aria-pressed'),
+        'true',
+      );
     });
 
     await test('the share link, opened fresh, shows the picture and unfurls with Open Graph and Twitter tags', async () => {
@@ -89,20 +117,35 @@ export async function runSuite(base, executablePath) {
       assert.equal(await img.evaluate((el) => getComputedStyle(el).imageRendering), 'pixelated');
       // The server's render of seed 1003 is the studio's tile 3 of the grid from seed 1000 (one
       // path from seed to image in @ganstudio/models; the backends differ by float rounding only).
-      const served = await p.evaluate(async (src) => {
-        const bitmap = await createImageBitmap(await (await fetch(src)).blob());
-        const ctx = new OffscreenCanvas(32, 32).getContext('2d');
-        ctx.drawImage(bitmap, 0, 0);
-        return Array.from(ctx.getImageData(0, 0, 32, 32).data);
-      }, await img.getAttribute('src'));
+      const served = await p.evaluate(
+        async (src) => {
+          const bitmap = await createImageBitmap(await (await fetch(src)).blob());
+          const ctx = new OffscreenCanvas(32, 32).getContext('2d');
+          ctx.drawImage(bitmap, 0, 0);
+          return Array.from(ctx.getImageData(0, 0, 32, 32).data);
+        },
+        await img.getAttribute('src'),
+      );
       let worst = 0;
       served.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - state.grid[3][i]))));
-      assert.ok(worst <= 3, `server render of seed 1003 and ${state.backend} tile 3 differ by up to ${worst}/255`);
-      assert.ok(state.grid[3].some((v, i) => v !== state.grid[0][i]), 'tiles 0 and 3 are different images');
+      assert.ok(
+        worst <= 3,
+        `server render of seed 1003 and ${state.backend} tile 3 differ by up to ${worst}/255`,
+      );
+      assert.ok(
+        state.grid[3].some((v, i) => v !== state.grid[0][i]),
+        'tiles 0 and 3 are different images',
+      );
       const og = await p.locator('meta[property="og:image"]').getAttribute('content');
       assert.match(og, /\/i\/[A-Za-z0-9]{16}\/og\.png$/);
-      assert.equal(await p.locator('meta[name="twitter:card"]').getAttribute('content'), 'summary_large_image');
-      assert.match(await p.locator('meta[property="og:title"]').getAttribute('content'), /^Seed 1003/);
+      assert.equal(
+        await p.locator('meta[name="twitter:card"]').getAttribute('content'),
+        'summary_large_image',
+      );
+      assert.match(
+        await p.locator('meta[property="og:title"]').getAttribute('content'),
+        /^Seed 1003/,
+      );
       const res = await p.request.get(og);
       assert.equal(res.status(), 200);
       const png = await res.body();
@@ -110,7 +153,10 @@ export async function runSuite(base, executablePath) {
       assert.equal(png.readUInt32BE(20), 630);
       // A stranger has not voted: score 1, their buttons not pressed.
       assert.equal(await p.getByTestId('score').textContent(), '1');
-      assert.equal(await p.getByRole('button', { name: 'upvote' }).getAttribute('aria-pressed'), 'false');
+      assert.equal(
+        await p.getByRole('button', { name: 'upvote' }).getAttribute('aria-pressed'),
+        'false',
+      );
       await stranger.close();
     });
 
@@ -146,10 +192,16 @@ export async function runSuite(base, executablePath) {
       const p = await phone.newPage();
       await p.goto(`${base}/studio?seed=1000`);
       await p.locator('[data-testid=grid] canvas').nth(15).waitFor({ timeout: 120_000 });
-      const boxes = await p.$$eval('[data-testid=grid] canvas', (cs) => cs.map((c) => c.getBoundingClientRect().toJSON()));
+      const boxes = await p.$$eval('[data-testid=grid] canvas', (cs) =>
+        cs.map((c) => c.getBoundingClientRect().toJSON()),
+      );
       for (const [i, r] of boxes.entries()) {
         assert.ok(r.left >= 0 && r.right <= 360, `tile ${i} off screen: ${r.left}–${r.right}`);
-        if (i % 4 !== 3) assert.ok(r.right <= boxes[i + 1].left, `tile ${i} overlaps tile ${i + 1}: ${r.right} > ${boxes[i + 1].left}`);
+        if (i % 4 !== 3)
+          assert.ok(
+            r.right <= boxes[i + 1].left,
+            `tile ${i} overlaps tile ${i + 1}: ${r.right} > ${boxes[i + 1].left}`,
+          );
       }
       assert.ok(boxes[0].width >= 64, `tiles too small to see: ${boxes[0].width} px`);
       for (const url of [`${base}/`, state.shareUrl]) {
@@ -164,30 +216,51 @@ export async function runSuite(base, executablePath) {
       for (let round = 1; round <= 5; round++) {
         const img = p.getByTestId('judge-image');
         await img.waitFor({ timeout: 60_000 });
-        await p.waitForFunction(() => document.querySelector('[data-testid=judge-image]')?.complete);
+        await p.waitForFunction(
+          () => document.querySelector('[data-testid=judge-image]')?.complete,
+        );
         assert.equal(await img.evaluate((el) => el.naturalWidth), 32);
         assert.equal(await img.evaluate((el) => getComputedStyle(el).imageRendering), 'pixelated');
-      // The server's render of seed 1003 is the studio's tile 3 of the grid from seed 1000 (one
-      // path from seed to image in @ganstudio/models; the backends differ by float rounding only).
-      const served = await p.evaluate(async (src) => {
-        const bitmap = await createImageBitmap(await (await fetch(src)).blob());
-        const ctx = new OffscreenCanvas(32, 32).getContext('2d');
-        ctx.drawImage(bitmap, 0, 0);
-        return Array.from(ctx.getImageData(0, 0, 32, 32).data);
-      }, await img.getAttribute('src'));
-      let worst = 0;
-      served.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - state.grid[3][i]))));
-      assert.ok(worst <= 3, `server render of seed 1003 and ${state.backend} tile 3 differ by up to ${worst}/255`);
-      assert.ok(state.grid[3].some((v, i) => v !== state.grid[0][i]), 'tiles 0 and 3 are different images');
+        // The server's render of seed 1003 is the studio's tile 3 of the grid from seed 1000 (one
+        // path from seed to image in @ganstudio/models; the backends differ by float rounding only).
+        const served = await p.evaluate(
+          async (src) => {
+            const bitmap = await createImageBitmap(await (await fetch(src)).blob());
+            const ctx = new OffscreenCanvas(32, 32).getContext('2d');
+            ctx.drawImage(bitmap, 0, 0);
+            return Array.from(ctx.getImageData(0, 0, 32, 32).data);
+          },
+          await img.getAttribute('src'),
+        );
+        let worst = 0;
+        served.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - state.grid[3][i]))));
+        assert.ok(
+          worst <= 3,
+          `server render of seed 1003 and ${state.backend} tile 3 differ by up to ${worst}/255`,
+        );
+        assert.ok(
+          state.grid[3].some((v, i) => v !== state.grid[0][i]),
+          'tiles 0 and 3 are different images',
+        );
         const src = await img.getAttribute('src');
         assert.match(src, /^\/api\/judge\/[A-Za-z0-9]{16}\/image$/); // opaque: no seed, model or kind in it
         await p.keyboard.press(round % 2 ? 'r' : 'g');
         const verdict = p.getByTestId('verdict');
         await verdict.waitFor({ timeout: 30_000 }); // the first answer may wait out a new identity's few seconds
-        assert.match(await verdict.textContent(), /^(Right|Wrong): it was (a real CIFAR-10 photo|generated)/);
-        await p.getByTestId('tally').filter({ hasText: new RegExp(`of ${round} right$`) }).waitFor();
+        assert.match(
+          await verdict.textContent(),
+          /^(Right|Wrong): it was (a real CIFAR-10 photo|generated)/,
+        );
+        await p
+          .getByTestId('tally')
+          .filter({ hasText: new RegExp(`of ${round} right$`) })
+          .waitFor();
         await p.keyboard.press('n');
-        await p.waitForFunction((prev) => document.querySelector('[data-testid=judge-image]')?.getAttribute('src') !== prev, src);
+        await p.waitForFunction(
+          (prev) =>
+            document.querySelector('[data-testid=judge-image]')?.getAttribute('src') !== prev,
+          src,
+        );
       }
       await p.close();
     });
@@ -202,7 +275,10 @@ export async function runSuite(base, executablePath) {
       assert.match(await row.textContent(), /\d+\.\d\d CIFAR-10 classifier features/);
       await row.locator('a').first().click();
       await p.getByTestId('model-card').waitFor();
-      assert.match(await p.getByTestId('model-card').textContent(), /FID\d+\.\d\d \(CIFAR-10 classifier features, 2,000 samples/);
+      assert.match(
+        await p.getByTestId('model-card').textContent(),
+        /FID\d+\.\d\d \(CIFAR-10 classifier features, 2,000 samples/,
+      );
       await p.close();
     });
 
@@ -211,11 +287,17 @@ export async function runSuite(base, executablePath) {
       const p = await phone.newPage();
       await p.goto(`${base}/judge`);
       await p.getByTestId('judge-image').waitFor({ timeout: 60_000 });
-      const boxes = await p.$$eval('[data-testid=judge-image], button', (els) => els.map((e) => e.getBoundingClientRect().toJSON()));
-      for (const r of boxes) assert.ok(r.left >= 0 && r.right <= 360, `off screen: ${r.left}–${r.right}`);
+      const boxes = await p.$$eval('[data-testid=judge-image], button', (els) =>
+        els.map((e) => e.getBoundingClientRect().toJSON()),
+      );
+      for (const r of boxes)
+        assert.ok(r.left >= 0 && r.right <= 360, `off screen: ${r.left}–${r.right}`);
       const [image, real, fake] = boxes;
       assert.ok(image.width >= 300, `image too small: ${image.width}`);
-      assert.ok(real.bottom <= fake.top || real.right <= fake.left, 'the two answer buttons overlap');
+      assert.ok(
+        real.bottom <= fake.top || real.right <= fake.left,
+        'the two answer buttons overlap',
+      );
       assert.ok(image.bottom <= real.top, 'the buttons overlap the image');
       for (const url of [`${base}/judge`, `${base}/leaderboard`]) {
         await p.goto(url);
@@ -225,13 +307,20 @@ export async function runSuite(base, executablePath) {
     });
 
     await test('pages carry a per-request nonce CSP (no inline scripts without it) and ran with no violation', async () => {
-      const csp = async () => (await page.request.get(`${base}/studio`)).headers()['content-security-policy'];
+      const csp = async () =>
+        (await page.request.get(`${base}/studio`)).headers()['content-security-policy'];
       const [a, b] = [await csp(), await csp()];
       const scripts = a.split(';').find((d) => d.trim().startsWith('script-src'));
       assert.match(scripts, /'nonce-[A-Za-z0-9+/=]{20,}'/);
       assert.doesNotMatch(scripts, /'unsafe-inline'/);
       assert.notEqual(a, b, 'the nonce must change per request');
-      for (const directive of ["base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'", "'wasm-unsafe-eval'"]) assert.ok(a.includes(directive), directive);
+      for (const directive of [
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "'wasm-unsafe-eval'",
+      ])
+        assert.ok(a.includes(directive), directive);
       const api = await page.request.get(`${base}/api/models`);
       assert.match(api.headers()['permissions-policy'], /camera=\(\)/);
       assert.deepEqual(violations, []);

@@ -15,7 +15,9 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 function run(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: app, stdio: 'inherit', ...opts });
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`)),
+    );
   });
 }
 
@@ -28,17 +30,26 @@ const freePort = () =>
   });
 
 if (!existsSync(CHROMIUM)) {
-  console.error(`e2e: ${CHROMIUM} not found; install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
+  console.error(
+    `e2e: ${CHROMIUM} not found; install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`,
+  );
   process.exit(1);
 }
-if (!existsSync(join(app, '.next', 'BUILD_ID')) || process.env.E2E_REBUILD) await run('npm', ['run', 'build']);
+if (!existsSync(join(app, '.next', 'BUILD_ID')) || process.env.E2E_REBUILD)
+  await run('npm', ['run', 'build']);
 
 const port = await freePort();
 const dataDir = mkdtempSync(join(tmpdir(), 'gallery-e2e-'));
 const nextBin = createRequire(join(app, 'package.json')).resolve('next/dist/bin/next');
 const server = spawn(process.execPath, [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
   cwd: app,
-  env: { ...process.env, GANSTUDIO_DATA_DIR: dataDir, DATABASE_URL: '', BLOB_READ_WRITE_TOKEN: '', PORT: String(port) },
+  env: {
+    ...process.env,
+    GANSTUDIO_DATA_DIR: dataDir,
+    DATABASE_URL: '',
+    BLOB_READ_WRITE_TOKEN: '',
+    PORT: String(port),
+  },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 let code = 1;

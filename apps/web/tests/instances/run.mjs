@@ -41,7 +41,11 @@ async function admin(sql) {
 /** Starts a server process and waits until GET /api/models answers. */
 async function start(name, cmd, args, env, cwd) {
   const port = await freePort();
-  const child = spawn(cmd, [...args(port)], { cwd, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(cmd, [...args(port)], {
+    cwd,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const base = `http://127.0.0.1:${port}`;
@@ -77,16 +81,42 @@ const shared = {
 const servers = [];
 try {
   // One after the other: the first migrates and registers the bundled run, the rest find them.
-  servers.push(await start('next A', process.execPath, (p) => [nextBin, 'start', '-p', String(p), '-H', '127.0.0.1'], shared, app));
-  servers.push(await start('next B', process.execPath, (p) => [nextBin, 'start', '-p', String(p), '-H', '127.0.0.1'], shared, app));
+  servers.push(
+    await start(
+      'next A',
+      process.execPath,
+      (p) => [nextBin, 'start', '-p', String(p), '-H', '127.0.0.1'],
+      shared,
+      app,
+    ),
+  );
+  servers.push(
+    await start(
+      'next B',
+      process.execPath,
+      (p) => [nextBin, 'start', '-p', String(p), '-H', '127.0.0.1'],
+      shared,
+      app,
+    ),
+  );
   // The edge appends the socket's peer (127.0.0.1) itself, so the client's address is 2 hops from the right.
   servers.push(
-    await start('deno edge', denoBin, (p) => ['serve', '-A', '--port', String(p), '--host', '127.0.0.1', 'main.ts'], { ...shared, TRUSTED_PROXY_HOPS: '2' }, join(root, 'apps', 'edge')),
+    await start(
+      'deno edge',
+      denoBin,
+      (p) => ['serve', '-A', '--port', String(p), '--host', '127.0.0.1', 'main.ts'],
+      { ...shared, TRUSTED_PROXY_HOPS: '2' },
+      join(root, 'apps', 'edge'),
+    ),
   );
   const [a, b, edge] = servers;
   const get = (s, path, headers = {}) => fetch(`${s.base}${path}`, { headers });
   const post = (s, path, body, headers = {}) =>
-    fetch(`${s.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    fetch(`${s.base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
   const cookieOf = (res) => res.headers.get('set-cookie')?.split(';')[0];
   const state = {};
 
@@ -114,7 +144,12 @@ try {
   await test('published through the edge, the image is served by Next.js from the shared store', async () => {
     const models = await (await get(a, '/api/models')).json();
     const model = models.items.find((m) => m.isDefault);
-    const res = await post(edge, '/api/images', { modelId: model.id, seed: 4242 }, { cookie: state.cookie });
+    const res = await post(
+      edge,
+      '/api/images',
+      { modelId: model.id, seed: 4242 },
+      { cookie: state.cookie },
+    );
     assert.equal(res.status, 201);
     const { id, url } = await res.json();
     state.id = id;
@@ -129,7 +164,12 @@ try {
     let last;
     for (let i = 0; i < 14; i++) {
       const s = servers[i % 3];
-      const res = await post(s, `/api/images/${state.id}/vote`, { value: i % 2 ? -1 : 1 }, { cookie: state.cookie });
+      const res = await post(
+        s,
+        `/api/images/${state.id}/vote`,
+        { value: i % 2 ? -1 : 1 },
+        { cookie: state.cookie },
+      );
       statuses.push(res.status);
       if (res.ok) last = await res.json();
       else await res.body?.cancel();
@@ -137,16 +177,21 @@ try {
     assert.deepEqual(statuses, [...Array(12).fill(200), 429, 429]);
     // Changes from three instances counted as one visitor's one vote.
     assert.deepEqual(last, { score: -1, vote: -1 });
-    for (const s of servers) assert.equal((await (await get(s, `/api/images/${state.id}`)).json()).score, -1, s.name);
+    for (const s of servers)
+      assert.equal((await (await get(s, `/api/images/${state.id}`)).json()).score, -1, s.name);
   });
 
   await test('production on PostgreSQL without VISITOR_SECRET stops at start with one line', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
-      cwd: app,
-      env: { ...process.env, ...shared, VISITOR_SECRET: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'],
+      {
+        cwd: app,
+        env: { ...process.env, ...shared, VISITOR_SECRET: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const code = await new Promise((resolve) => {
@@ -166,7 +211,11 @@ try {
   });
 } finally {
   for (const s of servers) s.child.kill('SIGTERM');
-  await Promise.all(servers.map((s) => new Promise((r) => (s.child.exitCode !== null ? r() : s.child.on('exit', r)))));
+  await Promise.all(
+    servers.map(
+      (s) => new Promise((r) => (s.child.exitCode !== null ? r() : s.child.on('exit', r))),
+    ),
+  );
   await admin(`drop database if exists ${dbName} with (force)`);
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -12,9 +12,13 @@ export default function JudgePage() {
       <header className="mx-auto max-w-xl text-center">
         <h1 className="text-2xl font-semibold">Real or generated?</h1>
         <p className="mt-1 text-sm text-zinc-400">
-          Half of these tiny pictures are real photos from the CIFAR-10 dataset, half were made by one of the gallery&apos;s
-          generators. Take your time. Your answers become each model&apos;s human score on the{' '}
-          <Link href="/leaderboard" className="underline">leaderboard</Link>.
+          Half of these tiny pictures are real photos from the CIFAR-10 dataset, half were made by
+          one of the gallery&apos;s generators. Take your time. Your answers become each
+          model&apos;s human score on the{' '}
+          <Link href="/leaderboard" className="underline">
+            leaderboard
+          </Link>
+          .
         </p>
       </header>
       <JudgeGame />

@@ -17,10 +17,15 @@ export default async function LeaderboardPage() {
       <header>
         <h1 className="text-2xl font-semibold">Leaderboard</h1>
         <p className="max-w-3xl text-sm text-zinc-400">
-          The human score is HYPE∞: how often people playing <Link href="/judge" className="underline">Real or generated?</Link>{' '}
-          get it wrong, counting the model&apos;s samples and real photos equally. 50% means people cannot tell the model&apos;s
-          pictures from real ones. &ldquo;Fooled&rdquo; is the share of the model&apos;s samples judged real, with its 95% range.
-          FID and IS are machine measures (lower FID and higher IS are better). A model needs {MIN_JUDGEMENTS_TO_RANK} judgements to be ranked.
+          The human score is HYPE∞: how often people playing{' '}
+          <Link href="/judge" className="underline">
+            Real or generated?
+          </Link>{' '}
+          get it wrong, counting the model&apos;s samples and real photos equally. 50% means people
+          cannot tell the model&apos;s pictures from real ones. &ldquo;Fooled&rdquo; is the share of
+          the model&apos;s samples judged real, with its 95% range. FID and IS are machine measures
+          (lower FID and higher IS are better). A model needs {MIN_JUDGEMENTS_TO_RANK} judgements to
+          be ranked.
         </p>
       </header>
       <div className="overflow-x-auto">
@@ -43,21 +48,32 @@ export default async function LeaderboardPage() {
               <tr key={r.modelId} className="border-t border-zinc-800" data-model={r.modelId}>
                 <td className="py-2 pr-3">{r.rank ?? '—'}</td>
                 <td className="pr-3">
-                  <Link href={`/models/${r.modelId}`} className="underline">{r.name}</Link>
-                  {!r.ranked && <span className="ml-2 text-xs text-zinc-500">not ranked yet: {r.judgements} of {MIN_JUDGEMENTS_TO_RANK} judgements</span>}
+                  <Link href={`/models/${r.modelId}`} className="underline">
+                    {r.name}
+                  </Link>
+                  {!r.ranked && (
+                    <span className="ml-2 text-xs text-zinc-500">
+                      not ranked yet: {r.judgements} of {MIN_JUDGEMENTS_TO_RANK} judgements
+                    </span>
+                  )}
                 </td>
                 <td className="pr-3 font-medium">{pct(r.hype)}</td>
                 <td className="pr-3">
-                  {pct(r.foolRate)} <span className="text-xs text-zinc-500">({interval(r.ci95)})</span>
+                  {pct(r.foolRate)}{' '}
+                  <span className="text-xs text-zinc-500">({interval(r.ci95)})</span>
                 </td>
                 <td className="pr-3">{pct(r.realErrorRate)}</td>
                 <td className="pr-3">{r.judgements}</td>
                 <td className="pr-3" title={r.featureNetwork ?? undefined}>
-                  {r.fid?.toFixed(2) ?? '—'} <span className="text-xs text-zinc-500">{r.fid !== null ? featureNetworkName(r.featureNetwork) : ''}</span>
+                  {r.fid?.toFixed(2) ?? '—'}{' '}
+                  <span className="text-xs text-zinc-500">
+                    {r.fid !== null ? featureNetworkName(r.featureNetwork) : ''}
+                  </span>
                 </td>
                 <td className="pr-3">{r.isScore?.toFixed(2) ?? '—'}</td>
                 <td className="pr-3">
-                  {r.meanVote !== null ? r.meanVote.toFixed(2) : '—'} <span className="text-xs text-zinc-500">({r.images} images)</span>
+                  {r.meanVote !== null ? r.meanVote.toFixed(2) : '—'}{' '}
+                  <span className="text-xs text-zinc-500">({r.images} images)</span>
                 </td>
               </tr>
             ))}

@@ -3,14 +3,22 @@ import { StudioLoader as Studio } from '~/components/studio-loader';
 
 export const metadata = { title: 'Studio' };
 
-export default async function StudioPage({ searchParams }: { searchParams: Promise<{ model?: string; seed?: string; backend?: string }> }) {
+export default async function StudioPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ model?: string; seed?: string; backend?: string }>;
+}) {
   const { model, seed, backend } = await searchParams;
   const n = Number(seed);
   const only = BACKENDS.find((b) => b === backend);
   return (
     <div className="space-y-4">
       <h1 className="text-2xl font-semibold">Studio</h1>
-      <Studio {...(model ? { initialModel: model } : {})} {...(seed && Number.isInteger(n) && n >= 0 ? { initialSeed: n } : {})} {...(only ? { backendChoice: only } : {})} />
+      <Studio
+        {...(model ? { initialModel: model } : {})}
+        {...(seed && Number.isInteger(n) && n >= 0 ? { initialSeed: n } : {})}
+        {...(only ? { backendChoice: only } : {})}
+      />
     </div>
   );
 }

@@ -36,7 +36,13 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   return {
     title,
     description,
-    openGraph: { title, description, url: `${base}/i/${image.id}`, type: 'website', images: [{ url: og, width: 1200, height: 630, alt: title }] },
+    openGraph: {
+      title,
+      description,
+      url: `${base}/i/${image.id}`,
+      type: 'website',
+      images: [{ url: og, width: 1200, height: 630, alt: title }],
+    },
     twitter: { card: 'summary_large_image', title, description, images: [og] },
   };
 }
@@ -50,7 +56,14 @@ export default async function SharePage({ params }: Props) {
   const myVote = visitor ? ((await getVotes(db, visitor, [image.id])).get(image.id) ?? 0) : 0;
   return (
     <article className="grid gap-8 md:grid-cols-[auto_1fr]">
-      <img src={image.pngUrl} alt={`sample, seed ${image.seed}`} width={512} height={512} className="pixelated rounded-lg bg-zinc-900" data-testid="share-image" />
+      <img
+        src={image.pngUrl}
+        alt={`sample, seed ${image.seed}`}
+        width={512}
+        height={512}
+        className="pixelated rounded-lg bg-zinc-900"
+        data-testid="share-image"
+      />
       <div className="space-y-4">
         <h1 className="text-2xl font-semibold">Seed {image.seed}</h1>
         <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
@@ -62,7 +75,10 @@ export default async function SharePage({ params }: Props) {
           <dd>{image.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC</dd>
         </dl>
         <VoteButtons id={image.id} score={image.score} myVote={myVote} />
-        <Link href={`/studio?model=${image.modelId}&seed=${image.seed}`} className="inline-block rounded bg-indigo-600 px-4 py-2 text-sm text-white">
+        <Link
+          href={`/studio?model=${image.modelId}&seed=${image.seed}`}
+          className="inline-block rounded bg-indigo-600 px-4 py-2 text-sm text-white"
+        >
           Sample more like this
         </Link>
       </div>

@@ -39,23 +39,42 @@ export default async function ModelPage({ params }: Props) {
         {model?.note && <p className="text-zinc-300">{model.note}</p>}
         <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm" data-testid="model-card">
           <dt className="text-zinc-400">Trained for</dt>
-          <dd>{row.epoch} {row.epoch === 1 ? 'pass' : 'passes'} over the 50,000 CIFAR-10 training photos</dd>
+          <dd>
+            {row.epoch} {row.epoch === 1 ? 'pass' : 'passes'} over the 50,000 CIFAR-10 training
+            photos
+          </dd>
           <dt className="text-zinc-400">Human score</dt>
           <dd>
             {row.judgements ? (
               <>
-                {pct(row.hype)} HYPE∞; {pct(row.foolRate)} of its samples were judged real ({interval(row.ci95)}, {row.judgements} judgements)
+                {pct(row.hype)} HYPE∞; {pct(row.foolRate)} of its samples were judged real (
+                {interval(row.ci95)}, {row.judgements} judgements)
               </>
             ) : (
-              <>No judgements yet: <Link href="/judge" className="underline">play Real or generated?</Link></>
+              <>
+                No judgements yet:{' '}
+                <Link href="/judge" className="underline">
+                  play Real or generated?
+                </Link>
+              </>
             )}
           </dd>
           <dt className="text-zinc-400">FID</dt>
-          <dd>{row.fid !== null ? `${row.fid.toFixed(2)} (${featureNetworkName(row.featureNetwork)}, ${row.fidSamples?.toLocaleString('en') ?? '?'} samples; lower is better)` : 'not measured'}</dd>
+          <dd>
+            {row.fid !== null
+              ? `${row.fid.toFixed(2)} (${featureNetworkName(row.featureNetwork)}, ${row.fidSamples?.toLocaleString('en') ?? '?'} samples; lower is better)`
+              : 'not measured'}
+          </dd>
           <dt className="text-zinc-400">IS</dt>
-          <dd>{row.isScore !== null ? `${row.isScore.toFixed(2)} (higher is better)` : 'not measured'}</dd>
+          <dd>
+            {row.isScore !== null ? `${row.isScore.toFixed(2)} (higher is better)` : 'not measured'}
+          </dd>
           <dt className="text-zinc-400">Votes</dt>
-          <dd>{row.images ? `${row.images} published images, mean vote ${row.meanVote?.toFixed(2)}` : 'no published images yet'}</dd>
+          <dd>
+            {row.images
+              ? `${row.images} published images, mean vote ${row.meanVote?.toFixed(2)}`
+              : 'no published images yet'}
+          </dd>
           {model && (
             <>
               <dt className="text-zinc-400">Download size</dt>
@@ -64,14 +83,28 @@ export default async function ModelPage({ params }: Props) {
           )}
         </dl>
         <div className="flex flex-wrap gap-2 text-sm">
-          <Link href={`/studio?model=${id}`} className="rounded bg-indigo-600 px-4 py-2 text-white">Sample it in your browser</Link>
-          {run && <Link href={`/runs/${run.run.id}`} className="rounded bg-zinc-800 px-4 py-2">How it was trained</Link>}
+          <Link href={`/studio?model=${id}`} className="rounded bg-indigo-600 px-4 py-2 text-white">
+            Sample it in your browser
+          </Link>
+          {run && (
+            <Link href={`/runs/${run.run.id}`} className="rounded bg-zinc-800 px-4 py-2">
+              How it was trained
+            </Link>
+          )}
         </div>
       </div>
       {grid && (
         <figure>
-          <img src={grid.url} alt={`samples after ${grid.epoch} passes`} className="pixelated w-full rounded" width={274} height={274} />
-          <figcaption className="mt-1 text-xs text-zinc-400">64 samples after {grid.epoch} {grid.epoch === 1 ? 'pass' : 'passes'}</figcaption>
+          <img
+            src={grid.url}
+            alt={`samples after ${grid.epoch} passes`}
+            className="pixelated w-full rounded"
+            width={274}
+            height={274}
+          />
+          <figcaption className="mt-1 text-xs text-zinc-400">
+            64 samples after {grid.epoch} {grid.epoch === 1 ? 'pass' : 'passes'}
+          </figcaption>
         </figure>
       )}
     </article>

@@ -14,11 +14,18 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   const data = /^[A-Za-z0-9_-]{1,64}$/.test(id) ? await getRun(db, id) : undefined;
   if (!data) notFound();
   const { run, samples, metrics, models } = data;
-  const series = (key: 'dLoss' | 'gLoss' | 'fid') => metrics.filter((m) => m[key] !== null).map((m) => ({ x: m.step, y: m[key]! }));
+  const series = (key: 'dLoss' | 'gLoss' | 'fid') =>
+    metrics.filter((m) => m[key] !== null).map((m) => ({ x: m.step, y: m[key]! }));
   const fid = metrics.filter((m) => m.fid !== null).map((m) => ({ x: m.epoch + 1, y: m.fid! }));
-  const isScores = metrics.filter((m) => m.isScore !== null).map((m) => ({ x: m.epoch + 1, y: m.isScore! }));
-  const protocol = (run.config as { fid_protocol?: { feature_network: string; samples: number; weights?: string } }).fid_protocol;
-  const network = protocol?.feature_network.startsWith('cifar10-classifier') ? 'CIFAR-10 classifier' : 'Inception-v3';
+  const isScores = metrics
+    .filter((m) => m.isScore !== null)
+    .map((m) => ({ x: m.epoch + 1, y: m.isScore! }));
+  const protocol = (
+    run.config as { fid_protocol?: { feature_network: string; samples: number; weights?: string } }
+  ).fid_protocol;
+  const network = protocol?.feature_network.startsWith('cifar10-classifier')
+    ? 'CIFAR-10 classifier'
+    : 'Inception-v3';
   // Epochs published as models (publish --epochs) get a human score each, from the judge game.
   const counts = models.length > 1 ? await humanCounts(db) : new Map();
   const human = models
@@ -30,38 +37,69 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
       <header>
         <h1 className="text-2xl font-semibold">{run.name}</h1>
         <p className="text-sm text-zinc-400">
-          {run.status} · {run.epochs} epochs · {run.backend} · {run.imagesPerSec?.toFixed(1) ?? '—'} images/s
-          {models[0] ? ` · model ${models[0].quantization}, ${(models[0].sizeBytes / 1024 / 1024).toFixed(1)} MB` : ''}
+          {run.status} · {run.epochs} epochs · {run.backend} · {run.imagesPerSec?.toFixed(1) ?? '—'}{' '}
+          images/s
+          {models[0]
+            ? ` · model ${models[0].quantization}, ${(models[0].sizeBytes / 1024 / 1024).toFixed(1)} MB`
+            : ''}
         </p>
       </header>
       <section>
         <h2 className="mb-2 font-medium">Losses</h2>
-        <LineChart xLabel="step" series={[{ name: 'D loss', color: '#f472b6', points: series('dLoss') }, { name: 'G loss', color: '#60a5fa', points: series('gLoss') }]} />
+        <LineChart
+          xLabel="step"
+          series={[
+            { name: 'D loss', color: '#f472b6', points: series('dLoss') },
+            { name: 'G loss', color: '#60a5fa', points: series('gLoss') },
+          ]}
+        />
       </section>
       {fid.length > 0 && (
         <section>
           <h2 className="mb-2 font-medium">Quality by epoch</h2>
           <p className="mb-2 text-xs text-zinc-400">
-            FID ({network} features, lower is better) and IS ({network}, higher is better) on {protocol?.samples.toLocaleString('en') ?? '?'} samples each{protocol?.weights ? `, of the ${protocol.weights === 'ema' ? 'EMA-averaged' : 'raw'} generator weights` : ''}; feature network{' '}
-            <code>{protocol?.feature_network}</code>. Numbers from another feature network do not compare with these.
+            FID ({network} features, lower is better) and IS ({network}, higher is better) on{' '}
+            {protocol?.samples.toLocaleString('en') ?? '?'} samples each
+            {protocol?.weights
+              ? `, of the ${protocol.weights === 'ema' ? 'EMA-averaged' : 'raw'} generator weights`
+              : ''}
+            ; feature network <code>{protocol?.feature_network}</code>. Numbers from another feature
+            network do not compare with these.
           </p>
           <LineChart xLabel="epoch" series={[{ name: 'FID', color: '#34d399', points: fid }]} />
-          {isScores.length > 0 && <LineChart xLabel="epoch" series={[{ name: 'IS', color: '#fbbf24', points: isScores }]} />}
+          {isScores.length > 0 && (
+            <LineChart
+              xLabel="epoch"
+              series={[{ name: 'IS', color: '#fbbf24', points: isScores }]}
+            />
+          )}
         </section>
       )}
       {models.length > 1 && (
         <section data-testid="human-by-epoch">
           <h2 className="mb-2 font-medium">Human score by epoch</h2>
           <p className="mb-2 text-xs text-zinc-400">
-            From <a href="/judge" className="underline">Real or generated?</a>: the share of each epoch&apos;s samples people judged real,
-            and HYPE∞ (errors on real and generated images together; 50% = indistinguishable). {models.length} epochs of this run are
-            published as models; {human.length} have judgements.
+            From{' '}
+            <a href="/judge" className="underline">
+              Real or generated?
+            </a>
+            : the share of each epoch&apos;s samples people judged real, and HYPE∞ (errors on real
+            and generated images together; 50% = indistinguishable). {models.length} epochs of this
+            run are published as models; {human.length} have judgements.
           </p>
           <LineChart
             xLabel="epoch"
             series={[
-              { name: 'judged real (%)', color: '#a78bfa', points: human.map((h) => ({ x: h.epoch, y: 100 * (h.score.foolRate ?? NaN) })) },
-              { name: 'HYPE∞ (%)', color: '#f472b6', points: human.map((h) => ({ x: h.epoch, y: 100 * (h.score.hype ?? NaN) })) },
+              {
+                name: 'judged real (%)',
+                color: '#a78bfa',
+                points: human.map((h) => ({ x: h.epoch, y: 100 * (h.score.foolRate ?? NaN) })),
+              },
+              {
+                name: 'HYPE∞ (%)',
+                color: '#f472b6',
+                points: human.map((h) => ({ x: h.epoch, y: 100 * (h.score.hype ?? NaN) })),
+              },
             ]}
           />
         </section>
@@ -71,7 +109,13 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
         <ul className="grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-3">
           {samples.map((s) => (
             <li key={s.epoch}>
-              <img src={s.url} alt={`epoch ${s.epoch} samples`} className="pixelated w-full rounded" width={274} height={274} />
+              <img
+                src={s.url}
+                alt={`epoch ${s.epoch} samples`}
+                className="pixelated w-full rounded"
+                width={274}
+                height={274}
+              />
               <p className="mt-1 text-xs text-zinc-400">epoch {s.epoch}</p>
             </li>
           ))}

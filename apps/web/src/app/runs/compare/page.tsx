@@ -12,14 +12,27 @@ export const dynamic = 'force-dynamic';
 
 const COLORS = ['#34d399', '#60a5fa', '#f472b6', '#fbbf24', '#a78bfa', '#f87171'];
 
-export default async function CompareRuns({ searchParams }: { searchParams: Promise<{ id?: string | string[] }> }) {
-  const wanted = [(await searchParams).id ?? []].flat().filter((id) => /^[A-Za-z0-9_-]{1,64}$/.test(id)).slice(0, COLORS.length);
+export default async function CompareRuns({
+  searchParams,
+}: {
+  searchParams: Promise<{ id?: string | string[] }>;
+}) {
+  const wanted = [(await searchParams).id ?? []]
+    .flat()
+    .filter((id) => /^[A-Za-z0-9_-]{1,64}$/.test(id))
+    .slice(0, COLORS.length);
   const { db } = await getContext();
-  const runs = (await Promise.all(wanted.map((id) => getRun(db, id)))).filter((r) => r !== undefined);
+  const runs = (await Promise.all(wanted.map((id) => getRun(db, id)))).filter(
+    (r) => r !== undefined,
+  );
   if (runs.length < 2)
     return (
       <p className="text-zinc-400">
-        Pick two or more runs on <Link href="/runs" className="underline">the runs page</Link> to compare them.
+        Pick two or more runs on{' '}
+        <Link href="/runs" className="underline">
+          the runs page
+        </Link>{' '}
+        to compare them.
       </p>
     );
   const series = runs.map((r, i) => {
@@ -28,9 +41,13 @@ export default async function CompareRuns({ searchParams }: { searchParams: Prom
     return {
       run: r,
       color: COLORS[i]!,
-      byTime: fid.filter((m) => m.elapsedS !== null).map((m) => ({ x: Math.round(m.elapsedS! / 60), y: m.fid! })),
+      byTime: fid
+        .filter((m) => m.elapsedS !== null)
+        .map((m) => ({ x: Math.round(m.elapsedS! / 60), y: m.fid! })),
       byImages: fid.map((m) => ({ x: Math.round((m.step * batch) / 1000), y: m.fid! })),
-      network: (r.run.config as { fid_protocol?: { feature_network?: string } }).fid_protocol?.feature_network ?? null,
+      network:
+        (r.run.config as { fid_protocol?: { feature_network?: string } }).fid_protocol
+          ?.feature_network ?? null,
     };
   });
   const networks = new Set(series.map((s) => s.network));
@@ -39,18 +56,26 @@ export default async function CompareRuns({ searchParams }: { searchParams: Prom
       <header>
         <h1 className="text-2xl font-semibold">Compare runs</h1>
         <p className="text-sm text-zinc-400">
-          FID of each run&apos;s periodic measurement (lower is better) by minutes of training and by thousands of images seen.
-          {networks.size > 1 && ' These runs were measured with different feature networks, so their FIDs do not compare.'}
+          FID of each run&apos;s periodic measurement (lower is better) by minutes of training and
+          by thousands of images seen.
+          {networks.size > 1 &&
+            ' These runs were measured with different feature networks, so their FIDs do not compare.'}
           {networks.size === 1 && ` All measured with ${featureNetworkName([...networks][0])}.`}
         </p>
       </header>
       <section data-testid="fid-by-time">
         <h2 className="mb-2 font-medium">FID by training time (minutes)</h2>
-        <LineChart xLabel="minutes" series={series.map((s) => ({ name: s.run.run.name, color: s.color, points: s.byTime }))} />
+        <LineChart
+          xLabel="minutes"
+          series={series.map((s) => ({ name: s.run.run.name, color: s.color, points: s.byTime }))}
+        />
       </section>
       <section data-testid="fid-by-images">
         <h2 className="mb-2 font-medium">FID by images seen (thousands)</h2>
-        <LineChart xLabel="k images" series={series.map((s) => ({ name: s.run.run.name, color: s.color, points: s.byImages }))} />
+        <LineChart
+          xLabel="k images"
+          series={series.map((s) => ({ name: s.run.run.name, color: s.color, points: s.byImages }))}
+        />
       </section>
       <section>
         <h2 className="mb-2 font-medium">Newest samples</h2>
@@ -59,9 +84,19 @@ export default async function CompareRuns({ searchParams }: { searchParams: Prom
             const grid = s.run.samples[s.run.samples.length - 1];
             return (
               <li key={s.run.run.id}>
-                {grid && <img src={grid.url} alt={`${s.run.run.name}, epoch ${grid.epoch}`} className="pixelated w-full rounded" width={274} height={274} />}
+                {grid && (
+                  <img
+                    src={grid.url}
+                    alt={`${s.run.run.name}, epoch ${grid.epoch}`}
+                    className="pixelated w-full rounded"
+                    width={274}
+                    height={274}
+                  />
+                )}
                 <p className="mt-1 text-xs" style={{ color: s.color }}>
-                  <Link href={`/runs/${s.run.run.id}`} className="underline">{s.run.run.name}</Link>
+                  <Link href={`/runs/${s.run.run.id}`} className="underline">
+                    {s.run.run.name}
+                  </Link>
                   {grid ? `, epoch ${grid.epoch}` : ''}
                 </p>
               </li>
