@@ -2,13 +2,8 @@
 // for the default DCGAN generator (ngf 64, uint8). Run: npx deno run -A bench-render.ts
 import * as tf from '@tensorflow/tfjs-core';
 import { createRenderer } from '@ganstudio/api';
-import {
-  artifactsToFiles,
-  buildGenerator,
-  DEFAULT_DCGAN_CONFIG,
-  modelToArtifacts,
-  quantizeArtifacts,
-} from '@ganstudio/models';
+import { buildGenerator, DEFAULT_DCGAN_CONFIG } from '@ganstudio/models/gan';
+import { artifactsToFiles, modelToArtifacts, quantizeArtifacts } from '@ganstudio/models/weights';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 
 await tf.setBackend('cpu');

@@ -12,7 +12,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { seedTinyModel, visitorCookie } from '@ganstudio/api/testing';
 import { insertRealSet } from '@ganstudio/db/judge';
-import { encodePng } from '@ganstudio/models';
+import { encodePng } from '@ganstudio/models/image';
 import { createThrowawayDatabase } from '@ganstudio/db/testing';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 import { clientIp } from '@ganstudio/api';

@@ -14,7 +14,7 @@ import {
   frechetDistance,
   type FeatureStats,
   type FidKernels,
-} from '@ganstudio/models';
+} from '@ganstudio/models/eval';
 import { releaseBackend, selectBackend, type BackendChoice } from '../src/backend';
 import { loadCifar10 } from '../src/cifar';
 import { cifarBatches, loadFeatureNetwork } from '../src/evaluate';

@@ -12,7 +12,7 @@ import { releaseBackend, selectBackend } from '../src/backend';
 import { loadCifar10 } from '../src/cifar';
 import { cifarBatches, sampleSpread } from '../src/evaluate';
 import { loadModel } from '../src/model-io';
-import { sampleSeeds } from '@ganstudio/models';
+import { sampleSeeds } from '@ganstudio/models/gan';
 
 const { values: v } = parseArgs({
   options: { float32: { type: 'string' }, uint8: { type: 'string' }, data: { type: 'string' } },

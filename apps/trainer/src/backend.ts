@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type * as WasmBackend from '@tensorflow/tfjs-backend-wasm';
-import { registerWasmTrainingKernels } from '@ganstudio/models';
+import { registerWasmConvKernels } from '@ganstudio/models/kernels';
 import { UserError } from './errors';
 
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -69,7 +69,7 @@ export function wasmThreadTarget(): number {
 async function loadWasm(): Promise<string | undefined> {
   try {
     wasmModule = await import('@tensorflow/tfjs-backend-wasm');
-    registerWasmTrainingKernels();
+    registerWasmConvKernels();
     const threads = wasmThreadTarget();
     if (threads > 1) {
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);

@@ -3,7 +3,7 @@
  * DCGAN's CIFAR-10 setups use), pixels scaled from bytes to [-1, 1] to match the generator's tanh.
  * Everything is a pure function of (seed, epoch, step), so a resumed run sees the same batches.
  */
-import { createRng } from '@ganstudio/models';
+import { createRng } from '@ganstudio/models/gan';
 import { PIXELS_PER_IMAGE, type CifarData } from './cifar';
 
 export function epochPermutation(count: number, seed: number, epoch: number): Uint32Array {

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { createGan, disposeGan, trainStep, type DcganConfig } from '@ganstudio/models';
+import { createGan, disposeGan, trainStep, type DcganConfig } from '@ganstudio/models/gan';
 import { selectBackend, type BackendChoice } from './backend';
 import { UserError } from './errors';
 

@@ -30,7 +30,7 @@ import {
   type DcganConfig,
   type Gan,
   type OptimizerConfig,
-} from '@ganstudio/models';
+} from '@ganstudio/models/gan';
 import { saveCheckpoint, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
 import { fsyncDir, writeFileAtomic } from './fs-atomic';

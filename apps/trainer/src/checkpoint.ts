@@ -8,14 +8,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  artifactsToFiles,
-  createGan,
-  modelToArtifacts,
-  type DcganConfig,
-  type Gan,
-  type OptimizerConfig,
-} from '@ganstudio/models';
+import { createGan, type DcganConfig, type Gan, type OptimizerConfig } from '@ganstudio/models/gan';
+import { artifactsToFiles, modelToArtifacts } from '@ganstudio/models/weights';
 import { UserError } from './errors';
 import { fsyncDir, writeFileAtomic, writeFileSyncDurable } from './fs-atomic';
 import { loadModel, writeModelFiles } from './model-io';

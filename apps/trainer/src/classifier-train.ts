@@ -12,9 +12,9 @@ import {
   buildClassifier,
   classifierStep,
   classify,
-  createRng,
   type ClassifierConfig,
-} from '@ganstudio/models';
+} from '@ganstudio/models/eval';
+import { createRng } from '@ganstudio/models/gan';
 import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { epochPermutation, planBatches, toNhwc } from './batches';
 import {

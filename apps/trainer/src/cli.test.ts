@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRenderer } from '@ganstudio/api/render';
-import { decodePng, type RgbaImage } from '@ganstudio/models';
+import { decodePng, type RgbaImage } from '@ganstudio/models/image';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 import { describe, expect, it } from 'vitest';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';

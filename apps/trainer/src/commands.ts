@@ -4,17 +4,16 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEFAULT_CLASSIFIER_CONFIG } from '@ganstudio/models/eval';
 import {
-  DEFAULT_CLASSIFIER_CONFIG,
   DEFAULT_DCGAN_CONFIG,
   DEFAULT_OPTIMIZER,
   GAN_LOSSES,
   MAX_SEED,
   MIN_TRUNCATION,
-  QUANTIZATIONS,
   type GanLoss,
-  type Quantization,
-} from '@ganstudio/models';
+} from '@ganstudio/models/gan';
+import { QUANTIZATIONS, type Quantization } from '@ganstudio/models/weights';
 import { BACKENDS, selectBackend, type BackendChoice } from './backend';
 import { bundleRun, type WeightsChoice } from './bundle';
 import { benchInProcess, formatBenchTable, parseExternal, runBench, type BenchPlan } from './bench';

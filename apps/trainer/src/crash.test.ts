@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createRng } from '@ganstudio/models';
+import { createRng } from '@ganstudio/models/gan';
 import { readMetrics } from './metrics-log';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 

@@ -16,7 +16,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleSpread } from './evaluate';
 import { loadModel, saveModel } from './model-io';
-import { sampleSeeds } from '@ganstudio/models';
+import { sampleSeeds } from '@ganstudio/models/gan';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ganstudio.js');

@@ -14,15 +14,13 @@ import {
   classifierNetwork,
   collectFeatures,
   frechetDistance,
-  generateFromLatents,
   inceptionNetwork,
   inceptionScore,
-  latentDimOf,
-  loadModelFromFiles,
-  seededLatents,
   type FeatureNetwork,
   type FeatureStats,
-} from '@ganstudio/models';
+} from '@ganstudio/models/eval';
+import { generateFromLatents, latentDimOf, seededLatents } from '@ganstudio/models/gan';
+import { loadModelFromFiles } from '@ganstudio/models/weights';
 import { toNhwc } from './batches';
 import { loadCifar10, sha256File, type CifarData } from './cifar';
 import { UserError } from './errors';

@@ -10,7 +10,7 @@ import {
   WEIGHTS_SHARD,
   type ModelFiles,
   type Quantization,
-} from '@ganstudio/models';
+} from '@ganstudio/models/weights';
 import { describeFsError, UserError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
 

@@ -1,6 +1,7 @@
 /** Seeded sample grids as PNG bytes (training's per-epoch grids, `bundle` and `sample`). */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { encodePng, sampleSeedsRgba, tileGrid } from '@ganstudio/models';
+import { sampleSeedsRgba } from '@ganstudio/models/gan';
+import { encodePng, tileGrid } from '@ganstudio/models/image';
 
 /** Tile i is seed `seed + i`: the image the gallery shows and renders for that seed. */
 export async function sampleGridPng(

@@ -13,7 +13,7 @@ import { releaseBackend, selectBackend } from './backend';
 import { loadCifar10 } from './cifar';
 import { cifarBatches, sampleSpread } from './evaluate';
 import { loadModel } from './model-io';
-import { sampleSeeds } from '@ganstudio/models';
+import { sampleSeeds } from '@ganstudio/models/gan';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SHIPPED = join(REPO, 'apps', 'web', 'bundled', 'default-run', 'generator-uint8');

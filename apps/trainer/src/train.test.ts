@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_OPTIMIZER } from '@ganstudio/models';
+import { DEFAULT_OPTIMIZER } from '@ganstudio/models/gan';
 import { readMetrics, type StepRecord } from './metrics-log';
 import { Progress } from './progress';
 import { writeCifarTarGz } from './testing/cifar-fixture';

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { type FeatureNetwork, type FeatureStats } from '@ganstudio/models/eval';
 import {
   createGan,
   disposeGan,
@@ -15,11 +16,9 @@ import {
   updateEma,
   validateDcganConfig,
   type DcganConfig,
-  type FeatureNetwork,
-  type FeatureStats,
   type Gan,
   type OptimizerConfig,
-} from '@ganstudio/models';
+} from '@ganstudio/models/gan';
 import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { BatchSource } from './batches';
 import { loadCifar10, type CifarData } from './cifar';

@@ -9,12 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  cacheWasmPhaseFilters,
-  loadModelFromFiles,
-  registerWasmTrainingKernels,
-  sampleSeeds,
-} from '@ganstudio/models';
+import { sampleSeeds } from '@ganstudio/models/gan';
+import { cacheWasmPhaseFilters, registerWasmConvKernels } from '@ganstudio/models/kernels';
+import { loadModelFromFiles } from '@ganstudio/models/weights';
 
 const MODES = {
   cpu: 'cpu (pure JS)',
@@ -32,7 +29,7 @@ async function measure(mode: Mode): Promise<{ median: number; min: number }> {
     await import('@tensorflow/tfjs-backend-cpu');
   } else {
     await import('@tensorflow/tfjs-backend-wasm');
-    if (mode !== 'wasm-stock') registerWasmTrainingKernels();
+    if (mode !== 'wasm-stock') registerWasmConvKernels();
     if (mode === 'wasm-cached') cacheWasmPhaseFilters();
   }
   tf.enableProdMode();

@@ -4,7 +4,7 @@
  * Built once per image and kept in the blob store (rebuilding it per request cost
  * ~65 ms of CPU and a 3 MB deflate each, and `?x=N` defeated any CDN).
  */
-import { decodePng, encodePng, tileGrid, type RgbaImage } from '@ganstudio/models';
+import { decodePng, encodePng, tileGrid, type RgbaImage } from '@ganstudio/models/image';
 import type { BlobStore } from '@ganstudio/storage';
 
 export const CARD_WIDTH = 1200;

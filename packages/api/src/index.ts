@@ -23,7 +23,7 @@
  * and publishes budgeted per site.
  */
 import { z } from 'zod';
-import { concatBytes } from '@ganstudio/models';
+import { concatBytes } from '@ganstudio/models/image';
 import type { Db } from '@ganstudio/db/client';
 import {
   castVote,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
 import { insertRealSet } from '@ganstudio/db/judge';
 import { trials } from '@ganstudio/db/schema';
-import { decodePng, encodePng } from '@ganstudio/models';
+import { decodePng, encodePng } from '@ganstudio/models/image';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 import { createApi, createRenderer, humanScore, wilson, type ApiDeps } from './index';
 import { seedTinyModel, visitorCookie } from './testing';

@@ -9,7 +9,7 @@
  * are identical; and both kinds do the same work (a model is picked and a sample rendered for real
  * trials too, then discarded), so the response time does not give it away either.
  */
-import { decodePng, encodePng } from '@ganstudio/models';
+import { decodePng, encodePng } from '@ganstudio/models/image';
 import type { Db } from '@ganstudio/db/client';
 import {
   answerTrial,

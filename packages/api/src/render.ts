@@ -9,14 +9,10 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import {
-  cacheWasmPhaseFilters,
-  encodePng,
-  loadModelFromFiles,
-  registerWasmTrainingKernels,
-  sampleSeedsRgba,
-  WEIGHTS_SHARD,
-} from '@ganstudio/models';
+import { sampleSeedsRgba } from '@ganstudio/models/gan';
+import { encodePng } from '@ganstudio/models/image';
+import { cacheWasmPhaseFilters, registerWasmConvKernels } from '@ganstudio/models/kernels';
+import { loadModelFromFiles, WEIGHTS_SHARD } from '@ganstudio/models/weights';
 import type { BlobStore } from '@ganstudio/storage';
 
 export interface RenderableModel {
@@ -42,7 +38,7 @@ async function startBackend(wanted: 'cpu' | 'wasm'): Promise<'cpu' | 'wasm'> {
     try {
       await import('@tensorflow/tfjs-backend-wasm');
       // The phase-split transposed conv with its filters kept: ~7× the stock kernel at batch 1.
-      registerWasmTrainingKernels();
+      registerWasmConvKernels();
       cacheWasmPhaseFilters();
       if (await tf.setBackend('wasm')) return 'wasm';
     } catch (err) {

@@ -4,13 +4,8 @@
  */
 import type { Db } from '@ganstudio/db/client';
 import { insertModel } from '@ganstudio/db/queries';
-import {
-  artifactsToFiles,
-  buildGenerator,
-  DEFAULT_DCGAN_CONFIG,
-  modelToArtifacts,
-  quantizeArtifacts,
-} from '@ganstudio/models';
+import { buildGenerator, DEFAULT_DCGAN_CONFIG } from '@ganstudio/models/gan';
+import { artifactsToFiles, modelToArtifacts, quantizeArtifacts } from '@ganstudio/models/weights';
 import type { BlobStore } from '@ganstudio/storage';
 
 export async function seedTinyModel(db: Db, store: BlobStore, id: string, ngf = 4): Promise<void> {

@@ -8,10 +8,10 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng, gaussianArray } from './latent';
-import { cacheWasmPhaseFilters, registerWasmTrainingKernels } from './wasm-kernels';
+import { cacheWasmPhaseFilters, registerWasmConvKernels } from './wasm-kernels';
 
 beforeAll(async () => {
-  registerWasmTrainingKernels();
+  registerWasmConvKernels();
   cacheWasmPhaseFilters();
   await tf.setBackend('wasm');
   await tf.setBackend('cpu');

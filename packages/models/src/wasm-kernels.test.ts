@@ -8,12 +8,12 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng, gaussianArray } from './latent';
-import { registerWasmTrainingKernels } from './wasm-kernels';
+import { registerWasmConvKernels } from './wasm-kernels';
 
 const REL_TOL = 1e-4;
 
 beforeAll(async () => {
-  registerWasmTrainingKernels();
+  registerWasmConvKernels();
   await tf.setBackend('wasm');
   await tf.setBackend('cpu');
 });

@@ -420,14 +420,18 @@ const OVERRIDES: { name: string; kernelFunc: KernelFunc; wraps: boolean }[] = [
 let registered = false;
 
 /**
- * Registers the kernels on the wasm backend. Call after importing @tensorflow/tfjs-backend-wasm
+ * Registers this project's convolution kernels on the wasm backend: the training gradients the
+ * stock backend lacks or runs slowly, and the phase-split transposed convolution every generator
+ * forward pass (training or sampling) uses. Call after importing @tensorflow/tfjs-backend-wasm
  * (which registers its own kernels at import) and before the backend initialises; calling again
  * is a no-op.
  */
-export function registerWasmTrainingKernels(): void {
+export function registerWasmConvKernels(): void {
   if (registered) return;
   if (!getKernel('Conv2D', BACKEND))
-    throw new Error('import @tensorflow/tfjs-backend-wasm before registering its training kernels');
+    throw new Error(
+      'import @tensorflow/tfjs-backend-wasm before registering its convolution kernels',
+    );
   for (const { name, kernelFunc, wraps } of OVERRIDES) {
     const existing = getKernel(name, BACKEND);
     if (wraps) {

@@ -10,7 +10,8 @@ import type { Db } from '@ganstudio/db/client';
 import { getModel, insertModel, runExists, upsertRun } from '@ganstudio/db/queries';
 import { insertRealSet, realSetExists } from '@ganstudio/db/judge';
 import type { Model } from '@ganstudio/db/schema';
-import { artifactsToFiles, encodePng, quantizeArtifacts } from '@ganstudio/models';
+import { encodePng } from '@ganstudio/models/image';
+import { artifactsToFiles, quantizeArtifacts } from '@ganstudio/models/weights';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { BlobStore } from '@ganstudio/storage';
 

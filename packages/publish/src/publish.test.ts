@@ -8,12 +8,8 @@ import { createLocalStore } from '@ganstudio/storage/local';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  artifactsToFiles,
-  buildGenerator,
-  DEFAULT_DCGAN_CONFIG,
-  modelToArtifacts,
-} from '@ganstudio/models';
+import { buildGenerator, DEFAULT_DCGAN_CONFIG } from '@ganstudio/models/gan';
+import { artifactsToFiles, modelToArtifacts } from '@ganstudio/models/weights';
 import { publishEpochModels, publishRealSet, publishRunFolder, publishRunRecord } from './index';
 
 function runFolder(): string {

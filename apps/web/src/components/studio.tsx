@@ -10,17 +10,15 @@ import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import {
-  cacheWasmPhaseFilters,
   generateFromLatents,
   gridSeed,
   MAX_SEED,
-  registerWasmTrainingKernels,
   sampleSeedsRgba,
   seedLatents,
   slerp,
-  tensorToRgba,
-  type RgbaImage,
-} from '@ganstudio/models';
+} from '@ganstudio/models/gan';
+import { tensorToRgba, type RgbaImage } from '@ganstudio/models/image';
+import { cacheWasmPhaseFilters, registerWasmConvKernels } from '@ganstudio/models/kernels';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { BACKENDS, type Backend } from './backends';
 import { postJson } from './api-client';
@@ -47,7 +45,7 @@ async function pickBackend(only?: Backend): Promise<string> {
         await import('@tensorflow/tfjs-backend-wasm');
         // The same weights sample every grid: keep the transposed convs' phase filters (~7× the
         // stock kernel on the server's batch of 1; packages/api/bench/render.ts).
-        registerWasmTrainingKernels();
+        registerWasmConvKernels();
         cacheWasmPhaseFilters();
       }
       if (await tf.setBackend(name)) {

@@ -1,0 +1,5 @@
+/** `@ganstudio/models/eval`: feature networks, FID and IS (Node and browser; no I/O). */
+export * from '../classifier';
+export * from '../features';
+export * from '../fid';
+export * from '../linalg-wasm';
