@@ -61,6 +61,9 @@ describe('ganstudio CLI', () => {
     );
     expectCleanError(cli('train', '--bogus'), /Unknown option '--bogus'/);
     expectCleanError(cli('train', '--lr-d', '2'), /--lr-d must be/);
+    // One range for the optimizer, whoever checks it (models' validateOptimizer).
+    expectCleanError(cli('train', '--lr', '1'), /--lr must be in \(0, 1\), got 1$/);
+    expectCleanError(cli('train', '--beta1', '1'), /--beta1 must be in \[0, 1\), got 1$/);
     expectCleanError(cli('train', '--lr-d', 'fast'), /--lr-d must be/);
     expectCleanError(
       cli('train', '--data', 'missing.tar.gz', '--backend', 'cpu', '--out', 'r1'),

@@ -261,11 +261,9 @@ const train_: Command = {
       batchSize: num('batch-size', v['batch-size'], 64, { integer: true, min: 1, max: 4096 }),
       optimizer: {
         ...DEFAULT_OPTIMIZER,
-        lr: num('lr', v.lr, DEFAULT_OPTIMIZER.lr, { min: 1e-7, max: 0.5 }),
-        beta1: num('beta1', v.beta1, DEFAULT_OPTIMIZER.beta1, { min: 0, max: 0.999 }),
-        ...(v['lr-d'] === undefined
-          ? {}
-          : { lrD: num('lr-d', v['lr-d'], 0, { min: 1e-7, max: 0.5 }) }),
+        lr: num('lr', v.lr, DEFAULT_OPTIMIZER.lr),
+        beta1: num('beta1', v.beta1, DEFAULT_OPTIMIZER.beta1),
+        ...(v['lr-d'] === undefined ? {} : { lrD: num('lr-d', v['lr-d'], 0) }),
       },
       model: {
         latentDim: num('latent-dim', v['latent-dim'], DEFAULT_DCGAN_CONFIG.latentDim, {

@@ -15,6 +15,7 @@ import {
   trainStep,
   updateEma,
   validateDcganConfig,
+  validateOptimizer,
   type DcganConfig,
   type Gan,
   type OptimizerConfig,
@@ -97,6 +98,9 @@ function readBest(out: string): (EvalResult & { epoch: number }) | undefined {
     : undefined;
 }
 
+/** The CLI flag that sets each optimizer field, for error lines. */
+const OPTIMIZER_FLAGS = { lr: '--lr', lrD: '--lr-d', beta1: '--beta1', beta2: 'beta2' } as const;
+
 export function validateRunConfig(c: RunConfig): RunConfig {
   const int = (name: string, v: number, min: number) => {
     if (!Number.isInteger(v) || v < min)
@@ -113,12 +117,11 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   } catch (err) {
     throw new UserError((err as Error).message);
   }
-  const { lr, beta1 } = c.optimizer;
-  if (!(lr > 0 && lr < 1)) throw new UserError(`--lr must be in (0, 1), got ${lr}`);
-  const lrD = c.optimizer.lrD;
-  if (lrD !== undefined && !(lrD > 0 && lrD < 1))
-    throw new UserError(`--lr-d must be in (0, 1), got ${lrD}`);
-  if (!(beta1 >= 0 && beta1 < 1)) throw new UserError(`--beta1 must be in [0, 1), got ${beta1}`);
+  try {
+    validateOptimizer(c.optimizer, (field) => OPTIMIZER_FLAGS[field]);
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
   if (c.ema != null && !(c.ema > 0 && c.ema < 1))
     throw new UserError(`--ema must be in (0, 1) or 0 for none, got ${c.ema}`);
   return c;

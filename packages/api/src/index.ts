@@ -36,7 +36,7 @@ import {
   listImages,
   listModels,
 } from '@ganstudio/db/queries';
-import type { Image } from '@ganstudio/db/schema';
+import { ID_PATTERN, type Image } from '@ganstudio/db/schema';
 import type { BlobStore } from '@ganstudio/storage';
 import { createCardCache } from './card';
 import {
@@ -119,7 +119,7 @@ export interface ApiDeps {
 export const MAX_BODY_BYTES = 4096;
 const PAGE_SIZE = 24;
 
-const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, - or _');
+const Id = z.string().regex(ID_PATTERN, 'must be 1–64 letters, digits, - or _');
 const PublishBody = z
   .object({ modelId: Id, seed: z.number().int().min(0).max(0xffffffff) })
   .strict();

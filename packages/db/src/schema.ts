@@ -21,6 +21,15 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
+/**
+ * Ids of runs, models and images, as they appear in URLs and API bodies: 1–64 letters, digits,
+ * `-` or `_`. The API's validation, the pages' lookups and the run publisher all use these.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const isId = (value: string): boolean => ID_PATTERN.test(value);
+/** A name (e.g. a run folder's) made into an id: other characters become `-`, cut at 64. */
+export const toId = (name: string): string => name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+
 const created = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
 /** PNG bytes in the row (node-postgres gives a Buffer, PGlite a Uint8Array: both are read as Uint8Array). */

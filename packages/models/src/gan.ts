@@ -25,6 +25,28 @@ export interface OptimizerConfig {
 
 export const DEFAULT_OPTIMIZER: OptimizerConfig = { lr: 2e-4, beta1: 0.5, beta2: 0.999 };
 
+/**
+ * The one check of optimizer settings (Adam needs 0 < lr and β in [0, 1); a learning rate of 1
+ * or more only diverges). `label` names a field in the error, e.g. as the CLI flag that set it.
+ */
+export function validateOptimizer(
+  o: OptimizerConfig,
+  label: (field: keyof OptimizerConfig) => string = (field) => field,
+): OptimizerConfig {
+  const open = (field: 'lr' | 'lrD', v: number | undefined) => {
+    if (v !== undefined && !(v > 0 && v < 1))
+      throw new RangeError(`${label(field)} must be in (0, 1), got ${v}`);
+  };
+  const halfOpen = (field: 'beta1' | 'beta2', v: number) => {
+    if (!(v >= 0 && v < 1)) throw new RangeError(`${label(field)} must be in [0, 1), got ${v}`);
+  };
+  open('lr', o.lr);
+  open('lrD', o.lrD);
+  halfOpen('beta1', o.beta1);
+  halfOpen('beta2', o.beta2);
+  return o;
+}
+
 export interface Gan {
   config: DcganConfig;
   generator: LayersModel;
@@ -55,11 +77,8 @@ export function createGan(
 ): Gan {
   validateDcganConfig(config);
   const { lr, beta1, beta2 } = optimizer;
+  validateOptimizer(optimizer);
   const lrD = optimizer.lrD ?? lr;
-  if (!(lr > 0 && lr < 1)) throw new RangeError(`lr must be in (0, 1), got ${lr}`);
-  if (!(lrD > 0 && lrD < 1)) throw new RangeError(`lrD must be in (0, 1), got ${lrD}`);
-  if (!(beta1 >= 0 && beta1 < 1)) throw new RangeError(`beta1 must be in [0, 1), got ${beta1}`);
-  if (!(beta2 >= 0 && beta2 < 1)) throw new RangeError(`beta2 must be in [0, 1), got ${beta2}`);
   if (emaDecay !== null && !(emaDecay > 0 && emaDecay < 1))
     throw new RangeError(`ema decay must be in (0, 1), got ${emaDecay}`);
   const generator = models?.generator ?? buildGenerator(config);

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import type { Db } from '@ganstudio/db/client';
 import { getModel, insertModel, runExists, upsertRun } from '@ganstudio/db/queries';
 import { insertRealSet, realSetExists } from '@ganstudio/db/judge';
-import type { Model } from '@ganstudio/db/schema';
+import { toId, type Model } from '@ganstudio/db/schema';
 import { encodePng } from '@ganstudio/models/image';
 import { artifactsToFiles, quantizeArtifacts } from '@ganstudio/models/weights';
 import type * as tf from '@tensorflow/tfjs-core';
@@ -103,7 +103,7 @@ interface RunRecord {
 
 function readRunRecord(dir: string, options: PublishOptions): RunRecord {
   const config = readJson(join(dir, 'config.json'));
-  const runId = (options.runId ?? basename(dir)).replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+  const runId = toId(options.runId ?? basename(dir));
   const lines: StepLine[] = existsSync(join(dir, 'metrics.jsonl'))
     ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
         .split('\n')
@@ -365,7 +365,7 @@ export async function publishEpochModels(
 ): Promise<Model[]> {
   const log = options.log ?? (() => {});
   const config = readJson(join(dir, 'config.json'));
-  const runId = (options.runId ?? basename(dir)).replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+  const runId = toId(options.runId ?? basename(dir));
   const weights = options.weights ?? (config['ema'] ? 'ema' : 'raw');
   const epochsDir = join(dir, 'epochs');
   refuseSymlink(epochsDir);

@@ -8,13 +8,14 @@ import { getImage, getVotes } from '@ganstudio/db/queries';
 import { VoteButtons } from '~/components/vote-buttons';
 import { getContext } from '~/server/context';
 import { currentVisitor } from '~/server/visitor';
+import { isId } from '@ganstudio/db/schema';
 
 export const dynamic = 'force-dynamic';
 
 type Props = { params: Promise<{ id: string }> };
 
 async function load(id: string) {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return undefined;
+  if (!isId(id)) return undefined;
   const { db } = await getContext();
   return getImage(db, id);
 }

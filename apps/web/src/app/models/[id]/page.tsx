@@ -6,13 +6,14 @@ import { leaderboard } from '@ganstudio/api';
 import { getRun } from '@ganstudio/db/queries';
 import { featureNetworkName, interval, pct } from '~/components/format';
 import { getContext } from '~/server/context';
+import { isId } from '@ganstudio/db/schema';
 
 export const dynamic = 'force-dynamic';
 
 type Props = { params: Promise<{ id: string }> };
 
 async function load(id: string) {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return undefined;
+  if (!isId(id)) return undefined;
   const { db } = await getContext();
   const row = (await leaderboard(db)).find((r) => r.modelId === id);
   if (!row) return undefined;

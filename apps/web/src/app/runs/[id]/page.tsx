@@ -5,13 +5,14 @@ import { humanCounts } from '@ganstudio/db/judge';
 import { getRun } from '@ganstudio/db/queries';
 import { LineChart } from '~/components/line-chart';
 import { getContext } from '~/server/context';
+import { isId } from '@ganstudio/db/schema';
 
 export const dynamic = 'force-dynamic';
 
 export default async function RunPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   const { db } = await getContext();
-  const data = /^[A-Za-z0-9_-]{1,64}$/.test(id) ? await getRun(db, id) : undefined;
+  const data = isId(id) ? await getRun(db, id) : undefined;
   if (!data) notFound();
   const { run, samples, metrics, models } = data;
   const series = (key: 'dLoss' | 'gLoss' | 'fid') =>

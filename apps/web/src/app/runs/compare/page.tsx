@@ -6,6 +6,7 @@ import { getRun } from '@ganstudio/db/queries';
 import { featureNetworkName } from '~/components/format';
 import { LineChart } from '~/components/line-chart';
 import { getContext } from '~/server/context';
+import { isId } from '@ganstudio/db/schema';
 
 export const metadata: Metadata = { title: 'Compare runs' };
 export const dynamic = 'force-dynamic';
@@ -19,7 +20,7 @@ export default async function CompareRuns({
 }) {
   const wanted = [(await searchParams).id ?? []]
     .flat()
-    .filter((id) => /^[A-Za-z0-9_-]{1,64}$/.test(id))
+    .filter((id) => isId(id))
     .slice(0, COLORS.length);
   const { db } = await getContext();
   const runs = (await Promise.all(wanted.map((id) => getRun(db, id)))).filter(
