@@ -4,7 +4,7 @@
  * start the generator bundled with the repository (apps/web/bundled/default-run) is registered, so
  * a newcomer can publish, render, share and vote against the Deno server right away.
  */
-import { seedBundledRun } from '@ganstudio/publish';
+import { seedBundledRun } from '@ganstudio/runs';
 import {
   createEdgeApp,
   EdgeConfigError,

@@ -7,7 +7,7 @@ const config: NextConfig = {
     '@ganstudio/api',
     '@ganstudio/db',
     '@ganstudio/storage',
-    '@ganstudio/publish',
+    '@ganstudio/runs',
   ],
   // Loaded by Node at run time, not bundled: PGlite's wasm/data files, pg's optional natives, and
   // one tfjs instance for the server renderer (a bundled copy would have its own kernel registry).

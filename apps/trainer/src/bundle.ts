@@ -8,19 +8,30 @@
  * run's protocol (its classifier, its sample count, latent seed 0), so the curve describes one set
  * of weights — the training log of an EMA run measures the EMA, which may not be what ships.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { writeCarriedState } from './carry';
 import type { CheckpointState } from './checkpoint';
 import { UserError } from './errors';
 import { evaluateGenerator, loadFeatureNetwork, referenceStats, type EvalResult } from './evaluate';
-import { writeFileAtomic } from './fs-atomic';
-import { readMetrics, type MetricRecord } from './metrics-log';
+import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
+import {
+  checkpointName,
+  epochGridName,
+  epochName,
+  isStep,
+  keptEpochs,
+  readMetrics,
+  RUN_FORMAT,
+  writeMetrics,
+  writeRunConfig,
+  type MetricRecord,
+  type RunConfig,
+} from '@ganstudio/runs/folder';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
 import { sampleGridPng } from './sampling';
 import { readRunConfig } from './sitting';
-import { epochGridName, epochName, type RunConfig } from './train';
 
 export type WeightsChoice = 'raw' | 'ema';
 
@@ -55,12 +66,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
   const config = readRunConfig<RunConfig>(o.run, 'bundle');
   const runWeights: WeightsChoice = config.ema ? 'ema' : 'raw';
   const weights = o.weights ?? runWeights;
-  const kept = existsSync(join(o.run, 'epochs'))
-    ? readdirSync(join(o.run, 'epochs'))
-        .map((e) => /^epoch-(\d{4})$/.exec(e)?.[1])
-        .filter((e): e is string => e !== undefined)
-        .map(Number)
-    : [];
+  const kept = keptEpochs(o.run);
   const epoch = o.epoch ?? Math.max(0, ...kept);
   if (epoch < 1) throw new UserError(`${o.run}: no finished epoch kept in epochs/`);
   const generatorDir = (e: number) =>
@@ -73,11 +79,11 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
       `${o.run}: no ${weights} generator kept for epoch ${missing.join(', ')} (epochs/${epochName(missing[0]!)}/${weights === 'ema' ? 'generator-ema' : 'generator'})${weights === 'ema' && !config.ema ? '; this run tracked no EMA' : ''}`,
     );
 
-  const metrics = readMetrics(join(o.run, 'metrics.jsonl'));
-  // Step lines carry the 0-based epoch; the last line of each epoch is its final step.
-  const steps = metrics.filter((m) => m.type === 'step' && (m.epoch as number) < epoch);
+  const metrics = readMetrics(o.run);
+  // The last step line of each epoch is its final step.
+  const steps = metrics.filter(isStep).filter((m) => m.epoch <= epoch);
   const endStep = (e: number) =>
-    Math.max(0, ...steps.filter((m) => m.epoch === e - 1).map((m) => m.step));
+    Math.max(0, ...steps.filter((m) => m.epoch === e).map((m) => m.step));
   const samples = config.fid?.samples || 2000;
   const logged = new Map<number, MetricRecord>();
   for (const m of metrics)
@@ -149,10 +155,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
     dispose();
   }
 
-  writeFileAtomic(
-    join(o.out, 'config.json'),
-    JSON.stringify({ ...config, epochs: epoch }, null, 2) + '\n',
-  );
+  writeRunConfig(o.out, { ...config, version: RUN_FORMAT, epochs: epoch });
   const fidLines = fids.map((f) => ({
     type: 'fid',
     step: f.step,
@@ -168,10 +171,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
   const lines = [...steps, ...fidLines].sort(
     (a, b) => a.step - b.step || (a.type === 'fid' ? 1 : -1),
   );
-  writeFileAtomic(
-    join(o.out, 'metrics.jsonl'),
-    lines.map((l) => JSON.stringify(l) + '\n').join(''),
-  );
+  writeMetrics(o.out, lines);
   if (o.name || o.note)
     writeFileAtomic(
       join(o.out, 'card.json'),
@@ -199,13 +199,13 @@ async function carryEpoch(
   const epochDir = join(run, 'epochs', epochName(epoch));
   const stepsPerEpoch = Math.floor((config.limit ?? 50_000) / config.batchSize);
   const step = epoch * stepsPerEpoch;
-  const checkpointDir = join(run, 'checkpoints', `step-${String(step).padStart(8, '0')}`);
+  const checkpointDir = join(run, 'checkpoints', checkpointName(step));
   let dir: string;
   if (existsSync(join(epochDir, 'discriminator', MODEL_JSON))) dir = epochDir;
   else if (existsSync(join(checkpointDir, 'state.json'))) dir = checkpointDir;
   else
     throw new UserError(
-      `${run}: --state needs epoch ${epoch}'s discriminator: neither epochs/${epochName(epoch)}/discriminator (runs before 2026-11-30 did not keep it) nor its checkpoint (checkpoints/step-${String(step).padStart(8, '0')}, pruned) is there`,
+      `${run}: --state needs epoch ${epoch}'s discriminator: neither epochs/${epochName(epoch)}/discriminator (runs before 2026-11-30 did not keep it) nor its checkpoint (checkpoints/${checkpointName(step)}, pruned) is there`,
     );
   const stateFile = join(dir, 'state.json');
   const at: CheckpointState = existsSync(stateFile)

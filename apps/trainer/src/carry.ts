@@ -11,15 +11,7 @@
  * optimizers) and resumes that, so the rest is the tested `--resume` path: the same data order and
  * noise per step, metrics cut at the state's step, grids and FID lines continuing.
  */
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
@@ -33,8 +25,15 @@ import {
 } from '@ganstudio/models/gan';
 import { saveCheckpoint, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
-import { fsyncDir, writeFileAtomic } from './fs-atomic';
-import { appendMetric, readMetrics } from './metrics-log';
+import { fsyncDir, writeFileAtomic } from '@ganstudio/runs/fs-atomic';
+import {
+  appendMetric,
+  readMetrics,
+  runPath,
+  sampleGrids,
+  writeMetrics,
+  writeRunConfig,
+} from '@ganstudio/runs/folder';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
 import { readRunConfig, recipeFor } from './sitting';
 import type { RunConfig } from './train';
@@ -199,13 +198,10 @@ export async function materializeCarriedRun(o: ResumeFromOptions): Promise<RunCo
   );
   try {
     mkdirSync(join(o.out, 'samples'), { recursive: true });
-    writeFileAtomic(join(o.out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-    const metrics = readMetrics(join(o.from, 'metrics.jsonl')).filter((r) => r.step <= state.step);
-    writeFileAtomic(
-      join(o.out, 'metrics.jsonl'),
-      metrics.map((r) => JSON.stringify(r) + '\n').join(''),
-    );
-    appendMetric(join(o.out, 'metrics.jsonl'), {
+    writeRunConfig(o.out, config);
+    const metrics = readMetrics(o.from).filter((r) => r.step <= state.step);
+    writeMetrics(o.out, metrics);
+    appendMetric(o.out, {
       type: 'seam',
       step: state.step,
       epoch: state.epoch,
@@ -213,12 +209,9 @@ export async function materializeCarriedRun(o: ResumeFromOptions): Promise<RunCo
       optimizer: 'restarted',
       note: 'continued from a carried state: G, D and EMA weights kept (float16), Adam moments restarted',
     });
-    const grids = existsSync(join(o.from, 'samples')) ? readdirSync(join(o.from, 'samples')) : [];
-    for (const grid of grids) {
-      const epoch = /^epoch-(\d{4})\.png$/.exec(grid)?.[1];
-      if (epoch && Number(epoch) <= state.epoch)
-        copyFileSync(join(o.from, 'samples', grid), join(o.out, 'samples', grid));
-    }
+    for (const { epoch, file } of sampleGrids(o.from))
+      if (epoch <= state.epoch)
+        copyFileSync(runPath(o.from, 'samples', file), runPath(o.out, 'samples', file));
     const { format: _f, version: _v, optimizer: _o, ...checkpointState } = state;
     await saveCheckpoint(o.out, gan, checkpointState);
   } finally {

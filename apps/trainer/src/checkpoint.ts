@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createGan, type DcganConfig, type Gan, type OptimizerConfig } from '@ganstudio/models/gan';
 import { artifactsToFiles, modelToArtifacts } from '@ganstudio/models/weights';
 import { UserError } from './errors';
-import { fsyncDir, writeFileAtomic, writeFileSyncDurable } from './fs-atomic';
+import { fsyncDir, writeFileAtomic, writeFileSyncDurable } from '@ganstudio/runs/fs-atomic';
+import { checkpointName } from '@ganstudio/runs/folder';
 import { loadModel, writeModelFiles } from './model-io';
 
 export interface CheckpointState {
@@ -24,7 +25,7 @@ export interface CheckpointState {
 }
 
 const KEEP = 2;
-const dirName = (step: number) => `step-${String(step).padStart(8, '0')}`;
+const dirName = checkpointName;
 
 function optimizerBytes(
   named: Awaited<ReturnType<tf.Optimizer['getWeights']>>,

@@ -25,8 +25,8 @@ import {
 } from './checkpoint';
 import { loadCifar10, type CifarData } from './cifar';
 import { UserError } from './errors';
-import { writeFileAtomic } from './fs-atomic';
-import { appendMetric, truncateMetrics } from './metrics-log';
+import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
+import { appendMetric, truncateMetrics } from '@ganstudio/runs/folder';
 import { loadModel, saveModel } from './model-io';
 import { Progress } from './progress';
 import { recipeFor, startSitting } from './sitting';
@@ -143,7 +143,6 @@ export async function trainClassifier(
     configPath,
     JSON.stringify({ ...config, backend: backend.resolved }, null, 2) + '\n',
   );
-  const metricsPath = join(out, 'metrics.jsonl');
 
   // Nesterov momentum SGD: the usual CIFAR-10 recipe (He et al. 2016) with the one-cycle schedule.
   const makeOptimizer = () => tf.train.momentum(config.lr, config.momentum, true);
@@ -164,7 +163,7 @@ export async function trainClassifier(
   if (loaded) {
     ({ model, optimizer } = loaded.value);
     state = loaded.state;
-    truncateMetrics(metricsPath, state.step);
+    truncateMetrics(out, state.step);
     log(`resumed from step ${state.step} (${loaded.dir})`);
   } else {
     model = config.init ? await loadInit(config.init) : buildClassifier(config.model);
@@ -243,7 +242,7 @@ export async function trainClassifier(
       }
       if (epochEnd) {
         const accuracy = testAccuracy(model, test);
-        appendMetric(metricsPath, {
+        appendMetric(out, {
           type: 'epoch',
           step: done,
           epoch: epoch + 1,

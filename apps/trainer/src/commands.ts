@@ -31,7 +31,8 @@ import {
 } from './evaluate';
 import { materializeCarriedRun } from './carry';
 import { UserError } from './errors';
-import { writeFileAtomic } from './fs-atomic';
+import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
+import { RUN_FORMAT } from '@ganstudio/runs/folder';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
 import { Progress } from './progress';
 import { writeRealSet } from './real-set';
@@ -254,7 +255,7 @@ const train_: Command = {
     });
     const { limit, sitting } = runFlags(v, 'run');
     const config: RunConfig = {
-      version: 1,
+      version: RUN_FORMAT,
       data: '', // resolved below, once every flag has been checked (a typo must not start a 170 MB download)
       limit,
       epochs: num('epochs', v.epochs, 25, int),
@@ -570,8 +571,8 @@ BLOB_READ_WRITE_TOKEN are set. Stop a local gallery first: PGlite is single-proc
     const { openDb } = await import('@ganstudio/db/client');
     const { createLocalStore } = await import('@ganstudio/storage/local');
     const { createVercelStore } = await import('@ganstudio/storage/vercel');
-    const { publishEpochModels, publishRealSet, publishRunFolder, PublishError } =
-      await import('@ganstudio/publish');
+    const { publishEpochModels, publishRealSet, publishRunFolder, RunFolderError } =
+      await import('@ganstudio/runs');
     const url = process.env['DATABASE_URL'] || undefined;
     const token = process.env['BLOB_READ_WRITE_TOKEN'] || undefined;
     const handle = await openDb({ url, dataDir: join(dataDir, 'db') });
@@ -603,7 +604,7 @@ BLOB_READ_WRITE_TOKEN are set. Stop a local gallery first: PGlite is single-proc
         );
       }
     } catch (err) {
-      if (err instanceof PublishError) throw new UserError(err.message);
+      if (err instanceof RunFolderError) throw new UserError(err.message);
       throw err;
     } finally {
       await handle.close();

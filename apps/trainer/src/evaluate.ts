@@ -24,7 +24,7 @@ import { loadModelFromFiles } from '@ganstudio/models/weights';
 import { toNhwc } from './batches';
 import { loadCifar10, sha256File, type CifarData } from './cifar';
 import { UserError } from './errors';
-import { writeFileAtomic } from './fs-atomic';
+import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 import { readModelFiles } from './model-io';
 
 /** The classifier that ships with the project (trained by `train-classifier`, uint8). */

@@ -12,7 +12,7 @@ import {
   type Quantization,
 } from '@ganstudio/models/weights';
 import { describeFsError, UserError } from './errors';
-import { writeFileAtomic } from './fs-atomic';
+import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
 export const MODEL_JSON = 'model.json';
 

@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { epochPermutation } from './batches';
 import { CLASS_NAMES, loadCifar10 } from './cifar';
 import { UserError } from './errors';
-import { writeFileAtomic } from './fs-atomic';
+import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
 export interface RealSetManifest {
   id: string;

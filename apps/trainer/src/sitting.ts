@@ -2,19 +2,17 @@
  * What the GAN trainer and the classifier trainer share about a run folder and one sitting of
  * training: resuming a recipe, the sitting's last step, and stopping cleanly on Ctrl-C/SIGTERM.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { readRunConfig as readFolderConfig, RunFolderError } from '@ganstudio/runs/folder';
 import { UserError } from './errors';
 
 /** A run folder's config.json; `context` starts the error line (e.g. --resume, bundle). */
 export function readRunConfig<T>(dir: string, context: string): T {
-  const path = join(dir, 'config.json');
-  if (!existsSync(path))
-    throw new UserError(`${context}: ${dir} has no config.json (not a run folder)`);
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    throw new UserError(`${context}: ${path} is not valid JSON`);
+    return readFolderConfig<T>(dir);
+  } catch (err) {
+    if (err instanceof RunFolderError) throw new UserError(`${context}: ${err.message}`);
+    throw err;
   }
 }
 

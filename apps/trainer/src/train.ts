@@ -16,9 +16,7 @@ import {
   updateEma,
   validateDcganConfig,
   validateOptimizer,
-  type DcganConfig,
   type Gan,
-  type OptimizerConfig,
 } from '@ganstudio/models/gan';
 import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { BatchSource } from './batches';
@@ -26,37 +24,22 @@ import { loadCifar10, type CifarData } from './cifar';
 import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
 import { evaluateGenerator, loadFeatureNetwork, referenceStats, type EvalResult } from './evaluate';
-import { writeFileAtomic } from './fs-atomic';
-import { appendMetric, truncateMetrics } from './metrics-log';
+import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
+import {
+  appendMetric,
+  epochGridName,
+  epochName,
+  RUN_FORMAT,
+  truncateMetrics,
+  writeRunConfig,
+  type RunConfig,
+} from '@ganstudio/runs/folder';
+
+export type { RunConfig };
 import { saveModel } from './model-io';
 import { formatDuration, Progress } from './progress';
 import { recipeFor, startSitting } from './sitting';
 import { sampleGridPng } from './sampling';
-
-export interface RunConfig {
-  version: 1;
-  data: string;
-  limit: number | null;
-  epochs: number;
-  batchSize: number;
-  optimizer: OptimizerConfig;
-  model: DcganConfig;
-  /** Grid every N epochs (and at the end). */
-  sampleEvery: number;
-  /** Also checkpoint every N steps inside an epoch (epoch ends always checkpoint). */
-  checkpointEvery: number;
-  logEvery: number;
-  /** Seed of the fixed latent grid, so epochs compare image for image. */
-  sampleSeed: number;
-  sampleCount: number;
-  /** Decay of the generator's weight EMA, or null for none (run folders from before it had none). */
-  ema?: number | null;
-  /**
-   * Classifier FID every N epochs (0: never) on `samples` samples, and at the end on
-   * `finalSamples` (null: proportionate to the run, see finalFidSamples).
-   */
-  fid?: { every: number; samples: number; finalSamples: number | null; classifier: string | null };
-}
 
 /** Yazici et al. 2019 average with 0.999 over batch-64 steps: a window of ~1,000 steps (64k images). */
 export const DEFAULT_EMA_DECAY = 0.999;
@@ -166,7 +149,6 @@ async function logFid(
   gan: Gan,
   at: { step: number; epoch: number },
   samples: number,
-  metricsPath: string,
   log: (line: string) => void,
   progress: Progress,
 ): Promise<EvalResult> {
@@ -179,7 +161,7 @@ async function logFid(
     samples,
     progress.phase(`epoch ${at.epoch} FID (${samples} samples)`, samples),
   );
-  appendMetric(metricsPath, {
+  appendMetric(out, {
     type: 'fid',
     step: at.step,
     epoch: at.epoch,
@@ -210,9 +192,6 @@ async function logFid(
   }
   return r;
 }
-
-export const epochName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
-export const epochGridName = (epoch: number) => `${epochName(epoch)}.png`;
 
 /**
  * run/epochs/epoch-NNNN/{generator,generator-ema,discriminator}/ (float32, ~14 MB for G at the
@@ -269,7 +248,6 @@ async function startFidTracker(
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const out = options.out;
-  const configPath = join(out, 'config.json');
   const config = recipeFor(out, options.resume, validateRunConfig(options.config));
   // The data first: a wrong --data path is the one line a user sees, before any backend starts.
   const full = options.dataset ?? loadCifar10(config.data);
@@ -292,11 +270,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const totalSteps = stepsPerEpoch * config.epochs;
 
   mkdirSync(join(out, 'samples'), { recursive: true });
-  writeFileAtomic(
-    configPath,
-    JSON.stringify({ ...config, backend: backend.resolved }, null, 2) + '\n',
-  );
-  const metricsPath = join(out, 'metrics.jsonl');
+  writeRunConfig(out, { ...config, version: RUN_FORMAT, backend: backend.resolved });
 
   let gan: Gan;
   let state: CheckpointState;
@@ -307,13 +281,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     for (const s of loaded.skipped) log(`warning: skipped unreadable checkpoint ${s}`);
     gan = loaded.gan;
     state = loaded.state;
-    truncateMetrics(metricsPath, state.step);
+    truncateMetrics(out, state.step);
     log(`resumed from step ${state.step} (${loaded.dir})`);
   } else {
     gan = createGan(config.model, config.optimizer, undefined, config.ema ?? null);
     state = { step: 0, epoch: 0, savedAt: new Date().toISOString(), trainSeconds: 0 };
     if (options.resume) {
-      truncateMetrics(metricsPath, 0);
+      truncateMetrics(out, 0);
       log('no checkpoint yet: starting from step 0');
     }
   }
@@ -383,7 +357,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           savedAt: new Date().toISOString(),
           trainSeconds: state.trainSeconds,
         };
-        truncateMetrics(metricsPath, state.step);
+        truncateMetrics(out, state.step);
         log(
           `non-finite loss at step ${done} (d_loss ${m.dLoss}, g_loss ${m.gLoss}): reloaded the last good checkpoint (step ${state.step}) and continue with fresh noise (recovery ${retries}/${MAX_NAN_RECOVERIES})`,
         );
@@ -398,9 +372,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const imagesPerSec = (windowSteps * config.batchSize) / ((now - windowStart) / 1000);
         windowStart = now;
         windowSteps = 0;
-        appendMetric(metricsPath, {
+        appendMetric(out, {
           type: 'step',
-          epoch,
+          epoch: epoch + 1, // the loop counts from 0, the run folder from 1
           step: done,
           d_loss: m.dLoss,
           g_loss: m.gLoss,
@@ -440,7 +414,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           gan,
           { step: done, epoch: epoch + 1 },
           fidConfig.samples,
-          metricsPath,
           log,
           progress,
         );
@@ -455,10 +428,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (finished && fid) {
       // The cheap protocol keeps the curve comparable; the full one is the run's headline number.
       const at = { step: totalSteps, epoch: config.epochs };
-      finalFid = await logFid(fid, out, gan, at, fidConfig.samples, metricsPath, log, progress);
+      finalFid = await logFid(fid, out, gan, at, fidConfig.samples, log, progress);
       const finalSamples = finalFidSamples(config, totalSteps);
       if (finalSamples !== fidConfig.samples)
-        finalFid = await logFid(fid, out, gan, at, finalSamples, metricsPath, log, progress);
+        finalFid = await logFid(fid, out, gan, at, finalSamples, log, progress);
     }
     if (finished) {
       exportDir = join(out, 'generator-uint8');

@@ -71,6 +71,7 @@ export const runMetrics = pgTable(
       .notNull()
       .references(() => runs.id, { onDelete: 'cascade' }),
     step: integer('step').notNull(),
+    /** 1-based: the epoch the step belongs to (an FID point: the epochs completed). */
     epoch: integer('epoch').notNull(),
     dLoss: real('d_loss'),
     gLoss: real('g_loss'),

@@ -5,7 +5,7 @@
 import 'server-only';
 import { join } from 'node:path';
 import type { Db } from '@ganstudio/db/client';
-import { seedBundledRun } from '@ganstudio/publish';
+import { seedBundledRun } from '@ganstudio/runs';
 import type { BlobStore } from '@ganstudio/storage';
 
 export const BUNDLED_RUN = join(process.cwd(), 'bundled', 'default-run');

@@ -17,10 +17,10 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   const { run, samples, metrics, models } = data;
   const series = (key: 'dLoss' | 'gLoss' | 'fid') =>
     metrics.filter((m) => m[key] !== null).map((m) => ({ x: m.step, y: m[key]! }));
-  const fid = metrics.filter((m) => m.fid !== null).map((m) => ({ x: m.epoch + 1, y: m.fid! }));
+  const fid = metrics.filter((m) => m.fid !== null).map((m) => ({ x: m.epoch, y: m.fid! }));
   const isScores = metrics
     .filter((m) => m.isScore !== null)
-    .map((m) => ({ x: m.epoch + 1, y: m.isScore! }));
+    .map((m) => ({ x: m.epoch, y: m.isScore! }));
   const protocol = (
     run.config as { fid_protocol?: { feature_network: string; samples: number; weights?: string } }
   ).fid_protocol;

@@ -9,7 +9,22 @@ import { basename, join } from 'node:path';
 import type { Db } from '@ganstudio/db/client';
 import { getModel, insertModel, runExists, upsertRun } from '@ganstudio/db/queries';
 import { insertRealSet, realSetExists } from '@ganstudio/db/judge';
-import { toId, type Model } from '@ganstudio/db/schema';
+import { isId, toId, type Model } from '@ganstudio/db/schema';
+import {
+  isFid,
+  isStep,
+  keptEpochs,
+  epochName,
+  readMetrics,
+  readRunConfig,
+  RunFolderError,
+  runPath,
+  sampleGrids,
+  type MetricRecord,
+  type StepRecord,
+} from './folder';
+
+export { RunFolderError };
 import { encodePng } from '@ganstudio/models/image';
 import { artifactsToFiles, quantizeArtifacts } from '@ganstudio/models/weights';
 import type * as tf from '@tensorflow/tfjs-core';
@@ -36,8 +51,6 @@ export interface PublishResult {
   skipped: boolean;
 }
 
-export class PublishError extends Error {}
-
 /**
  * Reads a file of the run folder, refusing symlinks: a link planted in a run folder (or in the
  * bundled run of a cloned repository) would otherwise upload whatever file it points at, such as
@@ -58,7 +71,7 @@ function refuseSymlink(path: string): void {
     return; // a missing file is reported by the read itself
   }
   if (link)
-    throw new PublishError(
+    throw new RunFolderError(
       `${path}: is a symbolic link; publish reads only regular files of the run folder`,
     );
 }
@@ -66,27 +79,11 @@ function refuseSymlink(path: string): void {
 /** At most this many metric rows per run: charts need shape, not every step. */
 const MAX_POINTS = 2000;
 
-interface StepLine {
-  type: string;
-  step: number;
-  epoch: number;
-  d_loss?: number;
-  g_loss?: number;
-  images_per_sec?: number;
-  elapsed_s?: number;
-  fid?: number;
-  is_mean?: number;
-  samples?: number;
-  feature_network?: string;
-  /** raw | ema: which generator weights the FID line measured (absent in older runs). */
-  weights?: string;
-}
-
 function readJson(path: string): Record<string, unknown> {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (err) {
-    throw new PublishError(
+    throw new RunFolderError(
       `${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'not valid JSON'}`,
     );
   }
@@ -96,29 +93,19 @@ interface RunRecord {
   dir: string;
   runId: string;
   config: Record<string, unknown>;
-  lines: StepLine[];
-  steps: StepLine[];
+  lines: MetricRecord[];
+  steps: StepRecord[];
   epochs: number;
 }
 
 function readRunRecord(dir: string, options: PublishOptions): RunRecord {
-  const config = readJson(join(dir, 'config.json'));
+  refuseSymlink(runPath(dir, 'metrics'));
+  const config = readRunConfig<Record<string, unknown>>(dir);
   const runId = toId(options.runId ?? basename(dir));
-  const lines: StepLine[] = existsSync(join(dir, 'metrics.jsonl'))
-    ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
-        .split('\n')
-        .filter((l) => l.trim())
-        .flatMap((l) => {
-          try {
-            return [JSON.parse(l) as StepLine];
-          } catch {
-            return [];
-          }
-        })
-    : [];
-  const steps = lines.filter((l) => l.type === 'step');
+  const lines = readMetrics(dir);
+  const steps = lines.filter(isStep);
   const epochs = steps.length
-    ? Math.max(...steps.map((s) => s.epoch)) + 1
+    ? Math.max(...steps.map((s) => s.epoch))
     : Number(config['epochs'] ?? 0);
   return { dir, runId, config, lines, steps, epochs };
 }
@@ -126,20 +113,11 @@ function readRunRecord(dir: string, options: PublishOptions): RunRecord {
 /** Uploads a run's grids and registers the run with its metric series (losses, FID, training clock). */
 async function registerRun(db: Db, store: BlobStore, record: RunRecord, options: PublishOptions) {
   const { dir, runId, config, lines, steps, epochs } = record;
-  const samplesDir = join(dir, 'samples');
-  const grids = existsSync(samplesDir)
-    ? readdirSync(samplesDir)
-        .filter((f) => /^epoch-\d{4}\.png$/.test(f))
-        .sort()
-    : [];
   const samples: { epoch: number; url: string }[] = [];
-  for (const file of grids) {
-    const { url } = await store.put(
-      `runs/${runId}/${file}`,
-      readFileSync(join(samplesDir, file)),
-      'image/png',
-    );
-    samples.push({ epoch: Number(file.slice(6, 10)), url });
+  for (const { epoch, file } of sampleGrids(dir)) {
+    const bytes = readFileSync(runPath(dir, 'samples', file));
+    const { url } = await store.put(`runs/${runId}/${file}`, bytes, 'image/png');
+    samples.push({ epoch, url });
   }
   const stride = Math.max(1, Math.ceil(steps.length / MAX_POINTS));
   const byStep = new Map(
@@ -150,11 +128,11 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
         {
           step: s.step,
           epoch: s.epoch,
-          dLoss: s.d_loss ?? null,
-          gLoss: s.g_loss ?? null,
+          dLoss: (s.d_loss ?? null) as number | null,
+          gLoss: (s.g_loss ?? null) as number | null,
           fid: null as number | null,
           isScore: null as number | null,
-          elapsedS: s.elapsed_s ?? null,
+          elapsedS: (s.elapsed_s ?? null) as number | null,
         },
       ]),
   );
@@ -166,23 +144,22 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
   };
   // The FID curve uses the trainer's periodic protocol only (its most common sample count): a
   // 10,000-sample final FID is not comparable with 2,000-sample points and would make a false dip.
-  const fidLines = lines.filter((l) => l.type === 'fid' && Number.isFinite(l.fid));
+  const fidLines = lines.filter(isFid);
   const counts = new Map<number, number>();
   for (const l of fidLines) counts.set(l.samples ?? 0, (counts.get(l.samples ?? 0) ?? 0) + 1);
   const protocolSamples = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0];
   const protocol = fidLines.filter((l) => (l.samples ?? 0) === protocolSamples);
   for (const l of protocol) {
-    // metrics.jsonl epochs are 0-based on step lines and 1-based (epochs completed) on fid lines.
     const point = byStep.get(l.step) ?? {
       step: l.step,
-      epoch: l.epoch - 1,
+      epoch: l.epoch,
       dLoss: null,
       gLoss: null,
       fid: null,
       isScore: null,
       elapsedS: elapsedAt(l.step),
     };
-    byStep.set(l.step, { ...point, fid: l.fid!, isScore: l.is_mean ?? null });
+    byStep.set(l.step, { ...point, fid: l.fid, isScore: l.is_mean ?? null });
   }
   const metrics = [...byStep.values()].sort((a, b) => a.step - b.step);
   const fidProtocol = protocol.length
@@ -220,12 +197,12 @@ export async function publishRunFolder(
   options: PublishOptions = {},
 ): Promise<PublishResult> {
   const log = options.log ?? (() => {});
-  for (const path of [dir, join(dir, 'generator-uint8'), join(dir, 'samples')]) refuseSymlink(path);
-  if (!existsSync(join(dir, 'config.json')))
-    throw new PublishError(`${dir}: not a run folder (no config.json)`);
-  const generatorDir = join(dir, 'generator-uint8');
+  for (const path of [dir, runPath(dir, 'export'), runPath(dir, 'samples')]) refuseSymlink(path);
+  if (!existsSync(runPath(dir, 'config')))
+    throw new RunFolderError(`${dir}: not a run folder (no config.json)`);
+  const generatorDir = runPath(dir, 'export');
   if (!existsSync(join(generatorDir, 'model.json'))) {
-    throw new PublishError(
+    throw new RunFolderError(
       `${dir}: no exported generator (generator-uint8/model.json); finish or export the run first`,
     );
   }
@@ -287,9 +264,9 @@ export async function publishRunRecord(
   dir: string,
   options: PublishOptions = {},
 ): Promise<{ runId: string; grids: number; metricPoints: number; skipped: boolean }> {
-  for (const path of [dir, join(dir, 'samples')]) refuseSymlink(path);
-  if (!existsSync(join(dir, 'config.json')))
-    throw new PublishError(`${dir}: not a run folder (no config.json)`);
+  for (const path of [dir, runPath(dir, 'samples')]) refuseSymlink(path);
+  if (!existsSync(runPath(dir, 'config')))
+    throw new RunFolderError(`${dir}: not a run folder (no config.json)`);
   const record = readRunRecord(dir, options);
   if (options.onlyIfMissing && (await runExists(db, record.runId)))
     return { runId: record.runId, grids: 0, metricPoints: 0, skipped: true };
@@ -364,35 +341,29 @@ export async function publishEpochModels(
   },
 ): Promise<Model[]> {
   const log = options.log ?? (() => {});
-  const config = readJson(join(dir, 'config.json'));
+  const config = readRunConfig<Record<string, unknown>>(dir);
   const runId = toId(options.runId ?? basename(dir));
   const weights = options.weights ?? (config['ema'] ? 'ema' : 'raw');
-  const epochsDir = join(dir, 'epochs');
-  refuseSymlink(epochsDir);
-  const kept = existsSync(epochsDir)
-    ? readdirSync(epochsDir)
-        .map((e) => /^epoch-(\d{4})$/.exec(e)?.[1])
-        .filter((e): e is string => e !== undefined)
-        .map(Number)
-        .sort((a, b) => a - b)
-    : [];
+  refuseSymlink(runPath(dir, 'epochs'));
+  const kept = keptEpochs(dir);
   const wanted = options.epochs === 'all' ? kept : options.epochs;
   const missing = wanted.filter((e) => !kept.includes(e));
-  if (!wanted.length) throw new PublishError(`${dir}: no epochs kept in epochs/`);
+  if (!wanted.length) throw new RunFolderError(`${dir}: no epochs kept in epochs/`);
   if (missing.length)
-    throw new PublishError(
+    throw new RunFolderError(
       `${dir}: epoch ${missing.join(', ')} not kept in epochs/ (kept: ${kept.join(', ') || 'none'})`,
     );
   const latentDim = (config['model'] as { latentDim?: number } | undefined)?.latentDim ?? 100;
   const out: Model[] = [];
   for (const epoch of wanted) {
-    const src = join(
-      epochsDir,
-      `epoch-${String(epoch).padStart(4, '0')}`,
+    const src = runPath(
+      dir,
+      'epochs',
+      epochName(epoch),
       weights === 'ema' ? 'generator-ema' : 'generator',
     );
     if (!existsSync(join(src, 'model.json')))
-      throw new PublishError(`${src}: no ${weights} generator kept for epoch ${epoch}`);
+      throw new RunFolderError(`${src}: no ${weights} generator kept for epoch ${epoch}`);
     const json = JSON.parse(readFileSync(join(src, 'model.json'), 'utf8')) as tf.io.ModelJSON;
     const raw = readFileSync(join(src, 'weights.bin'));
     const files = artifactsToFiles(
@@ -453,13 +424,8 @@ export async function publishRealSet(
   };
   const pixels = readFileSync(join(dir, 'images.bin'));
   const count = manifest.count ?? 0;
-  if (
-    !manifest.id ||
-    !/^[A-Za-z0-9_-]{1,64}$/.test(manifest.id) ||
-    !count ||
-    pixels.byteLength !== count * 3072
-  )
-    throw new PublishError(
+  if (!manifest.id || !isId(manifest.id) || !count || pixels.byteLength !== count * 3072)
+    throw new RunFolderError(
       `${dir}: not a real-image set (real-set.json and images.bin of count × 3,072 bytes, as \`ganstudio real-set\` writes them)`,
     );
   // Every start of a gallery comes here: a registered set costs one query, not 1,000 PNG encodes.

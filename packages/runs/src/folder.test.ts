@@ -1,0 +1,85 @@
+/** The run folder's metrics.jsonl: one epoch base for every line, old files read the same. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  appendMetric,
+  epochGridName,
+  keptEpochs,
+  readMetrics,
+  sampleGrids,
+  truncateMetrics,
+  type MetricRecord,
+} from './folder';
+import { mkdirSync } from 'node:fs';
+
+const step = (epoch: number, s: number) => ({
+  type: 'step',
+  epoch,
+  step: s,
+  d_loss: 1,
+  g_loss: 1,
+  d_x: 0.5,
+  d_g_z: 0.5,
+  images_per_sec: 9,
+  elapsed_s: s,
+});
+const fid = (epoch: number, s: number) =>
+  ({ type: 'fid', epoch, step: s, fid: 10, samples: 2000, feature_network: 'x' }) as MetricRecord;
+
+describe('metrics.jsonl', () => {
+  it('counts epochs from 1 on every line, new records and old files alike', () => {
+    const run = mkdtempSync(join(tmpdir(), 'run-'));
+    for (const s of [1, 2]) appendMetric(run, step(1, s));
+    appendMetric(run, fid(1, 2));
+    appendMetric(run, step(2, 3));
+    const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'format', epoch_base: 1 });
+    expect(readMetrics(run).map((r) => [r.type, r.epoch])).toEqual([
+      ['step', 1],
+      ['step', 1],
+      ['fid', 1],
+      ['step', 2],
+    ]);
+
+    // A file from before the header: step lines counted from 0, FID lines from 1.
+    const old = mkdtempSync(join(tmpdir(), 'run-'));
+    const legacy = [step(0, 1), step(0, 2), fid(1, 2), step(1, 3)];
+    writeFileSync(join(old, 'metrics.jsonl'), legacy.map((r) => JSON.stringify(r) + '\n').join(''));
+    expect(readMetrics(old)).toEqual(readMetrics(run));
+    // Resuming it appends in the new base and converts what is there, once.
+    appendMetric(old, step(2, 4));
+    appendMetric(old, step(2, 5));
+    expect(readMetrics(old).map((r) => r.epoch)).toEqual([1, 1, 1, 2, 2, 2]);
+    expect(truncateMetrics(old, 3)).toBe(4);
+    expect(readMetrics(old).map((r) => r.epoch)).toEqual([1, 1, 1, 2]);
+  });
+
+  it('drops a torn last line from a crash mid-append', () => {
+    const run = mkdtempSync(join(tmpdir(), 'run-'));
+    appendMetric(run, step(1, 1));
+    writeFileSync(
+      join(run, 'metrics.jsonl'),
+      readFileSync(join(run, 'metrics.jsonl'), 'utf8') + '{"type":"st',
+    );
+    expect(readMetrics(run).map((r) => r.step)).toEqual([1]);
+  });
+});
+
+describe('folder names', () => {
+  it('lists kept epochs and sample grids by number, ignoring anything else', () => {
+    const run = mkdtempSync(join(tmpdir(), 'run-'));
+    for (const e of [10, 2])
+      mkdirSync(join(run, 'epochs', `epoch-${String(e).padStart(4, '0')}`), { recursive: true });
+    mkdirSync(join(run, 'epochs', 'epoch-x'));
+    mkdirSync(join(run, 'samples'));
+    for (const f of [epochGridName(3), epochGridName(1), 'notes.txt'])
+      writeFileSync(join(run, 'samples', f), '');
+    expect(keptEpochs(run)).toEqual([2, 10]);
+    expect(sampleGrids(run)).toEqual([
+      { epoch: 1, file: 'epoch-0001.png' },
+      { epoch: 3, file: 'epoch-0003.png' },
+    ]);
+  });
+});

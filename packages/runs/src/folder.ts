@@ -1,0 +1,220 @@
+/**
+ * The run folder, the one description of it: its file names, config.json's schema and
+ * metrics.jsonl's line types. The trainer writes it, and `bundle`, `sample`/`eval` (which find a
+ * generator in it), the uploader and the gallery's run pages read it through this module.
+ *
+ *   config.json                    the recipe (RunConfig; version RUN_FORMAT)
+ *   metrics.jsonl                  one JSON line per record (MetricRecord)
+ *   samples/epoch-NNNN.png         the fixed-seed grid after epoch N (1-based)
+ *   checkpoints/step-NNNNNNNN/     resumable state, pruned to the newest few
+ *   epochs/epoch-NNNN/             generator(-ema), discriminator and state.json after epoch N
+ *   generator-uint8/, generator-best/, best.json, card.json, state/
+ */
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DcganConfig, OptimizerConfig } from '@ganstudio/models/gan';
+import { writeFileAtomic } from './fs-atomic';
+
+export class RunFolderError extends Error {}
+
+export const RUN_FILES = {
+  config: 'config.json',
+  metrics: 'metrics.jsonl',
+  samples: 'samples',
+  checkpoints: 'checkpoints',
+  epochs: 'epochs',
+  export: 'generator-uint8',
+  best: 'generator-best',
+  bestJson: 'best.json',
+  card: 'card.json',
+  state: 'state',
+} as const;
+
+export const MODEL_JSON = 'model.json';
+
+/** A path inside a run folder. */
+export const runPath = (run: string, file: keyof typeof RUN_FILES, ...rest: string[]) =>
+  join(run, RUN_FILES[file], ...rest);
+
+export const epochName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
+export const epochGridName = (epoch: number) => `${epochName(epoch)}.png`;
+export const checkpointName = (step: number) => `step-${String(step).padStart(8, '0')}`;
+const EPOCH_NAME = /^epoch-(\d{4})(\.png)?$/;
+export const CHECKPOINT_NAME = /^step-\d{8}$/;
+
+/** Epochs kept in epochs/ (ascending). */
+export function keptEpochs(run: string): number[] {
+  const dir = runPath(run, 'epochs');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((e) => EPOCH_NAME.exec(e))
+    .filter((m): m is RegExpExecArray => m !== null && !m[2])
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+}
+
+/** The per-epoch grids in samples/ (ascending by epoch). */
+export function sampleGrids(run: string): { epoch: number; file: string }[] {
+  const dir = runPath(run, 'samples');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((file) => ({ file, m: EPOCH_NAME.exec(file) }))
+    .filter((e) => e.m?.[2] === '.png')
+    .map((e) => ({ epoch: Number(e.m![1]), file: e.file }))
+    .sort((a, b) => a.epoch - b.epoch);
+}
+
+/**
+ * config.json of a GAN run. `version` 2 since metrics.jsonl's step lines count epochs from 1
+ * (readMetrics reads both); the classifier trainer's runs share the folder layout, not this type.
+ */
+export interface RunConfig {
+  version: number;
+  data: string;
+  limit: number | null;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  model: DcganConfig;
+  /** Grid every N epochs (and at the end). */
+  sampleEvery: number;
+  /** Also checkpoint every N steps inside an epoch (epoch ends always checkpoint). */
+  checkpointEvery: number;
+  logEvery: number;
+  /** Seed of the fixed latent grid, so epochs compare image for image. */
+  sampleSeed: number;
+  sampleCount: number;
+  /** Decay of the generator's weight EMA, or null for none (run folders from before it had none). */
+  ema?: number | null;
+  /**
+   * Classifier FID every N epochs (0: never) on `samples` samples, and at the end on
+   * `finalSamples` (null: proportionate to the run).
+   */
+  fid?: { every: number; samples: number; finalSamples: number | null; classifier: string | null };
+  /** The backend that trained it (written by the trainer). */
+  backend?: string;
+}
+
+export const RUN_FORMAT = 2;
+
+/** A run folder's config.json; errors name the folder, for one clear line. */
+export function readRunConfig<T = RunConfig>(run: string): T {
+  const path = runPath(run, 'config');
+  if (!existsSync(path)) throw new RunFolderError(`${run} has no config.json (not a run folder)`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    throw new RunFolderError(`${path} is not valid JSON`);
+  }
+}
+
+export function writeRunConfig(run: string, config: object): void {
+  writeFileAtomic(runPath(run, 'config'), JSON.stringify(config, null, 2) + '\n');
+}
+
+// ---- metrics.jsonl -------------------------------------------------------------------------
+//
+// Every record's `epoch` is 1-based: a step line's epoch is the epoch the step belongs to, an
+// FID line's the number of epochs completed when it was measured, so both lines at the last step
+// of epoch 3 say 3. Files written before 2026-12-01 counted step lines from 0; their first line
+// is not a `format` header, and readMetrics adds 1 to their step lines.
+
+export interface StepRecord {
+  type: 'step';
+  epoch: number;
+  step: number;
+  d_loss: number;
+  g_loss: number;
+  /** Mean D(x) on the real batch (sigmoid of the logit). */
+  d_x: number;
+  /** Mean D(G(z)) on the fake batch before the D update. */
+  d_g_z: number;
+  images_per_sec: number;
+  /** Seconds of training (all sittings) at this step. */
+  elapsed_s: number;
+}
+
+export interface FidRecord {
+  type: 'fid';
+  epoch: number;
+  step: number;
+  fid: number;
+  is_mean?: number;
+  is_std?: number;
+  samples: number;
+  feature_network: string;
+  /** raw | ema: which generator weights were measured (absent in older runs). */
+  weights?: string;
+}
+
+/** Any other record (seams of a carried run, the classifier's epochs, …). */
+export interface OtherRecord {
+  type: string;
+  step: number;
+  epoch?: number;
+  [key: string]: unknown;
+}
+
+export type MetricRecord = StepRecord | FidRecord | OtherRecord;
+
+const HEADER = { type: 'format', version: RUN_FORMAT, epoch_base: 1 } as const;
+
+export const isStep = (r: MetricRecord): r is StepRecord => r.type === 'step';
+export const isFid = (r: MetricRecord): r is FidRecord =>
+  r.type === 'fid' && Number.isFinite((r as FidRecord).fid);
+
+function parseLines(path: string): { records: MetricRecord[]; current: boolean } {
+  if (!existsSync(path)) return { records: [], current: true };
+  const records: MetricRecord[] = [];
+  let current = false;
+  let first = true;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    let r: MetricRecord;
+    try {
+      r = JSON.parse(line) as MetricRecord;
+    } catch {
+      break; // a torn final line from a crash mid-append
+    }
+    if (first && r.type === 'format') current = true;
+    else records.push(r);
+    first = false;
+  }
+  if (!current)
+    for (const r of records) if (r.type === 'step' && typeof r.epoch === 'number') r.epoch += 1;
+  return { records, current: current || records.length === 0 };
+}
+
+/** metrics.jsonl of `run`, every epoch 1-based, without the format header. */
+export function readMetrics(run: string): MetricRecord[] {
+  return parseLines(runPath(run, 'metrics')).records;
+}
+
+/** Rewrites metrics.jsonl (current format) with `records`, atomically. */
+export function writeMetrics(run: string, records: readonly MetricRecord[]): void {
+  writeFileAtomic(
+    runPath(run, 'metrics'),
+    [HEADER, ...records].map((r) => JSON.stringify(r) + '\n').join(''),
+  );
+}
+
+/** Keeps only records up to `step` (inclusive); a crash never leaves duplicated or torn lines. */
+export function truncateMetrics(run: string, step: number): number {
+  const kept = readMetrics(run).filter((r) => r.step <= step);
+  writeMetrics(run, kept);
+  return kept.length;
+}
+
+/** Files this process has seen start with the header (checked once, not per append). */
+const headed = new Set<string>();
+
+/** Appends one record (one write); a file without the header (old or new) is rewritten first. */
+export function appendMetric(run: string, record: MetricRecord): void {
+  const path = runPath(run, 'metrics');
+  if (!headed.has(path) || !existsSync(path)) {
+    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+    if (!text.startsWith('{"type":"format"')) writeMetrics(run, parseLines(path).records);
+    headed.add(path);
+  }
+  appendFileSync(path, JSON.stringify(record) + '\n');
+}
