@@ -231,6 +231,6 @@ describe('the CLI from the repository root, as the README runs it', () => {
       new RegExp(`generator: +${join(out, 'generator-uint8')} \\(uint8, \\d+\\.\\d\\d MiB\\)`),
     );
     expect(summary).toMatch(/npx ganstudio sample --model .* --seed 7/);
-    expect(summary).toMatch(new RegExp(`npx ganstudio publish ${out}`));
+    expect(summary).toMatch(new RegExp(`npx ganstudio upload ${out}`));
   });
 });

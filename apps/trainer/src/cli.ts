@@ -1,11 +1,12 @@
 /**
- * ganstudio: the GAN Studio trainer CLI (train, train-classifier, eval, sample, export, bench, publish, doctor).
+ * ganstudio: the GAN Studio trainer CLI (the commands are in ./commands, one file each).
  *   npm run train -- --data ../shared/datasets/cifar10/cifar-10-binary.tar.gz --epochs 5
  *   npm run cli -- sample --model runs/my-run --seed 7 --out grid.png
  * The only file that touches argv and process.exit (side effects stay at the edges).
  */
 import { releaseBackend } from './backend';
-import { commands } from './commands';
+import { RunFolderError } from '@ganstudio/runs/folder';
+import { aliases, commands } from './commands';
 import { UserError } from './errors';
 
 export async function main(argv: string[]): Promise<number> {
@@ -14,10 +15,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return name ? 0 : 2;
   }
-  const command = commands[name];
+  const command = commands[name] ?? aliases[name];
   if (!command) throw new UserError(`unknown command "${name}"; run with --help for the list`, 2);
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(command.help + '\n');
+    process.stdout.write(command.help(name) + '\n');
     return 0;
   }
   try {
@@ -34,9 +35,9 @@ function usage(): string {
 
 /** One line on stderr, no stack (unless DEBUG is set), and a non-zero exit. */
 export function reportError(err: unknown): number {
-  if (err instanceof UserError) {
+  if (err instanceof UserError || err instanceof RunFolderError) {
     process.stderr.write(`error: ${err.message}\n`);
-    return err.exitCode;
+    return err instanceof UserError ? err.exitCode : 1;
   }
   const e = err as Error;
   process.stderr.write(`error: ${e?.message ?? String(err)}\n`);

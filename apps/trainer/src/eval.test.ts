@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleSpread } from './evaluate';
 import { loadModel, saveModel } from './model-io';
 import { sampleSeeds } from '@ganstudio/models/gan';
+import { readMetrics } from '@ganstudio/runs/folder';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ganstudio.js');
@@ -66,8 +67,7 @@ describe('train-classifier', () => {
     expect(json.userDefinedMetadata.feature_network).toBe('cifar10-classifier');
     expect(json.userDefinedMetadata.test_accuracy).toBeGreaterThanOrEqual(0);
     expect(json.userDefinedMetadata.test_accuracy).toBeLessThanOrEqual(1);
-    const lines = readFileSync(join(classifierRun, 'metrics.jsonl'), 'utf8').trim().split('\n');
-    expect(lines.map((l) => JSON.parse(l).epoch)).toEqual([1, 2]);
+    expect(readMetrics(classifierRun).map((l) => l.epoch)).toEqual([1, 2]);
   });
 
   it('continues from a trained classifier with --init, and refuses a folder that is not one', async () => {
@@ -205,7 +205,7 @@ describe('ganstudio bundle', () => {
     expect(readdirSync(join(out, 'samples'))).toEqual(['epoch-0001.png']);
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).epochs).toBe(1);
     const bundled = lines(join(out, 'metrics.jsonl'));
-    expect(bundled.filter((m) => m.type === 'step').every((m) => m.epoch === 0)).toBe(true);
+    expect(bundled.filter((m) => m.type === 'step').every((m) => m.epoch === 1)).toBe(true);
     const logged = run().find((m) => m.type === 'fid' && m.epoch === 1);
     const [measured] = bundled.filter((m) => m.type === 'fid');
     expect(measured.fid).toBeCloseTo(logged.fid, 6);

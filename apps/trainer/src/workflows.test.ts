@@ -53,7 +53,7 @@ describe('GitHub Actions workflows', async () => {
     expect(train).toMatch(/runs-on: \[self-hosted, linux, x64, gpu\]/);
     expect(train).toMatch(/--backend tensorflow-gpu/);
     expect(train).toMatch(/GPU training: ready/);
-    for (const input of ['epochs', 'batch_size', 'recipe', 'run_name', 'publish'])
+    for (const input of ['epochs', 'batch_size', 'recipe', 'run_name', 'upload'])
       expect(train).toContain(`      ${input}:`);
   });
 

@@ -10,7 +10,7 @@
  *   epochs/epoch-NNNN/             generator(-ema), discriminator and state.json after epoch N
  *   generator-uint8/, generator-best/, best.json, card.json, state/
  */
-import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DcganConfig, OptimizerConfig } from '@ganstudio/models/gan';
 import { writeFileAtomic } from './fs-atomic';
@@ -51,6 +51,27 @@ export function keptEpochs(run: string): number[] {
     .filter((m): m is RegExpExecArray => m !== null && !m[2])
     .map((m) => Number(m[1]))
     .sort((a, b) => a - b);
+}
+
+/**
+ * The generator a path names: a model folder (model.json), a checkpoint folder, or a run folder
+ * (its newest checkpoint's generator, else its exported one) — what `sample`, `export` and
+ * `eval` accept as --model.
+ */
+export function resolveGeneratorDir(path: string): string {
+  if (!existsSync(path)) throw new RunFolderError(`${path}: no such file or directory`);
+  if (!statSync(path).isDirectory() || existsSync(join(path, MODEL_JSON))) return path;
+  if (existsSync(join(path, 'generator', MODEL_JSON))) return join(path, 'generator');
+  const checkpoints = runPath(path, 'checkpoints');
+  if (existsSync(checkpoints)) {
+    const newest = readdirSync(checkpoints)
+      .filter((e) => CHECKPOINT_NAME.test(e) && existsSync(join(checkpoints, e, 'state.json')))
+      .sort()
+      .pop();
+    if (newest) return join(checkpoints, newest, 'generator');
+  }
+  if (existsSync(runPath(path, 'export', MODEL_JSON))) return runPath(path, 'export');
+  throw new RunFolderError(`${path}: no model.json, checkpoint or exported generator found`);
 }
 
 /** The per-epoch grids in samples/ (ascending by epoch). */

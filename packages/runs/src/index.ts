@@ -30,7 +30,7 @@ import { artifactsToFiles, quantizeArtifacts } from '@ganstudio/models/weights';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { BlobStore } from '@ganstudio/storage';
 
-export interface PublishOptions {
+export interface UploadOptions {
   /** Run id (default: the folder name, sanitised). */
   runId?: string;
   name?: string;
@@ -43,7 +43,7 @@ export interface PublishOptions {
   log?: (line: string) => void;
 }
 
-export interface PublishResult {
+export interface UploadResult {
   runId: string;
   model: Model;
   grids: number;
@@ -98,7 +98,7 @@ interface RunRecord {
   epochs: number;
 }
 
-function readRunRecord(dir: string, options: PublishOptions): RunRecord {
+function readRunRecord(dir: string, options: UploadOptions): RunRecord {
   refuseSymlink(runPath(dir, 'metrics'));
   const config = readRunConfig<Record<string, unknown>>(dir);
   const runId = toId(options.runId ?? basename(dir));
@@ -111,7 +111,7 @@ function readRunRecord(dir: string, options: PublishOptions): RunRecord {
 }
 
 /** Uploads a run's grids and registers the run with its metric series (losses, FID, training clock). */
-async function registerRun(db: Db, store: BlobStore, record: RunRecord, options: PublishOptions) {
+async function registerRun(db: Db, store: BlobStore, record: RunRecord, options: UploadOptions) {
   const { dir, runId, config, lines, steps, epochs } = record;
   const samples: { epoch: number; url: string }[] = [];
   for (const { epoch, file } of sampleGrids(dir)) {
@@ -190,12 +190,12 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
   return { samples, metrics };
 }
 
-export async function publishRunFolder(
+export async function uploadRun(
   db: Db,
   store: BlobStore,
   dir: string,
-  options: PublishOptions = {},
-): Promise<PublishResult> {
+  options: UploadOptions = {},
+): Promise<UploadResult> {
   const log = options.log ?? (() => {});
   for (const path of [dir, runPath(dir, 'export'), runPath(dir, 'samples')]) refuseSymlink(path);
   if (!existsSync(runPath(dir, 'config')))
@@ -258,11 +258,11 @@ export async function publishRunFolder(
  * A run's record without a model (`config.json`, `metrics.jsonl`, `samples/`): the grids and
  * curves of a run kept for comparison (/runs/compare) whose generator is not published.
  */
-export async function publishRunRecord(
+export async function uploadRunRecord(
   db: Db,
   store: BlobStore,
   dir: string,
-  options: PublishOptions = {},
+  options: UploadOptions = {},
 ): Promise<{ runId: string; grids: number; metricPoints: number; skipped: boolean }> {
   for (const path of [dir, runPath(dir, 'samples')]) refuseSymlink(path);
   if (!existsSync(runPath(dir, 'config')))
@@ -290,10 +290,10 @@ export async function seedBundledRun(
   db: Db,
   store: BlobStore,
   dir: string,
-): Promise<PublishResult | undefined> {
+): Promise<UploadResult | undefined> {
   // The real images of the judge game ship beside the bundled run (apps/web/bundled/real-set).
   const realSet = join(dir, '..', 'real-set');
-  if (existsSync(join(realSet, 'real-set.json'))) await publishRealSet(db, realSet);
+  if (existsSync(join(realSet, 'real-set.json'))) await uploadRealSet(db, realSet);
   // Runs it was chosen against (docs/training.md), for /runs/compare: records only, no models.
   const reference = join(dir, '..', 'runs');
   if (existsSync(reference))
@@ -302,7 +302,7 @@ export async function seedBundledRun(
       const title = existsSync(card)
         ? (JSON.parse(readFileSync(card, 'utf8')) as { name?: string }).name
         : undefined;
-      await publishRunRecord(db, store, join(reference, name), {
+      await uploadRunRecord(db, store, join(reference, name), {
         onlyIfMissing: true,
         ...(title ? { name: title } : {}),
       });
@@ -313,7 +313,7 @@ export async function seedBundledRun(
     name?: string;
     note?: string;
   };
-  return publishRunFolder(db, store, dir, {
+  return uploadRun(db, store, dir, {
     runId: 'dcgan-cifar10',
     ...(meta.name ? { name: meta.name } : {}),
     ...(meta.note ? { note: meta.note } : {}),
@@ -328,7 +328,7 @@ export async function seedBundledRun(
  * uploaded as model `<run>-e<N>`, so the gallery can score epochs against each other (the judge
  * game's human score by epoch on /runs/[id]).
  */
-export async function publishEpochModels(
+export async function uploadEpochModels(
   db: Db,
   store: BlobStore,
   dir: string,
@@ -411,7 +411,7 @@ export async function publishEpochModels(
  * judge game, once: each image stored as an uncompressed PNG, so real and generated images the
  * game serves have the same byte count.
  */
-export async function publishRealSet(
+export async function uploadRealSet(
   db: Db,
   dir: string,
 ): Promise<{ id: string; count: number; inserted: boolean }> {

@@ -10,7 +10,7 @@ import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { buildGenerator, DEFAULT_DCGAN_CONFIG } from '@ganstudio/models/gan';
 import { artifactsToFiles, modelToArtifacts } from '@ganstudio/models/weights';
-import { publishEpochModels, publishRealSet, publishRunFolder, publishRunRecord } from './index';
+import { uploadEpochModels, uploadRealSet, uploadRun, uploadRunRecord } from './index';
 
 function runFolder(): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'pub-')), 'my-run');
@@ -74,12 +74,12 @@ function runFolder(): string {
   return dir;
 }
 
-describe('publishRunFolder', () => {
+describe('uploadRun', () => {
   it('uploads grids and the generator, then registers the run, its series and the model', async () => {
     const h = await openDb();
     const blobs = mkdtempSync(join(tmpdir(), 'pub-blobs-'));
     const store = createLocalStore(blobs);
-    const result = await publishRunFolder(h.db, store, runFolder(), {
+    const result = await uploadRun(h.db, store, runFolder(), {
       isDefault: true,
       note: 'smoke',
     });
@@ -121,7 +121,7 @@ describe('publishRunFolder', () => {
     });
     // Publishing again updates in place; onlyIfMissing (first-start seeding) does nothing.
     expect(
-      (await publishRunFolder(h.db, store, runFolder(), { onlyIfMissing: true })).skipped,
+      (await uploadRun(h.db, store, runFolder(), { onlyIfMissing: true })).skipped,
     ).toBe(true);
     await h.close();
   });
@@ -129,12 +129,12 @@ describe('publishRunFolder', () => {
   it('refuses folders that are not finished runs, with the reason', async () => {
     const h = await openDb();
     const store = createLocalStore(mkdtempSync(join(tmpdir(), 'pub-blobs-')));
-    await expect(publishRunFolder(h.db, store, tmpdir() + '/nope')).rejects.toThrow(
+    await expect(uploadRun(h.db, store, tmpdir() + '/nope')).rejects.toThrow(
       /not a run folder/,
     );
     const dir = runFolder();
     rmSync(join(dir, 'generator-uint8'), { recursive: true });
-    await expect(publishRunFolder(h.db, store, dir)).rejects.toThrow(/no exported generator/);
+    await expect(uploadRun(h.db, store, dir)).rejects.toThrow(/no exported generator/);
     expect(await listModels(h.db)).toEqual([]);
     await h.close();
   });
@@ -148,13 +148,13 @@ describe('publishRunFolder', () => {
     const dir = runFolder();
     rmSync(join(dir, 'generator-uint8', 'weights.bin'));
     symlinkSync(secret, join(dir, 'generator-uint8', 'weights.bin'));
-    await expect(publishRunFolder(h.db, store, dir)).rejects.toThrow(
+    await expect(uploadRun(h.db, store, dir)).rejects.toThrow(
       /weights\.bin: is a symbolic link/,
     );
     const linkedDir = runFolder();
     rmSync(join(linkedDir, 'samples'), { recursive: true });
     symlinkSync(tmpdir(), join(linkedDir, 'samples'));
-    await expect(publishRunFolder(h.db, store, linkedDir)).rejects.toThrow(
+    await expect(uploadRun(h.db, store, linkedDir)).rejects.toThrow(
       /samples: is a symbolic link/,
     );
     expect(await listModels(h.db)).toEqual([]);
@@ -176,8 +176,8 @@ describe('publishRunFolder', () => {
       writeFileSync(join(out, 'model.json'), JSON.stringify(files.modelJson));
       writeFileSync(join(out, 'weights.bin'), files.weights);
     }
-    await publishRunFolder(h.db, store, dir);
-    const models = await publishEpochModels(h.db, store, dir, { epochs: 'all', weights: 'raw' });
+    await uploadRun(h.db, store, dir);
+    const models = await uploadEpochModels(h.db, store, dir, { epochs: 'all', weights: 'raw' });
     expect(models.map((m) => [m.id, m.epoch, m.runId, m.quantization])).toEqual([
       ['my-run-e1', 1, 'my-run', 'uint8'],
       ['my-run-e2', 2, 'my-run', 'uint8'],
@@ -196,7 +196,7 @@ describe('publishRunFolder', () => {
     );
     expect(loaded.outputs[0]!.shape).toEqual([null, 32, 32, 3]);
     loaded.dispose();
-    await expect(publishEpochModels(h.db, store, dir, { epochs: [3] })).rejects.toThrow(
+    await expect(uploadEpochModels(h.db, store, dir, { epochs: [3] })).rejects.toThrow(
       /epoch 3 not kept in epochs\/ \(kept: 1, 2\)/,
     );
     await h.close();
@@ -213,10 +213,10 @@ describe('publishRunFolder', () => {
       join(dir, 'images.bin'),
       new Uint8Array(3 * 3072).map((_, i) => (i * 31) % 256),
     );
-    expect(await publishRealSet(h.db, dir)).toEqual({ id: 'tiny-set', count: 3, inserted: true });
-    expect((await publishRealSet(h.db, dir)).inserted).toBe(false);
+    expect(await uploadRealSet(h.db, dir)).toEqual({ id: 'tiny-set', count: 3, inserted: true });
+    expect((await uploadRealSet(h.db, dir)).inserted).toBe(false);
     writeFileSync(join(dir, 'images.bin'), new Uint8Array(100));
-    await expect(publishRealSet(h.db, dir)).rejects.toThrow(/not a real-image set/);
+    await expect(uploadRealSet(h.db, dir)).rejects.toThrow(/not a real-image set/);
     await h.close();
   });
 
@@ -225,7 +225,7 @@ describe('publishRunFolder', () => {
     const store = createLocalStore(mkdtempSync(join(tmpdir(), 'pub-blobs-')));
     const dir = runFolder();
     rmSync(join(dir, 'generator-uint8'), { recursive: true });
-    expect(await publishRunRecord(h.db, store, dir, { name: 'reference' })).toMatchObject({
+    expect(await uploadRunRecord(h.db, store, dir, { name: 'reference' })).toMatchObject({
       runId: 'my-run',
       grids: 2,
       skipped: false,
@@ -234,7 +234,7 @@ describe('publishRunFolder', () => {
     expect(run?.run.name).toBe('reference');
     expect(run?.models).toEqual([]);
     expect(run?.metrics.filter((m) => m.fid !== null)).toHaveLength(2);
-    expect((await publishRunRecord(h.db, store, dir, { onlyIfMissing: true })).skipped).toBe(true);
+    expect((await uploadRunRecord(h.db, store, dir, { onlyIfMissing: true })).skipped).toBe(true);
     await h.close();
   });
 });

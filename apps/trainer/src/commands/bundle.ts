@@ -1,0 +1,64 @@
+/** `ganstudio bundle`: one epoch of a run, trimmed to what the gallery ships. */
+import { selectBackend } from '../backend';
+import { bundleRun } from '../bundle';
+import { defineCommand, userPath } from './flags';
+import { BACKEND_FLAG } from './shared';
+
+export const bundleCommand = defineCommand({
+  summary: 'trim one epoch of a run to what the gallery ships (apps/web/bundled/default-run)',
+  about: `Writes config.json, metrics.jsonl (the step lines up to the epoch, then the FID/IS of the chosen
+weights at every epoch up to it), samples/epoch-NNNN.png drawn from those weights, the uint8
+generator of the epoch and card.json: a folder \`upload\` and the gallery's first start read.
+A FID the run logged for the same weights is copied; others are measured with the run's protocol
+(its classifier and sample count, latent seed 0), which needs the CIFAR-10 file.`,
+  positionals: { usage: '<run folder>', min: 1, max: 1, error: 'bundle takes one run folder' },
+  flags: {
+    out: {
+      kind: 'path',
+      metavar: 'DIR',
+      required: 'the bundle folder',
+      help: 'the bundle folder (its samples/ and generator-uint8/ are replaced)',
+    },
+    epoch: {
+      kind: 'int',
+      min: 1,
+      defaultText: 'the newest kept in epochs/',
+      help: "which epoch's weights ship",
+    },
+    weights: {
+      kind: 'choice',
+      choices: ['raw', 'ema'],
+      defaultText: 'ema when the run tracked one, else raw',
+      help: 'which weights ship',
+    },
+    data: {
+      kind: 'path',
+      defaultText: "the run's",
+      help: 'cifar-10-binary.tar.gz for FIDs to measure',
+    },
+    measure: { kind: 'bool', help: 'measure every FID, even those the run logged' },
+    name: { kind: 'text', help: "card.json: the model's display name" },
+    note: { kind: 'text', help: 'card.json: a line shown with the model' },
+    state: {
+      kind: 'bool',
+      help: 'also write state/: G, D and the EMA at the end of that epoch in float16 (Adam\nmoments left out), replacing any earlier one, so `train --resume-from`\ncontinues the run on another machine',
+    },
+    backend: BACKEND_FLAG,
+  },
+  async run(v, [run]) {
+    await selectBackend(v.backend);
+    const r = await bundleRun({
+      run: userPath(run!),
+      out: v.out!,
+      ...(v.epoch ? { epoch: v.epoch } : {}),
+      ...(v.weights ? { weights: v.weights } : {}),
+      ...(v.data ? { data: v.data } : {}),
+      measure: v.measure,
+      ...(v.name ? { name: v.name } : {}),
+      ...(v.note ? { note: v.note } : {}),
+      state: v.state,
+    });
+    process.stderr.write(`bundled epoch ${r.epoch} (${r.weights} weights) to ${v.out}\n`);
+    return 0;
+  },
+});

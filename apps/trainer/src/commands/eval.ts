@@ -1,0 +1,129 @@
+/** `ganstudio eval`: FID and IS of a generator (or real / noise images), labelled with their network. */
+import { MAX_SEED } from '@ganstudio/models/gan';
+import { resolveGeneratorDir } from '@ganstudio/runs/folder';
+import { selectBackend } from '../backend';
+import { loadCifar10 } from '../cifar';
+import {
+  cifarBatches,
+  evaluateImages,
+  FEATURE_NETWORKS,
+  generatorBatches,
+  loadFeatureNetwork,
+  noiseBatches,
+  referenceStats,
+} from '../evaluate';
+import { loadModel } from '../model-io';
+import { Progress } from '../progress';
+import { defineCommand, userPath } from './flags';
+import { TRUNCATION_FLAG } from './sample';
+import { BACKEND_FLAG, UsageError } from './shared';
+
+export const evalCommand = defineCommand({
+  summary: 'FID and Inception Score of a generator against CIFAR-10, with a named feature network',
+  about: `Samples the generator, extracts features and reports FID (against the CIFAR-10 training set's
+statistics, cached next to the dataset) and IS (10 splits, mean ± std). Every number is labelled
+with the feature network it came from: numbers from different networks do not compare. Latents
+follow the FID protocol of docs/training.md (stream batches from --seed).`,
+  flags: {
+    model: { kind: 'path', help: 'generator: model folder, checkpoint or run folder' },
+    data: {
+      kind: 'path',
+      required: 'cifar-10-binary.tar.gz: the reference set',
+      help: 'cifar-10-binary.tar.gz or its folder (the reference set)',
+    },
+    samples: {
+      kind: 'int',
+      min: 2,
+      max: 1_000_000,
+      default: 10_000,
+      help: 'images to sample (50000 for paper-comparable FID)',
+    },
+    'feature-network': {
+      kind: 'choice',
+      choices: FEATURE_NETWORKS,
+      default: 'classifier',
+      help: "the project's CIFAR-10 classifier, or Inception-v3",
+    },
+    classifier: { kind: 'path', help: 'another classifier model folder than the shipped one' },
+    inception: {
+      kind: 'text',
+      metavar: 'PATH|URL',
+      help: 'a Keras InceptionV3 converted to TF.js layers format (see README)',
+    },
+    source: {
+      kind: 'choice',
+      choices: ['model', 'cifar-test', 'noise'],
+      default: 'model',
+      help: "the generator, real test images or uniform noise:\nthe last two put the generator's numbers on a scale",
+    },
+    seed: { kind: 'int', min: 0, max: MAX_SEED, default: 0, help: 'latent seed' },
+    truncation: {
+      ...TRUNCATION_FLAG,
+      help: 'sample z from N(0, I) cut at ±X: the quality/variety trade of\nBrock et al. 2019, measured',
+    },
+    'batch-size': { kind: 'int', min: 1, max: 4096, default: 250, help: 'images per batch' },
+    json: {
+      kind: 'bool',
+      help: 'print one JSON line: fid, is_mean, is_std, feature_network, samples, reference\n(and truncation when set)',
+    },
+    backend: BACKEND_FLAG,
+  },
+  async run(v) {
+    const source = v.source;
+    if (source === 'model' && !v.model)
+      throw new UsageError('--model is required (a model folder, checkpoint or run folder)');
+    if (Number.isFinite(v.truncation) && source !== 'model')
+      throw new UsageError('--truncation applies to --source model only');
+    const data = v.data!;
+    const kind = v['feature-network'];
+    const generatorDir = v.model ? resolveGeneratorDir(v.model) : undefined;
+    const info = await selectBackend(v.backend);
+    const log = (line: string) => process.stderr.write(line + '\n');
+    log(`backend: ${info.reason}`);
+    const network = await loadFeatureNetwork(
+      kind,
+      kind === 'inception'
+        ? v.inception && (/^https?:/.test(v.inception) ? v.inception : userPath(v.inception))
+        : v.classifier,
+    );
+    const generator = source === 'model' ? await loadModel(generatorDir!) : undefined;
+    try {
+      const progress = new Progress(process.stderr, v['batch-size']);
+      const reference = await referenceStats(network, data, {
+        batchSize: v['batch-size'],
+        log,
+        progress: (total) => progress.phase('reference statistics', total),
+      });
+      const batches =
+        source === 'model'
+          ? generatorBatches(generator!, v.seed, v.truncation)
+          : source === 'noise'
+            ? noiseBatches(v.seed)
+            : cifarBatches(loadCifar10(data, 'test'));
+      const started = performance.now();
+      const result = evaluateImages(network, reference, batches, v.samples, {
+        batchSize: v['batch-size'],
+        onBatch: progress.phase(
+          `features of ${v.samples} ${source === 'model' ? 'samples' : source} images`,
+          v.samples,
+        ),
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const truncated = Number.isFinite(v.truncation);
+      const labelled = truncated ? { ...result, truncation: v.truncation } : result;
+      if (v.json) process.stdout.write(JSON.stringify(labelled) + '\n');
+      else
+        process.stdout.write(
+          [
+            `FID (${network.label} features): ${result.fid.toFixed(3)}`,
+            `IS (${network.label}): ${result.is_mean.toFixed(3)} ± ${result.is_std.toFixed(3)}`,
+            `${v.samples} ${source === 'model' ? `samples of ${generatorDir}${truncated ? ` (z truncated at ±${v.truncation})` : ''}` : source} vs ${result.reference}; feature network ${network.id}; ${seconds.toFixed(1)} s`,
+          ].join('\n') + '\n',
+        );
+      return 0;
+    } finally {
+      generator?.dispose();
+      network.dispose();
+    }
+  },
+});

@@ -1,0 +1,229 @@
+/** `ganstudio train`: a DCGAN on CIFAR-10 into a run folder. */
+import { existsSync } from 'node:fs';
+import {
+  DEFAULT_DCGAN_CONFIG,
+  DEFAULT_OPTIMIZER,
+  GAN_LOSSES,
+  MAX_SEED,
+} from '@ganstudio/models/gan';
+import { RUN_FORMAT, type RunConfig } from '@ganstudio/runs/folder';
+import { selectBackend } from '../backend';
+import { materializeCarriedRun } from '../carry';
+import { ensureOfficialCifar10 } from '../cifar';
+import { UserError } from '../errors';
+import { readRunConfig } from '../sitting';
+import { DEFAULT_EMA_DECAY, train, validateRunConfig } from '../train';
+import { defineCommand } from './flags';
+import { outFlag, reportSitting, SITTING_FLAGS, sittingOf, UsageError } from './shared';
+
+/** Recipe defaults that are not the model's or the optimizer's own. */
+export const TRAIN_DEFAULTS = {
+  epochs: 25,
+  batchSize: 64,
+  sampleEvery: 1,
+  sampleCount: 64,
+  checkpointEvery: 500,
+  logEvery: 10,
+  fidEvery: 1,
+  fidSamples: 2000,
+} as const;
+
+const MAX_FID_SAMPLES = 1_000_000;
+
+export const trainCommand = defineCommand({
+  summary: 'train a DCGAN on CIFAR-10 into a run folder',
+  about: `Trains a DCGAN on CIFAR-10 and writes a run folder (config.json, metrics.jsonl,
+samples/epoch-NNNN.png, checkpoints/, epochs/, generator-uint8/).`,
+  flags: {
+    data: {
+      kind: 'path',
+      defaultText: 'download the official file once into ~/.cache/gan-studio, checksum-verified',
+      help: 'cifar-10-binary.tar.gz or its extracted folder',
+    },
+    epochs: {
+      kind: 'int',
+      min: 1,
+      // No `default`: --resume-from must tell a given --epochs from the default.
+      defaultText: `${TRAIN_DEFAULTS.epochs}`,
+      help: 'passes over the data',
+    },
+    'batch-size': {
+      kind: 'int',
+      min: 1,
+      max: 4096,
+      default: TRAIN_DEFAULTS.batchSize,
+      help: 'images per step',
+    },
+    lr: { kind: 'number', default: DEFAULT_OPTIMIZER.lr, help: 'Adam learning rate, DCGAN paper' },
+    'lr-d': {
+      kind: 'number',
+      defaultText: '--lr for both',
+      help: "the discriminator's own learning rate: TTUR (Heusel et al. 2017; their\nDCGAN uses --lr 0.0001 --lr-d 0.0004)",
+    },
+    beta1: { kind: 'number', default: DEFAULT_OPTIMIZER.beta1, help: 'Adam beta1, DCGAN paper' },
+    ngf: {
+      kind: 'int',
+      min: 1,
+      max: 1024,
+      default: DEFAULT_DCGAN_CONFIG.ngf,
+      help: 'generator base width',
+    },
+    ndf: {
+      kind: 'int',
+      min: 1,
+      max: 1024,
+      default: DEFAULT_DCGAN_CONFIG.ndf,
+      help: 'discriminator base width',
+    },
+    'latent-dim': {
+      kind: 'int',
+      min: 1,
+      max: 4096,
+      default: DEFAULT_DCGAN_CONFIG.latentDim,
+      help: 'length of z',
+    },
+    loss: {
+      kind: 'choice',
+      choices: GAN_LOSSES,
+      default: DEFAULT_DCGAN_CONFIG.loss,
+      help: 'GAN loss (bce: non-saturating)',
+    },
+    'spectral-norm': {
+      kind: 'bool',
+      help: 'spectral normalisation on every D layer instead of batch norm (Miyato\net al. 2018; their SN-DCGAN pairs it with --loss hinge)',
+    },
+    ema: {
+      kind: 'number',
+      min: 0,
+      max: 0.999999,
+      default: DEFAULT_EMA_DECAY,
+      help: "keep an exponential moving average of G's weights with this decay\nand sample/export from it; 0 turns it off",
+    },
+    seed: {
+      kind: 'int',
+      min: 0,
+      max: MAX_SEED,
+      default: DEFAULT_DCGAN_CONFIG.seed,
+      help: 'weights, data order, noise and the sample grid',
+    },
+    out: outFlag('run'),
+    'sample-every': {
+      kind: 'int',
+      min: 1,
+      default: TRAIN_DEFAULTS.sampleEvery,
+      help: 'sample grid every N epochs',
+    },
+    'fid-every': {
+      kind: 'int',
+      min: 0,
+      default: TRAIN_DEFAULTS.fidEvery,
+      help: 'classifier FID into metrics.jsonl every N epochs, keeping the best\ngenerator in generator-best/; 0 turns it off',
+    },
+    'fid-samples': {
+      kind: 'int',
+      min: 2,
+      max: MAX_FID_SAMPLES,
+      default: TRAIN_DEFAULTS.fidSamples,
+      help: 'samples per periodic FID',
+    },
+    'fid-final-samples': {
+      kind: 'int',
+      min: 2,
+      max: MAX_FID_SAMPLES,
+      defaultText:
+        '--fid-samples,\nor 10000 once the run sees a full CIFAR-10 epoch of 50,000 images',
+      help: 'samples for the FID at the end of the run',
+    },
+    'fid-classifier': {
+      kind: 'path',
+      defaultText: 'the shipped CIFAR-10 classifier',
+      help: 'feature network',
+    },
+    'checkpoint-every': {
+      kind: 'int',
+      min: 1,
+      default: TRAIN_DEFAULTS.checkpointEvery,
+      help: 'checkpoint every N steps as well as every epoch end',
+    },
+    'log-every': {
+      kind: 'int',
+      min: 1,
+      default: TRAIN_DEFAULTS.logEvery,
+      help: 'metrics line every N steps',
+    },
+    'resume-from': {
+      kind: 'path',
+      metavar: 'DIR',
+      help: "continue the run carried in DIR (a bundle with state/, e.g.\napps/web/bundled/default-run) in a new --out folder, on any machine:\nsame recipe, metrics and grids; Adam moments restart. Needs --epochs\n(the epoch to train to) and --data unless the bundle's path exists here",
+    },
+    ...SITTING_FLAGS,
+  },
+  async run(v) {
+    if (v['resume-from'] && v.resume)
+      throw new UsageError(
+        '--resume continues a run folder, --resume-from a carried state: pass one',
+      );
+    if (v['resume-from'] && v.epochs === undefined)
+      throw new UsageError('--resume-from needs --epochs N: the epoch to train the carried run to');
+    const sitting = sittingOf(v, 'run');
+    const config: RunConfig = {
+      version: RUN_FORMAT,
+      data: '', // resolved below, once every flag has been checked (a typo must not start a 170 MB download)
+      limit: v.limit ?? null,
+      epochs: v.epochs ?? TRAIN_DEFAULTS.epochs,
+      batchSize: v['batch-size'],
+      optimizer: {
+        ...DEFAULT_OPTIMIZER,
+        lr: v.lr,
+        beta1: v.beta1,
+        ...(v['lr-d'] === undefined ? {} : { lrD: v['lr-d'] }),
+      },
+      model: {
+        latentDim: v['latent-dim'],
+        ngf: v.ngf,
+        ndf: v.ndf,
+        loss: v.loss,
+        seed: v.seed,
+        ...(v['spectral-norm'] ? { spectralNorm: true } : {}),
+      },
+      sampleEvery: v['sample-every'],
+      checkpointEvery: v['checkpoint-every'],
+      logEvery: v['log-every'],
+      sampleSeed: v.seed,
+      sampleCount: TRAIN_DEFAULTS.sampleCount,
+      ema: v.ema === 0 ? null : v.ema,
+      fid: {
+        every: v['fid-every'],
+        samples: v['fid-samples'],
+        // null: proportionate to the run (finalFidSamples), decided when its length is known.
+        finalSamples: v['fid-final-samples'] ?? null,
+        classifier: v['fid-classifier'] ?? null,
+      },
+    };
+    try {
+      validateRunConfig(config); // before the data: a bad flag must not start a 170 MB download
+    } catch (err) {
+      throw err instanceof UserError ? new UsageError(err.message) : err;
+    }
+    const from = v['resume-from'];
+    const carriedData = from ? readRunConfig<RunConfig>(from, '--resume-from').data : '';
+    config.data =
+      v.data ??
+      (v.resume
+        ? ''
+        : from && carriedData && existsSync(carriedData)
+          ? carriedData
+          : await ensureOfficialCifar10((l) => process.stderr.write(l + '\n')));
+    if (from) {
+      await selectBackend(sitting.backend);
+      await materializeCarriedRun({
+        from,
+        out: sitting.out,
+        epochs: config.epochs,
+        data: config.data,
+      });
+      return reportSitting(await train({ config, ...sitting, resume: true }), sitting.out);
+    }
+    return reportSitting(await train({ config, ...sitting }), sitting.out);
+  },
+});
