@@ -25,11 +25,10 @@ import {
 } from './checkpoint';
 import { loadCifar10, type CifarData } from './cifar';
 import { UserError } from './errors';
-import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
-import { appendMetric, truncateMetrics } from '@ganstudio/runs/folder';
+import { appendMetric, truncateMetrics, writeRunConfig } from '@ganstudio/runs/folder';
 import { loadModel, saveModel } from './model-io';
 import { Progress } from './progress';
-import { recipeFor, startSitting } from './sitting';
+import { recipeFor, runLoop, startSitting, type StepOutcome } from './sitting';
 
 export interface ClassifierRunConfig {
   version: 1;
@@ -120,7 +119,6 @@ export async function trainClassifier(
 ): Promise<ClassifierTrainResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const { out } = options;
-  const configPath = join(out, 'config.json');
   const config = recipeFor(out, options.resume, options.config);
   const backend = await selectBackend(options.backend);
   log(`backend: ${backend.reason}`);
@@ -139,10 +137,7 @@ export async function trainClassifier(
   const plan = planBatches(count, config.batchSize);
   const totalSteps = plan.stepsPerEpoch * config.epochs;
   mkdirSync(out, { recursive: true });
-  writeFileAtomic(
-    configPath,
-    JSON.stringify({ ...config, backend: backend.resolved }, null, 2) + '\n',
-  );
+  writeRunConfig(out, { ...config, backend: backend.resolved });
 
   // Nesterov momentum SGD: the usual CIFAR-10 recipe (He et al. 2016) with the one-cycle schedule.
   const makeOptimizer = () => tf.train.momentum(config.lr, config.momentum, true);
@@ -171,92 +166,79 @@ export async function trainClassifier(
   }
 
   const progress = options.progress ?? new Progress(process.stderr, config.batchSize);
-  const { startStep, endStep, signals, trainSeconds } = startSitting(
-    state,
-    totalSteps,
-    options.maxSteps,
-  );
-  const checkpoint = (step: number, accuracy: number | null) => {
+  const sitting = startSitting(state, totalSteps, options.maxSteps);
+  const { endStep, signals, trainSeconds } = sitting;
+  /** Test accuracy of the epoch that just ended, saved with its checkpoint. */
+  let epochAccuracy: number | null = null;
+  const checkpoint = async (step: number) => {
     state = {
       step,
       epoch: Math.floor(step / plan.stepsPerEpoch),
       trainSeconds: trainSeconds(),
-      testAccuracy: accuracy,
+      testAccuracy: epochAccuracy,
     };
-    return saveCheckpointFolder(out, state, async (tmp) => {
+    epochAccuracy = null;
+    await saveCheckpointFolder(out, state, async (tmp) => {
       await saveModel(model, join(tmp, 'classifier'));
       await saveOptimizer(tmp, 'sgd', optimizer);
     });
   };
-  try {
-    let windowStart = performance.now();
-    let windowSteps = 0;
-    let perm: Uint32Array | undefined;
-    let permEpoch = -1;
-    let last = { loss: NaN, accuracy: NaN };
-    let step = startStep;
-    for (; step < endStep && !signals.stopped; step++) {
-      const { epoch, offset } = plan.locate(step);
-      if (step % 4 === 0) await signals.yield();
-      if (signals.stopped) break;
-      if (epoch !== permEpoch) {
-        perm = epochPermutation(count, config.model.seed, epoch);
-        permEpoch = epoch;
-      }
-      const rng = createRng((config.model.seed * 31 + step * 7919 + 1) >>> 0);
-      const n = config.batchSize;
-      const flips = Array.from({ length: n }, () => rng() < 0.5);
-      const shifts = Array.from({ length: 2 * n }, () => Math.floor(rng() * 9) - 4);
-      const indices = perm!.subarray(offset, offset + n);
-      const x = tf.tensor4d(toNhwc(train, indices, flips, shifts), [n, 32, 32, 3]);
-      const y = tf.tensor1d(
-        Int32Array.from(indices, (i) => train.labels[i]!),
-        'int32',
+  let perm: Uint32Array | undefined;
+  let permEpoch = -1;
+  let last = { loss: NaN, accuracy: NaN };
+  /** One SGD step on a flipped and shifted batch (the standard CIFAR-10 augmentation). */
+  const trainOne = (step: number, epoch: number, offset: number): StepOutcome => {
+    if (epoch !== permEpoch) {
+      perm = epochPermutation(count, config.model.seed, epoch);
+      permEpoch = epoch;
+    }
+    const rng = createRng((config.model.seed * 31 + step * 7919 + 1) >>> 0);
+    const n = config.batchSize;
+    const flips = Array.from({ length: n }, () => rng() < 0.5);
+    const shifts = Array.from({ length: 2 * n }, () => Math.floor(rng() * 9) - 4);
+    const indices = perm!.subarray(offset, offset + n);
+    const x = tf.tensor4d(toNhwc(train, indices, flips, shifts), [n, 32, 32, 3]);
+    const y = tf.tensor1d(
+      Int32Array.from(indices, (i) => train.labels[i]!),
+      'int32',
+    );
+    optimizer.setLearningRate(oneCycleLr(config.lr, step, totalSteps));
+    try {
+      last = classifierStep(model, optimizer, x, y, config.weightDecay);
+    } finally {
+      tf.dispose([x, y]);
+    }
+    if (!Number.isFinite(last.loss))
+      throw new UserError(
+        `non-finite loss at step ${step + 1}; the last checkpoint is kept: resume with a lower --lr`,
       );
-      optimizer.setLearningRate(oneCycleLr(config.lr, step, totalSteps));
-      try {
-        last = classifierStep(model, optimizer, x, y, config.weightDecay);
-      } finally {
-        tf.dispose([x, y]);
-      }
-      if (!Number.isFinite(last.loss))
-        throw new UserError(
-          `non-finite loss at step ${step + 1}; the last checkpoint is kept: resume with a lower --lr`,
-        );
-      windowSteps++;
-      const done = step + 1;
-      const epochEnd = done % plan.stepsPerEpoch === 0;
-      if (done % 20 === 0 || epochEnd || done === endStep) {
-        const now = performance.now();
-        const imagesPerSec = (windowSteps * n) / ((now - windowStart) / 1000);
-        windowStart = now;
-        windowSteps = 0;
-        progress.update({
-          step: done,
-          totalSteps,
-          epoch,
-          epochs: config.epochs,
-          imagesPerSec,
-          figures: { loss: last.loss, batch_accuracy: last.accuracy },
-        });
-      }
-      if (epochEnd) {
-        const accuracy = testAccuracy(model, test);
+    return { figures: { loss: last.loss, batch_accuracy: last.accuracy } };
+  };
+  try {
+    await runLoop({
+      plan,
+      totalSteps,
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      sitting,
+      progress,
+      logEvery: 20,
+      step: trainOne,
+      async epochEnd(done, epoch) {
+        epochAccuracy = testAccuracy(model, test);
         appendMetric(out, {
           type: 'epoch',
           step: done,
-          epoch: epoch + 1,
+          epoch,
           train_loss: last.loss,
-          test_accuracy: accuracy,
+          test_accuracy: epochAccuracy,
           elapsed_s: trainSeconds(),
         });
         progress.done();
-        log(`epoch ${epoch + 1}: test accuracy ${(accuracy * 100).toFixed(2)}%`);
-        await checkpoint(done, accuracy);
-      }
-    }
-    if (step > state.step) await checkpoint(step, null);
-    progress.done();
+        log(`epoch ${epoch}: test accuracy ${(epochAccuracy * 100).toFixed(2)}%`);
+      },
+      checkpoint,
+    });
     const finished = endStep === totalSteps && !signals.stopped;
     let exportDir: string | undefined;
     if (finished) {

@@ -4,7 +4,9 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { readRunConfig as readFolderConfig, RunFolderError } from '@ganstudio/runs/folder';
+import type { BatchPlan } from './batches';
 import { UserError } from './errors';
+import type { Progress } from './progress';
 
 /** A run folder's config.json; `context` starts the error line (e.g. --resume, bundle). */
 export function readRunConfig<T>(dir: string, context: string): T {
@@ -83,4 +85,84 @@ export function interruptible() {
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/** What one step of a training loop reports: figures for the log and the progress bar. */
+export type StepOutcome =
+  | { figures: Record<string, number> }
+  /** The step went wrong and a checkpoint was reloaded: continue from step `rewindTo`. */
+  | { rewindTo: number };
+
+export interface LoopOptions {
+  plan: BatchPlan;
+  totalSteps: number;
+  epochs: number;
+  batchSize: number;
+  sitting: ReturnType<typeof startSitting>;
+  progress: Progress;
+  /** A log point every N steps (and at every epoch end and the sitting's last step). */
+  logEvery: number;
+  /** Also checkpoint every N steps inside an epoch (epoch ends always checkpoint). */
+  checkpointEvery?: number;
+  /** Runs global step `step` (0-based) of epoch `epoch` (0-based), batch at `offset`. */
+  step(step: number, epoch: number, offset: number): Promise<StepOutcome> | StepOutcome;
+  /** A log point: `epoch` 1-based, images/s over the steps since the last one. */
+  logged?(done: number, epoch: number, imagesPerSec: number, figures: Record<string, number>): void;
+  /** After the last step of epoch `epoch` (1-based), before its checkpoint. */
+  epochEnd?(done: number, epoch: number): Promise<void>;
+  checkpoint(done: number): Promise<void>;
+}
+
+/**
+ * The loop both trainers run: steps until the sitting's end or a signal, images/s windows and
+ * progress at log points, the epoch-end hook, checkpoints at epoch ends (and every N steps), and
+ * a last checkpoint of a sitting stopped between them. Returns the last completed step.
+ */
+export async function runLoop(o: LoopOptions): Promise<number> {
+  const { plan, sitting, progress } = o;
+  const { signals } = sitting;
+  let windowStart = performance.now();
+  let windowSteps = 0;
+  let completed = sitting.startStep;
+  let saved = sitting.startStep;
+  for (let step = sitting.startStep; step < sitting.endStep && !signals.stopped; step++) {
+    if (step % 4 === 0) await signals.yield();
+    if (signals.stopped) break;
+    const { epoch, offset } = plan.locate(step);
+    const outcome = await o.step(step, epoch, offset);
+    if ('rewindTo' in outcome) {
+      completed = saved = outcome.rewindTo;
+      step = outcome.rewindTo - 1; // the loop's step++ resumes there
+      windowStart = performance.now();
+      windowSteps = 0;
+      continue;
+    }
+    windowSteps++;
+    const done = step + 1;
+    completed = done;
+    const epochEnd = done % plan.stepsPerEpoch === 0;
+    if (done % o.logEvery === 0 || done === sitting.endStep || epochEnd) {
+      const now = performance.now();
+      const imagesPerSec = (windowSteps * o.batchSize) / ((now - windowStart) / 1000);
+      windowStart = now;
+      windowSteps = 0;
+      o.logged?.(done, epoch + 1, imagesPerSec, outcome.figures);
+      progress.update({
+        step: done,
+        totalSteps: o.totalSteps,
+        epoch,
+        epochs: o.epochs,
+        imagesPerSec,
+        figures: outcome.figures,
+      });
+    }
+    if (epochEnd) await o.epochEnd?.(done, epoch + 1);
+    if (epochEnd || done % (o.checkpointEvery ?? Infinity) === 0) {
+      await o.checkpoint(done);
+      saved = done;
+    }
+  }
+  if (completed > saved) await o.checkpoint(completed);
+  progress.done();
+  return completed;
 }

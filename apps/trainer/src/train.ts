@@ -17,6 +17,7 @@ import {
   validateDcganConfig,
   validateOptimizer,
   type Gan,
+  type StepMetrics,
 } from '@ganstudio/models/gan';
 import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { BatchSource } from './batches';
@@ -38,7 +39,7 @@ import {
 export type { RunConfig };
 import { saveModel } from './model-io';
 import { formatDuration, Progress } from './progress';
-import { recipeFor, startSitting } from './sitting';
+import { recipeFor, runLoop, startSitting, type StepOutcome } from './sitting';
 import { sampleGridPng } from './sampling';
 
 /** Yazici et al. 2019 average with 0.999 over batch-64 steps: a window of ~1,000 steps (64k images). */
@@ -296,14 +297,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const progress = options.progress ?? new Progress(process.stderr, config.batchSize);
   let fid: FidTracker | undefined;
   if (fidConfig.every > 0) fid = await startFidTracker(out, config.data, fidConfig, log, progress);
-  const { startStep, endStep, signals, trainSeconds } = startSitting(
-    state,
-    totalSteps,
-    options.maxSteps,
-  );
-  let windowStart = performance.now();
-  let windowSteps = 0;
-  let completed = startStep;
+  const sitting = startSitting(state, totalSteps, options.maxSteps);
+  const { startStep, endStep, signals, trainSeconds } = sitting;
   const checkpoint = async (step: number) => {
     state = {
       step,
@@ -313,68 +308,73 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     };
     await saveCheckpoint(out, gan, state);
   };
+  let nanInjected = false;
+  let retries = 0;
+  /** One DCGAN step; a non-finite loss reloads the last good checkpoint (rewinding the loop). */
+  const trainOne = async (step: number): Promise<StepOutcome> => {
+    const real = tf.tensor4d(source.batch(step), [config.batchSize, 32, 32, 3]);
+    let m;
+    try {
+      // After a recovery the noise stream shifts, so the retried steps are not a replay of the divergence.
+      m = trainStep(gan, real, (stepSeed(config.model.seed, step) + retries * 0x9e3779b1) >>> 0);
+    } finally {
+      real.dispose();
+    }
+    const done = step + 1;
+    if (options.injectNanAtStep === done && !nanInjected) {
+      nanInjected = true;
+      m = { ...m, dLoss: Number.NaN };
+    }
+    if (![m.dLoss, m.gLoss].every(Number.isFinite)) {
+      // A NaN/Inf step has already written poisoned weights: go back to the last good checkpoint.
+      retries++;
+      if (retries > MAX_NAN_RECOVERIES) {
+        throw new UserError(
+          `non-finite loss at step ${done} (d_loss ${m.dLoss}, g_loss ${m.gLoss}) again after ${MAX_NAN_RECOVERIES} recoveries; the last good checkpoint is kept: resume with --resume and a lower --lr`,
+        );
+      }
+      disposeGan(gan);
+      const good = await loadLatestCheckpoint(
+        out,
+        config.model,
+        config.optimizer,
+        config.ema ?? null,
+      );
+      gan = good?.gan ?? createGan(config.model, config.optimizer, undefined, config.ema ?? null);
+      state = good?.state ?? {
+        step: 0,
+        epoch: 0,
+        savedAt: new Date().toISOString(),
+        trainSeconds: state.trainSeconds,
+      };
+      truncateMetrics(out, state.step);
+      log(
+        `non-finite loss at step ${done} (d_loss ${m.dLoss}, g_loss ${m.gLoss}): reloaded the last good checkpoint (step ${state.step}) and continue with fresh noise (recovery ${retries}/${MAX_NAN_RECOVERIES})`,
+      );
+      return { rewindTo: state.step };
+    }
+    updateEma(gan, done);
+    lastStep = m;
+    return { figures: { d_loss: m.dLoss, g_loss: m.gLoss } };
+  };
+  let lastStep: StepMetrics | undefined;
 
   try {
-    let nanInjected = false;
-    let retries = 0;
-    for (let step = startStep; step < endStep && !signals.stopped; step++) {
-      const { epoch } = source.plan.locate(step);
-      if (step % 4 === 0) await signals.yield();
-      if (signals.stopped) break;
-      const real = tf.tensor4d(source.batch(step), [config.batchSize, 32, 32, 3]);
-      let m;
-      try {
-        // After a recovery the noise stream shifts, so the retried steps are not a replay of the divergence.
-        m = trainStep(gan, real, (stepSeed(config.model.seed, step) + retries * 0x9e3779b1) >>> 0);
-      } finally {
-        real.dispose();
-      }
-      windowSteps++;
-      const done = step + 1;
-      if (options.injectNanAtStep === done && !nanInjected) {
-        nanInjected = true;
-        m = { ...m, dLoss: Number.NaN };
-      }
-      if (![m.dLoss, m.gLoss].every(Number.isFinite)) {
-        // A NaN/Inf step has already written poisoned weights: go back to the last good checkpoint.
-        retries++;
-        if (retries > MAX_NAN_RECOVERIES) {
-          throw new UserError(
-            `non-finite loss at step ${done} (d_loss ${m.dLoss}, g_loss ${m.gLoss}) again after ${MAX_NAN_RECOVERIES} recoveries; the last good checkpoint is kept: resume with --resume and a lower --lr`,
-          );
-        }
-        disposeGan(gan);
-        const good = await loadLatestCheckpoint(
-          out,
-          config.model,
-          config.optimizer,
-          config.ema ?? null,
-        );
-        gan = good?.gan ?? createGan(config.model, config.optimizer, undefined, config.ema ?? null);
-        state = good?.state ?? {
-          step: 0,
-          epoch: 0,
-          savedAt: new Date().toISOString(),
-          trainSeconds: state.trainSeconds,
-        };
-        truncateMetrics(out, state.step);
-        log(
-          `non-finite loss at step ${done} (d_loss ${m.dLoss}, g_loss ${m.gLoss}): reloaded the last good checkpoint (step ${state.step}) and continue with fresh noise (recovery ${retries}/${MAX_NAN_RECOVERIES})`,
-        );
-        completed = state.step;
-        step = state.step - 1; // the loop's step++ resumes at the checkpoint
-        continue;
-      }
-      updateEma(gan, done);
-      completed = done;
-      if (done % config.logEvery === 0 || done === endStep || done % stepsPerEpoch === 0) {
-        const now = performance.now();
-        const imagesPerSec = (windowSteps * config.batchSize) / ((now - windowStart) / 1000);
-        windowStart = now;
-        windowSteps = 0;
+    await runLoop({
+      plan: source.plan,
+      totalSteps,
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      sitting,
+      progress,
+      logEvery: config.logEvery,
+      checkpointEvery: config.checkpointEvery,
+      step: trainOne,
+      logged(done, epoch, imagesPerSec) {
+        const m = lastStep!;
         appendMetric(out, {
           type: 'step',
-          epoch: epoch + 1, // the loop counts from 0, the run folder from 1
+          epoch,
           step: done,
           d_loss: m.dLoss,
           g_loss: m.gLoss,
@@ -383,44 +383,25 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           images_per_sec: imagesPerSec,
           elapsed_s: trainSeconds(),
         });
-        progress.update({
-          step: done,
-          totalSteps,
-          epoch,
-          epochs: config.epochs,
-          imagesPerSec,
-          figures: { d_loss: m.dLoss, g_loss: m.gLoss },
-        });
-      }
-      const epochEnd = done % stepsPerEpoch === 0;
-      if (epochEnd && ((epoch + 1) % config.sampleEvery === 0 || done === totalSteps)) {
-        writeFileAtomic(
-          join(out, 'samples', epochGridName(epoch + 1)),
-          await sampleGridPng(samplingGenerator(gan), config.sampleSeed, config.sampleCount),
-        );
-      }
-      // Checkpoints are pruned; per-epoch generators stay so any epoch can be evaluated or shipped later.
-      if (epochEnd)
+      },
+      async epochEnd(done, epoch) {
+        if (epoch % config.sampleEvery === 0 || done === totalSteps)
+          writeFileAtomic(
+            join(out, 'samples', epochGridName(epoch)),
+            await sampleGridPng(samplingGenerator(gan), config.sampleSeed, config.sampleCount),
+          );
+        // Checkpoints are pruned; per-epoch generators stay so any epoch can be evaluated or shipped later.
         await saveEpochGenerators(out, gan, {
           step: done,
-          epoch: epoch + 1,
+          epoch,
           savedAt: new Date().toISOString(),
           trainSeconds: trainSeconds(),
         });
-      if (epochEnd && fid && (epoch + 1) % fidConfig.every === 0 && done !== totalSteps)
-        await logFid(
-          fid,
-          out,
-          gan,
-          { step: done, epoch: epoch + 1 },
-          fidConfig.samples,
-          log,
-          progress,
-        );
-      if (epochEnd || done % config.checkpointEvery === 0) await checkpoint(done);
-    }
-    if (completed > state.step) await checkpoint(completed);
-    progress.done();
+        if (fid && epoch % fidConfig.every === 0 && done !== totalSteps)
+          await logFid(fid, out, gan, { step: done, epoch }, fidConfig.samples, log, progress);
+      },
+      checkpoint,
+    });
     const finished = endStep === totalSteps && !signals.stopped;
     let exportDir: string | undefined;
     let exportBytes: number | undefined;
