@@ -5,6 +5,7 @@
  */
 import { createRng } from '@ganstudio/models/gan';
 import { PIXELS_PER_IMAGE, type CifarData } from './cifar';
+import { UserError } from './errors';
 
 export function epochPermutation(count: number, seed: number, epoch: number): Uint32Array {
   const rng = createRng((seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
@@ -96,4 +97,16 @@ export class BatchSource {
     const flips = Array.from({ length: this.batchSize }, () => rng() < 0.5);
     return toNhwc(this.data, indices, flips);
   }
+}
+
+/** The first `limit` images (all when null); fewer than one batch is one clear error. */
+export function limitData(full: CifarData, limit: number | null, batchSize: number): CifarData {
+  const count = limit === null ? full.count : Math.min(limit, full.count);
+  if (count < batchSize)
+    throw new UserError(`only ${count} training images, fewer than --batch-size ${batchSize}`);
+  return {
+    pixels: full.pixels.subarray(0, count * 3072),
+    labels: full.labels.subarray(0, count),
+    count,
+  };
 }

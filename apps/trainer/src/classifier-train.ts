@@ -16,7 +16,7 @@ import {
 } from '@ganstudio/models/eval';
 import { createRng } from '@ganstudio/models/gan';
 import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
-import { epochPermutation, planBatches, toNhwc } from './batches';
+import { epochPermutation, limitData, planBatches, toNhwc } from './batches';
 import {
   loadLatestCheckpointWith,
   restoreOptimizer,
@@ -124,16 +124,8 @@ export async function trainClassifier(
   log(`backend: ${backend.reason}`);
   const full = options.dataset?.train ?? loadCifar10(config.data, 'train');
   const test = options.dataset?.test ?? loadCifar10(config.data, 'test');
-  const count = config.limit === null ? full.count : Math.min(config.limit, full.count);
-  const train: CifarData = {
-    pixels: full.pixels.subarray(0, count * 3072),
-    labels: full.labels.subarray(0, count),
-    count,
-  };
-  if (count < config.batchSize)
-    throw new UserError(
-      `only ${count} training images, fewer than --batch-size ${config.batchSize}`,
-    );
+  const train = limitData(full, config.limit, config.batchSize);
+  const { count } = train;
   const plan = planBatches(count, config.batchSize);
   const totalSteps = plan.stepsPerEpoch * config.epochs;
   mkdirSync(out, { recursive: true });

@@ -20,7 +20,7 @@ import {
   type StepMetrics,
 } from '@ganstudio/models/gan';
 import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
-import { BatchSource } from './batches';
+import { BatchSource, limitData } from './batches';
 import { loadCifar10, type CifarData } from './cifar';
 import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
@@ -31,6 +31,7 @@ import {
   epochGridName,
   epochName,
   RUN_FORMAT,
+  runPath,
   truncateMetrics,
   writeRunConfig,
   type RunConfig,
@@ -246,6 +247,47 @@ async function startFidTracker(
   return { network, reference, best: same ? saved.fid : Infinity, best_samples: fid.samples };
 }
 
+/** The GAN and its position: the run's newest good checkpoint on --resume, else a fresh start. */
+async function openGan(
+  out: string,
+  config: RunConfig,
+  resume: boolean,
+  log: (line: string) => void,
+): Promise<{ gan: Gan; state: CheckpointState }> {
+  const loaded = resume
+    ? await loadLatestCheckpoint(out, config.model, config.optimizer, config.ema ?? null)
+    : undefined;
+  if (loaded) {
+    for (const s of loaded.skipped) log(`warning: skipped unreadable checkpoint ${s}`);
+    truncateMetrics(out, loaded.state.step);
+    log(`resumed from step ${loaded.state.step} (${loaded.dir})`);
+    return { gan: loaded.gan, state: loaded.state };
+  }
+  if (resume) {
+    truncateMetrics(out, 0);
+    log('no checkpoint yet: starting from step 0');
+  }
+  return {
+    gan: createGan(config.model, config.optimizer, undefined, config.ema ?? null),
+    state: { step: 0, epoch: 0, savedAt: new Date().toISOString(), trainSeconds: 0 },
+  };
+}
+
+/** The finished run's sampling generator as uint8 in generator-uint8/: its size in bytes. */
+async function exportGenerator(out: string, gan: Gan, step: number, log: (line: string) => void) {
+  const dir = runPath(out, 'export');
+  const started = performance.now();
+  log(`exporting the uint8 generator to ${dir} …`);
+  const files = await saveModel(samplingGenerator(gan), dir, 'uint8', {
+    run: out,
+    step,
+    quantization: 'uint8',
+    weights: gan.ema ? `ema ${gan.ema.decay}` : 'raw',
+  });
+  log(`exported in ${formatDuration((performance.now() - started) / 1000)}`);
+  return { dir, bytes: files.weights.byteLength + JSON.stringify(files.modelJson).length };
+}
+
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const out = options.out;
@@ -255,17 +297,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const backend = await selectBackend(options.backend);
   log(`backend: ${backend.reason}`);
 
-  const count = config.limit === null ? full.count : Math.min(config.limit, full.count);
-  const data: CifarData = {
-    pixels: full.pixels.subarray(0, count * 3072),
-    labels: full.labels.subarray(0, count),
-    count,
-  };
-  if (count < config.batchSize) {
-    throw new UserError(
-      `only ${count} training images, fewer than --batch-size ${config.batchSize}`,
-    );
-  }
+  const data = limitData(full, config.limit, config.batchSize);
   const source = new BatchSource(data, config.batchSize, config.model.seed);
   const { stepsPerEpoch } = source.plan;
   const totalSteps = stepsPerEpoch * config.epochs;
@@ -273,25 +305,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   mkdirSync(join(out, 'samples'), { recursive: true });
   writeRunConfig(out, { ...config, version: RUN_FORMAT, backend: backend.resolved });
 
-  let gan: Gan;
-  let state: CheckpointState;
-  const loaded = options.resume
-    ? await loadLatestCheckpoint(out, config.model, config.optimizer, config.ema ?? null)
-    : undefined;
-  if (loaded) {
-    for (const s of loaded.skipped) log(`warning: skipped unreadable checkpoint ${s}`);
-    gan = loaded.gan;
-    state = loaded.state;
-    truncateMetrics(out, state.step);
-    log(`resumed from step ${state.step} (${loaded.dir})`);
-  } else {
-    gan = createGan(config.model, config.optimizer, undefined, config.ema ?? null);
-    state = { step: 0, epoch: 0, savedAt: new Date().toISOString(), trainSeconds: 0 };
-    if (options.resume) {
-      truncateMetrics(out, 0);
-      log('no checkpoint yet: starting from step 0');
-    }
-  }
+  let { gan, state } = await openGan(out, config, options.resume, log);
 
   const fidConfig = config.fid ?? { every: 0, samples: 0, finalSamples: 0, classifier: null };
   const progress = options.progress ?? new Progress(process.stderr, config.batchSize);
@@ -415,17 +429,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         finalFid = await logFid(fid, out, gan, at, finalSamples, log, progress);
     }
     if (finished) {
-      exportDir = join(out, 'generator-uint8');
-      const started = performance.now();
-      log(`exporting the uint8 generator to ${exportDir} …`);
-      const files = await saveModel(samplingGenerator(gan), exportDir, 'uint8', {
-        run: out,
-        step: totalSteps,
-        quantization: 'uint8',
-        weights: gan.ema ? `ema ${gan.ema.decay}` : 'raw',
-      });
-      exportBytes = files.weights.byteLength + JSON.stringify(files.modelJson).length;
-      log(`exported in ${formatDuration((performance.now() - started) / 1000)}`);
+      ({ dir: exportDir, bytes: exportBytes } = await exportGenerator(out, gan, totalSteps, log));
     }
     if (signals.stopped)
       log(`interrupted: checkpoint saved at step ${state.step}; continue with --resume`);
