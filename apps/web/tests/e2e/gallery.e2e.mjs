@@ -221,27 +221,6 @@ export async function runSuite(base, executablePath) {
         );
         assert.equal(await img.evaluate((el) => el.naturalWidth), 32);
         assert.equal(await img.evaluate((el) => getComputedStyle(el).imageRendering), 'pixelated');
-        // The server's render of seed 1003 is the studio's tile 3 of the grid from seed 1000 (one
-        // path from seed to image in @ganstudio/models; the backends differ by float rounding only).
-        const served = await p.evaluate(
-          async (src) => {
-            const bitmap = await createImageBitmap(await (await fetch(src)).blob());
-            const ctx = new OffscreenCanvas(32, 32).getContext('2d');
-            ctx.drawImage(bitmap, 0, 0);
-            return Array.from(ctx.getImageData(0, 0, 32, 32).data);
-          },
-          await img.getAttribute('src'),
-        );
-        let worst = 0;
-        served.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - state.grid[3][i]))));
-        assert.ok(
-          worst <= 3,
-          `server render of seed 1003 and ${state.backend} tile 3 differ by up to ${worst}/255`,
-        );
-        assert.ok(
-          state.grid[3].some((v, i) => v !== state.grid[0][i]),
-          'tiles 0 and 3 are different images',
-        );
         const src = await img.getAttribute('src');
         assert.match(src, /^\/api\/judge\/[A-Za-z0-9]{16}\/image$/); // opaque: no seed, model or kind in it
         await p.keyboard.press(round % 2 ? 'r' : 'g');
