@@ -4,7 +4,8 @@
  * Everything is a pure function of (seed, epoch, step), so a resumed run sees the same batches.
  */
 import { createRng } from '@ganstudio/models/gan';
-import { PIXELS_PER_IMAGE, type CifarData } from './cifar';
+import * as tf from '@tensorflow/tfjs-core';
+import { sideOf, type CifarData } from './cifar';
 import { UserError } from './errors';
 
 export function epochPermutation(count: number, seed: number, epoch: number): Uint32Array {
@@ -21,7 +22,7 @@ export function epochPermutation(count: number, seed: number, epoch: number): Ui
 }
 
 /**
- * Images `indices` → NHWC float32 [n, 32, 32, 3] in [-1, 1]; `flips[i]` mirrors image i left–right;
+ * Images `indices` → NHWC float32 [n, S, S, 3] in [-1, 1]; `flips[i]` mirrors image i left–right;
  * `shifts[2i], shifts[2i+1]` move image i by (dy, dx) pixels with zero (mid-grey) fill: the
  * pad-4-and-crop augmentation of the classifier (He et al. 2016, §4.2).
  */
@@ -31,27 +32,41 @@ export function toNhwc(
   flips?: ArrayLike<boolean>,
   shifts?: ArrayLike<number>,
 ): Float32Array {
-  const out = new Float32Array(indices.length * PIXELS_PER_IMAGE);
+  const side = sideOf(data);
+  const plane = side * side;
+  const perImage = 3 * plane;
+  const out = new Float32Array(indices.length * perImage);
   for (let n = 0; n < indices.length; n++) {
-    const src = indices[n]! * PIXELS_PER_IMAGE;
+    const src = indices[n]! * perImage;
     const flip = flips?.[n] ?? false;
     const dy = shifts?.[2 * n] ?? 0;
     const dx = shifts?.[2 * n + 1] ?? 0;
-    const dst = n * PIXELS_PER_IMAGE;
-    for (let y = 0; y < 32; y++) {
+    const dst = n * perImage;
+    for (let y = 0; y < side; y++) {
       const sy = y - dy;
-      if (sy < 0 || sy > 31) continue;
-      for (let x = 0; x < 32; x++) {
+      if (sy < 0 || sy >= side) continue;
+      for (let x = 0; x < side; x++) {
         const fx = x - dx;
-        if (fx < 0 || fx > 31) continue;
-        const sx = flip ? 31 - fx : fx;
-        const o = dst + (y * 32 + x) * 3;
+        if (fx < 0 || fx >= side) continue;
+        const sx = flip ? side - 1 - fx : fx;
+        const o = dst + (y * side + x) * 3;
         for (let c = 0; c < 3; c++)
-          out[o + c] = data.pixels[src + c * 1024 + sy * 32 + sx]! / 127.5 - 1;
+          out[o + c] = data.pixels[src + c * plane + sy * side + sx]! / 127.5 - 1;
       }
     }
   }
   return out;
+}
+
+/** A batch of `indices` as a tensor [n, S, S, 3] in [-1, 1]; the caller disposes it. */
+export function batchTensor(
+  data: CifarData,
+  indices: ArrayLike<number>,
+  flips?: ArrayLike<boolean>,
+  shifts?: ArrayLike<number>,
+): tf.Tensor4D {
+  const side = sideOf(data);
+  return tf.tensor4d(toNhwc(data, indices, flips, shifts), [indices.length, side, side, 3]);
 }
 
 export interface BatchPlan {
@@ -85,8 +100,8 @@ export class BatchSource {
     this.plan = planBatches(data.count, batchSize);
   }
 
-  /** The batch for a global step, as NHWC floats. */
-  batch(step: number): Float32Array {
+  /** The batch for a global step: [batch, S, S, 3] in [-1, 1]; the caller disposes it. */
+  batch(step: number): tf.Tensor4D {
     const { epoch, offset } = this.plan.locate(step);
     if (epoch !== this.permEpoch) {
       this.perm = epochPermutation(this.data.count, this.seed, epoch);
@@ -95,7 +110,7 @@ export class BatchSource {
     const indices = this.perm!.subarray(offset, offset + this.batchSize);
     const rng = createRng((this.seed * 31 + step * 7919 + 1) >>> 0);
     const flips = Array.from({ length: this.batchSize }, () => rng() < 0.5);
-    return toNhwc(this.data, indices, flips);
+    return batchTensor(this.data, indices, flips);
   }
 }
 
@@ -105,8 +120,9 @@ export function limitData(full: CifarData, limit: number | null, batchSize: numb
   if (count < batchSize)
     throw new UserError(`only ${count} training images, fewer than --batch-size ${batchSize}`);
   return {
-    pixels: full.pixels.subarray(0, count * 3072),
+    pixels: full.pixels.subarray(0, count * 3 * sideOf(full) ** 2),
     labels: full.labels.subarray(0, count),
     count,
+    size: sideOf(full),
   };
 }

@@ -52,12 +52,19 @@ const SPLIT_FILES: Record<CifarSplit, string[]> = {
   test: ['test_batch.bin'],
 };
 
+/**
+ * A set of training images: CIFAR-10's layout, generalised to other sides (your own images at 64).
+ */
 export interface CifarData {
-  /** count × 3072 bytes, each image as R, G, B planes of 32×32 (the file's own layout). */
+  /** count × 3·S² bytes, each image as R, G, B planes of S×S (CIFAR-10's own layout). */
   pixels: Uint8Array;
   labels: Uint8Array;
   count: number;
+  /** The side S: 32 when absent (CIFAR-10). */
+  size?: number;
 }
+
+export const sideOf = (data: CifarData) => data.size ?? 32;
 
 /** Minimal ustar/GNU tar reader: regular files by name (no links or sparse files, which CIFAR does not use). */
 export function readTar(tar: Uint8Array, source: string): Map<string, Uint8Array> {

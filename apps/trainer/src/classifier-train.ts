@@ -16,7 +16,7 @@ import {
 } from '@ganstudio/models/eval';
 import { createRng } from '@ganstudio/models/gan';
 import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
-import { epochPermutation, limitData, planBatches, toNhwc } from './batches';
+import { batchTensor, epochPermutation, limitData, planBatches } from './batches';
 import {
   loadLatestCheckpointWith,
   restoreOptimizer,
@@ -86,7 +86,7 @@ export function testAccuracy(model: tfl.LayersModel, data: CifarData, batchSize 
   for (let start = 0; start < data.count; start += batchSize) {
     const n = Math.min(batchSize, data.count - start);
     const indices = Array.from({ length: n }, (_, i) => start + i);
-    const x = tf.tensor4d(toNhwc(data, indices), [n, 32, 32, 3]);
+    const x = batchTensor(data, indices);
     const [features, logits] = classify(model, x);
     const predicted = tf.tidy(() => tf.argMax(logits, 1));
     const p = predicted.dataSync();
@@ -189,7 +189,7 @@ export async function trainClassifier(
     const flips = Array.from({ length: n }, () => rng() < 0.5);
     const shifts = Array.from({ length: 2 * n }, () => Math.floor(rng() * 9) - 4);
     const indices = perm!.subarray(offset, offset + n);
-    const x = tf.tensor4d(toNhwc(train, indices, flips, shifts), [n, 32, 32, 3]);
+    const x = batchTensor(train, indices, flips, shifts);
     const y = tf.tensor1d(
       Int32Array.from(indices, (i) => train.labels[i]!),
       'int32',

@@ -19,10 +19,16 @@ import {
   type FeatureNetwork,
   type FeatureStats,
 } from '@ganstudio/models/eval';
-import { generateFromLatents, latentDimOf, seededLatents } from '@ganstudio/models/gan';
+import {
+  generateFromLatents,
+  latentDimOf,
+  seededLatents,
+  type Resolution,
+} from '@ganstudio/models/gan';
 import { loadModelFromFiles } from '@ganstudio/models/weights';
-import { toNhwc } from './batches';
-import { loadCifar10, sha256File, type CifarData } from './cifar';
+import { batchTensor } from './batches';
+import { defaultCacheDir, loadCifar10, sha256File, type CifarData } from './cifar';
+import { isCifar10, loadTrainingSet } from './dataset';
 import { UserError } from './errors';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 import { readModelFiles } from './model-io';
@@ -111,15 +117,12 @@ export async function loadFeatureNetwork(
   }
 }
 
-/** Real CIFAR images as a batch source ([-1, 1], no augmentation). */
+/** Real images as a batch source ([-1, 1], no augmentation). */
 export function cifarBatches(data: CifarData) {
   return (start: number, n: number) =>
-    tf.tensor4d(
-      toNhwc(
-        data,
-        Array.from({ length: n }, (_, i) => (start + i) % data.count),
-      ),
-      [n, 32, 32, 3],
+    batchTensor(
+      data,
+      Array.from({ length: n }, (_, i) => (start + i) % data.count),
     );
 }
 
@@ -179,15 +182,18 @@ function statsToBytes(s: FeatureStats): Uint8Array {
 }
 
 /**
- * μ, Σ of a CIFAR-10 split under `network`, computed once and cached in a `.ganstudio-fid` folder
- * next to the dataset (or GANSTUDIO_CACHE when that folder is not writable), keyed by the
- * dataset file's sha256 and the network id.
+ * μ, Σ of the reference set under `network`, computed once and cached: for CIFAR-10 a split, in
+ * a `.ganstudio-fid` folder next to the dataset, keyed by the file's sha256 and the network id;
+ * for your own images the whole prepared set at `resolution`, in the cache folder, keyed by its
+ * content. Its description names it beside every number.
  */
 export async function referenceStats(
   network: FeatureNetwork,
   dataPath: string,
   options: {
     split?: 'train' | 'test';
+    /** Your own images are prepared at the generator's side (CIFAR-10 is 32). */
+    resolution?: Resolution;
     batchSize?: number;
     log?: (line: string) => void;
     /** Progress of the one-time pass over the split: (images done, images in all). */
@@ -195,14 +201,27 @@ export async function referenceStats(
   } = {},
 ): Promise<{ stats: FeatureStats; description: string; cached: boolean }> {
   const split = options.split ?? 'train';
+  const resolution = options.resolution ?? 32;
+  const cifar = isCifar10(dataPath);
+  // Your own images: the prepared set at the model's resolution, statistics in the cache folder
+  // (never inside the user's image folder).
+  const images = cifar
+    ? undefined
+    : await loadTrainingSet(dataPath, { resolution });
   const isFile = existsSync(dataPath) && statSync(dataPath).isFile();
-  const datasetHash = isFile
-    ? await sha256File(dataPath)
-    : createHash('sha256').update(`folder:${dataPath}`).digest('hex');
-  const key = `${datasetHash.slice(0, 16)}-${network.id.replace(/[^\w.@-]/g, '_')}-${split}`;
-  const dir = join(isFile ? dirname(dataPath) : dataPath, '.ganstudio-fid');
+  const datasetHash = images
+    ? images.key!
+    : isFile
+      ? await sha256File(dataPath)
+      : createHash('sha256').update(`folder:${dataPath}`).digest('hex');
+  const key = `${datasetHash.slice(0, 16)}-${network.id.replace(/[^\w.@-]/g, '_')}-${images ? `x${resolution}` : split}`;
+  const dir = images
+    ? join(defaultCacheDir(), 'fid')
+    : join(isFile ? dirname(dataPath) : dataPath, '.ganstudio-fid');
   const [jsonPath, binPath] = [join(dir, `${key}.json`), join(dir, `${key}.bin`)];
-  const description = `cifar10-${split}@sha256:${datasetHash.slice(0, 16)}`;
+  const description = images
+    ? images.description
+    : `cifar10-${split}@sha256:${datasetHash.slice(0, 16)}`;
   if (existsSync(jsonPath) && existsSync(binPath)) {
     const meta = JSON.parse(readFileSync(jsonPath, 'utf8')) as CachedStats;
     const bytes = readFileSync(binPath);
@@ -223,9 +242,9 @@ export async function referenceStats(
       return { stats, description: `${description}(${meta.count})`, cached: true };
     }
   }
-  const data = loadCifar10(dataPath, split);
+  const data = images?.data ?? loadCifar10(dataPath, split);
   options.log?.(
-    `computing reference statistics of ${data.count} ${split} images under ${network.id} (once; cached in ${dir})`,
+    `computing reference statistics of ${data.count} ${images ? '' : `${split} `}images under ${network.id} (once; cached in ${dir})`,
   );
   const { stats } = collectFeatures(
     network,

@@ -5,7 +5,6 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { type FeatureNetwork, type FeatureStats } from '@ganstudio/models/eval';
 import {
   createGan,
@@ -16,12 +15,15 @@ import {
   updateEma,
   validateDcganConfig,
   validateOptimizer,
+  imageSizeOf,
+  type Resolution,
   type Gan,
   type StepMetrics,
 } from '@ganstudio/models/gan';
 import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { BatchSource, limitData } from './batches';
-import { loadCifar10, type CifarData } from './cifar';
+import { sideOf, type CifarData } from './cifar';
+import { loadTrainingSet } from './dataset';
 import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
 import { evaluateGenerator, loadFeatureNetwork, referenceStats, type EvalResult } from './evaluate';
@@ -215,12 +217,13 @@ export async function saveEpochGenerators(
 async function startFidTracker(
   out: string,
   data: string,
+  resolution: Resolution,
   fid: NonNullable<RunConfig['fid']>,
   log: (line: string) => void,
   progress: Progress,
 ): Promise<FidTracker | undefined> {
   if (!data || !existsSync(data)) {
-    log('FID skipped: the reference set needs --data <cifar-10-binary.tar.gz>');
+    log('FID skipped: the reference set needs --data (CIFAR-10 or your images)');
     return undefined;
   }
   let network: FeatureNetwork;
@@ -231,6 +234,7 @@ async function startFidTracker(
     return undefined;
   }
   const reference = await referenceStats(network, data, {
+    resolution,
     log,
     progress: (total) => progress.phase('reference statistics', total),
   });
@@ -292,8 +296,22 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const out = options.out;
   const config = recipeFor(out, options.resume, validateRunConfig(options.config));
+  const progress = options.progress ?? new Progress(process.stderr, config.batchSize);
   // The data first: a wrong --data path is the one line a user sees, before any backend starts.
-  const full = options.dataset ?? loadCifar10(config.data);
+  const full =
+    options.dataset ??
+    (
+      await loadTrainingSet(config.data, {
+        resolution: imageSizeOf(config.model),
+        strict: config.strict ?? false,
+        log,
+        progress: (total) => progress.phase('preparing images', total),
+      })
+    ).data;
+  if (sideOf(full) !== imageSizeOf(config.model))
+    throw new UserError(
+      `the images are ${sideOf(full)}×${sideOf(full)} but the model is built for ${imageSizeOf(config.model)}×${imageSizeOf(config.model)}`,
+    );
   const backend = await selectBackend(options.backend);
   log(`backend: ${backend.reason}`);
 
@@ -308,9 +326,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let { gan, state } = await openGan(out, config, options.resume, log);
 
   const fidConfig = config.fid ?? { every: 0, samples: 0, finalSamples: 0, classifier: null };
-  const progress = options.progress ?? new Progress(process.stderr, config.batchSize);
   let fid: FidTracker | undefined;
-  if (fidConfig.every > 0) fid = await startFidTracker(out, config.data, fidConfig, log, progress);
+  if (fidConfig.every > 0)
+    fid = await startFidTracker(
+      out,
+      config.data,
+      imageSizeOf(config.model),
+      fidConfig,
+      log,
+      progress,
+    );
   const sitting = startSitting(state, totalSteps, options.maxSteps);
   const { startStep, endStep, signals, trainSeconds } = sitting;
   const checkpoint = async (step: number) => {
@@ -326,7 +351,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let retries = 0;
   /** One DCGAN step; a non-finite loss reloads the last good checkpoint (rewinding the loop). */
   const trainOne = async (step: number): Promise<StepOutcome> => {
-    const real = tf.tensor4d(source.batch(step), [config.batchSize, 32, 32, 3]);
+    const real = source.batch(step);
     let m;
     try {
       // After a recovery the noise stream shifts, so the retried steps are not a replay of the divergence.

@@ -1,6 +1,7 @@
 /**
  * DCGAN hyper-parameters (Radford, Metz & Chintala 2015, "Unsupervised Representation Learning
- * with Deep Convolutional GANs", arXiv:1511.06434) for 32×32×3 CIFAR-10 images.
+ * with Deep Convolutional GANs", arXiv:1511.06434): 32×32×3 (CIFAR-10) or 64×64×3 (the paper's
+ * LSUN and faces architecture, its Figure 1).
  */
 
 export type GanLoss = 'bce' | 'hinge';
@@ -20,9 +21,21 @@ export interface DcganConfig {
    * SN-DCGAN is trained with the hinge loss). Absent or false: the paper's DCGAN discriminator.
    */
   spectralNorm?: boolean;
+  /**
+   * Image side: 32 (three stride-2 stages, 4 → 32; absent means 32, as every config before 64
+   * existed) or 64 (four stages, 4 → 64, one more conv in each net).
+   */
+  resolution?: Resolution;
 }
 
-/** Image side and channels the architecture is built for (three stride-2 stages: 4 → 8 → 16 → 32). */
+export const RESOLUTIONS = [32, 64] as const;
+export type Resolution = (typeof RESOLUTIONS)[number];
+
+/** The image side a config builds for. */
+export const imageSizeOf = (config: Pick<DcganConfig, 'resolution'>): Resolution =>
+  config.resolution ?? 32;
+
+/** CIFAR-10's image side: the classifier's input and the default resolution. */
 export const IMAGE_SIZE = 32;
 export const IMAGE_CHANNELS = 3;
 
@@ -54,6 +67,10 @@ export function validateDcganConfig(config: DcganConfig): DcganConfig {
   }
   if (config.spectralNorm !== undefined && typeof config.spectralNorm !== 'boolean')
     throw new RangeError(`spectralNorm must be true or false, got ${String(config.spectralNorm)}`);
+  if (config.resolution !== undefined && !RESOLUTIONS.includes(config.resolution))
+    throw new RangeError(
+      `resolution must be one of ${RESOLUTIONS.join(', ')}, got ${String(config.resolution)}`,
+    );
   if (!Number.isInteger(config.seed))
     throw new RangeError(`seed must be an integer, got ${config.seed}`);
   return config;

@@ -114,6 +114,60 @@ describe('DCGAN architecture (Radford et al. 2015)', () => {
     g.dispose();
   });
 
+  it("64×64 (the paper's Figure 1 at ngf 128): 4·4·1024 → 8·8·512 → 16·16·256 → 32·32·128 → 64·64·3, and its mirror D", () => {
+    const config: DcganConfig = { ...DEFAULT_DCGAN_CONFIG, ngf: 128, ndf: 64, resolution: 64 };
+    const g = buildGenerator(config);
+    const stages = (m: tf.LayersModel, pattern: RegExp) =>
+      m.layers.filter((l) => pattern.test(l.name)).map((l) => (l.outputShape as number[]).slice(1));
+    expect(stages(g, /^(to_map|up\d|to_rgb)$/)).toEqual([
+      [4, 4, 1024],
+      [8, 8, 512],
+      [16, 16, 256],
+      [32, 32, 128],
+      [64, 64, 3],
+    ]);
+    const byHand =
+      100 * 16384 +
+      4 * 1024 +
+      16 * 1024 * 512 +
+      4 * 512 +
+      16 * 512 * 256 +
+      4 * 256 +
+      16 * 256 * 128 +
+      4 * 128 +
+      16 * 128 * 3 +
+      3;
+    expect(g.countParams()).toBe(byHand);
+    const d = buildDiscriminator(config);
+    expect(stages(d, /^down\d$/)).toEqual([
+      [32, 32, 64],
+      [16, 16, 128],
+      [8, 8, 256],
+      [4, 4, 512],
+    ]);
+    const sn = buildDiscriminator({ ...config, ndf: 4, spectralNorm: true });
+    expect(sn.outputs[0]!.shape).toEqual([null, 1]);
+    expect(sn.inputs[0]!.shape).toEqual([null, 64, 64, 3]);
+    const out = tf.tidy(
+      () => d.predict(g.predict(tf.randomNormal([2, 100])) as tf.Tensor) as tf.Tensor,
+    );
+    expect(out.shape).toEqual([2, 1]);
+    out.dispose();
+    [g, d, sn].forEach((m) => m.dispose());
+  });
+
+  it('resolution 32 is the default: the same layers and weights as a config without the field', () => {
+    const a = buildGenerator(tiny);
+    const b = buildGenerator({ ...tiny, resolution: 32 });
+    const [wa, wb] = [a.getWeights(), b.getWeights()];
+    expect(wb.map((w) => w.shape)).toEqual(wa.map((w) => w.shape));
+    wa.forEach((w, i) => expect(Array.from(wb[i]!.dataSync())).toEqual(Array.from(w.dataSync())));
+    expect(() => buildGenerator({ ...tiny, resolution: 48 as never })).toThrow(
+      /resolution must be one of 32, 64/,
+    );
+    [a, b].forEach((m) => m.dispose());
+  });
+
   it('rejects bad widths and losses with a message naming the field', () => {
     expect(() => buildGenerator({ ...tiny, ngf: 0 })).toThrow(/ngf must be an integer/);
     expect(() => buildDiscriminator({ ...tiny, ndf: 2.5 })).toThrow(/ndf must be an integer/);

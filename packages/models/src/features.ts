@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { classify } from './classifier';
+import { IMAGE_SIZE } from './config';
 import { MomentAccumulator, type FeatureStats } from './fid';
 
 export interface FeatureNetwork {
@@ -15,7 +16,7 @@ export interface FeatureNetwork {
   label: string;
   /** Feature dimension d (256 for the classifier, 2048 for Inception's pool3). */
   dim: number;
-  /** Images [n, 32, 32, 3] in [-1, 1] → features [n, d] and class probabilities [n, k]. */
+  /** Images [n, S, S, 3] in [-1, 1] (resized to the network's input) → features [n, d] and class probabilities [n, k]. */
   extract(images: tf.Tensor4D): { features: tf.Tensor2D; probs: tf.Tensor2D };
   dispose(): void;
 }
@@ -38,7 +39,14 @@ export function classifierNetwork(model: tfl.LayersModel, digest: string): Featu
     label: 'CIFAR-10 classifier',
     dim,
     extract(images) {
-      const [features, logits] = classify(model, images);
+      // A 64×64 image is averaged down to the classifier's 32×32 (bilinear with half-pixel
+      // centres at exactly 2× is the 2×2 box average): the reference set goes the same way.
+      const input =
+        images.shape[1] === IMAGE_SIZE
+          ? images
+          : tf.image.resizeBilinear(images, [IMAGE_SIZE, IMAGE_SIZE], false, true);
+      const [features, logits] = classify(model, input);
+      if (input !== images) input.dispose();
       const probs = tf.softmax(logits) as tf.Tensor2D;
       logits.dispose();
       return { features, probs };

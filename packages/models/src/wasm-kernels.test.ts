@@ -65,6 +65,9 @@ const CASES: Case[] = [
   { x: [2, 10, 10, 3], k: [5, 5, 3, 4], stride: 3, pad: 'same' },
   { x: [2, 8, 8, 6], k: [3, 3, 6, 7], stride: 1, pad: 'same' },
   { x: [1, 7, 7, 2], k: [2, 2, 2, 3], stride: 2, pad: 'valid' },
+  // The 64×64 DCGAN's discriminator: its first layer on 64×64 images and its fourth, extra stage.
+  { x: [2, 64, 64, 3], k: [4, 4, 3, 8], stride: 2, pad: 'same' },
+  { x: [2, 8, 8, 32], k: [4, 4, 32, 64], stride: 2, pad: 'same' },
 ];
 
 describe('wasm Conv2DBackpropFilter / Conv2DBackpropInput vs the cpu backend', () => {
@@ -91,6 +94,9 @@ describe('wasm Conv2DBackpropFilter / Conv2DBackpropInput vs the cpu backend', (
     { x: [3, 8, 8, 6], k: [4, 4, 3, 6], stride: 2, out: [3, 16, 16, 3] }, // G to_rgb
     { x: [2, 5, 5, 4], k: [3, 3, 2, 4], stride: 2, out: [2, 10, 10, 2] }, // kernel not a multiple of the stride
     { x: [2, 4, 4, 3], k: [5, 5, 2, 3], stride: 3, out: [2, 12, 12, 2] },
+    // The 64×64 DCGAN's generator: its extra 16 → 32 stage and to_rgb at 32 → 64.
+    { x: [2, 16, 16, 16], k: [4, 4, 8, 16], stride: 2, out: [2, 32, 32, 8] },
+    { x: [2, 32, 32, 8], k: [4, 4, 3, 8], stride: 2, out: [2, 64, 64, 3] },
   ])(
     'conv2dTranspose forward and gradients (dy $x, filter $k, stride $stride)',
     async ({ x, k, stride, out }) => {

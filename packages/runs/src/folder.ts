@@ -112,6 +112,8 @@ export interface RunConfig {
    * `finalSamples` (null: proportionate to the run).
    */
   fid?: { every: number; samples: number; finalSamples: number | null; classifier: string | null };
+  /** Undecodable image files stop the run instead of being skipped (your own images only). */
+  strict?: boolean;
   /** The backend that trained it (written by the trainer). */
   backend?: string;
 }

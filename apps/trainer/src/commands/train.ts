@@ -31,14 +31,24 @@ export const TRAIN_DEFAULTS = {
 const MAX_FID_SAMPLES = 1_000_000;
 
 export const trainCommand = defineCommand({
-  summary: 'train a DCGAN on CIFAR-10 into a run folder',
-  about: `Trains a DCGAN on CIFAR-10 and writes a run folder (config.json, metrics.jsonl,
-samples/epoch-NNNN.png, checkpoints/, epochs/, generator-uint8/).`,
+  summary: 'train a DCGAN on CIFAR-10 or your own images into a run folder',
+  about: `Trains a DCGAN on CIFAR-10 or your own images and writes a run folder (config.json,
+metrics.jsonl, samples/epoch-NNNN.png, checkpoints/, epochs/, generator-uint8/).`,
   flags: {
     data: {
       kind: 'path',
-      defaultText: 'download the official file once into ~/.cache/gan-studio, checksum-verified',
-      help: 'cifar-10-binary.tar.gz or its extracted folder',
+      defaultText: 'CIFAR-10, downloaded once into ~/.cache/gan-studio and verified',
+      help: 'cifar-10-binary.tar.gz or its folder, or your own images: a folder\n(searched recursively), .zip or .tar.gz of PNG, JPEG or WebP files',
+    },
+    resolution: {
+      kind: 'choice',
+      choices: ['32', '64'],
+      default: '32',
+      help: "image side: your images are centre-cropped and resized to it once\n(cached); 64 builds the paper's 64×64 DCGAN (one more stage in G and D)",
+    },
+    strict: {
+      kind: 'bool',
+      help: 'a file of your images that does not decode stops the run (default:\nskipped and counted in the summary)',
     },
     epochs: {
       kind: 'int',
@@ -185,7 +195,9 @@ samples/epoch-NNNN.png, checkpoints/, epochs/, generator-uint8/).`,
         loss: v.loss,
         seed: v.seed,
         ...(v['spectral-norm'] ? { spectralNorm: true } : {}),
+        ...(v.resolution === '64' ? { resolution: 64 as const } : {}),
       },
+      ...(v.strict ? { strict: true } : {}),
       sampleEvery: v['sample-every'],
       checkpointEvery: v['checkpoint-every'],
       logEvery: v['log-every'],
