@@ -6,6 +6,7 @@
  */
 import { getImage } from '@ganstudio/db/queries';
 import type { Db } from '@ganstudio/db/client';
+import { isId } from '@ganstudio/db/schema';
 
 const escapeHtml = (s: string) =>
   s.replace(
@@ -14,7 +15,7 @@ const escapeHtml = (s: string) =>
   );
 
 export async function sharePage(db: Db, id: string, origin: string): Promise<Response> {
-  const image = /^[A-Za-z0-9_-]{1,64}$/.test(id) ? await getImage(db, id) : undefined;
+  const image = isId(id) ? await getImage(db, id) : undefined;
   if (!image)
     return new Response('not found', {
       status: 404,
@@ -22,7 +23,7 @@ export async function sharePage(db: Db, id: string, origin: string): Promise<Res
     });
   const title = escapeHtml(`Seed ${image.seed} · ${image.modelName}`);
   const description = escapeHtml(
-    `A 32×32 sample from a DCGAN trained on CIFAR-10. Score ${image.score}.`,
+    `A ${image.model.resolution}×${image.model.resolution} sample from ${image.modelName}, a DCGAN. Score ${image.score}.`,
   );
   const png = escapeHtml(new URL(image.pngUrl, origin).toString());
   const card = `${origin}/i/${image.id}/og.png`;

@@ -8,7 +8,13 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { createGan, disposeGan, trainStep, type DcganConfig } from '@ganstudio/models/gan';
+import {
+  createGan,
+  type DcganConfig,
+  disposeGan,
+  imageSizeOf,
+  trainStep,
+} from '@ganstudio/models/gan';
 import { selectBackend, type BackendChoice } from './backend';
 import { UserError } from './errors';
 
@@ -42,8 +48,9 @@ const median = (xs: number[]) => {
 export async function benchInProcess(o: ChildOptions): Promise<BenchRow> {
   const backend = await selectBackend(o.backend);
   const gan = createGan(o.model);
+  const side = imageSizeOf(o.model);
   const real = tf.tidy(
-    () => tf.tanh(tf.randomNormal([o.batchSize, 32, 32, 3], 0, 1, 'float32', 1)) as tf.Tensor4D,
+    () => tf.tanh(tf.randomNormal([o.batchSize, side, side, 3], 0, 1, 'float32', 1)) as tf.Tensor4D,
   );
   let step = 0;
   for (let i = 0; i < o.warmup; i++) trainStep(gan, real, step++);

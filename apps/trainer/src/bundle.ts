@@ -11,6 +11,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { imageSizeOf } from '@ganstudio/models/gan';
 import { writeCarriedState } from './carry';
 import type { CheckpointState } from './checkpoint';
 import { UserError } from './errors';
@@ -128,7 +129,10 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
               config.fid?.classifier ?? undefined,
             );
             dispose = () => network.dispose();
-            const reference = await referenceStats(network, data, { log });
+            const reference = await referenceStats(network, data, {
+              log,
+              resolution: imageSizeOf(config.model),
+            });
             measure = (g) => evaluateGenerator(network, reference, g, samples);
           }
           fids.push({ ...measure(generator), epoch: e, step: endStep(e), measured: true });

@@ -75,7 +75,7 @@ describe('ganstudio CLI', () => {
     );
     expectCleanError(
       cli('train', '--data', 'random.bin', '--backend', 'cpu', '--out', 'r2'),
-      /not a tar.gz file/,
+      /random.bin: not a folder, .zip or .tar.gz of images, nor the CIFAR-10 archive/,
     );
     expectCleanError(cli('sample', '--model', 'nowhere'), /nowhere: no such file or directory/);
     expectCleanError(

@@ -205,9 +205,7 @@ export async function referenceStats(
   const cifar = isCifar10(dataPath);
   // Your own images: the prepared set at the model's resolution, statistics in the cache folder
   // (never inside the user's image folder).
-  const images = cifar
-    ? undefined
-    : await loadTrainingSet(dataPath, { resolution });
+  const images = cifar ? undefined : await loadTrainingSet(dataPath, { resolution });
   const isFile = existsSync(dataPath) && statSync(dataPath).isFile();
   const datasetHash = images
     ? images.key!

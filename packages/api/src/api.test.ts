@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
 import { createLocalStore } from '@ganstudio/storage/local';
+import { decodePng } from '@ganstudio/models/image';
+import { renderShareCard } from './card';
 import { createApi, createRenderer, MAX_BODY_BYTES } from './index';
 import { seedTinyModel, visitorCookie } from './testing';
 
@@ -29,6 +31,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   h = await openDb();
   await seedTinyModel(h.db, store, 'tiny');
+  await seedTinyModel(h.db, store, 'tiny64', 4, 64);
   api = createApi({
     db: h.db,
     store,
@@ -53,6 +56,28 @@ describe('POST /api/images', () => {
     const again = await post('/api/images', { modelId: 'tiny', seed: 42 });
     expect(again.status).toBe(200);
     expect(((await again.json()) as { id: string }).id).toBe(body.id);
+  });
+
+  it('a 64×64 model renders 64×64 PNGs, listed with its resolution, and a card that fits them', async () => {
+    const res = await post('/api/images', { modelId: 'tiny64', seed: 3 });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    const png = decodePng((await store.get(`images/${id}.png`))!);
+    expect([png.width, png.height]).toEqual([64, 64]);
+    const listed = (await (await api(new Request(`${BASE}/api/models`))).json()) as {
+      items: { id: string; resolution: number }[];
+    };
+    expect(listed.items.find((m) => m.id === 'tiny64')?.resolution).toBe(64);
+    expect(listed.items.find((m) => m.id === 'tiny')?.resolution).toBe(32);
+    // The card upscales ×8 (512 px, as ×16 does for 32×32) and centres it on 1200×630.
+    const card = decodePng(renderShareCard((await store.get(`images/${id}.png`))!));
+    expect([card.width, card.height]).toEqual([1200, 630]);
+    const at = (x: number, y: number) =>
+      Array.from(card.data.subarray((y * 1200 + x) * 4, (y * 1200 + x) * 4 + 3));
+    expect(at(344, 59)).toEqual(Array.from(png.data.subarray(0, 3))); // first sample pixel, top-left of the 512 px square
+    expect(at(344 + 511, 59 + 511)).toEqual(
+      Array.from(png.data.subarray((64 * 64 - 1) * 4, (64 * 64 - 1) * 4 + 3)),
+    );
   });
 
   it('answers bad input with a clear 4xx and stores nothing', async () => {

@@ -1,6 +1,6 @@
 /**
- * The share card of a published image (Open Graph / Twitter, 1200×630): the 32×32 sample
- * upscaled ×16 nearest-neighbour (pixel-crisp, like the share page), centred on a dark card.
+ * The share card of a published image (Open Graph / Twitter, 1200×630): the sample upscaled
+ * nearest-neighbour to about 512 px (pixel-crisp, like the share page), centred on a dark card.
  * Built once per image and kept in the blob store (rebuilding it per request cost
  * ~65 ms of CPU and a 3 MB deflate each, and `?x=N` defeated any CDN).
  */
@@ -9,11 +9,13 @@ import type { BlobStore } from '@ganstudio/storage';
 
 export const CARD_WIDTH = 1200;
 export const CARD_HEIGHT = 630;
-const SCALE = 16;
+/** Crisp integer upscaling to about 512 px: ×16 for 32×32 samples, ×8 for 64×64. */
+const scaleFor = (side: number) => Math.max(1, Math.floor(512 / side));
 const BACKGROUND = [15, 15, 20, 255] as const;
 
 export function renderShareCard(samplePng: Uint8Array): Uint8Array {
-  const big = tileGrid([decodePng(samplePng)], { scale: SCALE, gap: 0 });
+  const sample = decodePng(samplePng);
+  const big = tileGrid([sample], { scale: scaleFor(sample.width), gap: 0 });
   const card: RgbaImage = {
     width: CARD_WIDTH,
     height: CARD_HEIGHT,

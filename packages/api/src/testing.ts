@@ -4,12 +4,18 @@
  */
 import type { Db } from '@ganstudio/db/client';
 import { insertModel } from '@ganstudio/db/queries';
-import { buildGenerator, DEFAULT_DCGAN_CONFIG } from '@ganstudio/models/gan';
+import { buildGenerator, DEFAULT_DCGAN_CONFIG, type Resolution } from '@ganstudio/models/gan';
 import { artifactsToFiles, modelToArtifacts, quantizeArtifacts } from '@ganstudio/models/weights';
 import type { BlobStore } from '@ganstudio/storage';
 
-export async function seedTinyModel(db: Db, store: BlobStore, id: string, ngf = 4): Promise<void> {
-  const g = buildGenerator({ ...DEFAULT_DCGAN_CONFIG, ngf });
+export async function seedTinyModel(
+  db: Db,
+  store: BlobStore,
+  id: string,
+  ngf = 4,
+  resolution: Resolution = 32,
+): Promise<void> {
+  const g = buildGenerator({ ...DEFAULT_DCGAN_CONFIG, ngf, resolution });
   const files = artifactsToFiles(quantizeArtifacts(await modelToArtifacts(g), 'uint8'));
   g.dispose();
   await store.put(
@@ -27,6 +33,7 @@ export async function seedTinyModel(db: Db, store: BlobStore, id: string, ngf = 
     modelKey: `models/${id}/model.json`,
     sizeBytes: files.weights.byteLength,
     latentDim: DEFAULT_DCGAN_CONFIG.latentDim,
+    resolution,
     isDefault: true,
   });
 }

@@ -70,12 +70,17 @@ export async function realImageAt(
   return row;
 }
 
-/** The model with the fewest trials so far (ties broken at random), so every model collects judgements. */
-export async function leastJudgedModel(db: Db): Promise<Model | undefined> {
+/**
+ * The model with the fewest trials so far (ties broken at random), so every model collects
+ * judgements. Only models drawing at the real images' side take part: a 64×64 sample next to
+ * 32×32 photographs would give itself away by its size.
+ */
+export async function leastJudgedModel(db: Db, side = 32): Promise<Model | undefined> {
   const [row] = await db
     .select({ model: models })
     .from(models)
     .leftJoin(trials, eq(trials.modelId, models.id))
+    .where(eq(models.resolution, side))
     .groupBy(models.id)
     .orderBy(sql`count(${trials.id})`, sql`random()`)
     .limit(1);

@@ -95,6 +95,8 @@ export const models = pgTable('models', {
   modelKey: text('model_key').notNull(),
   sizeBytes: integer('size_bytes').notNull(),
   latentDim: integer('latent_dim').notNull(),
+  /** Side of the images it draws: 32 or 64 (the studio, the render and the card size by it). */
+  resolution: integer('resolution').notNull().default(32),
   metrics: jsonb('metrics').$type<Record<string, number | string>>().notNull().default({}),
   note: text('note'),
   isDefault: boolean('is_default').notNull().default(false),

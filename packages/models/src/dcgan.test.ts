@@ -1,5 +1,6 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DCGAN_CONFIG, type DcganConfig } from './config';
 import { buildDiscriminator, buildGenerator } from './dcgan';
@@ -117,7 +118,7 @@ describe('DCGAN architecture (Radford et al. 2015)', () => {
   it("64×64 (the paper's Figure 1 at ngf 128): 4·4·1024 → 8·8·512 → 16·16·256 → 32·32·128 → 64·64·3, and its mirror D", () => {
     const config: DcganConfig = { ...DEFAULT_DCGAN_CONFIG, ngf: 128, ndf: 64, resolution: 64 };
     const g = buildGenerator(config);
-    const stages = (m: tf.LayersModel, pattern: RegExp) =>
+    const stages = (m: LayersModel, pattern: RegExp) =>
       m.layers.filter((l) => pattern.test(l.name)).map((l) => (l.outputShape as number[]).slice(1));
     expect(stages(g, /^(to_map|up\d|to_rgb)$/)).toEqual([
       [4, 4, 1024],

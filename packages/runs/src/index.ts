@@ -79,6 +79,12 @@ function refuseSymlink(path: string): void {
 /** At most this many metric rows per run: charts need shape, not every step. */
 const MAX_POINTS = 2000;
 
+/** z's length and the image side of a run's generator, from its config.json. */
+function modelShape(config: Record<string, unknown>) {
+  const model = config['model'] as { latentDim?: number; resolution?: number } | undefined;
+  return { latentDim: model?.latentDim ?? 100, resolution: model?.resolution ?? 32 };
+}
+
 function readJson(path: string): Record<string, unknown> {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
@@ -232,7 +238,7 @@ export async function uploadRun(
   log(
     `uploaded ${samples.length} grids and the generator (${(weights.byteLength / 1024).toFixed(0)} KiB) to ${store.kind}`,
   );
-  const dims = (config['model'] as { latentDim?: number } | undefined)?.latentDim ?? 100;
+  const { latentDim: dims, resolution } = modelShape(config);
   const quant = modelJson.weightsManifest?.[0]?.weights[0]?.quantization?.dtype ?? 'float32';
   const model = await insertModel(db, {
     id: modelId,
@@ -244,6 +250,7 @@ export async function uploadRun(
     modelKey,
     sizeBytes: modelJsonBytes.byteLength + weights.byteLength,
     latentDim: dims,
+    resolution,
     metrics: {},
     note: options.note ?? null,
     isDefault: options.isDefault ?? false,
@@ -353,7 +360,7 @@ export async function uploadEpochModels(
     throw new RunFolderError(
       `${dir}: epoch ${missing.join(', ')} not kept in epochs/ (kept: ${kept.join(', ') || 'none'})`,
     );
-  const latentDim = (config['model'] as { latentDim?: number } | undefined)?.latentDim ?? 100;
+  const { latentDim, resolution } = modelShape(config);
   const out: Model[] = [];
   for (const epoch of wanted) {
     const src = runPath(
@@ -396,6 +403,7 @@ export async function uploadEpochModels(
         modelKey,
         sizeBytes: modelJsonBytes.byteLength + files.weights.byteLength,
         latentDim,
+        resolution,
         metrics: {},
         note: null,
         isDefault: false,

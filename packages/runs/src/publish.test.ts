@@ -120,18 +120,14 @@ describe('uploadRun', () => {
       sizeBytes: expect.any(Number),
     });
     // Publishing again updates in place; onlyIfMissing (first-start seeding) does nothing.
-    expect(
-      (await uploadRun(h.db, store, runFolder(), { onlyIfMissing: true })).skipped,
-    ).toBe(true);
+    expect((await uploadRun(h.db, store, runFolder(), { onlyIfMissing: true })).skipped).toBe(true);
     await h.close();
   });
 
   it('refuses folders that are not finished runs, with the reason', async () => {
     const h = await openDb();
     const store = createLocalStore(mkdtempSync(join(tmpdir(), 'pub-blobs-')));
-    await expect(uploadRun(h.db, store, tmpdir() + '/nope')).rejects.toThrow(
-      /not a run folder/,
-    );
+    await expect(uploadRun(h.db, store, tmpdir() + '/nope')).rejects.toThrow(/not a run folder/);
     const dir = runFolder();
     rmSync(join(dir, 'generator-uint8'), { recursive: true });
     await expect(uploadRun(h.db, store, dir)).rejects.toThrow(/no exported generator/);
@@ -148,15 +144,11 @@ describe('uploadRun', () => {
     const dir = runFolder();
     rmSync(join(dir, 'generator-uint8', 'weights.bin'));
     symlinkSync(secret, join(dir, 'generator-uint8', 'weights.bin'));
-    await expect(uploadRun(h.db, store, dir)).rejects.toThrow(
-      /weights\.bin: is a symbolic link/,
-    );
+    await expect(uploadRun(h.db, store, dir)).rejects.toThrow(/weights\.bin: is a symbolic link/);
     const linkedDir = runFolder();
     rmSync(join(linkedDir, 'samples'), { recursive: true });
     symlinkSync(tmpdir(), join(linkedDir, 'samples'));
-    await expect(uploadRun(h.db, store, linkedDir)).rejects.toThrow(
-      /samples: is a symbolic link/,
-    );
+    await expect(uploadRun(h.db, store, linkedDir)).rejects.toThrow(/samples: is a symbolic link/);
     expect(await listModels(h.db)).toEqual([]);
     expect(await store.get('models/my-run-e2/weights.bin')).toBeUndefined();
     await h.close();

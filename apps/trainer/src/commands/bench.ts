@@ -42,6 +42,12 @@ warm-up), peak RSS, ratio to the cpu backend.`,
       default: DEFAULT_DCGAN_CONFIG.ndf,
       help: 'discriminator base width',
     },
+    resolution: {
+      kind: 'choice',
+      choices: ['32', '64'],
+      default: '32',
+      help: 'image side of the DCGAN',
+    },
     warmup: { kind: 'int', min: 0, default: TIMING.warmup, help: 'untimed steps first' },
     windows: { kind: 'int', min: 1, default: TIMING.windows, help: 'timed windows' },
     'steps-per-window': {
@@ -78,7 +84,12 @@ warm-up), peak RSS, ratio to the cpu backend.`,
     backend: { ...BACKEND_FLAG, hidden: true },
   },
   async run(v) {
-    const model = { ...DEFAULT_DCGAN_CONFIG, ngf: v.ngf, ndf: v.ndf };
+    const model = {
+      ...DEFAULT_DCGAN_CONFIG,
+      ngf: v.ngf,
+      ndf: v.ndf,
+      ...(v.resolution === '64' ? { resolution: 64 as const } : {}),
+    };
     if (v.child) {
       const row = await benchInProcess({
         backend: v.backend,
@@ -102,6 +113,8 @@ warm-up), peak RSS, ratio to the cpu backend.`,
       String(v.ngf),
       '--ndf',
       String(v.ndf),
+      '--resolution',
+      v.resolution,
     ];
     const timing = (cpu: boolean) => [
       '--warmup',
@@ -127,7 +140,7 @@ warm-up), peak RSS, ratio to the cpu backend.`,
     const external = v.external.map(parseExternal);
     const rows = await runBench({ runs, external }, (l) => process.stderr.write(l + '\n'));
     process.stdout.write(
-      `DCGAN ngf=${model.ngf} ndf=${model.ndf}, batch ${v['batch-size']}, ${availableParallelism()} cores, node ${process.version}\n\n${formatBenchTable(rows)}\n`,
+      `DCGAN-${v.resolution} ngf=${model.ngf} ndf=${model.ndf}, batch ${v['batch-size']}, ${availableParallelism()} cores, node ${process.version}\n\n${formatBenchTable(rows)}\n`,
     );
     return 0;
   },

@@ -1,5 +1,6 @@
 /** `ganstudio eval`: FID and IS of a generator (or real / noise images), labelled with their network. */
-import { MAX_SEED } from '@ganstudio/models/gan';
+import { MAX_SEED, type Resolution } from '@ganstudio/models/gan';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { resolveGeneratorDir } from '@ganstudio/runs/folder';
 import { selectBackend } from '../backend';
 import { loadCifar10 } from '../cifar';
@@ -90,6 +91,7 @@ follow the FID protocol of docs/training.md (stream batches from --seed).`,
     try {
       const progress = new Progress(process.stderr, v['batch-size']);
       const reference = await referenceStats(network, data, {
+        resolution: generator ? outputSide(generator) : 32,
         batchSize: v['batch-size'],
         log,
         progress: (total) => progress.phase('reference statistics', total),
@@ -127,3 +129,6 @@ follow the FID protocol of docs/training.md (stream batches from --seed).`,
     }
   },
 });
+
+/** The side of a generator's images (32 or 64). */
+const outputSide = (g: LayersModel) => g.outputs[0]!.shape[1] as Resolution;

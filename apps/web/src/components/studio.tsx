@@ -29,6 +29,8 @@ interface ModelInfo {
   modelJsonUrl: string;
   sizeBytes: number;
   latentDim: number;
+  /** Image side: 32 or 64. */
+  resolution: number;
   quantization: string;
   note: string | null;
 }
@@ -223,6 +225,7 @@ export function Studio({
             {models.map((m) => (
               <option key={m.id} value={m.id}>
                 {m.name}
+                {m.resolution === 32 ? '' : ` (${m.resolution}×${m.resolution})`}
               </option>
             ))}
           </select>
@@ -230,7 +233,7 @@ export function Studio({
         <span data-testid="backend">backend: {backend}</span>
         {model && (
           <span data-testid="model-size">
-            {(model.sizeBytes / 1024 / 1024).toFixed(2)} MB ({model.quantization}) ·{' '}
+            {model.resolution}×{model.resolution} · {(model.sizeBytes / 1024 / 1024).toFixed(2)} MB ({model.quantization}) ·{' '}
             {generator ? 'loaded' : `loading ${Math.round(progress * 100)}%`}
           </span>
         )}

@@ -32,7 +32,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   if (!image) return { title: 'Not found' };
   const base = await origin();
   const title = `Seed ${image.seed} · ${image.modelName}`;
-  const description = `A 32×32 sample from a DCGAN trained on CIFAR-10. Score ${image.score}.`;
+  const description = `A ${image.model.resolution}×${image.model.resolution} sample from ${image.modelName}, a DCGAN. Score ${image.score}.`;
   const og = `${base}/i/${image.id}/og.png`;
   return {
     title,
