@@ -18,7 +18,7 @@ const gridPixels = (page) =>
     cs.map((c) => Array.from(c.getContext('2d').getImageData(0, 0, 32, 32).data)),
   );
 
-export async function runSuite(base, executablePath) {
+export async function runSuite(base, executablePath, { model64 } = {}) {
   const browser = await chromium.launch({ executablePath, args: FLAGS });
   const { test, results } = createSuite();
   const state = {};
@@ -184,6 +184,37 @@ export async function runSuite(base, executablePath) {
         assert.equal(await chart.locator('polyline').count(), 2, id);
       }
       assert.equal(await p.locator('img[alt*="epoch"]').count(), 2);
+      await p.close();
+    });
+
+    await test('a 64×64 model uploaded with the CLI is in the picker; the studio samples it and the server renders it at 64', async () => {
+      const p = await visitor.newPage();
+      await p.goto(`${base}/studio?seed=5`);
+      const option = p.locator('select option', { hasText: 'Tiny 64 (64×64)' });
+      await option.waitFor({ state: 'attached', timeout: 60_000 });
+      assert.equal(await option.getAttribute('value'), model64);
+      await p.locator('select').selectOption(model64);
+      await p
+        .getByTestId('model-size')
+        .filter({ hasText: /^64×64 · .* · loaded$/ })
+        .waitFor({ timeout: 120_000 });
+      await p.locator('[data-testid=grid] canvas').nth(15).waitFor({ timeout: 120_000 });
+      const sizes = await p.$$eval('[data-testid=grid] canvas', (cs) =>
+        cs.map((c) => [c.width, c.height]),
+      );
+      assert.deepEqual(
+        sizes,
+        Array.from({ length: 16 }, () => [64, 64]),
+      );
+      await p.getByRole('button', { name: 'seed 7' }).click();
+      await p.getByRole('button', { name: /^Publish seed 7$/ }).click();
+      const link = p.getByTestId('share-link');
+      await link.waitFor({ timeout: 60_000 });
+      await p.goto(await link.getAttribute('href'));
+      const img = p.getByTestId('share-image');
+      await img.waitFor();
+      await p.waitForFunction(() => document.querySelector('[data-testid=share-image]')?.complete);
+      assert.equal(await img.evaluate((el) => el.naturalWidth), 64);
       await p.close();
     });
 

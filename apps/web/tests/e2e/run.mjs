@@ -2,12 +2,13 @@
 // data folder (PGlite + local blobs, the embedded defaults), runs the end-to-end suite in Debian's
 // Chromium through playwright-core, stops the server. Prints "N passed, N failed".
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 
 const app = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -19,6 +20,45 @@ function run(cmd, args, opts = {}) {
       code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`)),
     );
   });
+}
+
+/**
+ * A 64×64 model in the gallery the way a user puts one there: 64 generated PNGs, a tiny run
+ * trained on them with `ganstudio train --resolution 64`, and `ganstudio upload` into the data
+ * folder (before `next start`: PGlite is single-process). Returns the model id.
+ */
+async function uploadTiny64(dataDir) {
+  const work = mkdtempSync(join(tmpdir(), 'gallery-e2e-64-'));
+  const images = join(work, 'images');
+  mkdirSync(images);
+  for (let i = 0; i < 64; i++) {
+    const [w, h] = [48 + i, 80 - (i % 20)];
+    const raw = Buffer.alloc(w * h * 3);
+    for (let p = 0; p < w * h; p++)
+      raw.set([(p * 7 + i * 13) % 256, (i * 29) % 256, (p % w) * 3], p * 3);
+    await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+      .png()
+      .toFile(join(images, `${i}.png`));
+  }
+  const env = { ...process.env, GANSTUDIO_CACHE: join(work, 'cache'), GANSTUDIO_DATA_DIR: '' };
+  const cli = (...args) => run('npx', ['ganstudio', ...args], { cwd: work, env });
+  await cli(
+    ...['train', '--data', images, '--resolution', '64', '--ngf', '4', '--ndf', '4'],
+    ...[
+      '--epochs',
+      '1',
+      '--batch-size',
+      '16',
+      '--fid-every',
+      '0',
+      '--backend',
+      'wasm',
+      '--out',
+      'tiny64',
+    ],
+  );
+  await cli('upload', 'tiny64', '--data-dir', dataDir, '--name', 'Tiny 64');
+  return 'tiny64-e1';
 }
 
 const freePort = () =>
@@ -40,6 +80,7 @@ if (!existsSync(join(app, '.next', 'BUILD_ID')) || process.env.E2E_REBUILD)
 
 const port = await freePort();
 const dataDir = mkdtempSync(join(tmpdir(), 'gallery-e2e-'));
+const MODEL64 = await uploadTiny64(dataDir);
 const nextBin = createRequire(join(app, 'package.json')).resolve('next/dist/bin/next');
 const server = spawn(process.execPath, [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
   cwd: app,
@@ -64,7 +105,7 @@ try {
     await new Promise((r) => setTimeout(r, 500));
   }
   const { runSuite } = await import('./gallery.e2e.mjs');
-  const { passed, failed } = await runSuite(base, CHROMIUM);
+  const { passed, failed } = await runSuite(base, CHROMIUM, { model64: MODEL64 });
   console.log(`e2e: ${passed} passed, ${failed} failed`);
   code = failed === 0 && passed > 0 ? 0 : 1;
 } finally {
