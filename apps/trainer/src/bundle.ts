@@ -169,6 +169,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
     is_std: f.is_std,
     samples: f.samples,
     feature_network: f.feature_network,
+    reference: f.reference,
     weights,
   }));
   // Each FID line follows the last step line of its epoch, as the trainer writes them.

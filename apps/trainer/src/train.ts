@@ -174,12 +174,13 @@ async function logFid(
     is_std: r.is_std,
     samples,
     feature_network: r.feature_network,
+    reference: r.reference,
     // Which weights were measured: with an EMA the curve is the EMA's, not the raw generator's.
     weights: gan.ema ? 'ema' : 'raw',
     seconds: (performance.now() - started) / 1000,
   });
   log(
-    `epoch ${at.epoch}: FID (${tracker.network.label} features, ${samples} samples) ${r.fid.toFixed(3)}, IS ${r.is_mean.toFixed(3)} ± ${r.is_std.toFixed(3)}`,
+    `epoch ${at.epoch}: FID (${tracker.network.label} features, ${samples} samples vs ${r.reference}) ${r.fid.toFixed(3)}, IS ${r.is_mean.toFixed(3)} ± ${r.is_std.toFixed(3)}`,
   );
   if (samples === tracker.best_samples && r.fid < tracker.best) {
     tracker.best = r.fid;

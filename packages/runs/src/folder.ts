@@ -32,9 +32,13 @@ export const RUN_FILES = {
 
 export const MODEL_JSON = 'model.json';
 
-/** A path inside a run folder. */
+/**
+ * A path inside a run folder. Joined as a string, not with path.join: Next.js' output tracer
+ * reads a path.join of unknown parts as "any file" and would copy the whole repository into the
+ * gallery's server build.
+ */
 export const runPath = (run: string, file: keyof typeof RUN_FILES, ...rest: string[]) =>
-  join(run, RUN_FILES[file], ...rest);
+  [run, RUN_FILES[file], ...rest].join('/');
 
 export const epochName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
 export const epochGridName = (epoch: number) => `${epochName(epoch)}.png`;
@@ -166,6 +170,8 @@ export interface FidRecord {
   is_std?: number;
   samples: number;
   feature_network: string;
+  /** The reference set's description, e.g. "cifar10-train@sha256:…(50000)" (absent in older runs). */
+  reference?: string;
   /** raw | ema: which generator weights were measured (absent in older runs). */
   weights?: string;
 }

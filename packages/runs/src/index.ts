@@ -173,6 +173,7 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
         feature_network: protocol[0]!.feature_network ?? 'unknown',
         samples: protocolSamples,
         ...(protocol[0]!.weights ? { weights: protocol[0]!.weights } : {}),
+        ...(protocol[0]!.reference ? { reference: protocol[0]!.reference } : {}),
       }
     : undefined;
   const speeds = steps

@@ -2,7 +2,7 @@
 import { selectBackend } from '../backend';
 import { bundleRun } from '../bundle';
 import { defineCommand, userPath } from './flags';
-import { BACKEND_FLAG } from './shared';
+import { BACKEND_FLAG, weightsFlag } from './shared';
 
 export const bundleCommand = defineCommand({
   summary: 'trim one epoch of a run to what the gallery ships (apps/web/bundled/default-run)',
@@ -25,12 +25,7 @@ A FID the run logged for the same weights is copied; others are measured with th
       defaultText: 'the newest kept in epochs/',
       help: "which epoch's weights ship",
     },
-    weights: {
-      kind: 'choice',
-      choices: ['raw', 'ema'],
-      defaultText: 'ema when the run tracked one, else raw',
-      help: 'which weights ship',
-    },
+    weights: weightsFlag('which weights ship'),
     data: {
       kind: 'path',
       defaultText: "the run's",

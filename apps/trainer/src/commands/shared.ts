@@ -24,6 +24,15 @@ export const SITTING_FLAGS = {
   },
 } as const satisfies Record<string, Flag>;
 
+/** raw | ema: which generator weights of a run a command takes (default: EMA when tracked). */
+export const weightsFlag = (help: string) =>
+  ({
+    kind: 'choice',
+    choices: ['raw', 'ema'],
+    defaultText: 'ema when the run tracked one, else raw',
+    help,
+  }) as const satisfies Flag;
+
 export function outFlag(prefix: string) {
   return {
     kind: 'text',

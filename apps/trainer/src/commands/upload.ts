@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { defineCommand, num, userPath } from './flags';
-import { UsageError } from './shared';
+import { UsageError, weightsFlag } from './shared';
 
 export const uploadCommand = defineCommand({
   summary: "upload a run's grids, curves and quantized generator into a gallery",
@@ -35,12 +35,7 @@ local gallery first: PGlite is single-process.`,
       metavar: 'LIST',
       help: "also register kept epochs (all, or e.g. 1,3,5) as models of the run: each\nepoch's generator quantized to uint8, so the judge game scores epochs",
     },
-    weights: {
-      kind: 'choice',
-      choices: ['raw', 'ema'],
-      defaultText: 'ema when the run tracked one',
-      help: 'which weights --epochs registers',
-    },
+    weights: weightsFlag('which weights --epochs registers'),
     'real-set': {
       kind: 'path',
       metavar: 'DIR',

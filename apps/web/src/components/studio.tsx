@@ -233,7 +233,8 @@ export function Studio({
         <span data-testid="backend">backend: {backend}</span>
         {model && (
           <span data-testid="model-size">
-            {model.resolution}×{model.resolution} · {(model.sizeBytes / 1024 / 1024).toFixed(2)} MB ({model.quantization}) ·{' '}
+            {model.resolution}×{model.resolution} · {(model.sizeBytes / 1024 / 1024).toFixed(2)} MB
+            ({model.quantization}) ·{' '}
             {generator ? 'loaded' : `loading ${Math.round(progress * 100)}%`}
           </span>
         )}

@@ -76,14 +76,14 @@ export async function runSuite(base, executablePath, { model64 } = {}) {
     });
 
     await test('picking two tiles interpolates between them', async () => {
-      await page.getByRole('button', { name: 'seed 1000' }).click();
-      await page.getByRole('button', { name: 'seed 1003' }).click();
+      await page.getByRole('button', { name: 'seed 1000', exact: true }).click();
+      await page.getByRole('button', { name: 'seed 1003', exact: true }).click();
       await page.getByRole('button', { name: 'Interpolate' }).click();
       await page.locator('[data-testid=path] canvas').nth(7).waitFor({ timeout: 60_000 });
     });
 
     await test('publishing a picked tile returns a share link', async () => {
-      await page.getByRole('button', { name: 'seed 1000' }).click(); // unpick: seed 1003 stays picked
+      await page.getByRole('button', { name: 'seed 1000', exact: true }).click(); // unpick: seed 1003 stays picked
       await page.getByRole('button', { name: /^Publish seed 1003$/ }).click();
       const link = page.getByTestId('share-link');
       await link.waitFor({ timeout: 60_000 });
@@ -198,7 +198,15 @@ export async function runSuite(base, executablePath, { model64 } = {}) {
         .getByTestId('model-size')
         .filter({ hasText: /^64×64 · .* · loaded$/ })
         .waitFor({ timeout: 120_000 });
-      await p.locator('[data-testid=grid] canvas').nth(15).waitFor({ timeout: 120_000 });
+      // The grid is resampled from the new model: 16 tiles, each a 64×64 canvas.
+      await p.waitForFunction(
+        () => {
+          const cs = [...document.querySelectorAll('[data-testid=grid] canvas')];
+          return cs.length === 16 && cs.every((c) => c.width === 64);
+        },
+        null,
+        { timeout: 120_000 },
+      );
       const sizes = await p.$$eval('[data-testid=grid] canvas', (cs) =>
         cs.map((c) => [c.width, c.height]),
       );
@@ -206,7 +214,7 @@ export async function runSuite(base, executablePath, { model64 } = {}) {
         sizes,
         Array.from({ length: 16 }, () => [64, 64]),
       );
-      await p.getByRole('button', { name: 'seed 7' }).click();
+      await p.getByRole('button', { name: 'seed 7', exact: true }).click();
       await p.getByRole('button', { name: /^Publish seed 7$/ }).click();
       const link = p.getByTestId('share-link');
       await link.waitFor({ timeout: 60_000 });

@@ -12,6 +12,12 @@ import sharp from 'sharp';
 
 const app = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The trainer's CLI, a dev dependency of this app (the e2e suite trains and uploads with it). */
+const GANSTUDIO = join(
+  dirname(createRequire(join(app, 'package.json')).resolve('@ganstudio/trainer/package.json')),
+  'bin',
+  'ganstudio.js',
+);
 
 function run(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
@@ -41,7 +47,7 @@ async function uploadTiny64(dataDir) {
       .toFile(join(images, `${i}.png`));
   }
   const env = { ...process.env, GANSTUDIO_CACHE: join(work, 'cache'), GANSTUDIO_DATA_DIR: '' };
-  const cli = (...args) => run('npx', ['ganstudio', ...args], { cwd: work, env });
+  const cli = (...args) => run(process.execPath, [GANSTUDIO, ...args], { cwd: work, env });
   await cli(
     ...['train', '--data', images, '--resolution', '64', '--ngf', '4', '--ndf', '4'],
     ...[

@@ -22,7 +22,14 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
     .filter((m) => m.isScore !== null)
     .map((m) => ({ x: m.epoch, y: m.isScore! }));
   const protocol = (
-    run.config as { fid_protocol?: { feature_network: string; samples: number; weights?: string } }
+    run.config as {
+      fid_protocol?: {
+        feature_network: string;
+        samples: number;
+        weights?: string;
+        reference?: string;
+      };
+    }
   ).fid_protocol;
   const network = protocol?.feature_network.startsWith('cifar10-classifier')
     ? 'CIFAR-10 classifier'
@@ -64,8 +71,15 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
             {protocol?.weights
               ? `, of the ${protocol.weights === 'ema' ? 'EMA-averaged' : 'raw'} generator weights`
               : ''}
-            ; feature network <code>{protocol?.feature_network}</code>. Numbers from another feature
-            network do not compare with these.
+            ; feature network <code>{protocol?.feature_network}</code>
+            {protocol?.reference ? (
+              <>
+                , against <code>{protocol.reference}</code>
+              </>
+            ) : (
+              ''
+            )}
+            . Numbers from another feature network or reference set do not compare with these.
           </p>
           <LineChart xLabel="epoch" series={[{ name: 'FID', color: '#34d399', points: fid }]} />
           {isScores.length > 0 && (
