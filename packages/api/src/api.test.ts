@@ -30,8 +30,9 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
 beforeAll(async () => {
   await tf.setBackend('cpu');
   h = await openDb();
-  await seedTinyModel(h.db, store, 'tiny');
+  // Each seeded model becomes the default: the 32×32 one, seeded last, stays it.
   await seedTinyModel(h.db, store, 'tiny64', 4, 64);
+  await seedTinyModel(h.db, store, 'tiny');
   api = createApi({
     db: h.db,
     store,
