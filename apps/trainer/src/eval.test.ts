@@ -142,11 +142,15 @@ describe('FID during training', () => {
       expect(Number.isFinite(m.fid) && m.fid > 0).toBe(true);
       expect(m.feature_network).toMatch(/^cifar10-classifier@[0-9a-f]{12}$/);
       expect(m.weights).toBe('ema'); // the smoke run tracks the default EMA, and samples it
+      expect(m.reference).toMatch(/^cifar10-train@sha256:[0-9a-f]{16}\(320\)$/);
     }
     const best = JSON.parse(readFileSync(join(ganRun, 'best.json'), 'utf8'));
     expect(best.fid).toBe(Math.min(...fid.filter((m) => m.samples === 48).map((m) => m.fid)));
     expect(existsSync(join(ganRun, 'generator-best', 'model.json'))).toBe(true);
-    expect(r.stderr).toMatch(/FID \(CIFAR-10 classifier features, 64 samples\)/);
+    // Every number names its feature network and its reference set.
+    expect(r.stderr).toMatch(
+      /FID \(CIFAR-10 classifier features, 64 samples vs cifar10-train@sha256:[0-9a-f]{16}\(320\)\)/,
+    );
   }, 600_000);
 });
 
