@@ -4,6 +4,7 @@
  * (Open Graph and Twitter card tags pointing at the stored share card). No script: the page shows
  * the image, its score and a link into the gallery's studio.
  */
+import { shareText } from '@ganstudio/api';
 import { getImage } from '@ganstudio/db/queries';
 import type { Db } from '@ganstudio/db/client';
 import { isId } from '@ganstudio/db/schema';
@@ -21,10 +22,8 @@ export async function sharePage(db: Db, id: string, origin: string): Promise<Res
       status: 404,
       headers: { 'content-type': 'text/plain; charset=utf-8' },
     });
-  const title = escapeHtml(`Seed ${image.seed} · ${image.modelName}`);
-  const description = escapeHtml(
-    `A ${image.model.resolution}×${image.model.resolution} sample from ${image.modelName}, a DCGAN. Score ${image.score}.`,
-  );
+  const text = shareText(image);
+  const [title, description] = [escapeHtml(text.title), escapeHtml(text.description)];
   const png = escapeHtml(new URL(image.pngUrl, origin).toString());
   const card = `${origin}/i/${image.id}/og.png`;
   const html = `<!doctype html>

@@ -33,10 +33,10 @@ import {
   sampleGrids,
   writeMetrics,
   writeRunConfig,
+  type RunConfig,
 } from '@ganstudio/runs/folder';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
 import { readRunConfig, recipeFor } from './sitting';
-import type { RunConfig } from './train';
 
 export const STATE_DIR = 'state';
 const FORMAT = 'ganstudio-carried-state';

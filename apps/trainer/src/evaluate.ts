@@ -28,7 +28,7 @@ import {
 import { loadModelFromFiles } from '@ganstudio/models/weights';
 import { batchTensor } from './batches';
 import { defaultCacheDir, loadCifar10, sha256File, type CifarData } from './cifar';
-import { isCifar10, loadTrainingSet } from './dataset';
+import { isCifar10, loadTrainingSet, type TrainingSet } from './dataset';
 import { UserError } from './errors';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 import { readModelFiles } from './model-io';
@@ -194,6 +194,8 @@ export async function referenceStats(
     split?: 'train' | 'test';
     /** Your own images are prepared at the generator's side (CIFAR-10 is 32). */
     resolution?: Resolution;
+    /** --data as the caller already loaded it (train): not listed and hashed a second time. */
+    set?: TrainingSet;
     batchSize?: number;
     log?: (line: string) => void;
     /** Progress of the one-time pass over the split: (images done, images in all). */
@@ -202,10 +204,15 @@ export async function referenceStats(
 ): Promise<{ stats: FeatureStats; description: string; cached: boolean }> {
   const split = options.split ?? 'train';
   const resolution = options.resolution ?? 32;
-  const cifar = isCifar10(dataPath);
   // Your own images: the prepared set at the model's resolution, statistics in the cache folder
   // (never inside the user's image folder).
-  const images = cifar ? undefined : await loadTrainingSet(dataPath, { resolution });
+  const images = options.set
+    ? options.set.kind === 'images'
+      ? options.set
+      : undefined
+    : isCifar10(dataPath)
+      ? undefined
+      : await loadTrainingSet(dataPath, { resolution });
   const isFile = existsSync(dataPath) && statSync(dataPath).isFile();
   const datasetHash = images
     ? images.key!

@@ -14,18 +14,17 @@ import { decodePng } from '@ganstudio/models/image';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareImages } from './image-folder';
 import { runCli } from './testing/cli';
-import { writeImageFolder, type ImageFixture } from './testing/image-fixture';
+import { writeImageFolder } from './testing/image-fixture';
 
 const root = mkdtempSync(join(tmpdir(), 'images-test-'));
 // The prepared-image cache of this suite only, for the CLI processes and the in-process calls.
 process.env['GANSTUDIO_CACHE'] = join(root, 'cache');
 const cli = (...args: string[]) => runCli(root, ...args);
-let fixture: ImageFixture;
 let server: Server;
 let baseUrl: string;
 
 beforeAll(async () => {
-  fixture = await writeImageFolder(join(root, 'photos'), 240);
+  await writeImageFolder(join(root, 'photos'), 240);
   server = createServer((req, res) => {
     const path = join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
     try {

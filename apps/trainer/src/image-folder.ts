@@ -91,6 +91,7 @@ export function listImageSource(path: string): { sources: ImageSource[]; key: st
       const sources = names.map((name) => {
         const bytes = readFileSync(join(path, name));
         hash.update(`${name}\0${bytes.length}\0`).update(bytes);
+        // Read again to decode rather than held: a folder of photos can exceed memory.
         return { name, read: () => readFileSync(join(path, name)) };
       });
       return { sources, key: hash.digest('hex') };

@@ -16,7 +16,8 @@ import { DEFAULT_OPTIMIZER } from '@ganstudio/models/gan';
 import { readMetrics, type StepRecord } from '@ganstudio/runs/folder';
 import { Progress } from './progress';
 import { writeCifarTarGz } from './testing/cifar-fixture';
-import { train, type RunConfig } from './train';
+import type { RunConfig } from '@ganstudio/runs/folder';
+import { train } from './train';
 
 const quiet = { log: () => {}, progress: new Progress(process.stderr, 32, false) };
 // A no-op stream keeps test output readable.

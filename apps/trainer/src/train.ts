@@ -23,7 +23,7 @@ import {
 import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { BatchSource, limitData } from './batches';
 import { sideOf, type CifarData } from './cifar';
-import { loadTrainingSet } from './dataset';
+import { loadTrainingSet, type TrainingSet } from './dataset';
 import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
 import { evaluateGenerator, loadFeatureNetwork, referenceStats, type EvalResult } from './evaluate';
@@ -39,7 +39,6 @@ import {
   type RunConfig,
 } from '@ganstudio/runs/folder';
 
-export type { RunConfig };
 import { saveModel } from './model-io';
 import { formatDuration, Progress } from './progress';
 import { recipeFor, runLoop, startSitting, type StepOutcome } from './sitting';
@@ -218,6 +217,7 @@ export async function saveEpochGenerators(
 async function startFidTracker(
   out: string,
   data: string,
+  set: TrainingSet | undefined,
   resolution: Resolution,
   fid: NonNullable<RunConfig['fid']>,
   log: (line: string) => void,
@@ -236,6 +236,7 @@ async function startFidTracker(
   }
   const reference = await referenceStats(network, data, {
     resolution,
+    ...(set ? { set } : {}),
     log,
     progress: (total) => progress.phase('reference statistics', total),
   });
@@ -299,16 +300,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const config = recipeFor(out, options.resume, validateRunConfig(options.config));
   const progress = options.progress ?? new Progress(process.stderr, config.batchSize);
   // The data first: a wrong --data path is the one line a user sees, before any backend starts.
-  const full =
-    options.dataset ??
-    (
-      await loadTrainingSet(config.data, {
+  const set = options.dataset
+    ? undefined
+    : await loadTrainingSet(config.data, {
         resolution: imageSizeOf(config.model),
         strict: config.strict ?? false,
         log,
         progress: (total) => progress.phase('preparing images', total),
-      })
-    ).data;
+      });
+  const full = options.dataset ?? set!.data;
   if (sideOf(full) !== imageSizeOf(config.model))
     throw new UserError(
       `the images are ${sideOf(full)}×${sideOf(full)} but the model is built for ${imageSizeOf(config.model)}×${imageSizeOf(config.model)}`,
@@ -332,6 +332,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     fid = await startFidTracker(
       out,
       config.data,
+      set,
       imageSizeOf(config.model),
       fidConfig,
       log,

@@ -36,6 +36,20 @@ export function renderShareCard(samplePng: Uint8Array): Uint8Array {
 
 export const cardKey = (imageId: string) => `cards/${imageId}.png`;
 
+/** The share page's title and description (Open Graph and Twitter), the same on Next.js and the edge. */
+export function shareText(image: {
+  seed: number;
+  score: number;
+  modelName: string;
+  model: { resolution: number };
+}): { title: string; description: string } {
+  const side = image.model.resolution;
+  return {
+    title: `Seed ${image.seed} · ${image.modelName}`,
+    description: `A ${side}×${side} sample from ${image.modelName}, a DCGAN. Score ${image.score}.`,
+  };
+}
+
 /**
  * The stored card of an image, built and stored on first request. Concurrent first requests in
  * one process share one build; across instances the worst case is one build each, same bytes.

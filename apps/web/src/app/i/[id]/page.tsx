@@ -4,6 +4,7 @@ import type { Metadata } from 'next';
 import { headers } from 'next/headers';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+import { shareText } from '@ganstudio/api';
 import { getImage, getVotes } from '@ganstudio/db/queries';
 import { VoteButtons } from '~/components/vote-buttons';
 import { getContext } from '~/server/context';
@@ -31,8 +32,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const image = await load(id);
   if (!image) return { title: 'Not found' };
   const base = await origin();
-  const title = `Seed ${image.seed} · ${image.modelName}`;
-  const description = `A ${image.model.resolution}×${image.model.resolution} sample from ${image.modelName}, a DCGAN. Score ${image.score}.`;
+  const { title, description } = shareText(image);
   const og = `${base}/i/${image.id}/og.png`;
   return {
     title,
