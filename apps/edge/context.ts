@@ -9,6 +9,8 @@ import {
   createApi,
   createRenderer,
   DEFAULT_RATE_LIMITS,
+  parseProxyTrust,
+  type ProxyTrust,
   postgresLimitStore,
   publishStarterSet,
   scaleLimits,
@@ -25,7 +27,7 @@ export interface EdgeEnv {
   BLOB_READ_WRITE_TOKEN?: string;
   /** Required when deployed; locally generated once into GANSTUDIO_DATA_DIR when absent. */
   VISITOR_SECRET?: string;
-  /** Trusted X-Forwarded-For hops, counting the peer address main.ts appends (default 1). */
+  /** Proxies of yours writing X-Forwarded-For (default 0: the connection's address counts), or `vercel`. */
   TRUSTED_PROXY_HOPS?: string;
   /** Local data (blobs, a generated visitor secret); default apps/edge/.data. */
   GANSTUDIO_DATA_DIR?: string;
@@ -39,20 +41,9 @@ export interface EdgeEnv {
 /** A setting the edge cannot start with: main.ts prints it as one line and exits 1. */
 export class EdgeConfigError extends Error {}
 
-/**
- * Appends the connection's peer address to X-Forwarded-For, as a proxy would, so per-IP rate
- * limits (which read hops from the right) key on an address the client cannot choose.
- */
-export function withPeerAddress(request: Request, peer: string | undefined): Request {
-  if (!peer) return request;
-  const headers = new Headers(request.headers);
-  const prior = headers.get('x-forwarded-for');
-  headers.set('x-forwarded-for', prior ? `${prior}, ${peer}` : peer);
-  return new Request(request, { headers });
-}
-
 export interface EdgeApp {
-  fetch(request: Request): Promise<Response>;
+  /** `peer`: the connection's own address (main.ts: Deno's remoteAddr), never a header's. */
+  fetch(request: Request, peer?: string): Promise<Response>;
   db: Db;
   store: BlobStore;
   close(): Promise<void>;
@@ -107,7 +98,12 @@ export async function createEdgeApp(env: EdgeEnv, options: EdgeOptions = {}): Pr
     );
   const dataDir = env.GANSTUDIO_DATA_DIR || DEFAULT_DATA_DIR;
   const secret = await visitorSecret(env, dataDir);
-  const hops = wholeNumber('TRUSTED_PROXY_HOPS', env.TRUSTED_PROXY_HOPS, 1, 1);
+  let proxy: ProxyTrust;
+  try {
+    proxy = parseProxyTrust(env.TRUSTED_PROXY_HOPS);
+  } catch (err) {
+    throw new EdgeConfigError((err as Error).message);
+  }
   const minAgeS = wholeNumber('IDENTITY_MIN_AGE_S', env.IDENTITY_MIN_AGE_S, 5, 0);
   const scale = Number(env.RATE_LIMIT_SCALE || '1');
   if (!(scale > 0))
@@ -136,21 +132,26 @@ export async function createEdgeApp(env: EdgeEnv, options: EdgeOptions = {}): Pr
     limits: scaleLimits(DEFAULT_RATE_LIMITS, scale),
     limitStore: postgresLimitStore(db),
     identity: { minAgeS },
-    trustedProxyHops: hops,
+    proxy,
     publicUrl: env.PUBLIC_URL,
     production: Boolean(env.DENO_DEPLOYMENT_ID),
   });
   return {
     db,
     store,
-    async fetch(request) {
+    async fetch(request, peer) {
       const url = new URL(request.url);
       if (
         url.pathname.startsWith('/blobs/') &&
         request.method === 'GET' &&
         store.kind === 'local'
       ) {
-        const key = decodeURIComponent(url.pathname.slice('/blobs/'.length));
+        let key: string;
+        try {
+          key = decodeURIComponent(url.pathname.slice('/blobs/'.length));
+        } catch {
+          return new Response('bad percent-encoding in the path', { status: 400 });
+        }
         const bytes = await store.get(key).catch(() => undefined);
         return bytes
           ? new Response(bytes as Uint8Array<ArrayBuffer>, {
@@ -169,7 +170,7 @@ export async function createEdgeApp(env: EdgeEnv, options: EdgeOptions = {}): Pr
           share[1]!,
           env.PUBLIC_URL ? new URL(env.PUBLIC_URL).origin : url.origin,
         );
-      return api(request);
+      return api(request, peer);
     },
     close: () => handle.close(),
   };

@@ -5,13 +5,7 @@
  * a newcomer can publish, render, share and vote against the Deno server right away.
  */
 import { seedBundledRun } from '@ganstudio/runs';
-import {
-  createEdgeApp,
-  EdgeConfigError,
-  withPeerAddress,
-  type EdgeApp,
-  type EdgeEnv,
-} from './context.ts';
+import { createEdgeApp, EdgeConfigError, type EdgeApp, type EdgeEnv } from './context.ts';
 
 const BUNDLED_RUN = new URL('../web/bundled/default-run', import.meta.url).pathname;
 const names = [
@@ -42,5 +36,5 @@ try {
 
 export default {
   fetch: (request: Request, info: Deno.ServeHandlerInfo) =>
-    app.fetch(withPeerAddress(request, (info.remoteAddr as Deno.NetAddr).hostname)),
+    app.fetch(request, (info.remoteAddr as Deno.NetAddr).hostname),
 } satisfies Deno.ServeDefaultExport;

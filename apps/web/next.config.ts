@@ -21,6 +21,9 @@ const config: NextConfig = {
     '@tensorflow/tfjs-backend-wasm',
   ],
   poweredByHeader: false,
+  // The gallery draws its images pixel-exact with plain <img>: no optimizer route that resizes on
+  // request (server.mjs answers /_next/image with 404 as well).
+  images: { unoptimized: true },
   async headers() {
     return [
       {

@@ -20,13 +20,13 @@ import {
   type ApiDeps,
   type Renderer,
 } from './index';
-import { seedTinyModel, visitorCookie } from './testing';
+import { seedTinyModel, visitorCookie, withPeer } from './testing';
 
 let h: DbHandle;
 const store = createMemoryStore();
 const BASE = 'http://gallery.test';
 const SECRET = 'abuse-test-secret-0123456789';
-const ATTACKER = { 'x-forwarded-for': '203.0.113.66' };
+const ATTACKER = { 'x-test-peer': '203.0.113.66' };
 
 const post = (
   api: (r: Request) => Promise<Response>,
@@ -51,27 +51,29 @@ const codeOf = async (res: Response) =>
 
 let clock = Date.UTC(2026, 11, 1);
 const apiWith = (deps: Partial<ApiDeps> = {}) =>
-  createApi({
-    db: h.db,
-    store,
-    renderer: createRenderer(store),
-    secret: SECRET,
-    now: () => clock,
-    ...deps,
-  });
+  withPeer(
+    createApi({
+      db: h.db,
+      store,
+      renderer: createRenderer(store),
+      secret: SECRET,
+      now: () => clock,
+      ...deps,
+    }),
+  );
 
 /** A published image and the API it was published on (its publisher's identity aged past the rule). */
 async function publishedImage(
   api: (r: Request) => Promise<Response>,
   seed: number,
 ): Promise<string> {
-  const cookie = await visitorCookie(api, BASE, { 'x-forwarded-for': `198.51.100.${seed % 250}` });
+  const cookie = await visitorCookie(api, BASE, { 'x-test-peer': `198.51.100.${seed % 250}` });
   clock += 10_000;
   const res = await post(
     api,
     '/api/images',
     { modelId: 'm', seed },
-    { cookie, 'x-forwarded-for': `198.51.100.${seed % 250}` },
+    { cookie, 'x-test-peer': `198.51.100.${seed % 250}` },
   );
   expect(res.status).toBeLessThan(300);
   return ((await res.json()) as { id: string }).id;
@@ -120,7 +122,7 @@ describe('1. free identities cannot stuff votes', () => {
     expect((outcomes['address_cap'] ?? 0) + (outcomes['rate_limited'] ?? 0)).toBe(197);
     expect(outcomes['rate_limited']).toBeGreaterThan(150);
     // Another network is unaffected.
-    const cookie = await visitorCookie(api, BASE, { 'x-forwarded-for': '192.0.2.7' });
+    const cookie = await visitorCookie(api, BASE, { 'x-test-peer': '192.0.2.7' });
     clock += 6_000;
     expect(
       (
@@ -128,7 +130,7 @@ describe('1. free identities cannot stuff votes', () => {
           api,
           `/api/images/${id}/vote`,
           { value: 1 },
-          { cookie, 'x-forwarded-for': '192.0.2.7' },
+          { cookie, 'x-test-peer': '192.0.2.7' },
         )
       ).status,
     ).toBe(200);
@@ -153,12 +155,12 @@ describe('1. free identities cannot stuff votes', () => {
     // Five addresses of one /64: one budget.
     for (let i = 1; i <= 5; i++)
       statuses.push(
-        (await get(api, '/api/visitor', { 'x-forwarded-for': `2001:db8:aa:bb::${i}` })).status,
+        (await get(api, '/api/visitor', { 'x-test-peer': `2001:db8:aa:bb::${i}` })).status,
       );
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
-    expect(
-      (await get(api, '/api/visitor', { 'x-forwarded-for': '2001:db8:aa:bc::1' })).status,
-    ).toBe(200);
+    expect((await get(api, '/api/visitor', { 'x-test-peer': '2001:db8:aa:bc::1' })).status).toBe(
+      200,
+    );
   });
 
   it('addressKey: IPv4 as is, IPv6 by /64 in any spelling, IPv4-mapped as IPv4', () => {
@@ -246,7 +248,7 @@ describe('4. publishing is bounded site-wide', () => {
     });
     const statuses = [];
     for (let i = 0; i < 5; i++) {
-      const from = { 'x-forwarded-for': `192.0.2.${100 + i}` };
+      const from = { 'x-test-peer': `192.0.2.${100 + i}` };
       const cookie = await visitorCookie(api, BASE, from);
       const res = await post(
         api,
@@ -279,7 +281,7 @@ describe('4. publishing is bounded site-wide', () => {
     });
     const attempts = await Promise.all(
       Array.from({ length: 8 }, async (_, i) => {
-        const from = { 'x-forwarded-for': `192.0.2.${150 + i}` };
+        const from = { 'x-test-peer': `192.0.2.${150 + i}` };
         const cookie = await visitorCookie(api, BASE, from);
         return { from, cookie };
       }),
@@ -370,17 +372,19 @@ describe.skipIf(!pgUp)('budgets shared through PostgreSQL', () => {
       const shared = createMemoryStore();
       await seedTinyModel(pg.db, shared, 'm', 2);
       const instance = () =>
-        createApi({
-          db: pg.db,
-          store: shared,
-          renderer: createRenderer(shared),
-          secret: SECRET,
-          identity: { minAgeS: 0 },
-          limitStore: postgresLimitStore(pg.db),
-          limits: { mintPerIp: { limit: 2, windowMs: 3_600_000 } },
-        });
+        withPeer(
+          createApi({
+            db: pg.db,
+            store: shared,
+            renderer: createRenderer(shared),
+            secret: SECRET,
+            identity: { minAgeS: 0 },
+            limitStore: postgresLimitStore(pg.db),
+            limits: { mintPerIp: { limit: 2, windowMs: 3_600_000 } },
+          }),
+        );
       const [a, b] = [instance(), instance()];
-      const from = { 'x-forwarded-for': '203.0.113.200' };
+      const from = { 'x-test-peer': '203.0.113.200' };
       expect((await get(a, '/api/visitor', from)).status).toBe(200);
       expect((await get(b, '/api/visitor', from)).status).toBe(200);
       expect((await get(a, '/api/visitor', from)).status).toBe(429);

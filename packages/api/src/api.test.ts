@@ -8,7 +8,7 @@ import { createLocalStore } from '@ganstudio/storage/local';
 import { decodePng } from '@ganstudio/models/image';
 import { renderShareCard } from './card';
 import { createApi, createRenderer, MAX_BODY_BYTES } from './index';
-import { seedTinyModel, visitorCookie } from './testing';
+import { seedTinyModel, visitorCookie, withPeer } from './testing';
 
 let h: DbHandle;
 let api: (r: Request) => Promise<Response>;
@@ -33,13 +33,15 @@ beforeAll(async () => {
   // Each seeded model becomes the default: the 32×32 one, seeded last, stays it.
   await seedTinyModel(h.db, store, 'tiny64', 4, 64);
   await seedTinyModel(h.db, store, 'tiny');
-  api = createApi({
-    db: h.db,
-    store,
-    renderer: createRenderer(store),
-    secret: 'test-secret-0123456789',
-    identity: { minAgeS: 0 },
-  });
+  api = withPeer(
+    createApi({
+      db: h.db,
+      store,
+      renderer: createRenderer(store),
+      secret: 'test-secret-0123456789',
+      identity: { minAgeS: 0 },
+    }),
+  );
   me = await visitorCookie(api, BASE);
 });
 afterAll(() => h.close());
@@ -115,7 +117,7 @@ describe('votes', () => {
       id: string;
     };
     const issued = await api(
-      new Request(`${BASE}/api/visitor`, { headers: { 'x-forwarded-for': '198.51.100.20' } }),
+      new Request(`${BASE}/api/visitor`, { headers: { 'x-test-peer': '198.51.100.20' } }),
     );
     expect(await issued.json()).toMatchObject({ visitor: 'new' });
     const cookie = issued.headers.get('set-cookie')!;

@@ -39,10 +39,10 @@ import {
 import { ID_PATTERN, type Image } from '@ganstudio/db/schema';
 import type { BlobStore } from '@ganstudio/storage';
 import { createCardCache } from './card';
+import { addressKey, clientAddress, networkKey, type ProxyTrust } from './address';
 import {
-  addressKey,
-  clientIp,
   DEFAULT_IDENTITY_RULES,
+  NETWORK_FACTOR,
   DEFAULT_RATE_LIMITS,
   memoryLimitStore,
   type Bucket,
@@ -52,15 +52,19 @@ import {
   type RateLimits,
 } from './rate-limit';
 import {
-  answerTrial,
+  answer,
   humanScore,
+  humanScores,
+  JUDGEMENTS_PER_CONTRIBUTOR,
   leaderboard,
+  MIN_CONTRIBUTORS_TO_RANK,
   MIN_JUDGEMENTS_TO_RANK,
+  OPEN_TRIALS_PER_VISITOR,
+  SCORE_CACHE_MS,
   startTrial,
   trialImage,
   TRIAL_TTL_MS,
 } from './judge';
-import { humanCounts } from '@ganstudio/db/judge';
 import {
   DEFAULT_GATE,
   gateRenderer,
@@ -82,12 +86,23 @@ export { createRenderer, gateRenderer, GateFullError, type Renderer } from './re
 export * from './card';
 export {
   humanScore,
+  humanScores,
+  isRanked,
+  JUDGEMENTS_PER_CONTRIBUTOR,
   leaderboard,
+  MIN_CONTRIBUTORS_TO_RANK,
   MIN_JUDGEMENTS_TO_RANK,
+  networksByModel,
+  OPEN_TRIALS_PER_VISITOR,
+  pickModel,
+  sweepTrials,
   TRIAL_TTL_MS,
   wilson,
   type HumanScore,
+  type NetworkTally,
 } from './judge';
+export { VOTE_PRIOR_CONTRIBUTORS } from '@ganstudio/db/judge';
+export * from './address';
 export * from './rate-limit';
 export * from './visitor';
 
@@ -105,8 +120,15 @@ export interface ApiDeps {
   identity?: Partial<IdentityRules>;
   /** Renders in flight and waiting per process (default DEFAULT_GATE). */
   gate?: GateOptions;
-  /** Proxies in front whose X-Forwarded-For hop is trusted (default 1; see clientIp). */
-  trustedProxyHops?: number;
+  /**
+   * Who writes X-Forwarded-For (default `{hops: 0}`: nobody; the connection's address, which the
+   * platform passes as the handler's second argument, is the client). See address.ts.
+   */
+  proxy?: ProxyTrust;
+  /** How long leaderboard and human-score numbers may be reused, in ms (default SCORE_CACHE_MS). */
+  scoreCacheMs?: number;
+  /** Log unexpected errors with their stack (DEBUG=1); otherwise one line each. */
+  debug?: boolean;
   /** The site's public origin (PUBLIC_URL): share links and the Origin check use it, not Host headers. */
   publicUrl?: string;
   /** Production: cookies are Secure (`__Host-`) unless the host is this machine (see secureContext). */
@@ -255,7 +277,14 @@ export async function publishStarterSet(
   return count;
 }
 
-export function createApi(deps: ApiDeps): (request: Request) => Promise<Response> {
+/**
+ * The gallery's handler. `peer` is the connection's own address, which only the platform entry
+ * knows (a socket's remote address); without it, and with no trusted proxy, every request counts
+ * as one unknown address.
+ */
+export type GalleryHandler = (request: Request, peer?: string) => Promise<Response>;
+
+export function createApi(deps: ApiDeps): GalleryHandler {
   const { db, store, secret } = deps;
   const limits = { ...DEFAULT_RATE_LIMITS, ...deps.limits };
   const rules = { ...DEFAULT_IDENTITY_RULES, ...deps.identity };
@@ -272,7 +301,34 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
     const l: Limit = limits[kind];
     return { key: `${kind}:${subject}`, limit: l.limit, windowMs: l.windowMs };
   };
-  const address = (request: Request) => addressKey(clientIp(request, deps.trustedProxyHops));
+  const proxy = deps.proxy ?? { hops: 0 };
+  const scoreCacheMs = deps.scoreCacheMs ?? SCORE_CACHE_MS;
+
+  /** The client's address as the platform and the trusted proxies say (see address.ts). */
+  interface From {
+    /** Contributor key: IPv4 address or IPv6 /64. */
+    address: string;
+    /** Network key: IPv6 /48; IPv4: the address. */
+    network: string;
+  }
+  const from = (request: Request, peer: string | undefined): From => {
+    const ip = clientAddress(request, peer, proxy);
+    return { address: addressKey(ip), network: networkKey(ip) };
+  };
+  /** A per-address budget, and for an IPv6 address its /48's, NETWORK_FACTOR times larger. */
+  const perAddress = (kind: keyof RateLimits, f: From): Bucket[] => {
+    const own = bucket(kind, f.address);
+    return f.network === f.address
+      ? [own]
+      : [
+          own,
+          {
+            key: `${kind}/48:${f.network}`,
+            limit: own.limit * NETWORK_FACTOR,
+            windowMs: own.windowMs,
+          },
+        ];
+  };
 
   /** 429 with Retry-After when any of the buckets is empty; nothing is taken then. */
   async function spend(what: string, buckets: Bucket[]): Promise<void> {
@@ -336,24 +392,24 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
     return tag;
   }
 
-  async function visitorEndpoint(request: Request): Promise<Response> {
+  async function visitorEndpoint(request: Request, f: From): Promise<Response> {
     const isSecure = secure(request);
     const existing = await knownVisitor(request, secret, isSecure);
     const countsFrom = (v: VisitorId) =>
       new Date((v.issuedAt + rules.minAgeS) * 1000).toISOString();
     if (existing) return json({ visitor: 'known', countsFrom: countsFrom(existing) });
-    await spend('new visitor', [bucket('mintPerIp', address(request))]);
+    await spend('new visitor', perAddress('mintPerIp', f));
     const fresh = await issueVisitor(secret, isSecure, now());
     return json({ visitor: 'new', countsFrom: countsFrom(fresh) }, 200, {
       'set-cookie': fresh.setCookie,
     });
   }
 
-  async function publish(request: Request): Promise<Response> {
+  async function publish(request: Request, f: From): Promise<Response> {
     sameSite(request);
     const visitor = await voter(request);
     await spend('publish', [
-      bucket('publishPerIp', address(request)),
+      ...perAddress('publishPerIp', f),
       bucket('publishPerVisitor', visitor.id),
     ]);
     const body = await readJson(request, PublishBody);
@@ -366,8 +422,13 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
         url: existing.pngUrl,
         shareUrl: `${origin(request)}/i/${existing.id}`,
       });
-    // Only a new image renders and is stored, so only it spends the site's budget.
-    await spend('publish', [bucket('publishGlobal', 'site'), bucket('publishGlobalDaily', 'site')]);
+    // Only a new image renders and is stored, so only it spends the site's budget, and one address
+    // may spend a small share of that (its own daily budget), so it cannot use up everyone's.
+    await spend('publish', [
+      ...perAddress('publishPerIpDaily', f),
+      bucket('publishGlobal', 'site'),
+      bucket('publishGlobalDaily', 'site'),
+    ]);
     const image = await storeNewImage({ db, store, renderer }, model, body.seed);
     return json(
       { id: image.id, url: image.pngUrl, shareUrl: `${origin(request)}/i/${image.id}` },
@@ -375,14 +436,13 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
     );
   }
 
-  async function vote(request: Request, imageId: string): Promise<Response> {
+  async function vote(request: Request, imageId: string, f: From): Promise<Response> {
     sameSite(request);
     const visitor = await voter(request);
-    const addr = address(request);
-    await spend('vote', [bucket('votePerIp', addr), bucket('votePerVisitor', visitor.id)]);
+    await spend('vote', [...perAddress('votePerIp', f), bucket('votePerVisitor', visitor.id)]);
     const body = await readJson(request, VoteBody);
     const result = await castVote(db, imageId, visitor.id, body.value, {
-      addr: await addressTag(addr),
+      addr: await addressTag(f.address),
       cap: rules.votersPerAddressPerImage,
     });
     return json(result);
@@ -422,14 +482,22 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
     });
   }
 
-  async function judgeStart(request: Request): Promise<Response> {
+  async function judgeStart(request: Request, f: From): Promise<Response> {
     sameSite(request);
     const visitor = await voter(request);
-    await spend('judge', [
-      bucket('judgePerIp', address(request)),
-      bucket('judgePerVisitor', visitor.id),
-    ]);
-    const started = await startTrial(db, renderer, visitor.id, newId, now());
+    await spend('judge', [...perAddress('judgePerIp', f), bucket('judgePerVisitor', visitor.id)]);
+    const origin = {
+      contributor: await addressTag(f.address),
+      network: await addressTag(f.network),
+    };
+    const started = await startTrial(db, renderer, visitor.id, origin, newId, now());
+    if (!started.ok && started.reason === 'too_many_open')
+      throw new HttpError(
+        429,
+        'too_many_open',
+        `answer your open trials first (at most ${OPEN_TRIALS_PER_VISITOR} at a time; each expires in ${TRIAL_TTL_MS / 60_000} minutes)`,
+        { 'retry-after': '5' },
+      );
     if (!started.ok)
       throw new HttpError(
         503,
@@ -458,7 +526,7 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
     });
   }
 
-  async function judgeAnswerOf(request: Request, trialId: string): Promise<Response> {
+  async function judgeAnswerOf(request: Request, trialId: string, f: From): Promise<Response> {
     sameSite(request);
     const visitor = await knownVisitor(request, secret, secure(request));
     if (!visitor)
@@ -467,9 +535,13 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
         'no_identity',
         'answers need the visitor identity that got the trial',
       );
+    await spend('answer', [
+      ...perAddress('answerPerIp', f),
+      bucket('answerPerVisitor', visitor.id),
+    ]);
     const body = await readJson(request, AnswerBody);
     if (!Id.safeParse(trialId).success) throw new HttpError(404, 'not_found', 'no such trial');
-    const r = await answerTrial(db, trialId, visitor.id, body.answer);
+    const r = await answer(db, trialId, visitor.id, body.answer);
     if (!r.ok) {
       const [status, message] = {
         not_found: [404, 'no such trial'],
@@ -500,13 +572,14 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
     });
   }
 
-  return async function handle(request: Request): Promise<Response> {
+  return async function handle(request: Request, peer?: string): Promise<Response> {
     const url = new URL(request.url);
     const path = url.pathname.replace(/\/+$/, '');
+    const f = from(request, peer);
     try {
       if (path === '/api/visitor') {
         if (request.method !== 'GET') throw new HttpError(405, 'method_not_allowed', 'GET only');
-        return await visitorEndpoint(request);
+        return await visitorEndpoint(request, f);
       }
       if (path === '/api/models') {
         if (request.method !== 'GET') throw new HttpError(405, 'method_not_allowed', 'GET only');
@@ -515,7 +588,7 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
       }
       if (path === '/api/images') {
         if (request.method === 'GET') return await list(request);
-        if (request.method === 'POST') return await publish(request);
+        if (request.method === 'POST') return await publish(request, f);
         throw new HttpError(405, 'method_not_allowed', 'GET or POST');
       }
       const one = /^\/api\/images\/([^/]+)$/.exec(path);
@@ -538,11 +611,11 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
         if (request.method !== 'POST') throw new HttpError(405, 'method_not_allowed', 'POST only');
         if (!Id.safeParse(voteMatch[1]).success)
           throw new HttpError(404, 'not_found', 'no such image');
-        return await vote(request, voteMatch[1]!);
+        return await vote(request, voteMatch[1]!, f);
       }
       if (path === '/api/judge') {
         if (request.method !== 'POST') throw new HttpError(405, 'method_not_allowed', 'POST only');
-        return await judgeStart(request);
+        return await judgeStart(request, f);
       }
       const judgeImage = /^\/api\/judge\/([^/]+)\/image$/.exec(path);
       if (judgeImage) {
@@ -552,18 +625,23 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
       const judgeAnswer = /^\/api\/judge\/([^/]+)$/.exec(path);
       if (judgeAnswer) {
         if (request.method !== 'POST') throw new HttpError(405, 'method_not_allowed', 'POST only');
-        return await judgeAnswerOf(request, judgeAnswer[1]!);
+        return await judgeAnswerOf(request, judgeAnswer[1]!, f);
       }
       const human = /^\/api\/models\/([^/]+)\/human$/.exec(path);
       if (human) {
         if (request.method !== 'GET') throw new HttpError(405, 'method_not_allowed', 'GET only');
         const model = Id.safeParse(human[1]).success ? await getModel(db, human[1]!) : undefined;
         if (!model) throw new HttpError(404, 'not_found', 'no such model');
-        return json(humanScore(model.id, (await humanCounts(db)).get(model.id)));
+        return json((await humanScores(db, scoreCacheMs)).get(model.id) ?? humanScore(model.id));
       }
       if (path === '/api/leaderboard') {
         if (request.method !== 'GET') throw new HttpError(405, 'method_not_allowed', 'GET only');
-        return json({ items: await leaderboard(db), minJudgements: MIN_JUDGEMENTS_TO_RANK });
+        return json({
+          items: await leaderboard(db, scoreCacheMs),
+          minJudgements: MIN_JUDGEMENTS_TO_RANK,
+          minContributors: MIN_CONTRIBUTORS_TO_RANK,
+          judgementsPerContributor: JUDGEMENTS_PER_CONTRIBUTOR,
+        });
       }
       const cardMatch = /^\/i\/([^/]+)\/og\.png$/.exec(path);
       if (cardMatch) {
@@ -586,7 +664,12 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
         ];
         return problem(new HttpError(status, err.code, err.message));
       }
-      console.error('api error', request.method, path, err);
+      // One line per failure; the stack only when asked for (DEBUG=1), so bad traffic cannot flood the log.
+      if (deps.debug) console.error('api error', request.method, path, err);
+      else
+        console.error(
+          `api error: ${request.method} ${path}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+        );
       return problem(new HttpError(500, 'internal', 'something went wrong; nothing was changed'));
     }
   };

@@ -6,8 +6,16 @@ import { insertRealSet } from '@ganstudio/db/judge';
 import { trials } from '@ganstudio/db/schema';
 import { decodePng, encodePng } from '@ganstudio/models/image';
 import { createMemoryStore } from '@ganstudio/storage/memory';
-import { createApi, createRenderer, humanScore, wilson, type ApiDeps } from './index';
-import { seedTinyModel, visitorCookie } from './testing';
+import {
+  createApi,
+  createRenderer,
+  humanScore,
+  networksByModel,
+  pickModel,
+  type ApiDeps,
+  type NetworkTally,
+} from './index';
+import { PEER_HEADER, seedTinyModel, visitorCookie, withPeer } from './testing';
 
 let h: DbHandle;
 const store = createMemoryStore();
@@ -15,19 +23,23 @@ const BASE = 'http://gallery.test';
 type Api = (r: Request) => Promise<Response>;
 
 const apiWith = (deps: Partial<ApiDeps> = {}): Api =>
-  createApi({
-    db: h.db,
-    store,
-    renderer: createRenderer(store),
-    secret: 'judge-test-secret-0123456789',
-    identity: { minAgeS: 0 },
-    ...deps,
-  });
-const post = (api: Api, path: string, body: unknown, cookie: string) =>
+  withPeer(
+    createApi({
+      db: h.db,
+      store,
+      renderer: createRenderer(store),
+      secret: 'judge-test-secret-0123456789',
+      identity: { minAgeS: 0 },
+      scoreCacheMs: 0,
+      ...deps,
+    }),
+  );
+/** A POST from `cookie`'s visitor; `peer` is the connection's address (default 198.51.100.1). */
+const post = (api: Api, path: string, body: unknown, cookie: string, peer = '198.51.100.1') =>
   api(
     new Request(BASE + path, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', cookie },
+      headers: { 'content-type': 'application/json', cookie, [PEER_HEADER]: peer },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     }),
   );
@@ -52,47 +64,98 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 describe('scoring', () => {
-  it('Wilson intervals match hand-computed values', () => {
-    // p = 0.3, n = 100, z = 1.96: centre (0.3 + 0.019208) / 1.038416 = 0.307399,
-    // half 1.96·√(0.0021 + 0.00009604) / 1.038416 = 0.088451 → [0.21895, 0.39585].
-    const [lo, hi] = wilson(30, 100)!;
-    expect(lo).toBeCloseTo(0.21895, 4);
-    expect(hi).toBeCloseTo(0.39585, 4);
-    // Edges stay inside [0, 1] and are not degenerate: 0 of 10 → [0, 0.2775].
-    const [lo0, hi0] = wilson(0, 10)!;
-    expect(lo0).toBe(0);
-    expect(hi0).toBeCloseTo(0.2775, 4);
-    expect(wilson(0, 0)).toBeNull();
-  });
+  const unit = (network: string, judgements: number, fooled: number, rn = 0, re = 0) =>
+    ({ network, judgements, fooled, realJudgements: rn, realErrors: re }) satisfies NetworkTally;
 
   it('HYPE∞ is the error rate over real and generated images, each kind weighted equally', () => {
     // 20 of 50 samples judged real (40%), 10 of 50 real images judged generated (20%): (20 + 10) / 100.
-    const s = humanScore('m', {
-      modelId: 'm',
-      judgements: 50,
-      fooled: 20,
-      realJudgements: 50,
-      realErrors: 10,
-    });
+    const s = humanScore('m', [unit('a', 25, 12, 25, 4), unit('b', 25, 8, 25, 6)]);
+    expect(s.judgements).toBe(50);
+    expect(s.contributors).toBe(2);
     expect(s.foolRate).toBe(0.4);
     expect(s.realErrorRate).toBe(0.2);
     expect(s.hype).toBeCloseTo(0.3, 12);
-    expect(humanScore('m', undefined)).toMatchObject({
+    expect(humanScore('m')).toMatchObject({
       judgements: 0,
+      contributors: 0,
       foolRate: null,
       ci95: null,
       hype: null,
     });
   });
 
-  it('scripted judges: A fooled 30% of the time, B 10%; A ranks above B with intervals holding the true rates', async () => {
+  it('the 95% interval is a bootstrap over contributors, as computed by hand', () => {
+    // Two networks of 10 judgements, fooled 2 and 6 times. Resampling two networks gives
+    // {a,a} → 0.2 (p ¼), {a,b} → 0.4 (½), {b,b} → 0.6 (¼): the 2.5% and 97.5% points are 0.2 and
+    // 0.6, where pooled judgements would claim Wilson's [0.22, 0.61] from 20 answers.
+    const s = humanScore('m', [unit('a', 10, 2, 10, 1), unit('b', 10, 6, 10, 3)]);
+    expect(s.foolRate).toBe(0.4);
+    expect(s.ci95).toEqual([0.2, 0.6]);
+    // HYPE∞ per resample: {a,a} (0.2 + 0.1)/2 = 0.15, {b,b} (0.6 + 0.3)/2 = 0.45.
+    expect(s.hypeCi95![0]).toBeCloseTo(0.15, 12);
+    expect(s.hypeCi95![1]).toBeCloseTo(0.45, 12);
+    // One network: every resample is that network, so the interval is its own rate.
+    expect(humanScore('m', [unit('a', 10, 3)]).ci95).toEqual([0.3, 0.3]);
+    // The same tallies give the same interval on every request.
+    expect(humanScore('x', [unit('a', 7, 2), unit('b', 9, 4), unit('c', 5, 5)])).toEqual(
+      humanScore('x', [unit('a', 7, 2), unit('b', 9, 4), unit('c', 5, 5)]),
+    );
+  });
+
+  it("tallies group by network, and a model's control is its own contributors' real answers", () => {
+    const row = (contributor: string, network: string, subject: string, j: number, w: number) => ({
+      contributor,
+      network,
+      subject,
+      judgements: j,
+      wrong: w,
+    });
+    const byModel = networksByModel([
+      // Two /64s of one /48 are one unit; their real answers come along.
+      row('c1', 'n1', 'model-a', 20, 10),
+      row('c2', 'n1', 'model-a', 20, 0),
+      row('c1', 'n1', '@real', 20, 5),
+      row('c3', 'n2', 'model-a', 4, 1),
+      row('c3', 'n2', '@real', 6, 0),
+      // Someone who only answered real photographs, all wrong, and judged no model: no model's control.
+      row('c9', 'n9', '@real', 20, 20),
+      row('c4', 'n4', 'model-b', 3, 3),
+    ]);
+    expect(byModel.get('model-a')).toEqual([
+      { network: 'n1', judgements: 40, fooled: 10, realJudgements: 20, realErrors: 5 },
+      { network: 'n2', judgements: 4, fooled: 1, realJudgements: 6, realErrors: 0 },
+    ]);
+    expect(byModel.get('model-b')).toEqual([
+      { network: 'n4', judgements: 3, fooled: 3, realJudgements: 0, realErrors: 0 },
+    ]);
+  });
+
+  it('the draw favours the least judged model but never gives a new one every trial', () => {
+    const models = [{ id: 'old' }, { id: 'new' }];
+    const answered = (id: string) => (id === 'old' ? 300 : 0);
+    // P(new) = ½·½ + ½·(1/30)/(1/30 + 1/330) = 0.25 + 0.5·0.9167 = 0.7083.
+    const grid = Array.from({ length: 10_000 }, (_, i) => pickModel(models, answered, i / 10_000));
+    const newShare = grid.filter((m) => m?.id === 'new').length / grid.length;
+    expect(newShare).toBeCloseTo(0.7083, 3);
+    expect(pickModel([], answered, 0.5)).toBeUndefined();
+    // Equal counts: an even draw.
+    const even = Array.from({ length: 1000 }, (_, i) => pickModel(models, () => 5, i / 1000));
+    expect(even.filter((m) => m?.id === 'new').length).toBe(500);
+  });
+
+  it('scripted judges from 12 networks: A fooled 30% of the time, B 10%; A ranks above B with intervals holding the true rates', async () => {
     const api = apiWith();
-    const judges = await Promise.all(Array.from({ length: 8 }, () => visitorCookie(api, BASE)));
+    const judges = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const peer = `198.51.100.${10 + i}`;
+        return { peer, cookie: await visitorCookie(api, BASE, { [PEER_HEADER]: peer }) };
+      }),
+    );
     const seen = { 'model-a': 0, 'model-b': 0, real: 0 };
     let answered = 0;
     for (let round = 0; answered < 400; round++) {
-      const cookie = judges[round % judges.length]!;
-      const start = await post(api, '/api/judge', {}, cookie);
+      const { cookie, peer } = judges[round % judges.length]!;
+      const start = await post(api, '/api/judge', {}, cookie, peer);
       expect(start.status).toBe(201);
       const { trialId } = (await start.json()) as { trialId: string };
       // The script peeks at the truth through the database only to play its part.
@@ -105,12 +168,12 @@ describe('scoring', () => {
         const k = seen[m]++;
         answer = (m === 'model-a' ? k % 10 < 3 : k % 10 < 1) ? 'real' : 'generated';
       }
-      const res = await post(api, `/api/judge/${trialId}`, { answer }, cookie);
+      const res = await post(api, `/api/judge/${trialId}`, { answer }, cookie, peer);
       expect(res.status).toBe(200);
       answered++;
     }
-    // Least-judged first: both models got about the same number of trials.
-    expect(Math.abs(seen['model-a'] - seen['model-b'])).toBeLessThanOrEqual(1);
+    // The draw is random but leans to the less judged: neither model is starved.
+    expect(Math.abs(seen['model-a'] - seen['model-b'])).toBeLessThan(40);
     const board = (await (await api(new Request(`${BASE}/api/leaderboard`))).json()) as {
       items: {
         modelId: string;
@@ -120,12 +183,13 @@ describe('scoring', () => {
         ci95: [number, number];
         hype: number;
         realErrorRate: number;
+        contributors: number;
       }[];
     };
     expect(board.items.map((i) => i.modelId)).toEqual(['model-a', 'model-b']);
     const [a, b] = board.items as [(typeof board.items)[0], (typeof board.items)[0]];
-    expect(a).toMatchObject({ ranked: true, rank: 1 });
-    expect(b).toMatchObject({ ranked: true, rank: 2 });
+    expect(a).toMatchObject({ ranked: true, rank: 1, contributors: 12 });
+    expect(b).toMatchObject({ ranked: true, rank: 2, contributors: 12 });
     expect(a.ci95[0]).toBeLessThan(0.3);
     expect(a.ci95[1]).toBeGreaterThan(0.3);
     expect(b.ci95[0]).toBeLessThan(0.1);
@@ -180,6 +244,10 @@ describe('nothing tells the truth before the answer', () => {
       );
       const row = await truthOf(body.trialId);
       seenKinds.add(row!.kind);
+      // Answered, so the next start is not refused for too many open trials.
+      expect(
+        (await post(api, body.imageUrl.replace('/image', ''), { answer: 'real' }, cookie)).status,
+      ).toBe(200);
     }
     expect([...seenKinds].sort()).toEqual(['generated', 'real']);
     expect(shapes.size).toBe(1);

@@ -23,6 +23,8 @@ export interface LimitStore {
 export interface RateLimiter {
   /** Takes one token; returns 0 when allowed, else the seconds until one is available. */
   take(key: string): number;
+  /** Keys held now (tests: stale keys are dropped as traffic goes on). */
+  size(): number;
 }
 
 interface State {
@@ -35,30 +37,46 @@ const refill = (s: State, { limit, windowMs }: Limit, t: number) =>
 const waitFor = (tokens: number, { limit, windowMs }: Limit) =>
   Math.max(1, Math.ceil((1 - tokens) / (limit / windowMs) / 1000));
 
+/** No window is longer than a day, so a bucket untouched for a day is full: dropping it changes nothing. */
+const LONGEST_WINDOW_MS = 86_400_000;
+/** A hard bound on keys held (a few hundred bytes each), whatever the traffic. */
+export const MEMORY_BUCKETS_MAX = 500_000;
+const EVICT_PER_TAKE = 16;
+
 /**
- * In-memory buckets behind one synchronous take (all or none); buckets untouched for a day are
- * full and dropped beyond 100,000 keys, so memory stays bounded.
+ * In-memory buckets behind one synchronous take (all or none). The Map is kept in last-touched
+ * order (a touched key is moved to the end), so the stale keys are always at its front: each take
+ * drops at most EVICT_PER_TAKE expired keys from there, O(1) per request and never a scan of the
+ * whole map (a take adds at most a handful of keys, so the stale backlog still drains). Past
+ * MEMORY_BUCKETS_MAX the least recently touched key goes even if not yet full.
  */
 function memoryBuckets(now: () => number) {
   const buckets = new Map<string, State>();
-  return (wanted: Bucket[]): number => {
-    const t = now();
-    if (buckets.size > 100_000) {
-      // A full bucket carries no information: a missing key starts full.
-      for (const [k, s] of buckets) if (s.at < t - 86_400_000) buckets.delete(k);
+  const evict = (t: number) => {
+    let budget = EVICT_PER_TAKE;
+    for (const [k, s] of buckets) {
+      const over = buckets.size > MEMORY_BUCKETS_MAX;
+      if (!over && (s.at >= t - LONGEST_WINDOW_MS || budget-- <= 0)) break;
+      buckets.delete(k);
     }
+  };
+  const take = (wanted: Bucket[]): number => {
+    const t = now();
     let wait = 0;
     const states = wanted.map((b) => {
       const s = buckets.get(b.key) ?? { tokens: b.limit, at: t };
       s.tokens = refill(s, b, t);
-      s.at = t;
+      s.at = Math.max(s.at, t);
+      buckets.delete(b.key);
       buckets.set(b.key, s);
       if (s.tokens < 1) wait = Math.max(wait, waitFor(s.tokens, b));
       return s;
     });
     if (!wait) for (const s of states) s.tokens -= 1;
+    evict(t);
     return wait;
   };
+  return Object.assign(take, { size: () => buckets.size });
 }
 
 /** The budgets of one process (PGlite galleries, tests). */
@@ -70,7 +88,7 @@ export function memoryLimitStore(now: () => number = Date.now): LimitStore {
 /** One limit keyed by subject, synchronously: the same buckets as memoryLimitStore. */
 export function createRateLimiter(limit: Limit, now: () => number = Date.now): RateLimiter {
   const take = memoryBuckets(now);
-  return { take: (key) => take([{ key, ...limit }]) };
+  return { take: (key) => take([{ key, ...limit }]), size: take.size };
 }
 
 /** Buckets on PostgreSQL: one round trip per take, the same budgets for every instance. */
@@ -79,82 +97,56 @@ export function postgresLimitStore(db: Db): LimitStore {
 }
 
 /**
- * The client address for per-IP limits: the X-Forwarded-For hop written by the nearest trusted
- * proxy, counted from the right. Proxies append the address they saw, so the left end is whatever
- * the client sent: keying on the first hop let a script rotate a made-up address per request and
- * never meet its limit. `trustedHops` is the number of proxies in front (1: one proxy, or Next.js /
- * `apps/edge`, which fill in the socket address); behind a CDN and a load balancer it is 2.
+ * Every budget. A `…PerIp` budget is per contributor address (IPv4, or an IPv6 /64), and the /48
+ * around an IPv6 address has one of NETWORK_FACTOR times it on top, shared by all its /64s.
  */
-export function clientIp(request: Request, trustedHops = 1): string {
-  const hops = (request.headers.get('x-forwarded-for') ?? '')
-    .split(',')
-    .map((h) => h.trim())
-    .filter(Boolean);
-  return (
-    hops[Math.max(0, hops.length - trustedHops)] || request.headers.get('x-real-ip') || 'direct'
-  );
-}
-
-/**
- * The subject of per-address budgets: an IPv4 address as is, an IPv6 address by its /64 (one
- * subscriber usually holds a whole /64, so per-address limits on full IPv6 addresses are free to
- * evade), IPv4-mapped IPv6 as IPv4. Anything unparsable is its own lower-cased string.
- */
-export function addressKey(ip: string): string {
-  let a = ip
-    .trim()
-    .toLowerCase()
-    .replace(/^\[|\]$/g, '')
-    .replace(/%.*$/, '');
-  const mapped =
-    /^(?:0*:)*:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a) ?? /^::(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (mapped) return mapped[1]!;
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(a)) return a;
-  if (!/^[0-9a-f:.]+$/.test(a) || !a.includes(':')) return a;
-  if (a.includes('.')) a = a.replace(/:[^:]*$/, ':0:0'); // an embedded IPv4 tail is in the low 64 bits
-  const [head = '', tail] = a.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail !== undefined && tail ? tail.split(':') : [];
-  const groups =
-    tail === undefined
-      ? left
-      : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
-  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return a;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => parseInt(g, 16).toString(16))
-    .join(':')}::/64`;
-}
-
 export interface RateLimits {
   publishPerVisitor: Limit;
   publishPerIp: Limit;
-  /** Every publish on the site, per minute and per day: renders cost CPU and every image is stored. */
+  /** New images one address may add in a day: a small share of publishGlobalDaily, so one address cannot spend the site's. */
+  publishPerIpDaily: Limit;
+  /** Every new image on the site, per minute and per day: renders cost CPU and every image is stored. */
   publishGlobal: Limit;
   publishGlobalDaily: Limit;
   votePerVisitor: Limit;
   votePerIp: Limit;
-  /** New identities one client address (IPv6: one /64) may obtain. */
+  /** New identities one client address may obtain. */
   mintPerIp: Limit;
   /** Judge trials (each renders a sample): per visitor and per address. */
   judgePerVisitor: Limit;
   judgePerIp: Limit;
+  /** Answers to trials, budgeted apart from trials. */
+  answerPerVisitor: Limit;
+  answerPerIp: Limit;
 }
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
-/** Generous for people, tight for scripts: a person publishes a few images and casts a few votes a minute. */
+/** An IPv6 /48's budget, in /64 budgets: more than one subscriber's, far less than its 65,536 /64s'. */
+export const NETWORK_FACTOR = 2;
+/** The share of the site's daily new images one address may add. */
+export const PUBLISH_SHARE_PER_ADDRESS = 0.05;
+const SITE_DAILY_IMAGES = 50_000;
+
+/**
+ * Generous for people, tight for scripts: a person publishes a few images and casts a few votes a
+ * minute, and plays a round of the judge game in 5–20 s (at most ~300 an hour).
+ */
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   publishPerVisitor: { limit: 20, windowMs: MINUTE },
   publishPerIp: { limit: 120, windowMs: MINUTE },
+  publishPerIpDaily: { limit: SITE_DAILY_IMAGES * PUBLISH_SHARE_PER_ADDRESS, windowMs: DAY },
   publishGlobal: { limit: 600, windowMs: MINUTE },
-  publishGlobalDaily: { limit: 50_000, windowMs: 24 * HOUR },
+  publishGlobalDaily: { limit: SITE_DAILY_IMAGES, windowMs: DAY },
   votePerVisitor: { limit: 120, windowMs: MINUTE },
   votePerIp: { limit: 3000, windowMs: MINUTE },
   mintPerIp: { limit: 30, windowMs: HOUR },
-  judgePerVisitor: { limit: 600, windowMs: HOUR },
-  judgePerIp: { limit: 3000, windowMs: HOUR },
+  judgePerVisitor: { limit: 300, windowMs: HOUR },
+  judgePerIp: { limit: 600, windowMs: HOUR },
+  answerPerVisitor: { limit: 300, windowMs: HOUR },
+  answerPerIp: { limit: 600, windowMs: HOUR },
 };
 
 /** Rules for who may vote and publish; all documented in docs/reliability.md. */

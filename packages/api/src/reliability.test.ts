@@ -7,7 +7,7 @@ import type { BlobStore } from '@ganstudio/storage';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 import { createApi, createRenderer, type ApiDeps } from './index';
 import { createRateLimiter } from './rate-limit';
-import { seedTinyModel, visitorCookie } from './testing';
+import { seedTinyModel, visitorCookie, withPeer } from './testing';
 
 let h: DbHandle;
 const store = createMemoryStore();
@@ -27,14 +27,16 @@ beforeAll(async () => {
 afterAll(() => h.close());
 /** The API over the shared database and store; each test swaps in its fault or budget. */
 const apiWith = (deps: Partial<ApiDeps> = {}) =>
-  createApi({
-    db: h.db,
-    store,
-    renderer: createRenderer(store),
-    secret: 'test-secret-123456',
-    identity: { minAgeS: 0 },
-    ...deps,
-  });
+  withPeer(
+    createApi({
+      db: h.db,
+      store,
+      renderer: createRenderer(store),
+      secret: 'test-secret-123456',
+      identity: { minAgeS: 0 },
+      ...deps,
+    }),
+  );
 /** An API and one visitor of it (identity issued, old enough): requests carry its cookie. */
 async function withVisitor(deps: Partial<ApiDeps> = {}, headers: Record<string, string> = {}) {
   const api = apiWith(deps);
@@ -72,7 +74,7 @@ describe('rate limits', () => {
 
   it('many identities from one IP hit the per-IP budget', async () => {
     const api = apiWith({ limits: { publishPerIp: { limit: 2, windowMs: 60_000 } } });
-    const ip = { 'x-forwarded-for': '203.0.113.9' };
+    const ip = { 'x-test-peer': '203.0.113.9' };
     const codes = [];
     for (let s = 10; s < 13; s++) {
       const cookie = await visitorCookie(api, BASE, ip);
@@ -82,12 +84,15 @@ describe('rate limits', () => {
     }
     expect(codes).toEqual([201, 201, 429]);
   });
-  it('a made-up first X-Forwarded-For hop does not escape the per-IP budget; the trusted hop counts', async () => {
-    const api = apiWith({ limits: { publishPerIp: { limit: 2, windowMs: 60_000 } } });
+  it('a made-up X-Forwarded-For hop does not escape the per-IP budget; a trusted proxy hop counts', async () => {
+    const api = apiWith({
+      limits: { publishPerIp: { limit: 2, windowMs: 60_000 } },
+      proxy: { hops: 1 },
+    });
     const codes = [];
-    // A new identity and a new spoofed address each time, through one appending proxy.
+    // A new identity and a new spoofed address each time, through one appending proxy (the peer).
     for (let s = 20; s < 23; s++) {
-      const xff = { 'x-forwarded-for': `10.${s}.0.1, 198.51.100.7` };
+      const xff = { 'x-forwarded-for': `10.${s}.0.1, 198.51.100.7`, 'x-test-peer': '192.0.2.1' };
       const cookie = await visitorCookie(api, BASE, xff);
       codes.push(
         (await api(req('/api/images', { modelId: 'm', seed: s }, { ...xff, cookie }))).status,
@@ -97,10 +102,10 @@ describe('rate limits', () => {
     // Behind a CDN and a load balancer (2 trusted hops) two clients of one CDN node are two budgets.
     const behindCdn = apiWith({
       limits: { publishPerIp: { limit: 1, windowMs: 60_000 } },
-      trustedProxyHops: 2,
+      proxy: { hops: 2 },
     });
     const viaCdn = async (client: string, seed: number) => {
-      const xff = { 'x-forwarded-for': `${client}, 192.0.2.50` };
+      const xff = { 'x-forwarded-for': `${client}, 192.0.2.50`, 'x-test-peer': '10.0.0.2' };
       const cookie = await visitorCookie(behindCdn, BASE, xff);
       return behindCdn(req('/api/images', { modelId: 'm', seed }, { ...xff, cookie }));
     };

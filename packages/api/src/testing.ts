@@ -49,3 +49,13 @@ export async function visitorCookie(
   if (res.status !== 200 || !set) throw new Error(`GET /api/visitor: ${res.status}, no cookie`);
   return set.split(';')[0]!;
 }
+
+/**
+ * Stands in for the platform entry in tests: the connection's address, which a server entry reads
+ * off the socket, is taken from this header (never read by the API itself).
+ */
+export const PEER_HEADER = 'x-test-peer';
+export const withPeer =
+  (api: (request: Request, peer?: string) => Promise<Response>) =>
+  (request: Request): Promise<Response> =>
+    api(request, request.headers.get(PEER_HEADER) ?? undefined);

@@ -6,12 +6,14 @@ import { and, asc, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Db } from './client';
 import {
   images,
+  judgeTallies,
   models,
   realImages,
   realSets,
   runMetrics,
   runs,
   trials,
+  votes,
   type Model,
 } from './schema';
 
@@ -71,24 +73,27 @@ export async function realImageAt(
 }
 
 /**
- * The model with the fewest trials so far (ties broken at random), so every model collects
- * judgements. Only models drawing at the real images' side take part: a 64×64 sample next to
- * 32×32 photographs would give itself away by its size.
+ * The models the game can show: those drawing at the real images' side (a 64×64 sample next to
+ * 32×32 photographs would give itself away by its size). Which one a trial shows is drawn by the
+ * API, weighted by answered judgements (judgeTallies).
  */
-export async function leastJudgedModel(db: Db, side = 32): Promise<Model | undefined> {
-  const [row] = await db
-    .select({ model: models })
-    .from(models)
-    .leftJoin(trials, eq(trials.modelId, models.id))
-    .where(eq(models.resolution, side))
-    .groupBy(models.id)
-    .orderBy(sql`count(${trials.id})`, sql`random()`)
-    .limit(1);
-  return row?.model;
+export async function judgeableModels(db: Db, side = 32): Promise<Model[]> {
+  return db.select().from(models).where(eq(models.resolution, side)).orderBy(asc(models.id));
 }
 
 export async function createTrial(db: Db, row: typeof trials.$inferInsert): Promise<void> {
   await db.insert(trials).values(row);
+}
+
+/** A visitor's trials still open: not answered and not expired. */
+export async function openTrials(db: Db, visitorId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(trials)
+    .where(
+      and(eq(trials.visitorId, visitorId), isNull(trials.answer), sql`${trials.expiresAt} > now()`),
+    );
+  return Number(row?.n ?? 0);
 }
 
 export async function trialImage(
@@ -103,122 +108,137 @@ export async function trialImage(
 }
 
 export type AnswerOutcome =
-  | { ok: true; correct: boolean; truth: Truth; modelId: string | null; modelName: string | null }
+  | {
+      ok: true;
+      correct: boolean;
+      truth: Truth;
+      modelId: string | null;
+      modelName: string | null;
+      /** Whether it was added to the tallies (false past its contributor's or network's cap). */
+      counted: boolean;
+    }
   | { ok: false; reason: 'not_found' | 'not_yours' | 'answered' | 'expired' };
 
+/** How much one contributor, and one network, adds to one subject's tally (judge_answer). */
+export interface TallyCaps {
+  perContributor: number;
+  perNetwork: number;
+}
+
 /**
- * Records an answer once: one UPDATE that only matches the owner's unanswered, unexpired trial,
- * so two answers racing each other count once. When it matches nothing, the row says why.
+ * Records an answer once and adds it to its contributor's tally within the caps: one round trip
+ * to judge_answer (migration 0007), which only matches the owner's unanswered, unexpired trial, so
+ * two answers racing each other count once. When it matches nothing, the outcome says why.
  */
 export async function answerTrial(
   db: Db,
   id: string,
   visitorId: string,
   answer: Truth,
+  caps: TallyCaps,
 ): Promise<AnswerOutcome> {
-  const [done] = await db
-    .update(trials)
-    .set({ answer, correct: sql`${trials.kind} = ${answer}`, answeredAt: sql`now()` })
-    .where(
-      and(
-        eq(trials.id, id),
-        eq(trials.visitorId, visitorId),
-        isNull(trials.answer),
-        sql`${trials.expiresAt} > now()`,
-      ),
-    )
-    .returning({ kind: trials.kind, correct: trials.correct, modelId: trials.modelId });
-  if (done) {
-    const model = done.modelId
-      ? (await db.select({ name: models.name }).from(models).where(eq(models.id, done.modelId)))[0]
-      : undefined;
+  const result = await db.execute(
+    sql`select * from judge_answer(${id}, ${visitorId}, ${answer}, ${caps.perContributor}::integer, ${caps.perNetwork}::integer)`,
+  );
+  const [row] = rowsOf<{
+    outcome: string;
+    kind: Truth | null;
+    model_id: string | null;
+    correct: boolean | null;
+    counted: boolean | null;
+  }>(result);
+  if (!row || row.outcome !== 'ok')
     return {
-      ok: true,
-      correct: Boolean(done.correct),
-      truth: done.kind,
-      modelId: done.modelId,
-      modelName: model?.name ?? null,
+      ok: false,
+      reason: (row?.outcome ?? 'not_found') as 'not_found' | 'not_yours' | 'answered' | 'expired',
     };
-  }
-  const [row] = await db
-    .select({
-      visitorId: trials.visitorId,
-      answer: trials.answer,
-      expired: sql<boolean>`${trials.expiresAt} <= now()`,
-    })
-    .from(trials)
-    .where(eq(trials.id, id));
-  if (!row) return { ok: false, reason: 'not_found' };
-  if (row.visitorId !== visitorId) return { ok: false, reason: 'not_yours' };
-  if (row.answer) return { ok: false, reason: 'answered' };
-  return { ok: false, reason: 'expired' };
+  const model = row.model_id
+    ? (await db.select({ name: models.name }).from(models).where(eq(models.id, row.model_id)))[0]
+    : undefined;
+  return {
+    ok: true,
+    correct: Boolean(row.correct),
+    truth: row.kind!,
+    modelId: row.model_id,
+    modelName: model?.name ?? null,
+    counted: Boolean(row.counted),
+  };
 }
 
-/** Served bytes are dropped an hour after a trial expires; the answer and its truth stay. */
-export async function forgetOldTrialImages(db: Db): Promise<void> {
-  await db
-    .update(trials)
-    .set({ png: null })
-    .where(and(isNotNull(trials.png), sql`${trials.expiresAt} < now() - interval '1 hour'`));
-}
-
-/** Raw counts behind a model's human numbers (see humanScore in @ganstudio/api for the maths). */
-export interface HumanCounts {
-  modelId: string;
-  /** Answered trials that showed this model's samples, and how many were judged real. */
-  judgements: number;
-  fooled: number;
-  /** Answered real trials in the same period (the model's first to last answer), and how many were judged generated. */
-  realJudgements: number;
-  realErrors: number;
-}
-
-export async function humanCounts(db: Db): Promise<Map<string, HumanCounts>> {
-  const result = await db.execute(sql`
-    with g as (
-      select model_id, count(*)::int as n, (count(*) filter (where answer = 'real'))::int as fooled,
-             min(answered_at) as first, max(answered_at) as last
-      from trials where kind = 'generated' and answer is not null group by model_id
+/**
+ * Deletes trials that expired before `before` (answered ones too: their answers live on in the
+ * tallies), at most `limit` rows a call so one call stays short. Returns how many went.
+ */
+export async function deleteOldTrials(db: Db, before: Date, limit = 500): Promise<number> {
+  const gone = await db
+    .delete(trials)
+    .where(
+      sql`${trials.id} in (select ${trials.id} from ${trials} where ${trials.expiresAt} < ${before.toISOString()}::timestamptz limit ${limit})`,
     )
-    select g.model_id, g.n, g.fooled,
-      (select count(*)::int from trials r where r.kind = 'real' and r.answer is not null
-         and r.answered_at between g.first and g.last) as rn,
-      (select count(*)::int from trials r where r.kind = 'real' and r.answer = 'generated'
-         and r.answered_at between g.first and g.last) as rerr
-    from g`);
-  const out = new Map<string, HumanCounts>();
-  for (const r of rowsOf<{ model_id: string; n: number; fooled: number; rn: number; rerr: number }>(
-    result,
-  ))
-    out.set(r.model_id, {
-      modelId: r.model_id,
-      judgements: Number(r.n),
-      fooled: Number(r.fooled),
-      realJudgements: Number(r.rn),
-      realErrors: Number(r.rerr),
-    });
-  return out;
+    .returning({ id: trials.id });
+  return gone.length;
 }
 
-/** Each model with its run's FID/IS at the model's epoch (the run's periodic protocol) and its images' mean vote. */
+export async function countTrials(db: Db): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(trials);
+  return Number(row?.n ?? 0);
+}
+
+/** One row of judge_tallies: what one contributor added to one model, or to REAL_SUBJECT. */
+export type Tally = typeof judgeTallies.$inferSelect;
+
+/** Every tally: one row per contributor and subject, so far fewer rows than trials. */
+export async function judgeTallyRows(db: Db): Promise<Tally[]> {
+  return db.select().from(judgeTallies);
+}
+
+/**
+ * Neutral contributors (mean vote 0) every model's mean vote starts with: one contributor alone
+ * moves it by at most 2 / (1 + VOTE_PRIOR_CONTRIBUTORS), whatever it publishes or votes.
+ */
+export const VOTE_PRIOR_CONTRIBUTORS = 3;
+
+/**
+ * Each model's mean vote as its voters' networks see it: every contributor (the address its votes
+ * came from: IPv4, or an IPv6 /64; a visitor's own id for votes before addresses were kept) counts
+ * once, as its mean vote over the model's images, and the sum is shrunk towards 0 by
+ * VOTE_PRIOR_CONTRIBUTORS neutral ones: mean = Σ_c mean_c / (C + prior), in [−1, 1].
+ */
+export async function modelVotes(
+  db: Db,
+): Promise<Map<string, { contributors: number; meanVote: number }>> {
+  const result = await db.execute(sql`
+    select model_id, count(*)::int as contributors, sum(m)::float8 as total from (
+      select i.model_id, coalesce(v.addr, 'voter:' || v.voter_id) as c, avg(v.value) as m
+      from ${votes} v join ${images} i on i.id = v.image_id group by 1, 2
+    ) per_contributor group by model_id`);
+  return new Map(
+    rowsOf<{ model_id: string; contributors: number; total: number }>(result).map((r) => [
+      r.model_id,
+      {
+        contributors: Number(r.contributors),
+        meanVote: Number(r.total) / (Number(r.contributors) + VOTE_PRIOR_CONTRIBUTORS),
+      },
+    ]),
+  );
+}
+
+/** Each model with its run's FID/IS at the model's epoch (the run's periodic protocol), its image count and mean vote. */
 export async function modelsWithQuality(db: Db) {
   const rows = await db
     .select({ model: models, run: runs })
     .from(models)
     .leftJoin(runs, eq(runs.id, models.runId))
     .orderBy(desc(models.createdAt));
-  const votes = await db
-    .select({
-      modelId: images.modelId,
-      images: sql<number>`count(*)::int`,
-      meanVote: sql<number>`avg(${images.score})::float8`,
-    })
+  const counts = await db
+    .select({ modelId: images.modelId, images: sql<number>`count(*)::int` })
     .from(images)
     .groupBy(images.modelId);
-  const byModel = new Map(votes.map((v) => [v.modelId, v]));
+  const imageCounts = new Map(counts.map((c) => [c.modelId, Number(c.images)]));
+  const voteOf = await modelVotes(db);
   const out = [];
   for (const { model, run } of rows) {
-    // run_metrics epochs are 0-based; a model's epoch counts epochs trained.
+    // Both count from 1: a model's epoch is the epochs trained, an FID point's the epochs completed.
     const [fid] = model.runId
       ? await db
           .select({ fid: runMetrics.fid, isScore: runMetrics.isScore })
@@ -226,7 +246,7 @@ export async function modelsWithQuality(db: Db) {
           .where(
             and(
               eq(runMetrics.runId, model.runId),
-              eq(runMetrics.epoch, model.epoch - 1),
+              eq(runMetrics.epoch, model.epoch),
               isNotNull(runMetrics.fid),
             ),
           )
@@ -236,15 +256,16 @@ export async function modelsWithQuality(db: Db) {
     const protocol = (
       run?.config as { fid_protocol?: { feature_network?: string; samples?: number } } | undefined
     )?.fid_protocol;
-    const v = byModel.get(model.id);
+    const v = voteOf.get(model.id);
     out.push({
       model,
       fid: fid?.fid ?? null,
       isScore: fid?.isScore ?? null,
       featureNetwork: protocol?.feature_network ?? null,
       fidSamples: protocol?.samples ?? null,
-      images: Number(v?.images ?? 0),
-      meanVote: v ? Number(v.meanVote) : null,
+      images: imageCounts.get(model.id) ?? 0,
+      voters: v?.contributors ?? 0,
+      meanVote: v ? v.meanVote : null,
     });
   }
   return out;

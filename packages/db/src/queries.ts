@@ -50,9 +50,18 @@ function base64urlToString(s: string): string {
   return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
 }
 
-/** An ISO timestamp as this list writes it; anything else would reach SQL as an invalid date. */
+/**
+ * An ISO timestamp as this list writes it (toISOString, years 1970–9999). Date.parse alone accepts
+ * year 0, negative and six-digit years that PostgreSQL then rejects (a 500 and a logged query).
+ */
 const isInstant = (v: unknown): v is string =>
-  typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v));
+  typeof v === 'string' &&
+  /^(19[7-9]\d|[2-9]\d{3})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) &&
+  !Number.isNaN(Date.parse(v)) &&
+  new Date(v).toISOString() === v;
+/** A score as the images table holds it (a PostgreSQL integer). */
+const isScore = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) < 2 ** 31;
 const isCursorId = (v: unknown): v is string =>
   typeof v === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(v);
 
@@ -75,7 +84,7 @@ function decodeCursor(
       sort === 'top' &&
       Array.isArray(parts) &&
       parts.length === 3 &&
-      Number.isSafeInteger(parts[0]) &&
+      isScore(parts[0]) &&
       isInstant(parts[1]) &&
       isCursorId(parts[2])
     ) {

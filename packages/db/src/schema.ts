@@ -208,16 +208,54 @@ export const trials = pgTable(
     createdAt: created(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     answeredAt: timestamp('answered_at', { withTimezone: true }),
+    /**
+     * Keyed hashes (never the address) of the contributor that opened the trial (IPv4 address or
+     * IPv6 /64) and of its network (IPv6 /48; IPv4: the address). Null on trials before 0007.
+     */
+    contributor: text('contributor'),
+    network: text('network'),
+    /** Whether the answer was added to the tallies (false beyond its contributor's cap). */
+    counted: boolean('counted'),
   },
   (t) => [
     index('trials_model_idx').on(t.modelId, t.answeredAt),
     index('trials_kind_answered_idx').on(t.kind, t.answeredAt),
+    index('trials_open_idx')
+      .on(t.visitorId, t.expiresAt)
+      .where(sql`${t.answer} is null`),
+    index('trials_expires_idx').on(t.expiresAt),
     check(
       'trials_truth',
       sql`(${t.kind} = 'real') = (${t.realImageId} is not null) and (${t.kind} = 'generated') = (${t.modelId} is not null)`,
     ),
   ],
 );
+
+/**
+ * What one contributor added to one subject of the judge game: a model's id, or REAL_SUBJECT for
+ * real photographs (the contributor's own control). Kept incrementally by judge_answer (migration
+ * 0007), at most a capped number of judgements per row, so the scores never re-read the trials and
+ * no contributor weighs more than its cap.
+ */
+export const judgeTallies = pgTable(
+  'judge_tallies',
+  {
+    contributor: text('contributor').notNull(),
+    subject: text('subject').notNull(),
+    network: text('network').notNull(),
+    /** Counted answers, and how many were wrong (a sample judged real, a photograph judged generated). */
+    judgements: integer('judgements').notNull().default(0),
+    wrong: integer('wrong').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.contributor, t.subject] }),
+    index('judge_tallies_network_idx').on(t.network, t.subject),
+    index('judge_tallies_subject_idx').on(t.subject),
+  ],
+);
+
+/** The subject of real-photograph answers in judge_tallies. */
+export const REAL_SUBJECT = '@real';
 
 export type Run = typeof runs.$inferSelect;
 export type Model = typeof models.$inferSelect;

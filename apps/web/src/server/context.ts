@@ -11,6 +11,7 @@ import {
   createRenderer,
   DEFAULT_RATE_LIMITS,
   postgresLimitStore,
+  type GalleryHandler,
   publishStarterSet,
   scaleLimits,
 } from '@ganstudio/api';
@@ -25,7 +26,7 @@ export interface Context {
   db: DbHandle['db'];
   store: BlobStore;
   secret: string;
-  api: (request: Request) => Promise<Response>;
+  api: GalleryHandler;
 }
 
 const globalForContext = globalThis as unknown as { ganstudioContext?: Promise<Context> };
@@ -67,7 +68,8 @@ async function create(): Promise<Context> {
     // On PostgreSQL every instance spends the same budgets; PGlite is one process by construction.
     limitStore: handle.kind === 'postgres' ? postgresLimitStore(handle.db) : undefined,
     identity: { minAgeS: env.IDENTITY_MIN_AGE_S },
-    trustedProxyHops: env.TRUSTED_PROXY_HOPS,
+    proxy: env.TRUSTED_PROXY_HOPS,
+    debug: env.DEBUG,
     publicUrl: env.PUBLIC_URL,
     production,
   });

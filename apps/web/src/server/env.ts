@@ -2,6 +2,7 @@
 import 'server-only';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parseProxyTrust } from '@ganstudio/api';
 
 const Env = z.object({
   /** Postgres (node-postgres). Absent: embedded PGlite in GANSTUDIO_DATA_DIR/db. */
@@ -22,8 +23,26 @@ const Env = z.object({
   RATE_LIMIT_SCALE: z.coerce.number().positive().default(1),
   /** tfjs backend of the server's re-render on publish: wasm (~17× faster per image) or the pure JS cpu. */
   RENDER_BACKEND: z.enum(['wasm', 'cpu']).default('wasm'),
-  /** Proxies in front whose X-Forwarded-For hop per-IP limits trust (1: one proxy, or none). */
-  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
+  /**
+   * Who writes X-Forwarded-For: unset or 0, nobody (the connection's address counts; server.mjs
+   * hands it in); N, that many proxies of yours; `vercel`, Vercel's edge (the default on Vercel).
+   */
+  TRUSTED_PROXY_HOPS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseProxyTrust(v, process.env['VERCEL'] === '1');
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** Unexpected errors are logged with their stack (otherwise one line each). */
+  DEBUG: z
+    .string()
+    .optional()
+    .transform((v) => Boolean(v && v !== '0')),
 });
 
 const parsed = Env.safeParse({
@@ -36,6 +55,7 @@ const parsed = Env.safeParse({
   RATE_LIMIT_SCALE: process.env['RATE_LIMIT_SCALE'] || undefined,
   RENDER_BACKEND: process.env['RENDER_BACKEND'] || undefined,
   TRUSTED_PROXY_HOPS: process.env['TRUSTED_PROXY_HOPS'] || undefined,
+  DEBUG: process.env['DEBUG'] || undefined,
 });
 
 /** A setting the server cannot start with: printed as one line at start (instrumentation.ts). */

@@ -2,7 +2,13 @@
 // machine metrics beside it. A model with too few judgements is listed, not ranked.
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { leaderboard, MIN_JUDGEMENTS_TO_RANK } from '@ganstudio/api';
+import {
+  JUDGEMENTS_PER_CONTRIBUTOR,
+  leaderboard,
+  MIN_CONTRIBUTORS_TO_RANK,
+  MIN_JUDGEMENTS_TO_RANK,
+  VOTE_PRIOR_CONTRIBUTORS,
+} from '@ganstudio/api';
 import { featureNetworkName, interval, pct } from '~/components/format';
 import { getContext } from '~/server/context';
 
@@ -24,8 +30,15 @@ export default async function LeaderboardPage() {
           get it wrong, counting the model&apos;s samples and real photos equally. 50% means people
           cannot tell the model&apos;s pictures from real ones. &ldquo;Fooled&rdquo; is the share of
           the model&apos;s samples judged real, with its 95% range. FID and IS are machine measures
-          (lower FID and higher IS are better). A model needs {MIN_JUDGEMENTS_TO_RANK} judgements to
-          be ranked.
+          (lower FID and higher IS are better).
+        </p>
+        <p className="max-w-3xl text-sm text-zinc-400">
+          Every number counts people, not clicks: each network (an IPv4 address, or an IPv6 /48)
+          adds at most {JUDGEMENTS_PER_CONTRIBUTOR} judgements per model to it, the ranges come from
+          resampling those networks, and a model is ranked once {MIN_CONTRIBUTORS_TO_RANK} networks
+          have given it {MIN_JUDGEMENTS_TO_RANK} judgements. The mean vote counts each voter&apos;s
+          network once (its mean over the model&apos;s images) beside {VOTE_PRIOR_CONTRIBUTORS}{' '}
+          neutral ones.
         </p>
       </header>
       <div className="overflow-x-auto">
@@ -37,7 +50,7 @@ export default async function LeaderboardPage() {
               <th className="pr-3">Human score</th>
               <th className="pr-3">Fooled (95% range)</th>
               <th className="pr-3">Real photos judged fake</th>
-              <th className="pr-3">Judgements</th>
+              <th className="pr-3">Judgements (networks)</th>
               <th className="pr-3">FID</th>
               <th className="pr-3">IS</th>
               <th className="pr-3">Mean vote</th>
@@ -52,8 +65,9 @@ export default async function LeaderboardPage() {
                     {r.name}
                   </Link>
                   {!r.ranked && (
-                    <span className="ml-2 text-xs text-zinc-500">
-                      not ranked yet: {r.judgements} of {MIN_JUDGEMENTS_TO_RANK} judgements
+                    <span className="ml-2 text-xs text-zinc-500" data-testid="not-ranked">
+                      not ranked yet: {r.judgements} of {MIN_JUDGEMENTS_TO_RANK} judgements from{' '}
+                      {r.contributors} of {MIN_CONTRIBUTORS_TO_RANK} networks
                     </span>
                   )}
                 </td>
@@ -63,7 +77,9 @@ export default async function LeaderboardPage() {
                   <span className="text-xs text-zinc-500">({interval(r.ci95)})</span>
                 </td>
                 <td className="pr-3">{pct(r.realErrorRate)}</td>
-                <td className="pr-3">{r.judgements}</td>
+                <td className="pr-3">
+                  {r.judgements} <span className="text-xs text-zinc-500">({r.contributors})</span>
+                </td>
                 <td className="pr-3" title={r.featureNetwork ?? undefined}>
                   {r.fid?.toFixed(2) ?? '—'}{' '}
                   <span className="text-xs text-zinc-500">
@@ -73,7 +89,9 @@ export default async function LeaderboardPage() {
                 <td className="pr-3">{r.isScore?.toFixed(2) ?? '—'}</td>
                 <td className="pr-3">
                   {r.meanVote !== null ? r.meanVote.toFixed(2) : '—'}{' '}
-                  <span className="text-xs text-zinc-500">({r.images} images)</span>
+                  <span className="text-xs text-zinc-500">
+                    ({r.images} images, {r.voters} voter networks)
+                  </span>
                 </td>
               </tr>
             ))}

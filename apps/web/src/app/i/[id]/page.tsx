@@ -21,10 +21,20 @@ async function load(id: string) {
   return getImage(db, id);
 }
 
+/**
+ * Absolute URLs for the card tags: PUBLIC_URL, else the request's own Host. Never a forwarded host
+ * header: a client could make every unfurl of this page point at a site of its choosing.
+ */
 async function origin(): Promise<string> {
-  if (process.env['PUBLIC_URL']) return process.env['PUBLIC_URL'].replace(/\/$/, '');
+  if (process.env['PUBLIC_URL']) return new URL(process.env['PUBLIC_URL']).origin;
   const h = await headers();
-  return `${h.get('x-forwarded-proto') ?? 'http'}://${h.get('x-forwarded-host') ?? h.get('host')}`;
+  const host = h.get('host') ?? 'localhost';
+  const secure = (h.get('x-forwarded-proto') ?? '').split(',').pop()?.trim() === 'https';
+  try {
+    return new URL(`${secure ? 'https' : 'http'}://${host}`).origin;
+  } catch {
+    return 'http://localhost'; // a Host header that is no host: the tags stay well-formed
+  }
 }
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {

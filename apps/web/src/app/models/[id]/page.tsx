@@ -2,7 +2,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { leaderboard } from '@ganstudio/api';
+import { leaderboard, MIN_CONTRIBUTORS_TO_RANK, MIN_JUDGEMENTS_TO_RANK } from '@ganstudio/api';
 import { getRun } from '@ganstudio/db/queries';
 import { featureNetworkName, interval, pct } from '~/components/format';
 import { getContext } from '~/server/context';
@@ -48,8 +48,16 @@ export default async function ModelPage({ params }: Props) {
           <dd>
             {row.judgements ? (
               <>
-                {pct(row.hype)} HYPE∞; {pct(row.foolRate)} of its samples were judged real (
-                {interval(row.ci95)}, {row.judgements} judgements)
+                {pct(row.hype)} HYPE∞ ({interval(row.hypeCi95)}); {pct(row.foolRate)} of its samples
+                were judged real ({interval(row.ci95)}, {row.judgements} judgements from{' '}
+                {row.contributors} networks)
+                {!row.ranked && (
+                  <span className="block text-xs text-zinc-500" data-testid="not-ranked">
+                    Not ranked yet: ranking needs {MIN_JUDGEMENTS_TO_RANK} judgements from{' '}
+                    {MIN_CONTRIBUTORS_TO_RANK} networks, so that no one person&apos;s answers make
+                    the score.
+                  </span>
+                )}
               </>
             ) : (
               <>
@@ -73,7 +81,7 @@ export default async function ModelPage({ params }: Props) {
           <dt className="text-zinc-400">Votes</dt>
           <dd>
             {row.images
-              ? `${row.images} published images, mean vote ${row.meanVote?.toFixed(2)}`
+              ? `${row.images} published images, mean vote ${row.meanVote?.toFixed(2) ?? '—'} (${row.voters} voter networks)`
               : 'no published images yet'}
           </dd>
           {model && (

@@ -1,7 +1,6 @@
 // One training run: per-epoch sample grids (same latent every epoch) and loss / quality curves.
 import { notFound } from 'next/navigation';
-import { humanScore } from '@ganstudio/api';
-import { humanCounts } from '@ganstudio/db/judge';
+import { humanScore, humanScores } from '@ganstudio/api';
 import { getRun } from '@ganstudio/db/queries';
 import { LineChart } from '~/components/line-chart';
 import { getContext } from '~/server/context';
@@ -35,9 +34,9 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
     ? 'CIFAR-10 classifier'
     : 'Inception-v3';
   // Epochs published as models (publish --epochs) get a human score each, from the judge game.
-  const counts = models.length > 1 ? await humanCounts(db) : new Map();
+  const scores = models.length > 1 ? await humanScores(db) : new Map();
   const human = models
-    .map((m) => ({ epoch: m.epoch, score: humanScore(m.id, counts.get(m.id)) }))
+    .map((m) => ({ epoch: m.epoch, score: scores.get(m.id) ?? humanScore(m.id) }))
     .filter((h) => h.score.judgements > 0)
     .sort((a, b) => a.epoch - b.epoch);
   return (
