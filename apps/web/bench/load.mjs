@@ -1,6 +1,6 @@
 // Load benchmark of the gallery API: concurrent votes from many distinct visitors —
 // repeated and conflicting votes included — then list and publish, against `next start` on
-// localhost. Afterwards the database must equal exactly what the accepted responses imply:
+// localhost (server.mjs). Afterwards the database must equal exactly what the accepted responses imply:
 // each connection is one visitor sending in order, so the last accepted response of each
 // (visitor, image) pair is that pair's final vote; every score must equal the sum of its votes.
 // Visitors get their identities as browsers do (GET /api/visitor, then the identity's minimum age),
@@ -13,7 +13,6 @@
 //   node apps/web/bench/load.mjs --postgres postgres://postgres@127.0.0.1:5432/test
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -85,24 +84,24 @@ if (opts.postgres) {
   };
 }
 
-const nextBin = createRequire(join(app, 'package.json')).resolve('next/dist/bin/next');
-const server = spawn(
-  process.execPath,
-  [...opts['node-arg'], nextBin, 'start', '-p', opts.port, '-H', '127.0.0.1'],
-  {
-    cwd: app,
-    env: {
-      ...process.env,
-      GANSTUDIO_DATA_DIR: mkdtempSync(join(tmpdir(), 'load-')),
-      DATABASE_URL: dbUrl,
-      RATE_LIMIT_SCALE: '10000',
-      IDENTITY_MIN_AGE_S: String(IDENTITY_MIN_AGE_S),
-      VISITOR_SECRET: 'load-bench-secret-0123456789',
-      NODE_ENV: 'production',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+// The gallery as `npm start` runs it (server.mjs), told that one proxy sits in front, which is how
+// each bench visitor gets an address of its own (X-Forwarded-For) from one host.
+const server = spawn(process.execPath, [...opts['node-arg'], 'server.mjs'], {
+  cwd: app,
+  env: {
+    ...process.env,
+    PORT: opts.port,
+    HOST: '127.0.0.1',
+    TRUSTED_PROXY_HOPS: '1',
+    GANSTUDIO_DATA_DIR: mkdtempSync(join(tmpdir(), 'load-')),
+    DATABASE_URL: dbUrl,
+    RATE_LIMIT_SCALE: '10000',
+    IDENTITY_MIN_AGE_S: String(IDENTITY_MIN_AGE_S),
+    VISITOR_SECRET: 'load-bench-secret-0123456789',
+    NODE_ENV: 'production',
   },
-);
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 
 const json = (r) => r.json();
 try {

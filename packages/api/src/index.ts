@@ -13,14 +13,15 @@
  *   GET  /i/:id/og.png                                 → the share card, built once and stored
  *   POST /api/judge                                    → 201 {trialId, imageUrl}   (judge.ts)
  *   GET  /api/judge/:trialId/image                     → the trial's PNG, to its visitor only
- *   POST /api/judge/:trialId      {answer: real|generated} → {correct, truth, modelId?, modelName?}
+ *   POST /api/judge/:trialId      {answer: real|generated} → {correct, truth, modelId?, modelName?, counted}
  *   GET  /api/models/:id/human                         → the model's human numbers (HYPE∞)
  *   GET  /api/leaderboard                              → every model: human numbers, FID, mean vote
  *
  * Who may vote or publish: a visitor identity issued by GET /api/visitor (a page view;
  * at most mintPerIp per client address) and at least `minAgeS` old, from a same-origin page; at
  * most `votersPerAddressPerImage` voters per address on one image. Renders are gated per process
- * and publishes budgeted per site.
+ * and new images budgeted per site and per address. The client address is the connection's own
+ * unless proxies are trusted (address.ts); judge answers count per contributor (judge.ts).
  */
 import { z } from 'zod';
 import { concatBytes } from '@ganstudio/models/image';
@@ -97,7 +98,6 @@ export {
   pickModel,
   sweepTrials,
   TRIAL_TTL_MS,
-  wilson,
   type HumanScore,
   type NetworkTally,
 } from './judge';
@@ -555,6 +555,7 @@ export function createApi(deps: ApiDeps): GalleryHandler {
       correct: r.correct,
       truth: r.truth,
       ...(r.modelId ? { modelId: r.modelId, modelName: r.modelName } : {}),
+      counted: r.counted,
     });
   }
 

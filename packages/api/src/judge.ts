@@ -58,19 +58,6 @@ export const TALLY_CAPS = {
   perNetwork: JUDGEMENTS_PER_CONTRIBUTOR * NETWORK_FACTOR,
 };
 
-/**
- * Wilson score interval for k successes in n trials (Wilson 1927), z = 1.96 for 95%: unlike the
- * normal approximation it stays inside [0, 1] and is honest at small n and rates near 0 or 1.
- */
-export function wilson(k: number, n: number, z = 1.959963984540054): [number, number] | null {
-  if (n <= 0) return null;
-  const p = k / n;
-  const z2 = z * z;
-  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
-  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
-}
-
 /** What one network (the unit of every score) added to one model, and on real photographs. */
 export interface NetworkTally {
   network: string;

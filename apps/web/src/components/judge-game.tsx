@@ -15,6 +15,8 @@ interface Verdict {
   truth: 'real' | 'generated';
   modelId?: string;
   modelName?: string;
+  /** False once this network has given its share of answers on this model (or on photos). */
+  counted: boolean;
 }
 
 async function fetchTrial(): Promise<Trial> {
@@ -121,6 +123,12 @@ export function JudgeGame() {
               <a className="underline" href={`/models/${verdict.modelId}`}>
                 {verdict.modelName}
               </a>
+            </p>
+          )}
+          {!verdict.counted && (
+            <p className="max-w-xs text-xs text-zinc-500" data-testid="not-counted">
+              Thanks: your network has given this {verdict.truth === 'real' ? 'photo set' : 'model'}{' '}
+              its share of answers, so this one is not added to the scores. Play on for fun.
             </p>
           )}
           <button

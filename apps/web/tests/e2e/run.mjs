@@ -1,4 +1,4 @@
-// The web app's test command: builds if needed, starts `next start` on a free port with a fresh
+// The web app's test command: builds if needed, starts the gallery (server.mjs) on a free port with a fresh
 // data folder (PGlite + local blobs, the embedded defaults), runs the end-to-end suite in Debian's
 // Chromium through playwright-core, stops the server. Prints "N passed, N failed".
 import { spawn } from 'node:child_process';
@@ -87,8 +87,8 @@ if (!existsSync(join(app, '.next', 'BUILD_ID')) || process.env.E2E_REBUILD)
 const port = await freePort();
 const dataDir = mkdtempSync(join(tmpdir(), 'gallery-e2e-'));
 const MODEL64 = await uploadTiny64(dataDir);
-const nextBin = createRequire(join(app, 'package.json')).resolve('next/dist/bin/next');
-const server = spawn(process.execPath, [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
+// As `npm start` runs it: Next.js behind server.mjs, on the embedded defaults.
+const server = spawn(process.execPath, ['server.mjs'], {
   cwd: app,
   env: {
     ...process.env,
@@ -96,6 +96,7 @@ const server = spawn(process.execPath, [nextBin, 'start', '-p', String(port), '-
     DATABASE_URL: '',
     BLOB_READ_WRITE_TOKEN: '',
     PORT: String(port),
+    HOST: '127.0.0.1',
   },
   stdio: ['ignore', 'inherit', 'inherit'],
 });

@@ -1,4 +1,4 @@
-// Several instances, one site: two `next start` processes and one `deno serve` of
+// Several instances, one site: two `npm start` (server.mjs) processes and one `deno serve` of
 // apps/edge on one PostgreSQL database and one blob folder. A visitor's cookie from one works on
 // the others, budgets spent on one are spent on all, and an image published through the edge is
 // served by Next.js. Also: production on PostgreSQL without VISITOR_SECRET stops at start with
@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,7 +17,8 @@ import { createSuite } from '../runner.mjs';
 const app = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const root = join(app, '..', '..');
 const SERVER = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const nextBin = createRequire(join(app, 'package.json')).resolve('next/dist/bin/next');
+/** The gallery as `npm start` runs it: Next.js behind server.mjs, which hands in the socket's address. */
+const gallery = () => ['server.mjs'];
 const denoBin = join(root, 'node_modules', '.bin', 'deno');
 
 const freePort = () =>
@@ -43,7 +44,7 @@ async function start(name, cmd, args, env, cwd) {
   const port = await freePort();
   const child = spawn(cmd, [...args(port)], {
     cwd,
-    env: { ...process.env, ...env, PORT: String(port) },
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -81,31 +82,15 @@ const shared = {
 const servers = [];
 try {
   // One after the other: the first migrates and registers the bundled run, the rest find them.
-  servers.push(
-    await start(
-      'next A',
-      process.execPath,
-      (p) => [nextBin, 'start', '-p', String(p), '-H', '127.0.0.1'],
-      shared,
-      app,
-    ),
-  );
-  servers.push(
-    await start(
-      'next B',
-      process.execPath,
-      (p) => [nextBin, 'start', '-p', String(p), '-H', '127.0.0.1'],
-      shared,
-      app,
-    ),
-  );
-  // The edge appends the socket's peer (127.0.0.1) itself, so the client's address is 2 hops from the right.
+  servers.push(await start('next A', process.execPath, gallery, shared, app));
+  servers.push(await start('next B', process.execPath, gallery, shared, app));
+  // Exposed directly, as all three are here, each counts the socket's address (127.0.0.1).
   servers.push(
     await start(
       'deno edge',
       denoBin,
       (p) => ['serve', '-A', '--port', String(p), '--host', '127.0.0.1', 'main.ts'],
-      { ...shared, TRUSTED_PROXY_HOPS: '2' },
+      shared,
       join(root, 'apps', 'edge'),
     ),
   );
@@ -120,16 +105,44 @@ try {
   const cookieOf = (res) => res.headers.get('set-cookie')?.split(';')[0];
   const state = {};
 
-  await test('new identities are one budget for the site: 3 per address across A, B and the edge', async () => {
-    const from = { 'x-forwarded-for': '203.0.113.50' };
+  await test('new identities are one budget for the site: 3 per address across A, B and the edge, whatever headers it forges', async () => {
     const statuses = [];
-    for (const s of [a, b, edge, a, b, edge]) {
-      const res = await get(s, '/api/visitor', from);
+    for (const [i, s] of [a, b, edge, a, b, edge, a, b, edge].entries()) {
+      // A new made-up address every time, in every header a client can write, or an empty one.
+      const forged =
+        i % 2
+          ? {
+              'x-forwarded-for': `203.0.113.${i}`,
+              'x-real-ip': `198.51.100.${i}`,
+              'x-ganstudio-peer': `192.0.2.${i}`,
+            }
+          : { 'x-forwarded-for': '', 'x-real-ip': `[2001:db8::${i}]:${1000 + i}` };
+      const res = await get(s, '/api/visitor', forged);
       statuses.push(res.status);
       state.cookie ??= cookieOf(res);
       await res.body?.cancel();
     }
-    assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429]);
+    assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429, 429, 429, 429]);
+  });
+
+  await test('malformed paths and methods are a 4xx, never a 500', async () => {
+    for (const s of servers) {
+      for (const path of ['/i/%E0%A4%A', '/models/%E0%A4%A', '/runs/%E0%A4%A', '/blobs/%E0%A4%A']) {
+        const res = await get(s, path);
+        await res.body?.cancel();
+        assert.ok(res.status >= 400 && res.status < 500, `${s.name} ${path}: ${res.status}`);
+      }
+      // fetch refuses to send TRACE, so it goes out through node:http.
+      const trace = await new Promise((resolve, reject) => {
+        const req = httpRequest(`${s.base}/`, { method: 'TRACE' }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.ok(trace >= 400 && trace < 500, `${s.name} TRACE: ${trace}`);
+    }
   });
 
   await test('a cookie issued by one instance is the same visitor on the others', async () => {
@@ -183,15 +196,11 @@ try {
 
   await test('production on PostgreSQL without VISITOR_SECRET stops at start with one line', async () => {
     const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'],
-      {
-        cwd: app,
-        env: { ...process.env, ...shared, VISITOR_SECRET: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, gallery(), {
+      cwd: app,
+      env: { ...process.env, ...shared, VISITOR_SECRET: '', PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const code = await new Promise((resolve) => {

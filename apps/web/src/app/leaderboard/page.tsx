@@ -47,7 +47,7 @@ export default async function LeaderboardPage() {
             <tr>
               <th className="py-2 pr-3">#</th>
               <th className="pr-3">Model</th>
-              <th className="pr-3">Human score</th>
+              <th className="pr-3">Human score (95% range)</th>
               <th className="pr-3">Fooled (95% range)</th>
               <th className="pr-3">Real photos judged fake</th>
               <th className="pr-3">Judgements (networks)</th>
@@ -71,7 +71,10 @@ export default async function LeaderboardPage() {
                     </span>
                   )}
                 </td>
-                <td className="pr-3 font-medium">{pct(r.hype)}</td>
+                <td className="pr-3">
+                  <span className="font-medium">{pct(r.hype)}</span>{' '}
+                  <span className="text-xs text-zinc-500">({interval(r.hypeCi95)})</span>
+                </td>
                 <td className="pr-3">
                   {pct(r.foolRate)}{' '}
                   <span className="text-xs text-zinc-500">({interval(r.ci95)})</span>
