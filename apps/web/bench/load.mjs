@@ -1,6 +1,6 @@
 // Load benchmark of the gallery API: concurrent votes from many distinct visitors —
-// repeated and conflicting votes included — then list and publish, against `next start` on
-// localhost (server.mjs). Afterwards the database must equal exactly what the accepted responses imply:
+// repeated and conflicting votes included — then list and publish, against the gallery (server.mjs) on
+// localhost. Afterwards the database must equal exactly what the accepted responses imply:
 // each connection is one visitor sending in order, so the last accepted response of each
 // (visitor, image) pair is that pair's final vote; every score must equal the sum of its votes.
 // Visitors get their identities as browsers do (GET /api/visitor, then the identity's minimum age),

@@ -12,6 +12,7 @@ import {
   takeTokens,
   upsertRun,
 } from './queries';
+import { rateLimits } from './schema';
 import { testDrivers } from './testing';
 
 const drivers = await testDrivers();
@@ -187,6 +188,22 @@ describe.each(drivers)('queries on $name', ({ open }) => {
     const burst = { key: 'test:burst', limit: 4, windowMs: 3_600_000 };
     const results = await Promise.all(Array.from({ length: 10 }, () => takeTokens(h.db, [burst])));
     expect(results.filter((w) => w === 0)).toHaveLength(4);
+  });
+
+  it('day-old buckets are dropped a few per take from the time index, never by a scan', async () => {
+    const old = new Date(Date.now() - 2 * 86_400_000);
+    await h.db
+      .insert(rateLimits)
+      .values(Array.from({ length: 100 }, (_, i) => ({ key: `stale:${i}`, tokens: 1, at: old })));
+    const stale = async () =>
+      (await h.db.select().from(rateLimits)).filter((r) => r.key.startsWith('stale:')).length;
+    await takeTokens(h.db, [{ key: 'test:evict', limit: 1000, windowMs: 60_000 }]);
+    expect(await stale()).toBe(96);
+    for (let i = 0; i < 25; i++)
+      await takeTokens(h.db, [{ key: 'test:evict', limit: 1000, windowMs: 60_000 }]);
+    expect(await stale()).toBe(0);
+    // A bucket in use is never dropped.
+    expect((await h.db.select().from(rateLimits)).some((r) => r.key === 'test:evict')).toBe(true);
   });
 
   it('treats SQL-looking input as data', async () => {

@@ -152,14 +152,19 @@ export const votes = pgTable(
 );
 
 /**
- * Token buckets shared by every instance on one PostgreSQL (rate_take, migration 0002): `tokens`
- * left at `at`, refilled continuously up to the bucket's limit.
+ * Token buckets shared by every instance on one PostgreSQL (rate_take, migrations 0002, 0008):
+ * `tokens` left at `at`, refilled continuously up to the bucket's limit.
  */
-export const rateLimits = pgTable('rate_limits', {
-  key: text('key').primaryKey(),
-  tokens: doublePrecision('tokens').notNull(),
-  at: timestamp('at', { withTimezone: true }).notNull(),
-});
+export const rateLimits = pgTable(
+  'rate_limits',
+  {
+    key: text('key').primaryKey(),
+    tokens: doublePrecision('tokens').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  },
+  // Time-ordered, so each rate_take drops a few day-old (full) buckets from the front (0008).
+  (t) => [index('rate_limits_at_idx').on(t.at)],
+);
 
 /**
  * A set of real images for the judge game, e.g. 1,000 CIFAR-10 test images made by

@@ -31,7 +31,7 @@ function run(cmd, args, opts = {}) {
 /**
  * A 64×64 model in the gallery the way a user puts one there: 64 generated PNGs, a tiny run
  * trained on them with `ganstudio train --resolution 64`, and `ganstudio upload` into the data
- * folder (before `next start`: PGlite is single-process). Returns the model id.
+ * folder (before the server starts: PGlite is single-process). Returns the model id.
  */
 async function uploadTiny64(dataDir) {
   const work = mkdtempSync(join(tmpdir(), 'gallery-e2e-64-'));

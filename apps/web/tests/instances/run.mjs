@@ -194,6 +194,40 @@ try {
       assert.equal((await (await get(s, `/api/images/${state.id}`)).json()).score, -1, s.name);
   });
 
+  await test('a script that knows every truth, on all three instances: its trial budget ends it, and no rank', async () => {
+    const truth = new pg.Client({ connectionString: url.toString() });
+    await truth.connect();
+    const statuses = [];
+    try {
+      for (let i = 0; i < 32; i++) {
+        const s = servers[i % 3];
+        const started = await post(s, '/api/judge', {}, { cookie: state.cookie });
+        statuses.push(started.status);
+        if (started.status !== 201) {
+          await started.body?.cancel();
+          continue;
+        }
+        const { trialId } = await started.json();
+        // The script peeks at the truth (through the database, playing the part of the public real set).
+        const { rows } = await truth.query('select kind from trials where id = $1', [trialId]);
+        const answer = rows[0].kind === 'real' ? 'generated' : 'real';
+        const res = await post(s, `/api/judge/${trialId}`, { answer }, { cookie: state.cookie });
+        assert.equal(res.status, 200);
+        await res.body?.cancel();
+      }
+    } finally {
+      await truth.end();
+    }
+    // At scale 0.1: 30 trials an hour per visitor across the site, then 429.
+    assert.deepEqual(statuses, [...Array(30).fill(201), 429, 429]);
+    const board = await (await get(edge, '/api/leaderboard')).json();
+    for (const row of board.items) {
+      assert.ok(row.judgements <= 20, `${row.modelId}: ${row.judgements}`);
+      assert.equal(row.ranked, false);
+      assert.ok(row.contributors <= 1);
+    }
+  });
+
   await test('production on PostgreSQL without VISITOR_SECRET stops at start with one line', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, gallery(), {
