@@ -9,7 +9,7 @@
  * of weights — the training log of an EMA run measures the EMA, which may not be what ships.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { imageSizeOf } from '@ganstudio/models/gan';
 import { writeCarriedState } from './carry';
@@ -25,6 +25,7 @@ import {
   keptEpochs,
   readMetrics,
   RUN_FORMAT,
+  withoutMachinePaths,
   writeMetrics,
   writeRunConfig,
   type MetricRecord,
@@ -144,7 +145,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
         if (e === epoch) {
           rmSync(join(o.out, 'generator-uint8'), { recursive: true, force: true });
           await saveModel(generator, join(o.out, 'generator-uint8'), 'uint8', {
-            run: o.run,
+            run: basename(o.run),
             epoch,
             step: endStep(epoch),
             quantization: 'uint8',
@@ -159,7 +160,8 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
     dispose();
   }
 
-  writeRunConfig(o.out, { ...config, version: RUN_FORMAT, epochs: epoch });
+  // A bundle is shipped and committed: its recipe names its data, never where it lay.
+  writeRunConfig(o.out, withoutMachinePaths({ ...config, version: RUN_FORMAT, epochs: epoch }));
   const fidLines = fids.map((f) => ({
     type: 'fid',
     step: f.step,
@@ -176,7 +178,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
   const lines = [...steps, ...fidLines].sort(
     (a, b) => a.step - b.step || (a.type === 'fid' ? 1 : -1),
   );
-  writeMetrics(o.out, lines);
+  writeMetrics(o.out, withoutMachinePaths(lines));
   if (o.name || o.note)
     writeFileAtomic(
       join(o.out, 'card.json'),

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readMetrics } from '@ganstudio/runs/folder';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
-import { runCli } from './testing/cli';
+import { filesContaining, runCli } from './testing/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'carry-test-'));
 
@@ -73,6 +73,12 @@ describe('carried state: train --resume-from a bundle on another machine', () =>
         data,
       );
       expect(bundled.code, bundled.stderr).toBe(0);
+      // Trained and bundled from absolute paths: the bundle names its data, never a folder here.
+      expect(filesContaining(bundle, root)).toEqual([]);
+      const recorded = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+      expect(recorded.data).toBe('cifar-10-binary.tar.gz');
+      expect(recorded.dataset).toMatchObject({ name: 'cifar10-train', images: 200 });
+      expect(recorded.dataset.digest).toMatch(/^sha256:[0-9a-f]{16}$/);
       const state = JSON.parse(readFileSync(join(bundle, 'state', 'state.json'), 'utf8'));
       expect(state).toMatchObject({
         format: 'ganstudio-carried-state',

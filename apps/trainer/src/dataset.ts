@@ -3,6 +3,7 @@
  * .zip or .tar.gz; ./image-folder). Both come out as the same planar uint8 set.
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 import type { Resolution } from '@ganstudio/models/gan';
@@ -80,5 +81,30 @@ export async function loadTrainingSet(
     kind: 'images',
     description: `images:${basename(path)}@${set.sourceKey.slice(0, 12)}×${o.resolution}`,
     key: `${set.sourceKey.slice(0, 24)}-${o.resolution}`,
+  };
+}
+
+/**
+ * What a run records about its data: a name, a digest of the images it trained on (their pixels
+ * and labels as prepared, so an archive and its extracted folder are one set) and their count.
+ * Never where the data lay: a recipe travels with bundles and galleries, a path names a machine.
+ */
+export interface DatasetIdentity {
+  name: string;
+  digest: string;
+  images: number;
+}
+
+export function datasetIdentity(
+  set: Pick<TrainingSet, 'data' | 'kind'>,
+  path: string,
+): DatasetIdentity {
+  const hash = createHash('sha256');
+  hash.update(set.data.pixels);
+  hash.update(set.data.labels);
+  return {
+    name: set.kind === 'cifar10' ? 'cifar10-train' : basename(path.replace(/[\\/]+$/, '')),
+    digest: `sha256:${hash.digest('hex').slice(0, 16)}`,
+    images: set.data.count,
   };
 }

@@ -4,7 +4,7 @@
  *   config.json, metrics.jsonl, samples/epoch-NNNN.png, checkpoints/, generator-uint8/.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type FeatureNetwork, type FeatureStats } from '@ganstudio/models/eval';
 import {
   createGan,
@@ -23,7 +23,7 @@ import {
 import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { BatchSource, limitData } from './batches';
 import { sideOf, type CifarData } from './cifar';
-import { loadTrainingSet, type TrainingSet } from './dataset';
+import { datasetIdentity, loadTrainingSet, type TrainingSet } from './dataset';
 import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
 import { evaluateGenerator, loadFeatureNetwork, referenceStats, type EvalResult } from './evaluate';
@@ -285,7 +285,7 @@ async function exportGenerator(out: string, gan: Gan, step: number, log: (line: 
   const started = performance.now();
   log(`exporting the uint8 generator to ${dir} …`);
   const files = await saveModel(samplingGenerator(gan), dir, 'uint8', {
-    run: out,
+    run: basename(out), // its name: the file is shared, the folder it lies in is not
     step,
     quantization: 'uint8',
     weights: gan.ema ? `ema ${gan.ema.decay}` : 'raw',
@@ -322,7 +322,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const totalSteps = stepsPerEpoch * config.epochs;
 
   mkdirSync(join(out, 'samples'), { recursive: true });
-  writeRunConfig(out, { ...config, version: RUN_FORMAT, backend: backend.resolved });
+  writeRunConfig(out, {
+    ...config,
+    version: RUN_FORMAT,
+    backend: backend.resolved,
+    ...(set && !config.dataset ? { dataset: datasetIdentity(set, config.data) } : {}),
+  });
 
   let { gan, state } = await openGan(out, config, options.resume, log);
 

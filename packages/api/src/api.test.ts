@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
+import { upsertRun } from '@ganstudio/db/queries';
+import { models } from '@ganstudio/db/schema';
 import { createLocalStore } from '@ganstudio/storage/local';
 import { decodePng } from '@ganstudio/models/image';
 import { renderShareCard } from './card';
@@ -40,6 +43,7 @@ beforeAll(async () => {
       renderer: createRenderer(store),
       secret: 'test-secret-0123456789',
       identity: { minAgeS: 0 },
+      scoreCacheMs: 0,
     }),
   );
   me = await visitorCookie(api, BASE);
@@ -185,5 +189,39 @@ describe('GET', () => {
     expect((await api(new Request(`${BASE}/api/images?sort=random`))).status).toBe(400);
     expect((await api(new Request(`${BASE}/api/nothing`))).status).toBe(404);
     expect((await api(new Request(`${BASE}/api/models`, { method: 'DELETE' }))).status).toBe(405);
+  });
+});
+
+describe('GET /api/leaderboard', () => {
+  it("shows each model's FID and IS from its run at the model's own epoch", async () => {
+    // A run measured after epochs 9 and 10 (metrics count epochs from 1), its epoch-10 model.
+    await upsertRun(
+      h.db,
+      {
+        id: 'fid-run',
+        name: 'fid-run',
+        config: { fid_protocol: { feature_network: 'cifar10-classifier@x', samples: 2000 } },
+        status: 'finished',
+        backend: 'wasm',
+        epochs: 10,
+      },
+      [],
+      [
+        { step: 7029, epoch: 9, dLoss: null, gLoss: null, fid: 2.84, isScore: 2.1 },
+        { step: 7810, epoch: 10, dLoss: null, gLoss: null, fid: 2.67, isScore: 2.12 },
+      ],
+    );
+    await seedTinyModel(h.db, store, 'fid-model');
+    await h.db
+      .update(models)
+      .set({ runId: 'fid-run', epoch: 10 })
+      .where(eq(models.id, 'fid-model'));
+    const board = (await (await api(new Request(`${BASE}/api/leaderboard`))).json()) as {
+      items: { modelId: string; fid: number; isScore: number; featureNetwork: string }[];
+    };
+    const row = board.items.find((r) => r.modelId === 'fid-model')!;
+    expect(row.fid).toBeCloseTo(2.67, 5);
+    expect(row.isScore).toBeCloseTo(2.12, 5);
+    expect(row.featureNetwork).toBe('cifar10-classifier@x');
   });
 });

@@ -95,7 +95,10 @@ export function sampleGrids(run: string): { epoch: number; file: string }[] {
  */
 export interface RunConfig {
   version: number;
+  /** --data as given, for --resume on this machine; published and bundled copies keep its name only. */
   data: string;
+  /** The data as an identity (name, digest of the prepared images, count): what a run trained on. */
+  dataset?: { name: string; digest: string; images: number };
   limit: number | null;
   epochs: number;
   batchSize: number;
@@ -133,6 +136,36 @@ export function readRunConfig<T = RunConfig>(run: string): T {
   } catch {
     throw new RunFolderError(`${path} is not valid JSON`);
   }
+}
+
+// ---- what leaves the machine ------------------------------------------------------------
+//
+// A run folder names the files it was made from by where they were (config.json's `data`, an
+// export's `run`), which is the trainer's business; what is bundled, committed or uploaded to a
+// gallery is everybody's, so it never carries a path of the machine (a home folder names its user).
+
+/** An absolute path of some machine: `/…`, `~/…`, `C:\…` or `\\server\…`. */
+export const isMachinePath = (text: string): boolean =>
+  /^(\/|~[\\/]|~$|[A-Za-z]:[\\/]|\\\\)/.test(text);
+
+/** The last segment of a machine path (its file or folder name); other strings as they are. */
+export const publicName = (text: string): string =>
+  isMachinePath(text)
+    ? (text
+        .split(/[\\/]+/)
+        .filter(Boolean)
+        .pop() ?? '')
+    : text;
+
+/** `value` with every string that is a machine path replaced by its last segment, at any depth. */
+export function withoutMachinePaths<T>(value: T): T {
+  if (typeof value === 'string') return publicName(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => withoutMachinePaths(v)) as T;
+  if (value && typeof value === 'object' && !ArrayBuffer.isView(value))
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, withoutMachinePaths(v)]),
+    ) as T;
+  return value;
 }
 
 export function writeRunConfig(run: string, config: object): void {

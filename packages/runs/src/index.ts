@@ -20,6 +20,7 @@ import {
   RunFolderError,
   runPath,
   sampleGrids,
+  withoutMachinePaths,
   type MetricRecord,
   type StepRecord,
 } from './folder';
@@ -106,9 +107,10 @@ interface RunRecord {
 
 function readRunRecord(dir: string, options: UploadOptions): RunRecord {
   refuseSymlink(runPath(dir, 'metrics'));
-  const config = readRunConfig<Record<string, unknown>>(dir);
+  // What the gallery stores and serves never names a folder of this machine.
+  const config = withoutMachinePaths(readRunConfig<Record<string, unknown>>(dir));
   const runId = toId(options.runId ?? basename(dir));
-  const lines = readMetrics(dir);
+  const lines = withoutMachinePaths(readMetrics(dir));
   const steps = lines.filter(isStep);
   const epochs = steps.length
     ? Math.max(...steps.map((s) => s.epoch))
@@ -213,12 +215,14 @@ export async function uploadRun(
       `${dir}: no exported generator (generator-uint8/model.json); finish or export the run first`,
     );
   }
-  const modelJsonBytes = readFileSync(join(generatorDir, 'model.json'));
-  const modelJson = JSON.parse(modelJsonBytes.toString('utf8')) as {
+  const modelJson = withoutMachinePaths(
+    JSON.parse(readFileSync(join(generatorDir, 'model.json'), 'utf8')) as unknown,
+  ) as {
     modelTopology?: unknown;
     weightsManifest?: { weights: { quantization?: { dtype: string } }[] }[];
     userDefinedMetadata?: { step?: number };
   };
+  const modelJsonBytes = new TextEncoder().encode(JSON.stringify(modelJson));
   const record = readRunRecord(dir, options);
   const { runId, epochs, config } = record;
   const modelId = `${runId}-e${epochs}`.slice(0, 64);
