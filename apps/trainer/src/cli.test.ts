@@ -8,10 +8,12 @@ import { createRenderer } from '@ganstudio/api/render';
 import { decodePng, type RgbaImage } from '@ganstudio/models/image';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 import { describe, expect, it } from 'vitest';
+import { commands } from './commands';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
-import { runCli } from './testing/cli';
+import { filesContaining, runCli } from './testing/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'cli-test-'));
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 const cli = (...args: string[]) => runCli(root, ...args);
 
@@ -121,6 +123,15 @@ describe('ganstudio CLI', () => {
     expect(exp.code).toBe(0);
     const manifest = JSON.parse(readFileSync(join(root, 'g16', 'model.json'), 'utf8'));
     expect(manifest.weightsManifest[0].weights[0].quantization).toEqual({ dtype: 'float16' });
+
+    // Trained from an absolute --data into an absolute folder, then uploaded to a gallery: no file
+    // the gallery stores or serves (blobs, and the database's own files) names a folder here.
+    expect(cli('upload', 'run', '--data-dir', 'gallery').code).toBe(0);
+    expect(filesContaining(join(root, 'gallery'), root)).toEqual([]);
+    const served = JSON.parse(
+      readFileSync(join(root, 'gallery', 'blobs', 'models', 'run-e1', 'model.json'), 'utf8'),
+    );
+    expect(served.userDefinedMetadata.run).toBe('run');
   });
 });
 
@@ -150,8 +161,21 @@ async function expectTilesAreServerRenders(grid: RgbaImage, seed: number, genera
   }
 }
 
+describe('the README', () => {
+  it('lists every flag `train --help` documents, so the two cannot drift', () => {
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const start = readme.indexOf('`train` flags:');
+    expect(start).toBeGreaterThan(0);
+    const paragraph = readme.slice(start, readme.indexOf('\n\n', start));
+    const flags = [...commands['train']!.help('train').matchAll(/^ {2}--([a-z0-9-]+)/gm)].map(
+      (m) => m[1]!,
+    );
+    expect(flags.length).toBeGreaterThan(20);
+    expect(flags.filter((f) => !paragraph.includes(`\`--${f}`))).toEqual([]);
+  });
+});
+
 describe('the CLI from the repository root, as the README runs it', () => {
-  const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
   const run = (cmd: string, args: string[]) => {
     const r = spawnSync(cmd, args, {
       cwd: REPO,

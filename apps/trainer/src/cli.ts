@@ -1,6 +1,6 @@
 /**
  * ganstudio: the GAN Studio trainer CLI (the commands are in ./commands, one file each).
- *   npm run train -- --data ../shared/datasets/cifar10/cifar-10-binary.tar.gz --epochs 5
+ *   npm run train -- --epochs 5            (CIFAR-10 downloaded once; --data PATH for a copy or your images)
  *   npm run cli -- sample --model runs/my-run --seed 7 --out grid.png
  * The only file that touches argv and process.exit (side effects stay at the edges).
  */

@@ -1,6 +1,6 @@
 /**
  * Trains a few steps from the real CIFAR-10 file when it is on this machine
- * (CIFAR10_PATH, or ../shared/datasets/cifar10/cifar-10-binary.tar.gz beside the repository).
+ * (CIFAR10_PATH names it; `.ci/run` sets it where a copy is at hand).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,15 +21,16 @@ import {
   shippedClassifierDir,
 } from './evaluate';
 import { loadModel } from './model-io';
+import { REAL_CIFAR10 } from './testing/cifar-fixture';
 import { train } from './train';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const DATA =
-  process.env['CIFAR10_PATH'] ??
-  join(REPO, '..', 'shared', 'datasets', 'cifar10', 'cifar-10-binary.tar.gz');
-const present = existsSync(DATA);
+const DATA = REAL_CIFAR10;
+const present = DATA !== '' && existsSync(DATA);
 if (!present)
-  console.warn(`real-data tests skipped: ${DATA} not found (set CIFAR10_PATH to run them)`);
+  console.warn(
+    `real-data tests skipped: ${DATA ? `${DATA} not found` : 'CIFAR10_PATH is not set'} (set CIFAR10_PATH to cifar-10-binary.tar.gz to run them)`,
+  );
 
 describe.skipIf(!present)(`real CIFAR-10 (${DATA})`, () => {
   it('holds 50,000 training and 10,000 test images with balanced labels', () => {

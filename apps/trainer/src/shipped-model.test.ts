@@ -13,19 +13,18 @@ import { releaseBackend, selectBackend } from './backend';
 import { loadCifar10 } from './cifar';
 import { cifarBatches, sampleSpread } from './evaluate';
 import { loadModel } from './model-io';
+import { REAL_CIFAR10 } from './testing/cifar-fixture';
 import { sampleSeeds } from '@ganstudio/models/gan';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SHIPPED = join(REPO, 'apps', 'web', 'bundled', 'default-run', 'generator-uint8');
-const DATA =
-  process.env['CIFAR10_PATH'] ??
-  join(REPO, '..', 'shared', 'datasets', 'cifar10', 'cifar-10-binary.tar.gz');
+const DATA = REAL_CIFAR10;
 const N = 256;
 
-const present = existsSync(DATA);
+const present = DATA !== '' && existsSync(DATA);
 if (!present)
   console.warn(
-    `shipped-model: the comparison with real images is skipped: ${DATA} not found (set CIFAR10_PATH)`,
+    `shipped-model: the comparison with real images is skipped: ${DATA || 'CIFAR10_PATH is not set'}${DATA ? ' not found' : ''} (set CIFAR10_PATH to cifar-10-binary.tar.gz)`,
   );
 
 let samples: { mean: number; min: number };

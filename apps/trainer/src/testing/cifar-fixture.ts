@@ -119,3 +119,9 @@ export function smokeTrainArgs(
     ...extra,
   ];
 }
+
+/**
+ * The real CIFAR-10 archive, for the suites that train or measure on it: CIFAR10_PATH (`.ci/run`
+ * sets it where a copy is at hand), else none and those suites say they are skipped.
+ */
+export const REAL_CIFAR10 = process.env['CIFAR10_PATH'] ?? '';
