@@ -9,8 +9,9 @@ import {
   createApi,
   createRenderer,
   DEFAULT_RATE_LIMITS,
-  parseProxyTrust,
-  type ProxyTrust,
+  gallerySettings,
+  type GallerySettings,
+  type SETTING_NAMES,
   postgresLimitStore,
   publishStarterSet,
   scaleLimits,
@@ -22,24 +23,8 @@ import { createVercelStore } from '@ganstudio/storage/vercel';
 import { createDenoFileStore } from './deno-store.ts';
 import { sharePage } from './share-page.ts';
 
-export interface EdgeEnv {
-  DATABASE_URL?: string;
-  BLOB_READ_WRITE_TOKEN?: string;
-  /** Required when deployed; locally generated once into GANSTUDIO_DATA_DIR when absent. */
-  VISITOR_SECRET?: string;
-  /** Proxies of yours writing X-Forwarded-For (default 0: the connection's address counts), or `vercel`. */
-  TRUSTED_PROXY_HOPS?: string;
-  /** Local data (blobs, a generated visitor secret); default apps/edge/.data. */
-  GANSTUDIO_DATA_DIR?: string;
-  PUBLIC_URL?: string;
-  IDENTITY_MIN_AGE_S?: string;
-  RATE_LIMIT_SCALE?: string;
-  /** Set on Deno Deploy: cookies are Secure and the secret must be configured. */
-  DENO_DEPLOYMENT_ID?: string;
-}
-
-/** A setting the edge cannot start with: main.ts prints it as one line and exits 1. */
-export class EdgeConfigError extends Error {}
+/** The edge's environment as read by main.ts: the gallery's variables (gallerySettings, SETTING_NAMES). */
+export type EdgeEnv = Partial<Record<(typeof SETTING_NAMES)[number], string>>;
 
 export interface EdgeApp {
   /** `peer`: the connection's own address (main.ts: Deno's remoteAddr), never a header's. */
@@ -51,29 +36,9 @@ export interface EdgeApp {
 
 export const DEFAULT_DATA_DIR = new URL('./.data', import.meta.url).pathname;
 
-function wholeNumber(
-  name: string,
-  value: string | undefined,
-  fallback: number,
-  min: number,
-): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min)
-    throw new EdgeConfigError(`${name} must be a whole number ≥ ${min}, got ${value}`);
-  return n;
-}
-
-async function visitorSecret(env: EdgeEnv, dataDir: string): Promise<string> {
-  if (env.VISITOR_SECRET) {
-    if (env.VISITOR_SECRET.length < 16)
-      throw new EdgeConfigError('VISITOR_SECRET must be at least 16 characters');
-    return env.VISITOR_SECRET;
-  }
-  if (env.DENO_DEPLOYMENT_ID)
-    throw new EdgeConfigError(
-      'VISITOR_SECRET (16+ characters) is required when deployed: every instance must sign visitor cookies with the same secret',
-    );
+/** VISITOR_SECRET, or (not deployed) one generated once into the data folder. */
+async function visitorSecret(settings: GallerySettings, dataDir: string): Promise<string> {
+  if (settings.visitorSecret) return settings.visitorSecret;
   const path = `${dataDir}/visitor-secret`;
   try {
     return (await Deno.readTextFile(path)).trim();
@@ -91,33 +56,23 @@ export interface EdgeOptions {
   seed?: (db: Db, store: BlobStore) => Promise<unknown>;
 }
 
+/**
+ * The edge app for `env`. A bad or missing setting is a SettingsError (main.ts prints it as one
+ * line); the rules are gallerySettings', the same as the Next.js app's.
+ */
 export async function createEdgeApp(env: EdgeEnv, options: EdgeOptions = {}): Promise<EdgeApp> {
-  if (!env.DATABASE_URL)
-    throw new EdgeConfigError(
-      'DATABASE_URL is required (postgres://…): the edge keeps its data in PostgreSQL',
-    );
-  const dataDir = env.GANSTUDIO_DATA_DIR || DEFAULT_DATA_DIR;
-  const secret = await visitorSecret(env, dataDir);
-  let proxy: ProxyTrust;
-  try {
-    proxy = parseProxyTrust(env.TRUSTED_PROXY_HOPS);
-  } catch (err) {
-    throw new EdgeConfigError((err as Error).message);
-  }
-  const minAgeS = wholeNumber('IDENTITY_MIN_AGE_S', env.IDENTITY_MIN_AGE_S, 5, 0);
-  const scale = Number(env.RATE_LIMIT_SCALE || '1');
-  if (!(scale > 0))
-    throw new EdgeConfigError(
-      `RATE_LIMIT_SCALE must be a positive number, got ${env.RATE_LIMIT_SCALE}`,
-    );
-  if (env.PUBLIC_URL && !URL.canParse(env.PUBLIC_URL))
-    throw new EdgeConfigError(`PUBLIC_URL is not a URL: ${env.PUBLIC_URL}`);
-  const handle = await openDb({ url: env.DATABASE_URL });
+  const settings = gallerySettings(env, 'deno', {
+    requireDatabase: true,
+    defaultDataDir: DEFAULT_DATA_DIR,
+  });
+  const dataDir = settings.dataDir!;
+  const secret = await visitorSecret(settings, dataDir);
+  const handle = await openDb({ url: settings.databaseUrl });
   const { db } = handle;
   const store =
     options.store ??
-    (env.BLOB_READ_WRITE_TOKEN
-      ? createVercelStore(env.BLOB_READ_WRITE_TOKEN)
+    (settings.blobToken
+      ? createVercelStore(settings.blobToken)
       : createDenoFileStore(`${dataDir}/blobs`));
   const renderer = createRenderer(store);
   if (options.seed) {
@@ -129,12 +84,13 @@ export async function createEdgeApp(env: EdgeEnv, options: EdgeOptions = {}): Pr
     store,
     renderer,
     secret,
-    limits: scaleLimits(DEFAULT_RATE_LIMITS, scale),
+    limits: scaleLimits(DEFAULT_RATE_LIMITS, settings.rateLimitScale),
     limitStore: postgresLimitStore(db),
-    identity: { minAgeS },
-    proxy,
-    publicUrl: env.PUBLIC_URL,
-    production: Boolean(env.DENO_DEPLOYMENT_ID),
+    identity: { minAgeS: settings.identityMinAgeS },
+    proxy: settings.proxy,
+    debug: settings.debug,
+    publicUrl: settings.publicUrl,
+    production: settings.production,
   });
   return {
     db,
@@ -168,7 +124,7 @@ export async function createEdgeApp(env: EdgeEnv, options: EdgeOptions = {}): Pr
         return sharePage(
           db,
           share[1]!,
-          env.PUBLIC_URL ? new URL(env.PUBLIC_URL).origin : url.origin,
+          settings.publicUrl ? new URL(settings.publicUrl).origin : url.origin,
         );
       return api(request, peer);
     },

@@ -312,7 +312,7 @@ Deno.test(
       ],
       [
         { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test', DENO_DEPLOYMENT_ID: 'x' },
-        /^error: VISITOR_SECRET \(16\+ characters\) is required when deployed/,
+        /^error: VISITOR_SECRET \(16\+ characters\) is required in production with DATABASE_URL/,
       ],
     ] as const) {
       const out = await new Deno.Command(Deno.execPath(), {

@@ -5,6 +5,23 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Gallery settings are read in one place (gallerySettings in packages/api/src/settings.ts, fed by
+ * each platform's entry); a stray `process.env.X` elsewhere is how two apps drifted apart before.
+ * Workspaces whose own runtime knobs are not gallery settings (the trainer CLI) turn it off.
+ */
+export const settingsRule = {
+  'no-restricted-properties': [
+    'error',
+    {
+      object: 'process',
+      property: 'env',
+      message:
+        'Read settings through gallerySettings (packages/api/src/settings.ts), in the entry that owns the environment.',
+    },
+  ],
+};
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/.cache/**', '**/.next/**', '**/coverage/**'] },
   js.configs.recommended,
@@ -21,6 +38,12 @@ export default tseslint.config(
         // Module-level reassignment of `tf` makes a model's code hard to follow: one import, one meaning.
         { selector: "AssignmentExpression[left.name='tf']", message: 'Do not reassign tf.' },
       ],
+      ...settingsRule,
     },
+  },
+  // Tests, fixtures and benchmarks set up their own world (a test database URL, CI flags).
+  {
+    files: ['**/*.test.ts', '**/testing.ts', '**/testing/**', '**/tests/**', '**/bench/**'],
+    rules: { 'no-restricted-properties': 'off' },
   },
 );

@@ -103,6 +103,7 @@ export {
 } from './judge';
 export { VOTE_PRIOR_CONTRIBUTORS } from '@ganstudio/db/judge';
 export * from './address';
+export * from './settings';
 export * from './rate-limit';
 export * from './visitor';
 

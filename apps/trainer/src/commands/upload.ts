@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { defineCommand, num, userPath } from './flags';
+import { UserError } from '../errors';
 import { UsageError, weightsFlag } from './shared';
 
 export const uploadCommand = defineCommand({
@@ -52,10 +53,17 @@ local gallery first: PGlite is single-process.`,
           ? ('all' as const)
           : v.epochs.split(',').map((e) => num('epochs', e.trim(), { integer: true, min: 1 }));
     const dir = positionals[0] === undefined ? undefined : userPath(positionals[0]);
-    const url = process.env['DATABASE_URL'] || undefined;
-    const token = process.env['BLOB_READ_WRITE_TOKEN'] || undefined;
-    const envDir = process.env['GANSTUDIO_DATA_DIR'];
-    const dataDir = v['data-dir'] ?? (envDir ? userPath(envDir) : undefined);
+    // The gallery's own settings, read and checked as the gallery reads them.
+    const { gallerySettings, SettingsError } = await import('@ganstudio/api/settings');
+    let settings;
+    try {
+      // eslint-disable-next-line no-restricted-properties -- the one read, handed whole to gallerySettings
+      settings = gallerySettings(process.env, 'cli');
+    } catch (err) {
+      throw err instanceof SettingsError ? new UserError(err.message) : err;
+    }
+    const { databaseUrl: url, blobToken: token } = settings;
+    const dataDir = v['data-dir'] ?? (settings.dataDir ? userPath(settings.dataDir) : undefined);
     if (!dataDir && !(url && token))
       throw new UsageError(
         "upload needs a gallery: --data-dir DIR (a local gallery's folder, e.g. apps/web/.data), GANSTUDIO_DATA_DIR, or DATABASE_URL with BLOB_READ_WRITE_TOKEN",

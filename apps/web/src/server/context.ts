@@ -11,34 +11,32 @@ import {
   createRenderer,
   DEFAULT_RATE_LIMITS,
   postgresLimitStore,
-  type GalleryHandler,
   publishStarterSet,
   scaleLimits,
+  SettingsError,
+  type GalleryHandler,
+  type GallerySettings,
 } from '@ganstudio/api';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
 import type { BlobStore } from '@ganstudio/storage';
 import { createLocalStore } from '@ganstudio/storage/local';
 import { createVercelStore } from '@ganstudio/storage/vercel';
-import { ConfigError, production, readEnv } from './env';
+import { readSettings } from './env';
 import { seedBundledModel } from './seed';
 
 export interface Context {
   db: DbHandle['db'];
   store: BlobStore;
   secret: string;
+  settings: GallerySettings;
   api: GalleryHandler;
 }
 
 const globalForContext = globalThis as unknown as { ganstudioContext?: Promise<Context> };
 
-function visitorSecret(env: ReturnType<typeof readEnv>, dataDir: string, shared: boolean): string {
-  if (env.VISITOR_SECRET) return env.VISITOR_SECRET;
-  // Each instance would invent its own secret: identities would change between instances and
-  // every visitor could vote again on each one.
-  if (production && shared)
-    throw new ConfigError(
-      'VISITOR_SECRET is required in production with DATABASE_URL: every instance must sign visitor cookies with the same 16+ character secret',
-    );
+/** VISITOR_SECRET, or one generated once into the data folder where settings allow it. */
+function visitorSecret(settings: GallerySettings, dataDir: string): string {
+  if (settings.visitorSecret) return settings.visitorSecret;
   const path = join(dataDir, 'visitor-secret');
   if (!existsSync(path)) {
     mkdirSync(dataDir, { recursive: true });
@@ -48,32 +46,32 @@ function visitorSecret(env: ReturnType<typeof readEnv>, dataDir: string, shared:
 }
 
 async function create(): Promise<Context> {
-  const env = readEnv();
-  const dataDir = env.GANSTUDIO_DATA_DIR;
   // Checked before opening anything, so a misconfigured instance fails at once with one line.
-  const secret = visitorSecret(env, dataDir, Boolean(env.DATABASE_URL));
-  const handle = await openDb({ url: env.DATABASE_URL, dataDir: join(dataDir, 'db') });
-  const store = env.BLOB_READ_WRITE_TOKEN
-    ? createVercelStore(env.BLOB_READ_WRITE_TOKEN)
+  const settings = readSettings();
+  const dataDir = settings.dataDir!; // the web platform always has one (apps/web/.data)
+  const secret = visitorSecret(settings, dataDir);
+  const handle = await openDb({ url: settings.databaseUrl, dataDir: join(dataDir, 'db') });
+  const store = settings.blobToken
+    ? createVercelStore(settings.blobToken)
     : createLocalStore(join(dataDir, 'blobs'));
   await seedBundledModel(handle.db, store);
-  const renderer = createRenderer(store, { backend: env.RENDER_BACKEND });
+  const renderer = createRenderer(store, { backend: settings.renderBackend });
   await publishStarterSet({ db: handle.db, store, renderer });
   const api = createApi({
     db: handle.db,
     store,
     renderer,
     secret,
-    limits: scaleLimits(DEFAULT_RATE_LIMITS, env.RATE_LIMIT_SCALE),
+    limits: scaleLimits(DEFAULT_RATE_LIMITS, settings.rateLimitScale),
     // On PostgreSQL every instance spends the same budgets; PGlite is one process by construction.
     limitStore: handle.kind === 'postgres' ? postgresLimitStore(handle.db) : undefined,
-    identity: { minAgeS: env.IDENTITY_MIN_AGE_S },
-    proxy: env.TRUSTED_PROXY_HOPS,
-    debug: env.DEBUG,
-    publicUrl: env.PUBLIC_URL,
-    production,
+    identity: { minAgeS: settings.identityMinAgeS },
+    proxy: settings.proxy,
+    debug: settings.debug,
+    publicUrl: settings.publicUrl,
+    production: settings.production,
   });
-  return { db: handle.db, store, secret, api };
+  return { db: handle.db, store, secret, settings, api };
 }
 
 export function getContext(): Promise<Context> {
@@ -89,7 +87,7 @@ export async function startServer(): Promise<void> {
   try {
     await getContext();
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
+    if (!(err instanceof SettingsError)) throw err;
     console.error(`error: ${err.message}`);
     process.exit(1);
   }

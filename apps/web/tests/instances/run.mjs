@@ -250,7 +250,10 @@ try {
     assert.equal(code, 1);
     const lines = stderr.trim().split('\n').filter(Boolean);
     assert.equal(lines.length, 1, stderr);
-    assert.match(lines[0], /^error: VISITOR_SECRET is required in production with DATABASE_URL/);
+    assert.match(
+      lines[0],
+      /^error: VISITOR_SECRET \(16\+ characters\) is required in production with DATABASE_URL/,
+    );
   });
 } finally {
   for (const s of servers) s.child.kill('SIGTERM');

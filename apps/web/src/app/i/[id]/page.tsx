@@ -26,7 +26,8 @@ async function load(id: string) {
  * header: a client could make every unfurl of this page point at a site of its choosing.
  */
 async function origin(): Promise<string> {
-  if (process.env['PUBLIC_URL']) return new URL(process.env['PUBLIC_URL']).origin;
+  const { publicUrl } = (await getContext()).settings;
+  if (publicUrl) return new URL(publicUrl).origin;
   const h = await headers();
   const host = h.get('host') ?? 'localhost';
   const secure = (h.get('x-forwarded-proto') ?? '').split(',').pop()?.trim() === 'https';
