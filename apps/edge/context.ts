@@ -5,21 +5,10 @@
  * BLOB_READ_WRITE_TOKEN is set), and the bundled generator registered on first start. Several
  * edge and Next.js instances on one database and one blob store are one site.
  */
-import {
-  createApi,
-  createRenderer,
-  DEFAULT_RATE_LIMITS,
-  gallerySettings,
-  type GallerySettings,
-  type SETTING_NAMES,
-  postgresLimitStore,
-  publishStarterSet,
-  scaleLimits,
-} from '@ganstudio/api';
+import { createGallery } from '@ganstudio/api/gallery';
+import { gallerySettings, type SETTING_NAMES } from '@ganstudio/api/settings';
 import type { Db } from '@ganstudio/db/client';
-import { openDb } from '@ganstudio/db/client';
 import { cacheControlFor, contentTypeFor, type BlobStore } from '@ganstudio/storage';
-import { createVercelStore } from '@ganstudio/storage/vercel';
 import { createDenoFileStore } from './deno-store.ts';
 import { sharePage } from './share-page.ts';
 
@@ -36,14 +25,12 @@ export interface EdgeApp {
 
 export const DEFAULT_DATA_DIR = new URL('./.data', import.meta.url).pathname;
 
-/** VISITOR_SECRET, or (not deployed) one generated once into the data folder. */
-async function visitorSecret(settings: GallerySettings, dataDir: string): Promise<string> {
-  if (settings.visitorSecret) return settings.visitorSecret;
-  const path = `${dataDir}/visitor-secret`;
+/** The generated cookie secret (not deployed, VISITOR_SECRET unset), kept with Deno's file APIs. */
+async function secretFile(path: string): Promise<string> {
   try {
     return (await Deno.readTextFile(path)).trim();
   } catch {
-    await Deno.mkdir(dataDir, { recursive: true });
+    await Deno.mkdir(path.slice(0, path.lastIndexOf('/')), { recursive: true });
     const secret = crypto.randomUUID() + crypto.randomUUID();
     await Deno.writeTextFile(path, secret, { mode: 0o600 });
     return secret;
@@ -65,33 +52,15 @@ export async function createEdgeApp(env: EdgeEnv, options: EdgeOptions = {}): Pr
     requireDatabase: true,
     defaultDataDir: DEFAULT_DATA_DIR,
   });
-  const dataDir = settings.dataDir!;
-  const secret = await visitorSecret(settings, dataDir);
-  const handle = await openDb({ url: settings.databaseUrl });
-  const { db } = handle;
-  const store =
-    options.store ??
-    (settings.blobToken
-      ? createVercelStore(settings.blobToken)
-      : createDenoFileStore(`${dataDir}/blobs`));
-  const renderer = createRenderer(store);
-  if (options.seed) {
-    await options.seed(db, store);
-    await publishStarterSet({ db, store, renderer });
-  }
-  const api = createApi({
-    db,
-    store,
-    renderer,
-    secret,
-    limits: scaleLimits(DEFAULT_RATE_LIMITS, settings.rateLimitScale),
-    limitStore: postgresLimitStore(db),
-    identity: { minAgeS: settings.identityMinAgeS },
-    proxy: settings.proxy,
-    debug: settings.debug,
-    publicUrl: settings.publicUrl,
-    production: settings.production,
+  const gallery = await createGallery(settings, {
+    localStore: createDenoFileStore,
+    secretFile,
+    // The pure JS backend, as the edge has always rendered (docs/benchmarks.md: ~140 ms warm).
+    renderBackend: 'cpu',
+    ...(options.seed ? { seed: options.seed } : {}),
+    ...(options.store ? { store: options.store } : {}),
   });
+  const { db, store, api } = gallery;
   return {
     db,
     store,
@@ -128,6 +97,6 @@ export async function createEdgeApp(env: EdgeEnv, options: EdgeOptions = {}): Pr
         );
       return api(request, peer);
     },
-    close: () => handle.close(),
+    close: () => gallery.close(),
   };
 }

@@ -11,7 +11,7 @@ import {
 } from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { seedTinyModel, visitorCookie } from '@ganstudio/api/testing';
-import { insertRealSet } from '@ganstudio/db/judge';
+import { insertRealSet } from '@ganstudio/api/features/judge';
 import { encodePng } from '@ganstudio/models/image';
 import { createThrowawayDatabase } from '@ganstudio/db/testing';
 import { createMemoryStore } from '@ganstudio/storage/memory';

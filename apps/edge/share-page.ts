@@ -5,7 +5,7 @@
  * the image, its score and a link into the gallery's studio.
  */
 import { shareText } from '@ganstudio/api';
-import { getImage } from '@ganstudio/db/queries';
+import { getImage } from '@ganstudio/api/features/images';
 import type { Db } from '@ganstudio/db/client';
 import { isId } from '@ganstudio/db/schema';
 

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
-import { upsertRun } from '@ganstudio/db/queries';
+import { upsertRun } from './features/runs';
 import { models } from '@ganstudio/db/schema';
 import { createLocalStore } from '@ganstudio/storage/local';
 import { decodePng } from '@ganstudio/models/image';

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
-import { countTrials, insertRealSet } from '@ganstudio/db/judge';
+import { countTrials, insertRealSet } from './features/judge';
 import { judgeTallies, trials } from '@ganstudio/db/schema';
 import { encodePng } from '@ganstudio/models/image';
 import { createMemoryStore } from '@ganstudio/storage/memory';
@@ -23,7 +23,7 @@ import {
   TRIAL_TTL_MS,
   type ApiDeps,
 } from './index';
-import { PEER_HEADER, seedTinyModel, visitorCookie, withPeer } from './testing';
+import { PEER_HEADER, seedRealSet, seedTinyModel, visitorCookie, withPeer } from './testing';
 
 type Api = (r: Request) => Promise<Response>;
 let h: DbHandle;
@@ -100,15 +100,7 @@ beforeAll(async () => {
   h = await openDb();
   await seedTinyModel(h.db, store, 'model-a', 2);
   await seedTinyModel(h.db, store, 'model-b', 3);
-  const items = Array.from({ length: 30 }, (_, i) => {
-    const data = new Uint8Array(32 * 32 * 4).map((_, k) =>
-      k % 4 === 3 ? 255 : (k * 31 + i * 7919) % 253,
-    );
-    const png = encodePng({ width: 32, height: 32, data }, { level: 0 });
-    realPngs.add(key(png));
-    return { idx: i, label: i % 10, png };
-  });
-  await insertRealSet(h.db, { id: 'public-set', name: 'public', source: 'test' }, items);
+  for (const png of await seedRealSet(h.db, 'public-set', 30)) realPngs.add(key(png));
 });
 afterAll(() => h.close());
 

@@ -2,9 +2,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
-import { insertRealSet } from '@ganstudio/db/judge';
 import { trials } from '@ganstudio/db/schema';
-import { decodePng, encodePng } from '@ganstudio/models/image';
+import { decodePng } from '@ganstudio/models/image';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 import {
   createApi,
@@ -15,7 +14,7 @@ import {
   type ApiDeps,
   type NetworkTally,
 } from './index';
-import { PEER_HEADER, seedTinyModel, visitorCookie, withPeer } from './testing';
+import { PEER_HEADER, seedRealSet, seedTinyModel, visitorCookie, withPeer } from './testing';
 
 let h: DbHandle;
 const store = createMemoryStore();
@@ -52,14 +51,7 @@ beforeAll(async () => {
   h = await openDb();
   await seedTinyModel(h.db, store, 'model-a', 2);
   await seedTinyModel(h.db, store, 'model-b', 3);
-  // Real images with more detail than the tiny untrained generators: a compressed PNG would be bigger.
-  const items = Array.from({ length: 40 }, (_, i) => {
-    const data = new Uint8Array(32 * 32 * 4).map((_, k) =>
-      k % 4 === 3 ? 255 : (k * 7919 + i * 104729) % 251,
-    );
-    return { idx: i, label: i % 10, png: encodePng({ width: 32, height: 32, data }, { level: 0 }) };
-  });
-  await insertRealSet(h.db, { id: 'test-set', name: 'test', source: 'made in the test' }, items);
+  await seedRealSet(h.db, 'test-set', 40);
 });
 afterAll(() => h.close());
 

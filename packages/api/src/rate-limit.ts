@@ -4,10 +4,32 @@
  * bucket, all or none — so the API cannot tell them apart: in memory (one process; PGlite, which
  * is single-process anyway) and on PostgreSQL (rate_take, shared by every instance on the database).
  */
+import { sql } from 'drizzle-orm';
 import type { Db } from '@ganstudio/db/client';
-import { takeTokens, type Bucket } from '@ganstudio/db/queries';
 
-export type { Bucket };
+const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
+
+/** One bucket of a shared token-bucket limit: `limit` tokens per `windowMs` (at most a day). */
+export interface Bucket {
+  key: string;
+  limit: number;
+  windowMs: number;
+}
+
+/**
+ * Takes one token from every bucket, all or none, in one round trip (rate_take, migration 0002),
+ * so every instance on this database spends the same budgets. Returns 0 when allowed, else the
+ * seconds until each bucket has a token again.
+ */
+export async function takeTokens(db: Db, buckets: Bucket[]): Promise<number> {
+  if (!buckets.length) return 0;
+  const arr = (xs: (string | number)[]) =>
+    sql`${'{' + xs.map((x) => JSON.stringify(String(x))).join(',') + '}'}`;
+  const result = await db.execute(
+    sql`select rate_take(${arr(buckets.map((b) => b.key))}::text[], ${arr(buckets.map((b) => b.limit))}::integer[], ${arr(buckets.map((b) => b.windowMs))}::integer[]) as wait`,
+  );
+  return Number(rowsOf<{ wait: number }>(result)[0]?.wait ?? 0);
+}
 
 export interface Limit {
   limit: number;

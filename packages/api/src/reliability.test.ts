@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
-import { listImages } from '@ganstudio/db/queries';
+import { listImages } from './features/images';
 import type { BlobStore } from '@ganstudio/storage';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 import { createApi, createRenderer, type ApiDeps } from './index';

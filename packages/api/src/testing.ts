@@ -3,7 +3,9 @@
  * as uint8 into a blob store and registered as a model, ready for publish requests.
  */
 import type { Db } from '@ganstudio/db/client';
-import { insertModel } from '@ganstudio/db/queries';
+import { encodePng } from '@ganstudio/models/image';
+import { insertRealSet } from './features/judge';
+import { insertModel } from './features/models';
 import { buildGenerator, DEFAULT_DCGAN_CONFIG, type Resolution } from '@ganstudio/models/gan';
 import { artifactsToFiles, modelToArtifacts, quantizeArtifacts } from '@ganstudio/models/weights';
 import type { BlobStore } from '@ganstudio/storage';
@@ -59,3 +61,19 @@ export const withPeer =
   (api: (request: Request, peer?: string) => Promise<Response>) =>
   (request: Request): Promise<Response> =>
     api(request, request.headers.get(PEER_HEADER) ?? undefined);
+
+/**
+ * A real set for the judge game, registered as `id`: `count` noisy 32×32 images, each an
+ * uncompressed PNG as the game serves them (more detail than a tiny untrained generator draws, so
+ * a compressed PNG would be a different size). Returns their PNG bytes.
+ */
+export async function seedRealSet(db: Db, id: string, count: number): Promise<Uint8Array[]> {
+  const items = Array.from({ length: count }, (_, i) => {
+    const data = new Uint8Array(32 * 32 * 4).map((_, k) =>
+      k % 4 === 3 ? 255 : (k * 7919 + i * 104729) % 251,
+    );
+    return { idx: i, label: i % 10, png: encodePng({ width: 32, height: 32, data }, { level: 0 }) };
+  });
+  await insertRealSet(db, { id, name: id, source: 'made in the test' }, items);
+  return items.map((it) => it.png);
+}

@@ -27,7 +27,8 @@ const encoder = new TextEncoder();
  * still pays for its check and never matches; the oldest entries go first beyond VERIFIED_MAX.
  */
 interface Signer {
-  key: Promise<CryptoKey>;
+  // The Web Crypto key, typed from the global both DOM and Node declare.
+  key: ReturnType<typeof crypto.subtle.importKey>;
   verified: Map<string, VisitorId>;
 }
 const signers = new Map<string, Signer>();

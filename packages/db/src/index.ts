@@ -1,3 +1,2 @@
 export * from './client';
-export * from './queries';
 export * from './schema';

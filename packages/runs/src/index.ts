@@ -7,8 +7,9 @@
 import { existsSync, lstatSync, readdirSync, readFileSync as readFileFollowing } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Db } from '@ganstudio/db/client';
-import { getModel, insertModel, runExists, upsertRun } from '@ganstudio/db/queries';
-import { insertRealSet, realSetExists } from '@ganstudio/db/judge';
+import { insertRealSet, realSetExists } from '@ganstudio/api/features/judge';
+import { getModel, insertModel } from '@ganstudio/api/features/models';
+import { runExists, upsertRun } from '@ganstudio/api/features/runs';
 import { isId, toId, type Model } from '@ganstudio/db/schema';
 import {
   isFid,

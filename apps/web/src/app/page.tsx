@@ -1,6 +1,7 @@
 // The public gallery: newest or top-voted, paginated by cursor, each image pixel-crisp with its score.
 import Link from 'next/link';
-import { getVotes, listImages, listModels, type ImageSort } from '@ganstudio/db/queries';
+import { imagePage } from '@ganstudio/api';
+import { listModels } from '@ganstudio/api/features/models';
 import { VoteButtons } from '~/components/vote-buttons';
 import { getContext } from '~/server/context';
 import { currentVisitor } from '~/server/visitor';
@@ -13,22 +14,17 @@ export default async function Gallery({
   searchParams: Promise<{ sort?: string; cursor?: string }>;
 }) {
   const params = await searchParams;
-  const sort: ImageSort = params.sort === 'top' ? 'top' : 'new';
+  const sort = params.sort === 'top' ? ('top' as const) : ('new' as const);
   const { db, secret } = await getContext();
+  const visitorId = await currentVisitor(secret);
+  // The same page, in the same JSON, as GET /api/images gives this visitor.
+  const list = (cursor: string | null) => imagePage(db, { sort, cursor, limit: 24, visitorId });
   let page;
   try {
-    page = await listImages(db, sort, params.cursor ?? null, 24);
+    page = await list(params.cursor ?? null);
   } catch {
-    page = await listImages(db, sort, null, 24); // a stale or hand-edited cursor: start over
+    page = await list(null); // a stale or hand-edited cursor: start over
   }
-  const visitor = await currentVisitor(secret);
-  const mine = visitor
-    ? await getVotes(
-        db,
-        visitor,
-        page.items.map((i) => i.id),
-      )
-    : new Map<string, number>();
   const [model] = await listModels(db);
   return (
     <div className="space-y-6">
@@ -78,7 +74,7 @@ export default async function Gallery({
             <li key={image.id} className="rounded-lg bg-zinc-900 p-2">
               <Link href={`/i/${image.id}`}>
                 <img
-                  src={image.pngUrl}
+                  src={image.url}
                   alt={`sample, seed ${image.seed}`}
                   width={160}
                   height={160}
@@ -86,7 +82,7 @@ export default async function Gallery({
                 />
               </Link>
               <div className="mt-2 flex items-center justify-between">
-                <VoteButtons id={image.id} score={image.score} myVote={mine.get(image.id) ?? 0} />
+                <VoteButtons id={image.id} score={image.score} myVote={image.myVote ?? 0} />
                 <span className="text-xs text-zinc-500">#{image.seed}</span>
               </div>
             </li>

@@ -3,7 +3,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { leaderboard, MIN_CONTRIBUTORS_TO_RANK, MIN_JUDGEMENTS_TO_RANK } from '@ganstudio/api';
-import { getRun } from '@ganstudio/db/queries';
+import { getRun } from '@ganstudio/api/features/runs';
 import { featureNetworkName, interval, pct } from '~/components/format';
 import { getContext } from '~/server/context';
 import { isId } from '@ganstudio/db/schema';

@@ -1,7 +1,7 @@
 // One training run: per-epoch sample grids (same latent every epoch) and loss / quality curves.
 import { notFound } from 'next/navigation';
 import { humanScore, humanScores } from '@ganstudio/api';
-import { getRun } from '@ganstudio/db/queries';
+import { getRun } from '@ganstudio/api/features/runs';
 import { LineChart } from '~/components/line-chart';
 import { getContext } from '~/server/context';
 import { isId } from '@ganstudio/db/schema';

@@ -2,7 +2,7 @@
 // each, and their newest sample grids next to each other, so recipes compare at equal budgets.
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { getRun } from '@ganstudio/db/queries';
+import { getRun } from '@ganstudio/api/features/runs';
 import { featureNetworkName } from '~/components/format';
 import { LineChart } from '~/components/line-chart';
 import { getContext } from '~/server/context';

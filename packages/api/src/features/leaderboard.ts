@@ -1,50 +1,25 @@
 /**
- * "Real or generated?": HYPE∞ (Zhou et al., NeurIPS 2019, "HYPE: A Benchmark for Human
- * eYe Perceptual Evaluation of Generative Models"). A visitor sees one image at a time with no
- * time limit and says real or generated; half the trials show a real CIFAR-10 test image, half a
- * sample of a model drawn at random (weighted towards the least judged) at a random seed.
- *
- * Nothing tells the truth before the answer: the image URL is the trial's opaque id; both kinds
- * are PNGs from one encoder with deflate level 0, so every image has the same byte count; headers
- * are identical; and both kinds do the same work (a model is picked and a sample rendered for real
- * trials too, then discarded), so the response time does not give it away either.
- *
- * A human score is a claim about many people, so it is computed from contributors, not requests.
- * The real set is public, so a script can always know the truth of a trial; what it cannot do is
- * weigh more than one contributor. A contributor is a client address (IPv4, or an IPv6 /64) with
- * all its identities; its network is the IPv6 /48 around it (IPv4: the address). Each contributor
- * adds at most JUDGEMENTS_PER_CONTRIBUTOR counted answers per model (and as many on real photos,
- * its control), each network at most NETWORK_FACTOR times that; the database keeps those tallies
- * as answers arrive (judge_answer), and every number here is computed from them with the network
- * as the unit: the 95% intervals are a bootstrap over networks (the paper's bootstrap over
- * evaluators), and a model is ranked only with judgements from MIN_CONTRIBUTORS_TO_RANK networks.
+ * The leaderboard: every model's human numbers (HYPE∞ from the judge game, computed from the
+ * contributors' capped tallies; see ./judge), its machine numbers (FID/IS of its run at its epoch)
+ * and the mean vote of its images, each counting contributors rather than requests.
  */
-import { decodePng, encodePng } from '@ganstudio/models/image';
+import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '@ganstudio/db/client';
 import {
-  answerTrial,
-  countRealImages,
-  createTrial,
-  deleteOldTrials,
-  judgeableModels,
-  judgeTallyRows,
-  modelsWithQuality,
-  openTrials,
-  realImageAt,
-  trialImage,
-  type Tally,
-  type Truth,
-} from '@ganstudio/db/judge';
-import { REAL_SUBJECT, type Model } from '@ganstudio/db/schema';
-import { NETWORK_FACTOR } from './rate-limit';
-import type { Renderer } from './render';
+  images,
+  judgeTallies,
+  models,
+  REAL_SUBJECT,
+  runMetrics,
+  runs,
+  votes,
+} from '@ganstudio/db/schema';
+import { SCORE_CACHE_MS, type Core, type Route } from '../core';
+import { HttpError, Id, json } from '../http';
+import { getModel } from './models';
 
-/** A trial not answered within this is gone (410). */
-export const TRIAL_TTL_MS = 10 * 60_000;
-/** Expired trials (answered or not) are deleted this long after expiry; their tallies stay. */
-export const TRIAL_KEEP_MS = 60 * 60_000;
-/** Trials one identity may hold open (unanswered, unexpired): the game keeps one ahead. */
-export const OPEN_TRIALS_PER_VISITOR = 4;
+const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
+
 /** Counted answers one contributor adds per model, and on real photographs. */
 export const JUDGEMENTS_PER_CONTRIBUTOR = 20;
 /** Fewer judgements than this, or judgements from fewer networks, and a model is listed, not ranked. */
@@ -53,10 +28,92 @@ export const MIN_CONTRIBUTORS_TO_RANK = 10;
 /** Bootstrap resamples for the 95% intervals. */
 export const BOOTSTRAP_RESAMPLES = 2000;
 
-export const TALLY_CAPS = {
-  perContributor: JUDGEMENTS_PER_CONTRIBUTOR,
-  perNetwork: JUDGEMENTS_PER_CONTRIBUTOR * NETWORK_FACTOR,
-};
+/** One row of judge_tallies: what one contributor added to one model, or to REAL_SUBJECT. */
+export type Tally = typeof judgeTallies.$inferSelect;
+
+/** Every tally: one row per contributor and subject, so far fewer rows than trials. */
+export async function judgeTallyRows(db: Db): Promise<Tally[]> {
+  return db.select().from(judgeTallies);
+}
+
+/**
+ * Neutral contributors (mean vote 0) every model's mean vote starts with: one contributor alone
+ * moves it by at most 2 / (1 + VOTE_PRIOR_CONTRIBUTORS), whatever it publishes or votes.
+ */
+export const VOTE_PRIOR_CONTRIBUTORS = 3;
+
+/**
+ * Each model's mean vote as its voters' networks see it: every contributor (the address its votes
+ * came from: IPv4, or an IPv6 /64; a visitor's own id for votes before addresses were kept) counts
+ * once, as its mean vote over the model's images, and the sum is shrunk towards 0 by
+ * VOTE_PRIOR_CONTRIBUTORS neutral ones: mean = Σ_c mean_c / (C + prior), in [−1, 1].
+ */
+export async function modelVotes(
+  db: Db,
+): Promise<Map<string, { contributors: number; meanVote: number }>> {
+  const result = await db.execute(sql`
+    select model_id, count(*)::int as contributors, sum(m)::float8 as total from (
+      select i.model_id, coalesce(v.addr, 'voter:' || v.voter_id) as c, avg(v.value) as m
+      from ${votes} v join ${images} i on i.id = v.image_id group by 1, 2
+    ) per_contributor group by model_id`);
+  return new Map(
+    rowsOf<{ model_id: string; contributors: number; total: number }>(result).map((r) => [
+      r.model_id,
+      {
+        contributors: Number(r.contributors),
+        meanVote: Number(r.total) / (Number(r.contributors) + VOTE_PRIOR_CONTRIBUTORS),
+      },
+    ]),
+  );
+}
+
+/** Each model with its run's FID/IS at the model's epoch (the run's periodic protocol), its image count and mean vote. */
+export async function modelsWithQuality(db: Db) {
+  const rows = await db
+    .select({ model: models, run: runs })
+    .from(models)
+    .leftJoin(runs, eq(runs.id, models.runId))
+    .orderBy(desc(models.createdAt));
+  const counts = await db
+    .select({ modelId: images.modelId, images: sql<number>`count(*)::int` })
+    .from(images)
+    .groupBy(images.modelId);
+  const imageCounts = new Map(counts.map((c) => [c.modelId, Number(c.images)]));
+  const voteOf = await modelVotes(db);
+  const out = [];
+  for (const { model, run } of rows) {
+    // Both count from 1: a model's epoch is the epochs trained, an FID point's the epochs completed.
+    const [fid] = model.runId
+      ? await db
+          .select({ fid: runMetrics.fid, isScore: runMetrics.isScore })
+          .from(runMetrics)
+          .where(
+            and(
+              eq(runMetrics.runId, model.runId),
+              eq(runMetrics.epoch, model.epoch),
+              isNotNull(runMetrics.fid),
+            ),
+          )
+          .orderBy(desc(runMetrics.step))
+          .limit(1)
+      : [];
+    const protocol = (
+      run?.config as { fid_protocol?: { feature_network?: string; samples?: number } } | undefined
+    )?.fid_protocol;
+    const v = voteOf.get(model.id);
+    out.push({
+      model,
+      fid: fid?.fid ?? null,
+      isScore: fid?.isScore ?? null,
+      featureNetwork: protocol?.feature_network ?? null,
+      fidSamples: protocol?.samples ?? null,
+      images: imageCounts.get(model.id) ?? 0,
+      voters: v?.contributors ?? 0,
+      meanVote: v ? v.meanVote : null,
+    });
+  }
+  return out;
+}
 
 /** What one network (the unit of every score) added to one model, and on real photographs. */
 export interface NetworkTally {
@@ -221,7 +278,6 @@ interface Snapshot {
   scores?: Promise<Map<string, HumanScore>>;
 }
 const snapshots = new WeakMap<Db, Snapshot>();
-export const SCORE_CACHE_MS = 5_000;
 
 function snapshot(db: Db, maxAgeMs = SCORE_CACHE_MS): Snapshot {
   const now = Date.now();
@@ -252,7 +308,7 @@ export function humanScores(db: Db, maxAgeMs?: number): Promise<Map<string, Huma
 }
 
 /** Counted judgements per model (what the trial draw weighs by), without the intervals. */
-async function answeredByModel(db: Db): Promise<Map<string, number>> {
+export async function answeredByModel(db: Db): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const r of await snapshot(db).tallies)
     if (r.subject !== REAL_SUBJECT) out.set(r.subject, (out.get(r.subject) ?? 0) + r.judgements);
@@ -291,104 +347,30 @@ export async function leaderboard(db: Db, maxAgeMs?: number) {
   return rows.map((r) => ({ ...r, rank: r.ranked ? ++rank : null }));
 }
 
-/**
- * Which model a generated trial shows: half the probability spread evenly over the models, half
- * in proportion to 1 / (MIN_JUDGEMENTS_TO_RANK + answered judgements), so the least judged are
- * shown most, every model keeps at least half its even share, and a new model does not take every
- * trial. `u` is uniform in [0, 1); the draw is never the same twice by construction.
- */
-export function pickModel<M extends { id: string }>(
-  candidates: M[],
-  answered: (modelId: string) => number,
-  u: number,
-): M | undefined {
-  if (!candidates.length) return undefined;
-  const need = candidates.map((m) => 1 / (MIN_JUDGEMENTS_TO_RANK + Math.max(0, answered(m.id))));
-  const total = need.reduce((a, b) => a + b, 0);
-  let left = u;
-  for (let i = 0; i < candidates.length; i++) {
-    left -= 0.5 / candidates.length + (0.5 * need[i]!) / total;
-    if (left < 0) return candidates[i];
-  }
-  return candidates[candidates.length - 1];
+export function leaderboardRoutes(core: Core): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/api/leaderboard',
+      async handle() {
+        return json({
+          items: await leaderboard(core.db, core.scoreCacheMs),
+          minJudgements: MIN_JUDGEMENTS_TO_RANK,
+          minContributors: MIN_CONTRIBUTORS_TO_RANK,
+          judgementsPerContributor: JUDGEMENTS_PER_CONTRIBUTOR,
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/models/:id/human',
+      async handle(_request, { id }) {
+        const model = Id.safeParse(id).success ? await getModel(core.db, id!) : undefined;
+        if (!model) throw new HttpError(404, 'not_found', 'no such model');
+        return json(
+          (await humanScores(core.db, core.scoreCacheMs)).get(model.id) ?? humanScore(model.id),
+        );
+      },
+    },
+  ];
 }
-
-/** A uniformly random 32-bit value from Web Crypto. */
-const randomU32 = () => crypto.getRandomValues(new Uint32Array(1))[0]!;
-
-export type TrialStart =
-  | { ok: true; trialId: string }
-  | { ok: false; reason: 'no_models' | 'no_real_images' | 'too_many_open' };
-
-/** Who opened a trial: keyed hashes of its contributor and network (see the module comment). */
-export interface TrialOrigin {
-  contributor: string;
-  network: string;
-}
-
-/** Expired trials are swept at most this often per process, a bounded batch each time. */
-const SWEEP_EVERY_MS = 60_000;
-const lastSweep = new WeakMap<Db, number>();
-
-/** Deletes trials kept past TRIAL_KEEP_MS, at most once a minute per process and database. */
-export async function sweepTrials(db: Db, now: number, force = false): Promise<number> {
-  if (!force && now - (lastSweep.get(db) ?? 0) < SWEEP_EVERY_MS) return 0;
-  lastSweep.set(db, now);
-  return deleteOldTrials(db, new Date(now - TRIAL_TTL_MS - TRIAL_KEEP_MS));
-}
-
-/** Creates one trial for `visitorId`: a fair coin picks real or generated, server-side. */
-export async function startTrial(
-  db: Db,
-  renderer: Renderer,
-  visitorId: string,
-  origin: TrialOrigin,
-  newId: () => string,
-  now: number,
-): Promise<TrialStart> {
-  if ((await openTrials(db, visitorId)) >= OPEN_TRIALS_PER_VISITOR)
-    return { ok: false, reason: 'too_many_open' };
-  const [candidates, realCount, answered] = await Promise.all([
-    judgeableModels(db),
-    countRealImages(db),
-    answeredByModel(db),
-  ]);
-  const model: Model | undefined = pickModel(
-    candidates,
-    (id) => answered.get(id) ?? 0,
-    randomU32() / 2 ** 32,
-  );
-  if (!model) return { ok: false, reason: 'no_models' };
-  if (!realCount) return { ok: false, reason: 'no_real_images' };
-  const truth: Truth = randomU32() & 1 ? 'real' : 'generated';
-  const seed = randomU32();
-  // Both kinds render and read a real image, so neither answers faster than the other.
-  const [sample, real] = await Promise.all([
-    renderer.render(model, seed),
-    realImageAt(db, randomU32() % realCount),
-  ]);
-  if (!real) return { ok: false, reason: 'no_real_images' };
-  const png = truth === 'real' ? real.png : encodePng(decodePng(sample), { level: 0 });
-  const trialId = newId();
-  await createTrial(db, {
-    id: trialId,
-    visitorId,
-    kind: truth,
-    ...(truth === 'real' ? { realImageId: real.id } : { modelId: model.id, seed }),
-    png,
-    expiresAt: new Date(now + TRIAL_TTL_MS),
-    contributor: origin.contributor,
-    network: origin.network,
-  });
-  await sweepTrials(db, now);
-  return { ok: true, trialId };
-}
-
-/** Records an answer within the tally caps; a counted one refreshes this process's scores. */
-export async function answer(db: Db, trialId: string, visitorId: string, value: Truth) {
-  const r = await answerTrial(db, trialId, visitorId, value, TALLY_CAPS);
-  if (r.ok && r.counted) refreshScores(db);
-  return r;
-}
-
-export { trialImage };

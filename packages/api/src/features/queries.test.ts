@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DbHandle } from './client';
-import {
-  castVote,
-  DbError,
-  getImage,
-  getRun,
-  insertImage,
-  insertModel,
-  listImages,
-  listModels,
-  takeTokens,
-  upsertRun,
-} from './queries';
-import { rateLimits } from './schema';
-import { testDrivers } from './testing';
+import type { DbHandle } from '@ganstudio/db/client';
+import { rateLimits } from '@ganstudio/db/schema';
+import { testDrivers } from '@ganstudio/db/testing';
+import { DbError } from '../http';
+import { takeTokens } from '../rate-limit';
+import { getImage, insertImage, listImages } from './images';
+import { insertModel, listModels } from './models';
+import { getRun, upsertRun } from './runs';
+import { castVote } from './votes';
 
 const drivers = await testDrivers();
 

@@ -1,0 +1,336 @@
+/**
+ * Images: the gallery's published samples. Listing (newest or top-voted, opaque cursors), one
+ * image, publishing (the server re-renders model + seed; never pixels from a client) and the share
+ * card, with their queries and the one JSON shape an image has, for the API and the pages alike.
+ */
+import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '@ganstudio/db/client';
+import { images, models, type Image, type Model } from '@ganstudio/db/schema';
+import type { Core, Route } from '../core';
+import { DbError, HttpError, Id, json, newId, readJson } from '../http';
+import type { RenderableModel, Renderer } from '../render';
+import type { BlobStore } from '@ganstudio/storage';
+import { getVotes } from './votes';
+import { getModel, listModels } from './models';
+import { knownVisitor } from '../visitor';
+
+const PAGE_SIZE = 24;
+
+export type ImageSort = 'new' | 'top';
+
+export interface ImageRow extends Image {
+  modelName: string;
+}
+
+export interface ImagePage {
+  items: ImageRow[];
+  nextCursor: string | null;
+}
+
+/** Cursors are opaque to clients: base64url of the sort key of the last item (web APIs only, so this runs at the edge too). */
+function encodeCursor(parts: (string | number)[]): string {
+  const bytes = new TextEncoder().encode(JSON.stringify(parts));
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+}
+
+function base64urlToString(s: string): string {
+  const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+}
+
+/**
+ * An ISO timestamp as this list writes it (toISOString, years 1970–9999). Date.parse alone accepts
+ * year 0, negative and six-digit years that PostgreSQL then rejects (a 500 and a logged query).
+ */
+const isInstant = (v: unknown): v is string =>
+  typeof v === 'string' &&
+  /^(19[7-9]\d|[2-9]\d{3})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) &&
+  !Number.isNaN(Date.parse(v)) &&
+  new Date(v).toISOString() === v;
+/** A score as the images table holds it (a PostgreSQL integer). */
+const isScore = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) < 2 ** 31;
+const isCursorId = (v: unknown): v is string =>
+  typeof v === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(v);
+
+function decodeCursor(
+  cursor: string,
+  sort: ImageSort,
+): [number, string, string] | [string, string] {
+  try {
+    const parts = JSON.parse(base64urlToString(cursor)) as unknown;
+    if (
+      sort === 'new' &&
+      Array.isArray(parts) &&
+      parts.length === 2 &&
+      isInstant(parts[0]) &&
+      isCursorId(parts[1])
+    ) {
+      return parts as [string, string];
+    }
+    if (
+      sort === 'top' &&
+      Array.isArray(parts) &&
+      parts.length === 3 &&
+      isScore(parts[0]) &&
+      isInstant(parts[1]) &&
+      isCursorId(parts[2])
+    ) {
+      return parts as [number, string, string];
+    }
+  } catch {
+    // fall through
+  }
+  throw new DbError('bad_cursor', 'cursor is not one this list issued');
+}
+
+export async function listImages(
+  db: Db,
+  sort: ImageSort,
+  cursor: string | null,
+  limit: number,
+): Promise<ImagePage> {
+  let after: SQL | undefined;
+  if (cursor) {
+    const c = decodeCursor(cursor, sort);
+    if (sort === 'new') {
+      const [at, id] = c as [string, string];
+      after = or(
+        lt(images.createdAt, new Date(at)),
+        and(eq(images.createdAt, new Date(at)), lt(images.id, id)),
+      );
+    } else {
+      const [score, at, id] = c as [number, string, string];
+      after = or(
+        lt(images.score, score),
+        and(eq(images.score, score), lt(images.createdAt, new Date(at))),
+        and(eq(images.score, score), eq(images.createdAt, new Date(at)), lt(images.id, id)),
+      );
+    }
+  }
+  const order =
+    sort === 'new'
+      ? [desc(images.createdAt), desc(images.id)]
+      : [desc(images.score), desc(images.createdAt), desc(images.id)];
+  const rows = await db
+    .select({ image: images, modelName: models.name })
+    .from(images)
+    .innerJoin(models, eq(models.id, images.modelId))
+    .where(after)
+    .orderBy(...order)
+    .limit(limit + 1);
+  const items = rows.slice(0, limit).map((r) => ({ ...r.image, modelName: r.modelName }));
+  const last = items[items.length - 1];
+  const nextCursor =
+    rows.length > limit && last
+      ? encodeCursor(
+          sort === 'new'
+            ? [last.createdAt.toISOString(), last.id]
+            : [last.score, last.createdAt.toISOString(), last.id],
+        )
+      : null;
+  return { items, nextCursor };
+}
+
+export async function getImage(
+  db: Db,
+  id: string,
+): Promise<(ImageRow & { model: Model }) | undefined> {
+  const [row] = await db
+    .select({ image: images, model: models })
+    .from(images)
+    .innerJoin(models, eq(models.id, images.modelId))
+    .where(eq(images.id, id));
+  return row ? { ...row.image, modelName: row.model.name, model: row.model } : undefined;
+}
+
+export async function findImageBySeed(
+  db: Db,
+  modelId: string,
+  seed: number,
+): Promise<Image | undefined> {
+  const [row] = await db
+    .select()
+    .from(images)
+    .where(and(eq(images.modelId, modelId), eq(images.seed, seed)));
+  return row;
+}
+
+export async function insertImage(db: Db, row: typeof images.$inferInsert): Promise<Image> {
+  const [inserted] = await db.insert(images).values(row).onConflictDoNothing().returning();
+  if (inserted) return inserted;
+  // Same model and seed published concurrently: the first one wins, and is the answer.
+  const existing = await findImageBySeed(db, row.modelId, row.seed);
+  if (!existing) throw new DbError('conflict', 'image id collision');
+  return existing;
+}
+
+/** An image as the API and the pages show it (`myVote`: the visitor's own vote, where known). */
+export function imageJson(image: ImageRow, myVote?: number) {
+  return {
+    id: image.id,
+    modelId: image.modelId,
+    modelName: image.modelName,
+    seed: image.seed,
+    url: image.pngUrl,
+    score: image.score,
+    createdAt: image.createdAt,
+    ...(myVote === undefined ? {} : { myVote }),
+  };
+}
+export type ImageJson = ReturnType<typeof imageJson>;
+
+const PublishBody = z
+  .object({ modelId: Id, seed: z.number().int().min(0).max(0xffffffff) })
+  .strict();
+const ListQuery = z.object({
+  sort: z.enum(['new', 'top']).default('new'),
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(PAGE_SIZE),
+});
+
+/**
+ * Renders (model, seed) on the server and registers the image: blob first, then row; on a failed
+ * insert the blob is removed, so no row points at nothing. The same model and seed published
+ * concurrently keep the first image.
+ */
+async function storeNewImage(
+  { db, store, renderer }: { db: Db; store: BlobStore; renderer: Renderer },
+  model: RenderableModel,
+  seed: number,
+): Promise<Image> {
+  const png = await renderer.render(model, seed);
+  const id = newId();
+  const key = `images/${id}.png`;
+  let url: string;
+  try {
+    ({ url } = await store.put(key, png, 'image/png'));
+  } catch (err) {
+    await store.delete(key).catch(() => {}); // a partial upload, if the store left one
+    console.error('blob store put failed', err);
+    throw new HttpError(
+      503,
+      'storage_unavailable',
+      'the image store is unavailable; nothing was published, try again',
+    );
+  }
+  try {
+    const image = await insertImage(db, { id, modelId: model.id, seed, pngUrl: url, pngKey: key });
+    if (image.id !== id) await store.delete(key); // same seed published concurrently: keep the first
+    return image;
+  } catch (err) {
+    await store.delete(key).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * A new gallery is not empty: the default model's images for seeds 0…count−1, published once on
+ * first start (a model that has images already is left alone).
+ */
+export async function publishStarterSet(
+  deps: { db: Db; store: BlobStore; renderer: Renderer },
+  count = 24,
+): Promise<number> {
+  const model = (await listModels(deps.db)).find((m) => m.isDefault);
+  if (!model || (await listImages(deps.db, 'new', null, 1)).items.length) return 0;
+  for (let seed = 0; seed < count; seed++) await storeNewImage(deps, model, seed);
+  return count;
+}
+
+/** A page of images with the visitor's own votes: what GET /api/images and the home page show. */
+export async function imagePage(
+  db: Db,
+  query: { sort: ImageSort; cursor: string | null; limit: number; visitorId?: string | undefined },
+) {
+  const page = await listImages(db, query.sort, query.cursor, query.limit);
+  const mine = query.visitorId
+    ? await getVotes(
+        db,
+        query.visitorId,
+        page.items.map((i) => i.id),
+      )
+    : new Map<string, number>();
+  return {
+    items: page.items.map((i) => imageJson(i, mine.get(i.id) ?? 0)),
+    nextCursor: page.nextCursor,
+  };
+}
+
+export function imageRoutes(core: Core): Route[] {
+  const { db, store, renderer, secret } = core;
+  return [
+    {
+      method: 'GET',
+      path: '/api/images',
+      async handle(request) {
+        const url = new URL(request.url);
+        const parsed = ListQuery.safeParse(Object.fromEntries(url.searchParams));
+        if (!parsed.success)
+          throw new HttpError(400, 'invalid', parsed.error.issues[0]?.message ?? 'bad query');
+        const visitor = await knownVisitor(request, secret, core.secure(request));
+        return json(
+          await imagePage(db, {
+            sort: parsed.data.sort,
+            cursor: parsed.data.cursor ?? null,
+            limit: parsed.data.limit,
+            visitorId: visitor?.id,
+          }),
+        );
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/images',
+      async handle(request, _params, f) {
+        await core.admit(request, f, 'publish', 'publishPerIp', 'publishPerVisitor');
+        const body = await readJson(request, PublishBody);
+        const model = await getModel(db, body.modelId);
+        if (!model) throw new HttpError(404, 'not_found', 'no such model');
+        const shareUrl = (id: string) => `${core.origin(request)}/i/${id}`;
+        const existing = await findImageBySeed(db, model.id, body.seed);
+        if (existing)
+          return json({ id: existing.id, url: existing.pngUrl, shareUrl: shareUrl(existing.id) });
+        // Only a new image renders and is stored, so only it spends the site's budget, and one
+        // address may spend a small share of that (its own daily budget), so it cannot use up everyone's.
+        await core.spend('publish', [
+          ...core.perAddress('publishPerIpDaily', f),
+          core.bucket('publishGlobal', 'site'),
+          core.bucket('publishGlobalDaily', 'site'),
+        ]);
+        const image = await storeNewImage({ db, store, renderer }, model, body.seed);
+        return json({ id: image.id, url: image.pngUrl, shareUrl: shareUrl(image.id) }, 201);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/images/:id',
+      async handle(_request, { id }) {
+        const image = Id.safeParse(id).success ? await getImage(db, id!) : undefined;
+        if (!image) throw new HttpError(404, 'not_found', 'no such image');
+        return json(imageJson(image));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/i/:id/og.png',
+      async handle(_request, { id }) {
+        const image = Id.safeParse(id).success ? await getImage(db, id!) : undefined;
+        const bytes = image ? await core.card(image) : undefined;
+        if (!bytes) throw new HttpError(404, 'not_found', 'no such image');
+        return new Response(bytes as Uint8Array<ArrayBuffer>, {
+          headers: {
+            'content-type': 'image/png',
+            // An image's card never changes: its id is never reused and its pixels are fixed.
+            'cache-control': 'public, max-age=31536000, immutable',
+            'x-content-type-options': 'nosniff',
+          },
+        });
+      },
+    },
+  ];
+}

@@ -1,0 +1,411 @@
+/**
+ * "Real or generated?": HYPE∞ (Zhou et al., NeurIPS 2019, "HYPE: A Benchmark for Human
+ * eYe Perceptual Evaluation of Generative Models"). A visitor sees one image at a time with no
+ * time limit and says real or generated; half the trials show a real CIFAR-10 test image, half a
+ * sample of a model drawn at random (weighted towards the least judged) at a random seed.
+ *
+ * Nothing tells the truth before the answer: the image URL is the trial's opaque id; both kinds
+ * are PNGs from one encoder with deflate level 0, so every image has the same byte count; headers
+ * are identical; and both kinds do the same work (a model is picked and a sample rendered for real
+ * trials too, then discarded), so the response time does not give it away either.
+ *
+ * A human score is a claim about many people, so it is computed from contributors, not requests.
+ * The real set is public, so a script can always know the truth of a trial; what it cannot do is
+ * weigh more than one contributor. A contributor is a client address (IPv4, or an IPv6 /64) with
+ * all its identities; its network is the IPv6 /48 around it (IPv4: the address). Each contributor
+ * adds at most JUDGEMENTS_PER_CONTRIBUTOR counted answers per model (and as many on real photos,
+ * its control), each network at most NETWORK_FACTOR times that; the database keeps those tallies
+ * as answers arrive (judge_answer), and every number here is computed from them with the network
+ * as the unit: the 95% intervals are a bootstrap over networks (the paper's bootstrap over
+ * evaluators), and a model is ranked only with judgements from MIN_CONTRIBUTORS_TO_RANK networks.
+ */
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '@ganstudio/db/client';
+import { decodePng, encodePng } from '@ganstudio/models/image';
+import { models, realImages, realSets, trials, type Model } from '@ganstudio/db/schema';
+import type { Core, Route } from '../core';
+import { HttpError, Id, json, newId, readJson } from '../http';
+import { NETWORK_FACTOR } from '../rate-limit';
+import type { Renderer } from '../render';
+import { knownVisitor } from '../visitor';
+import {
+  answeredByModel,
+  JUDGEMENTS_PER_CONTRIBUTOR,
+  MIN_JUDGEMENTS_TO_RANK,
+  refreshScores,
+} from './leaderboard';
+
+const AnswerBody = z.object({ answer: z.enum(['real', 'generated']) }).strict();
+
+/** A trial not answered within this is gone (410). */
+export const TRIAL_TTL_MS = 10 * 60_000;
+/** Expired trials (answered or not) are deleted this long after expiry; their tallies stay. */
+export const TRIAL_KEEP_MS = 60 * 60_000;
+/** Trials one identity may hold open (unanswered, unexpired): the game keeps one ahead. */
+export const OPEN_TRIALS_PER_VISITOR = 4;
+
+export const TALLY_CAPS = {
+  perContributor: JUDGEMENTS_PER_CONTRIBUTOR,
+  perNetwork: JUDGEMENTS_PER_CONTRIBUTOR * NETWORK_FACTOR,
+};
+
+export type Truth = 'real' | 'generated';
+
+const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
+
+/** Registers a real set and its images, once (a set id that exists is left as it is). */
+export async function insertRealSet(
+  db: Db,
+  set: { id: string; name: string; source: string },
+  items: { idx: number; label: number | null; png: Uint8Array }[],
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [created] = await tx
+      .insert(realSets)
+      .values({ ...set, count: items.length })
+      .onConflictDoNothing()
+      .returning();
+    if (!created) return false;
+    for (let i = 0; i < items.length; i += 200) {
+      await tx
+        .insert(realImages)
+        .values(
+          items
+            .slice(i, i + 200)
+            .map((it) => ({ id: `${set.id}-${it.idx}`, setId: set.id, ...it })),
+        );
+    }
+    return true;
+  });
+}
+
+export async function realSetExists(db: Db, id: string): Promise<boolean> {
+  return (
+    (await db.select({ id: realSets.id }).from(realSets).where(eq(realSets.id, id))).length > 0
+  );
+}
+
+export async function countRealImages(db: Db): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(realImages);
+  return Number(row?.n ?? 0);
+}
+
+/** A uniformly random real image (`offset` in [0, count)), or undefined when there is none. */
+export async function realImageAt(
+  db: Db,
+  offset: number,
+): Promise<{ id: string; png: Uint8Array } | undefined> {
+  const [row] = await db
+    .select({ id: realImages.id, png: realImages.png })
+    .from(realImages)
+    .orderBy(asc(realImages.id))
+    .limit(1)
+    .offset(offset);
+  return row;
+}
+
+/**
+ * The models the game can show: those drawing at the real images' side (a 64×64 sample next to
+ * 32×32 photographs would give itself away by its size). Which one a trial shows is drawn by the
+ * API, weighted by answered judgements (judgeTallies).
+ */
+export async function judgeableModels(db: Db, side = 32): Promise<Model[]> {
+  return db.select().from(models).where(eq(models.resolution, side)).orderBy(asc(models.id));
+}
+
+export async function createTrial(db: Db, row: typeof trials.$inferInsert): Promise<void> {
+  await db.insert(trials).values(row);
+}
+
+/** A visitor's trials still open: not answered and not expired. */
+export async function openTrials(db: Db, visitorId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(trials)
+    .where(
+      and(eq(trials.visitorId, visitorId), isNull(trials.answer), sql`${trials.expiresAt} > now()`),
+    );
+  return Number(row?.n ?? 0);
+}
+
+export async function trialImage(
+  db: Db,
+  id: string,
+): Promise<{ visitorId: string; png: Uint8Array | null; expiresAt: Date } | undefined> {
+  const [row] = await db
+    .select({ visitorId: trials.visitorId, png: trials.png, expiresAt: trials.expiresAt })
+    .from(trials)
+    .where(eq(trials.id, id));
+  return row;
+}
+
+export type AnswerOutcome =
+  | {
+      ok: true;
+      correct: boolean;
+      truth: Truth;
+      modelId: string | null;
+      modelName: string | null;
+      /** Whether it was added to the tallies (false past its contributor's or network's cap). */
+      counted: boolean;
+    }
+  | { ok: false; reason: 'not_found' | 'not_yours' | 'answered' | 'expired' };
+
+/** How much one contributor, and one network, adds to one subject's tally (judge_answer). */
+export interface TallyCaps {
+  perContributor: number;
+  perNetwork: number;
+}
+
+/**
+ * Records an answer once and adds it to its contributor's tally within the caps: one round trip
+ * to judge_answer (migration 0007), which only matches the owner's unanswered, unexpired trial, so
+ * two answers racing each other count once. When it matches nothing, the outcome says why.
+ */
+export async function answerTrial(
+  db: Db,
+  id: string,
+  visitorId: string,
+  answer: Truth,
+  caps: TallyCaps,
+): Promise<AnswerOutcome> {
+  const result = await db.execute(
+    sql`select * from judge_answer(${id}, ${visitorId}, ${answer}, ${caps.perContributor}::integer, ${caps.perNetwork}::integer)`,
+  );
+  const [row] = rowsOf<{
+    outcome: string;
+    kind: Truth | null;
+    model_id: string | null;
+    correct: boolean | null;
+    counted: boolean | null;
+  }>(result);
+  if (!row || row.outcome !== 'ok')
+    return {
+      ok: false,
+      reason: (row?.outcome ?? 'not_found') as 'not_found' | 'not_yours' | 'answered' | 'expired',
+    };
+  const model = row.model_id
+    ? (await db.select({ name: models.name }).from(models).where(eq(models.id, row.model_id)))[0]
+    : undefined;
+  return {
+    ok: true,
+    correct: Boolean(row.correct),
+    truth: row.kind!,
+    modelId: row.model_id,
+    modelName: model?.name ?? null,
+    counted: Boolean(row.counted),
+  };
+}
+
+/**
+ * Deletes trials that expired before `before` (answered ones too: their answers live on in the
+ * tallies), at most `limit` rows a call so one call stays short. Returns how many went.
+ */
+export async function deleteOldTrials(db: Db, before: Date, limit = 500): Promise<number> {
+  const gone = await db
+    .delete(trials)
+    .where(
+      sql`${trials.id} in (select ${trials.id} from ${trials} where ${trials.expiresAt} < ${before.toISOString()}::timestamptz limit ${limit})`,
+    )
+    .returning({ id: trials.id });
+  return gone.length;
+}
+
+export async function countTrials(db: Db): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(trials);
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Which model a generated trial shows: half the probability spread evenly over the models, half
+ * in proportion to 1 / (MIN_JUDGEMENTS_TO_RANK + answered judgements), so the least judged are
+ * shown most, every model keeps at least half its even share, and a new model does not take every
+ * trial. `u` is uniform in [0, 1); the draw is never the same twice by construction.
+ */
+export function pickModel<M extends { id: string }>(
+  candidates: M[],
+  answered: (modelId: string) => number,
+  u: number,
+): M | undefined {
+  if (!candidates.length) return undefined;
+  const need = candidates.map((m) => 1 / (MIN_JUDGEMENTS_TO_RANK + Math.max(0, answered(m.id))));
+  const total = need.reduce((a, b) => a + b, 0);
+  let left = u;
+  for (let i = 0; i < candidates.length; i++) {
+    left -= 0.5 / candidates.length + (0.5 * need[i]!) / total;
+    if (left < 0) return candidates[i];
+  }
+  return candidates[candidates.length - 1];
+}
+
+/** A uniformly random 32-bit value from Web Crypto. */
+const randomU32 = () => crypto.getRandomValues(new Uint32Array(1))[0]!;
+
+export type TrialStart =
+  | { ok: true; trialId: string }
+  | { ok: false; reason: 'no_models' | 'no_real_images' | 'too_many_open' };
+
+/** Who opened a trial: keyed hashes of its contributor and network (see the module comment). */
+export interface TrialOrigin {
+  contributor: string;
+  network: string;
+}
+
+/** Expired trials are swept at most this often per process, a bounded batch each time. */
+const SWEEP_EVERY_MS = 60_000;
+const lastSweep = new WeakMap<Db, number>();
+
+/** Deletes trials kept past TRIAL_KEEP_MS, at most once a minute per process and database. */
+export async function sweepTrials(db: Db, now: number, force = false): Promise<number> {
+  if (!force && now - (lastSweep.get(db) ?? 0) < SWEEP_EVERY_MS) return 0;
+  lastSweep.set(db, now);
+  return deleteOldTrials(db, new Date(now - TRIAL_TTL_MS - TRIAL_KEEP_MS));
+}
+
+/** Creates one trial for `visitorId`: a fair coin picks real or generated, server-side. */
+export async function startTrial(
+  db: Db,
+  renderer: Renderer,
+  visitorId: string,
+  origin: TrialOrigin,
+  newId: () => string,
+  now: number,
+): Promise<TrialStart> {
+  if ((await openTrials(db, visitorId)) >= OPEN_TRIALS_PER_VISITOR)
+    return { ok: false, reason: 'too_many_open' };
+  const [candidates, realCount, answered] = await Promise.all([
+    judgeableModels(db),
+    countRealImages(db),
+    answeredByModel(db),
+  ]);
+  const model: Model | undefined = pickModel(
+    candidates,
+    (id) => answered.get(id) ?? 0,
+    randomU32() / 2 ** 32,
+  );
+  if (!model) return { ok: false, reason: 'no_models' };
+  if (!realCount) return { ok: false, reason: 'no_real_images' };
+  const truth: Truth = randomU32() & 1 ? 'real' : 'generated';
+  const seed = randomU32();
+  // Both kinds render and read a real image, so neither answers faster than the other.
+  const [sample, real] = await Promise.all([
+    renderer.render(model, seed),
+    realImageAt(db, randomU32() % realCount),
+  ]);
+  if (!real) return { ok: false, reason: 'no_real_images' };
+  const png = truth === 'real' ? real.png : encodePng(decodePng(sample), { level: 0 });
+  const trialId = newId();
+  await createTrial(db, {
+    id: trialId,
+    visitorId,
+    kind: truth,
+    ...(truth === 'real' ? { realImageId: real.id } : { modelId: model.id, seed }),
+    png,
+    expiresAt: new Date(now + TRIAL_TTL_MS),
+    contributor: origin.contributor,
+    network: origin.network,
+  });
+  await sweepTrials(db, now);
+  return { ok: true, trialId };
+}
+
+/** Records an answer within the tally caps; a counted one refreshes this process's scores. */
+export async function answer(db: Db, trialId: string, visitorId: string, value: Truth) {
+  const r = await answerTrial(db, trialId, visitorId, value, TALLY_CAPS);
+  if (r.ok && r.counted) refreshScores(db);
+  return r;
+}
+
+export function judgeRoutes(core: Core): Route[] {
+  const { db, secret } = core;
+  return [
+    {
+      method: 'POST',
+      path: '/api/judge',
+      async handle(request, _params, f) {
+        const visitor = await core.admit(request, f, 'judge', 'judgePerIp', 'judgePerVisitor');
+        const origin = {
+          contributor: await core.addressTag(f.address),
+          network: await core.addressTag(f.network),
+        };
+        const started = await startTrial(db, core.renderer, visitor.id, origin, newId, core.now());
+        if (!started.ok && started.reason === 'too_many_open')
+          throw new HttpError(
+            429,
+            'too_many_open',
+            `answer your open trials first (at most ${OPEN_TRIALS_PER_VISITOR} at a time; each expires in ${TRIAL_TTL_MS / 60_000} minutes)`,
+            { 'retry-after': '5' },
+          );
+        if (!started.ok)
+          throw new HttpError(
+            503,
+            started.reason,
+            started.reason === 'no_models'
+              ? 'no model is published yet'
+              : 'no real images are registered (ganstudio real-set, then upload --real-set)',
+          );
+        return json(
+          { trialId: started.trialId, imageUrl: `/api/judge/${started.trialId}/image` },
+          201,
+        );
+      },
+    },
+    {
+      // The exact bytes of a trial, to its visitor; the same headers whatever the truth.
+      method: 'GET',
+      path: '/api/judge/:trialId/image',
+      async handle(request, { trialId }) {
+        const visitor = await knownVisitor(request, secret, core.secure(request));
+        const trial = Id.safeParse(trialId).success ? await trialImage(db, trialId!) : undefined;
+        if (!trial || !trial.png || trial.expiresAt.getTime() < core.now())
+          throw new HttpError(404, 'not_found', 'no such trial image');
+        if (trial.visitorId !== visitor?.id)
+          throw new HttpError(403, 'not_yours', 'this trial belongs to another visitor');
+        return new Response(trial.png as Uint8Array<ArrayBuffer>, {
+          headers: {
+            'content-type': 'image/png',
+            'cache-control': 'private, no-store',
+            'x-content-type-options': 'nosniff',
+          },
+        });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/judge/:trialId',
+      async handle(request, { trialId }, f) {
+        core.sameSite(request);
+        const visitor = await knownVisitor(request, secret, core.secure(request));
+        if (!visitor)
+          throw new HttpError(
+            403,
+            'no_identity',
+            'answers need the visitor identity that got the trial',
+          );
+        await core.spend('answer', [
+          ...core.perAddress('answerPerIp', f),
+          core.bucket('answerPerVisitor', visitor.id),
+        ]);
+        const body = await readJson(request, AnswerBody);
+        if (!Id.safeParse(trialId).success) throw new HttpError(404, 'not_found', 'no such trial');
+        const r = await answer(db, trialId!, visitor.id, body.answer);
+        if (!r.ok) {
+          const [status, message] = {
+            not_found: [404, 'no such trial'],
+            not_yours: [403, 'this trial belongs to another visitor'],
+            answered: [409, 'this trial was answered already'],
+            expired: [410, `this trial expired (${TRIAL_TTL_MS / 60_000} minutes to answer)`],
+          }[r.reason] as [number, string];
+          throw new HttpError(status, r.reason, message);
+        }
+        return json({
+          correct: r.correct,
+          truth: r.truth,
+          ...(r.modelId ? { modelId: r.modelId, modelName: r.modelName } : {}),
+          counted: r.counted,
+        });
+      },
+    },
+  ];
+}

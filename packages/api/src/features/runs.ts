@@ -1,0 +1,61 @@
+/**
+ * Runs: a training run's recipe, per-epoch grids and metric series, as `ganstudio upload`
+ * registers them and the run pages show them.
+ */
+import { desc, eq } from 'drizzle-orm';
+import type { Db } from '@ganstudio/db/client';
+import { models, runMetrics, runs, runSamples, type Run } from '@ganstudio/db/schema';
+
+export async function upsertRun(
+  db: Db,
+  run: typeof runs.$inferInsert,
+  samples: { epoch: number; url: string }[],
+  metrics: Omit<typeof runMetrics.$inferInsert, 'runId'>[],
+): Promise<Run> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(runs)
+      .values(run)
+      .onConflictDoUpdate({ target: runs.id, set: { ...run, createdAt: undefined } })
+      .returning();
+    await tx.delete(runSamples).where(eq(runSamples.runId, run.id));
+    await tx.delete(runMetrics).where(eq(runMetrics.runId, run.id));
+    if (samples.length)
+      await tx.insert(runSamples).values(samples.map((s) => ({ ...s, runId: run.id })));
+    for (let i = 0; i < metrics.length; i += 1000) {
+      await tx
+        .insert(runMetrics)
+        .values(metrics.slice(i, i + 1000).map((m) => ({ ...m, runId: run.id })));
+    }
+    return row!;
+  });
+}
+
+export async function listRuns(db: Db): Promise<Run[]> {
+  return db.select().from(runs).orderBy(desc(runs.createdAt));
+}
+
+export async function runExists(db: Db, id: string): Promise<boolean> {
+  return (await db.select({ id: runs.id }).from(runs).where(eq(runs.id, id))).length > 0;
+}
+
+export async function getRun(db: Db, id: string) {
+  const [run] = await db.select().from(runs).where(eq(runs.id, id));
+  if (!run) return undefined;
+  const samples = await db
+    .select()
+    .from(runSamples)
+    .where(eq(runSamples.runId, id))
+    .orderBy(runSamples.epoch);
+  const metrics = await db
+    .select()
+    .from(runMetrics)
+    .where(eq(runMetrics.runId, id))
+    .orderBy(runMetrics.step);
+  const runModels = await db
+    .select()
+    .from(models)
+    .where(eq(models.runId, id))
+    .orderBy(desc(models.createdAt));
+  return { run, samples, metrics, models: runModels };
+}
