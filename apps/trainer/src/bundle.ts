@@ -1,5 +1,5 @@
 /**
- * One epoch of a finished or stopped run, trimmed to what the gallery ships and publishes
+ * One epoch of a finished or stopped run, trimmed to what the gallery ships and uploads
  * (apps/web/bundled/default-run is made this way):
  *   config.json, metrics.jsonl (step lines up to that epoch + FID/IS of the shipped weights at
  *   every epoch up to it), samples/epoch-NNNN.png from those weights, generator-uint8/, card.json.
@@ -25,6 +25,7 @@ import {
   keptEpochs,
   readMetrics,
   RUN_FORMAT,
+  runPath,
   withoutMachinePaths,
   writeMetrics,
   writeRunConfig,
@@ -101,13 +102,13 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
   let dispose = () => {};
   try {
     // Grids of a previous bundle with more epochs would otherwise outlive it.
-    rmSync(join(o.out, 'samples'), { recursive: true, force: true });
-    mkdirSync(join(o.out, 'samples'), { recursive: true });
+    rmSync(runPath(o.out, 'samples'), { recursive: true, force: true });
+    mkdirSync(runPath(o.out, 'samples'), { recursive: true });
     for (let e = 1; e <= epoch; e++) {
       const generator = await loadModel(generatorDir(e));
       try {
         writeFileAtomic(
-          join(o.out, 'samples', epochGridName(e)),
+          runPath(o.out, 'samples', epochGridName(e)),
           await sampleGridPng(generator, config.sampleSeed, config.sampleCount),
         );
         const line = o.measure ? undefined : logged.get(e);
@@ -143,8 +144,8 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
           `epoch ${e} (${weights}): FID ${f.fid.toFixed(3)} (${f.feature_network} features, ${f.samples} samples, ${f.measured ? 'measured' : 'from the run'})`,
         );
         if (e === epoch) {
-          rmSync(join(o.out, 'generator-uint8'), { recursive: true, force: true });
-          await saveModel(generator, join(o.out, 'generator-uint8'), 'uint8', {
+          rmSync(runPath(o.out, 'export'), { recursive: true, force: true });
+          await saveModel(generator, runPath(o.out, 'export'), 'uint8', {
             run: basename(o.run),
             epoch,
             step: endStep(epoch),
@@ -181,7 +182,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
   writeMetrics(o.out, withoutMachinePaths(lines));
   if (o.name || o.note)
     writeFileAtomic(
-      join(o.out, 'card.json'),
+      runPath(o.out, 'card'),
       JSON.stringify(
         { ...(o.name ? { name: o.name } : {}), ...(o.note ? { note: o.note } : {}) },
         null,
@@ -230,7 +231,7 @@ async function carryEpoch(
   try {
     const { bytes } = await writeCarriedState(out, nets, at);
     log(
-      `carried state of step ${step} (epoch ${epoch}) from ${dir}: ${(bytes / 2 ** 20).toFixed(2)} MiB of float16 weights in ${join(out, 'state')}`,
+      `carried state of step ${step} (epoch ${epoch}) from ${dir}: ${(bytes / 2 ** 20).toFixed(2)} MiB of float16 weights in ${runPath(out, 'state')}`,
     );
     return bytes;
   } finally {

@@ -12,7 +12,7 @@
  * noise per step, metrics cut at the state's step, grids and FID lines continuing.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   buildDiscriminator,
@@ -34,6 +34,7 @@ import {
   writeMetrics,
   writeRunConfig,
   type RunConfig,
+  type SeamRecord,
 } from '@ganstudio/runs/folder';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
 import { readRunConfig, recipeFor } from './sitting';
@@ -197,18 +198,19 @@ export async function materializeCarriedRun(o: ResumeFromOptions): Promise<RunCo
     config.ema ?? null,
   );
   try {
-    mkdirSync(join(o.out, 'samples'), { recursive: true });
+    mkdirSync(runPath(o.out, 'samples'), { recursive: true });
     writeRunConfig(o.out, config);
     const metrics = readMetrics(o.from).filter((r) => r.step <= state.step);
     writeMetrics(o.out, metrics);
-    appendMetric(o.out, {
+    const seam: SeamRecord = {
       type: 'seam',
       step: state.step,
       epoch: state.epoch,
-      from: o.from,
+      from: basename(o.from),
       optimizer: 'restarted',
       note: 'continued from a carried state: G, D and EMA weights kept (float16), Adam moments restarted',
-    });
+    };
+    appendMetric(o.out, seam);
     for (const { epoch, file } of sampleGrids(o.from))
       if (epoch <= state.epoch)
         copyFileSync(runPath(o.from, 'samples', file), runPath(o.out, 'samples', file));

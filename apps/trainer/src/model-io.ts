@@ -12,9 +12,10 @@ import {
   type Quantization,
 } from '@ganstudio/models/weights';
 import { describeFsError, UserError } from './errors';
+import { MODEL_JSON } from '@ganstudio/runs/folder';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
-export const MODEL_JSON = 'model.json';
+export { MODEL_JSON };
 
 export function writeModelFiles(dir: string, files: ModelFiles): void {
   // Shard first, then model.json: a folder whose model.json exists always has its weights.

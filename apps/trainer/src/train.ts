@@ -3,7 +3,7 @@
  * trainStep in @ganstudio/models. A run folder is the whole record of a run:
  *   config.json, metrics.jsonl, samples/epoch-NNNN.png, checkpoints/, generator-uint8/.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type FeatureNetwork, type FeatureStats } from '@ganstudio/models/eval';
 import {
@@ -32,10 +32,13 @@ import {
   appendMetric,
   epochGridName,
   epochName,
+  readBest,
   RUN_FORMAT,
   runPath,
   truncateMetrics,
+  writeBest,
   writeRunConfig,
+  type BestRecord,
   type RunConfig,
 } from '@ganstudio/runs/folder';
 
@@ -74,14 +77,7 @@ export interface TrainResult {
   /** The end-of-run FID (the larger protocol when both ran). */
   finalFid?: EvalResult;
   /** The best periodic FID of the run (generator-best/). */
-  bestFid?: EvalResult & { epoch: number };
-}
-
-function readBest(out: string): (EvalResult & { epoch: number }) | undefined {
-  const path = join(out, 'best.json');
-  return existsSync(path)
-    ? (JSON.parse(readFileSync(path, 'utf8')) as EvalResult & { epoch: number })
-    : undefined;
+  bestFid?: BestRecord;
 }
 
 /** The CLI flag that sets each optimizer field, for error lines. */
@@ -183,16 +179,13 @@ async function logFid(
   );
   if (samples === tracker.best_samples && r.fid < tracker.best) {
     tracker.best = r.fid;
-    await saveModel(generator, join(out, 'generator-best'), 'float32', {
+    await saveModel(generator, runPath(out, 'best'), 'float32', {
       step: at.step,
       epoch: at.epoch,
       fid: r.fid,
       feature_network: r.feature_network,
     });
-    writeFileAtomic(
-      join(out, 'best.json'),
-      JSON.stringify({ ...r, step: at.step, epoch: at.epoch }) + '\n',
-    );
+    writeBest(out, { ...r, step: at.step, epoch: at.epoch });
   }
   return r;
 }
@@ -207,7 +200,7 @@ export async function saveEpochGenerators(
   gan: Gan,
   at: CheckpointState,
 ): Promise<void> {
-  const dir = join(out, 'epochs', epochName(at.epoch));
+  const dir = runPath(out, 'epochs', epochName(at.epoch));
   await saveModel(gan.generator, join(dir, 'generator'));
   if (gan.ema) await saveModel(gan.ema.generator, join(dir, 'generator-ema'));
   await saveModel(gan.discriminator, join(dir, 'discriminator'));
@@ -241,14 +234,7 @@ async function startFidTracker(
     progress: (total) => progress.phase('reference statistics', total),
   });
   // A resumed run keeps its best only if it beats the one already saved.
-  const bestPath = join(out, 'best.json');
-  const saved = existsSync(bestPath)
-    ? (JSON.parse(readFileSync(bestPath, 'utf8')) as {
-        fid: number;
-        samples: number;
-        feature_network: string;
-      })
-    : undefined;
+  const saved = readBest(out);
   const same = saved && saved.feature_network === network.id && saved.samples === fid.samples;
   return { network, reference, best: same ? saved.fid : Infinity, best_samples: fid.samples };
 }
@@ -321,7 +307,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const { stepsPerEpoch } = source.plan;
   const totalSteps = stepsPerEpoch * config.epochs;
 
-  mkdirSync(join(out, 'samples'), { recursive: true });
+  mkdirSync(runPath(out, 'samples'), { recursive: true });
   writeRunConfig(out, {
     ...config,
     version: RUN_FORMAT,
@@ -433,7 +419,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       async epochEnd(done, epoch) {
         if (epoch % config.sampleEvery === 0 || done === totalSteps)
           writeFileAtomic(
-            join(out, 'samples', epochGridName(epoch)),
+            runPath(out, 'samples', epochGridName(epoch)),
             await sampleGridPng(samplingGenerator(gan), config.sampleSeed, config.sampleCount),
           );
         // Checkpoints are pruned; per-epoch generators stay so any epoch can be evaluated or shipped later.

@@ -168,6 +168,30 @@ export function withoutMachinePaths<T>(value: T): T {
   return value;
 }
 
+/**
+ * best.json: the periodic measurement that made generator-best/ the best, with where it was taken.
+ * Read and written only here, so the trainer and a resumed run agree on its shape.
+ */
+export interface BestRecord {
+  fid: number;
+  samples: number;
+  feature_network: string;
+  epoch: number;
+  step: number;
+  is_mean?: number;
+  is_std?: number;
+  reference?: string;
+}
+
+export function readBest(run: string): BestRecord | undefined {
+  const path = runPath(run, 'bestJson');
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as BestRecord) : undefined;
+}
+
+export function writeBest(run: string, best: BestRecord): void {
+  writeFileAtomic(runPath(run, 'bestJson'), JSON.stringify(best) + '\n');
+}
+
 export function writeRunConfig(run: string, config: object): void {
   writeFileAtomic(runPath(run, 'config'), JSON.stringify(config, null, 2) + '\n');
 }
@@ -209,7 +233,21 @@ export interface FidRecord {
   weights?: string;
 }
 
-/** Any other record (seams of a carried run, the classifier's epochs, …). */
+/**
+ * Where a carried run continues (`train --resume-from`): the steps before it come from the run it
+ * was carried from (named, never a path), the optimizer restarted here.
+ */
+export interface SeamRecord {
+  type: 'seam';
+  step: number;
+  epoch: number;
+  /** The carried run's folder name. */
+  from: string;
+  optimizer: 'restarted';
+  note: string;
+}
+
+/** Any other record (the classifier's epochs, …). */
 export interface OtherRecord {
   type: string;
   step: number;
@@ -217,11 +255,12 @@ export interface OtherRecord {
   [key: string]: unknown;
 }
 
-export type MetricRecord = StepRecord | FidRecord | OtherRecord;
+export type MetricRecord = StepRecord | FidRecord | SeamRecord | OtherRecord;
 
 const HEADER = { type: 'format', version: RUN_FORMAT, epoch_base: 1 } as const;
 
 export const isStep = (r: MetricRecord): r is StepRecord => r.type === 'step';
+export const isSeam = (r: MetricRecord): r is SeamRecord => r.type === 'seam';
 export const isFid = (r: MetricRecord): r is FidRecord =>
   r.type === 'fid' && Number.isFinite((r as FidRecord).fid);
 

@@ -2,7 +2,7 @@
  * Publishing a run folder (as the trainer writes it, or the trimmed copy bundled with the web app):
  *   config.json, metrics.jsonl, samples/epoch-NNNN.png, generator-uint8/{model.json, weights.bin}
  * Blobs are uploaded first, then the rows are written, so no row points at a missing file.
- * Re-publishing the same folder updates it in place (ids derive from the folder).
+ * Uploading the same folder again updates it in place (ids derive from the folder).
  */
 import { existsSync, lstatSync, readdirSync, readFileSync as readFileFollowing } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -74,7 +74,7 @@ function refuseSymlink(path: string): void {
   }
   if (link)
     throw new RunFolderError(
-      `${path}: is a symbolic link; publish reads only regular files of the run folder`,
+      `${path}: is a symbolic link; upload reads only regular files of the run folder`,
     );
 }
 
@@ -336,7 +336,7 @@ export async function seedBundledRun(
 }
 
 /**
- * Registers kept epochs of a run as models of that run (`publish --epochs all|1,3,5`): each
+ * Registers kept epochs of a run as models of that run (`upload --epochs all|1,3,5`): each
  * epoch's generator (epochs/epoch-NNNN/, float32 as the trainer keeps it) quantized to uint8 and
  * uploaded as model `<run>-e<N>`, so the gallery can score epochs against each other (the judge
  * game's human score by epoch on /runs/[id]).
