@@ -32,7 +32,7 @@ export default async function LeaderboardPage() {
           the model&apos;s samples judged real, with its 95% range. FID and IS are machine measures
           (lower FID and higher IS are better).
         </p>
-        <p className="max-w-3xl text-sm text-zinc-400">
+        <p className="mt-2 max-w-3xl text-sm text-zinc-400">
           Every number counts people, not clicks: each network (an IPv4 address, or an IPv6 /48)
           adds at most {JUDGEMENTS_PER_CONTRIBUTOR} judgements per model to it, the ranges come from
           resampling those networks, and a model is ranked once {MIN_CONTRIBUTORS_TO_RANK} networks
@@ -93,7 +93,7 @@ export default async function LeaderboardPage() {
                 <td className="pr-3">
                   {r.meanVote !== null ? r.meanVote.toFixed(2) : '—'}{' '}
                   <span className="text-xs text-zinc-500">
-                    ({r.images} images, {r.voters} voter networks)
+                    ({r.images} images{r.voters ? `, ${r.voters} voter networks` : ''})
                   </span>
                 </td>
               </tr>

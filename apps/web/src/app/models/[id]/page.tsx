@@ -50,7 +50,7 @@ export default async function ModelPage({ params }: Props) {
               <>
                 {pct(row.hype)} HYPE∞ ({interval(row.hypeCi95)}); {pct(row.foolRate)} of its samples
                 were judged real ({interval(row.ci95)}, {row.judgements} judgements from{' '}
-                {row.contributors} networks)
+                {row.contributors} {row.contributors === 1 ? 'network' : 'networks'})
                 {!row.ranked && (
                   <span className="block text-xs text-zinc-500" data-testid="not-ranked">
                     Not ranked yet: ranking needs {MIN_JUDGEMENTS_TO_RANK} judgements from{' '}
@@ -81,7 +81,7 @@ export default async function ModelPage({ params }: Props) {
           <dt className="text-zinc-400">Votes</dt>
           <dd>
             {row.images
-              ? `${row.images} published images, mean vote ${row.meanVote?.toFixed(2) ?? '—'} (${row.voters} voter networks)`
+              ? `${row.images} published images, ${row.meanVote === null ? 'no votes yet' : `mean vote ${row.meanVote.toFixed(2)} from ${row.voters} voter ${row.voters === 1 ? 'network' : 'networks'}`}`
               : 'no published images yet'}
           </dd>
           {model && (
