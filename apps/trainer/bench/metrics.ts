@@ -17,7 +17,7 @@ import {
 } from '@ganstudio/models/eval';
 import { releaseBackend, selectBackend, type BackendChoice } from '../src/backend';
 import { loadCifar10 } from '../src/cifar';
-import { cifarBatches, loadFeatureNetwork } from '../src/evaluate';
+import { imageBatches, loadFeatureNetwork } from '../src/evaluate';
 
 const { values: v } = parseArgs({
   options: {
@@ -53,7 +53,7 @@ const network = await loadFeatureNetwork('classifier');
 const data = loadCifar10(v.data, 'test');
 const images = Number(v.images);
 const t0 = performance.now();
-collectFeatures(network, images, 250, cifarBatches(data));
+collectFeatures(network, images, 250, imageBatches(data));
 const extract = (performance.now() - t0) / 1000;
 console.log(
   `feature extraction, ${images} images, ${network.id} on ${info.resolved}: ${extract.toFixed(1)} s (${(images / extract).toFixed(0)} images/s)`,

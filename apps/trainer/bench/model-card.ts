@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { releaseBackend, selectBackend } from '../src/backend';
 import { loadCifar10 } from '../src/cifar';
-import { cifarBatches, sampleSpread } from '../src/evaluate';
+import { imageBatches, sampleSpread } from '../src/evaluate';
 import { loadModel } from '../src/model-io';
 import { sampleSeeds } from '@ganstudio/models/gan';
 
@@ -37,7 +37,7 @@ console.log(
 );
 const flat = tf.reshape(b, [N, 3072]) as tf.Tensor2D;
 const { mean, min } = sampleSpread(flat);
-const realImages = cifarBatches(loadCifar10(v.data, 'test'))(0, N);
+const realImages = imageBatches(loadCifar10(v.data, 'test'))(0, N);
 const real = tf.reshape(realImages, [N, 3072]) as tf.Tensor2D;
 const { mean: rMean, min: rMin } = sampleSpread(real);
 console.log(

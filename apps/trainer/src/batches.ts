@@ -5,7 +5,7 @@
  */
 import { createRng } from '@ganstudio/models/gan';
 import * as tf from '@tensorflow/tfjs-core';
-import { sideOf, type CifarData } from './cifar';
+import { sideOf, type PlanarImages } from './cifar';
 import { UserError } from './errors';
 
 export function epochPermutation(count: number, seed: number, epoch: number): Uint32Array {
@@ -27,7 +27,7 @@ export function epochPermutation(count: number, seed: number, epoch: number): Ui
  * pad-4-and-crop augmentation of the classifier (He et al. 2016, §4.2).
  */
 export function toNhwc(
-  data: CifarData,
+  data: PlanarImages,
   indices: ArrayLike<number>,
   flips?: ArrayLike<boolean>,
   shifts?: ArrayLike<number>,
@@ -60,7 +60,7 @@ export function toNhwc(
 
 /** A batch of `indices` as a tensor [n, S, S, 3] in [-1, 1]; the caller disposes it. */
 export function batchTensor(
-  data: CifarData,
+  data: PlanarImages,
   indices: ArrayLike<number>,
   flips?: ArrayLike<boolean>,
   shifts?: ArrayLike<number>,
@@ -93,7 +93,7 @@ export class BatchSource {
   readonly plan: BatchPlan;
 
   constructor(
-    private readonly data: CifarData,
+    private readonly data: PlanarImages,
     private readonly batchSize: number,
     private readonly seed: number,
   ) {
@@ -115,7 +115,11 @@ export class BatchSource {
 }
 
 /** The first `limit` images (all when null); fewer than one batch is one clear error. */
-export function limitData(full: CifarData, limit: number | null, batchSize: number): CifarData {
+export function limitData(
+  full: PlanarImages,
+  limit: number | null,
+  batchSize: number,
+): PlanarImages {
   const count = limit === null ? full.count : Math.min(limit, full.count);
   if (count < batchSize)
     throw new UserError(`only ${count} training images, fewer than --batch-size ${batchSize}`);

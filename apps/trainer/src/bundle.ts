@@ -51,7 +51,7 @@ export interface BundleOptions {
   measure?: boolean;
   name?: string;
   note?: string;
-  /** Also write state/: the run's carried state at the end of that epoch (train --resume-from). */
+  /** Also write state/: the run's carried state at the end of that epoch (train --carry-from). */
   state?: boolean;
   log?: (line: string) => void;
 }
@@ -213,7 +213,7 @@ async function carryEpoch(
   else if (existsSync(join(checkpointDir, 'state.json'))) dir = checkpointDir;
   else
     throw new UserError(
-      `${run}: --state needs epoch ${epoch}'s discriminator: neither epochs/${epochName(epoch)}/discriminator (runs before 2026-11-30 did not keep it) nor its checkpoint (checkpoints/${checkpointName(step)}, pruned) is there`,
+      `${run}: --carry needs epoch ${epoch}'s discriminator: neither epochs/${epochName(epoch)}/discriminator (runs before 2026-11-30 did not keep it) nor its checkpoint (checkpoints/${checkpointName(step)}, pruned) is there`,
     );
   const stateFile = join(dir, 'state.json');
   const at: CheckpointState = existsSync(stateFile)

@@ -1,6 +1,6 @@
 /**
  * A run that outlives its machine. A tiny run is trained, bundled with its carried
- * state, and continued with `train --resume-from` in a new process and a new folder, as a later
+ * state, and continued with `train --carry-from` in a new process and a new folder, as a later
  * day's machine would; its metrics and grids go on without duplicated or missing steps.
  */
 import {
@@ -35,7 +35,7 @@ const errorLines = (r: ReturnType<typeof cli>) =>
     .split('\n')
     .filter((l) => l.startsWith('error: '));
 
-describe('carried state: train --resume-from a bundle on another machine', () => {
+describe('carried state: train --carry-from a bundle on another machine', () => {
   // 128 images, batch 16: 8 steps an epoch; metrics every 2 steps.
   const data = writeCifarTarGz(join(root, 'data'), 40);
   const run = join(root, 'run');
@@ -68,7 +68,7 @@ describe('carried state: train --resume-from a bundle on another machine', () =>
         'raw',
         '--out',
         bundle,
-        '--state',
+        '--carry',
         '--data',
         data,
       );
@@ -111,7 +111,7 @@ describe('carried state: train --resume-from a bundle on another machine', () =>
       const out = join(root, 'continued');
       const r = cli(
         'train',
-        '--resume-from',
+        '--carry-from',
         carried,
         '--epochs',
         '3',
@@ -180,7 +180,7 @@ describe('carried state: train --resume-from a bundle on another machine', () =>
         const out = join(root, `out-${Math.random().toString(36).slice(2)}`);
         const r = cli(
           'train',
-          '--resume-from',
+          '--carry-from',
           from,
           '--epochs',
           '3',
@@ -197,9 +197,13 @@ describe('carried state: train --resume-from a bundle on another machine', () =>
         expect(r.stderr).not.toMatch(/\n\s+at /);
         expect(existsSync(join(out, 'checkpoints'))).toBe(false); // nothing half-made
       }
-      const noEpochs = cli('train', '--resume-from', bundle, '--data', data);
+      const noEpochs = cli('train', '--carry-from', bundle, '--data', data);
       expect(noEpochs.code).toBe(2);
-      expect(errorLines(noEpochs)[0]).toMatch(/--resume-from needs --epochs N/);
+      expect(errorLines(noEpochs)[0]).toMatch(/--carry-from needs --epochs N/);
+      // The flag's old name still works, and says what it is called now.
+      const oldName = cli('train', '--resume-from', bundle, '--data', data);
+      expect(oldName.stderr).toMatch(/note: `train --resume-from` is now `train --carry-from`/);
+      expect(errorLines(oldName)[0]).toMatch(/--carry-from needs --epochs N/);
     },
   );
 });

@@ -2,12 +2,12 @@
  * A run's carried state: what a run needs to continue on another machine, small
  * enough to commit beside the bundled run. G, D and the generator EMA (with batch-norm statistics)
  * in float16, and the step, epoch and training clock; Adam's moments are left out (they are twice
- * the weights) and restart on resume, which `train --resume-from` records as a `seam` line in
+ * the weights) and restart on resume, which `train --carry-from` records as a `seam` line in
  * metrics.jsonl so curves can show where it happened.
  *
  *   <bundle>/state/state.json, generator/, discriminator/, generator-ema/   (~4× smaller than a checkpoint)
  *
- * `--resume-from <bundle>` turns it back into an ordinary checkpoint in a new run folder (fresh
+ * `--carry-from <bundle>` turns it back into an ordinary checkpoint in a new run folder (fresh
  * optimizers) and resumes that, so the rest is the tested `--resume` path: the same data order and
  * noise per step, metrics cut at the state's step, grids and FID lines continuing.
  */
@@ -102,7 +102,7 @@ export async function loadCarriedState(
   const path = join(stateDir, 'state.json');
   if (!existsSync(path))
     throw new UserError(
-      `${dir}: no carried state (${STATE_DIR}/state.json); write one with \`ganstudio bundle … --state\``,
+      `${dir}: no carried state (${STATE_DIR}/state.json); write one with \`ganstudio bundle … --carry\``,
     );
   let state: CarriedState;
   try {
@@ -184,7 +184,7 @@ export interface ResumeFromOptions {
  */
 export async function materializeCarriedRun(o: ResumeFromOptions): Promise<RunConfig> {
   const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const saved = readRunConfig<RunConfig>(o.from, '--resume-from');
+  const saved = readRunConfig<RunConfig>(o.from, '--carry-from');
   const config: RunConfig = {
     ...saved,
     epochs: Math.max(saved.epochs, o.epochs ?? 0),

@@ -53,9 +53,10 @@ const SPLIT_FILES: Record<CifarSplit, string[]> = {
 };
 
 /**
- * A set of training images: CIFAR-10's layout, generalised to other sides (your own images at 64).
+ * A set of images in planar uint8: CIFAR-10's own layout, which your own images (any side) are
+ * prepared into as well, so every reader, batcher and metric takes both.
  */
-export interface CifarData {
+export interface PlanarImages {
   /** count × 3·S² bytes, each image as R, G, B planes of S×S (CIFAR-10's own layout). */
   pixels: Uint8Array;
   labels: Uint8Array;
@@ -64,7 +65,7 @@ export interface CifarData {
   size?: number;
 }
 
-export const sideOf = (data: CifarData) => data.size ?? 32;
+export const sideOf = (data: PlanarImages) => data.size ?? 32;
 
 /** Minimal ustar/GNU tar reader: regular files by name (no links or sparse files, which CIFAR does not use). */
 export function readTar(tar: Uint8Array, source: string): Map<string, Uint8Array> {
@@ -100,7 +101,7 @@ export function readTar(tar: Uint8Array, source: string): Map<string, Uint8Array
   return files;
 }
 
-function parseRecords(chunks: { name: string; bytes: Uint8Array }[]): CifarData {
+function parseRecords(chunks: { name: string; bytes: Uint8Array }[]): PlanarImages {
   let count = 0;
   for (const { name, bytes } of chunks) {
     if (bytes.length === 0 || bytes.length % RECORD_BYTES !== 0) {
@@ -132,7 +133,7 @@ export function loadCifar10(
   path: string,
   split: CifarSplit = 'train',
   maxTarBytes = MAX_TAR_BYTES,
-): CifarData {
+): PlanarImages {
   const wanted = SPLIT_FILES[split];
   try {
     if (!existsSync(path)) throw new UserError(`${path}: no such file or directory`);

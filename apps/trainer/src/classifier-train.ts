@@ -23,7 +23,7 @@ import {
   saveCheckpointFolder,
   saveOptimizer,
 } from './checkpoint';
-import { loadCifar10, type CifarData } from './cifar';
+import { loadCifar10, type PlanarImages } from './cifar';
 import { UserError } from './errors';
 import { appendMetric, truncateMetrics, writeRunConfig } from '@ganstudio/runs/folder';
 import { loadModel, saveModel } from './model-io';
@@ -54,7 +54,7 @@ export interface ClassifierTrainOptions {
   log?: (line: string) => void;
   progress?: Progress;
   /** Pre-loaded data (tests). */
-  dataset?: { train: CifarData; test: CifarData };
+  dataset?: { train: PlanarImages; test: PlanarImages };
 }
 
 export interface ClassifierTrainResult {
@@ -81,7 +81,7 @@ export function oneCycleLr(peak: number, step: number, total: number): number {
 }
 
 /** Eval-mode top-1 accuracy on `data`, in batches (each batch's tensors freed before the next). */
-export function testAccuracy(model: tfl.LayersModel, data: CifarData, batchSize = 500): number {
+export function testAccuracy(model: tfl.LayersModel, data: PlanarImages, batchSize = 500): number {
   let correct = 0;
   for (let start = 0; start < data.count; start += batchSize) {
     const n = Math.min(batchSize, data.count - start);

@@ -7,12 +7,12 @@ import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 import type { Resolution } from '@ganstudio/models/gan';
-import { loadCifar10, type CifarData } from './cifar';
+import { loadCifar10, type PlanarImages } from './cifar';
 import { describeFsError, UserError } from './errors';
 import { prepareImages, type PrepareOptions } from './image-folder';
 
 export interface TrainingSet {
-  data: CifarData;
+  data: PlanarImages;
   kind: 'cifar10' | 'images';
   /** Names the reference set next to every FID, e.g. "cifar10-train" or "images:faces@1a2b…×64". */
   description: string;

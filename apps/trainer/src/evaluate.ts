@@ -27,7 +27,7 @@ import {
 } from '@ganstudio/models/gan';
 import { loadModelFromFiles } from '@ganstudio/models/weights';
 import { batchTensor } from './batches';
-import { defaultCacheDir, loadCifar10, sha256File, type CifarData } from './cifar';
+import { defaultCacheDir, loadCifar10, sha256File, type PlanarImages } from './cifar';
 import { isCifar10, loadTrainingSet, type TrainingSet } from './dataset';
 import { UserError } from './errors';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
@@ -118,7 +118,7 @@ export async function loadFeatureNetwork(
 }
 
 /** Real images as a batch source ([-1, 1], no augmentation). */
-export function cifarBatches(data: CifarData) {
+export function imageBatches(data: PlanarImages) {
   return (start: number, n: number) =>
     batchTensor(
       data,
@@ -255,7 +255,7 @@ export async function referenceStats(
     network,
     data.count,
     options.batchSize ?? 250,
-    cifarBatches(data),
+    imageBatches(data),
     options.progress?.(data.count),
   );
   try {

@@ -14,7 +14,7 @@ import { unzipSync } from 'fflate';
 import sharp from 'sharp';
 import type { Resolution } from '@ganstudio/models/gan';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
-import { defaultCacheDir, readTar, type CifarData } from './cifar';
+import { defaultCacheDir, readTar, type PlanarImages } from './cifar';
 import { describeFsError, UserError } from './errors';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp'];
@@ -40,7 +40,7 @@ export interface PrepareSummary {
   skipped: Record<string, string[]>;
 }
 
-export interface PreparedImages extends CifarData {
+export interface PreparedImages extends PlanarImages {
   size: Resolution;
   /** sha256 of the source's content (file names and bytes), the cache's key. */
   sourceKey: string;

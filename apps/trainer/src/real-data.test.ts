@@ -12,7 +12,7 @@ import { releaseBackend, selectBackend } from './backend';
 import { loadCifar10 } from './cifar';
 import { testAccuracy } from './classifier-train';
 import {
-  cifarBatches,
+  imageBatches,
   evaluateImages,
   generatorBatches,
   loadFeatureNetwork,
@@ -92,7 +92,7 @@ describe.skipIf(!present || !existsSync(join(shippedClassifierDir(), 'model.json
       try {
         const reference = await referenceStats(network, DATA);
         const n = 2000;
-        const real = evaluateImages(network, reference, cifarBatches(loadCifar10(DATA, 'test')), n);
+        const real = evaluateImages(network, reference, imageBatches(loadCifar10(DATA, 'test')), n);
         const shipped = evaluateImages(network, reference, generatorBatches(generator, 0), n);
         const noise = evaluateImages(network, reference, noiseBatches(0), n);
         expect(real.fid).toBeLessThan(shipped.fid / 2);

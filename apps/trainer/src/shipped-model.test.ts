@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseBackend, selectBackend } from './backend';
 import { loadCifar10 } from './cifar';
-import { cifarBatches, sampleSpread } from './evaluate';
+import { imageBatches, sampleSpread } from './evaluate';
 import { loadModel } from './model-io';
 import { REAL_CIFAR10 } from './testing/cifar-fixture';
 import { sampleSeeds } from '@ganstudio/models/gan';
@@ -50,7 +50,7 @@ describe('the shipped generator', () => {
   it.skipIf(!present)(
     'is about as spread as 256 real CIFAR-10 test images (needs the dataset)',
     () => {
-      const images = cifarBatches(loadCifar10(DATA, 'test'))(0, N);
+      const images = imageBatches(loadCifar10(DATA, 'test'))(0, N);
       const real = tf.reshape(images, [N, 3072]) as tf.Tensor2D;
       const reference = sampleSpread(real);
       tf.dispose([images, real]);

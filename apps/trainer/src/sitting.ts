@@ -45,14 +45,26 @@ export function recipeFor<T extends { epochs: number; data: string }>(
 }
 
 /**
- * One sitting of a run: where it starts and stops (the run's end, or --max-steps after the start),
- * clean stopping on signals, and the run's training clock (seconds across all sittings).
+ * A sitting: one process's stretch of a run. A run is trained in one or more sittings (a first
+ * `train`, then each `--resume` or `--carry-from`); each starts at the step its checkpoint holds
+ * and stops at the run's end, after --max-steps, or on a signal, checkpointing either way.
  */
+export interface Sitting {
+  /** The step the sitting starts after (0 for a new run). */
+  startStep: number;
+  /** The step it stops at: the run's last, or startStep + --max-steps. */
+  endStep: number;
+  /** SIGINT/SIGTERM as a flag the loop polls between steps. */
+  signals: ReturnType<typeof interruptible>;
+  /** The run's training clock: seconds across all its sittings so far. */
+  trainSeconds(): number;
+}
+
 export function startSitting(
   state: { step: number; trainSeconds: number },
   totalSteps: number,
   maxSteps?: number,
-) {
+): Sitting {
   const startStep = state.step;
   const started = performance.now();
   const baseSeconds = state.trainSeconds;

@@ -22,7 +22,7 @@ import {
 } from '@ganstudio/models/gan';
 import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { BatchSource, limitData } from './batches';
-import { sideOf, type CifarData } from './cifar';
+import { sideOf, type PlanarImages } from './cifar';
 import { datasetIdentity, loadTrainingSet, type TrainingSet } from './dataset';
 import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
@@ -62,7 +62,7 @@ export interface TrainOptions {
   log?: (line: string) => void;
   progress?: Progress;
   /** Pre-loaded data (tests); otherwise read from config.data. */
-  dataset?: CifarData;
+  dataset?: PlanarImages;
 }
 
 export interface TrainResult {
@@ -193,7 +193,7 @@ async function logFid(
 /**
  * run/epochs/epoch-NNNN/{generator,generator-ema,discriminator}/ (float32, ~14 MB for G at the
  * default widths) and state.json: every epoch boundary can be evaluated, shipped, or carried to
- * another machine (`bundle --state`) long after its checkpoint was pruned.
+ * another machine (`bundle --carry`) long after its checkpoint was pruned.
  */
 export async function saveEpochGenerators(
   out: string,

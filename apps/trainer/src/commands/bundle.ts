@@ -34,13 +34,16 @@ A FID the run logged for the same weights is copied; others are measured with th
     measure: { kind: 'bool', help: 'measure every FID, even those the run logged' },
     name: { kind: 'text', help: "card.json: the model's display name" },
     note: { kind: 'text', help: 'card.json: a line shown with the model' },
-    state: {
+    carry: {
       kind: 'bool',
-      help: 'also write state/: G, D and the EMA at the end of that epoch in float16 (Adam\nmoments left out), replacing any earlier one, so `train --resume-from`\ncontinues the run on another machine',
+      help: 'carry the run: also write state/ (G, D and the EMA at the end of that epoch\nin float16, Adam moments left out), replacing any earlier one, so\n`train --carry-from` continues the run on another machine',
     },
+    // The flag's name until "carry" became the one word for it (README § A run folder).
+    state: { kind: 'bool', hidden: true, help: 'old name of --carry' },
     backend: BACKEND_FLAG,
   },
   async run(v, [run]) {
+    if (v.state) process.stderr.write('note: `bundle --state` is now `bundle --carry`\n');
     await selectBackend(v.backend);
     const r = await bundleRun({
       run: userPath(run!),
@@ -51,7 +54,7 @@ A FID the run logged for the same weights is copied; others are measured with th
       measure: v.measure,
       ...(v.name ? { name: v.name } : {}),
       ...(v.note ? { note: v.note } : {}),
-      state: v.state,
+      state: v.carry || v.state,
     });
     process.stderr.write(`bundled epoch ${r.epoch} (${r.weights} weights) to ${v.out}\n`);
     return 0;

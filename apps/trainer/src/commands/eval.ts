@@ -5,7 +5,7 @@ import { resolveGeneratorDir } from '@ganstudio/runs/folder';
 import { selectBackend } from '../backend';
 import { loadCifar10 } from '../cifar';
 import {
-  cifarBatches,
+  imageBatches,
   evaluateImages,
   FEATURE_NETWORKS,
   generatorBatches,
@@ -101,7 +101,7 @@ follow the FID protocol of docs/training.md (stream batches from --seed).`,
           ? generatorBatches(generator!, v.seed, v.truncation)
           : source === 'noise'
             ? noiseBatches(v.seed)
-            : cifarBatches(loadCifar10(data, 'test'));
+            : imageBatches(loadCifar10(data, 'test'));
       const started = performance.now();
       const result = evaluateImages(network, reference, batches, v.samples, {
         batchSize: v['batch-size'],

@@ -181,20 +181,23 @@ metrics.jsonl, samples/epoch-NNNN.png, checkpoints/, epochs/, generator-uint8/).
       default: TRAIN_DEFAULTS.logEvery,
       help: 'metrics line every N steps',
     },
-    'resume-from': {
+    'carry-from': {
       kind: 'path',
       metavar: 'DIR',
-      help: "continue the run carried in DIR (a bundle with state/, e.g.\napps/web/bundled/default-run) in a new --out folder, on any machine:\nsame recipe, metrics and grids; Adam moments restart. Needs --epochs\n(the epoch to train to) and --data unless the bundle's path exists here",
+      help: 'continue the run carried in DIR (a bundle made with --carry, e.g.\napps/web/bundled/default-run) in a new --out folder, on any machine:\nsame recipe, metrics and grids; Adam moments restart. Needs --epochs\n(the epoch to train to); --data, or CIFAR-10 is downloaded',
     },
+    // The flag's name until "carry" became the one word for it.
+    'resume-from': { kind: 'path', metavar: 'DIR', hidden: true, help: 'old name of --carry-from' },
     ...SITTING_FLAGS,
   },
   async run(v) {
-    if (v['resume-from'] && v.resume)
-      throw new UsageError(
-        '--resume continues a run folder, --resume-from a carried state: pass one',
-      );
-    if (v['resume-from'] && v.epochs === undefined)
-      throw new UsageError('--resume-from needs --epochs N: the epoch to train the carried run to');
+    if (v['resume-from'])
+      process.stderr.write('note: `train --resume-from` is now `train --carry-from`\n');
+    const from = v['carry-from'] ?? v['resume-from'];
+    if (from && v.resume)
+      throw new UsageError('--resume continues a run folder, --carry-from a carried run: pass one');
+    if (from && v.epochs === undefined)
+      throw new UsageError('--carry-from needs --epochs N: the epoch to train the carried run to');
     const sitting = sittingOf(v, 'run');
     const recipe = RECIPES[v.recipe];
     const config: RunConfig = {
@@ -238,8 +241,7 @@ metrics.jsonl, samples/epoch-NNNN.png, checkpoints/, epochs/, generator-uint8/).
     } catch (err) {
       throw err instanceof UserError ? new UsageError(err.message) : err;
     }
-    const from = v['resume-from'];
-    const carriedData = from ? readRunConfig<RunConfig>(from, '--resume-from').data : '';
+    const carriedData = from ? readRunConfig<RunConfig>(from, '--carry-from').data : '';
     config.data =
       v.data ??
       (v.resume
