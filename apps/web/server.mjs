@@ -26,7 +26,7 @@ const direct = hops === '' || hops === '0';
 // Read by the app (src/server/peer.ts): only a process started here trusts PEER_HEADER.
 process.env.GANSTUDIO_PEER_HEADER = PEER_HEADER;
 
-const app = next({ dev: false, dir: dirname(fileURLToPath(import.meta.url)), port, hostname });
+const app = next({ dev: false, dir: dirname(fileURLToPath(import.meta.url)), port });
 const handle = app.getRequestHandler();
 await app.prepare();
 

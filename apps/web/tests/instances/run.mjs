@@ -44,7 +44,7 @@ async function start(name, cmd, args, env, cwd) {
   const port = await freePort();
   const child = spawn(cmd, [...args(port)], {
     cwd,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...process.env, HOST: '127.0.0.1', ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -82,7 +82,8 @@ const shared = {
 const servers = [];
 try {
   // One after the other: the first migrates and registers the bundled run, the rest find them.
-  servers.push(await start('next A', process.execPath, gallery, shared, app));
+  // A listens on IPv6 too, so one test can reach it from a second address (::1).
+  servers.push(await start('next A', process.execPath, gallery, { ...shared, HOST: '::' }, app));
   servers.push(await start('next B', process.execPath, gallery, shared, app));
   // Exposed directly, as all three are here, each counts the socket's address (127.0.0.1).
   servers.push(
@@ -123,6 +124,11 @@ try {
       await res.body?.cancel();
     }
     assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429, 429, 429, 429]);
+    // The socket's address is what counts: the same server reached from ::1 is another address
+    // with a budget of its own (were the address unknown, it would share the spent one).
+    const v6 = await fetch(`http://[::1]:${new URL(a.base).port}/api/visitor`);
+    await v6.body?.cancel();
+    assert.equal(v6.status, 200);
   });
 
   await test('malformed paths and methods are a 4xx, never a 500', async () => {
