@@ -1,9 +1,9 @@
 /**
- * The edge app: the gallery API (@ganstudio/api, web-standard handlers) on PostgreSQL (opened and
- * migrated by @ganstudio/db's openDb, as the Next.js app does), with budgets shared through that
- * database, files in a local folder through Deno's file APIs (or Vercel Blob when
- * BLOB_READ_WRITE_TOKEN is set), and the bundled generator registered on first start. Several
- * edge and Next.js instances on one database and one blob store are one site.
+ * The edge app: the gallery (createGallery, as the Next.js app builds it) on PostgreSQL, with
+ * budgets shared through that database, files in a local folder through Deno's file APIs (or
+ * Vercel Blob when BLOB_READ_WRITE_TOKEN is set), and the bundled generator registered on first
+ * start; around it, the local blob route and share pages. Several edge and Next.js instances on
+ * one database and one blob store are one site.
  */
 import { createGallery } from '@ganstudio/api/gallery';
 import { gallerySettings, type SETTING_NAMES } from '@ganstudio/api/settings';

@@ -1,5 +1,6 @@
 /**
- * The one server context of a process: database (migrated at start), blob store, renderer, API.
+ * The one gallery of a process (createGallery: database migrated at start, blob store, renderer,
+ * API), built from the settings with what differs on Node.
  * Kept on globalThis so Next's module reloading in dev never opens PGlite twice (PGlite is
  * single-process and single-client: two clients on one folder corrupt it).
  */

@@ -15,9 +15,10 @@
  * all its identities; its network is the IPv6 /48 around it (IPv4: the address). Each contributor
  * adds at most JUDGEMENTS_PER_CONTRIBUTOR counted answers per model (and as many on real photos,
  * its control), each network at most NETWORK_FACTOR times that; the database keeps those tallies
- * as answers arrive (judge_answer), and every number here is computed from them with the network
- * as the unit: the 95% intervals are a bootstrap over networks (the paper's bootstrap over
- * evaluators), and a model is ranked only with judgements from MIN_CONTRIBUTORS_TO_RANK networks.
+ * as answers arrive (judge_answer), and every human number (./leaderboard) is computed from them
+ * with the network as the unit: the 95% intervals are a bootstrap over networks (the paper's
+ * bootstrap over evaluators), and a model is ranked only with judgements from
+ * MIN_CONTRIBUTORS_TO_RANK networks.
  */
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
