@@ -1,3 +1,3 @@
-import base from '@ganstudio/eslint-config/base';
+import { typeChecked } from '@ganstudio/eslint-config/type-checked';
 
-export default base;
+export default typeChecked(import.meta.dirname);

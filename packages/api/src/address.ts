@@ -78,7 +78,7 @@ export function parseAddress(raw: string | null | undefined): string | undefined
   let s = (raw ?? '').trim().toLowerCase().replace(/^"|"$/g, '');
   if (!s || s.length > 64) return undefined;
   const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(s);
-  if (bracketed) s = bracketed[1]!;
+  if (bracketed?.[1]) s = bracketed[1];
   else if (/^[\d.]+:\d{1,5}$/.test(s)) s = s.slice(0, s.indexOf(':'));
   const v4 = parseV4(s);
   if (v4) return v4;
@@ -86,8 +86,9 @@ export function parseAddress(raw: string | null | undefined): string | undefined
   const groups = parseV6(s);
   if (!groups) return undefined;
   // ::ffff:a.b.c.d is an IPv4 client on a dual-stack socket.
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff)
-    return [groups[6]! >> 8, groups[6]! & 255, groups[7]! >> 8, groups[7]! & 255].join('.');
+  const [, , , , , g5, g6 = 0, g7 = 0] = groups;
+  if (groups.slice(0, 5).every((g) => g === 0) && g5 === 0xffff)
+    return [g6 >> 8, g6 & 255, g7 >> 8, g7 & 255].join('.');
   return groups.map((g) => g.toString(16)).join(':');
 }
 

@@ -193,7 +193,8 @@ export function createCore(deps: ApiDeps) {
     let tag = tags.get(key);
     if (!tag) {
       tag = hmac(secret, `address:${key}`).then((mac) => toB64url(mac.subarray(0, 12)));
-      if (tags.size >= 10_000) tags.delete(tags.keys().next().value!);
+      const oldest = tags.keys().next();
+      if (tags.size >= 10_000 && !oldest.done) tags.delete(oldest.value);
       tags.set(key, tag);
     }
     return tag;

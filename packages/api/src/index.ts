@@ -81,7 +81,7 @@ function matcher(path: string): (pathname: string) => Record<string, string> | u
   );
   return (pathname) => {
     const m = re.exec(pathname);
-    return m ? Object.fromEntries(names.map((n, i) => [n, m[i + 1]!])) : undefined;
+    return m ? Object.fromEntries(names.map((n, i) => [n, m[i + 1] ?? ''])) : undefined;
   };
 }
 
@@ -96,16 +96,17 @@ export function createApi(deps: ApiDeps): GalleryHandler {
     const url = new URL(request.url);
     const path = url.pathname.replace(/\/+$/, '');
     try {
-      const found = table
-        .map((r) => ({ route: r, params: r.match(path) }))
-        .filter((m) => m.params !== undefined);
+      const found = table.flatMap((route) => {
+        const params = route.match(path);
+        return params ? [{ route, params }] : [];
+      });
       if (!found.length) throw new HttpError(404, 'not_found', 'no such endpoint');
       const hit = found.find((m) => m.route.method === request.method);
       if (!hit) {
         const allow = [...new Set(found.map((m) => m.route.method))].join(', ');
         throw new HttpError(405, 'method_not_allowed', `${allow} only`, { allow });
       }
-      return await hit.route.handle(request, hit.params!, core.from(request, peer));
+      return await hit.route.handle(request, hit.params, core.from(request, peer));
     } catch (err) {
       if (err instanceof HttpError) return problem(err);
       // Renders beyond the gate's slots and queue are refused at once, never queued without bound.

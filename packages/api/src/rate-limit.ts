@@ -104,7 +104,7 @@ function memoryBuckets(now: () => number) {
 /** The budgets of one process (PGlite galleries, tests). */
 export function memoryLimitStore(now: () => number = Date.now): LimitStore {
   const take = memoryBuckets(now);
-  return { shared: false, take: async (wanted) => take(wanted) };
+  return { shared: false, take: (wanted) => Promise.resolve(take(wanted)) };
 }
 
 /** One limit keyed by subject, synchronously: the same buckets as memoryLimitStore. */
@@ -184,7 +184,7 @@ export const DEFAULT_IDENTITY_RULES: IdentityRules = { minAgeS: 5, votersPerAddr
 /** Every count in `limits` times `scale` (load benchmarks send thousands of votes from one host). */
 export function scaleLimits(limits: RateLimits, scale: number): RateLimits {
   return Object.fromEntries(
-    Object.entries(limits).map(([k, l]) => [
+    Object.entries(limits).map(([k, l]: [string, Limit]) => [
       k,
       { ...l, limit: Math.max(1, Math.ceil(l.limit * scale)) },
     ]),

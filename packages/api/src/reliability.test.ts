@@ -140,7 +140,7 @@ describe('faults mid-publish', () => {
               }),
             }),
           });
-        return Reflect.get(target, prop, receiver);
+        return Reflect.get(target, prop, receiver) as unknown;
       },
     });
     const { api, cookie } = await withVisitor({ db: failingDb });
@@ -178,7 +178,7 @@ describe('a client that goes away mid-body', () => {
     );
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('bad_body');
-    const image = await (await api(new Request(`${BASE}/api/images/${id}`))).json();
+    const image = (await (await api(new Request(`${BASE}/api/images/${id}`))).json()) as unknown;
     expect(image).toMatchObject({ id, score: 0 });
   });
 });

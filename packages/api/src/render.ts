@@ -83,7 +83,8 @@ export function createRenderer(store: BlobStore, options: RendererOptions = {}):
       if (tf.getBackend() !== started) await tf.setBackend(started);
       const generator = await load(model);
       const [image] = await sampleSeedsRgba(generator, seed, 1);
-      return encodePng(image!);
+      if (!image) throw new Error(`model ${model.id}: no image for seed ${seed}`);
+      return encodePng(image);
     },
   };
 }

@@ -98,14 +98,15 @@ export async function verifyVisitor(value: string, secret: string): Promise<Visi
   if (known) return known;
   const m = CANONICAL.exec(value);
   if (!m) return undefined;
-  const [, id, issued, sigText] = m;
-  const sig = fromB64url(sigText!);
+  const [, id = '', issued, sigText = ''] = m;
+  const sig = fromB64url(sigText);
   if (!sig) return undefined;
-  const payload = issued === undefined ? id! : `${id}.${issued}`;
+  const payload = issued === undefined ? id : `${id}.${issued}`;
   if (!(await crypto.subtle.verify('HMAC', await key, sig, encoder.encode(payload))))
     return undefined;
-  const visitor = { id: id!, issuedAt: issued === undefined ? 0 : parseInt(issued, 36) };
-  if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+  const visitor = { id, issuedAt: issued === undefined ? 0 : parseInt(issued, 36) };
+  const oldest = verified.keys().next();
+  if (verified.size >= VERIFIED_MAX && !oldest.done) verified.delete(oldest.value);
   verified.set(value, visitor);
   return visitor;
 }

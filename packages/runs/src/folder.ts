@@ -85,7 +85,7 @@ export function sampleGrids(run: string): { epoch: number; file: string }[] {
   return readdirSync(dir)
     .map((file) => ({ file, m: EPOCH_NAME.exec(file) }))
     .filter((e) => e.m?.[2] === '.png')
-    .map((e) => ({ epoch: Number(e.m![1]), file: e.file }))
+    .map((e) => ({ epoch: Number(e.m?.[1]), file: e.file }))
     .sort((a, b) => a.epoch - b.epoch);
 }
 

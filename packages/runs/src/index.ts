@@ -129,19 +129,30 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
     samples.push({ epoch, url });
   }
   const stride = Math.max(1, Math.ceil(steps.length / MAX_POINTS));
-  const byStep = new Map(
+  /** One point of the run's series: losses where a step line was logged, FID/IS where measured. */
+  interface Point {
+    step: number;
+    epoch: number;
+    dLoss: number | null;
+    gLoss: number | null;
+    fid: number | null;
+    isScore: number | null;
+    elapsedS: number | null;
+  }
+  const byStep = new Map<number, Point>(
     steps
       .filter((_, i) => i % stride === 0 || i === steps.length - 1)
-      .map((s) => [
+      .map((s): [number, Point] => [
         s.step,
         {
           step: s.step,
           epoch: s.epoch,
-          dLoss: (s.d_loss ?? null) as number | null,
-          gLoss: (s.g_loss ?? null) as number | null,
-          fid: null as number | null,
-          isScore: null as number | null,
-          elapsedS: (s.elapsed_s ?? null) as number | null,
+          // Lines of older runs may lack a field their type promises.
+          dLoss: (s.d_loss as number | undefined) ?? null,
+          gLoss: (s.g_loss as number | undefined) ?? null,
+          fid: null,
+          isScore: null,
+          elapsedS: (s.elapsed_s as number | undefined) ?? null,
         },
       ]),
   );
@@ -171,12 +182,13 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
     byStep.set(l.step, { ...point, fid: l.fid, isScore: l.is_mean ?? null });
   }
   const metrics = [...byStep.values()].sort((a, b) => a.step - b.step);
-  const fidProtocol = protocol.length
+  const first = protocol[0];
+  const fidProtocol = first
     ? {
-        feature_network: protocol[0]!.feature_network ?? 'unknown',
+        feature_network: first.feature_network ?? 'unknown',
         samples: protocolSamples,
-        ...(protocol[0]!.weights ? { weights: protocol[0]!.weights } : {}),
-        ...(protocol[0]!.reference ? { reference: protocol[0]!.reference } : {}),
+        ...(first.weights ? { weights: first.weights } : {}),
+        ...(first.reference ? { reference: first.reference } : {}),
       }
     : undefined;
   const speeds = steps
@@ -190,8 +202,8 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
       name: options.name ?? runId,
       config: fidProtocol ? { ...config, fid_protocol: fidProtocol } : config,
       status: 'finished',
-      backend: String(config['backend'] ?? 'unknown'),
-      imagesPerSec: speeds.length ? speeds[Math.floor(speeds.length / 2)]! : null,
+      backend: typeof config['backend'] === 'string' ? config['backend'] : 'unknown',
+      imagesPerSec: speeds[Math.floor(speeds.length / 2)] ?? null,
       epochs,
     },
     samples,
@@ -227,10 +239,11 @@ export async function uploadRun(
   const record = readRunRecord(dir, options);
   const { runId, epochs, config } = record;
   const modelId = `${runId}-e${epochs}`.slice(0, 64);
-  if (options.onlyIfMissing && (await getModel(db, modelId))) {
+  const existing = options.onlyIfMissing ? await getModel(db, modelId) : undefined;
+  if (existing) {
     return {
       runId,
-      model: (await getModel(db, modelId))!,
+      model: existing,
       grids: 0,
       metricPoints: 0,
       skipped: true,

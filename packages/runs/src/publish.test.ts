@@ -118,7 +118,7 @@ describe('uploadRun', () => {
       quantization: 'uint8',
       isDefault: true,
       note: 'smoke',
-      sizeBytes: expect.any(Number),
+      sizeBytes: expect.any(Number) as unknown,
     });
     // Publishing again updates in place; onlyIfMissing (first-start seeding) does nothing.
     expect((await uploadRun(h.db, store, runFolder(), { onlyIfMissing: true })).skipped).toBe(true);
@@ -178,12 +178,12 @@ describe('uploadRun', () => {
     // The stored files are a standard uint8 TF.js model: stock loadLayersModel reads them.
     const json = new TextDecoder().decode(await store.get('models/my-run-e1/model.json'));
     const weights = (await store.get('models/my-run-e1/weights.bin'))!;
-    expect(JSON.parse(json).weightsManifest[0].weights[0].quantization.dtype).toBe('uint8');
-    const parsed = JSON.parse(json);
+    const parsed = JSON.parse(json) as tf.io.ModelJSON;
+    expect(parsed.weightsManifest[0]?.weights[0]?.quantization?.dtype).toBe('uint8');
     const loaded = await loadLayersModel(
       tf.io.fromMemory({
         modelTopology: parsed.modelTopology,
-        weightSpecs: parsed.weightsManifest[0].weights,
+        weightSpecs: parsed.weightsManifest[0]?.weights,
         weightData: new Uint8Array(weights).buffer,
       }),
     );

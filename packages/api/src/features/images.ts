@@ -309,8 +309,8 @@ export function imageRoutes(core: Core): Route[] {
     {
       method: 'GET',
       path: '/api/images/:id',
-      async handle(_request, { id }) {
-        const image = Id.safeParse(id).success ? await getImage(db, id!) : undefined;
+      async handle(_request, { id = '' }) {
+        const image = Id.safeParse(id).success ? await getImage(db, id) : undefined;
         if (!image) throw new HttpError(404, 'not_found', 'no such image');
         return json(imageJson(image));
       },
@@ -318,8 +318,8 @@ export function imageRoutes(core: Core): Route[] {
     {
       method: 'GET',
       path: '/i/:id/og.png',
-      async handle(_request, { id }) {
-        const image = Id.safeParse(id).success ? await getImage(db, id!) : undefined;
+      async handle(_request, { id = '' }) {
+        const image = Id.safeParse(id).success ? await getImage(db, id) : undefined;
         const bytes = image ? await core.card(image) : undefined;
         if (!bytes) throw new HttpError(404, 'not_found', 'no such image');
         return new Response(bytes as Uint8Array<ArrayBuffer>, {

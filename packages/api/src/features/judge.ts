@@ -192,7 +192,7 @@ export async function answerTrial(
   return {
     ok: true,
     correct: Boolean(row.correct),
-    truth: row.kind!,
+    truth: row.kind ?? 'generated', // always set on an answered trial
     modelId: row.model_id,
     modelName: model?.name ?? null,
     counted: Boolean(row.counted),
@@ -234,14 +234,14 @@ export function pickModel<M extends { id: string }>(
   const total = need.reduce((a, b) => a + b, 0);
   let left = u;
   for (let i = 0; i < candidates.length; i++) {
-    left -= 0.5 / candidates.length + (0.5 * need[i]!) / total;
+    left -= 0.5 / candidates.length + (0.5 * (need[i] ?? 0)) / total;
     if (left < 0) return candidates[i];
   }
   return candidates[candidates.length - 1];
 }
 
 /** A uniformly random 32-bit value from Web Crypto. */
-const randomU32 = () => crypto.getRandomValues(new Uint32Array(1))[0]!;
+const randomU32 = () => crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
 
 export type TrialStart =
   | { ok: true; trialId: string }
@@ -356,9 +356,9 @@ export function judgeRoutes(core: Core): Route[] {
       // The exact bytes of a trial, to its visitor; the same headers whatever the truth.
       method: 'GET',
       path: '/api/judge/:trialId/image',
-      async handle(request, { trialId }) {
+      async handle(request, { trialId = '' }) {
         const visitor = await knownVisitor(request, secret, core.secure(request));
-        const trial = Id.safeParse(trialId).success ? await trialImage(db, trialId!) : undefined;
+        const trial = Id.safeParse(trialId).success ? await trialImage(db, trialId) : undefined;
         if (!trial || !trial.png || trial.expiresAt.getTime() < core.now())
           throw new HttpError(404, 'not_found', 'no such trial image');
         if (trial.visitorId !== visitor?.id)
@@ -375,7 +375,7 @@ export function judgeRoutes(core: Core): Route[] {
     {
       method: 'POST',
       path: '/api/judge/:trialId',
-      async handle(request, { trialId }, f) {
+      async handle(request, { trialId = '' }, f) {
         core.sameSite(request);
         const visitor = await knownVisitor(request, secret, core.secure(request));
         if (!visitor)
@@ -390,7 +390,7 @@ export function judgeRoutes(core: Core): Route[] {
         ]);
         const body = await readJson(request, AnswerBody);
         if (!Id.safeParse(trialId).success) throw new HttpError(404, 'not_found', 'no such trial');
-        const r = await answer(db, trialId!, visitor.id, body.answer);
+        const r = await answer(db, trialId, visitor.id, body.answer);
         if (!r.ok) {
           const [status, message] = {
             not_found: [404, 'no such trial'],

@@ -171,7 +171,7 @@ const hashString = (s: string) => {
 function percentileInterval(sorted: number[]): [number, number] | null {
   if (!sorted.length) return null;
   const at = (q: number) =>
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
   return [at(0.025), at(0.975)];
 }
 
@@ -211,7 +211,10 @@ export function humanScore(
     const hypes: number[] = [];
     const draw: NetworkTally[] = new Array<NetworkTally>(units.length);
     for (let b = 0; b < resamples; b++) {
-      for (let i = 0; i < units.length; i++) draw[i] = units[Math.floor(random() * units.length)]!;
+      for (let i = 0; i < units.length; i++) {
+        const pick = units[Math.floor(random() * units.length)];
+        if (pick) draw[i] = pick;
+      }
       const r = rates(draw);
       if (r.fool !== null) fools.push(r.fool);
       if (r.hype !== null) hypes.push(r.hype);
@@ -245,7 +248,7 @@ export function networksByModel(rows: Tally[]): Map<string, NetworkTally[]> {
   for (const r of rows) {
     if (r.subject === REAL_SUBJECT || r.judgements <= 0) continue;
     let nets = byModel.get(r.subject);
-    if (!nets) byModel.set(r.subject, (nets = new Map()));
+    if (!nets) byModel.set(r.subject, (nets = new Map<string, NetworkTally>()));
     let u = nets.get(r.network);
     if (!u) {
       u = { network: r.network, judgements: 0, fooled: 0, realJudgements: 0, realErrors: 0 };
@@ -340,7 +343,7 @@ export async function leaderboard(db: Db, maxAgeMs?: number) {
     a.ranked !== b.ranked
       ? Number(b.ranked) - Number(a.ranked)
       : a.ranked
-        ? b.hype! - a.hype! || b.judgements - a.judgements
+        ? (b.hype ?? 0) - (a.hype ?? 0) || b.judgements - a.judgements
         : b.judgements - a.judgements,
   );
   let rank = 0;
@@ -364,8 +367,8 @@ export function leaderboardRoutes(core: Core): Route[] {
     {
       method: 'GET',
       path: '/api/models/:id/human',
-      async handle(_request, { id }) {
-        const model = Id.safeParse(id).success ? await getModel(core.db, id!) : undefined;
+      async handle(_request, { id = '' }) {
+        const model = Id.safeParse(id).success ? await getModel(core.db, id) : undefined;
         if (!model) throw new HttpError(404, 'not_found', 'no such model');
         return json(
           (await humanScores(core.db, core.scoreCacheMs)).get(model.id) ?? humanScore(model.id),

@@ -23,7 +23,8 @@ export async function insertModel(db: Db, row: typeof models.$inferInsert): Prom
       .values(row)
       .onConflictDoUpdate({ target: models.id, set: { ...row, createdAt: undefined } })
       .returning();
-    return inserted!;
+    if (!inserted) throw new Error(`model ${row.id}: the upsert returned no row`);
+    return inserted;
   });
 }
 

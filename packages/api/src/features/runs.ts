@@ -27,7 +27,8 @@ export async function upsertRun(
         .insert(runMetrics)
         .values(metrics.slice(i, i + 1000).map((m) => ({ ...m, runId: run.id })));
     }
-    return row!;
+    if (!row) throw new Error(`run ${run.id}: the upsert returned no row`);
+    return row;
   });
 }
 

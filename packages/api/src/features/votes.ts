@@ -76,11 +76,11 @@ export function voteRoutes(core: Core): Route[] {
     {
       method: 'POST',
       path: '/api/images/:id/vote',
-      async handle(request, { id }, f) {
+      async handle(request, { id = '' }, f) {
         if (!Id.safeParse(id).success) throw new HttpError(404, 'not_found', 'no such image');
         const visitor = await core.admit(request, f, 'vote', 'votePerIp', 'votePerVisitor');
         const body = await readJson(request, VoteBody);
-        const result = await castVote(core.db, id!, visitor.id, body.value, {
+        const result = await castVote(core.db, id, visitor.id, body.value, {
           addr: await core.addressTag(f.address),
           cap: core.rules.votersPerAddressPerImage,
         });
