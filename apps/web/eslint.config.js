@@ -1,9 +1,10 @@
 import globals from 'globals';
-import node from '@ganstudio/eslint-config/node';
+import { typeChecked } from '@ganstudio/eslint-config/type-checked';
 
 export default [
-  ...node,
+  ...typeChecked(import.meta.dirname),
   { ignores: ['.next/**', 'next-env.d.ts', 'public/**'] },
+  { languageOptions: { globals: { ...globals.node } } },
   // Client components and the e2e page callbacks run in the browser.
   {
     files: ['src/components/**', 'tests/e2e/**'],

@@ -24,8 +24,8 @@ const config: NextConfig = {
   // The gallery draws its images pixel-exact with plain <img>: no optimizer route that resizes on
   // request (server.mjs answers /_next/image with 404 as well).
   images: { unoptimized: true },
-  async headers() {
-    return [
+  headers() {
+    return Promise.resolve([
       {
         source: '/:path*',
         headers: [
@@ -53,7 +53,7 @@ const config: NextConfig = {
           },
         ],
       })),
-    ];
+    ]);
   },
 };
 

@@ -195,7 +195,7 @@ export function Studio({
     setStatus('publishing…');
     const { res, data: body } = await postJson<{ shareUrl?: string }>('/api/images', {
       modelId: model.id,
-      seed: gridSeed(seed, picked[0]!),
+      seed: gridSeed(seed, picked[0] ?? 0),
     });
     if (!res.ok || !body.shareUrl) {
       setStatus(`publish failed: ${body.error?.message ?? res.status}`);
@@ -288,15 +288,15 @@ export function Studio({
         <button
           type="button"
           disabled={picked.length === 0}
-          onClick={publish}
+          onClick={() => void publish()}
           className="rounded bg-indigo-600 px-3 py-1 text-white disabled:opacity-40"
         >
-          Publish {picked.length ? `seed ${gridSeed(seed, picked[0]!)}` : 'a picked tile'}
+          Publish {picked[0] !== undefined ? `seed ${gridSeed(seed, picked[0])}` : 'a picked tile'}
         </button>
         <button
           type="button"
           disabled={picked.length !== 2}
-          onClick={interpolate}
+          onClick={() => void interpolate()}
           className="rounded bg-zinc-700 px-3 py-1 disabled:opacity-40"
         >
           Interpolate

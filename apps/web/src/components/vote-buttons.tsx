@@ -24,7 +24,7 @@ export function VoteButtons({ id, score, myVote }: { id: string; score: number; 
       aria-label={value === 1 ? 'upvote' : 'downvote'}
       aria-pressed={state.vote === value}
       disabled={pending}
-      onClick={() => cast(value)}
+      onClick={() => void cast(value)}
       className={`rounded px-2 py-0.5 text-sm ${state.vote === value ? 'bg-indigo-600 text-white' : 'bg-zinc-800 text-zinc-300 hover:bg-zinc-700'}`}
     >
       {label}

@@ -20,12 +20,12 @@ const globalForContext = globalThis as unknown as { ganstudioContext?: Promise<C
 /** What differs on Node: files in local folders, the generated secret in one, the bundled run. */
 const nodePlatform = {
   localStore: createLocalStore,
-  async secretFile(path: string) {
+  secretFile(path: string) {
     if (!existsSync(path)) {
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, crypto.randomUUID() + crypto.randomUUID(), { mode: 0o600 });
     }
-    return readFileSync(path, 'utf8').trim();
+    return Promise.resolve(readFileSync(path, 'utf8').trim());
   },
   seed: seedBundledModel,
 };

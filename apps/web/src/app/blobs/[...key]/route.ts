@@ -22,7 +22,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ key:
     'cache-control': cacheControlFor(key),
   };
   // Revalidated keys (a model's files, republished under one id) answer 304 by a digest of their bytes.
-  if (headers['cache-control']!.includes('no-cache')) {
+  if (headers['cache-control']?.includes('no-cache')) {
     const digest = new Uint8Array(
       await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>),
     );

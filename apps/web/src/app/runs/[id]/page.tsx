@@ -1,6 +1,6 @@
 // One training run: per-epoch sample grids (same latent every epoch) and loss / quality curves.
 import { notFound } from 'next/navigation';
-import { humanScore, humanScores } from '@ganstudio/api';
+import { humanScore, humanScores, type HumanScore } from '@ganstudio/api';
 import { getRun } from '@ganstudio/api/features/runs';
 import { LineChart } from '~/components/line-chart';
 import { getContext } from '~/server/context';
@@ -14,12 +14,15 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   const data = isId(id) ? await getRun(db, id) : undefined;
   if (!data) notFound();
   const { run, samples, metrics, models } = data;
-  const series = (key: 'dLoss' | 'gLoss' | 'fid') =>
-    metrics.filter((m) => m[key] !== null).map((m) => ({ x: m.step, y: m[key]! }));
-  const fid = metrics.filter((m) => m.fid !== null).map((m) => ({ x: m.epoch, y: m.fid! }));
-  const isScores = metrics
-    .filter((m) => m.isScore !== null)
-    .map((m) => ({ x: m.epoch, y: m.isScore! }));
+  /** The points of one metric where it was logged. */
+  const points = (key: 'dLoss' | 'gLoss' | 'fid' | 'isScore', x: 'step' | 'epoch') =>
+    metrics.flatMap((m) => {
+      const y = m[key];
+      return y === null ? [] : [{ x: m[x], y }];
+    });
+  const series = (key: 'dLoss' | 'gLoss' | 'fid') => points(key, 'step');
+  const fid = points('fid', 'epoch');
+  const isScores = points('isScore', 'epoch');
   const protocol = (
     run.config as {
       fid_protocol?: {
@@ -34,7 +37,7 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
     ? 'CIFAR-10 classifier'
     : 'Inception-v3';
   // Epochs published as models (publish --epochs) get a human score each, from the judge game.
-  const scores = models.length > 1 ? await humanScores(db) : new Map();
+  const scores = models.length > 1 ? await humanScores(db) : new Map<string, HumanScore>();
   const human = models
     .map((m) => ({ epoch: m.epoch, score: scores.get(m.id) ?? humanScore(m.id) }))
     .filter((h) => h.score.judgements > 0)

@@ -41,11 +41,13 @@ export default async function CompareRuns({
     const fid = r.metrics.filter((m) => m.fid !== null);
     return {
       run: r,
-      color: COLORS[i]!,
-      byTime: fid
-        .filter((m) => m.elapsedS !== null)
-        .map((m) => ({ x: Math.round(m.elapsedS! / 60), y: m.fid! })),
-      byImages: fid.map((m) => ({ x: Math.round((m.step * batch) / 1000), y: m.fid! })),
+      color: COLORS[i % COLORS.length] ?? '#a1a1aa',
+      byTime: fid.flatMap((m) =>
+        m.elapsedS === null || m.fid === null ? [] : [{ x: Math.round(m.elapsedS / 60), y: m.fid }],
+      ),
+      byImages: fid.flatMap((m) =>
+        m.fid === null ? [] : [{ x: Math.round((m.step * batch) / 1000), y: m.fid }],
+      ),
       network:
         (r.run.config as { fid_protocol?: { feature_network?: string } }).fid_protocol
           ?.feature_network ?? null,
