@@ -118,20 +118,26 @@ const prefix = (address: string, groups: number, bits: number) =>
   `${address.split(':').slice(0, groups).join(':')}::/${bits}`;
 
 /**
+ * The contributor and the network of a canonical address (what clientAddress returns), with no
+ * second parse: an IPv4 address is both; an IPv6 address is its /64 and its /48 (see below).
+ */
+export function addressKeys(address: string): { address: string; network: string } {
+  return isV6(address)
+    ? { address: prefix(address, 4, 64), network: prefix(address, 3, 48) }
+    : { address, network: address };
+}
+
+/**
  * The contributor an address belongs to: an IPv4 address as is; an IPv6 address by its /64 (one
  * subscriber usually holds a whole /64, so counting full IPv6 addresses would be free to evade).
  */
-export function addressKey(raw: string): string {
-  const a = parseAddress(raw) ?? UNKNOWN_ADDRESS;
-  return isV6(a) ? prefix(a, 4, 64) : a;
-}
+export const addressKey = (raw: string): string =>
+  addressKeys(parseAddress(raw) ?? UNKNOWN_ADDRESS).address;
 
 /**
  * The network above it: an IPv6 /48 (what one site or subscriber is commonly given: 65,536 /64s),
  * which has budgets of its own so its /64s together cannot spend more than a few contributors'
  * share. IPv4 addresses are their own network.
  */
-export function networkKey(raw: string): string {
-  const a = parseAddress(raw) ?? UNKNOWN_ADDRESS;
-  return isV6(a) ? prefix(a, 3, 48) : a;
-}
+export const networkKey = (raw: string): string =>
+  addressKeys(parseAddress(raw) ?? UNKNOWN_ADDRESS).network;

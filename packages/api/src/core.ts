@@ -6,7 +6,7 @@
  */
 import type { Db } from '@ganstudio/db/client';
 import type { BlobStore } from '@ganstudio/storage';
-import { addressKey, clientAddress, networkKey, type ProxyTrust } from './address';
+import { addressKeys, clientAddress, type ProxyTrust } from './address';
 import { createCardCache } from './card';
 import { HttpError } from './http';
 import {
@@ -101,10 +101,8 @@ export function createCore(deps: ApiDeps) {
   const proxy = deps.proxy ?? { hops: 0 };
   const scoreCacheMs = deps.scoreCacheMs ?? SCORE_CACHE_MS;
 
-  const from = (request: Request, peer: string | undefined): From => {
-    const ip = clientAddress(request, peer, proxy);
-    return { address: addressKey(ip), network: networkKey(ip) };
-  };
+  const from = (request: Request, peer: string | undefined): From =>
+    addressKeys(clientAddress(request, peer, proxy));
   /** A per-address budget, and for an IPv6 address its /48's, NETWORK_FACTOR times larger. */
   const perAddress = (kind: keyof RateLimits, f: From): Bucket[] => {
     const own = bucket(kind, f.address);

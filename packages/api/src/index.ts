@@ -45,7 +45,7 @@ export * from './visitor';
 export { DbError, HttpError, json, MAX_BODY_BYTES, newId } from './http';
 export { SCORE_CACHE_MS, type ApiDeps, type GalleryHandler } from './core';
 export { imageJson, imagePage, publishStarterSet, type ImageJson } from './features/images';
-export { OPEN_TRIALS_PER_VISITOR, pickModel, sweepTrials, TRIAL_TTL_MS } from './features/judge';
+export { OPEN_TRIALS_PER_VISITOR, pickModel, TRIAL_TTL_MS } from './features/judge';
 export {
   humanScore,
   humanScores,

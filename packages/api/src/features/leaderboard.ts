@@ -275,54 +275,67 @@ export const isRanked = (s: HumanScore) =>
  */
 interface Snapshot {
   at: number;
-  tallies: Promise<Tally[]>;
-  quality: Promise<Awaited<ReturnType<typeof modelsWithQuality>>>;
-  /** Computed from `tallies` on first use (the bootstrap is the costly part). */
-  scores?: Promise<Map<string, HumanScore>>;
+  /**
+   * tallies, quality, scores: each read on first use (a trial's draw needs the tallies only, not
+   * the models' FIDs; the scores' bootstrap is the costly part).
+   */
+  parts: Map<'tallies' | 'quality' | 'scores', Promise<unknown>>;
 }
 const snapshots = new WeakMap<Db, Snapshot>();
 
-function snapshot(db: Db, maxAgeMs = SCORE_CACHE_MS): Snapshot {
+/** `read()` once per snapshot; a failed read is dropped, so the next request tries again. */
+function cached<T>(
+  db: Db,
+  maxAgeMs: number | undefined,
+  key: 'tallies' | 'quality' | 'scores',
+  read: () => Promise<T>,
+): Promise<T> {
   const now = Date.now();
   let s = snapshots.get(db);
-  if (!s || now - s.at >= maxAgeMs) {
-    s = { at: now, tallies: judgeTallyRows(db), quality: modelsWithQuality(db) };
-    // A failed read is not kept: the next request tries again.
-    const forget = () => {
-      if (snapshots.get(db) === s) snapshots.delete(db);
-    };
-    s.tallies.catch(forget);
-    s.quality.catch(forget);
-    snapshots.set(db, s);
-  }
-  return s;
+  if (!s || now - s.at >= (maxAgeMs ?? SCORE_CACHE_MS))
+    snapshots.set(db, (s = { at: now, parts: new Map() }));
+  const held = s.parts.get(key) as Promise<T> | undefined;
+  if (held) return held;
+  const parts = s.parts;
+  const p = read();
+  parts.set(key, p);
+  p.catch(() => {
+    if (parts.get(key) === p) parts.delete(key);
+  });
+  return p;
 }
 
-/** Drops the cached scores of `db` (after an answer this process counted). */
-export const refreshScores = (db: Db) => snapshots.delete(db);
+const talliesOf = (db: Db, maxAgeMs?: number) =>
+  cached(db, maxAgeMs, 'tallies', () => judgeTallyRows(db));
+
+/** After an answer this process counted: the tallies (and the scores from them) are read again. */
+export const refreshScores = (db: Db) => {
+  const parts = snapshots.get(db)?.parts;
+  parts?.delete('tallies');
+  parts?.delete('scores');
+};
 
 /** Every model's human numbers, keyed by model id (models never judged are absent). */
 export function humanScores(db: Db, maxAgeMs?: number): Promise<Map<string, HumanScore>> {
-  const s = snapshot(db, maxAgeMs);
-  s.scores ??= s.tallies.then(
-    (rows) => new Map([...networksByModel(rows)].map(([m, u]) => [m, humanScore(m, u)])),
-  );
-  return s.scores;
+  return cached(db, maxAgeMs, 'scores', async () => {
+    const units = networksByModel(await talliesOf(db, maxAgeMs));
+    return new Map([...units].map(([m, u]) => [m, humanScore(m, u)]));
+  });
 }
 
 /** Counted judgements per model (what the trial draw weighs by), without the intervals. */
 export async function answeredByModel(db: Db): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const r of await snapshot(db).tallies)
+  for (const r of await talliesOf(db))
     if (r.subject !== REAL_SUBJECT) out.set(r.subject, (out.get(r.subject) ?? 0) + r.judgements);
   return out;
 }
 
 /** Every model with its human numbers, FID and mean vote: ranked ones by HYPE∞, best first. */
 export async function leaderboard(db: Db, maxAgeMs?: number) {
-  const s = snapshot(db, maxAgeMs);
-  const [scores, quality] = await Promise.all([humanScores(db, maxAgeMs), s.quality]);
-  const rows = quality.map((q) => {
+  const quality = cached(db, maxAgeMs, 'quality', () => modelsWithQuality(db));
+  const [scores, models] = await Promise.all([humanScores(db, maxAgeMs), quality]);
+  const rows = models.map((q) => {
     const human = scores.get(q.model.id) ?? humanScore(q.model.id);
     return {
       ...human,
