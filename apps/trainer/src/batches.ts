@@ -100,17 +100,30 @@ export class BatchSource {
     this.plan = planBatches(data.count, batchSize);
   }
 
-  /** The batch for a global step: [batch, S, S, 3] in [-1, 1]; the caller disposes it. */
-  batch(step: number): tf.Tensor4D {
+  private indices(step: number): Uint32Array {
     const { epoch, offset } = this.plan.locate(step);
     if (epoch !== this.permEpoch) {
       this.perm = epochPermutation(this.data.count, this.seed, epoch);
       this.permEpoch = epoch;
     }
-    const indices = this.perm!.subarray(offset, offset + this.batchSize);
+    return this.perm!.subarray(offset, offset + this.batchSize);
+  }
+
+  /** The batch for a global step: [batch, S, S, 3] in [-1, 1]; the caller disposes it. */
+  batch(step: number): tf.Tensor4D {
+    const indices = this.indices(step);
     const rng = createRng((this.seed * 31 + step * 7919 + 1) >>> 0);
     const flips = Array.from({ length: this.batchSize }, () => rng() < 0.5);
     return batchTensor(this.data, indices, flips);
+  }
+
+  /** The classes of the same step's images: [batch, 1] float32 indices; the caller disposes it. */
+  labels(step: number): tf.Tensor2D {
+    const indices = this.indices(step);
+    return tf.tensor2d(
+      Float32Array.from(indices, (i) => this.data.labels[i]!),
+      [indices.length, 1],
+    );
   }
 }
 

@@ -7,12 +7,14 @@ import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 import type { Resolution } from '@ganstudio/models/gan';
-import { loadCifar10, type PlanarImages } from './cifar';
+import { CLASS_NAMES, loadCifar10, type PlanarImages } from './cifar';
 import { describeFsError, UserError } from './errors';
 import { prepareImages, type PrepareOptions } from './image-folder';
 
 export interface TrainingSet {
   data: PlanarImages;
+  /** Relative names of your own images, in order (absent for CIFAR-10). */
+  names?: string[];
   kind: 'cifar10' | 'images';
   /** Names the reference set next to every FID, e.g. "cifar10-train" or "images:faces@1a2b…×64". */
   description: string;
@@ -78,6 +80,7 @@ export async function loadTrainingSet(
   const set = await prepareImages(path, o);
   return {
     data: set,
+    names: set.names,
     kind: 'images',
     description: `images:${basename(path)}@${set.sourceKey.slice(0, 12)}×${o.resolution}`,
     key: `${set.sourceKey.slice(0, 24)}-${o.resolution}`,
@@ -107,4 +110,49 @@ export function datasetIdentity(
     digest: `sha256:${hash.digest('hex').slice(0, 16)}`,
     images: set.data.count,
   };
+}
+
+/** Labels are bytes: 256 classes at most (the model itself allows more). */
+export const MAX_FOLDER_CLASSES = 256;
+
+/**
+ * The classes of a set for a class-conditional run: CIFAR-10's ten, or for your own images one
+ * per subfolder of --data (its name the class, classes sorted by name), whose labels replace the
+ * set's. Refused, one line each: images in the root folder, a single class, more than 256, and a
+ * class with fewer images than one batch (it would be drawn too rarely to learn).
+ */
+export function classesOf(set: TrainingSet, path: string, batchSize: number): string[] {
+  let names: string[];
+  if (set.kind === 'cifar10') names = [...CLASS_NAMES];
+  else {
+    let files = (set.names ?? []).map((n) => n.split(/[\\/]/));
+    // An archive of one folder (set/cats/a.png, set/dogs/b.png): its classes are one level down.
+    while (files.length && files.every((p) => p.length > 2 && p[0] === files[0]![0]))
+      files = files.map((p) => p.slice(1));
+    const loose = files.filter((p) => p.length < 2).map((p) => p.join('/'));
+    if (loose.length)
+      throw new UserError(
+        `${path}: --conditional takes each subfolder as a class, but ${loose.length} image${loose.length > 1 ? 's lie' : ' lies'} in the folder itself (${loose.slice(0, 3).join(', ')}${loose.length > 3 ? ', …' : ''}): move ${loose.length > 1 ? 'them' : 'it'} into a class folder`,
+      );
+    const classOf = files.map((p) => p[0]!);
+    names = [...new Set(classOf)].sort();
+    if (names.length < 2)
+      throw new UserError(
+        `${path}: --conditional needs at least two classes (subfolders with images), found ${names.length}${names[0] ? ` (${names[0]})` : ''}`,
+      );
+    if (names.length > MAX_FOLDER_CLASSES)
+      throw new UserError(
+        `${path}: ${names.length} class folders; --conditional takes at most ${MAX_FOLDER_CLASSES}`,
+      );
+    const index = new Map(names.map((n, i) => [n, i]));
+    set.data.labels = Uint8Array.from(classOf, (c) => index.get(c)!);
+  }
+  const counts = new Array<number>(names.length).fill(0);
+  for (let i = 0; i < set.data.count; i++) counts[set.data.labels[i]!]!++;
+  const small = names.filter((_, c) => counts[c]! < batchSize);
+  if (small.length)
+    throw new UserError(
+      `${path}: class ${small.map((n) => `${n} (${counts[names.indexOf(n)]} images)`).join(', ')} ha${small.length > 1 ? 've' : 's'} fewer images than one batch (--batch-size ${batchSize})`,
+    );
+  return names;
 }

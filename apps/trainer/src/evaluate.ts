@@ -20,6 +20,7 @@ import {
   type FeatureStats,
 } from '@ganstudio/models/eval';
 import {
+  classCountOf,
   generateFromLatents,
   latentDimOf,
   seededLatents,
@@ -131,11 +132,18 @@ export function imageBatches(data: PlanarImages) {
  * start … start + n − 1 is n consecutive vectors of the latent stream of seed + start. Every FID
  * and IS recorded in this repository was measured this way, so it stays as its own protocol
  * rather than the gallery's one-seed-per-image convention (sampleSeeds), which would move them.
+ * A conditional generator draws image i in class i mod classes: every class equally often, as
+ * the real set's classes are.
  */
 export function generatorBatches(generator: tfl.LayersModel, seed: number, truncation = Infinity) {
   const dim = latentDimOf(generator);
+  const classes = classCountOf(generator);
   return (start: number, n: number) =>
-    generateFromLatents(generator, seededLatents((seed + start) >>> 0, n, dim, truncation));
+    generateFromLatents(
+      generator,
+      seededLatents((seed + start) >>> 0, n, dim, truncation),
+      classes ? Array.from({ length: n }, (_, i) => (start + i) % classes) : undefined,
+    );
 }
 
 /**

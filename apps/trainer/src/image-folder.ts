@@ -49,6 +49,8 @@ export interface PreparedImages extends PlanarImages {
   cached: boolean;
   /** Images decoded in this call (0 on a cache hit). */
   decoded: number;
+  /** The relative name of each used image, in order (its first folder is its class, if any). */
+  names: string[];
 }
 
 export interface PrepareOptions {
@@ -177,7 +179,9 @@ export async function prepareImages(path: string, o: PrepareOptions): Promise<Pr
       if (o.strict && bad)
         throw strictError(path, bad, 'it did not decode when the set was prepared');
       o.log?.(`${summaryLine(path, summary)}; prepared earlier, read from ${binPath}`);
+      const gone = new Set(Object.values(summary.skipped).flat());
       return {
+        names: sources.map((s) => s.name).filter((n) => !gone.has(n)),
         pixels,
         labels: new Uint8Array(summary.used),
         count: summary.used,
@@ -233,6 +237,7 @@ export async function prepareImages(path: string, o: PrepareOptions): Promise<Pr
     o.log?.(`warning: could not cache the prepared images in ${dir}: ${(err as Error).message}`);
   }
   return {
+    names: sources.filter((_, i) => images[i] !== undefined).map((s) => s.name),
     pixels,
     labels: new Uint8Array(kept.length),
     count: kept.length,

@@ -1,6 +1,7 @@
 /** Reads and writes a TF.js layers model folder (model.json + weights.bin) on disk, atomically. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { classCountOf } from '@ganstudio/models/gan';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   artifactsToFiles,
@@ -70,4 +71,32 @@ export async function loadModel(dir: string): Promise<tfl.LayersModel> {
   } catch (err) {
     throw new UserError(`${dir}: cannot load model: ${(err as Error).message}`);
   }
+}
+
+/**
+ * The class names of a conditional generator in `dir`: its model.json's metadata (exports carry
+ * them), else the config.json of the run it lies in (checkpoints and epoch folders sit up to three
+ * levels down), else the indices. Empty for an unconditional generator.
+ */
+export function generatorClassNames(dir: string, model: tfl.LayersModel): string[] {
+  const count = classCountOf(model);
+  if (!count) return [];
+  const fromMeta = (
+    readModelFiles(dir).modelJson as { userDefinedMetadata?: { classes?: unknown } }
+  ).userDefinedMetadata?.classes;
+  const valid = (names: unknown): names is string[] =>
+    Array.isArray(names) && names.length === count && names.every((n) => typeof n === 'string');
+  if (valid(fromMeta)) return fromMeta;
+  for (let up = dir, i = 0; i < 4; i++, up = dirname(up)) {
+    const config = join(up, 'config.json');
+    if (!existsSync(config)) continue;
+    try {
+      const names = (JSON.parse(readFileSync(config, 'utf8')) as { classNames?: unknown })
+        .classNames;
+      if (valid(names)) return names;
+    } catch {
+      // not a run's config: keep looking, then fall back to indices
+    }
+  }
+  return Array.from({ length: count }, (_, i) => String(i));
 }

@@ -23,7 +23,7 @@ import {
 import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { BatchSource, limitData } from './batches';
 import { sideOf, type PlanarImages } from './cifar';
-import { datasetIdentity, loadTrainingSet, type TrainingSet } from './dataset';
+import { classesOf, datasetIdentity, loadTrainingSet, type TrainingSet } from './dataset';
 import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
 import { evaluateGenerator, loadFeatureNetwork, referenceStats, type EvalResult } from './evaluate';
@@ -266,7 +266,13 @@ async function openGan(
 }
 
 /** The finished run's sampling generator as uint8 in generator-uint8/: its size in bytes. */
-async function exportGenerator(out: string, gan: Gan, step: number, log: (line: string) => void) {
+async function exportGenerator(
+  out: string,
+  gan: Gan,
+  step: number,
+  log: (line: string) => void,
+  classNames?: string[],
+) {
   const dir = runPath(out, 'export');
   const started = performance.now();
   log(`exporting the uint8 generator to ${dir} …`);
@@ -275,9 +281,30 @@ async function exportGenerator(out: string, gan: Gan, step: number, log: (line: 
     step,
     quantization: 'uint8',
     weights: gan.ema ? `ema ${gan.ema.decay}` : 'raw',
+    ...(classNames ? { classes: classNames } : {}),
   });
   log(`exported in ${formatDuration((performance.now() - started) / 1000)}`);
   return { dir, bytes: files.weights.byteLength + JSON.stringify(files.modelJson).length };
+}
+
+/**
+ * A conditional run's classes into its config (names, and the model's class count): derived from
+ * the data on a first sitting, checked against it on a resume (a changed folder is refused).
+ */
+function resolveClasses(config: RunConfig, set: TrainingSet | undefined, data: PlanarImages) {
+  let names: string[];
+  if (set) names = classesOf(set, config.data, config.batchSize);
+  else {
+    let top = 0;
+    for (let i = 0; i < data.count; i++) top = Math.max(top, data.labels[i]!);
+    names = config.classNames ?? Array.from({ length: top + 1 }, (_, i) => `class ${i}`);
+  }
+  if (config.classNames && config.classNames.join('\0') !== names.join('\0'))
+    throw new UserError(
+      `the run was trained on classes ${config.classNames.join(', ')}, the data now has ${names.join(', ')}`,
+    );
+  config.classNames = names;
+  config.model = { ...config.model, classes: names.length };
 }
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
@@ -295,6 +322,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         progress: (total) => progress.phase('preparing images', total),
       });
   const full = options.dataset ?? set!.data;
+  if (config.conditional) resolveClasses(config, set, full);
   if (sideOf(full) !== imageSizeOf(config.model))
     throw new UserError(
       `the images are ${sideOf(full)}×${sideOf(full)} but the model is built for ${imageSizeOf(config.model)}×${imageSizeOf(config.model)}`,
@@ -345,12 +373,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   /** One DCGAN step; a non-finite loss reloads the last good checkpoint (rewinding the loop). */
   const trainOne = async (step: number): Promise<StepOutcome> => {
     const real = source.batch(step);
+    const labels = config.conditional ? source.labels(step) : undefined;
     let m;
     try {
       // After a recovery the noise stream shifts, so the retried steps are not a replay of the divergence.
-      m = trainStep(gan, real, (stepSeed(config.model.seed, step) + retries * 0x9e3779b1) >>> 0);
+      const seed = (stepSeed(config.model.seed, step) + retries * 0x9e3779b1) >>> 0;
+      m = trainStep(gan, real, seed, labels);
     } finally {
       real.dispose();
+      labels?.dispose();
     }
     const done = step + 1;
     if (options.injectNanAtStep === done && !nanInjected) {
@@ -447,7 +478,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         finalFid = await logFid(fid, out, gan, at, finalSamples, log, progress);
     }
     if (finished) {
-      ({ dir: exportDir, bytes: exportBytes } = await exportGenerator(out, gan, totalSteps, log));
+      ({ dir: exportDir, bytes: exportBytes } = await exportGenerator(
+        out,
+        gan,
+        totalSteps,
+        log,
+        config.classNames,
+      ));
     }
     if (signals.stopped)
       log(`interrupted: checkpoint saved at step ${state.step}; continue with --resume`);

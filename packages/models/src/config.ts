@@ -26,7 +26,15 @@ export interface DcganConfig {
    * existed) or 64 (four stages, 4 → 64, one more conv in each net).
    */
   resolution?: Resolution;
+  /**
+   * Number of classes of a class-conditional pair (absent: unconditional). G then takes the class
+   * index as a second input through a learned embedding, D through projection (./dcgan).
+   */
+  classes?: number;
 }
+
+/** Upper bound on classes: the embeddings are dense tables, and a picker lists every class. */
+export const MAX_CLASSES = 1000;
 
 export const RESOLUTIONS = [32, 64] as const;
 export type Resolution = (typeof RESOLUTIONS)[number];
@@ -70,6 +78,13 @@ export function validateDcganConfig(config: DcganConfig): DcganConfig {
   if (config.resolution !== undefined && !RESOLUTIONS.includes(config.resolution))
     throw new RangeError(
       `resolution must be one of ${RESOLUTIONS.join(', ')}, got ${String(config.resolution)}`,
+    );
+  if (
+    config.classes !== undefined &&
+    !(Number.isInteger(config.classes) && config.classes >= 2 && config.classes <= MAX_CLASSES)
+  )
+    throw new RangeError(
+      `classes must be an integer in [2, ${MAX_CLASSES}], got ${String(config.classes)}`,
     );
   if (!Number.isInteger(config.seed))
     throw new RangeError(`seed must be an integer, got ${config.seed}`);

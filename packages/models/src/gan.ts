@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { validateDcganConfig, type DcganConfig } from './config';
-import { buildDiscriminator, buildGenerator } from './dcgan';
+import { buildDiscriminator, buildGenerator, classCountOf } from './dcgan';
 import { discriminatorLoss, generatorLoss } from './losses';
 
 export interface OptimizerConfig {
@@ -116,31 +116,47 @@ export function stepSeed(runSeed: number, step: number): number {
 }
 
 /**
- * One discriminator update then one generator update on `real` ([batch, 32, 32, 3] in [-1, 1]).
+ * One discriminator update then one generator update on `real` ([batch, S, S, 3] in [-1, 1]).
+ * A class-conditional pair also takes the real images' classes `labels` ([batch, 1], float32
+ * indices); the fakes' classes are drawn uniformly from the same seed as their z, and D sees
+ * each image with its class (Miyato & Koyama 2018, projection: real (x, y), fake (G(z, y'), y')).
  * Owns every tensor it makes: tf.memory().numTensors is the same before and after.
  */
-export function trainStep(gan: Gan, real: tf.Tensor4D, noiseSeed: number): StepMetrics {
+export function trainStep(
+  gan: Gan,
+  real: tf.Tensor4D,
+  noiseSeed: number,
+  labels?: tf.Tensor2D,
+): StepMetrics {
   const { generator: G, discriminator: D, config } = gan;
   const batch = real.shape[0];
+  const classes = config.classes ?? 0;
+  if (classes > 0 !== (labels !== undefined))
+    throw new Error(
+      classes
+        ? `a conditional GAN needs the batch's classes`
+        : 'classes given to an unconditional GAN',
+    );
   const dVars = trainableVariables(D);
   const gVars = trainableVariables(G);
   const stats = tf.tidy(() => {
     // + 1: tfjs treats seed 0 as "unseeded" and would draw from Math.random.
-    const z = tf.randomNormal(
-      [batch, config.latentDim],
-      0,
-      1,
-      'float32',
-      (noiseSeed % 2147483646) + 1,
-    ); // → [batch, latentDim]
+    const seed = (noiseSeed % 2147483646) + 1;
+    const z = tf.randomNormal([batch, config.latentDim], 0, 1, 'float32', seed); // → [batch, latentDim]
+    // → [batch, 1]: uniform class indices, as floats (the embedding layers cast to int32)
+    const fakeLabels = classes
+      ? tf.floor(tf.randomUniform([batch, 1], 0, classes, 'float32', seed ^ 0x2545f491))
+      : undefined;
+    const gIn = fakeLabels ? [z, fakeLabels] : z;
+    const dIn = (images: tf.Tensor, y?: tf.Tensor) => (y ? [images, y] : images);
     // Made outside the tape: the D update must not backpropagate into G (PyTorch's fake.detach()).
-    const fake = G.apply(z, { training: true }) as tf.Tensor4D;
+    const fake = G.apply(gIn, { training: true }) as tf.Tensor4D;
     let dReal: tf.Scalar | undefined;
     let dFake: tf.Scalar | undefined;
     const dLoss = gan.dOptimizer.minimize(
       () => {
-        const realLogits = D.apply(real, { training: true }) as tf.Tensor2D; // → [batch, 1]
-        const fakeLogits = D.apply(fake, { training: true }) as tf.Tensor2D;
+        const realLogits = D.apply(dIn(real, labels), { training: true }) as tf.Tensor2D; // → [batch, 1]
+        const fakeLogits = D.apply(dIn(fake, fakeLabels), { training: true }) as tf.Tensor2D;
         dReal = tf.keep(tf.mean(tf.sigmoid(realLogits)) as tf.Scalar);
         dFake = tf.keep(tf.mean(tf.sigmoid(fakeLogits)) as tf.Scalar);
         return discriminatorLoss(config.loss, realLogits, fakeLogits);
@@ -153,7 +169,9 @@ export function trainStep(gan: Gan, real: tf.Tensor4D, noiseSeed: number): StepM
       () =>
         generatorLoss(
           config.loss,
-          D.apply(G.apply(z, { training: true }), { training: true }) as tf.Tensor,
+          D.apply(dIn(G.apply(gIn, { training: true }) as tf.Tensor, fakeLabels), {
+            training: true,
+          }) as tf.Tensor,
         ),
       true,
       gVars,
@@ -194,9 +212,29 @@ export function samplingGenerator(gan: Gan): LayersModel {
   return gan.ema?.generator ?? gan.generator;
 }
 
-/** Eval-mode samples (batch norm uses its moving statistics): z [n, latentDim] → [n, 32, 32, 3]. */
-export function generate(generator: LayersModel, z: tf.Tensor2D): tf.Tensor4D {
-  return tf.tidy(() => generator.apply(z, { training: false }) as tf.Tensor4D);
+/**
+ * Eval-mode samples (batch norm uses its moving statistics): z [n, latentDim] → [n, S, S, 3].
+ * A conditional generator needs `classes`, one index per row of z.
+ */
+export function generate(
+  generator: LayersModel,
+  z: tf.Tensor2D,
+  classes?: ArrayLike<number>,
+): tf.Tensor4D {
+  const count = classCountOf(generator);
+  if (!count) {
+    if (classes) throw new Error('this generator is unconditional: it takes no class');
+    return tf.tidy(() => generator.apply(z, { training: false }) as tf.Tensor4D);
+  }
+  if (!classes || classes.length !== z.shape[0])
+    throw new Error(`this generator is conditional: give one class per sample (0–${count - 1})`);
+  for (let i = 0; i < classes.length; i++)
+    if (!(Number.isInteger(classes[i]) && classes[i]! >= 0 && classes[i]! < count))
+      throw new RangeError(`class ${classes[i]} is not one of 0–${count - 1}`);
+  return tf.tidy(() => {
+    const y = tf.tensor2d(Float32Array.from(classes), [classes.length, 1]); // → [n, 1]
+    return generator.apply([z, y], { training: false }) as tf.Tensor4D;
+  });
 }
 
 export function disposeGan(gan: Gan): void {

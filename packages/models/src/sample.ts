@@ -5,9 +5,12 @@
  * Convention (share links depend on it): the image of seed s is the generator applied to the
  * first latent vector of seed s's stream, and a grid "from seed s" holds seeds s, s+1, s+2, …
  * (wrapping past 2^32 − 1 to 0). Tile i therefore never depends on how many tiles are drawn.
+ * A class-conditional generator also takes a class: the image of (s, c) is G(z_s, c), so one z
+ * drawn in another class is "the same sample" of that class.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { classCountOf } from './dcgan';
 import { generate } from './gan';
 import { tensorToRgba, type RgbaImage } from './image';
 import { assertSeed, MAX_SEED, seededLatents } from './latent';
@@ -34,12 +37,27 @@ export function seedLatents(
   return z;
 }
 
-/** Eval-mode images of `latents` ([n·dim] row-major) → [n, H, W, 3] in [−1, 1]; the caller disposes it. */
-export function generateFromLatents(generator: LayersModel, latents: Float32Array): tf.Tensor4D {
+/**
+ * The class of each of `count` rows: one class for all, one per row, or none (unconditional).
+ */
+export type Classes = number | ArrayLike<number> | undefined;
+
+const perRow = (classes: Classes, count: number): ArrayLike<number> | undefined =>
+  typeof classes === 'number' ? new Array<number>(count).fill(classes) : classes;
+
+/**
+ * Eval-mode images of `latents` ([n·dim] row-major) → [n, H, W, 3] in [−1, 1]; the caller
+ * disposes it. `classes` conditions a class-conditional generator (required there, refused elsewhere).
+ */
+export function generateFromLatents(
+  generator: LayersModel,
+  latents: Float32Array,
+  classes?: Classes,
+): tf.Tensor4D {
   const dim = latentDimOf(generator);
   const z = tf.tensor2d(latents, [latents.length / dim, dim]);
   try {
-    return generate(generator, z);
+    return generate(generator, z, perRow(classes, latents.length / dim));
   } finally {
     z.dispose();
   }
@@ -51,10 +69,12 @@ export function sampleSeeds(
   start: number,
   count: number,
   truncation = Infinity,
+  classes?: Classes,
 ): tf.Tensor4D {
   return generateFromLatents(
     generator,
     seedLatents(start, count, latentDimOf(generator), truncation),
+    classes,
   );
 }
 
@@ -64,11 +84,50 @@ export async function sampleSeedsRgba(
   start: number,
   count: number,
   truncation = Infinity,
+  classes?: Classes,
 ): Promise<RgbaImage[]> {
-  const images = sampleSeeds(generator, start, count, truncation);
+  const images = sampleSeeds(generator, start, count, truncation, classes);
   try {
     return await tensorToRgba(images);
   } finally {
     images.dispose();
   }
+}
+
+/**
+ * A class as a user writes it (a name, case-insensitive, or an index) → its index among `names`.
+ * One error line names the choices.
+ */
+export function classIndex(value: string | number, names: readonly string[]): number {
+  const text = String(value).trim();
+  const byName = names.findIndex((n) => n.toLowerCase() === text.toLowerCase());
+  if (byName >= 0) return byName;
+  if (/^\d+$/.test(text) && Number(text) < names.length) return Number(text);
+  throw new RangeError(
+    `unknown class ${JSON.stringify(text)}: one of ${names.map((n, i) => `${n} (${i})`).join(', ')}`,
+  );
+}
+
+/**
+ * Every class of a conditional generator at the same z: row c holds seeds start … start +
+ * columns − 1 drawn in class c (the classic class-conditional figure, one class a row) →
+ * [classes · columns, H, W, 3]; the caller disposes it.
+ */
+export function sampleClassRows(
+  generator: LayersModel,
+  start: number,
+  columns: number,
+  truncation = Infinity,
+): tf.Tensor4D {
+  const classes = classCountOf(generator);
+  if (!classes) throw new Error('this generator is unconditional: it has no classes to lay out');
+  const dim = latentDimOf(generator);
+  const row = seedLatents(start, columns, dim, truncation);
+  const latents = new Float32Array(classes * columns * dim);
+  for (let c = 0; c < classes; c++) latents.set(row, c * columns * dim);
+  return generateFromLatents(
+    generator,
+    latents,
+    Array.from({ length: classes * columns }, (_, i) => Math.floor(i / columns)),
+  );
 }

@@ -409,12 +409,44 @@ const tile: KernelFunc = (args) => {
   });
 };
 
+/**
+ * UnsortedSegmentSum, which the stock wasm backend lacks: the gradient of a gather (tfjs-core's
+ * GatherV2 grad), so of every embedding lookup. out[s, …] = Σ_{i: ids[i] = s} x[i, …]; x
+ * [n, …inner] float32, ids [n] int32 → [numSegments, …inner]. Ids outside [0, numSegments) add
+ * nothing, as in TensorFlow.
+ */
+const unsortedSegmentSum: KernelFunc = (args) => {
+  const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
+  const { numSegments } = args.attrs as { numSegments: number };
+  if (x.dtype !== 'float32' || segmentIds.shape.length !== 1)
+    throw new Error('UnsortedSegmentSum on wasm takes float32 values and 1-d segment ids');
+  const rows = segmentIds.shape[0]!;
+  const inner = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  return withScope(args.backend, (sc) => {
+    const out = sc.alloc([numSegments, ...x.shape.slice(1)]);
+    const backend = args.backend as unknown as WasmLikeBackend;
+    const ov = sc.view(out);
+    const xv = sc.view(x);
+    const ids = backend.typedArrayFromHeap(segmentIds) as unknown as ArrayLike<number>;
+    ov.fill(0);
+    for (let i = 0; i < rows; i++) {
+      const s = ids[i]!;
+      if (!(s >= 0 && s < numSegments)) continue;
+      const src = i * inner;
+      const dst = s * inner;
+      for (let j = 0; j < inner; j++) ov[dst + j] = ov[dst + j]! + xv[src + j]!;
+    }
+    return out;
+  });
+};
+
 const OVERRIDES: { name: string; kernelFunc: KernelFunc; wraps: boolean }[] = [
   { name: 'Conv2DBackpropFilter', kernelFunc: conv2dBackpropFilter, wraps: false },
   { name: 'Conv2DBackpropInput', kernelFunc: conv2dBackpropInput, wraps: true },
   { name: 'BatchMatMul', kernelFunc: untransposedMatMul('BatchMatMul'), wraps: true },
   { name: '_FusedMatMul', kernelFunc: untransposedMatMul('_FusedMatMul'), wraps: true },
   { name: 'Tile', kernelFunc: tile, wraps: true },
+  { name: 'UnsortedSegmentSum', kernelFunc: unsortedSegmentSum, wraps: false },
 ];
 
 let registered = false;

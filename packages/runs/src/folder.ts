@@ -123,6 +123,10 @@ export interface RunConfig {
   strict?: boolean;
   /** The backend that trained it (written by the trainer). */
   backend?: string;
+  /** Class-conditional: G and D take each image's class (`model.classes` of them). */
+  conditional?: boolean;
+  /** The classes' names, index order (CIFAR-10's, or the subfolders of --data); set by the trainer. */
+  classNames?: string[];
 }
 
 export const RUN_FORMAT = 2;

@@ -118,6 +118,10 @@ metrics.jsonl, samples/epoch-NNNN.png, checkpoints/, epochs/, generator-uint8/).
       default: DEFAULT_DCGAN_CONFIG.loss,
       help: 'GAN loss (bce: non-saturating)',
     },
+    conditional: {
+      kind: 'bool',
+      help: "class-conditional: G and D take each image's class (CIFAR-10's labels, or\none class per subfolder of --data); sample with --class",
+    },
     'spectral-norm': {
       kind: 'bool',
       help: 'spectral normalisation on every D layer instead of batch norm (Miyato\net al. 2018; their SN-DCGAN pairs it with --loss hinge)',
@@ -222,6 +226,7 @@ metrics.jsonl, samples/epoch-NNNN.png, checkpoints/, epochs/, generator-uint8/).
         ...(v.resolution === '64' ? { resolution: 64 as const } : {}),
       },
       ...(v.strict ? { strict: true } : {}),
+      ...(v.conditional ? { conditional: true } : {}),
       sampleEvery: v['sample-every'],
       checkpointEvery: v['checkpoint-every'],
       logEvery: v['log-every'],
