@@ -21,6 +21,8 @@ export interface RealSetManifest {
   count: number;
   indices: number[];
   labels: number[];
+  /** The labels' names, index order (the judge matches a conditional model's classes by name). */
+  classes: string[];
 }
 
 export function writeRealSet(o: {
@@ -51,6 +53,7 @@ export function writeRealSet(o: {
     count: o.count,
     indices,
     labels: indices.map((src) => test.labels[src]!),
+    classes: [...CLASS_NAMES],
   };
   mkdirSync(o.out, { recursive: true });
   writeFileAtomic(join(o.out, 'images.bin'), pixels);

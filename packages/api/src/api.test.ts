@@ -11,7 +11,7 @@ import { createLocalStore } from '@ganstudio/storage/local';
 import { decodePng } from '@ganstudio/models/image';
 import { renderShareCard } from './card';
 import { createApi, createRenderer, MAX_BODY_BYTES } from './index';
-import { seedTinyModel, visitorCookie, withPeer } from './testing';
+import { CIFAR_CLASSES, seedTinyModel, visitorCookie, withPeer } from './testing';
 
 let h: DbHandle;
 let api: (r: Request) => Promise<Response>;
@@ -36,6 +36,7 @@ beforeAll(async () => {
   // Each seeded model becomes the default: the 32×32 one, seeded last, stays it.
   await seedTinyModel(h.db, store, 'tiny64', 4, 64);
   await seedTinyModel(h.db, store, 'tiny');
+  await seedTinyModel(h.db, store, 'tinycond', 4, 32, CIFAR_CLASSES);
   api = withPeer(
     createApi({
       db: h.db,
@@ -85,6 +86,50 @@ describe('POST /api/images', () => {
     expect(at(344 + 511, 59 + 511)).toEqual(
       Array.from(png.data.subarray((64 * 64 - 1) * 4, (64 * 64 - 1) * 4 + 3)),
     );
+  });
+
+  it('a conditional model renders the class asked for, by name or index, and refuses the rest', async () => {
+    const listed = (await (await api(new Request(`${BASE}/api/models`))).json()) as {
+      items: { id: string; conditional: boolean; classes: string[] | null }[];
+    };
+    expect(listed.items.find((m) => m.id === 'tinycond')).toMatchObject({
+      conditional: true,
+      classes: CIFAR_CLASSES,
+    });
+    expect(listed.items.find((m) => m.id === 'tiny')).toMatchObject({
+      conditional: false,
+      classes: null,
+    });
+    const horse = await post('/api/images', { modelId: 'tinycond', seed: 5, class: 'horse' });
+    expect(horse.status).toBe(201);
+    const { id } = (await horse.json()) as { id: string };
+    // The same seed by index is the same image; another class is another image.
+    const seven = await post('/api/images', { modelId: 'tinycond', seed: 5, class: 7 });
+    expect(((await seven.json()) as { id: string }).id).toBe(id);
+    const ship = await post('/api/images', { modelId: 'tinycond', seed: 5, class: 'ship' });
+    expect(ship.status).toBe(201);
+    const shipId = ((await ship.json()) as { id: string }).id;
+    expect(shipId).not.toBe(id);
+    const shown = (await (await api(new Request(`${BASE}/api/images/${id}`))).json()) as {
+      class: number;
+      className: string;
+    };
+    expect(shown).toMatchObject({ class: 7, className: 'horse' });
+    const a = decodePng((await store.get(`images/${id}.png`))!);
+    const b = decodePng((await store.get(`images/${shipId}.png`))!);
+    expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(false);
+    for (const [body, code, message] of [
+      [{ modelId: 'tinycond', seed: 5, class: 'zebra' }, 'unknown_class', /unknown class "zebra"/],
+      [{ modelId: 'tinycond', seed: 5, class: 10 }, 'unknown_class', /unknown class "10"/],
+      [{ modelId: 'tinycond', seed: 5 }, 'invalid', /draws a class: give one of airplane/],
+      [{ modelId: 'tiny', seed: 5, class: 'horse' }, 'invalid', /unconditional/],
+    ] as const) {
+      const res = await post('/api/images', body);
+      expect(res.status).toBe(400);
+      const { error: err } = (await res.json()) as { error: { code: string; message: string } };
+      expect(err.code).toBe(code);
+      expect(err.message).toMatch(message);
+    }
   });
 
   it('answers bad input with a clear 4xx and stores nothing', async () => {

@@ -41,12 +41,14 @@ export function shareText(image: {
   seed: number;
   score: number;
   modelName: string;
-  model: { resolution: number };
+  classIndex: number | null;
+  model: { resolution: number; classes: string[] | null };
 }): { title: string; description: string } {
   const side = image.model.resolution;
+  const cls = image.classIndex === null ? null : image.model.classes?.[image.classIndex];
   return {
-    title: `Seed ${image.seed} · ${image.modelName}`,
-    description: `A ${side}×${side} sample from ${image.modelName}, a DCGAN. Score ${image.score}.`,
+    title: `${cls ? `A ${cls} · ` : ''}Seed ${image.seed} · ${image.modelName}`,
+    description: `A ${side}×${side} sample${cls ? ` of the class ${cls}` : ''} from ${image.modelName}, a ${cls ? 'class-conditional ' : ''}DCGAN. Score ${image.score}.`,
   };
 }
 

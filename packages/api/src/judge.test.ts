@@ -14,7 +14,15 @@ import {
   type ApiDeps,
   type NetworkTally,
 } from './index';
-import { PEER_HEADER, seedRealSet, seedTinyModel, visitorCookie, withPeer } from './testing';
+import {
+  CIFAR_CLASSES,
+  PEER_HEADER,
+  seedRealSet,
+  seedTinyModel,
+  visitorCookie,
+  withPeer,
+} from './testing';
+import { realImageAt, trialClass } from './features/judge';
 
 let h: DbHandle;
 const store = createMemoryStore();
@@ -195,6 +203,27 @@ describe('scoring', () => {
     expect(human.hype).toBeCloseTo(a.hype, 12);
     expect((await api(new Request(`${BASE}/api/models/nope/human`))).status).toBe(404);
   }, 120_000);
+});
+
+describe('a conditional model in the game', () => {
+  it('draws each generated trial in the class of the real image drawn beside it', async () => {
+    // seedRealSet labels image i as class i mod 10; the set names CIFAR-10's classes.
+    const real = await realImageAt(h.db, 17);
+    expect(real?.className).toBe(CIFAR_CLASSES[Number(real?.id.split('-').pop()) % 10]);
+    const model = { classes: CIFAR_CLASSES };
+    expect(trialClass(model, 'horse', 3)).toBe(7);
+    // A real class the model lacks, or an unlabelled image: uniform over the model's classes.
+    expect(trialClass({ classes: ['cats', 'dogs'] }, 'horse', 3)).toBe(1);
+    expect(trialClass(model, null, 12)).toBe(2);
+    expect(trialClass({ classes: null }, 'horse', 3)).toBeNull();
+    // Over the whole real set, generated classes then have the real set's class frequencies.
+    const counts = new Array<number>(10).fill(0);
+    for (let i = 0; i < 40; i++) {
+      const r = await realImageAt(h.db, i);
+      counts[trialClass(model, r!.className, i)!]!++;
+    }
+    expect(counts).toEqual(new Array<number>(10).fill(4));
+  });
 });
 
 describe('nothing tells the truth before the answer', () => {

@@ -22,7 +22,8 @@ export interface RenderableModel {
 }
 
 export interface Renderer {
-  render(model: RenderableModel, seed: number): Promise<Uint8Array>;
+  /** The PNG of `seed` (in class `classIndex` for a class-conditional model, else null). */
+  render(model: RenderableModel, seed: number, classIndex?: number | null): Promise<Uint8Array>;
   /** The tfjs backend renders run on, once the first has started. */
   readonly backend: string | undefined;
 }
@@ -76,13 +77,13 @@ export function createRenderer(store: BlobStore, options: RendererOptions = {}):
     get backend() {
       return started;
     },
-    async render(model, seed) {
+    async render(model, seed, classIndex) {
       backend ??= startBackend(options.backend ?? 'cpu');
       started = await backend;
       // The backend is process-global: set it back if something else in the process moved it.
       if (tf.getBackend() !== started) await tf.setBackend(started);
       const generator = await load(model);
-      const [image] = await sampleSeedsRgba(generator, seed, 1);
+      const [image] = await sampleSeedsRgba(generator, seed, 1, Infinity, classIndex ?? undefined);
       if (!image) throw new Error(`model ${model.id}: no image for seed ${seed}`);
       return encodePng(image);
     },
@@ -112,13 +113,13 @@ export function gateRenderer(renderer: Renderer, options: GateOptions = DEFAULT_
     get backend() {
       return renderer.backend;
     },
-    async render(model, seed) {
+    async render(model, seed, classIndex) {
       if (running >= options.concurrency) {
         if (waiting.length >= options.queue) throw new GateFullError('render queue full');
         await new Promise<void>((resolve) => waiting.push(resolve));
       } else running++;
       try {
-        return await renderer.render(model, seed);
+        return await renderer.render(model, seed, classIndex);
       } finally {
         const next = waiting.shift();
         if (next)

@@ -16,9 +16,18 @@ export async function seedTinyModel(
   id: string,
   ngf = 4,
   resolution: Resolution = 32,
+  classes?: string[],
 ): Promise<void> {
-  const g = buildGenerator({ ...DEFAULT_DCGAN_CONFIG, ngf, resolution });
-  const files = artifactsToFiles(quantizeArtifacts(await modelToArtifacts(g), 'uint8'));
+  const g = buildGenerator({
+    ...DEFAULT_DCGAN_CONFIG,
+    ngf,
+    resolution,
+    ...(classes ? { classes: classes.length } : {}),
+  });
+  const files = artifactsToFiles(
+    quantizeArtifacts(await modelToArtifacts(g), 'uint8'),
+    classes ? { classes } : undefined,
+  );
   g.dispose();
   await store.put(
     `models/${id}/model.json`,
@@ -36,7 +45,8 @@ export async function seedTinyModel(
     sizeBytes: files.weights.byteLength,
     latentDim: DEFAULT_DCGAN_CONFIG.latentDim,
     resolution,
-    isDefault: true,
+    classes: classes ?? null,
+    isDefault: !classes,
   });
 }
 
@@ -67,6 +77,19 @@ export const withPeer =
  * uncompressed PNG as the game serves them (more detail than a tiny untrained generator draws, so
  * a compressed PNG would be a different size). Returns their PNG bytes.
  */
+export const CIFAR_CLASSES = [
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+];
+
 export async function seedRealSet(db: Db, id: string, count: number): Promise<Uint8Array[]> {
   const items = Array.from({ length: count }, (_, i) => {
     const data = new Uint8Array(32 * 32 * 4).map((_, k) =>
@@ -74,6 +97,10 @@ export async function seedRealSet(db: Db, id: string, count: number): Promise<Ui
     );
     return { idx: i, label: i % 10, png: encodePng({ width: 32, height: 32, data }, { level: 0 }) };
   });
-  await insertRealSet(db, { id, name: id, source: 'made in the test' }, items);
+  await insertRealSet(
+    db,
+    { id, name: id, source: 'made in the test', classes: CIFAR_CLASSES },
+    items,
+  );
   return items.map((it) => it.png);
 }

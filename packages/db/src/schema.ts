@@ -98,6 +98,8 @@ export const models = pgTable('models', {
   /** Side of the images it draws: 32 or 64 (the studio, the render and the card size by it). */
   resolution: integer('resolution').notNull().default(32),
   metrics: jsonb('metrics').$type<Record<string, number | string>>().notNull().default({}),
+  /** A class-conditional generator's class names, index order; null for an unconditional one. */
+  classes: jsonb('classes').$type<string[]>(),
   note: text('note'),
   isDefault: boolean('is_default').notNull().default(false),
   createdAt: created(),
@@ -114,6 +116,8 @@ export const images = pgTable(
       .references(() => models.id, { onDelete: 'cascade' }),
     /** Latent seed, an unsigned 32-bit integer. */
     seed: bigint('seed', { mode: 'number' }).notNull(),
+    /** The class it was drawn in (an index into its model's classes); null for an unconditional model. */
+    classIndex: smallint('class_index'),
     pngUrl: text('png_url').notNull(),
     pngKey: text('png_key').notNull(),
     score: integer('score').notNull().default(0),
@@ -122,7 +126,8 @@ export const images = pgTable(
   (t) => [
     index('images_new_idx').on(t.createdAt.desc(), t.id.desc()),
     index('images_top_idx').on(t.score.desc(), t.createdAt.desc(), t.id.desc()),
-    uniqueIndex('images_model_seed_idx').on(t.modelId, t.seed),
+    // One image per (model, seed, class); an unconditional model's class is null, counted as one value.
+    uniqueIndex('images_model_seed_class_idx').on(t.modelId, t.seed, sql`coalesce(${t.classIndex}, -1)`),
     check('images_seed_u32', sql`${t.seed} >= 0 and ${t.seed} <= 4294967295`),
   ],
 );
@@ -175,6 +180,8 @@ export const realSets = pgTable('real_sets', {
   name: text('name').notNull(),
   source: text('source').notNull(),
   count: integer('count').notNull(),
+  /** Names of the images' labels, index order (null: unlabelled), to match a conditional model's classes. */
+  classes: jsonb('classes').$type<string[]>(),
   createdAt: created(),
 });
 

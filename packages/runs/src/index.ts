@@ -82,9 +82,19 @@ function refuseSymlink(path: string): void {
 const MAX_POINTS = 2000;
 
 /** z's length and the image side of a run's generator, from its config.json. */
+/** What the gallery needs of a run's model: z's length, the image side and, if conditional, the classes. */
 function modelShape(config: Record<string, unknown>) {
-  const model = config['model'] as { latentDim?: number; resolution?: number } | undefined;
-  return { latentDim: model?.latentDim ?? 100, resolution: model?.resolution ?? 32 };
+  const model = config['model'] as
+    | { latentDim?: number; resolution?: number; classes?: number }
+    | undefined;
+  const names = config['classNames'];
+  const classes =
+    model?.classes && Array.isArray(names) && names.length === model.classes
+      ? names.map(String)
+      : model?.classes
+        ? Array.from({ length: model.classes }, (_, i) => String(i))
+        : null;
+  return { latentDim: model?.latentDim ?? 100, resolution: model?.resolution ?? 32, classes };
 }
 
 function readJson(path: string): Record<string, unknown> {
@@ -257,7 +267,7 @@ export async function uploadRun(
   log(
     `uploaded ${samples.length} grids and the generator (${(weights.byteLength / 1024).toFixed(0)} KiB) to ${store.kind}`,
   );
-  const { latentDim: dims, resolution } = modelShape(config);
+  const { latentDim: dims, resolution, classes } = modelShape(config);
   const quant = modelJson.weightsManifest?.[0]?.weights[0]?.quantization?.dtype ?? 'float32';
   const model = await insertModel(db, {
     id: modelId,
@@ -270,6 +280,7 @@ export async function uploadRun(
     sizeBytes: modelJsonBytes.byteLength + weights.byteLength,
     latentDim: dims,
     resolution,
+    classes,
     metrics: {},
     note: options.note ?? null,
     isDefault: options.isDefault ?? false,
@@ -379,7 +390,7 @@ export async function uploadEpochModels(
     throw new RunFolderError(
       `${dir}: epoch ${missing.join(', ')} not kept in epochs/ (kept: ${kept.join(', ') || 'none'})`,
     );
-  const { latentDim, resolution } = modelShape(config);
+  const { latentDim, resolution, classes } = modelShape(config);
   const out: Model[] = [];
   for (const epoch of wanted) {
     const src = runPath(
@@ -404,7 +415,13 @@ export async function uploadEpochModels(
         },
         'uint8',
       ),
-      { run: runId, epoch, weights, quantization: 'uint8' },
+      {
+        run: runId,
+        epoch,
+        weights,
+        quantization: 'uint8',
+        ...(classes ? { classes } : {}),
+      },
     );
     const modelId = `${runId}-e${epoch}`.slice(0, 64);
     const modelKey = `models/${modelId}/model.json`;
@@ -423,6 +440,7 @@ export async function uploadEpochModels(
         sizeBytes: modelJsonBytes.byteLength + files.weights.byteLength,
         latentDim,
         resolution,
+        classes,
         metrics: {},
         note: null,
         isDefault: false,
@@ -448,7 +466,12 @@ export async function uploadRealSet(
     source?: string;
     count?: number;
     labels?: number[];
+    classes?: unknown;
   };
+  const classes =
+    Array.isArray(manifest.classes) && manifest.classes.every((c) => typeof c === 'string')
+      ? (manifest.classes as string[])
+      : null;
   const pixels = readFileSync(join(dir, 'images.bin'));
   const count = manifest.count ?? 0;
   if (!manifest.id || !isId(manifest.id) || !count || pixels.byteLength !== count * 3072)
@@ -469,7 +492,12 @@ export async function uploadRealSet(
   });
   const inserted = await insertRealSet(
     db,
-    { id: manifest.id, name: manifest.name ?? manifest.id, source: manifest.source ?? 'unknown' },
+    {
+      id: manifest.id,
+      name: manifest.name ?? manifest.id,
+      source: manifest.source ?? 'unknown',
+      classes,
+    },
     items,
   );
   return { id: manifest.id, count, inserted };

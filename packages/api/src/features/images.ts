@@ -3,7 +3,7 @@
  * image, publishing (the server re-renders model + seed; never pixels from a client) and the share
  * card, with their queries and the one JSON shape an image has, for the API and the pages alike.
  */
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, isNull, lt, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '@ganstudio/db/client';
 import { images, models, type Image, type Model } from '@ganstudio/db/schema';
@@ -14,6 +14,7 @@ import type { BlobStore } from '@ganstudio/storage';
 import { getVotes } from './votes';
 import { getModel, listModels } from './models';
 import { knownVisitor } from '../visitor';
+import { classIndex } from '@ganstudio/models/gan';
 
 const PAGE_SIZE = 24;
 
@@ -21,6 +22,8 @@ export type ImageSort = 'new' | 'top';
 
 export interface ImageRow extends Image {
   modelName: string;
+  /** The model's class names (null: unconditional), to name the image's class. */
+  modelClasses: string[] | null;
 }
 
 export interface ImagePage {
@@ -117,13 +120,15 @@ export async function listImages(
       ? [desc(images.createdAt), desc(images.id)]
       : [desc(images.score), desc(images.createdAt), desc(images.id)];
   const rows = await db
-    .select({ image: images, modelName: models.name })
+    .select({ image: images, modelName: models.name, modelClasses: models.classes })
     .from(images)
     .innerJoin(models, eq(models.id, images.modelId))
     .where(after)
     .orderBy(...order)
     .limit(limit + 1);
-  const items = rows.slice(0, limit).map((r) => ({ ...r.image, modelName: r.modelName }));
+  const items = rows
+    .slice(0, limit)
+    .map((r) => ({ ...r.image, modelName: r.modelName, modelClasses: r.modelClasses }));
   const last = items[items.length - 1];
   const nextCursor =
     rows.length > limit && last
@@ -145,18 +150,27 @@ export async function getImage(
     .from(images)
     .innerJoin(models, eq(models.id, images.modelId))
     .where(eq(images.id, id));
-  return row ? { ...row.image, modelName: row.model.name, model: row.model } : undefined;
+  return row
+    ? { ...row.image, modelName: row.model.name, modelClasses: row.model.classes, model: row.model }
+    : undefined;
 }
 
 export async function findImageBySeed(
   db: Db,
   modelId: string,
   seed: number,
+  classIndex: number | null = null,
 ): Promise<Image | undefined> {
   const [row] = await db
     .select()
     .from(images)
-    .where(and(eq(images.modelId, modelId), eq(images.seed, seed)));
+    .where(
+      and(
+        eq(images.modelId, modelId),
+        eq(images.seed, seed),
+        classIndex === null ? isNull(images.classIndex) : eq(images.classIndex, classIndex),
+      ),
+    );
   return row;
 }
 
@@ -164,7 +178,7 @@ export async function insertImage(db: Db, row: typeof images.$inferInsert): Prom
   const [inserted] = await db.insert(images).values(row).onConflictDoNothing().returning();
   if (inserted) return inserted;
   // Same model and seed published concurrently: the first one wins, and is the answer.
-  const existing = await findImageBySeed(db, row.modelId, row.seed);
+  const existing = await findImageBySeed(db, row.modelId, row.seed, row.classIndex ?? null);
   if (!existing) throw new DbError('conflict', 'image id collision');
   return existing;
 }
@@ -176,6 +190,9 @@ export function imageJson(image: ImageRow, myVote?: number) {
     modelId: image.modelId,
     modelName: image.modelName,
     seed: image.seed,
+    /** The class index and name of a class-conditional model's image; null otherwise. */
+    class: image.classIndex,
+    className: image.classIndex === null ? null : (image.modelClasses?.[image.classIndex] ?? null),
     url: image.pngUrl,
     score: image.score,
     createdAt: image.createdAt,
@@ -185,8 +202,40 @@ export function imageJson(image: ImageRow, myVote?: number) {
 export type ImageJson = ReturnType<typeof imageJson>;
 
 const PublishBody = z
-  .object({ modelId: Id, seed: z.number().int().min(0).max(0xffffffff) })
+  .object({
+    modelId: Id,
+    seed: z.number().int().min(0).max(0xffffffff),
+    /** A class-conditional model's class: its index or its name. */
+    class: z.union([z.number().int().min(0).max(999), z.string().min(1).max(64)]).optional(),
+  })
   .strict();
+
+/**
+ * The class a publish asks for, checked against the model: required by a class-conditional model
+ * (an index or a name of its classes), refused by an unconditional one. 400s with one message.
+ */
+export function requestedClass(
+  model: Pick<Model, 'classes'>,
+  value: number | string | undefined,
+): number | null {
+  const classes = model.classes;
+  if (!classes) {
+    if (value !== undefined)
+      throw new HttpError(400, 'invalid', 'this model is unconditional: it takes no class');
+    return null;
+  }
+  if (value === undefined)
+    throw new HttpError(
+      400,
+      'invalid',
+      `this model draws a class: give one of ${classes.join(', ')}`,
+    );
+  try {
+    return classIndex(value, classes);
+  } catch (err) {
+    throw new HttpError(400, 'unknown_class', (err as Error).message);
+  }
+}
 const ListQuery = z.object({
   sort: z.enum(['new', 'top']).default('new'),
   cursor: z.string().max(512).optional(),
@@ -202,8 +251,9 @@ async function storeNewImage(
   { db, store, renderer }: { db: Db; store: BlobStore; renderer: Renderer },
   model: RenderableModel,
   seed: number,
+  classIndex: number | null = null,
 ): Promise<Image> {
-  const png = await renderer.render(model, seed);
+  const png = await renderer.render(model, seed, classIndex);
   const id = newId();
   const key = `images/${id}.png`;
   let url: string;
@@ -219,7 +269,14 @@ async function storeNewImage(
     );
   }
   try {
-    const image = await insertImage(db, { id, modelId: model.id, seed, pngUrl: url, pngKey: key });
+    const image = await insertImage(db, {
+      id,
+      modelId: model.id,
+      seed,
+      classIndex,
+      pngUrl: url,
+      pngKey: key,
+    });
     if (image.id !== id) await store.delete(key); // same seed published concurrently: keep the first
     return image;
   } catch (err) {
@@ -238,7 +295,9 @@ export async function publishStarterSet(
 ): Promise<number> {
   const model = (await listModels(deps.db)).find((m) => m.isDefault);
   if (!model || (await listImages(deps.db, 'new', null, 1)).items.length) return 0;
-  for (let seed = 0; seed < count; seed++) await storeNewImage(deps, model, seed);
+  const classes = model.classes?.length ?? 0;
+  for (let seed = 0; seed < count; seed++)
+    await storeNewImage(deps, model, seed, classes ? seed % classes : null);
   return count;
 }
 
@@ -291,8 +350,9 @@ export function imageRoutes(core: Core): Route[] {
         const body = await readJson(request, PublishBody);
         const model = await getModel(db, body.modelId);
         if (!model) throw new HttpError(404, 'not_found', 'no such model');
+        const cls = requestedClass(model, body.class);
         const shareUrl = (id: string) => `${core.origin(request)}/i/${id}`;
-        const existing = await findImageBySeed(db, model.id, body.seed);
+        const existing = await findImageBySeed(db, model.id, body.seed, cls);
         if (existing)
           return json({ id: existing.id, url: existing.pngUrl, shareUrl: shareUrl(existing.id) });
         // Only a new image renders and is stored, so only it spends the site's budget, and one
@@ -302,7 +362,7 @@ export function imageRoutes(core: Core): Route[] {
           core.bucket('publishGlobal', 'site'),
           core.bucket('publishGlobalDaily', 'site'),
         ]);
-        const image = await storeNewImage({ db, store, renderer }, model, body.seed);
+        const image = await storeNewImage({ db, store, renderer }, model, body.seed, cls);
         return json({ id: image.id, url: image.pngUrl, shareUrl: shareUrl(image.id) }, 201);
       },
     },

@@ -58,7 +58,7 @@ const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
 /** Registers a real set and its images, once (a set id that exists is left as it is). */
 export async function insertRealSet(
   db: Db,
-  set: { id: string; name: string; source: string },
+  set: { id: string; name: string; source: string; classes?: string[] | null },
   items: { idx: number; label: number | null; png: Uint8Array }[],
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
@@ -92,18 +92,46 @@ export async function countRealImages(db: Db): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** A uniformly random real image (`offset` in [0, count)), or undefined when there is none. */
+/**
+ * A uniformly random real image (`offset` in [0, count)) with its class name where its set names
+ * its labels, or undefined when there is none.
+ */
 export async function realImageAt(
   db: Db,
   offset: number,
-): Promise<{ id: string; png: Uint8Array } | undefined> {
+): Promise<{ id: string; png: Uint8Array; className: string | null } | undefined> {
   const [row] = await db
-    .select({ id: realImages.id, png: realImages.png })
+    .select({
+      id: realImages.id,
+      png: realImages.png,
+      label: realImages.label,
+      classes: realSets.classes,
+    })
     .from(realImages)
+    .innerJoin(realSets, eq(realSets.id, realImages.setId))
     .orderBy(asc(realImages.id))
     .limit(1)
     .offset(offset);
-  return row;
+  if (!row) return undefined;
+  const className = row.label === null ? null : (row.classes?.[row.label] ?? null);
+  return { id: row.id, png: row.png, className };
+}
+
+/**
+ * The class a generated trial of a conditional model is drawn in: the class of the real image
+ * drawn beside it where the model has that class, so the generated images' classes follow the
+ * real ones' frequencies and no class gives a sample away; otherwise uniform. Null for an
+ * unconditional model.
+ */
+export function trialClass(
+  model: Pick<Model, 'classes'>,
+  realClass: string | null,
+  u32: number,
+): number | null {
+  const classes = model.classes;
+  if (!classes?.length) return null;
+  const same = realClass === null ? -1 : classes.indexOf(realClass);
+  return same >= 0 ? same : u32 % classes.length;
 }
 
 /**
@@ -289,12 +317,11 @@ export async function startTrial(
   if (!realCount) return { ok: false, reason: 'no_real_images' };
   const truth: Truth = randomU32() & 1 ? 'real' : 'generated';
   const seed = randomU32();
-  // Both kinds render and read a real image, so neither answers faster than the other.
-  const [sample, real] = await Promise.all([
-    renderer.render(model, seed),
-    realImageAt(db, randomU32() % realCount),
-  ]);
+  // Both kinds render and read a real image, so neither answers faster than the other; the real
+  // one is read first, as a conditional model draws in its class.
+  const real = await realImageAt(db, randomU32() % realCount);
   if (!real) return { ok: false, reason: 'no_real_images' };
+  const sample = await renderer.render(model, seed, trialClass(model, real.className, randomU32()));
   const png = truth === 'real' ? real.png : encodePng(decodePng(sample), { level: 0 });
   const trialId = newId();
   await createTrial(db, {

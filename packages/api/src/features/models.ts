@@ -28,9 +28,12 @@ export async function insertModel(db: Db, row: typeof models.$inferInsert): Prom
   });
 }
 
-/** A model as the API shows it: everything but the storage key of its files. */
+/**
+ * A model as the API shows it: everything but the storage key of its files, and whether it is
+ * class-conditional (`classes` then lists its class names, index order; publish one with `class`).
+ */
 export function modelJson({ modelKey: _key, ...model }: Model) {
-  return model;
+  return { ...model, conditional: model.classes !== null };
 }
 
 export function modelRoutes(core: Core): Route[] {
