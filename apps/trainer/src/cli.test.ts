@@ -4,13 +4,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRenderer } from '@ganstudio/api/render';
-import { decodePng, type RgbaImage } from '@ganstudio/models/image';
-import { createMemoryStore } from '@ganstudio/storage/memory';
+import { decodePng } from '@ganstudio/models/image';
 import { describe, expect, it } from 'vitest';
 import { commands } from './commands';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
-import { filesContaining, runCli } from './testing/cli';
+import { expectTilesAreServerRenders, filesContaining, runCli } from './testing/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'cli-test-'));
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -134,32 +132,6 @@ describe('ganstudio CLI', () => {
     expect(served.userDefinedMetadata.run).toBe('run');
   });
 });
-
-/**
- * Tile i of `sample --seed s` is, pixel for pixel, what the gallery's server render stores for
- * seed s + i (both on the cpu backend): a grid and a share link of one seed show one image.
- */
-async function expectTilesAreServerRenders(grid: RgbaImage, seed: number, generatorDir: string) {
-  const store = createMemoryStore();
-  for (const f of ['model.json', 'weights.bin'])
-    await store.put(
-      `models/run/${f}`,
-      readFileSync(join(generatorDir, f)),
-      'application/octet-stream',
-    );
-  const renderer = createRenderer(store, { backend: 'cpu' });
-  const model = { id: 'run', modelKey: 'models/run/model.json', latentDim: 100 };
-  for (let i = 0; i < 4; i++) {
-    const served = decodePng(await renderer.render(model, seed + i));
-    const [x0, y0] = [2 + (i % 2) * 34, 2 + Math.floor(i / 2) * 34];
-    let differing = 0;
-    for (let y = 0; y < 32; y++)
-      for (let x = 0; x < 32 * 4; x++)
-        if (grid.data[((y0 + y) * grid.width + x0) * 4 + x] !== served.data[y * 32 * 4 + x])
-          differing++;
-    expect(differing, `tile ${i} vs server render of seed ${seed + i}`).toBe(0);
-  }
-}
 
 describe('the README', () => {
   it('lists every flag `train --help` documents, so the two cannot drift', () => {

@@ -15,7 +15,7 @@ import {
   discriminatorFeatures,
 } from './dcgan';
 import { createGan, disposeGan, generate, trainStep, updateEma } from './gan';
-import { sampleSeeds } from './sample';
+import { interpolateClasses, sampleSeeds, seedLatents } from './sample';
 
 const tiny: DcganConfig = { ...DEFAULT_DCGAN_CONFIG, ngf: 4, ndf: 4, latentDim: 16, classes: 3 };
 
@@ -121,7 +121,7 @@ describe('conditional nets', () => {
     updateEma(gan, 2);
     expect(tf.memory().numTensors).toBe(before);
     expect([m.dLoss, m.gLoss].every(Number.isFinite)).toBe(true);
-    const moved = (a: Float32Array, l: tfl.layers.Layer) =>
+    const moved = (a: ArrayLike<number>, l: tfl.layers.Layer) =>
       Math.max(
         ...l
           .getWeights()[0]!
@@ -156,5 +156,28 @@ describe('conditional nets', () => {
     tf.dispose([z, y, a, b]);
     g.dispose();
     loaded.dispose();
+  });
+});
+
+describe('interpolating between classes', () => {
+  it('ends on the two classes exactly and passes through images of neither', () => {
+    const g = buildGenerator(tiny);
+    const z = seedLatents(11, 1, 16);
+    const before = tf.memory().numTensors;
+    interpolateClasses(g, z, 0, 2, 5).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    const path = interpolateClasses(g, z, 0, 2, 5);
+    expect(path.shape).toEqual([5, 32, 32, 3]);
+    const a = sampleSeeds(g, 11, 1, Infinity, 0);
+    const b = sampleSeeds(g, 11, 1, Infinity, 2);
+    const gap = (p: tf.Tensor, q: tf.Tensor) =>
+      tf.tidy(() => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0]!);
+    const step = (i: number) => tf.slice(path, [i, 0, 0, 0], [1, -1, -1, -1]);
+    expect(gap(step(0), a)).toBeLessThan(1e-5);
+    expect(gap(step(4), b)).toBeLessThan(1e-5);
+    expect(gap(step(2), a)).toBeGreaterThan(0);
+    expect(gap(step(2), b)).toBeGreaterThan(0);
+    tf.dispose([path, a, b]);
+    g.dispose();
   });
 });

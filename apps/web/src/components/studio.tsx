@@ -2,7 +2,9 @@
 /**
  * The studio: loads the chosen generator in the visitor's browser (tfjs: WebGL, else wasm, else
  * cpu — and says which), samples a 4×4 grid where tile i is seed + i, publishes one tile (the
- * server re-renders it from model + seed), and interpolates between two tiles (slerp in z).
+ * server re-renders it from model + seed), and interpolates between two tiles (slerp in z). A
+ * class-conditional model draws the grid in the picked class (each tile says it), publishes in it,
+ * and also interpolates one tile's z from its class to another.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -12,6 +14,7 @@ import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import {
   generateFromLatents,
   gridSeed,
+  interpolateClasses,
   MAX_SEED,
   sampleSeedsRgba,
   seedLatents,
@@ -33,6 +36,8 @@ interface ModelInfo {
   resolution: number;
   quantization: string;
   note: string | null;
+  /** A class-conditional model's class names (null: unconditional). */
+  classes: string[] | null;
 }
 
 const GRID = 16;
@@ -66,12 +71,15 @@ function Tile({
   image,
   selected,
   label,
+  caption,
   onClick,
   className = 'w-full',
 }: {
   image: RgbaImage;
   selected?: boolean;
   label: string;
+  /** A word under the image (its class). */
+  caption?: string | undefined;
   onClick?: () => void;
   className?: string;
 }) {
@@ -99,6 +107,11 @@ function Tile({
         height={image.height}
         className="pixelated block aspect-square w-full"
       />
+      {caption && (
+        <span data-testid="tile-class" className="block truncate text-center text-xs text-zinc-400">
+          {caption}
+        </span>
+      )}
     </button>
   );
 }
@@ -106,10 +119,13 @@ function Tile({
 export function Studio({
   initialModel,
   initialSeed,
+  initialClass,
   backendChoice,
 }: {
   initialModel?: string;
   initialSeed?: number;
+  /** A class name (share links: "sample more like this" keeps the image's class). */
+  initialClass?: string;
   backendChoice?: Backend;
 }) {
   const [models, setModels] = useState<ModelInfo[]>([]);
@@ -124,7 +140,18 @@ export function Studio({
   const [path, setPath] = useState<RgbaImage[]>([]);
   const [status, setStatus] = useState<string>('');
   const [shareUrl, setShareUrl] = useState<string | null>(null);
+  const [classIdx, setClassIdx] = useState(0);
+  const [toClass, setToClass] = useState(1);
   const model = models.find((m) => m.id === modelId);
+  const classes = model?.classes ?? null;
+  const className = classes?.[classIdx];
+
+  useEffect(() => {
+    // A new model: the class the link asked for where it has it, else its first.
+    const asked = classes?.indexOf(initialClass ?? '') ?? -1;
+    setClassIdx(asked >= 0 ? asked : 0);
+    setToClass(asked === 1 ? 0 : 1);
+  }, [classes, initialClass]);
 
   useEffect(() => {
     pickBackend(backendChoice).then(setBackend, (e: Error) =>
@@ -164,12 +191,13 @@ export function Studio({
     async (base: number) => {
       if (!generator || !model) return;
       // The same function as the CLI's `sample` and the server render: tile i is seed base + i.
-      setTiles(await sampleSeedsRgba(generator, base, GRID));
+      const cls = model.classes ? Math.min(classIdx, model.classes.length - 1) : undefined;
+      setTiles(await sampleSeedsRgba(generator, base, GRID, Infinity, cls));
       setPicked([]);
       setPath([]);
       setShareUrl(null);
     },
-    [generator, model],
+    [generator, model, classIdx],
   );
 
   useEffect(() => {
@@ -185,7 +213,16 @@ export function Studio({
     ];
     const z = new Float32Array(STEPS * dim);
     for (let s = 0; s < STEPS; s++) z.set(slerp(a, b, s / (STEPS - 1)), s * dim);
-    const out = generateFromLatents(generator, z); // → [STEPS, H, W, 3]
+    const out = generateFromLatents(generator, z, classes ? classIdx : undefined); // → [STEPS, H, W, 3]
+    setPath(await tensorToRgba(out));
+    out.dispose();
+  }
+
+  /** The picked tile's z, from the grid's class to `toClass` (the class table mixed linearly). */
+  async function interpolateClass() {
+    if (!generator || !model || !classes || picked.length === 0) return;
+    const z = seedLatents(gridSeed(seed, picked[0] ?? 0), 1, model.latentDim);
+    const out = interpolateClasses(generator, z, classIdx, toClass, STEPS); // → [STEPS, H, W, 3]
     setPath(await tensorToRgba(out));
     out.dispose();
   }
@@ -196,6 +233,7 @@ export function Studio({
     const { res, data: body } = await postJson<{ shareUrl?: string }>('/api/images', {
       modelId: model.id,
       seed: gridSeed(seed, picked[0] ?? 0),
+      ...(classes ? { class: classIdx } : {}),
     });
     if (!res.ok || !body.shareUrl) {
       setStatus(`publish failed: ${body.error?.message ?? res.status}`);
@@ -230,6 +268,23 @@ export function Studio({
             ))}
           </select>
         </label>
+        {classes && (
+          <label className="flex items-center gap-2">
+            Class
+            <select
+              aria-label="class"
+              value={classIdx}
+              onChange={(e) => setClassIdx(Number(e.target.value))}
+              className="rounded bg-zinc-800 px-2 py-1"
+            >
+              {classes.map((c, i) => (
+                <option key={c} value={i}>
+                  {c}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <span data-testid="backend">backend: {backend}</span>
         {model && (
           <span data-testid="model-size">
@@ -276,7 +331,8 @@ export function Studio({
           <Tile
             key={i}
             image={img}
-            label={`seed ${gridSeed(seed, i)}`}
+            label={`seed ${gridSeed(seed, i)}${className ? `, ${className}` : ''}`}
+            caption={className}
             selected={picked.includes(i)}
             onClick={() =>
               setPicked((p) => (p.includes(i) ? p.filter((x) => x !== i) : [...p, i].slice(-2)))
@@ -291,7 +347,10 @@ export function Studio({
           onClick={() => void publish()}
           className="rounded bg-indigo-600 px-3 py-1 text-white disabled:opacity-40"
         >
-          Publish {picked[0] !== undefined ? `seed ${gridSeed(seed, picked[0])}` : 'a picked tile'}
+          Publish{' '}
+          {picked[0] !== undefined
+            ? `seed ${gridSeed(seed, picked[0])}${className ? ` (${className})` : ''}`
+            : 'a picked tile'}
         </button>
         <button
           type="button"
@@ -301,6 +360,30 @@ export function Studio({
         >
           Interpolate
         </button>
+        {classes && (
+          <>
+            <button
+              type="button"
+              disabled={picked.length === 0 || toClass === classIdx}
+              onClick={() => void interpolateClass()}
+              className="rounded bg-zinc-700 px-3 py-1 disabled:opacity-40"
+            >
+              Morph {className} into
+            </button>
+            <select
+              aria-label="morph into class"
+              value={toClass}
+              onChange={(e) => setToClass(Number(e.target.value))}
+              className="rounded bg-zinc-800 px-2 py-1"
+            >
+              {classes.map((c, i) => (
+                <option key={c} value={i}>
+                  {c}
+                </option>
+              ))}
+            </select>
+          </>
+        )}
         <span data-testid="status">{status}</span>
         {shareUrl && (
           <a data-testid="share-link" href={shareUrl} className="text-indigo-400 underline">

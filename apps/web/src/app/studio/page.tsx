@@ -6,9 +6,9 @@ export const metadata = { title: 'Studio' };
 export default async function StudioPage({
   searchParams,
 }: {
-  searchParams: Promise<{ model?: string; seed?: string; backend?: string }>;
+  searchParams: Promise<{ model?: string; seed?: string; class?: string; backend?: string }>;
 }) {
-  const { model, seed, backend } = await searchParams;
+  const { model, seed, class: cls, backend } = await searchParams;
   const n = Number(seed);
   const only = BACKENDS.find((b) => b === backend);
   return (
@@ -17,6 +17,7 @@ export default async function StudioPage({
       <Studio
         {...(model ? { initialModel: model } : {})}
         {...(seed && Number.isInteger(n) && n >= 0 ? { initialSeed: n } : {})}
+        {...(cls ? { initialClass: cls.slice(0, 64) } : {})}
         {...(only ? { backendChoice: only } : {})}
       />
     </div>

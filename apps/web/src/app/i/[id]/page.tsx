@@ -67,19 +67,32 @@ export default async function SharePage({ params }: Props) {
   const { db, secret } = await getContext();
   const visitor = await currentVisitor(secret);
   const myVote = visitor ? ((await getVotes(db, visitor, [image.id])).get(image.id) ?? 0) : 0;
+  const className =
+    image.classIndex === null ? null : (image.model.classes?.[image.classIndex] ?? null);
+  const more = new URLSearchParams({ model: image.modelId, seed: String(image.seed) });
+  if (className) more.set('class', className);
   return (
     <article className="grid gap-8 md:grid-cols-[auto_1fr]">
       <img
         src={image.pngUrl}
-        alt={`sample, seed ${image.seed}`}
+        alt={`sample${className ? ` of a ${className}` : ''}, seed ${image.seed}`}
         width={512}
         height={512}
         className="pixelated rounded-lg bg-zinc-900"
         data-testid="share-image"
       />
       <div className="space-y-4">
-        <h1 className="text-2xl font-semibold">Seed {image.seed}</h1>
+        <h1 className="text-2xl font-semibold">
+          {className ? <span data-testid="share-class">A {className}</span> : null}
+          {className ? ' · ' : ''}Seed {image.seed}
+        </h1>
         <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+          {className && (
+            <>
+              <dt className="text-zinc-400">Class</dt>
+              <dd>{className}</dd>
+            </>
+          )}
           <dt className="text-zinc-400">Model</dt>
           <dd>{image.modelName}</dd>
           <dt className="text-zinc-400">Quantization</dt>
@@ -89,7 +102,7 @@ export default async function SharePage({ params }: Props) {
         </dl>
         <VoteButtons id={image.id} score={image.score} myVote={myVote} />
         <Link
-          href={`/studio?model=${image.modelId}&seed=${image.seed}`}
+          href={`/studio?${more.toString()}`}
           className="inline-block rounded bg-indigo-600 px-4 py-2 text-sm text-white"
         >
           Sample more like this
