@@ -127,7 +127,11 @@ export const images = pgTable(
     index('images_new_idx').on(t.createdAt.desc(), t.id.desc()),
     index('images_top_idx').on(t.score.desc(), t.createdAt.desc(), t.id.desc()),
     // One image per (model, seed, class); an unconditional model's class is null, counted as one value.
-    uniqueIndex('images_model_seed_class_idx').on(t.modelId, t.seed, sql`coalesce(${t.classIndex}, -1)`),
+    uniqueIndex('images_model_seed_class_idx').on(
+      t.modelId,
+      t.seed,
+      sql`coalesce(${t.classIndex}, -1)`,
+    ),
     check('images_seed_u32', sql`${t.seed} >= 0 and ${t.seed} <= 4294967295`),
   ],
 );

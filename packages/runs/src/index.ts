@@ -85,8 +85,7 @@ const MAX_POINTS = 2000;
 /** What the gallery needs of a run's model: z's length, the image side and, if conditional, the classes. */
 function modelShape(config: Record<string, unknown>) {
   const model = config['model'] as
-    | { latentDim?: number; resolution?: number; classes?: number }
-    | undefined;
+    { latentDim?: number; resolution?: number; classes?: number } | undefined;
   const names = config['classNames'];
   const classes =
     model?.classes && Array.isArray(names) && names.length === model.classes
