@@ -28,8 +28,8 @@ import {
 } from '@ganstudio/models/gan';
 import { loadModelFromFiles } from '@ganstudio/models/weights';
 import { batchTensor } from './batches';
-import { defaultCacheDir, loadCifar10, sha256File, type PlanarImages } from './cifar';
-import { isCifar10, loadTrainingSet, type TrainingSet } from './dataset';
+import { CLASS_NAMES, defaultCacheDir, loadCifar10, sha256File, type PlanarImages } from './cifar';
+import { classesOf, isCifar10, loadTrainingSet, type TrainingSet } from './dataset';
 import { UserError } from './errors';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 import { readModelFiles } from './model-io';
@@ -156,9 +156,11 @@ export function evaluateGenerator(
   generator: tfl.LayersModel,
   samples: number,
   onBatch?: (done: number) => void,
+  classes?: { names: string[]; targets: number[] },
 ): EvalResult {
   return evaluateImages(network, reference, generatorBatches(generator, 0), samples, {
     ...(onBatch ? { onBatch } : {}),
+    ...(classes ? { classes } : {}),
   });
 }
 
@@ -189,6 +191,47 @@ function statsToBytes(s: FeatureStats): Uint8Array {
   return new Uint8Array(all.buffer);
 }
 
+/** Where the reference statistics of `dataPath` under `network` are cached, and what they are called. */
+async function statsCacheOf(
+  network: FeatureNetwork,
+  dataPath: string,
+  split: 'train' | 'test',
+  resolution: Resolution,
+  set: TrainingSet | undefined,
+  suffix: string,
+) {
+  // Your own images: the prepared set at the model's resolution, statistics in the cache folder
+  // (never inside the user's image folder).
+  const images = set
+    ? set.kind === 'images'
+      ? set
+      : undefined
+    : isCifar10(dataPath)
+      ? undefined
+      : await loadTrainingSet(dataPath, { resolution });
+  const isFile = existsSync(dataPath) && statSync(dataPath).isFile();
+  const datasetHash = images
+    ? images.key!
+    : isFile
+      ? await sha256File(dataPath)
+      : createHash('sha256').update(`folder:${dataPath}`).digest('hex');
+  const key = `${datasetHash.slice(0, 16)}-${network.id.replace(/[^\w.@-]/g, '_')}-${images ? `x${resolution}` : split}${suffix}`;
+  const dir = images
+    ? join(defaultCacheDir(), 'fid')
+    : join(isFile ? dirname(dataPath) : dataPath, '.ganstudio-fid');
+  const description = images
+    ? images.description
+    : `cifar10-${split}@sha256:${datasetHash.slice(0, 16)}`;
+  return {
+    images,
+    dir,
+    jsonPath: join(dir, `${key}.json`),
+    binPath: join(dir, `${key}.bin`),
+    description,
+    datasetHash,
+  };
+}
+
 /**
  * μ, Σ of the reference set under `network`, computed once and cached: for CIFAR-10 a split, in
  * a `.ganstudio-fid` folder next to the dataset, keyed by the file's sha256 and the network id;
@@ -212,29 +255,14 @@ export async function referenceStats(
 ): Promise<{ stats: FeatureStats; description: string; cached: boolean }> {
   const split = options.split ?? 'train';
   const resolution = options.resolution ?? 32;
-  // Your own images: the prepared set at the model's resolution, statistics in the cache folder
-  // (never inside the user's image folder).
-  const images = options.set
-    ? options.set.kind === 'images'
-      ? options.set
-      : undefined
-    : isCifar10(dataPath)
-      ? undefined
-      : await loadTrainingSet(dataPath, { resolution });
-  const isFile = existsSync(dataPath) && statSync(dataPath).isFile();
-  const datasetHash = images
-    ? images.key!
-    : isFile
-      ? await sha256File(dataPath)
-      : createHash('sha256').update(`folder:${dataPath}`).digest('hex');
-  const key = `${datasetHash.slice(0, 16)}-${network.id.replace(/[^\w.@-]/g, '_')}-${images ? `x${resolution}` : split}`;
-  const dir = images
-    ? join(defaultCacheDir(), 'fid')
-    : join(isFile ? dirname(dataPath) : dataPath, '.ganstudio-fid');
-  const [jsonPath, binPath] = [join(dir, `${key}.json`), join(dir, `${key}.bin`)];
-  const description = images
-    ? images.description
-    : `cifar10-${split}@sha256:${datasetHash.slice(0, 16)}`;
+  const { images, dir, jsonPath, binPath, description, datasetHash } = await statsCacheOf(
+    network,
+    dataPath,
+    split,
+    resolution,
+    options.set,
+    '',
+  );
   if (existsSync(jsonPath) && existsSync(binPath)) {
     const meta = JSON.parse(readFileSync(jsonPath, 'utf8')) as CachedStats;
     const bytes = readFileSync(binPath);
@@ -292,6 +320,9 @@ export interface EvalResult {
   feature_network: string;
   samples: number;
   reference: string;
+  /** A conditional generator's: share of samples the CIFAR-10 classifier calls their class. */
+  class_fidelity?: number;
+  per_class?: ClassResult[];
 }
 
 /** FID against `reference` and IS of `count` images from `batches`. */
@@ -300,7 +331,13 @@ export function evaluateImages(
   reference: { stats: FeatureStats; description: string },
   batches: (start: number, n: number) => tf.Tensor4D,
   count: number,
-  options: { batchSize?: number; splits?: number; onBatch?: (done: number) => void } = {},
+  options: {
+    batchSize?: number;
+    splits?: number;
+    onBatch?: (done: number) => void;
+    /** A conditional generator: sample i is in class i mod names.length; per-class results. */
+    classes?: { names: string[]; reference?: (FeatureStats | undefined)[]; targets: number[] };
+  } = {},
 ): EvalResult {
   if (count <= network.dim)
     throw new UserError(
@@ -310,10 +347,18 @@ export function evaluateImages(
   const splits = options.splits ?? 10;
   if (count < splits)
     throw new UserError(`--samples ${count} is fewer than the ${splits} IS splits`, 2);
-  const got = collectFeatures(network, count, options.batchSize ?? 250, batches, options.onBatch);
+  const k = options.classes?.names.length ?? 0;
+  const got = collectFeatures(
+    network,
+    count,
+    options.batchSize ?? 250,
+    batches,
+    options.onBatch,
+    k ? { of: (i) => i % k, count: k } : undefined,
+  );
   const { fid } = frechetDistance(got.stats, reference.stats);
   const is = inceptionScore(got.probs, count, got.classes, splits);
-  return {
+  const result: EvalResult = {
     fid,
     is_mean: is.mean,
     is_std: is.std,
@@ -321,6 +366,33 @@ export function evaluateImages(
     samples: count,
     reference: reference.description,
   };
+  if (!options.classes) return result;
+  const { names, reference: real, targets } = options.classes;
+  const hits = new Array<number>(k).fill(0);
+  const seen = new Array<number>(k).fill(0);
+  for (let i = 0; i < count; i++) {
+    const c = i % k;
+    seen[c]!++;
+    let best = 0;
+    for (let j = 1; j < got.classes; j++)
+      if (got.probs[i * got.classes + j]! > got.probs[i * got.classes + best]!) best = j;
+    if (best === targets[c]) hits[c]!++;
+  }
+  result.per_class = names.map((name, c) => {
+    const mine = got.groupStats?.[c];
+    const theirs = real?.[c];
+    return {
+      class: name,
+      // Below d + 1 samples the covariance is singular: no FID rather than a meaningless one.
+      fid: mine && theirs && mine.count > network.dim ? frechetDistance(mine, theirs).fid : null,
+      class_fidelity: targets[c]! >= 0 && seen[c] ? hits[c]! / seen[c]! : null,
+      samples: seen[c]!,
+    };
+  });
+  const scored = result.per_class.filter((r) => r.class_fidelity !== null);
+  if (scored.length === k)
+    result.class_fidelity = hits.reduce((a, b) => a + b, 0) / seen.reduce((a, b) => a + b, 0);
+  return result;
 }
 
 /**
@@ -344,4 +416,101 @@ export function sampleSpread(x: tf.Tensor2D): { mean: number; min: number } {
   const [mean, min] = packed.dataSync();
   packed.dispose();
   return { mean: mean!, min: min! };
+}
+
+/**
+ * μ, Σ of each class of the reference training set (CIFAR-10's labels, or your subfolders), for
+ * per-class FID: one pass over the set, cached beside the whole-set statistics. A class with
+ * fewer than two images has none.
+ */
+export async function referenceClassStats(
+  network: FeatureNetwork,
+  dataPath: string,
+  options: {
+    resolution?: Resolution;
+    set?: TrainingSet;
+    batchSize?: number;
+    log?: (line: string) => void;
+    progress?: (total: number) => (done: number) => void;
+  } = {},
+): Promise<{ names: string[]; stats: (FeatureStats | undefined)[] }> {
+  const resolution = options.resolution ?? 32;
+  const set: TrainingSet =
+    options.set ??
+    (isCifar10(dataPath)
+      ? { data: loadCifar10(dataPath, 'train'), kind: 'cifar10', description: 'cifar10-train' }
+      : await loadTrainingSet(dataPath, { resolution }));
+  const names = classesOf(set, dataPath, 1);
+  const cache = await statsCacheOf(network, dataPath, 'train', resolution, set, '-classes');
+  const block = network.dim + network.dim * network.dim;
+  if (existsSync(cache.jsonPath) && existsSync(cache.binPath)) {
+    const meta = JSON.parse(readFileSync(cache.jsonPath, 'utf8')) as { counts: number[] };
+    const bytes = readFileSync(cache.binPath);
+    const floats = new Float64Array(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    );
+    if (meta.counts.length === names.length && floats.length === names.length * block)
+      return {
+        names,
+        stats: meta.counts.map((count, c) =>
+          count < 2
+            ? undefined
+            : {
+                dim: network.dim,
+                count,
+                mean: floats.slice(c * block, c * block + network.dim),
+                cov: floats.slice(c * block + network.dim, (c + 1) * block),
+              },
+        ),
+      };
+  }
+  const { data } = set;
+  options.log?.(
+    `computing per-class reference statistics of ${data.count} images under ${network.id} (once; cached in ${cache.dir})`,
+  );
+  const got = collectFeatures(
+    network,
+    data.count,
+    options.batchSize ?? 250,
+    imageBatches(data),
+    options.progress?.(data.count),
+    { of: (i) => data.labels[i]!, count: names.length },
+  );
+  const stats = got.groupStats ?? [];
+  try {
+    const all = new Float64Array(names.length * block);
+    stats.forEach((st, c) => {
+      if (st) all.set(new Float64Array(statsToBytes(st).buffer), c * block);
+    });
+    mkdirSync(cache.dir, { recursive: true });
+    writeFileAtomic(cache.binPath, new Uint8Array(all.buffer));
+    writeFileAtomic(
+      cache.jsonPath,
+      JSON.stringify({ network: network.id, counts: stats.map((st) => st?.count ?? 0) }),
+    );
+  } catch (err) {
+    options.log?.(
+      `warning: could not cache per-class statistics in ${cache.dir}: ${(err as Error).message}`,
+    );
+  }
+  return { names, stats };
+}
+
+/** What a conditional generator's evaluation adds: per class, and class fidelity overall. */
+export interface ClassResult {
+  class: string;
+  /** FID of this class's samples against this class's real images; null when too few samples. */
+  fid: number | null;
+  /** Share of this class's samples the CIFAR-10 classifier calls this class (null: not a CIFAR-10 class). */
+  class_fidelity: number | null;
+  samples: number;
+}
+
+/**
+ * For each generator class, the CIFAR-10 classifier's index of the same name (−1 when the
+ * classifier has no such class, or the network is not the classifier: fidelity is then undefined).
+ */
+export function fidelityTargets(network: FeatureNetwork, names: string[]): number[] {
+  const known: readonly string[] = network.id.startsWith('cifar10-classifier@') ? CLASS_NAMES : [];
+  return names.map((n) => known.indexOf(n));
 }

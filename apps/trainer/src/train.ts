@@ -26,7 +26,13 @@ import { sideOf, type PlanarImages } from './cifar';
 import { classesOf, datasetIdentity, loadTrainingSet, type TrainingSet } from './dataset';
 import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
-import { evaluateGenerator, loadFeatureNetwork, referenceStats, type EvalResult } from './evaluate';
+import {
+  evaluateGenerator,
+  fidelityTargets,
+  loadFeatureNetwork,
+  referenceStats,
+  type EvalResult,
+} from './evaluate';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 import {
   appendMetric,
@@ -150,15 +156,18 @@ async function logFid(
   samples: number,
   log: (line: string) => void,
   progress: Progress,
+  classNames?: string[],
 ): Promise<EvalResult> {
   const started = performance.now();
   const generator = samplingGenerator(gan);
+  const names = gan.config.classes ? classNames : undefined;
   const r = evaluateGenerator(
     tracker.network,
     tracker.reference,
     generator,
     samples,
     progress.phase(`epoch ${at.epoch} FID (${samples} samples)`, samples),
+    names ? { names, targets: fidelityTargets(tracker.network, names) } : undefined,
   );
   appendMetric(out, {
     type: 'fid',
@@ -172,10 +181,11 @@ async function logFid(
     reference: r.reference,
     // Which weights were measured: with an EMA the curve is the EMA's, not the raw generator's.
     weights: gan.ema ? 'ema' : 'raw',
+    ...(r.class_fidelity === undefined ? {} : { class_fidelity: r.class_fidelity }),
     seconds: (performance.now() - started) / 1000,
   });
   log(
-    `epoch ${at.epoch}: FID (${tracker.network.label} features, ${samples} samples vs ${r.reference}) ${r.fid.toFixed(3)}, IS ${r.is_mean.toFixed(3)} ± ${r.is_std.toFixed(3)}`,
+    `epoch ${at.epoch}: FID (${tracker.network.label} features, ${samples} samples vs ${r.reference}) ${r.fid.toFixed(3)}, IS ${r.is_mean.toFixed(3)} ± ${r.is_std.toFixed(3)}${r.class_fidelity === undefined ? '' : `, class fidelity ${(100 * r.class_fidelity).toFixed(1)}%`}`,
   );
   if (samples === tracker.best_samples && r.fid < tracker.best) {
     tracker.best = r.fid;
@@ -461,7 +471,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           trainSeconds: trainSeconds(),
         });
         if (fid && epoch % fidConfig.every === 0 && done !== totalSteps)
-          await logFid(fid, out, gan, { step: done, epoch }, fidConfig.samples, log, progress);
+          await logFid(
+            fid,
+            out,
+            gan,
+            { step: done, epoch },
+            fidConfig.samples,
+            log,
+            progress,
+            config.classNames,
+          );
       },
       checkpoint,
     });
@@ -472,10 +491,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (finished && fid) {
       // The cheap protocol keeps the curve comparable; the full one is the run's headline number.
       const at = { step: totalSteps, epoch: config.epochs };
-      finalFid = await logFid(fid, out, gan, at, fidConfig.samples, log, progress);
+      finalFid = await logFid(
+        fid,
+        out,
+        gan,
+        at,
+        fidConfig.samples,
+        log,
+        progress,
+        config.classNames,
+      );
       const finalSamples = finalFidSamples(config, totalSteps);
       if (finalSamples !== fidConfig.samples)
-        finalFid = await logFid(fid, out, gan, at, finalSamples, log, progress);
+        finalFid = await logFid(fid, out, gan, at, finalSamples, log, progress, config.classNames);
     }
     if (finished) {
       ({ dir: exportDir, bytes: exportBytes } = await exportGenerator(

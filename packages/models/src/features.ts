@@ -102,6 +102,14 @@ export interface CollectedFeatures {
   /** Class probabilities [count, classes], row-major, for the Inception Score. */
   probs: Float32Array;
   classes: number;
+  /** With `groups`: the moments of each group's images alone (undefined below 2 images). */
+  groupStats?: (FeatureStats | undefined)[];
+}
+
+/** Image i's group (0 … count − 1) and the number of groups, for per-group moments. */
+export interface Grouping {
+  of: (i: number) => number;
+  count: number;
 }
 
 /**
@@ -114,8 +122,12 @@ export function collectFeatures(
   batchSize: number,
   makeBatch: (start: number, n: number) => tf.Tensor4D,
   onBatch?: (done: number) => void,
+  groups?: Grouping,
 ): CollectedFeatures {
   const acc = new MomentAccumulator(network.dim);
+  const perGroup = groups
+    ? Array.from({ length: groups.count }, () => new MomentAccumulator(network.dim))
+    : undefined;
   let probs: Float32Array | undefined;
   let classes = 0;
   for (let start = 0; start < count; start += batchSize) {
@@ -125,6 +137,19 @@ export function collectFeatures(
     images.dispose();
     try {
       acc.add(out.features);
+      if (groups && perGroup) {
+        const members: number[][] = perGroup.map(() => []);
+        for (let i = 0; i < n; i++) members[groups.of(start + i)]?.push(i);
+        members.forEach((rows, g) => {
+          if (!rows.length) return;
+          const part = tf.gather(out.features, tf.tensor1d(rows, 'int32')) as tf.Tensor2D; // [rows, dim]
+          try {
+            perGroup[g]!.add(part);
+          } finally {
+            part.dispose();
+          }
+        });
+      }
       classes = out.probs.shape[1];
       probs ??= new Float32Array(count * classes);
       probs.set(out.probs.dataSync(), start * classes);
@@ -133,5 +158,12 @@ export function collectFeatures(
     }
     onBatch?.(start + n);
   }
-  return { stats: acc.stats(), probs: probs ?? new Float32Array(0), classes };
+  return {
+    stats: acc.stats(),
+    probs: probs ?? new Float32Array(0),
+    classes,
+    ...(perGroup
+      ? { groupStats: perGroup.map((a) => (a.samples >= 2 ? a.stats() : undefined)) }
+      : {}),
+  };
 }

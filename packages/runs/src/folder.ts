@@ -235,6 +235,8 @@ export interface FidRecord {
   reference?: string;
   /** raw | ema: which generator weights were measured (absent in older runs). */
   weights?: string;
+  /** A conditional run's: share of samples the CIFAR-10 classifier calls the class they were drawn in. */
+  class_fidelity?: number;
 }
 
 /**

@@ -8,12 +8,14 @@ import {
   imageBatches,
   evaluateImages,
   FEATURE_NETWORKS,
+  fidelityTargets,
   generatorBatches,
   loadFeatureNetwork,
   noiseBatches,
+  referenceClassStats,
   referenceStats,
 } from '../evaluate';
-import { loadModel } from '../model-io';
+import { generatorClassNames, loadModel } from '../model-io';
 import { Progress } from '../progress';
 import { defineCommand, userPath } from './flags';
 import { TRUNCATION_FLAG } from './sample';
@@ -24,7 +26,9 @@ export const evalCommand = defineCommand({
   about: `Samples the generator, extracts features and reports FID (against the CIFAR-10 training set's
 statistics, cached next to the dataset) and IS (10 splits, mean ± std). Every number is labelled
 with the feature network it came from: numbers from different networks do not compare. Latents
-follow the FID protocol of docs/training.md (stream batches from --seed).`,
+follow the FID protocol of docs/training.md (stream batches from --seed). A class-conditional
+generator draws sample i in class i mod classes, and gains a per-class table: FID against that
+class's real images, and class fidelity (the share the CIFAR-10 classifier calls that class).`,
   flags: {
     model: { kind: 'path', help: 'generator: model folder, checkpoint or run folder' },
     data: {
@@ -65,7 +69,7 @@ follow the FID protocol of docs/training.md (stream batches from --seed).`,
     'batch-size': { kind: 'int', min: 1, max: 4096, default: 250, help: 'images per batch' },
     json: {
       kind: 'bool',
-      help: 'print one JSON line: fid, is_mean, is_std, feature_network, samples, reference\n(and truncation when set)',
+      help: 'print one JSON line: fid, is_mean, is_std, feature_network, samples, reference\n(and truncation when set; class_fidelity and per_class for a conditional model)',
     },
     backend: BACKEND_FLAG,
   },
@@ -102,8 +106,29 @@ follow the FID protocol of docs/training.md (stream batches from --seed).`,
           : source === 'noise'
             ? noiseBatches(v.seed)
             : imageBatches(loadCifar10(data, 'test'));
+      const names = generator && generatorDir ? generatorClassNames(generatorDir, generator) : [];
+      let classes: NonNullable<Parameters<typeof evaluateImages>[4]>['classes'];
+      if (names.length) {
+        const real = await referenceClassStats(network, data, {
+          resolution: outputSide(generator!),
+          batchSize: v['batch-size'],
+          log,
+          progress: (total) => progress.phase('per-class reference statistics', total),
+        });
+        const same = real.names.join('\0') === names.join('\0');
+        if (!same)
+          log(
+            `per-class FID skipped: the generator's classes (${names.join(', ')}) are not the data's (${real.names.join(', ')})`,
+          );
+        classes = {
+          names,
+          targets: fidelityTargets(network, names),
+          ...(same ? { reference: real.stats } : {}),
+        };
+      }
       const started = performance.now();
       const result = evaluateImages(network, reference, batches, v.samples, {
+        ...(classes ? { classes } : {}),
         batchSize: v['batch-size'],
         onBatch: progress.phase(
           `features of ${v.samples} ${source === 'model' ? 'samples' : source} images`,
@@ -120,6 +145,7 @@ follow the FID protocol of docs/training.md (stream batches from --seed).`,
             `FID (${network.label} features): ${result.fid.toFixed(3)}`,
             `IS (${network.label}): ${result.is_mean.toFixed(3)} ± ${result.is_std.toFixed(3)}`,
             `${v.samples} ${source === 'model' ? `samples of ${generatorDir}${truncated ? ` (z truncated at ±${v.truncation})` : ''}` : source} vs ${result.reference}; feature network ${network.id}; ${seconds.toFixed(1)} s`,
+            ...classTable(result),
           ].join('\n') + '\n',
         );
       return 0;
@@ -129,6 +155,22 @@ follow the FID protocol of docs/training.md (stream batches from --seed).`,
     }
   },
 });
+
+const percent = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
+
+/** A conditional generator's per-class lines: class, FID, class fidelity, samples. */
+function classTable(r: ReturnType<typeof evaluateImages>): string[] {
+  if (!r.per_class) return [];
+  const width = Math.max(5, ...r.per_class.map((c) => c.class.length));
+  return [
+    `class fidelity (CIFAR-10 classifier): ${r.class_fidelity === undefined ? '— (not CIFAR-10 classes)' : percent(r.class_fidelity)}`,
+    `${'class'.padEnd(width)}  ${'FID'.padStart(7)}  fidelity  samples`,
+    ...r.per_class.map(
+      (c) =>
+        `${c.class.padEnd(width)}  ${(c.fid === null ? '—' : c.fid.toFixed(3)).padStart(7)}  ${percent(c.class_fidelity).padStart(8)}  ${String(c.samples).padStart(7)}`,
+    ),
+  ];
+}
 
 /** The side of a generator's images (32 or 64). */
 const outputSide = (g: LayersModel) => g.outputs[0]!.shape[1] as Resolution;
