@@ -77,6 +77,8 @@ export const runMetrics = pgTable(
     gLoss: real('g_loss'),
     fid: real('fid'),
     isScore: real('is_score'),
+    /** A conditional run's class fidelity at this FID point (share of samples classified as their class). */
+    classFidelity: real('class_fidelity'),
     /** Training seconds at this step (across sittings): FID by wall clock when runs are compared. */
     elapsedS: real('elapsed_s'),
   },

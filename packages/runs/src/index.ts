@@ -146,6 +146,7 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
     gLoss: number | null;
     fid: number | null;
     isScore: number | null;
+    classFidelity: number | null;
     elapsedS: number | null;
   }
   const byStep = new Map<number, Point>(
@@ -161,6 +162,7 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
           gLoss: (s.g_loss as number | undefined) ?? null,
           fid: null,
           isScore: null,
+          classFidelity: null,
           elapsedS: (s.elapsed_s as number | undefined) ?? null,
         },
       ]),
@@ -186,9 +188,15 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
       gLoss: null,
       fid: null,
       isScore: null,
+      classFidelity: null,
       elapsedS: elapsedAt(l.step),
     };
-    byStep.set(l.step, { ...point, fid: l.fid, isScore: l.is_mean ?? null });
+    byStep.set(l.step, {
+      ...point,
+      fid: l.fid,
+      isScore: l.is_mean ?? null,
+      classFidelity: l.class_fidelity ?? null,
+    });
   }
   const metrics = [...byStep.values()].sort((a, b) => a.step - b.step);
   const first = protocol[0];

@@ -18,7 +18,7 @@ const gridPixels = (page) =>
     cs.map((c) => Array.from(c.getContext('2d').getImageData(0, 0, 32, 32).data)),
   );
 
-export async function runSuite(base, executablePath, { model64 } = {}) {
+export async function runSuite(base, executablePath, { model64, conditional } = {}) {
   const browser = await chromium.launch({ executablePath, args: FLAGS });
   const { test, results } = createSuite();
   const state = {};
@@ -234,6 +234,67 @@ export async function runSuite(base, executablePath, { model64 } = {}) {
       await img.waitFor();
       await p.waitForFunction(() => document.querySelector('[data-testid=share-image]')?.complete);
       assert.equal(await img.evaluate((el) => el.naturalWidth), 64);
+      await p.close();
+    });
+
+    await test('a class-conditional model: pick a class, the tiles say it, publish one, the share page names it', async () => {
+      const p = await visitor.newPage();
+      await p.goto(`${base}/studio?model=${conditional}&seed=20`);
+      const picker = p.getByLabel('class', { exact: true });
+      await picker.waitFor({ timeout: 60_000 });
+      assert.deepEqual(await picker.locator('option').allTextContents(), ['cats', 'dogs', 'owls']);
+      await p
+        .getByTestId('model-size')
+        .filter({ hasText: /loaded$/ })
+        .waitFor({ timeout: 120_000 });
+      await picker.selectOption({ label: 'dogs' });
+      await p.waitForFunction(
+        () => {
+          const captions = [...document.querySelectorAll('[data-testid=tile-class]')];
+          return captions.length === 16 && captions.every((c) => c.textContent === 'dogs');
+        },
+        null,
+        { timeout: 60_000 },
+      );
+      // Another class at the same seeds draws other pictures.
+      const dogs = await gridPixels(p);
+      await picker.selectOption({ label: 'owls' });
+      await p.waitForFunction(
+        () => document.querySelector('[data-testid=tile-class]')?.textContent === 'owls',
+      );
+      await p.waitForFunction(
+        (before) =>
+          [...document.querySelectorAll('[data-testid=grid] canvas')].some(
+            (c, i) =>
+              Array.from(c.getContext('2d').getImageData(0, 0, 32, 32).data).join() !==
+              before[i].join(),
+          ),
+        dogs,
+        { timeout: 60_000 },
+      );
+      // Morph one tile from owls into cats: a path of 8 images.
+      await p.getByRole('button', { name: 'seed 22, owls', exact: true }).click();
+      await p.getByLabel('morph into class').selectOption({ label: 'cats' });
+      await p.getByRole('button', { name: 'Morph owls into' }).click();
+      await p.waitForFunction(
+        () => document.querySelectorAll('[data-testid=path] canvas').length === 8,
+      );
+      await p.getByRole('button', { name: /^Publish seed 22 \(owls\)$/ }).click();
+      const link = p.getByTestId('share-link');
+      await link.waitFor({ timeout: 60_000 });
+      const api = await (
+        await p.request.get(
+          `${base}/api/images/${(await link.getAttribute('href')).split('/').pop()}`,
+        )
+      ).json();
+      assert.equal(api.className, 'owls');
+      await p.goto(await link.getAttribute('href'));
+      assert.equal(await p.getByTestId('share-class').textContent(), 'A owls');
+      assert.match(await p.title(), /^A owls · Seed 22 · Tiny pets/);
+      const more = await p
+        .getByRole('link', { name: 'Sample more like this' })
+        .getAttribute('href');
+      assert.match(more, /[?&]class=owls(&|$)/);
       await p.close();
     });
 

@@ -67,6 +67,32 @@ async function uploadTiny64(dataDir) {
   return 'tiny64-e1';
 }
 
+/**
+ * A class-conditional model the way a user makes one: three class folders of generated PNGs, a
+ * tiny run with `ganstudio train --conditional`, uploaded before the server starts.
+ */
+async function uploadTinyConditional(dataDir) {
+  const work = mkdtempSync(join(tmpdir(), 'gallery-e2e-cond-'));
+  for (const [c, name] of ['cats', 'dogs', 'owls'].entries()) {
+    mkdirSync(join(work, 'pets', name), { recursive: true });
+    for (let i = 0; i < 16; i++) {
+      const raw = Buffer.alloc(40 * 40 * 3);
+      for (let p = 0; p < 40 * 40; p++) raw.set([c * 90, (p * 5 + i * 7) % 256, i * 13], p * 3);
+      await sharp(raw, { raw: { width: 40, height: 40, channels: 3 } })
+        .png()
+        .toFile(join(work, 'pets', name, `${i}.png`));
+    }
+  }
+  const env = { ...process.env, GANSTUDIO_CACHE: join(work, 'cache'), GANSTUDIO_DATA_DIR: '' };
+  const cli = (...args) => run(process.execPath, [GANSTUDIO, ...args], { cwd: work, env });
+  await cli(
+    ...['train', '--conditional', '--data', 'pets', '--ngf', '4', '--ndf', '4', '--epochs', '1'],
+    ...['--batch-size', '16', '--fid-every', '0', '--backend', 'wasm', '--out', 'pets-run'],
+  );
+  await cli('upload', 'pets-run', '--data-dir', dataDir, '--name', 'Tiny pets');
+  return 'pets-run-e1';
+}
+
 const freePort = () =>
   new Promise((resolve) => {
     const srv = createServer().listen(0, '127.0.0.1', () => {
@@ -87,6 +113,7 @@ if (!existsSync(join(app, '.next', 'BUILD_ID')) || process.env.E2E_REBUILD)
 const port = await freePort();
 const dataDir = mkdtempSync(join(tmpdir(), 'gallery-e2e-'));
 const MODEL64 = await uploadTiny64(dataDir);
+const CONDITIONAL = await uploadTinyConditional(dataDir);
 // As `npm start` runs it: Next.js behind server.mjs, on the embedded defaults.
 const server = spawn(process.execPath, ['server.mjs'], {
   cwd: app,
@@ -112,7 +139,10 @@ try {
     await new Promise((r) => setTimeout(r, 500));
   }
   const { runSuite } = await import('./gallery.e2e.mjs');
-  const { passed, failed } = await runSuite(base, CHROMIUM, { model64: MODEL64 });
+  const { passed, failed } = await runSuite(base, CHROMIUM, {
+    model64: MODEL64,
+    conditional: CONDITIONAL,
+  });
   console.log(`e2e: ${passed} passed, ${failed} failed`);
   code = failed === 0 && passed > 0 ? 0 : 1;
 } finally {

@@ -85,7 +85,11 @@ export async function modelsWithQuality(db: Db) {
     // Both count from 1: a model's epoch is the epochs trained, an FID point's the epochs completed.
     const [fid] = model.runId
       ? await db
-          .select({ fid: runMetrics.fid, isScore: runMetrics.isScore })
+          .select({
+            fid: runMetrics.fid,
+            isScore: runMetrics.isScore,
+            classFidelity: runMetrics.classFidelity,
+          })
           .from(runMetrics)
           .where(
             and(
@@ -105,6 +109,7 @@ export async function modelsWithQuality(db: Db) {
       model,
       fid: fid?.fid ?? null,
       isScore: fid?.isScore ?? null,
+      classFidelity: fid?.classFidelity ?? null,
       featureNetwork: protocol?.feature_network ?? null,
       fidSamples: protocol?.samples ?? null,
       images: imageCounts.get(model.id) ?? 0,
@@ -345,6 +350,8 @@ export async function leaderboard(db: Db, maxAgeMs?: number) {
       ranked: isRanked(human),
       fid: q.fid,
       isScore: q.isScore,
+      classFidelity: q.classFidelity,
+      conditional: q.model.classes !== null,
       featureNetwork: q.featureNetwork,
       fidSamples: q.fidSamples,
       images: q.images,

@@ -78,6 +78,18 @@ export default async function ModelPage({ params }: Props) {
           <dd>
             {row.isScore !== null ? `${row.isScore.toFixed(2)} (higher is better)` : 'not measured'}
           </dd>
+          {row.conditional && (
+            <>
+              <dt className="text-zinc-400">Class fidelity</dt>
+              <dd data-testid="class-fidelity">
+                {row.classFidelity !== null
+                  ? `${(100 * row.classFidelity).toFixed(1)}% of its samples are called their class by the CIFAR-10 classifier (chance: ${model?.classes ? (100 / model.classes.length).toFixed(0) : '?'}%)`
+                  : 'not measured'}
+              </dd>
+              <dt className="text-zinc-400">Classes</dt>
+              <dd>{model?.classes?.join(', ')}</dd>
+            </>
+          )}
           <dt className="text-zinc-400">Votes</dt>
           <dd>
             {row.images

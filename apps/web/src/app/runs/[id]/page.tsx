@@ -15,7 +15,10 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   if (!data) notFound();
   const { run, samples, metrics, models } = data;
   /** The points of one metric where it was logged. */
-  const points = (key: 'dLoss' | 'gLoss' | 'fid' | 'isScore', x: 'step' | 'epoch') =>
+  const points = (
+    key: 'dLoss' | 'gLoss' | 'fid' | 'isScore' | 'classFidelity',
+    x: 'step' | 'epoch',
+  ) =>
     metrics.flatMap((m) => {
       const y = m[key];
       return y === null ? [] : [{ x: m[x], y }];
@@ -23,6 +26,8 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   const series = (key: 'dLoss' | 'gLoss' | 'fid') => points(key, 'step');
   const fid = points('fid', 'epoch');
   const isScores = points('isScore', 'epoch');
+  // As a percentage: the share of samples the CIFAR-10 classifier calls the class they were drawn in.
+  const fidelity = points('classFidelity', 'epoch').map((p) => ({ ...p, y: 100 * p.y }));
   const protocol = (
     run.config as {
       fid_protocol?: {
@@ -89,6 +94,18 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
               xLabel="epoch"
               series={[{ name: 'IS', color: '#fbbf24', points: isScores }]}
             />
+          )}
+          {fidelity.length > 0 && (
+            <div data-testid="class-fidelity-chart">
+              <p className="mt-2 text-xs text-zinc-400">
+                Class fidelity (%): the share of each epoch&apos;s samples the CIFAR-10 classifier
+                calls the class they were drawn in; chance is one class in ten.
+              </p>
+              <LineChart
+                xLabel="epoch"
+                series={[{ name: 'class fidelity %', color: '#60a5fa', points: fidelity }]}
+              />
+            </div>
           )}
         </section>
       )}
