@@ -15,7 +15,13 @@ import { imageSizeOf } from '@ganstudio/models/gan';
 import { writeCarriedState } from './carry';
 import type { CheckpointState } from './checkpoint';
 import { UserError } from './errors';
-import { evaluateGenerator, loadFeatureNetwork, referenceStats, type EvalResult } from './evaluate';
+import {
+  evaluateGenerator,
+  fidelityTargets,
+  loadFeatureNetwork,
+  referenceStats,
+  type EvalResult,
+} from './evaluate';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 import {
   checkpointName,
@@ -135,7 +141,16 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
               log,
               resolution: imageSizeOf(config.model),
             });
-            measure = (g) => evaluateGenerator(network, reference, g, samples);
+            const names = config.classNames;
+            measure = (g) =>
+              evaluateGenerator(
+                network,
+                reference,
+                g,
+                samples,
+                undefined,
+                names ? { names, targets: fidelityTargets(network, names) } : undefined,
+              );
           }
           fids.push({ ...measure(generator), epoch: e, step: endStep(e), measured: true });
         }
@@ -151,6 +166,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
             step: endStep(epoch),
             quantization: 'uint8',
             weights,
+            ...(config.classNames ? { classes: config.classNames } : {}),
           });
         }
       } finally {
@@ -174,6 +190,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
     feature_network: f.feature_network,
     reference: f.reference,
     weights,
+    ...(f.class_fidelity === undefined ? {} : { class_fidelity: f.class_fidelity }),
   }));
   // Each FID line follows the last step line of its epoch, as the trainer writes them.
   const lines = [...steps, ...fidLines].sort(

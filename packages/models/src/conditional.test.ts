@@ -1,5 +1,5 @@
 /**
- * The class-conditional pair: G(z, y) with a learned class embedding concatenated to z, and the
+ * The class-conditional pair: G(z, y) = G(z ⊙ embed(y)), and the
  * projection discriminator D(x, y) = ψ(φ(x)) + embed(y)ᵀ φ(x) (Miyato & Koyama 2018, eq. 3).
  */
 import '@tensorflow/tfjs-backend-cpu';
@@ -7,13 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DCGAN_CONFIG, type DcganConfig } from './config';
-import {
-  buildDiscriminator,
-  buildGenerator,
-  CLASS_EMBEDDING_DIM,
-  classCountOf,
-  discriminatorFeatures,
-} from './dcgan';
+import { buildDiscriminator, buildGenerator, classCountOf, discriminatorFeatures } from './dcgan';
 import { createGan, disposeGan, generate, trainStep, updateEma } from './gan';
 import { interpolateClasses, sampleSeeds, seedLatents } from './sample';
 
@@ -33,8 +27,8 @@ describe('conditional nets', () => {
     expect(g.outputs[0]!.shape).toEqual([null, 32, 32, 3]);
     const ngf = 32;
     const expected =
-      10 * CLASS_EMBEDDING_DIM + // class table
-      (100 + CLASS_EMBEDDING_DIM) * 4 * 4 * 8 * ngf + // projection of [z, e], no bias
+      10 * 100 + // class table [classes, latentDim]
+      100 * 4 * 4 * 8 * ngf + // projection of z ⊙ e, no bias
       4 * 8 * ngf + // its batch norm: γ, β, moving mean, moving variance
       4 * 4 * 4 * ngf * 8 * ngf +
       4 * 4 * ngf + // up1 + BN

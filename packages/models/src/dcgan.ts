@@ -106,18 +106,18 @@ function generatorLayers(
   return layers;
 }
 
-/** Length of G's learned class vector, concatenated to z. */
-export const CLASS_EMBEDDING_DIM = 64;
-
 /**
  * z [batch, latentDim] → images [batch, S, S, 3] in [-1, 1], S = 32 or 64 (config.resolution).
  *
  * With `config.classes` it is a two-input functional model: (z [batch, latentDim], class
  * [batch, 1] as an index, int32 or float32) → images. The class goes through a learned embedding
- * [classes, 64] whose vector is concatenated to z before the projection: the conditional GAN of
- * Mirza & Osindero 2014 (arXiv:1411.1784, §3.2: y joins z in the generator's first layer), with a
- * learned table instead of a one-hot code. Every layer is stock, so `tf.loadLayersModel` runs the
- * export with no project code (conditional batch norm would need a custom layer).
+ * [classes, latentDim] that multiplies z elementwise before the projection, as the AC-GAN of
+ * Odena et al. 2017 (arXiv:1610.09585) is built in TF.js's and Keras' own examples. The product
+ * keeps z on the only path into G: with the class vector concatenated to z instead (Mirza &
+ * Osindero 2014), our narrow DCGAN collapsed to one image per class within 400 steps, every z
+ * drawing the same picture (docs/training.md § Class-conditional). Every layer is stock, so
+ * `tf.loadLayersModel` runs the export with no project code (conditional batch norm would need a
+ * custom layer).
  */
 export function buildGenerator(config: DcganConfig): tf.LayersModel {
   const { latentDim, seed, classes } = validateDcganConfig(config);
@@ -133,8 +133,8 @@ export function buildGenerator(config: DcganConfig): tf.LayersModel {
   const embedded = tf.layers
     .embedding({
       inputDim: classes,
-      outputDim: CLASS_EMBEDDING_DIM,
-      // N(0, 1) like z, so neither half of the concatenation starts out drowned by the other.
+      outputDim: latentDim,
+      // N(0, 1): z ⊙ e then has z's scale at initialisation.
       embeddingsInitializer: tf.initializers.randomNormal({
         mean: 0,
         stddev: 1,
@@ -142,9 +142,9 @@ export function buildGenerator(config: DcganConfig): tf.LayersModel {
       }),
       name: 'class_embedding',
     })
-    .apply(label) as tf.SymbolicTensor; // → [batch, 1, 64]
-  const vector = tf.layers.flatten({ name: 'class_vector' }).apply(embedded); // → [batch, 64]
-  let h = tf.layers.concatenate({ name: 'z_and_class' }).apply([z, vector as tf.SymbolicTensor]);
+    .apply(label) as tf.SymbolicTensor; // → [batch, 1, latentDim]
+  const vector = tf.layers.flatten({ name: 'class_vector' }).apply(embedded); // → [batch, latentDim]
+  let h = tf.layers.multiply({ name: 'z_and_class' }).apply([z, vector as tf.SymbolicTensor]); // z ⊙ e(y)
   for (const layer of body) h = layer.apply(h);
   return tf.model({ inputs: [z, label], outputs: h as tf.SymbolicTensor, name: 'generator' });
 }

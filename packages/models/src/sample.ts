@@ -134,9 +134,9 @@ export function sampleClassRows(
 
 /**
  * One z drawn through `steps` classes between `from` and `to`: the two rows of G's class table
- * mixed linearly, (1 − t)·e_from + t·e_to for t = 0 … 1, then G's layers after the embedding →
- * [steps, H, W, 3]; t = 0 and t = 1 are exactly the images of the two classes. The stock model
- * takes whole classes only, so its layers after the concatenation are applied here directly.
+ * mixed linearly, e = (1 − t)·e_from + t·e_to for t = 0 … 1, then z ⊙ e through G's layers after
+ * the product → [steps, H, W, 3]; t = 0 and t = 1 are exactly the images of the two classes. The
+ * stock model takes whole classes only, so its layers after the product are applied here directly.
  */
 export function interpolateClasses(
   generator: LayersModel,
@@ -152,14 +152,14 @@ export function interpolateClasses(
   const joined = generator.layers.findIndex((l) => l.name === 'z_and_class');
   if (joined < 0) throw new Error('not a class-conditional generator of this project');
   const rest = generator.layers.slice(joined + 1);
-  const [table] = generator.getLayer('class_embedding').getWeights() as [tf.Tensor2D]; // [classes, E]
+  const [table] = generator.getLayer('class_embedding').getWeights() as [tf.Tensor2D]; // [classes, latentDim]
   return tf.tidy(() => {
     const t = tf.reshape(tf.linspace(0, 1, steps), [steps, 1]); // → [steps, 1]
     const a = tf.slice(table, [from, 0], [1, -1]);
     const b = tf.slice(table, [to, 0], [1, -1]);
-    const e = tf.add(tf.mul(a, tf.sub(1, t)), tf.mul(b, t)); // → [steps, E]
-    const z = tf.tile(tf.tensor2d(latent, [1, latent.length]), [steps, 1]); // → [steps, latentDim]
-    let h = tf.concat([z, e], 1);
+    const e = tf.add(tf.mul(a, tf.sub(1, t)), tf.mul(b, t)); // → [steps, latentDim]
+    const z = tf.tensor2d(latent, [1, latent.length]); // → [1, latentDim], broadcast over steps
+    let h: tf.Tensor = tf.mul(z, e);
     for (const layer of rest) h = layer.apply(h, { training: false }) as tf.Tensor;
     return h as tf.Tensor4D;
   });
