@@ -326,9 +326,16 @@ export async function uploadRunRecord(
   };
 }
 
+/** Reads a bundled run's card.json (its display name and note), if it has one. */
+function readCard(dir: string): { name?: string; note?: string } {
+  const card = join(dir, 'card.json');
+  return existsSync(card) ? (JSON.parse(readFileSync(card, 'utf8')) as { name?: string }) : {};
+}
+
 /**
  * First start of a gallery (Next.js or the Deno edge): register the run folder bundled with the
- * repository (apps/web/bundled/default-run) as the default model, once.
+ * repository (apps/web/bundled/default-run) as the default model, and the class-conditional one
+ * beside it (bundled/conditional-run), once each.
  */
 export async function seedBundledRun(
   db: Db,
@@ -342,21 +349,24 @@ export async function seedBundledRun(
   const reference = join(dir, '..', 'runs');
   if (existsSync(reference))
     for (const name of readdirSync(reference).sort()) {
-      const card = join(reference, name, 'card.json');
-      const title = existsSync(card)
-        ? (JSON.parse(readFileSync(card, 'utf8')) as { name?: string }).name
-        : undefined;
+      const title = readCard(join(reference, name)).name;
       await uploadRunRecord(db, store, join(reference, name), {
         onlyIfMissing: true,
         ...(title ? { name: title } : {}),
       });
     }
+  const conditional = join(dir, '..', 'conditional-run');
+  if (existsSync(conditional)) {
+    const meta = readCard(conditional);
+    await uploadRun(db, store, conditional, {
+      runId: 'cdcgan-cifar10',
+      ...(meta.name ? { name: meta.name } : {}),
+      ...(meta.note ? { note: meta.note } : {}),
+      onlyIfMissing: true,
+    });
+  }
   if (!existsSync(dir)) return undefined;
-  const card = join(dir, 'card.json');
-  const meta = (existsSync(card) ? JSON.parse(readFileSync(card, 'utf8')) : {}) as {
-    name?: string;
-    note?: string;
-  };
+  const meta = readCard(dir);
   return uploadRun(db, store, dir, {
     runId: 'dcgan-cifar10',
     ...(meta.name ? { name: meta.name } : {}),
