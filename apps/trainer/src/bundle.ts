@@ -24,19 +24,12 @@ import {
 } from './evaluate';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 import {
-  checkpointName,
-  epochGridName,
-  epochName,
   isStep,
-  keptEpochs,
-  readMetrics,
-  RUN_FORMAT,
-  runPath,
-  withoutMachinePaths,
-  writeMetrics,
-  writeRunConfig,
   type MetricRecord,
+  RUN_FORMAT,
   type RunConfig,
+  RunFolder,
+  withoutMachinePaths,
 } from '@ganstudio/runs/folder';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
 import { sampleGridPng } from './sampling';
@@ -71,24 +64,26 @@ export interface BundleResult {
 }
 
 export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
+  const target = new RunFolder(o.out);
+  const source = new RunFolder(o.run);
   const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const config = readRunConfig<RunConfig>(o.run, 'bundle');
   const runWeights: WeightsChoice = config.ema ? 'ema' : 'raw';
   const weights = o.weights ?? runWeights;
-  const kept = keptEpochs(o.run);
+  const kept = source.keptEpochs();
   const epoch = o.epoch ?? Math.max(0, ...kept);
   if (epoch < 1) throw new UserError(`${o.run}: no finished epoch kept in epochs/`);
   const generatorDir = (e: number) =>
-    join(o.run, 'epochs', epochName(e), weights === 'ema' ? 'generator-ema' : 'generator');
+    source.epochDir(e, weights === 'ema' ? 'generator-ema' : 'generator');
   const missing = Array.from({ length: epoch }, (_, i) => i + 1).filter(
     (e) => !existsSync(join(generatorDir(e), MODEL_JSON)),
   );
   if (missing.length)
     throw new UserError(
-      `${o.run}: no ${weights} generator kept for epoch ${missing.join(', ')} (epochs/${epochName(missing[0]!)}/${weights === 'ema' ? 'generator-ema' : 'generator'})${weights === 'ema' && !config.ema ? '; this run tracked no EMA' : ''}`,
+      `${o.run}: no ${weights} generator kept for epoch ${missing.join(', ')} (${generatorDir(missing[0]!)})${weights === 'ema' && !config.ema ? '; this run tracked no EMA' : ''}`,
     );
 
-  const metrics = readMetrics(o.run);
+  const metrics = source.readMetrics();
   // The last step line of each epoch is its final step.
   const steps = metrics.filter(isStep).filter((m) => m.epoch <= epoch);
   const endStep = (e: number) =>
@@ -108,13 +103,13 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
   let dispose = () => {};
   try {
     // Grids of a previous bundle with more epochs would otherwise outlive it.
-    rmSync(runPath(o.out, 'samples'), { recursive: true, force: true });
-    mkdirSync(runPath(o.out, 'samples'), { recursive: true });
+    rmSync(target.path('samples'), { recursive: true, force: true });
+    mkdirSync(target.path('samples'), { recursive: true });
     for (let e = 1; e <= epoch; e++) {
       const generator = await loadModel(generatorDir(e));
       try {
         writeFileAtomic(
-          runPath(o.out, 'samples', epochGridName(e)),
+          target.epochGrid(e),
           await sampleGridPng(generator, config.sampleSeed, config.sampleCount),
         );
         const line = o.measure ? undefined : logged.get(e);
@@ -159,8 +154,8 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
           `epoch ${e} (${weights}): FID ${f.fid.toFixed(3)} (${f.feature_network} features, ${f.samples} samples, ${f.measured ? 'measured' : 'from the run'})`,
         );
         if (e === epoch) {
-          rmSync(runPath(o.out, 'export'), { recursive: true, force: true });
-          await saveModel(generator, runPath(o.out, 'export'), 'uint8', {
+          rmSync(target.path('export'), { recursive: true, force: true });
+          await saveModel(generator, target.path('export'), 'uint8', {
             run: basename(o.run),
             epoch,
             step: endStep(epoch),
@@ -178,7 +173,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
   }
 
   // A bundle is shipped and committed: its recipe names its data, never where it lay.
-  writeRunConfig(o.out, withoutMachinePaths({ ...config, version: RUN_FORMAT, epochs: epoch }));
+  target.writeConfig(withoutMachinePaths({ ...config, version: RUN_FORMAT, epochs: epoch }));
   const fidLines = fids.map((f) => ({
     type: 'fid',
     step: f.step,
@@ -196,10 +191,10 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
   const lines = [...steps, ...fidLines].sort(
     (a, b) => a.step - b.step || (a.type === 'fid' ? 1 : -1),
   );
-  writeMetrics(o.out, withoutMachinePaths(lines));
+  target.writeMetrics(withoutMachinePaths(lines));
   if (o.name || o.note)
     writeFileAtomic(
-      runPath(o.out, 'card'),
+      target.path('card'),
       JSON.stringify(
         { ...(o.name ? { name: o.name } : {}), ...(o.note ? { note: o.note } : {}) },
         null,
@@ -221,16 +216,17 @@ async function carryEpoch(
   out: string,
   log: (line: string) => void,
 ): Promise<number> {
-  const epochDir = join(run, 'epochs', epochName(epoch));
+  const folder = new RunFolder(run);
+  const epochDir = folder.epochDir(epoch);
   const stepsPerEpoch = Math.floor((config.limit ?? 50_000) / config.batchSize);
   const step = epoch * stepsPerEpoch;
-  const checkpointDir = join(run, 'checkpoints', checkpointName(step));
+  const checkpointDir = folder.checkpointDir(step);
   let dir: string;
   if (existsSync(join(epochDir, 'discriminator', MODEL_JSON))) dir = epochDir;
   else if (existsSync(join(checkpointDir, 'state.json'))) dir = checkpointDir;
   else
     throw new UserError(
-      `${run}: --carry needs epoch ${epoch}'s discriminator: neither epochs/${epochName(epoch)}/discriminator (runs before 2026-11-30 did not keep it) nor its checkpoint (checkpoints/${checkpointName(step)}, pruned) is there`,
+      `${run}: --carry needs epoch ${epoch}'s discriminator: neither ${join(epochDir, 'discriminator')} (runs before 2026-11-30 did not keep it) nor its checkpoint (${checkpointDir}, pruned) is there`,
     );
   const stateFile = join(dir, 'state.json');
   const at: CheckpointState = existsSync(stateFile)
@@ -248,7 +244,7 @@ async function carryEpoch(
   try {
     const { bytes } = await writeCarriedState(out, nets, at);
     log(
-      `carried state of step ${step} (epoch ${epoch}) from ${dir}: ${(bytes / 2 ** 20).toFixed(2)} MiB of float16 weights in ${runPath(out, 'state')}`,
+      `carried state of step ${step} (epoch ${epoch}) from ${dir}: ${(bytes / 2 ** 20).toFixed(2)} MiB of float16 weights in ${new RunFolder(out).path('state')}`,
     );
     return bytes;
   } finally {

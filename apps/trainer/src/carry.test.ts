@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readMetrics } from '@ganstudio/runs/folder';
+import { RunFolder } from '@ganstudio/runs/folder';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 import { filesContaining, runCli } from './testing/cli';
 
@@ -126,7 +126,7 @@ describe('carried state: train --carry-from a bundle on another machine', () => 
       expect(r.stderr).toMatch(
         /continuing .*carried at step 16 \(epoch 2\).*Adam moments restarted/,
       );
-      const metrics = readMetrics(out);
+      const metrics = new RunFolder(out).readMetrics();
       const steps = metrics.filter((m) => m.type === 'step').map((m) => m.step);
       expect(steps).toEqual([2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24]);
       const seams = metrics.filter((m) => m.type === 'seam');

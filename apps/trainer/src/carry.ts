@@ -26,16 +26,7 @@ import {
 import { saveCheckpoint, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
 import { fsyncDir, writeFileAtomic } from '@ganstudio/runs/fs-atomic';
-import {
-  appendMetric,
-  readMetrics,
-  runPath,
-  sampleGrids,
-  writeMetrics,
-  writeRunConfig,
-  type RunConfig,
-  type SeamRecord,
-} from '@ganstudio/runs/folder';
+import { type RunConfig, RunFolder, type SeamRecord } from '@ganstudio/runs/folder';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
 import { readRunConfig, recipeFor } from './sitting';
 
@@ -183,6 +174,8 @@ export interface ResumeFromOptions {
  * step with fresh optimizers. Returns the recipe; the caller resumes with `--resume` semantics.
  */
 export async function materializeCarriedRun(o: ResumeFromOptions): Promise<RunConfig> {
+  const target = new RunFolder(o.out);
+  const source = new RunFolder(o.from);
   const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const saved = readRunConfig<RunConfig>(o.from, '--carry-from');
   const config: RunConfig = {
@@ -198,10 +191,10 @@ export async function materializeCarriedRun(o: ResumeFromOptions): Promise<RunCo
     config.ema ?? null,
   );
   try {
-    mkdirSync(runPath(o.out, 'samples'), { recursive: true });
-    writeRunConfig(o.out, config);
-    const metrics = readMetrics(o.from).filter((r) => r.step <= state.step);
-    writeMetrics(o.out, metrics);
+    mkdirSync(target.path('samples'), { recursive: true });
+    target.writeConfig(config);
+    const metrics = source.readMetrics().filter((r) => r.step <= state.step);
+    target.writeMetrics(metrics);
     const seam: SeamRecord = {
       type: 'seam',
       step: state.step,
@@ -210,10 +203,10 @@ export async function materializeCarriedRun(o: ResumeFromOptions): Promise<RunCo
       optimizer: 'restarted',
       note: 'continued from a carried state: G, D and EMA weights kept (float16), Adam moments restarted',
     };
-    appendMetric(o.out, seam);
-    for (const { epoch, file } of sampleGrids(o.from))
+    target.appendMetric(seam);
+    for (const { epoch, file } of source.sampleGrids())
       if (epoch <= state.epoch)
-        copyFileSync(runPath(o.from, 'samples', file), runPath(o.out, 'samples', file));
+        copyFileSync(source.path('samples', file), target.path('samples', file));
     const { format: _f, version: _v, optimizer: _o, ...checkpointState } = state;
     await saveCheckpoint(o.out, gan, checkpointState);
   } finally {

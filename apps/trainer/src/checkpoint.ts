@@ -6,13 +6,13 @@
  * inside the folder: a folder without it is incomplete and ignored.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createGan, type DcganConfig, type Gan, type OptimizerConfig } from '@ganstudio/models/gan';
 import { artifactsToFiles, modelToArtifacts } from '@ganstudio/models/weights';
 import { UserError } from './errors';
 import { fsyncDir, writeFileAtomic, writeFileSyncDurable } from '@ganstudio/runs/fs-atomic';
-import { checkpointName } from '@ganstudio/runs/folder';
+import { RunFolder } from '@ganstudio/runs/folder';
 import { loadModel, writeModelFiles } from './model-io';
 
 export interface CheckpointState {
@@ -25,7 +25,6 @@ export interface CheckpointState {
 }
 
 const KEEP = 2;
-const dirName = checkpointName;
 
 function optimizerBytes(
   named: Awaited<ReturnType<tf.Optimizer['getWeights']>>,
@@ -44,11 +43,12 @@ export async function saveCheckpointFolder(
   state: { step: number },
   write: (tmp: string) => Promise<void>,
 ): Promise<string> {
-  const root = join(runDir, 'checkpoints');
+  const run = new RunFolder(runDir);
+  const root = run.path('checkpoints');
   mkdirSync(root, { recursive: true });
-  const final = join(root, dirName(state.step));
+  const final = run.checkpointDir(state.step);
   if (existsSync(join(final, 'state.json'))) return final; // already saved at this step
-  const tmp = join(root, `.tmp-${dirName(state.step)}-${process.pid}`);
+  const tmp = join(root, `.tmp-${basename(final)}-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   await write(tmp);
@@ -59,9 +59,9 @@ export async function saveCheckpointFolder(
   fsyncDir(root);
   writeFileAtomic(
     join(root, 'latest.json'),
-    JSON.stringify({ dir: dirName(state.step), step: state.step }),
+    JSON.stringify({ dir: basename(final), step: state.step }),
   );
-  pruneCheckpoints(root, state.step);
+  pruneCheckpoints(run, state.step);
   return final;
 }
 
@@ -99,10 +99,10 @@ export async function saveCheckpoint(
   });
 }
 
-function pruneCheckpoints(root: string, newest: number): void {
-  const steps = listCheckpointSteps(root).filter((s) => s <= newest);
-  for (const s of steps.slice(KEEP))
-    rmSync(join(root, dirName(s)), { recursive: true, force: true });
+function pruneCheckpoints(run: RunFolder, newest: number): void {
+  const root = run.path('checkpoints');
+  const steps = newestFirst(run).filter((s) => s <= newest);
+  for (const s of steps.slice(KEEP)) rmSync(run.checkpointDir(s), { recursive: true, force: true });
   // Temp folders of processes that died mid-write.
   for (const entry of readdirSync(root)) {
     if (entry.startsWith('.tmp-') && !entry.endsWith(`-${process.pid}`))
@@ -111,14 +111,7 @@ function pruneCheckpoints(root: string, newest: number): void {
 }
 
 /** Complete checkpoints, newest first. */
-function listCheckpointSteps(root: string): number[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root)
-    .map((e) => /^step-(\d{8})$/.exec(e))
-    .filter((m): m is RegExpExecArray => m !== null && existsSync(join(root, m[0], 'state.json')))
-    .map((m) => Number(m[1]))
-    .sort((a, b) => b - a);
-}
+const newestFirst = (run: RunFolder) => run.checkpointSteps().reverse();
 
 export async function restoreOptimizer(
   dir: string,
@@ -150,10 +143,11 @@ export async function loadLatestCheckpointWith<T, S extends { step: number }>(
   runDir: string,
   load: (dir: string, state: S) => Promise<T>,
 ): Promise<{ value: T; state: S; dir: string; skipped: string[] } | undefined> {
-  const root = join(runDir, 'checkpoints');
+  const run = new RunFolder(runDir);
+  const root = run.path('checkpoints');
   const skipped: string[] = [];
-  for (const step of listCheckpointSteps(root)) {
-    const dir = join(root, dirName(step));
+  for (const step of newestFirst(run)) {
+    const dir = run.checkpointDir(step);
     try {
       const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as S;
       if (state.step !== step) throw new Error(`state.json says step ${state.step}`);

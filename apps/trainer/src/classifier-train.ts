@@ -25,7 +25,7 @@ import {
 } from './checkpoint';
 import { loadCifar10, type PlanarImages } from './cifar';
 import { UserError } from './errors';
-import { appendMetric, truncateMetrics, writeRunConfig } from '@ganstudio/runs/folder';
+import { RunFolder } from '@ganstudio/runs/folder';
 import { loadModel, saveModel } from './model-io';
 import { Progress } from './progress';
 import { recipeFor, runLoop, startSitting, type StepOutcome } from './sitting';
@@ -119,6 +119,7 @@ export async function trainClassifier(
 ): Promise<ClassifierTrainResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const { out } = options;
+  const run = new RunFolder(out);
   const config = recipeFor(out, options.resume, options.config);
   const backend = await selectBackend(options.backend);
   log(`backend: ${backend.reason}`);
@@ -129,7 +130,7 @@ export async function trainClassifier(
   const plan = planBatches(count, config.batchSize);
   const totalSteps = plan.stepsPerEpoch * config.epochs;
   mkdirSync(out, { recursive: true });
-  writeRunConfig(out, { ...config, backend: backend.resolved });
+  run.writeConfig({ ...config, backend: backend.resolved });
 
   // Nesterov momentum SGD: the usual CIFAR-10 recipe (He et al. 2016) with the one-cycle schedule.
   const makeOptimizer = () => tf.train.momentum(config.lr, config.momentum, true);
@@ -150,7 +151,7 @@ export async function trainClassifier(
   if (loaded) {
     ({ model, optimizer } = loaded.value);
     state = loaded.state;
-    truncateMetrics(out, state.step);
+    run.truncateMetrics(state.step);
     log(`resumed from step ${state.step} (${loaded.dir})`);
   } else {
     model = config.init ? await loadInit(config.init) : buildClassifier(config.model);
@@ -218,7 +219,7 @@ export async function trainClassifier(
       step: trainOne,
       async epochEnd(done, epoch) {
         epochAccuracy = testAccuracy(model, test);
-        appendMetric(out, {
+        run.appendMetric({
           type: 'epoch',
           step: done,
           epoch,

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '@ganstudio/models/gan';
-import { readMetrics } from '@ganstudio/runs/folder';
+import { RunFolder } from '@ganstudio/runs/folder';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ganstudio.js');
@@ -67,7 +67,7 @@ describe('SIGKILL during training and checkpointing', () => {
     if (last) resumedFrom.push(Number(last[1]));
     expect(resumedFrom.length).toBeGreaterThan(0);
     expect([...resumedFrom].sort((a, b) => a - b)).toEqual(resumedFrom); // never goes back
-    const steps = readMetrics(join(root, 'run')).map((r) => r.step);
+    const steps = new RunFolder(join(root, 'run')).readMetrics().map((r) => r.step);
     expect(steps).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
     const sample = spawnSync(
       process.execPath,

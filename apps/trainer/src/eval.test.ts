@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleSpread } from './evaluate';
 import { loadModel, saveModel } from './model-io';
 import { sampleSeeds } from '@ganstudio/models/gan';
-import { readMetrics } from '@ganstudio/runs/folder';
+import { RunFolder } from '@ganstudio/runs/folder';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ganstudio.js');
@@ -67,7 +67,7 @@ describe('train-classifier', () => {
     expect(json.userDefinedMetadata.feature_network).toBe('cifar10-classifier');
     expect(json.userDefinedMetadata.test_accuracy).toBeGreaterThanOrEqual(0);
     expect(json.userDefinedMetadata.test_accuracy).toBeLessThanOrEqual(1);
-    expect(readMetrics(classifierRun).map((l) => l.epoch)).toEqual([1, 2]);
+    expect(new RunFolder(classifierRun).readMetrics().map((l) => l.epoch)).toEqual([1, 2]);
   });
 
   it('continues from a trained classifier with --init, and refuses a folder that is not one', async () => {

@@ -13,7 +13,7 @@ import {
   type Quantization,
 } from '@ganstudio/models/weights';
 import { describeFsError, UserError } from './errors';
-import { MODEL_JSON } from '@ganstudio/runs/folder';
+import { MODEL_JSON, RunFolder } from '@ganstudio/runs/folder';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
 export { MODEL_JSON };
@@ -88,7 +88,7 @@ export function generatorClassNames(dir: string, model: tfl.LayersModel): string
     Array.isArray(names) && names.length === count && names.every((n) => typeof n === 'string');
   if (valid(fromMeta)) return fromMeta;
   for (let up = dir, i = 0; i < 4; i++, up = dirname(up)) {
-    const config = join(up, 'config.json');
+    const config = new RunFolder(up).path('config');
     if (!existsSync(config)) continue;
     try {
       const names = (JSON.parse(readFileSync(config, 'utf8')) as { classNames?: unknown })

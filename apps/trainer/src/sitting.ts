@@ -3,7 +3,7 @@
  * training: resuming a recipe, the sitting's last step, and stopping cleanly on Ctrl-C/SIGTERM.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { readRunConfig as readFolderConfig, RunFolderError } from '@ganstudio/runs/folder';
+import { RunFolder, RunFolderError } from '@ganstudio/runs/folder';
 import type { BatchPlan } from './batches';
 import { UserError } from './errors';
 import type { Progress } from './progress';
@@ -11,7 +11,7 @@ import type { Progress } from './progress';
 /** A run folder's config.json; `context` starts the error line (e.g. --resume, bundle). */
 export function readRunConfig<T>(dir: string, context: string): T {
   try {
-    return readFolderConfig<T>(dir);
+    return new RunFolder(dir).readConfig<T>();
   } catch (err) {
     if (err instanceof RunFolderError) throw new UserError(`${context}: ${err.message}`);
     throw err;

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIMIZER } from '@ganstudio/models/gan';
-import { readMetrics, type StepRecord } from '@ganstudio/runs/folder';
+import { RunFolder, type StepRecord } from '@ganstudio/runs/folder';
 import { Progress } from './progress';
 import { writeCifarTarGz } from './testing/cifar-fixture';
 import type { RunConfig } from '@ganstudio/runs/folder';
@@ -85,7 +85,7 @@ describe('train (smoke run on a CIFAR-format fixture, cpu backend)', () => {
     expect(JSON.parse(readFileSync(join(out, 'checkpoints', 'latest.json'), 'utf8'))).toMatchObject(
       { step: 5 },
     );
-    const steps = readMetrics(out) as StepRecord[];
+    const steps = new RunFolder(out).readMetrics() as StepRecord[];
     expect(steps.map((s) => s.step)).toEqual([2, 4, 5]);
     for (const s of steps) {
       for (const v of [s.d_loss, s.g_loss, s.d_x, s.d_g_z, s.images_per_sec])
@@ -113,7 +113,7 @@ describe('train (smoke run on a CIFAR-format fixture, cpu backend)', () => {
       ...quiet,
     });
     expect(result).toMatchObject({ stepsRun: 11, finalStep: 16, finished: true });
-    const steps = readMetrics(out).map((r) => r.step);
+    const steps = new RunFolder(out).readMetrics().map((r) => r.step);
     expect(steps).toEqual([2, 4, 5, 6, 8, 10, 12, 14, 16]);
     expect(readdirSync(join(out, 'samples')).sort()).toEqual(['epoch-0001.png', 'epoch-0002.png']);
     const png = readFileSync(join(out, 'samples', 'epoch-0002.png'));
@@ -170,7 +170,7 @@ describe('train (smoke run on a CIFAR-format fixture, cpu backend)', () => {
       ),
     ).toBe(true);
     expect(result).toMatchObject({ finished: true, finalStep: 8 });
-    const steps = readMetrics(out) as StepRecord[];
+    const steps = new RunFolder(out).readMetrics() as StepRecord[];
     expect(steps.map((s) => s.step)).toEqual([2, 4, 6, 8]);
     expect(steps.every((s) => Number.isFinite(s.d_loss) && Number.isFinite(s.g_loss))).toBe(true);
   });

@@ -34,19 +34,7 @@ import {
   type EvalResult,
 } from './evaluate';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
-import {
-  appendMetric,
-  epochGridName,
-  epochName,
-  readBest,
-  RUN_FORMAT,
-  runPath,
-  truncateMetrics,
-  writeBest,
-  writeRunConfig,
-  type BestRecord,
-  type RunConfig,
-} from '@ganstudio/runs/folder';
+import { type BestRecord, RUN_FORMAT, type RunConfig, RunFolder } from '@ganstudio/runs/folder';
 
 import { saveModel } from './model-io';
 import { formatDuration, Progress } from './progress';
@@ -158,6 +146,7 @@ async function logFid(
   progress: Progress,
   classNames?: string[],
 ): Promise<EvalResult> {
+  const run = new RunFolder(out);
   const started = performance.now();
   const generator = samplingGenerator(gan);
   const names = gan.config.classes ? classNames : undefined;
@@ -169,7 +158,7 @@ async function logFid(
     progress.phase(`epoch ${at.epoch} FID (${samples} samples)`, samples),
     names ? { names, targets: fidelityTargets(tracker.network, names) } : undefined,
   );
-  appendMetric(out, {
+  run.appendMetric({
     type: 'fid',
     step: at.step,
     epoch: at.epoch,
@@ -189,13 +178,13 @@ async function logFid(
   );
   if (samples === tracker.best_samples && r.fid < tracker.best) {
     tracker.best = r.fid;
-    await saveModel(generator, runPath(out, 'best'), 'float32', {
+    await saveModel(generator, run.path('best'), 'float32', {
       step: at.step,
       epoch: at.epoch,
       fid: r.fid,
       feature_network: r.feature_network,
     });
-    writeBest(out, { ...r, step: at.step, epoch: at.epoch });
+    run.writeBest({ ...r, step: at.step, epoch: at.epoch });
   }
   return r;
 }
@@ -210,7 +199,7 @@ export async function saveEpochGenerators(
   gan: Gan,
   at: CheckpointState,
 ): Promise<void> {
-  const dir = runPath(out, 'epochs', epochName(at.epoch));
+  const dir = new RunFolder(out).epochDir(at.epoch);
   await saveModel(gan.generator, join(dir, 'generator'));
   if (gan.ema) await saveModel(gan.ema.generator, join(dir, 'generator-ema'));
   await saveModel(gan.discriminator, join(dir, 'discriminator'));
@@ -244,7 +233,7 @@ async function startFidTracker(
     progress: (total) => progress.phase('reference statistics', total),
   });
   // A resumed run keeps its best only if it beats the one already saved.
-  const saved = readBest(out);
+  const saved = new RunFolder(out).readBest();
   const same = saved && saved.feature_network === network.id && saved.samples === fid.samples;
   return { network, reference, best: same ? saved.fid : Infinity, best_samples: fid.samples };
 }
@@ -256,17 +245,18 @@ async function openGan(
   resume: boolean,
   log: (line: string) => void,
 ): Promise<{ gan: Gan; state: CheckpointState }> {
+  const run = new RunFolder(out);
   const loaded = resume
     ? await loadLatestCheckpoint(out, config.model, config.optimizer, config.ema ?? null)
     : undefined;
   if (loaded) {
     for (const s of loaded.skipped) log(`warning: skipped unreadable checkpoint ${s}`);
-    truncateMetrics(out, loaded.state.step);
+    run.truncateMetrics(loaded.state.step);
     log(`resumed from step ${loaded.state.step} (${loaded.dir})`);
     return { gan: loaded.gan, state: loaded.state };
   }
   if (resume) {
-    truncateMetrics(out, 0);
+    run.truncateMetrics(0);
     log('no checkpoint yet: starting from step 0');
   }
   return {
@@ -283,7 +273,7 @@ async function exportGenerator(
   log: (line: string) => void,
   classNames?: string[],
 ) {
-  const dir = runPath(out, 'export');
+  const dir = new RunFolder(out).path('export');
   const started = performance.now();
   log(`exporting the uint8 generator to ${dir} …`);
   const files = await saveModel(samplingGenerator(gan), dir, 'uint8', {
@@ -320,6 +310,7 @@ function resolveClasses(config: RunConfig, set: TrainingSet | undefined, data: P
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const out = options.out;
+  const run = new RunFolder(out);
   const config = recipeFor(out, options.resume, validateRunConfig(options.config));
   const progress = options.progress ?? new Progress(process.stderr, config.batchSize);
   // The data first: a wrong --data path is the one line a user sees, before any backend starts.
@@ -345,8 +336,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const { stepsPerEpoch } = source.plan;
   const totalSteps = stepsPerEpoch * config.epochs;
 
-  mkdirSync(runPath(out, 'samples'), { recursive: true });
-  writeRunConfig(out, {
+  mkdirSync(run.path('samples'), { recursive: true });
+  run.writeConfig({
     ...config,
     version: RUN_FORMAT,
     backend: backend.resolved,
@@ -420,7 +411,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         savedAt: new Date().toISOString(),
         trainSeconds: state.trainSeconds,
       };
-      truncateMetrics(out, state.step);
+      run.truncateMetrics(state.step);
       log(
         `non-finite loss at step ${done} (d_loss ${m.dLoss}, g_loss ${m.gLoss}): reloaded the last good checkpoint (step ${state.step}) and continue with fresh noise (recovery ${retries}/${MAX_NAN_RECOVERIES})`,
       );
@@ -445,7 +436,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       step: trainOne,
       logged(done, epoch, imagesPerSec) {
         const m = lastStep!;
-        appendMetric(out, {
+        run.appendMetric({
           type: 'step',
           epoch,
           step: done,
@@ -460,7 +451,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       async epochEnd(done, epoch) {
         if (epoch % config.sampleEvery === 0 || done === totalSteps)
           writeFileAtomic(
-            runPath(out, 'samples', epochGridName(epoch)),
+            run.epochGrid(epoch),
             await sampleGridPng(samplingGenerator(gan), config.sampleSeed, config.sampleCount),
           );
         // Checkpoints are pruned; per-epoch generators stay so any epoch can be evaluated or shipped later.
@@ -525,7 +516,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       ...(exportDir ? { exportDir } : {}),
       ...(exportBytes ? { exportBytes } : {}),
       ...(finalFid ? { finalFid } : {}),
-      ...(fid && Number.isFinite(fid.best) ? { bestFid: readBest(out) } : {}),
+      ...(fid && Number.isFinite(fid.best) ? { bestFid: run.readBest() } : {}),
     };
   } finally {
     signals.release();

@@ -4,17 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import {
-  appendMetric,
-  epochGridName,
-  isMachinePath,
-  keptEpochs,
-  readMetrics,
-  sampleGrids,
-  truncateMetrics,
-  withoutMachinePaths,
-  type MetricRecord,
-} from './folder';
+import { isMachinePath, type MetricRecord, RunFolder, withoutMachinePaths } from './folder';
 
 const step = (epoch: number, s: number) => ({
   type: 'step',
@@ -33,12 +23,12 @@ const fid = (epoch: number, s: number) =>
 describe('metrics.jsonl', () => {
   it('counts epochs from 1 on every line, new records and old files alike', () => {
     const run = mkdtempSync(join(tmpdir(), 'run-'));
-    for (const s of [1, 2]) appendMetric(run, step(1, s));
-    appendMetric(run, fid(1, 2));
-    appendMetric(run, step(2, 3));
+    for (const s of [1, 2]) new RunFolder(run).appendMetric(step(1, s));
+    new RunFolder(run).appendMetric(fid(1, 2));
+    new RunFolder(run).appendMetric(step(2, 3));
     const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n');
     expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'format', epoch_base: 1 });
-    expect(readMetrics(run).map((r) => [r.type, r.epoch])).toEqual([
+    expect(new RunFolder(run).readMetrics().map((r) => [r.type, r.epoch])).toEqual([
       ['step', 1],
       ['step', 1],
       ['fid', 1],
@@ -49,23 +39,23 @@ describe('metrics.jsonl', () => {
     const old = mkdtempSync(join(tmpdir(), 'run-'));
     const legacy = [step(0, 1), step(0, 2), fid(1, 2), step(1, 3)];
     writeFileSync(join(old, 'metrics.jsonl'), legacy.map((r) => JSON.stringify(r) + '\n').join(''));
-    expect(readMetrics(old)).toEqual(readMetrics(run));
+    expect(new RunFolder(old).readMetrics()).toEqual(new RunFolder(run).readMetrics());
     // Resuming it appends in the new base and converts what is there, once.
-    appendMetric(old, step(2, 4));
-    appendMetric(old, step(2, 5));
-    expect(readMetrics(old).map((r) => r.epoch)).toEqual([1, 1, 1, 2, 2, 2]);
-    expect(truncateMetrics(old, 3)).toBe(4);
-    expect(readMetrics(old).map((r) => r.epoch)).toEqual([1, 1, 1, 2]);
+    new RunFolder(old).appendMetric(step(2, 4));
+    new RunFolder(old).appendMetric(step(2, 5));
+    expect(new RunFolder(old).readMetrics().map((r) => r.epoch)).toEqual([1, 1, 1, 2, 2, 2]);
+    expect(new RunFolder(old).truncateMetrics(3)).toBe(4);
+    expect(new RunFolder(old).readMetrics().map((r) => r.epoch)).toEqual([1, 1, 1, 2]);
   });
 
   it('drops a torn last line from a crash mid-append', () => {
     const run = mkdtempSync(join(tmpdir(), 'run-'));
-    appendMetric(run, step(1, 1));
+    new RunFolder(run).appendMetric(step(1, 1));
     writeFileSync(
       join(run, 'metrics.jsonl'),
       readFileSync(join(run, 'metrics.jsonl'), 'utf8') + '{"type":"st',
     );
-    expect(readMetrics(run).map((r) => r.step)).toEqual([1]);
+    expect(new RunFolder(run).readMetrics().map((r) => r.step)).toEqual([1]);
   });
 });
 
@@ -76,10 +66,11 @@ describe('folder names', () => {
       mkdirSync(join(run, 'epochs', `epoch-${String(e).padStart(4, '0')}`), { recursive: true });
     mkdirSync(join(run, 'epochs', 'epoch-x'));
     mkdirSync(join(run, 'samples'));
-    for (const f of [epochGridName(3), epochGridName(1), 'notes.txt'])
-      writeFileSync(join(run, 'samples', f), '');
-    expect(keptEpochs(run)).toEqual([2, 10]);
-    expect(sampleGrids(run)).toEqual([
+    for (const f of [new RunFolder(run).epochGrid(3), new RunFolder(run).epochGrid(1)])
+      writeFileSync(f, '');
+    writeFileSync(join(run, 'samples', 'notes.txt'), '');
+    expect(new RunFolder(run).keptEpochs()).toEqual([2, 10]);
+    expect(new RunFolder(run).sampleGrids()).toEqual([
       { epoch: 1, file: 'epoch-0001.png' },
       { epoch: 3, file: 'epoch-0003.png' },
     ]);

@@ -17,7 +17,7 @@ import { writeFileAtomic } from './fs-atomic';
 
 export class RunFolderError extends Error {}
 
-export const RUN_FILES = {
+const RUN_FILES = {
   config: 'config.json',
   metrics: 'metrics.jsonl',
   samples: 'samples',
@@ -32,22 +32,25 @@ export const RUN_FILES = {
 
 export const MODEL_JSON = 'model.json';
 
+/** The files and folders of a run folder, by role. */
+export type RunFile = keyof typeof RUN_FILES;
+
 /**
  * A path inside a run folder. Joined as a string, not with path.join: Next.js' output tracer
  * reads a path.join of unknown parts as "any file" and would copy the whole repository into the
  * gallery's server build.
  */
-export const runPath = (run: string, file: keyof typeof RUN_FILES, ...rest: string[]) =>
+const runPath = (run: string, file: RunFile, ...rest: string[]) =>
   [run, RUN_FILES[file], ...rest].join('/');
 
-export const epochName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
-export const epochGridName = (epoch: number) => `${epochName(epoch)}.png`;
-export const checkpointName = (step: number) => `step-${String(step).padStart(8, '0')}`;
+const epochName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
+const epochGridName = (epoch: number) => `${epochName(epoch)}.png`;
+const checkpointName = (step: number) => `step-${String(step).padStart(8, '0')}`;
 const EPOCH_NAME = /^epoch-(\d{4})(\.png)?$/;
 export const CHECKPOINT_NAME = /^step-\d{8}$/;
 
 /** Epochs kept in epochs/ (ascending). */
-export function keptEpochs(run: string): number[] {
+function keptEpochs(run: string): number[] {
   const dir = runPath(run, 'epochs');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
@@ -79,7 +82,7 @@ export function resolveGeneratorDir(path: string): string {
 }
 
 /** The per-epoch grids in samples/ (ascending by epoch). */
-export function sampleGrids(run: string): { epoch: number; file: string }[] {
+function sampleGrids(run: string): { epoch: number; file: string }[] {
   const dir = runPath(run, 'samples');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
@@ -132,7 +135,7 @@ export interface RunConfig {
 export const RUN_FORMAT = 2;
 
 /** A run folder's config.json; errors name the folder, for one clear line. */
-export function readRunConfig<T = RunConfig>(run: string): T {
+function readRunConfig<T = RunConfig>(run: string): T {
   const path = runPath(run, 'config');
   if (!existsSync(path)) throw new RunFolderError(`${run} has no config.json (not a run folder)`);
   try {
@@ -187,16 +190,16 @@ export interface BestRecord {
   reference?: string;
 }
 
-export function readBest(run: string): BestRecord | undefined {
+function readBest(run: string): BestRecord | undefined {
   const path = runPath(run, 'bestJson');
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as BestRecord) : undefined;
 }
 
-export function writeBest(run: string, best: BestRecord): void {
+function writeBest(run: string, best: BestRecord): void {
   writeFileAtomic(runPath(run, 'bestJson'), JSON.stringify(best) + '\n');
 }
 
-export function writeRunConfig(run: string, config: object): void {
+function writeRunConfig(run: string, config: object): void {
   writeFileAtomic(runPath(run, 'config'), JSON.stringify(config, null, 2) + '\n');
 }
 
@@ -293,12 +296,12 @@ function parseLines(path: string): { records: MetricRecord[]; current: boolean }
 }
 
 /** metrics.jsonl of `run`, every epoch 1-based, without the format header. */
-export function readMetrics(run: string): MetricRecord[] {
+function readMetrics(run: string): MetricRecord[] {
   return parseLines(runPath(run, 'metrics')).records;
 }
 
 /** Rewrites metrics.jsonl (current format) with `records`, atomically. */
-export function writeMetrics(run: string, records: readonly MetricRecord[]): void {
+function writeMetrics(run: string, records: readonly MetricRecord[]): void {
   writeFileAtomic(
     runPath(run, 'metrics'),
     [HEADER, ...records].map((r) => JSON.stringify(r) + '\n').join(''),
@@ -306,7 +309,7 @@ export function writeMetrics(run: string, records: readonly MetricRecord[]): voi
 }
 
 /** Keeps only records up to `step` (inclusive); a crash never leaves duplicated or torn lines. */
-export function truncateMetrics(run: string, step: number): number {
+function truncateMetrics(run: string, step: number): number {
   const kept = readMetrics(run).filter((r) => r.step <= step);
   writeMetrics(run, kept);
   return kept.length;
@@ -316,7 +319,7 @@ export function truncateMetrics(run: string, step: number): number {
 const headed = new Set<string>();
 
 /** Appends one record (one write); a file without the header (old or new) is rewritten first. */
-export function appendMetric(run: string, record: MetricRecord): void {
+function appendMetric(run: string, record: MetricRecord): void {
   const path = runPath(run, 'metrics');
   if (!headed.has(path) || !existsSync(path)) {
     const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
@@ -324,4 +327,92 @@ export function appendMetric(run: string, record: MetricRecord): void {
     headed.add(path);
   }
   appendFileSync(path, JSON.stringify(record) + '\n');
+}
+
+// ---- the one way in -----------------------------------------------------------------------
+
+/**
+ * A run folder (layout at the top of this file). Its methods are the only way to name its files
+ * and to read or write its records, so the trainer, `bundle`, carrying and the uploader cannot
+ * disagree on a name, a zero-padding or a record's shape.
+ */
+export class RunFolder {
+  constructor(readonly dir: string) {}
+
+  /** A file or folder of the run by its role, then deeper segments. */
+  path(file: RunFile, ...rest: string[]): string {
+    return runPath(this.dir, file, ...rest);
+  }
+
+  /** epochs/epoch-NNNN/: the generators (and D) kept at the end of 1-based `epoch`. */
+  epochDir(epoch: number, ...rest: string[]): string {
+    return runPath(this.dir, 'epochs', epochName(epoch), ...rest);
+  }
+
+  /** samples/epoch-NNNN.png: the fixed-seed grid after `epoch`. */
+  epochGrid(epoch: number): string {
+    return runPath(this.dir, 'samples', epochGridName(epoch));
+  }
+
+  /** checkpoints/step-NNNNNNNN/: the resumable state after `step`. */
+  checkpointDir(step: number, ...rest: string[]): string {
+    return runPath(this.dir, 'checkpoints', checkpointName(step), ...rest);
+  }
+
+  /** The steps of the checkpoints kept (ascending), complete ones (with state.json) only. */
+  checkpointSteps(): number[] {
+    const dir = runPath(this.dir, 'checkpoints');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((e) => CHECKPOINT_NAME.test(e) && existsSync(join(dir, e, 'state.json')))
+      .map((e) => Number(e.slice('step-'.length)))
+      .sort((a, b) => a - b);
+  }
+
+  /** Epochs kept in epochs/ (ascending). */
+  keptEpochs(): number[] {
+    return keptEpochs(this.dir);
+  }
+
+  /** The per-epoch grids in samples/ (ascending by epoch). */
+  sampleGrids(): { epoch: number; file: string }[] {
+    return sampleGrids(this.dir);
+  }
+
+  /** config.json; errors name the folder, for one clear line. */
+  readConfig<T = RunConfig>(): T {
+    return readRunConfig<T>(this.dir);
+  }
+
+  writeConfig(config: object): void {
+    writeRunConfig(this.dir, config);
+  }
+
+  readBest(): BestRecord | undefined {
+    return readBest(this.dir);
+  }
+
+  writeBest(best: BestRecord): void {
+    writeBest(this.dir, best);
+  }
+
+  /** metrics.jsonl, every epoch 1-based, without the format header. */
+  readMetrics(): MetricRecord[] {
+    return readMetrics(this.dir);
+  }
+
+  /** Rewrites metrics.jsonl (current format) with `records`, atomically. */
+  writeMetrics(records: readonly MetricRecord[]): void {
+    writeMetrics(this.dir, records);
+  }
+
+  /** Keeps only records up to `step` (inclusive); returns how many remain. */
+  truncateMetrics(step: number): number {
+    return truncateMetrics(this.dir, step);
+  }
+
+  /** Appends one record (one write). */
+  appendMetric(record: MetricRecord): void {
+    appendMetric(this.dir, record);
+  }
 }

@@ -14,16 +14,11 @@ import { isId, toId, type Model } from '@ganstudio/db/schema';
 import {
   isFid,
   isStep,
-  keptEpochs,
-  epochName,
-  readMetrics,
-  readRunConfig,
-  RunFolderError,
-  runPath,
-  sampleGrids,
-  withoutMachinePaths,
   type MetricRecord,
+  RunFolder,
+  RunFolderError,
   type StepRecord,
+  withoutMachinePaths,
 } from './folder';
 
 export { RunFolderError };
@@ -116,11 +111,12 @@ interface RunRecord {
 }
 
 function readRunRecord(dir: string, options: UploadOptions): RunRecord {
-  refuseSymlink(runPath(dir, 'metrics'));
+  const run = new RunFolder(dir);
+  refuseSymlink(run.path('metrics'));
   // What the gallery stores and serves never names a folder of this machine.
-  const config = withoutMachinePaths(readRunConfig<Record<string, unknown>>(dir));
+  const config = withoutMachinePaths(run.readConfig<Record<string, unknown>>());
   const runId = toId(options.runId ?? basename(dir));
-  const lines = withoutMachinePaths(readMetrics(dir));
+  const lines = withoutMachinePaths(run.readMetrics());
   const steps = lines.filter(isStep);
   const epochs = steps.length
     ? Math.max(...steps.map((s) => s.epoch))
@@ -132,8 +128,8 @@ function readRunRecord(dir: string, options: UploadOptions): RunRecord {
 async function registerRun(db: Db, store: BlobStore, record: RunRecord, options: UploadOptions) {
   const { dir, runId, config, lines, steps, epochs } = record;
   const samples: { epoch: number; url: string }[] = [];
-  for (const { epoch, file } of sampleGrids(dir)) {
-    const bytes = readFileSync(runPath(dir, 'samples', file));
+  for (const { epoch, file } of new RunFolder(dir).sampleGrids()) {
+    const bytes = readFileSync(new RunFolder(dir).path('samples', file));
     const { url } = await store.put(`runs/${runId}/${file}`, bytes, 'image/png');
     samples.push({ epoch, url });
   }
@@ -235,11 +231,12 @@ export async function uploadRun(
   dir: string,
   options: UploadOptions = {},
 ): Promise<UploadResult> {
+  const run = new RunFolder(dir);
   const log = options.log ?? (() => {});
-  for (const path of [dir, runPath(dir, 'export'), runPath(dir, 'samples')]) refuseSymlink(path);
-  if (!existsSync(runPath(dir, 'config')))
+  for (const path of [dir, run.path('export'), run.path('samples')]) refuseSymlink(path);
+  if (!existsSync(run.path('config')))
     throw new RunFolderError(`${dir}: not a run folder (no config.json)`);
-  const generatorDir = runPath(dir, 'export');
+  const generatorDir = run.path('export');
   if (!existsSync(join(generatorDir, 'model.json'))) {
     throw new RunFolderError(
       `${dir}: no exported generator (generator-uint8/model.json); finish or export the run first`,
@@ -308,8 +305,9 @@ export async function uploadRunRecord(
   dir: string,
   options: UploadOptions = {},
 ): Promise<{ runId: string; grids: number; metricPoints: number; skipped: boolean }> {
-  for (const path of [dir, runPath(dir, 'samples')]) refuseSymlink(path);
-  if (!existsSync(runPath(dir, 'config')))
+  const run = new RunFolder(dir);
+  for (const path of [dir, run.path('samples')]) refuseSymlink(path);
+  if (!existsSync(run.path('config')))
     throw new RunFolderError(`${dir}: not a run folder (no config.json)`);
   const record = readRunRecord(dir, options);
   if (options.onlyIfMissing && (await runExists(db, record.runId)))
@@ -328,7 +326,7 @@ export async function uploadRunRecord(
 
 /** Reads a bundled run's card.json (its display name and note), if it has one. */
 function readCard(dir: string): { name?: string; note?: string } {
-  const card = join(dir, 'card.json');
+  const card = new RunFolder(dir).path('card');
   return existsSync(card) ? (JSON.parse(readFileSync(card, 'utf8')) as { name?: string }) : {};
 }
 
@@ -394,12 +392,13 @@ export async function uploadEpochModels(
     log?: (line: string) => void;
   },
 ): Promise<Model[]> {
+  const run = new RunFolder(dir);
   const log = options.log ?? (() => {});
-  const config = readRunConfig<Record<string, unknown>>(dir);
+  const config = run.readConfig<Record<string, unknown>>();
   const runId = toId(options.runId ?? basename(dir));
   const weights = options.weights ?? (config['ema'] ? 'ema' : 'raw');
-  refuseSymlink(runPath(dir, 'epochs'));
-  const kept = keptEpochs(dir);
+  refuseSymlink(run.path('epochs'));
+  const kept = run.keptEpochs();
   const wanted = options.epochs === 'all' ? kept : options.epochs;
   const missing = wanted.filter((e) => !kept.includes(e));
   if (!wanted.length) throw new RunFolderError(`${dir}: no epochs kept in epochs/`);
@@ -410,12 +409,7 @@ export async function uploadEpochModels(
   const { latentDim, resolution, classes } = modelShape(config);
   const out: Model[] = [];
   for (const epoch of wanted) {
-    const src = runPath(
-      dir,
-      'epochs',
-      epochName(epoch),
-      weights === 'ema' ? 'generator-ema' : 'generator',
-    );
+    const src = run.epochDir(epoch, weights === 'ema' ? 'generator-ema' : 'generator');
     if (!existsSync(join(src, 'model.json')))
       throw new RunFolderError(`${src}: no ${weights} generator kept for epoch ${epoch}`);
     const json = JSON.parse(readFileSync(join(src, 'model.json'), 'utf8')) as tf.io.ModelJSON;
@@ -485,10 +479,9 @@ export async function uploadRealSet(
     labels?: number[];
     classes?: unknown;
   };
+  const named = manifest.classes;
   const classes =
-    Array.isArray(manifest.classes) && manifest.classes.every((c) => typeof c === 'string')
-      ? (manifest.classes as string[])
-      : null;
+    Array.isArray(named) && named.every((c): c is string => typeof c === 'string') ? named : null;
   const pixels = readFileSync(join(dir, 'images.bin'));
   const count = manifest.count ?? 0;
   if (!manifest.id || !isId(manifest.id) || !count || pixels.byteLength !== count * 3072)
