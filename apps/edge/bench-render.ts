@@ -1,6 +1,7 @@
 // Latency of one server-side re-render (model + seed → PNG) on Deno with tfjs' pure JS backend,
 // for the default DCGAN generator (ngf 64, uint8). Run: npx deno run -A bench-render.ts
 import * as tf from '@tensorflow/tfjs-core';
+
 import { createRenderer } from '@ganstudio/api';
 import { buildGenerator, DEFAULT_DCGAN_CONFIG } from '@ganstudio/models/gan';
 import { artifactsToFiles, modelToArtifacts, quantizeArtifacts } from '@ganstudio/models/weights';

@@ -9,6 +9,7 @@ import { createGallery } from '@ganstudio/api/gallery';
 import { gallerySettings, type SETTING_NAMES } from '@ganstudio/api/settings';
 import type { Db } from '@ganstudio/db/client';
 import { cacheControlFor, contentTypeFor, type BlobStore } from '@ganstudio/storage';
+
 import { createDenoFileStore } from './deno-store.ts';
 import { sharePage } from './share-page.ts';
 

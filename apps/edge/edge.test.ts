@@ -5,17 +5,19 @@
  */
 // Test code may use Node's assert (JSR is not reachable here); the handlers under test may not use Node built-ins.
 import {
+  ok as assert,
   deepStrictEqual as assertEquals,
   match as assertMatch,
-  ok as assert,
 } from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { seedTinyModel, visitorCookie } from '@ganstudio/api/testing';
-import { insertRealSet } from '@ganstudio/api/features/judge';
-import { encodePng } from '@ganstudio/models/image';
-import { createThrowawayDatabase } from '@ganstudio/db/testing';
-import { createMemoryStore } from '@ganstudio/storage/memory';
+
 import { clientAddress } from '@ganstudio/api';
+import { insertRealSet } from '@ganstudio/api/features/judge';
+import { seedTinyModel, visitorCookie } from '@ganstudio/api/testing';
+import { createThrowawayDatabase } from '@ganstudio/db/testing';
+import { encodePng } from '@ganstudio/models/image';
+import { createMemoryStore } from '@ganstudio/storage/memory';
+
 import { createEdgeApp, type EdgeApp } from './context.ts';
 
 const SERVER = Deno.env.get('TEST_DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/test';

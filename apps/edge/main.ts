@@ -4,8 +4,9 @@
  * start the generator bundled with the repository (apps/web/bundled/default-run) is registered, so
  * a newcomer can publish, render, share and vote against the Deno server right away.
  */
-import { seedBundledRun } from '@ganstudio/runs';
 import { SETTING_NAMES, SettingsError } from '@ganstudio/api';
+import { seedBundledRun } from '@ganstudio/runs';
+
 import { createEdgeApp, type EdgeApp, type EdgeEnv } from './context.ts';
 
 const BUNDLED_RUN = new URL('../web/bundled/default-run', import.meta.url).pathname;

@@ -1,4 +1,5 @@
 import globals from 'globals';
+
 import { typeChecked } from '@ganstudio/eslint-config/type-checked';
 
 export default [

@@ -4,6 +4,7 @@
  * for. A workspace opts in with `typeChecked(import.meta.dirname)`.
  */
 import tseslint from 'typescript-eslint';
+
 import base from './base.js';
 
 export function typeChecked(tsconfigRootDir) {

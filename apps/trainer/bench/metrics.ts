@@ -9,12 +9,14 @@
  * kernels (the default) and the scalar JavaScript fallback, so their ratio comes from one run.
  */
 import { parseArgs } from 'node:util';
+
 import {
   collectFeatures,
   frechetDistance,
   type FeatureStats,
   type FidKernels,
 } from '@ganstudio/models/eval';
+
 import { releaseBackend, selectBackend, type BackendChoice } from '../src/backend';
 import { loadCifar10 } from '../src/cifar';
 import { imageBatches, loadFeatureNetwork } from '../src/evaluate';

@@ -8,11 +8,13 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
+
+import { sampleSeeds } from '@ganstudio/models/gan';
+
 import { releaseBackend, selectBackend } from '../src/backend';
 import { loadCifar10 } from '../src/cifar';
 import { imageBatches, sampleSpread } from '../src/evaluate';
 import { loadModel } from '../src/model-io';
-import { sampleSeeds } from '@ganstudio/models/gan';
 
 const { values: v } = parseArgs({
   options: { float32: { type: 'string' }, uint8: { type: 'string' }, data: { type: 'string' } },

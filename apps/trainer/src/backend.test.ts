@@ -5,7 +5,9 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+
 import { createGan, disposeGan, trainStep, type DcganConfig } from '@ganstudio/models/gan';
+
 import { selectBackend } from './backend';
 
 const tiny: DcganConfig = { latentDim: 16, ngf: 4, ndf: 4, loss: 'bce', seed: 11 };

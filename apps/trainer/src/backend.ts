@@ -10,9 +10,13 @@
 import os, { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+
 import '@tensorflow/tfjs-backend-cpu';
+
 import type * as WasmBackend from '@tensorflow/tfjs-backend-wasm';
+
 import { registerWasmConvKernels } from '@ganstudio/models/kernels';
+
 import { UserError } from './errors';
 
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;

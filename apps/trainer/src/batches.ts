@@ -3,8 +3,10 @@
  * DCGAN's CIFAR-10 setups use), pixels scaled from bytes to [-1, 1] to match the generator's tanh.
  * Everything is a pure function of (seed, epoch, step), so a resumed run sees the same batches.
  */
-import { createRng } from '@ganstudio/models/gan';
 import * as tf from '@tensorflow/tfjs-core';
+
+import { createRng } from '@ganstudio/models/gan';
+
 import { sideOf, type PlanarImages } from './cifar';
 import { UserError } from './errors';
 

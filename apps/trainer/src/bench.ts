@@ -8,13 +8,15 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+
 import {
   createGan,
-  type DcganConfig,
   disposeGan,
   imageSizeOf,
   trainStep,
+  type DcganConfig,
 } from '@ganstudio/models/gan';
+
 import { selectBackend, type BackendChoice } from './backend';
 import { UserError } from './errors';
 

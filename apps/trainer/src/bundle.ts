@@ -11,7 +11,18 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
+
 import { imageSizeOf } from '@ganstudio/models/gan';
+import {
+  isStep,
+  RUN_FORMAT,
+  RunFolder,
+  withoutMachinePaths,
+  type MetricRecord,
+  type RunConfig,
+} from '@ganstudio/runs/folder';
+import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
+
 import { writeCarriedState } from './carry';
 import type { CheckpointState } from './checkpoint';
 import { UserError } from './errors';
@@ -22,15 +33,6 @@ import {
   referenceStats,
   type EvalResult,
 } from './evaluate';
-import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
-import {
-  isStep,
-  type MetricRecord,
-  RUN_FORMAT,
-  type RunConfig,
-  RunFolder,
-  withoutMachinePaths,
-} from '@ganstudio/runs/folder';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
 import { sampleGridPng } from './sampling';
 import { readRunConfig } from './sitting';

@@ -15,7 +15,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+
 import { RunFolder } from '@ganstudio/runs/folder';
+
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 import { filesContaining, runCli } from './testing/cli';
 

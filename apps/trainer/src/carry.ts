@@ -14,6 +14,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
+
 import {
   buildDiscriminator,
   buildGenerator,
@@ -23,10 +24,11 @@ import {
   type Gan,
   type OptimizerConfig,
 } from '@ganstudio/models/gan';
+import { RunFolder, type RunConfig, type SeamRecord } from '@ganstudio/runs/folder';
+import { fsyncDir, writeFileAtomic } from '@ganstudio/runs/fs-atomic';
+
 import { saveCheckpoint, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
-import { fsyncDir, writeFileAtomic } from '@ganstudio/runs/fs-atomic';
-import { type RunConfig, RunFolder, type SeamRecord } from '@ganstudio/runs/folder';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
 import { readRunConfig, recipeFor } from './sitting';
 

@@ -8,11 +8,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+
 import { createGan, type DcganConfig, type Gan, type OptimizerConfig } from '@ganstudio/models/gan';
 import { artifactsToFiles, modelToArtifacts } from '@ganstudio/models/weights';
-import { UserError } from './errors';
-import { fsyncDir, writeFileAtomic, writeFileSyncDurable } from '@ganstudio/runs/fs-atomic';
 import { RunFolder } from '@ganstudio/runs/folder';
+import { fsyncDir, writeFileAtomic, writeFileSyncDurable } from '@ganstudio/runs/fs-atomic';
+
+import { UserError } from './errors';
 import { loadModel, writeModelFiles } from './model-io';
 
 export interface CheckpointState {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+
 import { epochPermutation, planBatches, toNhwc } from './batches';
 import { ensureOfficialCifar10, loadCifar10, MAX_TAR_BYTES, RECORD_BYTES } from './cifar';
 import {

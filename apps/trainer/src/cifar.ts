@@ -17,8 +17,10 @@ import {
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { describeFsError, UserError } from './errors';
+
 import { writeFileSyncDurable } from '@ganstudio/runs/fs-atomic';
+
+import { describeFsError, UserError } from './errors';
 
 export const RECORD_BYTES = 1 + 3 * 32 * 32;
 export const PIXELS_PER_IMAGE = 3 * 32 * 32;

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+
 import {
   buildClassifier,
   classifierStep,
@@ -15,6 +16,8 @@ import {
   type ClassifierConfig,
 } from '@ganstudio/models/eval';
 import { createRng } from '@ganstudio/models/gan';
+import { RunFolder } from '@ganstudio/runs/folder';
+
 import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { batchTensor, epochPermutation, limitData, planBatches } from './batches';
 import {
@@ -25,7 +28,6 @@ import {
 } from './checkpoint';
 import { loadCifar10, type PlanarImages } from './cifar';
 import { UserError } from './errors';
-import { RunFolder } from '@ganstudio/runs/folder';
 import { loadModel, saveModel } from './model-io';
 import { Progress } from './progress';
 import { recipeFor, runLoop, startSitting, type StepOutcome } from './sitting';

@@ -4,8 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodePng } from '@ganstudio/models/image';
 import { describe, expect, it } from 'vitest';
+
+import { decodePng } from '@ganstudio/models/image';
+
 import { commands } from './commands';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 import { expectTilesAreServerRenders, filesContaining, runCli } from './testing/cli';

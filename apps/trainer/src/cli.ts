@@ -4,8 +4,9 @@
  *   npm run cli -- sample --model runs/my-run --seed 7 --out grid.png
  * The only file that touches argv and process.exit (side effects stay at the edges).
  */
-import { releaseBackend } from './backend';
 import { RunFolderError } from '@ganstudio/runs/folder';
+
+import { releaseBackend } from './backend';
 import { aliases, commands } from './commands';
 import { UserError } from './errors';
 

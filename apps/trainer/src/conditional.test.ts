@@ -6,12 +6,16 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import '@tensorflow/tfjs-backend-cpu';
+
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
-import { decodePng } from '@ganstudio/models/image';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+
+import { decodePng } from '@ganstudio/models/image';
+
 import { expectTilesAreServerRenders, runCli } from './testing/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'conditional-test-'));

@@ -2,11 +2,13 @@
  * What --data names: the CIFAR-10 binary archive (or its folder), or your own images (a folder,
  * .zip or .tar.gz; ./image-folder). Both come out as the same planar uint8 set.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
+
 import type { Resolution } from '@ganstudio/models/gan';
+
 import { CLASS_NAMES, loadCifar10, type PlanarImages } from './cifar';
 import { describeFsError, UserError } from './errors';
 import { prepareImages, type PrepareOptions } from './image-folder';

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+
 import { CUDA_LIBS, doctor, findLibraries, formatChecks } from './doctor';
 
 describe('doctor', () => {

@@ -10,14 +10,18 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import '@tensorflow/tfjs-backend-cpu';
+
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleSpread } from './evaluate';
-import { loadModel, saveModel } from './model-io';
+
 import { sampleSeeds } from '@ganstudio/models/gan';
 import { RunFolder } from '@ganstudio/runs/folder';
+
+import { sampleSpread } from './evaluate';
+import { loadModel, saveModel } from './model-io';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ganstudio.js');

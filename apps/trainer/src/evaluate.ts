@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+
 import {
   CLASSIFIER_PROTOCOL,
   classifierNetwork,
@@ -27,11 +28,12 @@ import {
   type Resolution,
 } from '@ganstudio/models/gan';
 import { loadModelFromFiles } from '@ganstudio/models/weights';
+import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
+
 import { batchTensor } from './batches';
 import { CLASS_NAMES, defaultCacheDir, loadCifar10, sha256File, type PlanarImages } from './cifar';
 import { classesOf, isCifar10, loadTrainingSet, type TrainingSet } from './dataset';
 import { UserError } from './errors';
-import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 import { readModelFiles } from './model-io';
 
 /** The classifier that ships with the project (trained by `train-classifier`, uint8). */

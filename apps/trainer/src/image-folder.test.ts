@@ -7,11 +7,15 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import '@tensorflow/tfjs-backend-cpu';
+
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { decodePng } from '@ganstudio/models/image';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { decodePng } from '@ganstudio/models/image';
+
 import { prepareImages } from './image-folder';
 import { runCli } from './testing/cli';
 import { writeImageFolder } from './testing/image-fixture';

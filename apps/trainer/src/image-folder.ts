@@ -12,8 +12,10 @@ import { basename, extname, join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { unzipSync } from 'fflate';
 import sharp from 'sharp';
+
 import type { Resolution } from '@ganstudio/models/gan';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
+
 import { defaultCacheDir, readTar, type PlanarImages } from './cifar';
 import { describeFsError, UserError } from './errors';
 

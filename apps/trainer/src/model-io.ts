@@ -1,8 +1,9 @@
 /** Reads and writes a TF.js layers model folder (model.json + weights.bin) on disk, atomically. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { classCountOf } from '@ganstudio/models/gan';
 import type * as tfl from '@tensorflow/tfjs-layers';
+
+import { classCountOf } from '@ganstudio/models/gan';
 import {
   artifactsToFiles,
   loadModelFromFiles,
@@ -12,9 +13,10 @@ import {
   type ModelFiles,
   type Quantization,
 } from '@ganstudio/models/weights';
-import { describeFsError, UserError } from './errors';
 import { MODEL_JSON, RunFolder } from '@ganstudio/runs/folder';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
+
+import { describeFsError, UserError } from './errors';
 
 export { MODEL_JSON };
 

@@ -7,14 +7,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+
 import { DEFAULT_OPTIMIZER } from '@ganstudio/models/gan';
+
 import { releaseBackend, selectBackend } from './backend';
 import { loadCifar10 } from './cifar';
 import { testAccuracy } from './classifier-train';
 import {
-  imageBatches,
   evaluateImages,
   generatorBatches,
+  imageBatches,
   loadFeatureNetwork,
   noiseBatches,
   referenceStats,

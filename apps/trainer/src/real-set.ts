@@ -8,10 +8,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+
+import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
+
 import { epochPermutation } from './batches';
 import { CLASS_NAMES, loadCifar10 } from './cifar';
 import { UserError } from './errors';
-import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
 export interface RealSetManifest {
   id: string;

@@ -1,5 +1,6 @@
 /** Seeded sample grids as PNG bytes (training's per-epoch grids, `bundle` and `sample`). */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+
 import { classCountOf, sampleClassRows, sampleSeedsRgba } from '@ganstudio/models/gan';
 import { encodePng, tensorToRgba, tileGrid } from '@ganstudio/models/image';
 

@@ -9,12 +9,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { sampleSeeds } from '@ganstudio/models/gan';
+
 import { releaseBackend, selectBackend } from './backend';
 import { loadCifar10 } from './cifar';
 import { imageBatches, sampleSpread } from './evaluate';
 import { loadModel } from './model-io';
 import { REAL_CIFAR10 } from './testing/cifar-fixture';
-import { sampleSeeds } from '@ganstudio/models/gan';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SHIPPED = join(REPO, 'apps', 'web', 'bundled', 'default-run', 'generator-uint8');

@@ -3,7 +3,9 @@
  * training: resuming a recipe, the sitting's last step, and stopping cleanly on Ctrl-C/SIGTERM.
  */
 import { existsSync, readdirSync } from 'node:fs';
+
 import { RunFolder, RunFolderError } from '@ganstudio/runs/folder';
+
 import type { BatchPlan } from './batches';
 import { UserError } from './errors';
 import type { Progress } from './progress';

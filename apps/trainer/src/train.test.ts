@@ -1,22 +1,23 @@
-import { createServer, type Server } from 'node:http';
 import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readFileSync,
   readdirSync,
+  readFileSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { DEFAULT_OPTIMIZER } from '@ganstudio/models/gan';
-import { RunFolder, type StepRecord } from '@ganstudio/runs/folder';
+import { RunFolder, type RunConfig, type StepRecord } from '@ganstudio/runs/folder';
+
 import { Progress } from './progress';
 import { writeCifarTarGz } from './testing/cifar-fixture';
-import type { RunConfig } from '@ganstudio/runs/folder';
 import { train } from './train';
 
 const quiet = { log: () => {}, progress: new Progress(process.stderr, 32, false) };

@@ -5,26 +5,30 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+
 import { type FeatureNetwork, type FeatureStats } from '@ganstudio/models/eval';
 import {
   createGan,
   disposeGan,
+  imageSizeOf,
   samplingGenerator,
   stepSeed,
   trainStep,
   updateEma,
   validateDcganConfig,
   validateOptimizer,
-  imageSizeOf,
-  type Resolution,
   type Gan,
+  type Resolution,
   type StepMetrics,
 } from '@ganstudio/models/gan';
+import { RUN_FORMAT, RunFolder, type BestRecord, type RunConfig } from '@ganstudio/runs/folder';
+import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
+
 import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { BatchSource, limitData } from './batches';
+import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { sideOf, type PlanarImages } from './cifar';
 import { classesOf, datasetIdentity, loadTrainingSet, type TrainingSet } from './dataset';
-import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
 import {
   evaluateGenerator,
@@ -33,13 +37,10 @@ import {
   referenceStats,
   type EvalResult,
 } from './evaluate';
-import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
-import { type BestRecord, RUN_FORMAT, type RunConfig, RunFolder } from '@ganstudio/runs/folder';
-
 import { saveModel } from './model-io';
 import { formatDuration, Progress } from './progress';
-import { recipeFor, runLoop, startSitting, type StepOutcome } from './sitting';
 import { sampleGridPng } from './sampling';
+import { recipeFor, runLoop, startSitting, type StepOutcome } from './sitting';
 
 /** Yazici et al. 2019 average with 0.999 over batch-64 steps: a window of ~1,000 steps (64k images). */
 export const DEFAULT_EMA_DECAY = 0.999;

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+
 import { sampleSeeds } from '@ganstudio/models/gan';
 import { cacheWasmPhaseFilters, registerWasmConvKernels } from '@ganstudio/models/kernels';
 import { loadModelFromFiles } from '@ganstudio/models/weights';

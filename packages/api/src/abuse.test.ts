@@ -6,10 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { openDb, type DbHandle } from '@ganstudio/db/client';
 import { openThrowawayPostgres, postgresReachable } from '@ganstudio/db/testing';
 import type { BlobStore } from '@ganstudio/storage';
 import { createMemoryStore } from '@ganstudio/storage/memory';
+
 import {
   addressKey,
   cardKey,

@@ -2,14 +2,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { openDb, type DbHandle } from '@ganstudio/db/client';
-import { upsertRun } from './features/runs';
 import { models } from '@ganstudio/db/schema';
-import { createLocalStore } from '@ganstudio/storage/local';
 import { decodePng } from '@ganstudio/models/image';
+import { createLocalStore } from '@ganstudio/storage/local';
+
 import { renderShareCard } from './card';
+import { upsertRun } from './features/runs';
 import { createApi, createRenderer, MAX_BODY_BYTES } from './index';
 import { CIFAR_CLASSES, seedTinyModel, visitorCookie, withPeer } from './testing';
 

@@ -5,11 +5,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
 import { openDb, type DbHandle } from '@ganstudio/db/client';
-import { countTrials, insertRealSet } from './features/judge';
 import { judgeTallies, trials } from '@ganstudio/db/schema';
 import { encodePng } from '@ganstudio/models/image';
 import { createMemoryStore } from '@ganstudio/storage/memory';
+
+import { countTrials, insertRealSet } from './features/judge';
 import {
   clientAddress,
   createApi,

@@ -6,6 +6,7 @@
  */
 import type { Db } from '@ganstudio/db/client';
 import type { BlobStore } from '@ganstudio/storage';
+
 import { addressKeys, clientAddress, type ProxyTrust } from './address';
 import { createCardCache } from './card';
 import { HttpError } from './http';

@@ -10,8 +10,9 @@
 import { openDb, type Db } from '@ganstudio/db/client';
 import type { BlobStore } from '@ganstudio/storage';
 import { createVercelStore } from '@ganstudio/storage/vercel';
-import { createApi, type GalleryHandler } from './index';
+
 import { publishStarterSet } from './features/images';
+import { createApi, type GalleryHandler } from './index';
 import { DEFAULT_RATE_LIMITS, postgresLimitStore, scaleLimits } from './rate-limit';
 import { createRenderer } from './render';
 import type { GallerySettings } from './settings';

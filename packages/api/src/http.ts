@@ -3,8 +3,9 @@
  * `{error: {code, message}}` problems, bodies read with a size bound and checked with zod, ids.
  */
 import { z } from 'zod';
-import { concatBytes } from '@ganstudio/models/image';
+
 import { ID_PATTERN } from '@ganstudio/db/schema';
+import { concatBytes } from '@ganstudio/models/image';
 
 /** JSON bodies here are tiny ({modelId, seed}); anything larger is refused before parsing. */
 export const MAX_BODY_BYTES = 4096;

@@ -27,14 +27,14 @@
  * contributor (./features/judge).
  */
 import { createCore, type ApiDeps, type GalleryHandler, type Route } from './core';
-import { DB_ERROR_STATUS, DbError, HttpError, problem } from './http';
-import { GateFullError } from './render';
 import { imageRoutes } from './features/images';
 import { judgeRoutes } from './features/judge';
 import { leaderboardRoutes } from './features/leaderboard';
 import { modelRoutes } from './features/models';
 import { visitorRoutes } from './features/visitor';
 import { voteRoutes } from './features/votes';
+import { DB_ERROR_STATUS, DbError, HttpError, problem } from './http';
+import { GateFullError } from './render';
 
 export { createRenderer, gateRenderer, GateFullError, type Renderer } from './render';
 export * from './card';

@@ -1,10 +1,13 @@
 /** The "real or generated?" game and its scoring (HYPE∞, Zhou et al. 2019). */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { openDb, type DbHandle } from '@ganstudio/db/client';
 import { trials } from '@ganstudio/db/schema';
 import { decodePng } from '@ganstudio/models/image';
 import { createMemoryStore } from '@ganstudio/storage/memory';
+
+import { realImageAt, trialClass } from './features/judge';
 import {
   createApi,
   createRenderer,
@@ -22,7 +25,6 @@ import {
   visitorCookie,
   withPeer,
 } from './testing';
-import { realImageAt, trialClass } from './features/judge';
 
 let h: DbHandle;
 const store = createMemoryStore();

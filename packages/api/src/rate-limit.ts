@@ -5,6 +5,7 @@
  * is single-process anyway) and on PostgreSQL (rate_take, shared by every instance on the database).
  */
 import { sql } from 'drizzle-orm';
+
 import type { Db } from '@ganstudio/db/client';
 
 const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;

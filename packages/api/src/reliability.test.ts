@@ -1,10 +1,12 @@
 /** Abuse and fault handling of the API: rate limits, and a blob store or database failing mid-publish. */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { openDb, type DbHandle } from '@ganstudio/db/client';
-import { listImages } from './features/images';
 import type { BlobStore } from '@ganstudio/storage';
 import { createMemoryStore } from '@ganstudio/storage/memory';
+
+import { listImages } from './features/images';
 import { createApi, createRenderer, type ApiDeps } from './index';
 import { createRateLimiter } from './rate-limit';
 import { seedTinyModel, visitorCookie, withPeer } from './testing';

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { openDb, type DbHandle } from '@ganstudio/db/client';
-import { getModel } from './features/models';
 import { decodePng } from '@ganstudio/models/image';
 import { createMemoryStore } from '@ganstudio/storage/memory';
+
+import { getModel } from './features/models';
 import { createRenderer } from './render';
 import { seedTinyModel } from './testing';
 

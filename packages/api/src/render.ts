@@ -7,8 +7,10 @@
  * request waiting behind a publish gains too (docs/benchmarks.md).
  */
 import '@tensorflow/tfjs-backend-cpu';
+
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+
 import { sampleSeedsRgba } from '@ganstudio/models/gan';
 import { encodePng } from '@ganstudio/models/image';
 import { cacheWasmPhaseFilters, registerWasmConvKernels } from '@ganstudio/models/kernels';

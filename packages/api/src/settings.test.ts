@@ -1,5 +1,6 @@
 /** One settings schema for the Next.js app, the Deno edge and `ganstudio upload`: same bounds, same rules. */
 import { describe, expect, it } from 'vitest';
+
 import { gallerySettings, SettingsError } from './settings';
 
 const PG = 'postgres://postgres@127.0.0.1:5432/gallery';

@@ -6,6 +6,7 @@
  * .env.example.
  */
 import { z } from 'zod';
+
 import { parseProxyTrust, type ProxyTrust } from './address';
 
 /** Where the settings are read: each platform decides what "production" means there. */

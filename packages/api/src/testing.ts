@@ -3,12 +3,13 @@
  * as uint8 into a blob store and registered as a model, ready for publish requests.
  */
 import type { Db } from '@ganstudio/db/client';
-import { encodePng } from '@ganstudio/models/image';
-import { insertRealSet } from './features/judge';
-import { insertModel } from './features/models';
 import { buildGenerator, DEFAULT_DCGAN_CONFIG, type Resolution } from '@ganstudio/models/gan';
+import { encodePng } from '@ganstudio/models/image';
 import { artifactsToFiles, modelToArtifacts, quantizeArtifacts } from '@ganstudio/models/weights';
 import type { BlobStore } from '@ganstudio/storage';
+
+import { insertRealSet } from './features/judge';
+import { insertModel } from './features/models';
 
 export async function seedTinyModel(
   db: Db,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { signVisitor, verifyVisitor } from './visitor';
 
 describe('signed visitor cookies', () => {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+
 import { MIGRATIONS_FOLDER, openDb } from './client';
 import { createThrowawayDatabase, postgresReachable } from './testing';
 

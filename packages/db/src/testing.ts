@@ -3,6 +3,7 @@
  * when one answers (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test).
  */
 import pg from 'pg';
+
 import { openDb, type DbHandle } from './client';
 
 export const TEST_SERVER_URL =

@@ -1,6 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
+
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+
 import { buildClassifier, classify } from './classifier';
 import { classifierNetwork } from './features';
 

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+
 import { IMAGE_CHANNELS, IMAGE_SIZE } from './config';
 
 export const CLASSIFIER_CLASSES = 10;

@@ -3,9 +3,11 @@
  * projection discriminator D(x, y) = ψ(φ(x)) + embed(y)ᵀ φ(x) (Miyato & Koyama 2018, eq. 3).
  */
 import '@tensorflow/tfjs-backend-cpu';
+
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
+
 import { DEFAULT_DCGAN_CONFIG, type DcganConfig } from './config';
 import { buildDiscriminator, buildGenerator, classCountOf, discriminatorFeatures } from './dcgan';
 import { createGan, disposeGan, generate, trainStep, updateEma } from './gan';

@@ -1,7 +1,9 @@
 import '@tensorflow/tfjs-backend-cpu';
+
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
+
 import { DEFAULT_DCGAN_CONFIG, type DcganConfig } from './config';
 import { buildDiscriminator, buildGenerator } from './dcgan';
 

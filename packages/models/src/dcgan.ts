@@ -8,6 +8,7 @@
  * standard TF.js layers format and stock `tf.loadLayersModel` reads it back with no project code.
  */
 import * as tf from '@tensorflow/tfjs-layers';
+
 import { IMAGE_CHANNELS, imageSizeOf, validateDcganConfig, type DcganConfig } from './config';
 import { SpectralConv2D, SpectralDense } from './spectral-norm';
 

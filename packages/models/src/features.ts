@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+
 import { classify } from './classifier';
 import { IMAGE_SIZE } from './config';
 import { MomentAccumulator, type FeatureStats } from './fid';

@@ -3,9 +3,11 @@
  * test-data/fid-reference.json (made by test-data/fid_reference.py), and IS by hand.
  */
 import '@tensorflow/tfjs-backend-cpu';
+
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { linalgWasmAvailable } from './linalg-wasm';
+
+import referenceJson from '../test-data/fid-reference.json';
 import {
   frechetDistance,
   inceptionScore,
@@ -13,7 +15,7 @@ import {
   symmetricEigenvalues,
   type FeatureStats,
 } from './fid';
-import referenceJson from '../test-data/fid-reference.json';
+import { linalgWasmAvailable } from './linalg-wasm';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -17,6 +17,7 @@
  * fallback and the cross-check.
  */
 import * as tf from '@tensorflow/tfjs-core';
+
 import { congruenceEigenvaluesWasm } from './linalg-wasm';
 
 /** Row-major n×n float64 matrix. */

@@ -1,6 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
+
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+
 import { DEFAULT_DCGAN_CONFIG, type DcganConfig } from './config';
 import { createGan, disposeGan, samplingGenerator, trainStep, updateEma } from './gan';
 import { discriminatorLoss, generatorLoss } from './losses';

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+
 import { validateDcganConfig, type DcganConfig } from './config';
 import { buildDiscriminator, buildGenerator, classCountOf } from './dcgan';
 import { discriminatorLoss, generatorLoss } from './losses';

@@ -1,6 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
+
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+
 import {
   decodePng,
   encodePng,

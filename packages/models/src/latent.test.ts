@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { assertSeed, seededLatents, slerp } from './latent';
 
 describe('seeded latents', () => {

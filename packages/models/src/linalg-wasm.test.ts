@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { compileLinalg } from '../scripts/linalg-wasm.mjs';
 import { LINALG_WASM_BASE64 } from './linalg-wasm.generated';
 

@@ -7,6 +7,7 @@
  *   L_D = E[relu(1 − D(x))] + E[relu(1 + D(G(z)))], L_G = −E[D(G(z))].
  */
 import * as tf from '@tensorflow/tfjs-core';
+
 import type { GanLoss } from './config';
 
 /** realLogits, fakeLogits: [batch, 1] → scalar. */

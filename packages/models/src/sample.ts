@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+
 import { classCountOf } from './dcgan';
 import { generate } from './gan';
 import { tensorToRgba, type RgbaImage } from './image';

@@ -1,8 +1,10 @@
 /** Spectral normalisation (Miyato et al. 2018) against a hand-computed SVD, and in the DCGAN D. */
 import '@tensorflow/tfjs-backend-cpu';
+
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
+
 import { DEFAULT_DCGAN_CONFIG, type DcganConfig } from './config';
 import { buildDiscriminator } from './dcgan';
 import { createGan, disposeGan, trainStep } from './gan';

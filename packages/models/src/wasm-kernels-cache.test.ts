@@ -5,8 +5,10 @@
  */
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+
 import { createRng, gaussianArray } from './latent';
 import { cacheWasmPhaseFilters, registerWasmConvKernels } from './wasm-kernels';
 

@@ -1,7 +1,9 @@
 import '@tensorflow/tfjs-backend-cpu';
+
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
+
 import { DEFAULT_DCGAN_CONFIG } from './config';
 import { buildGenerator } from './dcgan';
 import { createGan, generate, trainStep } from './gan';

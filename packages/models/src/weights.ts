@@ -5,8 +5,8 @@
  * with --quantize_float16 / --quantize_uint8, which stock `tf.loadLayersModel` dequantizes.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { loadLayersModel } from '@tensorflow/tfjs-layers';
+import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
+
 import { concatBytes } from './image';
 
 export type Quantization = 'float32' | 'float16' | 'uint8';

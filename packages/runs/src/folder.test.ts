@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isMachinePath, type MetricRecord, RunFolder, withoutMachinePaths } from './folder';
+
+import { isMachinePath, RunFolder, withoutMachinePaths, type MetricRecord } from './folder';
 
 const step = (epoch: number, s: number) => ({
   type: 'step',

@@ -12,7 +12,9 @@
  */
 import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+
 import type { DcganConfig, OptimizerConfig } from '@ganstudio/models/gan';
+
 import { writeFileAtomic } from './fs-atomic';
 
 export class RunFolderError extends Error {}

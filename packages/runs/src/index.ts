@@ -6,26 +6,28 @@
  */
 import { existsSync, lstatSync, readdirSync, readFileSync as readFileFollowing } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Db } from '@ganstudio/db/client';
+import type * as tf from '@tensorflow/tfjs-core';
+
 import { insertRealSet, realSetExists } from '@ganstudio/api/features/judge';
 import { getModel, insertModel } from '@ganstudio/api/features/models';
 import { runExists, upsertRun } from '@ganstudio/api/features/runs';
+import type { Db } from '@ganstudio/db/client';
 import { isId, toId, type Model } from '@ganstudio/db/schema';
+import { encodePng } from '@ganstudio/models/image';
+import { artifactsToFiles, quantizeArtifacts } from '@ganstudio/models/weights';
+import type { BlobStore } from '@ganstudio/storage';
+
 import {
   isFid,
   isStep,
-  type MetricRecord,
   RunFolder,
   RunFolderError,
-  type StepRecord,
   withoutMachinePaths,
+  type MetricRecord,
+  type StepRecord,
 } from './folder';
 
 export { RunFolderError };
-import { encodePng } from '@ganstudio/models/image';
-import { artifactsToFiles, quantizeArtifacts } from '@ganstudio/models/weights';
-import type * as tf from '@tensorflow/tfjs-core';
-import type { BlobStore } from '@ganstudio/storage';
 
 export interface UploadOptions {
   /** Run id (default: the folder name, sanitised). */

@@ -2,15 +2,20 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDb } from '@ganstudio/db/client';
+
 import { listModels } from '@ganstudio/api/features/models';
 import { getRun } from '@ganstudio/api/features/runs';
+import { openDb } from '@ganstudio/db/client';
 import { createLocalStore } from '@ganstudio/storage/local';
+
 import '@tensorflow/tfjs-backend-cpu';
-import { loadLayersModel } from '@tensorflow/tfjs-layers';
+
 import * as tf from '@tensorflow/tfjs-core';
+import { loadLayersModel } from '@tensorflow/tfjs-layers';
+
 import { buildGenerator, DEFAULT_DCGAN_CONFIG } from '@ganstudio/models/gan';
 import { artifactsToFiles, modelToArtifacts } from '@ganstudio/models/weights';
+
 import { uploadEpochModels, uploadRealSet, uploadRun, uploadRunRecord } from './index';
 
 function runFolder(): string {

@@ -1,6 +1,7 @@
 /** The default store: files under one folder, served by the web app at `${baseUrl}/<key>`. */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+
 import { assertKey, type BlobStore } from './index';
 
 let counter = 0;

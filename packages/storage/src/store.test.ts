@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+
 import { assertKey } from './index';
 import { createLocalStore } from './local';
 import { createVercelStore } from './vercel';

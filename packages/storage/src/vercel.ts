@@ -3,6 +3,7 @@
  * key maps to one stable public URL, as with the local store.
  */
 import { del, head, put } from '@vercel/blob';
+
 import { assertKey, type BlobStore } from './index';
 
 export function createVercelStore(token: string): BlobStore {

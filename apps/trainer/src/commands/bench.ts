@@ -1,6 +1,8 @@
 /** `ganstudio bench`: training images/s of every backend that loads, each in its own process. */
 import { availableParallelism } from 'node:os';
+
 import { DEFAULT_DCGAN_CONFIG } from '@ganstudio/models/gan';
+
 import { BACKENDS } from '../backend';
 import {
   benchInProcess,

@@ -1,15 +1,17 @@
 /** `ganstudio eval`: FID and IS of a generator (or real / noise images), labelled with their network. */
-import { MAX_SEED, type Resolution } from '@ganstudio/models/gan';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+
+import { MAX_SEED, type Resolution } from '@ganstudio/models/gan';
 import { resolveGeneratorDir } from '@ganstudio/runs/folder';
+
 import { selectBackend } from '../backend';
 import { loadCifar10 } from '../cifar';
 import {
-  imageBatches,
   evaluateImages,
   FEATURE_NETWORKS,
   fidelityTargets,
   generatorBatches,
+  imageBatches,
   loadFeatureNetwork,
   noiseBatches,
   referenceClassStats,

@@ -1,6 +1,7 @@
 /** `ganstudio export`: a generator as a quantized TF.js layers model. */
 import { QUANTIZATIONS } from '@ganstudio/models/weights';
 import { resolveGeneratorDir } from '@ganstudio/runs/folder';
+
 import { selectBackend } from '../backend';
 import { loadModel, saveModel } from '../model-io';
 import { defineCommand } from './flags';

@@ -1,7 +1,8 @@
 /** `ganstudio sample`: a PNG grid of a generator's images of seeds s, s+1, … */
 import { classIndex, MAX_SEED, MIN_TRUNCATION } from '@ganstudio/models/gan';
-import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 import { resolveGeneratorDir } from '@ganstudio/runs/folder';
+import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
+
 import { selectBackend } from '../backend';
 import { UserError } from '../errors';
 import { generatorClassNames, loadModel } from '../model-io';

@@ -1,5 +1,6 @@
 /** Flags and reports the commands share: the backend, one sitting of training, its summary. */
 import { join } from 'node:path';
+
 import { BACKENDS } from '../backend';
 import { UserError } from '../errors';
 import { userPath, type Flag } from './flags';

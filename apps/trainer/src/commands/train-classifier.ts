@@ -1,6 +1,7 @@
 /** `ganstudio train-classifier`: the CIFAR-10 classifier behind FID and IS. */
 import { DEFAULT_CLASSIFIER_CONFIG } from '@ganstudio/models/eval';
 import { MAX_SEED } from '@ganstudio/models/gan';
+
 import { trainClassifier, type ClassifierRunConfig } from '../classifier-train';
 import { defineCommand } from './flags';
 import { outFlag, reportSitting, SITTING_FLAGS, sittingOf, UsageError } from './shared';

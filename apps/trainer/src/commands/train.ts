@@ -1,5 +1,6 @@
 /** `ganstudio train`: a DCGAN on CIFAR-10 into a run folder. */
 import { existsSync } from 'node:fs';
+
 import {
   DEFAULT_DCGAN_CONFIG,
   DEFAULT_OPTIMIZER,
@@ -7,6 +8,7 @@ import {
   MAX_SEED,
 } from '@ganstudio/models/gan';
 import { RUN_FORMAT, type RunConfig } from '@ganstudio/runs/folder';
+
 import { selectBackend } from '../backend';
 import { materializeCarriedRun } from '../carry';
 import { ensureOfficialCifar10 } from '../cifar';

@@ -3,8 +3,9 @@
  * is the gallery's word for putting one image on the wall; a run is uploaded.
  */
 import { join } from 'node:path';
-import { defineCommand, num, userPath } from './flags';
+
 import { UserError } from '../errors';
+import { defineCommand, num, userPath } from './flags';
 import { UsageError, weightsFlag } from './shared';
 
 export const uploadCommand = defineCommand({

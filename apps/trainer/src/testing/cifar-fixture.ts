@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+
 import { RECORD_BYTES } from '../cifar';
 
 export function fixtureRecords(count: number, offset = 0): Uint8Array {

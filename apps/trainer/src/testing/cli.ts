@@ -3,10 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+
 import { createRenderer } from '@ganstudio/api/render';
 import { decodePng, type RgbaImage } from '@ganstudio/models/image';
 import { createMemoryStore } from '@ganstudio/storage/memory';
-import { expect } from 'vitest';
 
 export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'ganstudio.js');
 

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+
 import { createRng } from '@ganstudio/models/gan';
 
 export interface ImageFixture {

@@ -1,7 +1,9 @@
 import type { Metadata } from 'next';
 import { headers } from 'next/headers';
 import Link from 'next/link';
+
 import { VisitorBeacon } from '~/components/visitor-beacon';
+
 import './globals.css';
 
 export const metadata: Metadata = {

@@ -1,9 +1,11 @@
 'use client';
+
 // "Real or generated?": one 32×32 image at a time, large and pixel-crisp; R / G (or the buttons)
 // answer, feedback says whether you were right and, for a generated image, which model made it.
 // The next trial is requested and its image preloaded while you look at this one, so "next" is
 // instant. The truth comes from the server only after the answer.
 import { useCallback, useEffect, useRef, useState } from 'react';
+
 import { postJson } from './api-client';
 
 interface Trial {

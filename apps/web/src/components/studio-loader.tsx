@@ -1,4 +1,5 @@
 'use client';
+
 // tfjs (WebGL, wasm) runs in the browser only: the studio is never rendered on the server.
 import dynamic from 'next/dynamic';
 

@@ -1,4 +1,5 @@
 'use client';
+
 /**
  * The studio: loads the chosen generator in the visitor's browser (tfjs: WebGL, else wasm, else
  * cpu — and says which), samples a 4×4 grid where tile i is seed + i, publishes one tile (the
@@ -7,10 +8,14 @@
  * and also interpolates one tile's z from its class to another.
  */
 import * as tf from '@tensorflow/tfjs-core';
+
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
+
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
+import { useCallback, useEffect, useRef, useState } from 'react';
+
 import {
   generateFromLatents,
   gridSeed,
@@ -22,9 +27,9 @@ import {
 } from '@ganstudio/models/gan';
 import { tensorToRgba, type RgbaImage } from '@ganstudio/models/image';
 import { cacheWasmPhaseFilters, registerWasmConvKernels } from '@ganstudio/models/kernels';
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { BACKENDS, type Backend } from './backends';
+
 import { postJson } from './api-client';
+import { BACKENDS, type Backend } from './backends';
 
 interface ModelInfo {
   id: string;

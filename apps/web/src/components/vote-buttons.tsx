@@ -1,6 +1,8 @@
 'use client';
+
 // ▲/▼ voting: one vote per visitor (signed cookie, set by the API); clicking your vote again withdraws it.
 import { useState } from 'react';
+
 import { postJson } from './api-client';
 
 export function VoteButtons({ id, score, myVote }: { id: string; score: number; myVote: number }) {

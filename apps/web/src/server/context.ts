@@ -5,11 +5,14 @@
  * single-process and single-client: two clients on one folder corrupt it).
  */
 import 'server-only';
+
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+
 import { createGallery, type Gallery } from '@ganstudio/api/gallery';
 import { SettingsError } from '@ganstudio/api/settings';
 import { createLocalStore } from '@ganstudio/storage/local';
+
 import { readSettings } from './env';
 import { seedBundledModel } from './seed';
 

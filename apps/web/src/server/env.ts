@@ -4,7 +4,9 @@
  * `npm start` entry (server.mjs) tells the app about itself. Documented in .env.example.
  */
 import 'server-only';
+
 import { join } from 'node:path';
+
 import { gallerySettings, type GallerySettings } from '@ganstudio/api';
 
 /** Read at server start (instrumentation.ts), so a bad variable is one line there, not a 500 later. */

@@ -3,7 +3,9 @@
  * a trimmed run folder) and its run, so a fresh clone shows real samples and a real /runs history.
  */
 import 'server-only';
+
 import { join } from 'node:path';
+
 import type { Db } from '@ganstudio/db/client';
 import { seedBundledRun } from '@ganstudio/runs';
 import type { BlobStore } from '@ganstudio/storage';

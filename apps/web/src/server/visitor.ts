@@ -1,5 +1,7 @@
 import 'server-only';
+
 import { cookies } from 'next/headers';
+
 import { existingVisitor, SECURE_VISITOR_COOKIE, VISITOR_COOKIE } from '@ganstudio/api';
 
 /** The visitor id of this request's cookie, if any, to show their own votes (pages only read; /api/visitor issues). */

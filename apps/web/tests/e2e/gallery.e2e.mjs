@@ -2,6 +2,7 @@
 // fresh context as someone the link was sent to.
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+
 import { createSuite } from '../runner.mjs';
 
 const FLAGS = [

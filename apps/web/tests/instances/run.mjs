@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+
 import { createSuite } from '../runner.mjs';
 
 const app = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

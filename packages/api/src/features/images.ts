@@ -5,16 +5,18 @@
  */
 import { and, desc, eq, isNull, lt, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
+
 import type { Db } from '@ganstudio/db/client';
 import { images, models, type Image, type Model } from '@ganstudio/db/schema';
+import { classIndex } from '@ganstudio/models/gan';
+import type { BlobStore } from '@ganstudio/storage';
+
 import type { Core, Route } from '../core';
 import { DbError, HttpError, Id, json, newId, readJson } from '../http';
 import type { RenderableModel, Renderer } from '../render';
-import type { BlobStore } from '@ganstudio/storage';
-import { getVotes } from './votes';
-import { getModel, listModels } from './models';
 import { knownVisitor } from '../visitor';
-import { classIndex } from '@ganstudio/models/gan';
+import { getModel, listModels } from './models';
+import { getVotes } from './votes';
 
 const PAGE_SIZE = 24;
 

@@ -22,9 +22,11 @@
  */
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
+
 import type { Db } from '@ganstudio/db/client';
-import { decodePng, encodePng } from '@ganstudio/models/image';
 import { models, realImages, realSets, trials, type Model } from '@ganstudio/db/schema';
+import { decodePng, encodePng } from '@ganstudio/models/image';
+
 import type { Core, Route } from '../core';
 import { HttpError, Id, json, newId, readJson } from '../http';
 import { NETWORK_FACTOR } from '../rate-limit';

@@ -4,6 +4,7 @@
  * and the mean vote of its images, each counting contributors rather than requests.
  */
 import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
+
 import type { Db } from '@ganstudio/db/client';
 import {
   images,
@@ -14,6 +15,7 @@ import {
   runs,
   votes,
 } from '@ganstudio/db/schema';
+
 import { SCORE_CACHE_MS, type Core, type Route } from '../core';
 import { HttpError, Id, json } from '../http';
 import { getModel } from './models';

@@ -1,7 +1,9 @@
 /** Models: the published generators, as the studio's picker and the server render know them. */
 import { desc, eq } from 'drizzle-orm';
+
 import type { Db } from '@ganstudio/db/client';
 import { models, type Model } from '@ganstudio/db/schema';
+
 import type { Core, Route } from '../core';
 import { json } from '../http';
 

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import type { DbHandle } from '@ganstudio/db/client';
 import { rateLimits } from '@ganstudio/db/schema';
 import { testDrivers } from '@ganstudio/db/testing';
+
 import { DbError } from '../http';
 import { takeTokens } from '../rate-limit';
 import { getImage, insertImage, listImages } from './images';

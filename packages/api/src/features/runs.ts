@@ -3,6 +3,7 @@
  * registers them and the run pages show them.
  */
 import { desc, eq } from 'drizzle-orm';
+
 import type { Db } from '@ganstudio/db/client';
 import { models, runMetrics, runs, runSamples, type Run } from '@ganstudio/db/schema';
 

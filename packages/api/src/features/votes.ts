@@ -4,8 +4,10 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
+
 import type { Db } from '@ganstudio/db/client';
 import { votes } from '@ganstudio/db/schema';
+
 import type { Core, Route } from '../core';
 import { DbError, HttpError, Id, json, readJson } from '../http';
 

@@ -1,6 +1,7 @@
 // "Real or generated?": the game behind every model's human score (HYPE∞).
 import type { Metadata } from 'next';
 import Link from 'next/link';
+
 import { JudgeGame } from '~/components/judge-game';
 
 export const metadata: Metadata = { title: 'Real or generated?' };

@@ -2,6 +2,7 @@
 // machine metrics beside it. A model with too few judgements is listed, not ranked.
 import type { Metadata } from 'next';
 import Link from 'next/link';
+
 import {
   JUDGEMENTS_PER_CONTRIBUTOR,
   leaderboard,
@@ -9,6 +10,7 @@ import {
   MIN_JUDGEMENTS_TO_RANK,
   VOTE_PRIOR_CONTRIBUTORS,
 } from '@ganstudio/api';
+
 import { featureNetworkName, interval, pct } from '~/components/format';
 import { getContext } from '~/server/context';
 

@@ -1,5 +1,7 @@
 import Link from 'next/link';
+
 import { listRuns } from '@ganstudio/api/features/runs';
+
 import { getContext } from '~/server/context';
 
 export const dynamic = 'force-dynamic';

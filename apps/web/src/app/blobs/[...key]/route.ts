@@ -1,6 +1,7 @@
 // Serves the local blob store (the default when BLOB_READ_WRITE_TOKEN is unset) at /blobs/<key>;
 // with Vercel Blob the files live at their own URLs and this route serves nothing.
 import { cacheControlFor, contentTypeFor } from '@ganstudio/storage';
+
 import { getContext } from '~/server/context';
 
 export const dynamic = 'force-dynamic';

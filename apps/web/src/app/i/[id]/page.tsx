@@ -4,13 +4,15 @@ import type { Metadata } from 'next';
 import { headers } from 'next/headers';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+
 import { shareText } from '@ganstudio/api';
 import { getImage } from '@ganstudio/api/features/images';
 import { getVotes } from '@ganstudio/api/features/votes';
+import { isId } from '@ganstudio/db/schema';
+
 import { VoteButtons } from '~/components/vote-buttons';
 import { getContext } from '~/server/context';
 import { currentVisitor } from '~/server/visitor';
-import { isId } from '@ganstudio/db/schema';
 
 export const dynamic = 'force-dynamic';
 

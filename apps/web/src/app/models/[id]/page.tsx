@@ -2,11 +2,13 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+
 import { leaderboard, MIN_CONTRIBUTORS_TO_RANK, MIN_JUDGEMENTS_TO_RANK } from '@ganstudio/api';
 import { getRun } from '@ganstudio/api/features/runs';
+import { isId } from '@ganstudio/db/schema';
+
 import { featureNetworkName, interval, pct } from '~/components/format';
 import { getContext } from '~/server/context';
-import { isId } from '@ganstudio/db/schema';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,10 +1,12 @@
 // One training run: per-epoch sample grids (same latent every epoch) and loss / quality curves.
 import { notFound } from 'next/navigation';
+
 import { humanScore, humanScores, type HumanScore } from '@ganstudio/api';
 import { getRun } from '@ganstudio/api/features/runs';
+import { isId } from '@ganstudio/db/schema';
+
 import { LineChart } from '~/components/line-chart';
 import { getContext } from '~/server/context';
-import { isId } from '@ganstudio/db/schema';
 
 export const dynamic = 'force-dynamic';
 

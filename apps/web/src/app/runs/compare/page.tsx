@@ -2,11 +2,13 @@
 // each, and their newest sample grids next to each other, so recipes compare at equal budgets.
 import type { Metadata } from 'next';
 import Link from 'next/link';
+
 import { getRun } from '@ganstudio/api/features/runs';
+import { isId } from '@ganstudio/db/schema';
+
 import { featureNetworkName } from '~/components/format';
 import { LineChart } from '~/components/line-chart';
 import { getContext } from '~/server/context';
-import { isId } from '@ganstudio/db/schema';
 
 export const metadata: Metadata = { title: 'Compare runs' };
 export const dynamic = 'force-dynamic';
