@@ -1,4 +1,2 @@
-import base from '@ganstudio/eslint-config/base';
-
-// assembly/ is AssemblyScript (v128, @inline), compiled by asc, not TypeScript.
-export default [...base, { ignores: ['assembly/**'] }];
+import { typeChecked } from '@ganstudio/eslint-config/type-checked';
+export default [...typeChecked(import.meta.dirname), { ignores: ['assembly/**'] }];

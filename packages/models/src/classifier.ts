@@ -102,11 +102,11 @@ export function classifierStep(
       () => {
         const [, logits] = model.apply(images, { training: true }) as tf.Tensor[];
         correct = tf.keep(
-          tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), labels), 'float32')) as tf.Scalar,
+          tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')),
         );
-        const ce = tf.losses.softmaxCrossEntropy(onehot, logits!, undefined, 0.1);
+        const ce = tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0.1);
         const l2 = tf.addN(kernels.map((k) => tf.sum(tf.square(k.read()))));
-        return tf.add(ce, tf.mul(l2, weightDecay / 2)) as tf.Scalar;
+        return tf.add<tf.Scalar>(ce, tf.mul(l2, weightDecay / 2));
       },
       true,
       vars,
@@ -118,7 +118,7 @@ export function classifierStep(
   });
   const [loss, correct] = out.dataSync();
   out.dispose();
-  return { loss: loss!, accuracy: correct! / images.shape[0] };
+  return { loss: loss, accuracy: correct / images.shape[0] };
 }
 
 /**
@@ -132,10 +132,7 @@ export function classify(model: tfl.LayersModel, images: tf.Tensor4D): [tf.Tenso
   return tf.tidy(() => {
     const [f1, l1] = model.apply(images, { training: false }) as tf.Tensor2D[];
     const [f2, l2] = model.apply(tf.reverse(images, 2), { training: false }) as tf.Tensor2D[]; // NHWC: axis 2 = width
-    return [tf.mul(tf.add(f1!, f2!), 0.5), tf.mul(tf.add(l1!, l2!), 0.5)] as [
-      tf.Tensor2D,
-      tf.Tensor2D,
-    ];
+    return [tf.mul(tf.add(f1, f2), 0.5), tf.mul(tf.add(l1, l2), 0.5)] as [tf.Tensor2D, tf.Tensor2D];
   });
 }
 

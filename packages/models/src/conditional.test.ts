@@ -12,6 +12,7 @@ import { DEFAULT_DCGAN_CONFIG, type DcganConfig } from './config';
 import { buildDiscriminator, buildGenerator, classCountOf, discriminatorFeatures } from './dcgan';
 import { createGan, disposeGan, generate, trainStep, updateEma } from './gan';
 import { interpolateClasses, sampleSeeds, seedLatents } from './sample';
+import { modelToArtifacts } from './weights';
 
 const tiny: DcganConfig = { ...DEFAULT_DCGAN_CONFIG, ngf: 4, ndf: 4, latentDim: 16, classes: 3 };
 
@@ -26,7 +27,7 @@ describe('conditional nets', () => {
       [null, 100],
       [null, 1],
     ]);
-    expect(g.outputs[0]!.shape).toEqual([null, 32, 32, 3]);
+    expect(g.outputs[0].shape).toEqual([null, 32, 32, 3]);
     const ngf = 32;
     const expected =
       10 * 100 + // class table [classes, latentDim]
@@ -49,7 +50,7 @@ describe('conditional nets', () => {
     const plain = buildDiscriminator({ ...config, classes: undefined });
     expect(discriminatorFeatures(config)).toBe(4 * 4 * 4 * 8);
     expect(d.countParams() - plain.countParams()).toBe(10 * 4 * 4 * 4 * 8);
-    expect(d.outputs[0]!.shape).toEqual([null, 1]);
+    expect(d.outputs[0].shape).toEqual([null, 1]);
     d.dispose();
     plain.dispose();
   });
@@ -60,8 +61,8 @@ describe('conditional nets', () => {
     const y = tf.tensor2d([[2], [0]]);
     // φ(x): D's own layers up to the flatten, run as a model of their own.
     const phiModel = tfl.model({
-      inputs: d.inputs[0]!,
-      outputs: d.getLayer('flatten').output as tfl.SymbolicTensor,
+      inputs: d.inputs[0],
+      outputs: d.getLayer('flatten').output,
     });
     const phi = phiModel.predict(x) as tf.Tensor2D; // → [2, F]
     const [w, b] = d.getLayer('logit').getWeights() as [tf.Tensor2D, tf.Tensor1D];
@@ -70,13 +71,13 @@ describe('conditional nets', () => {
     const wv = w.dataSync();
     const tableRows = table.arraySync();
     const expected = [2, 0].map((cls, n) => {
-      const f = phiRows[n]!;
-      const psi = f.reduce((s, v, i) => s + v * wv[i]!, b.dataSync()[0]!);
-      return psi + f.reduce((s, v, i) => s + v * tableRows[cls]![i]!, 0);
+      const f = phiRows[n];
+      const psi = f.reduce((s, v, i) => s + v * wv[i], b.dataSync()[0]);
+      return psi + f.reduce((s, v, i) => s + v * tableRows[cls][i], 0);
     });
     const got = (d.predict([x, y]) as tf.Tensor).dataSync();
-    expect(got[0]).toBeCloseTo(expected[0]!, 4);
-    expect(got[1]).toBeCloseTo(expected[1]!, 4);
+    expect(got[0]).toBeCloseTo(expected[0], 4);
+    expect(got[1]).toBeCloseTo(expected[1], 4);
     tf.dispose([x, y, phi]); // getWeights() returns the variables' own values: not ours to free
     d.dispose();
   });
@@ -89,10 +90,10 @@ describe('conditional nets', () => {
     // At initialisation (weights ~N(0, 0.02)) images are faint; the class still moves them as
     // much as a different z does.
     const other = sampleSeeds(g, 8, 1, Infinity, 0);
-    const gap = (p: tf.Tensor, q: tf.Tensor) => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0]!;
+    const gap = (p: tf.Tensor, q: tf.Tensor) => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0];
     expect(gap(a, b)).toBeGreaterThan(0.1 * gap(a, other));
     expect(Array.from(again.dataSync())).toEqual(Array.from(a.dataSync()));
-    const z = tf.zeros([1, 16]) as tf.Tensor2D;
+    const z = tf.zeros<tf.Rank.R2>([1, 16]);
     expect(() => generate(g, z)).toThrow(/conditional: give one class per sample/);
     expect(() => generate(g, z, [3])).toThrow(/class 3 is not one of 0–2/);
     tf.dispose([a, b, again, other, z]);
@@ -101,14 +102,14 @@ describe('conditional nets', () => {
 
   it('trains a step with labels, moves both class tables and leaks no tensors', () => {
     const gan = createGan(tiny, undefined, undefined, 0.99);
-    const real = tf.tidy(
-      () => tf.tanh(tf.randomNormal([6, 32, 32, 3], 0, 1, 'float32', 1)) as tf.Tensor4D,
+    const real = tf.tidy(() =>
+      tf.tanh<tf.Tensor4D>(tf.randomNormal([6, 32, 32, 3], 0, 1, 'float32', 1)),
     );
     const labels = tf.tensor2d([[0], [1], [2], [0], [1], [2]]);
-    const gTable = gan.generator.getLayer('class_embedding').getWeights()[0]!.dataSync().slice();
+    const gTable = gan.generator.getLayer('class_embedding').getWeights()[0].dataSync().slice();
     const dTable = gan.discriminator
       .getLayer('class_projection')
-      .getWeights()[0]!
+      .getWeights()[0]
       .dataSync()
       .slice();
     trainStep(gan, real, 1, labels); // warm-up: optimizer slots are created once
@@ -120,9 +121,9 @@ describe('conditional nets', () => {
     const moved = (a: ArrayLike<number>, l: tfl.layers.Layer) =>
       Math.max(
         ...l
-          .getWeights()[0]!
+          .getWeights()[0]
           .dataSync()
-          .map((v, i) => Math.abs(v - a[i]!)),
+          .map((v, i) => Math.abs(v - a[i])),
       );
     expect(moved(gTable, gan.generator.getLayer('class_embedding'))).toBeGreaterThan(0);
     expect(moved(dTable, gan.discriminator.getLayer('class_projection'))).toBeGreaterThan(0);
@@ -133,16 +134,8 @@ describe('conditional nets', () => {
 
   it('a stock tf.loadLayersModel runs the saved generator with two inputs', async () => {
     const g = buildGenerator(tiny);
-    let saved: tf.io.ModelArtifacts | undefined;
-    await g.save(
-      tf.io.withSaveHandler(
-        async (a) => (
-          (saved = a),
-          { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
-        ),
-      ),
-    );
-    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
+    const saved = await modelToArtifacts(g);
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved));
     const z = tf.randomNormal([2, 16], 0, 1, 'float32', 3);
     const y = tf.tensor2d([[1], [2]], [2, 1], 'int32');
     const a = loaded.predict([z, y]) as tf.Tensor;
@@ -167,7 +160,7 @@ describe('interpolating between classes', () => {
     const a = sampleSeeds(g, 11, 1, Infinity, 0);
     const b = sampleSeeds(g, 11, 1, Infinity, 2);
     const gap = (p: tf.Tensor, q: tf.Tensor) =>
-      tf.tidy(() => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0]!);
+      tf.tidy(() => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0]);
     const step = (i: number) => tf.slice(path, [i, 0, 0, 0], [1, -1, -1, -1]);
     expect(gap(step(0), a)).toBeLessThan(1e-5);
     expect(gap(step(4), b)).toBeLessThan(1e-5);

@@ -214,7 +214,7 @@ function discriminatorLayers(
 
 /** Length of D's feature vector φ(x): the flattened 4×4 map of its last stage. */
 export const discriminatorFeatures = (config: DcganConfig) =>
-  16 * discriminatorWidths(config.ndf, imageSizeOf(config)).at(-1)!;
+  16 * Math.max(...discriminatorWidths(config.ndf, imageSizeOf(config)));
 
 /**
  * Images [batch, S, S, 3] in [-1, 1] → logits [batch, 1] (no sigmoid: losses work on logits for
@@ -240,7 +240,7 @@ export function buildDiscriminator(config: DcganConfig): tf.LayersModel {
   const image = tf.input({ shape: inputShape, name: 'image' });
   const label = tf.input({ shape: [1], name: 'class' });
   const { features, logit } = discriminatorLayers(config);
-  let phi = image as tf.SymbolicTensor;
+  let phi = image;
   for (const layer of features) phi = layer.apply(phi) as tf.SymbolicTensor; // → [batch, F]
   const psi = logit.apply(phi) as tf.SymbolicTensor; // → [batch, 1]
   const embedded = tf.layers

@@ -33,7 +33,7 @@ export function classifierNetwork(model: tfl.LayersModel, digest: string): Featu
     throw new Error(
       `not a ganstudio classifier: outputs are ${names}, expected features and logits`,
     );
-  const dim = model.outputs[0]!.shape[1];
+  const dim = model.outputs[0].shape[1];
   if (typeof dim !== 'number') throw new Error('classifier features have no fixed size');
   return {
     id: `cifar10-classifier@${digest}`,
@@ -48,7 +48,7 @@ export function classifierNetwork(model: tfl.LayersModel, digest: string): Featu
           : tf.image.resizeBilinear(images, [IMAGE_SIZE, IMAGE_SIZE], false, true);
       const [features, logits] = classify(model, input);
       if (input !== images) input.dispose();
-      const probs = tf.softmax(logits) as tf.Tensor2D;
+      const probs = tf.softmax<tf.Tensor2D>(logits);
       logits.dispose();
       return { features, probs };
     },
@@ -78,7 +78,7 @@ export function inceptionNetwork(model: tfl.LayersModel, digest: string): Featur
       `not a Keras InceptionV3: it needs layers named "${INCEPTION_POOL_LAYER}" and "${INCEPTION_PREDICTIONS_LAYER}"`,
     );
   }
-  const inputShape = model.inputs[0]!.shape;
+  const inputShape = model.inputs[0].shape;
   const size = inputShape[1] ?? INCEPTION_SIZE;
   const dim = pool.shape[1];
   if (typeof dim !== 'number') throw new Error('pool layer has no fixed size');
@@ -91,7 +91,7 @@ export function inceptionNetwork(model: tfl.LayersModel, digest: string): Featur
       return tf.tidy(() => {
         const resized = tf.image.resizeBilinear(images, [size, size]); // → [n, 299, 299, 3]
         const [features, probs] = both.apply(resized, { training: false }) as tf.Tensor2D[];
-        return { features: features!, probs: probs! };
+        return { features: features, probs: probs };
       });
     },
     dispose: () => model.dispose(),
@@ -143,9 +143,9 @@ export function collectFeatures(
         for (let i = 0; i < n; i++) members[groups.of(start + i)]?.push(i);
         members.forEach((rows, g) => {
           if (!rows.length) return;
-          const part = tf.gather(out.features, tf.tensor1d(rows, 'int32')) as tf.Tensor2D; // [rows, dim]
+          const part = tf.gather<tf.Tensor2D>(out.features, tf.tensor1d(rows, 'int32')); // [rows, dim]
           try {
-            perGroup[g]!.add(part);
+            perGroup[g].add(part);
           } finally {
             part.dispose();
           }

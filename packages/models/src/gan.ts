@@ -158,8 +158,8 @@ export function trainStep(
       () => {
         const realLogits = D.apply(dIn(real, labels), { training: true }) as tf.Tensor2D; // → [batch, 1]
         const fakeLogits = D.apply(dIn(fake, fakeLabels), { training: true }) as tf.Tensor2D;
-        dReal = tf.keep(tf.mean(tf.sigmoid(realLogits)) as tf.Scalar);
-        dFake = tf.keep(tf.mean(tf.sigmoid(fakeLogits)) as tf.Scalar);
+        dReal = tf.keep(tf.mean<tf.Scalar>(tf.sigmoid(realLogits)));
+        dFake = tf.keep(tf.mean<tf.Scalar>(tf.sigmoid(fakeLogits)));
         return discriminatorLoss(config.loss, realLogits, fakeLogits);
       },
       true,
@@ -185,7 +185,7 @@ export function trainStep(
   });
   const [dLoss, gLoss, dReal, dFake] = stats.dataSync();
   stats.dispose();
-  return { dLoss: dLoss!, gLoss: gLoss!, dReal: dReal!, dFake: dFake! };
+  return { dLoss: dLoss, gLoss: gLoss, dReal: dReal, dFake: dFake };
 }
 
 /**
@@ -201,7 +201,7 @@ export function updateEma(gan: Gan, step: number): void {
   const target = gan.ema.generator.weights;
   tf.tidy(() => {
     target.forEach((t, i) => {
-      const w = source[i]!.read();
+      const w = source[i].read();
       const v = t.read();
       t.write(tf.add(tf.mul(v, d), tf.mul(w, 1 - d)));
     });
@@ -230,7 +230,7 @@ export function generate(
   if (!classes || classes.length !== z.shape[0])
     throw new Error(`this generator is conditional: give one class per sample (0–${count - 1})`);
   for (let i = 0; i < classes.length; i++)
-    if (!(Number.isInteger(classes[i]) && classes[i]! >= 0 && classes[i]! < count))
+    if (!(Number.isInteger(classes[i]) && classes[i] >= 0 && classes[i] < count))
       throw new RangeError(`class ${classes[i]} is not one of 0–${count - 1}`);
   return tf.tidy(() => {
     const y = tf.tensor2d(Float32Array.from(classes), [classes.length, 1]); // → [n, 1]

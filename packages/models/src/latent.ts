@@ -110,9 +110,9 @@ export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array
   let na = 0;
   let nb = 0;
   for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
   }
   const cos = Math.min(1, Math.max(-1, dot / Math.sqrt(na * nb)));
   const omega = Math.acos(cos);
@@ -121,6 +121,6 @@ export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array
   // Nearly parallel vectors: slerp degenerates to lerp.
   const [wa, wb] =
     so < 1e-6 ? [1 - t, t] : [Math.sin((1 - t) * omega) / so, Math.sin(t * omega) / so];
-  for (let i = 0; i < a.length; i++) out[i] = wa * a[i]! + wb * b[i]!;
+  for (let i = 0; i < a.length; i++) out[i] = wa * a[i] + wb * b[i];
   return out;
 }

@@ -31,6 +31,6 @@ export function discriminatorLoss(
 export function generatorLoss(loss: GanLoss, fakeLogits: tf.Tensor): tf.Scalar {
   return tf.tidy((): tf.Scalar => {
     if (loss === 'hinge') return tf.neg(tf.mean(fakeLogits)) as tf.Scalar;
-    return tf.mean(tf.softplus(tf.neg(fakeLogits))) as tf.Scalar;
+    return tf.mean<tf.Scalar>(tf.softplus(tf.neg(fakeLogits)));
   });
 }

@@ -13,7 +13,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 const EPS = 1e-12;
 
-const normalize = (x: tf.Tensor1D) => tf.div(x, tf.add(tf.norm(x), EPS)) as tf.Tensor1D;
+const normalize = (x: tf.Tensor1D) => tf.div<tf.Tensor1D>(x, tf.add(tf.norm(x), EPS));
 
 /** The identity with a zero gradient: tfjs has no stop_gradient op. */
 const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
@@ -32,14 +32,12 @@ export function powerIteration(
 ): { sigma: tf.Scalar; u: tf.Tensor1D } {
   const [v, uNext] = tf.tidy(() => {
     const wc = stopGradient(w) as tf.Tensor2D;
-    const v = normalize(tf.squeeze(tf.matMul(wc, tf.expandDims(u, 1)), [1]) as tf.Tensor1D); // → [m]
-    const next = normalize(
-      tf.squeeze(tf.matMul(wc, tf.expandDims(v, 1), true), [1]) as tf.Tensor1D,
-    ); // → [n]
+    const v = normalize(tf.squeeze<tf.Tensor1D>(tf.matMul(wc, tf.expandDims(u, 1)), [1])); // → [m]
+    const next = normalize(tf.squeeze<tf.Tensor1D>(tf.matMul(wc, tf.expandDims(v, 1), true), [1])); // → [n]
     return [v, next];
   });
-  const sigma = tf.tidy(
-    () => tf.sum(tf.mul(v, tf.squeeze(tf.matMul(w, tf.expandDims(uNext, 1)), [1]))) as tf.Scalar,
+  const sigma = tf.tidy(() =>
+    tf.sum<tf.Scalar>(tf.mul(v, tf.squeeze(tf.matMul(w, tf.expandDims(uNext, 1)), [1]))),
   );
   v.dispose();
   return { sigma, u: uNext };
@@ -92,7 +90,7 @@ abstract class SpectralLayer extends tfl.layers.Layer {
   protected normalizedKernel(training: boolean): tf.Tensor {
     const k = this.kernel.read();
     const { sigma, u } = powerIteration(
-      tf.reshape(k, [-1, this.args.units]) as tf.Tensor2D,
+      tf.reshape<tf.Rank.R2>(k, [-1, this.args.units]),
       this.u.read() as tf.Tensor1D,
     );
     if (training) this.u.write(u);
@@ -105,19 +103,32 @@ abstract class SpectralLayer extends tfl.layers.Layer {
   }
 }
 
+/** A known dimension of a layer's input shape (tfjs marks unknown ones, e.g. the batch, null). */
+function known(dim: number | null | undefined, what: string): number {
+  if (typeof dim !== 'number') throw new Error(`spectral layer: the ${what} must be known`);
+  return dim;
+}
+
 export class SpectralConv2D extends SpectralLayer {
   static className = 'SpectralConv2D';
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const shape = inputShape as tfl.Shape;
     const k = this.args.kernelSize ?? 4;
-    this.addSpectralWeights([k, k, shape[shape.length - 1]!, this.args.units]);
+    this.addSpectralWeights([
+      k,
+      k,
+      known(shape[shape.length - 1], 'channel count'),
+      this.args.units,
+    ]);
   }
 
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
     const [b, h, w] = inputShape as tfl.Shape;
     const s = this.args.strides ?? 2;
-    return [b!, Math.ceil(h! / s), Math.ceil(w! / s), this.args.units];
+    const side = (v: number | null | undefined) =>
+      typeof v === 'number' ? Math.ceil(v / s) : null;
+    return [b ?? null, side(h), side(w), this.args.units];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
@@ -140,17 +151,17 @@ export class SpectralDense extends SpectralLayer {
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const shape = inputShape as tfl.Shape;
-    this.addSpectralWeights([shape[shape.length - 1]!, this.args.units]);
+    this.addSpectralWeights([known(shape[shape.length - 1], 'feature count'), this.args.units]);
   }
 
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
-    return [(inputShape as tfl.Shape)[0]!, this.args.units];
+    return [(inputShape as tfl.Shape)[0] ?? null, this.args.units];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D;
-      const y = tf.matMul(x, this.normalizedKernel(Boolean(kwargs['training'])) as tf.Tensor2D);
+      const y = tf.matMul(x, this.normalizedKernel(Boolean(kwargs['training'])));
       return this.bias ? tf.add(y, this.bias.read()) : y;
     });
   }

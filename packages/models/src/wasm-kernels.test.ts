@@ -35,8 +35,8 @@ function relError(a: Float32Array, b: Float32Array): number {
   let num = 0;
   let den = 1e-12;
   for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
   }
   return num / den;
 }
@@ -85,9 +85,9 @@ describe('wasm Conv2DBackpropFilter / Conv2DBackpropInput vs the cpu backend', (
             ),
           ),
         );
-        return [tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, stride, pad), ...g([xt!, ft!])];
+        return [tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, stride, pad), ...g([xt, ft])];
       });
-      for (let i = 0; i < 3; i++) expect(relError(wasm[i]!, cpu[i]!)).toBeLessThan(REL_TOL);
+      for (let i = 0; i < 3; i++) expect(relError(wasm[i], cpu[i])).toBeLessThan(REL_TOL);
     },
   );
 
@@ -107,9 +107,9 @@ describe('wasm Conv2DBackpropFilter / Conv2DBackpropInput vs the cpu backend', (
         const f = (a: tf.Tensor, b: tf.Tensor) =>
           tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, shape, stride, 'same');
         const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(f(a, b))));
-        return [f(yt!, ft!), ...g([yt!, ft!])];
+        return [f(yt, ft), ...g([yt, ft])];
       });
-      for (let i = 0; i < 3; i++) expect(relError(wasm[i]!, cpu[i]!)).toBeLessThan(REL_TOL);
+      for (let i = 0; i < 3; i++) expect(relError(wasm[i], cpu[i])).toBeLessThan(REL_TOL);
     },
   );
 
@@ -125,7 +125,7 @@ describe('wasm Conv2DBackpropFilter / Conv2DBackpropInput vs the cpu backend', (
       (x, k, z, w) => {
         const dW = tf.grad((b: tf.Tensor) =>
           tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'))),
-        )(k!);
+        )(k);
         const up = tf.conv2dTranspose(
           z as tf.Tensor4D,
           w as tf.Tensor4D,
@@ -136,8 +136,8 @@ describe('wasm Conv2DBackpropFilter / Conv2DBackpropInput vs the cpu backend', (
         return [dW, up];
       },
     );
-    expect(relError(wasm[0]!, cpu[0]!)).toBeLessThan(REL_TOL);
-    expect(relError(wasm[1]!, cpu[1]!)).toBeLessThan(REL_TOL);
+    expect(relError(wasm[0], cpu[0])).toBeLessThan(REL_TOL);
+    expect(relError(wasm[1], cpu[1])).toBeLessThan(REL_TOL);
   });
 });
 
@@ -154,21 +154,21 @@ describe('wasm matMul with transposed operands', () => {
       const a = randn(ta ? [7, 5] : [5, 7], 9);
       const b = randn(tb ? [3, 7] : [7, 3], 10);
       const [wasm, cpu] = await onBoth([a, b, randn([3], 11)], (x, y, bias) => [
-        tf.matMul(x!, y!, ta, tb),
+        tf.matMul(x, y, ta, tb),
         tf.fused.matMul({
-          a: x as tf.Tensor2D,
-          b: y as tf.Tensor2D,
+          a: x,
+          b: y,
           transposeA: ta,
           transposeB: tb,
           bias,
           activation: 'relu',
         }),
         ...tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q, ta, tb))))([
-          x!,
-          y!,
+          x,
+          y,
         ]),
       ]);
-      expect([0, 1, 2, 3].map((i) => relError(wasm[i]!, cpu[i]!) < REL_TOL)).toEqual([
+      expect([0, 1, 2, 3].map((i) => relError(wasm[i], cpu[i]) < REL_TOL)).toEqual([
         true,
         true,
         true,
@@ -197,8 +197,8 @@ describe('wasm Tile', () => {
       [1, 4],
     ],
   ])('input %j tiled %j matches cpu', async (shape, reps) => {
-    const [wasm, cpu] = await onBoth([randn(shape, 12)], (x) => [tf.tile(x!, reps)]);
-    expect(Array.from(wasm[0]!)).toEqual(Array.from(cpu[0]!));
+    const [wasm, cpu] = await onBoth([randn(shape, 12)], (x) => [tf.tile(x, reps)]);
+    expect(Array.from(wasm[0])).toEqual(Array.from(cpu[0]));
   });
 });
 
@@ -207,10 +207,10 @@ describe('wasm UnsortedSegmentSum (the gradient of an embedding lookup)', () => 
     // 6 lookups into a table of 4 classes × 5: class 1 three times, class 3 never.
     const [wasm, cpu] = await onBoth([randn([4, 5], 13), randn([6, 5], 14)], (table, dy) => {
       const ids = tf.tensor1d([1, 0, 1, 2, 1, 0], 'int32');
-      const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, ids), dy!)))(table!);
+      const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, ids), dy)))(table);
       return [grad];
     });
-    expect(relError(wasm[0]!, cpu[0]!)).toBeLessThan(REL_TOL);
-    expect(Array.from(wasm[0]!.slice(15, 20))).toEqual([0, 0, 0, 0, 0]);
+    expect(relError(wasm[0], cpu[0])).toBeLessThan(REL_TOL);
+    expect(Array.from(wasm[0].slice(15, 20))).toEqual([0, 0, 0, 0, 0]);
   });
 });

@@ -32,10 +32,10 @@ beforeAll(async () => {
 });
 
 /** A generator a few steps into training, so batch-norm statistics are not at their initial values. */
-async function trainedGenerator() {
+function trainedGenerator() {
   const gan = createGan(config);
-  const real = tf.tidy(
-    () => tf.tanh(tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', 5)) as tf.Tensor4D,
+  const real = tf.tidy(() =>
+    tf.tanh<tf.Tensor4D>(tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', 5)),
   );
   for (let s = 0; s < 3; s++) trainStep(gan, real, s);
   real.dispose();
@@ -49,17 +49,17 @@ async function trainedGenerator() {
 async function maxAbsDiff(a: LayersModel, b: LayersModel): Promise<number> {
   const z = tf.tensor2d(seededLatents(11, 16, config.latentDim), [16, config.latentDim]);
   const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(generate(a, z), generate(b, z)))));
-  const value = (await diff.data())[0]!;
+  const value = (await diff.data())[0];
   tf.dispose([z, diff]);
   return value;
 }
 
 describe('TF.js layers weight format', () => {
   it('float32 round trip through model.json + shard reproduces outputs exactly', async () => {
-    const g = await trainedGenerator();
+    const g = trainedGenerator();
     const files = artifactsToFiles(await modelToArtifacts(g));
     expect(files.modelJson.format).toBe('layers-model');
-    expect(files.modelJson.weightsManifest[0]!.paths).toEqual(['weights.bin']);
+    expect(files.modelJson.weightsManifest[0].paths).toEqual(['weights.bin']);
     const back = await loadModelFromFiles(
       JSON.parse(JSON.stringify(files.modelJson)),
       files.weights,
@@ -70,7 +70,7 @@ describe('TF.js layers weight format', () => {
   });
 
   it('reads a shard that is a view inside a larger buffer (Node pools small files)', async () => {
-    const g = await trainedGenerator();
+    const g = trainedGenerator();
     const files = artifactsToFiles(await modelToArtifacts(g));
     // Node's Buffer: slice() is a view, and a small file's bytes sit at an offset in a shared pool.
     class NodeLikeBuffer extends Uint8Array {
@@ -88,7 +88,7 @@ describe('TF.js layers weight format', () => {
   });
 
   it('uint8 and float16 use the standard quantization field, load in stock tf.loadLayersModel, and stay within bounds', async () => {
-    const g = await trainedGenerator();
+    const g = trainedGenerator();
     const artifacts = await modelToArtifacts(g);
     const f32 = artifactsToFiles(quantizeArtifacts(artifacts, 'float32'));
     for (const [dtype, bound, ratio] of [
@@ -96,12 +96,12 @@ describe('TF.js layers weight format', () => {
       ['float16', FLOAT16_MAX_ABS_ERROR, 2],
     ] as const) {
       const files = artifactsToFiles(quantizeArtifacts(artifacts, dtype));
-      const specs = files.modelJson.weightsManifest[0]!.weights;
+      const specs = files.modelJson.weightsManifest[0].weights;
       expect(specs.every((s) => s.quantization?.dtype === dtype)).toBe(true);
       if (dtype === 'uint8')
-        expect(specs[0]!.quantization).toMatchObject({
-          min: expect.any(Number),
-          scale: expect.any(Number),
+        expect(specs[0].quantization).toMatchObject({
+          min: expect.any(Number) as number,
+          scale: expect.any(Number) as number,
         });
       expect(f32.weights.byteLength / files.weights.byteLength).toBeCloseTo(ratio, 1);
       // Stock loader, no project code between the bytes and the model.
@@ -126,9 +126,9 @@ describe('TF.js layers weight format', () => {
     const map = tf.io.decodeWeights(new Uint8Array(bits.buffer).buffer, [
       { name: 'w', shape: [values.length], dtype: 'float32', quantization: { dtype: 'float16' } },
     ]);
-    const decoded = map['w']!.dataSync();
+    const decoded = map['w'].dataSync();
     values.forEach((v, i) => {
-      const d = decoded[i]!;
+      const d = decoded[i];
       if (Math.abs(v) > 65520) expect(d).toBe(Infinity);
       else expect(Math.abs(d - v)).toBeLessThanOrEqual(Math.max(Math.abs(v) * 2 ** -11, 2 ** -25));
     });
@@ -144,10 +144,10 @@ describe('TF.js layers weight format', () => {
       },
       'uint8',
     );
-    const back = tf.io.decodeWeights(q.weightData!, q.weightSpecs!)['w']!.dataSync();
+    const back = tf.io.decodeWeights(q.weightData!, q.weightSpecs!)['w'].dataSync();
     expect(back[1]).toBe(0);
     expect(back[3]).toBe(0);
-    expect(Math.abs(back[4]! - 0.123)).toBeLessThan(1 / 255);
+    expect(Math.abs(back[4] - 0.123)).toBeLessThan(1 / 255);
   });
 
   it('a shard that does not match its manifest gets a clear error', async () => {

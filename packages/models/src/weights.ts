@@ -30,9 +30,11 @@ function joinWeightData(data: tf.io.WeightData | undefined): ArrayBuffer {
 export async function modelToArtifacts(model: LayersModel): Promise<tf.io.ModelArtifacts> {
   let captured: tf.io.ModelArtifacts | undefined;
   await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
+    tf.io.withSaveHandler((artifacts) => {
       captured = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      return Promise.resolve({
+        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
+      });
     }),
   );
   if (!captured) throw new Error('model.save produced no artifacts');
@@ -42,7 +44,7 @@ export async function modelToArtifacts(model: LayersModel): Promise<tf.io.ModelA
 /** float32 → IEEE half bits, round to nearest even; overflow → ±Inf, underflow → subnormal or 0. */
 export function float32ToFloat16Bits(value: number): number {
   const f32 = new Float32Array([value]);
-  const x = new Uint32Array(f32.buffer)[0]!;
+  const x = new Uint32Array(f32.buffer)[0];
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -111,14 +113,14 @@ export function quantizeArtifacts(
     offset += bytes;
     if (dtype === 'float16') {
       const half = new Uint16Array(size);
-      for (let i = 0; i < size; i++) half[i] = float32ToFloat16Bits(values[i]!);
+      for (let i = 0; i < size; i++) half[i] = float32ToFloat16Bits(values[i]);
       parts.push(new Uint8Array(half.buffer));
       outSpecs.push({ ...spec, quantization: { dtype: 'float16' } });
     } else {
       const { min, scale } = uint8Range(values);
       const q = new Uint8Array(size);
       for (let i = 0; i < size; i++)
-        q[i] = Math.min(255, Math.max(0, Math.round((values[i]! - min) / scale)));
+        q[i] = Math.min(255, Math.max(0, Math.round((values[i] - min) / scale)));
       parts.push(q);
       outSpecs.push({ ...spec, quantization: { dtype: 'uint8', min, scale } });
     }
@@ -182,7 +184,7 @@ export function filesToArtifacts(modelJson: unknown, weights: Uint8Array): tf.io
     weightSpecs: specs,
     // A copy that owns its buffer: Node's Buffer#slice is a view, and a small file's Buffer sits
     // at an offset inside a shared pool, so `.buffer` alone would be someone else's bytes.
-    weightData: new Uint8Array(weights).buffer as ArrayBuffer,
+    weightData: new Uint8Array(weights).buffer,
     userDefinedMetadata: json.userDefinedMetadata,
   };
 }
