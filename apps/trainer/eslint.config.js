@@ -1,8 +1,23 @@
-import node from '@ganstudio/eslint-config/node';
+import globals from 'globals';
 
-// wasm-thread-worker.cjs is a CommonJS worker entry: require() is how it loads.
+import { typeChecked } from '@ganstudio/eslint-config/type-checked';
+
 export default [
-  ...node,
+  ...typeChecked(import.meta.dirname),
+  { languageOptions: { globals: { ...globals.node } } },
+  // The suites run the CLI as a user does and read what it wrote (JSON.parse of config.json,
+  // metrics.jsonl, --json output: `any`); their expect() calls are the type check of those files.
+  {
+    files: ['**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+    },
+  },
+  // wasm-thread-worker.cjs is a CommonJS worker entry: require() is how it loads.
   { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   // The CLI's own knobs (GANSTUDIO_CWD, GANSTUDIO_CACHE, DEBUG, …) are not gallery settings; only
   // `upload`, which writes to a gallery, reads the gallery's through gallerySettings.

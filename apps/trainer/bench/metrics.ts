@@ -62,9 +62,9 @@ console.log(
 );
 network.dispose();
 releaseBackend();
-for (const d of v.dims!.split(',').map(Number)) {
+for (const d of v.dims.split(',').map(Number)) {
   const [a, b] = [randomStats(d, 1), randomStats(d, 2)];
-  for (const kernels of v.kernels!.split(',') as FidKernels[]) {
+  for (const kernels of v.kernels.split(',') as FidKernels[]) {
     const t1 = performance.now();
     const { fid } = frechetDistance(a, b, 1e-6, kernels);
     console.log(

@@ -37,10 +37,10 @@ console.log(
 console.log(
   `uint8 vs float32 output on ${N} samples: max |Δ| ${maxDiff.toFixed(4)}, mean |Δ| ${meanDiff.toFixed(4)} (tanh units; 1/127.5 = one grey level)`,
 );
-const flat = tf.reshape(b, [N, 3072]) as tf.Tensor2D;
+const flat = tf.reshape<tf.Rank.R2>(b, [N, 3072]);
 const { mean, min } = sampleSpread(flat);
 const realImages = imageBatches(loadCifar10(v.data, 'test'))(0, N);
-const real = tf.reshape(realImages, [N, 3072]) as tf.Tensor2D;
+const real = tf.reshape<tf.Rank.R2>(realImages, [N, 3072]);
 const { mean: rMean, min: rMin } = sampleSpread(real);
 console.log(
   `diversity (uint8): mean pairwise ${mean.toFixed(3)}, nearest pair ${min.toFixed(3)}; real test images ${rMean.toFixed(3)} / ${rMin.toFixed(3)}`,

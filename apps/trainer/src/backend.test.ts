@@ -13,8 +13,8 @@ import { selectBackend } from './backend';
 const tiny: DcganConfig = { latentDim: 16, ngf: 4, ndf: 4, loss: 'bce', seed: 11 };
 
 function batch(seed: number): tf.Tensor4D {
-  return tf.tidy(
-    () => tf.tanh(tf.randomNormal([16, 32, 32, 3], 0, 1, 'float32', seed)) as tf.Tensor4D,
+  return tf.tidy(() =>
+    tf.tanh<tf.Tensor4D>(tf.randomNormal([16, 32, 32, 3], 0, 1, 'float32', seed)),
   );
 }
 
@@ -28,7 +28,8 @@ function run(steps: number) {
     real.dispose();
   }
   disposeGan(gan);
-  return last!;
+  if (!last) throw new Error('no steps were run');
+  return last;
 }
 
 describe('backend selection', () => {

@@ -86,7 +86,7 @@ async function loadWasm(): Promise<string | undefined> {
 }
 
 async function activateWasm(): Promise<boolean> {
-  const original = URL.createObjectURL;
+  const original = URL.createObjectURL.bind(URL);
   const workerPath = fileURLToPath(new URL('./wasm-thread-worker.cjs', import.meta.url));
   URL.createObjectURL = (obj: Blob) =>
     obj instanceof Blob && obj.type === 'application/javascript' ? workerPath : original(obj);

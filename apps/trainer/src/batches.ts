@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { at } from '@ganstudio/models/arrays';
 import { createRng } from '@ganstudio/models/gan';
 
 import { sideOf, type PlanarImages } from './cifar';
@@ -16,8 +17,8 @@ export function epochPermutation(count: number, seed: number, epoch: number): Ui
   for (let i = 0; i < count; i++) perm[i] = i;
   for (let i = count - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
-    const t = perm[i]!;
-    perm[i] = perm[j]!;
+    const t = at(perm, i);
+    perm[i] = at(perm, j);
     perm[j] = t;
   }
   return perm;
@@ -39,7 +40,7 @@ export function toNhwc(
   const perImage = 3 * plane;
   const out = new Float32Array(indices.length * perImage);
   for (let n = 0; n < indices.length; n++) {
-    const src = indices[n]! * perImage;
+    const src = at(indices, n) * perImage;
     const flip = flips?.[n] ?? false;
     const dy = shifts?.[2 * n] ?? 0;
     const dx = shifts?.[2 * n + 1] ?? 0;
@@ -53,7 +54,7 @@ export function toNhwc(
         const sx = flip ? side - 1 - fx : fx;
         const o = dst + (y * side + x) * 3;
         for (let c = 0; c < 3; c++)
-          out[o + c] = data.pixels[src + c * plane + sy * side + sx]! / 127.5 - 1;
+          out[o + c] = at(data.pixels, src + c * plane + sy * side + sx) / 127.5 - 1;
       }
     }
   }
@@ -104,11 +105,11 @@ export class BatchSource {
 
   private indices(step: number): Uint32Array {
     const { epoch, offset } = this.plan.locate(step);
-    if (epoch !== this.permEpoch) {
+    if (!this.perm || epoch !== this.permEpoch) {
       this.perm = epochPermutation(this.data.count, this.seed, epoch);
       this.permEpoch = epoch;
     }
-    return this.perm!.subarray(offset, offset + this.batchSize);
+    return this.perm.subarray(offset, offset + this.batchSize);
   }
 
   /** The batch for a global step: [batch, S, S, 3] in [-1, 1]; the caller disposes it. */
@@ -123,7 +124,7 @@ export class BatchSource {
   labels(step: number): tf.Tensor2D {
     const indices = this.indices(step);
     return tf.tensor2d(
-      Float32Array.from(indices, (i) => this.data.labels[i]!),
+      Float32Array.from(indices, (i) => at(this.data.labels, i)),
       [indices.length, 1],
     );
   }

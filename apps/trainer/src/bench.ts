@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 
+import { at } from '@ganstudio/models/arrays';
 import {
   createGan,
   disposeGan,
@@ -43,7 +44,7 @@ export interface ChildOptions {
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return s.length % 2 ? at(s, m) : (at(s, m - 1) + at(s, m)) / 2;
 };
 
 /** Runs inside the child: random images stand in for data so only training is timed. */
@@ -51,8 +52,8 @@ export async function benchInProcess(o: ChildOptions): Promise<BenchRow> {
   const backend = await selectBackend(o.backend);
   const gan = createGan(o.model);
   const side = imageSizeOf(o.model);
-  const real = tf.tidy(
-    () => tf.tanh(tf.randomNormal([o.batchSize, side, side, 3], 0, 1, 'float32', 1)) as tf.Tensor4D,
+  const real = tf.tidy(() =>
+    tf.tanh<tf.Tensor4D>(tf.randomNormal([o.batchSize, side, side, 3], 0, 1, 'float32', 1)),
   );
   let step = 0;
   for (let i = 0; i < o.warmup; i++) trainStep(gan, real, step++);

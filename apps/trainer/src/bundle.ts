@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
+import { at } from '@ganstudio/models/arrays';
 import { imageSizeOf } from '@ganstudio/models/gan';
 import {
   isStep,
@@ -82,7 +83,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
   );
   if (missing.length)
     throw new UserError(
-      `${o.run}: no ${weights} generator kept for epoch ${missing.join(', ')} (${generatorDir(missing[0]!)})${weights === 'ema' && !config.ema ? '; this run tracked no EMA' : ''}`,
+      `${o.run}: no ${weights} generator kept for epoch ${missing.join(', ')} (${missing.map(generatorDir).join(', ')})${weights === 'ema' && !config.ema ? '; this run tracked no EMA' : ''}`,
     );
 
   const metrics = source.readMetrics();
@@ -151,7 +152,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
           }
           fids.push({ ...measure(generator), epoch: e, step: endStep(e), measured: true });
         }
-        const f = fids[fids.length - 1]!;
+        const f = at(fids, fids.length - 1);
         log(
           `epoch ${e} (${weights}): FID ${f.fid.toFixed(3)} (${f.feature_network} features, ${f.samples} samples, ${f.measured ? 'measured' : 'from the run'})`,
         );

@@ -146,12 +146,15 @@ export async function loadCarriedState(
     dispose();
     throw err;
   }
+  const { generator, discriminator } = loaded;
+  if (!generator || !discriminator)
+    throw new UserError(`${dir}: the carried state has no generator or discriminator`);
   const gan = createGan(
     model,
     optimizer,
     {
-      generator: loaded.generator!,
-      discriminator: loaded.discriminator!,
+      generator,
+      discriminator,
       ...(loaded['generator-ema'] ? { emaGenerator: loaded['generator-ema'] } : {}),
     },
     emaDecay,

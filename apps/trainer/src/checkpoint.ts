@@ -129,7 +129,13 @@ export async function restoreOptimizer(
     specs,
   );
   // Adam keeps its slots by position (variable order), so keep the saved order.
-  await opt.setWeights(specs.map((s) => ({ name: s.name, tensor: map[s.name]! })));
+  await opt.setWeights(
+    specs.map((s) => {
+      const tensor = map[s.name];
+      if (!tensor) throw new Error(`${dir}: ${name}-optimizer.bin has no ${s.name}`);
+      return { name: s.name, tensor };
+    }),
+  );
 }
 
 export interface LoadedCheckpoint {

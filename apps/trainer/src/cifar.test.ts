@@ -102,7 +102,7 @@ describe('CIFAR-10 binary reader', () => {
     const cache = tmp();
     writeFileSync(join(cache, 'cifar-10-binary.tar.gz'), 'not the official file');
     const lines: string[] = [];
-    const tampered = async () => new Response('also not the official file');
+    const tampered = () => Promise.resolve(new Response('also not the official file'));
     await expect(
       ensureOfficialCifar10((l) => lines.push(l), cache, tampered as typeof fetch),
     ).rejects.toThrow(/CIFAR-10 download has sha256 [0-9a-f]{64}, expected a23bbde3/);

@@ -18,6 +18,7 @@ import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
+import { at } from '@ganstudio/models/arrays';
 import { writeFileSyncDurable } from '@ganstudio/runs/fs-atomic';
 
 import { describeFsError, UserError } from './errors';
@@ -88,7 +89,7 @@ export function readTar(tar: Uint8Array, source: string): Map<string, Uint8Array
       throw new UserError(`${source}: not a tar archive (bad header at byte ${off})`);
     }
     const size = parseInt(sizeField, 8);
-    const type = String.fromCharCode(header[156]!);
+    const type = String.fromCharCode(at(header, 156));
     const prefix = text(off + 345, 155);
     const name = longName ?? (prefix ? `${prefix}/${text(off, 100)}` : text(off, 100));
     longName = undefined;
@@ -118,7 +119,7 @@ function parseRecords(chunks: { name: string; bytes: Uint8Array }[]): PlanarImag
   let i = 0;
   for (const { name, bytes } of chunks) {
     for (let r = 0; r < bytes.length; r += RECORD_BYTES, i++) {
-      const label = bytes[r]!;
+      const label = at(bytes, r);
       if (label > 9)
         throw new UserError(
           `${name}: record ${r / RECORD_BYTES} has label ${label}, CIFAR-10 labels are 0–9`,
@@ -181,7 +182,7 @@ export function loadCifar10(
         `${path}: no CIFAR-10 ${split} batches (${wanted.join(', ')}) in the archive`,
       );
     if (missing.length) throw new UserError(`${path}: archive is missing ${missing.join(', ')}`);
-    return parseRecords(wanted.map((f) => byBase.get(f)!));
+    return parseRecords(wanted.flatMap((f) => byBase.get(f) ?? []));
   } catch (err) {
     throw describeFsError(err, path) ?? err;
   }
@@ -225,7 +226,7 @@ export async function ensureOfficialCifar10(
     response = await fetchImpl(OFFICIAL_URL, { signal: AbortSignal.timeout(30 * 60_000) });
   } catch (err) {
     throw new UserError(
-      `cannot download CIFAR-10 from ${OFFICIAL_URL} (${(err as Error).cause ?? (err as Error).message}); download it elsewhere and pass --data <path to cifar-10-binary.tar.gz>`,
+      `cannot download CIFAR-10 from ${OFFICIAL_URL} (${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}); download it elsewhere and pass --data <path to cifar-10-binary.tar.gz>`,
     );
   }
   if (!response.ok)

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
+import { at } from '@ganstudio/models/arrays';
 import {
   buildClassifier,
   classifierStep,
@@ -107,7 +108,7 @@ async function loadInit(dir: string): Promise<tfl.LayersModel> {
     throw new UserError(`--init ${dir}: not a classifier model folder (${(err as Error).message})`);
   }
   const shapes = model.outputs.map((o) => o.shape.join('x'));
-  if (model.outputs.length !== 2 || !shapes[1]!.endsWith('x10')) {
+  if (model.outputs.length !== 2 || !shapes[1]?.endsWith('x10')) {
     model.dispose();
     throw new UserError(
       `--init ${dir}: expected a CIFAR-10 classifier [features, logits], got outputs ${shapes.join(', ')}`,
@@ -183,7 +184,7 @@ export async function trainClassifier(
   let last = { loss: NaN, accuracy: NaN };
   /** One SGD step on a flipped and shifted batch (the standard CIFAR-10 augmentation). */
   const trainOne = (step: number, epoch: number, offset: number): StepOutcome => {
-    if (epoch !== permEpoch) {
+    if (!perm || epoch !== permEpoch) {
       perm = epochPermutation(count, config.model.seed, epoch);
       permEpoch = epoch;
     }
@@ -191,10 +192,10 @@ export async function trainClassifier(
     const n = config.batchSize;
     const flips = Array.from({ length: n }, () => rng() < 0.5);
     const shifts = Array.from({ length: 2 * n }, () => Math.floor(rng() * 9) - 4);
-    const indices = perm!.subarray(offset, offset + n);
+    const indices = perm.subarray(offset, offset + n);
     const x = batchTensor(train, indices, flips, shifts);
     const y = tf.tensor1d(
-      Int32Array.from(indices, (i) => train.labels[i]!),
+      Int32Array.from(indices, (i) => at(train.labels, i)),
       'int32',
     );
     optimizer.setLearningRate(oneCycleLr(config.lr, step, totalSteps));
@@ -219,7 +220,7 @@ export async function trainClassifier(
       progress,
       logEvery: 20,
       step: trainOne,
-      async epochEnd(done, epoch) {
+      epochEnd(done, epoch) {
         epochAccuracy = testAccuracy(model, test);
         run.appendMetric({
           type: 'epoch',
@@ -231,6 +232,7 @@ export async function trainClassifier(
         });
         progress.done();
         log(`epoch ${epoch}: test accuracy ${(epochAccuracy * 100).toFixed(2)}%`);
+        return Promise.resolve();
       },
       checkpoint,
     });
@@ -243,7 +245,7 @@ export async function trainClassifier(
         feature_network: 'cifar10-classifier',
         test_accuracy: accuracy,
         epochs: config.epochs,
-        width: (model.outputs[0]!.shape[1] as number) / 8,
+        width: (at(model.outputs, 0).shape[1] as number) / 8,
         ...(config.init ? { init: config.init } : {}),
       });
       log(

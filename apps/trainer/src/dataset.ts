@@ -7,6 +7,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 
+import { at } from '@ganstudio/models/arrays';
 import type { Resolution } from '@ganstudio/models/gan';
 
 import { CLASS_NAMES, loadCifar10, type PlanarImages } from './cifar';
@@ -71,7 +72,11 @@ export async function loadTrainingSet(
   path: string,
   o: Omit<PrepareOptions, 'resolution'> & { resolution: Resolution },
 ): Promise<TrainingSet> {
-  if (!existsSync(path)) throw describeFsError({ code: 'ENOENT' }, path)!;
+  if (!existsSync(path))
+    throw (
+      describeFsError({ code: 'ENOENT' }, path) ??
+      new UserError(`${path}: no such file or directory`)
+    );
   if (isCifar10(path)) {
     if (o.resolution !== 32)
       throw new UserError(
@@ -129,14 +134,14 @@ export function classesOf(set: TrainingSet, path: string, batchSize: number): st
   else {
     let files = (set.names ?? []).map((n) => n.split(/[\\/]/));
     // An archive of one folder (set/cats/a.png, set/dogs/b.png): its classes are one level down.
-    while (files.length && files.every((p) => p.length > 2 && p[0] === files[0]![0]))
+    while (files.length && files.every((p) => p.length > 2 && p[0] === at(files, 0)[0]))
       files = files.map((p) => p.slice(1));
     const loose = files.filter((p) => p.length < 2).map((p) => p.join('/'));
     if (loose.length)
       throw new UserError(
         `${path}: --conditional takes each subfolder as a class, but ${loose.length} image${loose.length > 1 ? 's lie' : ' lies'} in the folder itself (${loose.slice(0, 3).join(', ')}${loose.length > 3 ? ', …' : ''}): move ${loose.length > 1 ? 'them' : 'it'} into a class folder`,
       );
-    const classOf = files.map((p) => p[0]!);
+    const classOf = files.map((p) => at(p, 0));
     names = [...new Set(classOf)].sort();
     if (names.length < 2)
       throw new UserError(
@@ -146,12 +151,14 @@ export function classesOf(set: TrainingSet, path: string, batchSize: number): st
       throw new UserError(
         `${path}: ${names.length} class folders; --conditional takes at most ${MAX_FOLDER_CLASSES}`,
       );
-    const index = new Map(names.map((n, i) => [n, i]));
-    set.data.labels = Uint8Array.from(classOf, (c) => index.get(c)!);
+    set.data.labels = Uint8Array.from(classOf, (c) => names.indexOf(c));
   }
   const counts = new Array<number>(names.length).fill(0);
-  for (let i = 0; i < set.data.count; i++) counts[set.data.labels[i]!]!++;
-  const small = names.filter((_, c) => counts[c]! < batchSize);
+  for (let i = 0; i < set.data.count; i++) {
+    const c = at(set.data.labels, i);
+    counts[c] = at(counts, c) + 1;
+  }
+  const small = names.filter((_, c) => at(counts, c) < batchSize);
   if (small.length)
     throw new UserError(
       `${path}: class ${small.map((n) => `${n} (${counts[names.indexOf(n)]} images)`).join(', ')} ha${small.length > 1 ? 've' : 's'} fewer images than one batch (--batch-size ${batchSize})`,

@@ -289,7 +289,7 @@ describe('ganstudio eval', () => {
     const before = tf.memory().numTensors;
     const spread = (t: number) => {
       const x = sampleSeeds(g, 0, 64, t);
-      const flat = tf.reshape(x, [64, 32 * 32 * 3]) as tf.Tensor2D;
+      const flat = tf.reshape<tf.Rank.R2>(x, [64, 32 * 32 * 3]);
       const r = sampleSpread(flat);
       tf.dispose([x, flat]);
       return r.mean;

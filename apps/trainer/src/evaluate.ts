@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import { at } from '@ganstudio/models/arrays';
 import {
   CLASSIFIER_PROTOCOL,
   classifierNetwork,
@@ -169,13 +170,13 @@ export function evaluateGenerator(
 /** Uniform noise images: the "very large FID" end of the sanity scale. */
 export function noiseBatches(seed: number) {
   return (start: number, n: number) =>
-    tf.randomUniform(
+    tf.randomUniform<tf.Rank.R4>(
       [n, 32, 32, 3],
       -1,
       1,
       'float32',
       ((seed + start) % 2147483646) + 1,
-    ) as tf.Tensor4D;
+    );
 }
 
 interface CachedStats {
@@ -213,7 +214,7 @@ async function statsCacheOf(
       : await loadTrainingSet(dataPath, { resolution });
   const isFile = existsSync(dataPath) && statSync(dataPath).isFile();
   const datasetHash = images
-    ? images.key!
+    ? (images.key ?? createHash('sha256').update(images.description).digest('hex'))
     : isFile
       ? await sha256File(dataPath)
       : createHash('sha256').update(`folder:${dataPath}`).digest('hex');
@@ -374,11 +375,11 @@ export function evaluateImages(
   const seen = new Array<number>(k).fill(0);
   for (let i = 0; i < count; i++) {
     const c = i % k;
-    seen[c]!++;
+    seen[c] = at(seen, c) + 1;
     let best = 0;
     for (let j = 1; j < got.classes; j++)
-      if (got.probs[i * got.classes + j]! > got.probs[i * got.classes + best]!) best = j;
-    if (best === targets[c]) hits[c]!++;
+      if (at(got.probs, i * got.classes + j) > at(got.probs, i * got.classes + best)) best = j;
+    if (best === targets[c]) hits[c] = at(hits, c) + 1;
   }
   result.per_class = names.map((name, c) => {
     const mine = got.groupStats?.[c];
@@ -387,8 +388,8 @@ export function evaluateImages(
       class: name,
       // Below d + 1 samples the covariance is singular: no FID rather than a meaningless one.
       fid: mine && theirs && mine.count > network.dim ? frechetDistance(mine, theirs).fid : null,
-      class_fidelity: targets[c]! >= 0 && seen[c] ? hits[c]! / seen[c]! : null,
-      samples: seen[c]!,
+      class_fidelity: at(targets, c) >= 0 && seen[c] ? at(hits, c) / at(seen, c) : null,
+      samples: at(seen, c),
     };
   });
   const scored = result.per_class.filter((r) => r.class_fidelity !== null);
@@ -415,9 +416,9 @@ export function sampleSpread(x: tf.Tensor2D): { mean: number; min: number } {
       tf.min(tf.add(dist, tf.mul(eye, 1e9))),
     ]);
   });
-  const [mean, min] = packed.dataSync();
+  const values = packed.dataSync();
   packed.dispose();
-  return { mean: mean!, min: min! };
+  return { mean: at(values, 0), min: at(values, 1) };
 }
 
 /**
@@ -476,7 +477,7 @@ export async function referenceClassStats(
     options.batchSize ?? 250,
     imageBatches(data),
     options.progress?.(data.count),
-    { of: (i) => data.labels[i]!, count: names.length },
+    { of: (i) => at(data.labels, i), count: names.length },
   );
   const stats = got.groupStats ?? [];
   try {

@@ -13,6 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { unzipSync } from 'fflate';
 import sharp from 'sharp';
 
+import { at } from '@ganstudio/models/arrays';
 import type { Resolution } from '@ganstudio/models/gan';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
@@ -148,7 +149,7 @@ export async function decodeImage(bytes: Uint8Array, size: number): Promise<Uint
   const planes = new Uint8Array(3 * size * size);
   for (let p = 0; p < size * size; p++)
     for (let c = 0; c < 3; c++)
-      planes[c * size * size + p] = data[p * channels + Math.min(c, channels - 1)]!;
+      planes[c * size * size + p] = at(data, p * channels + Math.min(c, channels - 1));
   return planes;
 }
 
@@ -197,7 +198,7 @@ export async function prepareImages(path: string, o: PrepareOptions): Promise<Pr
   }
   const summary: PrepareSummary = { files: sources.length, used: 0, skipped: {} };
   const skip = (why: string, name: string) => (summary.skipped[why] ??= []).push(name);
-  const images: (Uint8Array | undefined)[] = new Array(sources.length);
+  const images = new Array<Uint8Array | undefined>(sources.length);
   const candidates = sources
     .map((s, i) => ({ s, i }))
     .filter(({ s }) => {
@@ -211,12 +212,12 @@ export async function prepareImages(path: string, o: PrepareOptions): Promise<Pr
   let failure: Error | undefined;
   const worker = async () => {
     while (next < candidates.length && !failure) {
-      const { s, i } = candidates[next++]!;
+      const { s, i } = at(candidates, next++);
       try {
         images[i] = await decodeImage(s.read(), size);
       } catch (err) {
         const reason = (err as Error).message.split('\n')[0];
-        if (o.strict) failure ??= strictError(path, s.name, reason!);
+        if (o.strict) failure ??= strictError(path, s.name, reason ?? 'unknown error');
         else skip(UNDECODABLE, s.name);
       }
       tick?.(++done);

@@ -52,7 +52,7 @@ export function readModelFiles(dir: string): ModelFiles {
     text = readFileSync(jsonPath, 'utf8');
     let parsed: { weightsManifest?: { paths?: string[] }[] };
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(text) as typeof parsed;
     } catch {
       throw new UserError(`${jsonPath}: not valid JSON`);
     }

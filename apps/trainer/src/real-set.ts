@@ -9,6 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
+import { at } from '@ganstudio/models/arrays';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
 import { epochPermutation } from './batches';
@@ -45,7 +46,7 @@ export function writeRealSet(o: {
   indices.forEach((src, i) => {
     const planes = test.pixels.subarray(src * 3072, (src + 1) * 3072);
     for (let p = 0; p < 1024; p++)
-      for (let c = 0; c < 3; c++) pixels[i * 3072 + p * 3 + c] = planes[c * 1024 + p]!;
+      for (let c = 0; c < 3; c++) pixels[i * 3072 + p * 3 + c] = at(planes, c * 1024 + p);
   });
   const manifest: RealSetManifest = {
     id: o.id ?? `cifar10-test-${o.count}-s${o.seed}`,
@@ -54,7 +55,7 @@ export function writeRealSet(o: {
     seed: o.seed,
     count: o.count,
     indices,
-    labels: indices.map((src) => test.labels[src]!),
+    labels: indices.map((src) => at(test.labels, src)),
     classes: [...CLASS_NAMES],
   };
   mkdirSync(o.out, { recursive: true });

@@ -35,7 +35,7 @@ beforeAll(async () => {
   await selectBackend('wasm');
   const generator = await loadModel(SHIPPED);
   const images = sampleSeeds(generator, 1, N);
-  const flat = tf.reshape(images, [N, 32 * 32 * 3]) as tf.Tensor2D;
+  const flat = tf.reshape<tf.Rank.R2>(images, [N, 32 * 32 * 3]);
   samples = sampleSpread(flat);
   tf.dispose([images, flat]);
   generator.dispose();
@@ -53,7 +53,7 @@ describe('the shipped generator', () => {
     'is about as spread as 256 real CIFAR-10 test images (needs the dataset)',
     () => {
       const images = imageBatches(loadCifar10(DATA, 'test'))(0, N);
-      const real = tf.reshape(images, [N, 3072]) as tf.Tensor2D;
+      const real = tf.reshape<tf.Rank.R2>(images, [N, 3072]);
       const reference = sampleSpread(real);
       tf.dispose([images, real]);
       // As spread as real images, within a factor the 1-epoch model already clears.

@@ -59,7 +59,7 @@ export interface Sitting {
   /** SIGINT/SIGTERM as a flag the loop polls between steps. */
   signals: ReturnType<typeof interruptible>;
   /** The run's training clock: seconds across all its sittings so far. */
-  trainSeconds(): number;
+  trainSeconds: () => number;
 }
 
 export function startSitting(

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
+import { at } from '@ganstudio/models/arrays';
 import { type FeatureNetwork, type FeatureStats } from '@ganstudio/models/eval';
 import {
   createGan,
@@ -297,7 +298,7 @@ function resolveClasses(config: RunConfig, set: TrainingSet | undefined, data: P
   if (set) names = classesOf(set, config.data, config.batchSize);
   else {
     let top = 0;
-    for (let i = 0; i < data.count; i++) top = Math.max(top, data.labels[i]!);
+    for (let i = 0; i < data.count; i++) top = Math.max(top, at(data.labels, i));
     names = config.classNames ?? Array.from({ length: top + 1 }, (_, i) => `class ${i}`);
   }
   if (config.classNames && config.classNames.join('\0') !== names.join('\0'))
@@ -323,7 +324,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         log,
         progress: (total) => progress.phase('preparing images', total),
       });
-  const full = options.dataset ?? set!.data;
+  const full = options.dataset ?? set?.data;
+  if (!full) throw new Error('train: no data: neither options.dataset nor config.data');
   if (config.conditional) resolveClasses(config, set, full);
   if (sideOf(full) !== imageSizeOf(config.model))
     throw new UserError(
@@ -436,7 +438,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       checkpointEvery: config.checkpointEvery,
       step: trainOne,
       logged(done, epoch, imagesPerSec) {
-        const m = lastStep!;
+        const m = lastStep;
+        if (!m) return; // a log line comes after a step, so there is always one
         run.appendMetric({
           type: 'step',
           epoch,

@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) =>
-  tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+  tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 
 describe('classifier evaluation (flip-averaged)', () => {
   it('gives an image and its mirror image the same features and class scores, leaking nothing', () => {
@@ -26,7 +26,7 @@ describe('classifier evaluation (flip-averaged)', () => {
     expect(maxAbsDiff(f, fm)).toBeLessThan(1e-5);
     expect(maxAbsDiff(l, lm)).toBeLessThan(1e-5);
     // …and not the plain forward pass of one view (a random net is not mirror-symmetric).
-    const plain = tf.tidy(() => (model.apply(images, { training: false }) as tf.Tensor2D[])[0]);
+    const plain = tf.tidy(() => (model.apply(images, { training: false }) as tf.Tensor2D[])[0]!);
     expect(maxAbsDiff(f, plain)).toBeGreaterThan(1e-4);
     tf.dispose([f, l, fm, lm, plain]);
     const out = classifierNetwork(model, 'test').extract(images);

@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import { at } from './arrays';
 import { IMAGE_CHANNELS, IMAGE_SIZE } from './config';
 
 export const CLASSIFIER_CLASSES = 10;
@@ -100,7 +101,7 @@ export function classifierStep(
     let correct: tf.Scalar | undefined;
     const loss = optimizer.minimize(
       () => {
-        const [, logits] = model.apply(images, { training: true }) as tf.Tensor[];
+        const logits = at(model.apply(images, { training: true }) as tf.Tensor[], 1);
         correct = tf.keep(
           tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')),
         );
@@ -116,9 +117,9 @@ export function classifierStep(
     correct.dispose();
     return packed;
   });
-  const [loss, correct] = out.dataSync();
+  const values = out.dataSync();
   out.dispose();
-  return { loss: loss, accuracy: correct / images.shape[0] };
+  return { loss: at(values, 0), accuracy: at(values, 1) / images.shape[0] };
 }
 
 /**
@@ -130,9 +131,10 @@ export function classifierStep(
  */
 export function classify(model: tfl.LayersModel, images: tf.Tensor4D): [tf.Tensor2D, tf.Tensor2D] {
   return tf.tidy(() => {
-    const [f1, l1] = model.apply(images, { training: false }) as tf.Tensor2D[];
-    const [f2, l2] = model.apply(tf.reverse(images, 2), { training: false }) as tf.Tensor2D[]; // NHWC: axis 2 = width
-    return [tf.mul(tf.add(f1, f2), 0.5), tf.mul(tf.add(l1, l2), 0.5)] as [tf.Tensor2D, tf.Tensor2D];
+    const a = model.apply(images, { training: false }) as tf.Tensor2D[];
+    const b = model.apply(tf.reverse(images, 2), { training: false }) as tf.Tensor2D[]; // NHWC: axis 2 = width
+    const mean = (i: number) => tf.mul(tf.add(at(a, i), at(b, i)), 0.5);
+    return [mean(0), mean(1)] as [tf.Tensor2D, tf.Tensor2D];
   });
 }
 

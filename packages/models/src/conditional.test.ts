@@ -27,7 +27,7 @@ describe('conditional nets', () => {
       [null, 100],
       [null, 1],
     ]);
-    expect(g.outputs[0].shape).toEqual([null, 32, 32, 3]);
+    expect(g.outputs[0]!.shape).toEqual([null, 32, 32, 3]);
     const ngf = 32;
     const expected =
       10 * 100 + // class table [classes, latentDim]
@@ -50,7 +50,7 @@ describe('conditional nets', () => {
     const plain = buildDiscriminator({ ...config, classes: undefined });
     expect(discriminatorFeatures(config)).toBe(4 * 4 * 4 * 8);
     expect(d.countParams() - plain.countParams()).toBe(10 * 4 * 4 * 4 * 8);
-    expect(d.outputs[0].shape).toEqual([null, 1]);
+    expect(d.outputs[0]!.shape).toEqual([null, 1]);
     d.dispose();
     plain.dispose();
   });
@@ -61,7 +61,7 @@ describe('conditional nets', () => {
     const y = tf.tensor2d([[2], [0]]);
     // φ(x): D's own layers up to the flatten, run as a model of their own.
     const phiModel = tfl.model({
-      inputs: d.inputs[0],
+      inputs: d.inputs[0]!,
       outputs: d.getLayer('flatten').output,
     });
     const phi = phiModel.predict(x) as tf.Tensor2D; // → [2, F]
@@ -71,13 +71,13 @@ describe('conditional nets', () => {
     const wv = w.dataSync();
     const tableRows = table.arraySync();
     const expected = [2, 0].map((cls, n) => {
-      const f = phiRows[n];
-      const psi = f.reduce((s, v, i) => s + v * wv[i], b.dataSync()[0]);
-      return psi + f.reduce((s, v, i) => s + v * tableRows[cls][i], 0);
+      const f = phiRows[n]!;
+      const psi = f.reduce((s, v, i) => s + v * wv[i]!, b.dataSync()[0]!);
+      return psi + f.reduce((s, v, i) => s + v * tableRows[cls]![i]!, 0);
     });
     const got = (d.predict([x, y]) as tf.Tensor).dataSync();
-    expect(got[0]).toBeCloseTo(expected[0], 4);
-    expect(got[1]).toBeCloseTo(expected[1], 4);
+    expect(got[0]).toBeCloseTo(expected[0]!, 4);
+    expect(got[1]).toBeCloseTo(expected[1]!, 4);
     tf.dispose([x, y, phi]); // getWeights() returns the variables' own values: not ours to free
     d.dispose();
   });
@@ -90,7 +90,7 @@ describe('conditional nets', () => {
     // At initialisation (weights ~N(0, 0.02)) images are faint; the class still moves them as
     // much as a different z does.
     const other = sampleSeeds(g, 8, 1, Infinity, 0);
-    const gap = (p: tf.Tensor, q: tf.Tensor) => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0];
+    const gap = (p: tf.Tensor, q: tf.Tensor) => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0]!;
     expect(gap(a, b)).toBeGreaterThan(0.1 * gap(a, other));
     expect(Array.from(again.dataSync())).toEqual(Array.from(a.dataSync()));
     const z = tf.zeros<tf.Rank.R2>([1, 16]);
@@ -106,10 +106,10 @@ describe('conditional nets', () => {
       tf.tanh<tf.Tensor4D>(tf.randomNormal([6, 32, 32, 3], 0, 1, 'float32', 1)),
     );
     const labels = tf.tensor2d([[0], [1], [2], [0], [1], [2]]);
-    const gTable = gan.generator.getLayer('class_embedding').getWeights()[0].dataSync().slice();
+    const gTable = gan.generator.getLayer('class_embedding').getWeights()[0]!.dataSync().slice();
     const dTable = gan.discriminator
       .getLayer('class_projection')
-      .getWeights()[0]
+      .getWeights()[0]!
       .dataSync()
       .slice();
     trainStep(gan, real, 1, labels); // warm-up: optimizer slots are created once
@@ -121,9 +121,9 @@ describe('conditional nets', () => {
     const moved = (a: ArrayLike<number>, l: tfl.layers.Layer) =>
       Math.max(
         ...l
-          .getWeights()[0]
+          .getWeights()[0]!
           .dataSync()
-          .map((v, i) => Math.abs(v - a[i])),
+          .map((v, i) => Math.abs(v - a[i]!)),
       );
     expect(moved(gTable, gan.generator.getLayer('class_embedding'))).toBeGreaterThan(0);
     expect(moved(dTable, gan.discriminator.getLayer('class_projection'))).toBeGreaterThan(0);
@@ -160,7 +160,7 @@ describe('interpolating between classes', () => {
     const a = sampleSeeds(g, 11, 1, Infinity, 0);
     const b = sampleSeeds(g, 11, 1, Infinity, 2);
     const gap = (p: tf.Tensor, q: tf.Tensor) =>
-      tf.tidy(() => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0]);
+      tf.tidy(() => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0]!);
     const step = (i: number) => tf.slice(path, [i, 0, 0, 0], [1, -1, -1, -1]);
     expect(gap(step(0), a)).toBeLessThan(1e-5);
     expect(gap(step(4), b)).toBeLessThan(1e-5);

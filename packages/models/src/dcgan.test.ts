@@ -18,7 +18,7 @@ describe('DCGAN architecture (Radford et al. 2015)', () => {
     const g = buildGenerator(tiny);
     const out = tf.tidy(() => g.predict(tf.randomNormal([5, 8])) as tf.Tensor);
     expect(out.shape).toEqual([5, 32, 32, 3]);
-    const [min, max] = [tf.min(out).dataSync()[0], tf.max(out).dataSync()[0]];
+    const [min, max] = [tf.min(out).dataSync()[0]!, tf.max(out).dataSync()[0]!];
     expect(min).toBeGreaterThanOrEqual(-1);
     expect(max).toBeLessThanOrEqual(1);
     out.dispose();
@@ -41,10 +41,10 @@ describe('DCGAN architecture (Radford et al. 2015)', () => {
       'ReLU',
       'Conv2DTranspose',
     ]);
-    expect(g.layers[1].outputShape).toEqual([null, 4, 4, 512]);
-    expect(g.layers[4].outputShape).toEqual([null, 8, 8, 256]);
-    expect(g.layers[7].outputShape).toEqual([null, 16, 16, 128]);
-    expect(g.layers[10].getConfig()['activation']).toBe('tanh');
+    expect(g.layers[1]!.outputShape).toEqual([null, 4, 4, 512]);
+    expect(g.layers[4]!.outputShape).toEqual([null, 8, 8, 256]);
+    expect(g.layers[7]!.outputShape).toEqual([null, 16, 16, 128]);
+    expect(g.layers[10]!.getConfig()['activation']).toBe('tanh');
     // No bias before batch norm; each BN holds γ, β and two moving statistics per channel.
     const bn = (c: number) => 4 * c;
     expect(g.countParams()).toBe(
@@ -75,11 +75,11 @@ describe('DCGAN architecture (Radford et al. 2015)', () => {
       'Flatten',
       'Dense',
     ]);
-    expect(d.layers[1].getConfig()['alpha']).toBeCloseTo(0.2);
-    expect(d.layers[5].outputShape).toEqual([null, 4, 4, 256]);
-    expect(d.outputs[0].shape).toEqual([null, 1]);
+    expect(d.layers[1]!.getConfig()['alpha']).toBeCloseTo(0.2);
+    expect(d.layers[5]!.outputShape).toEqual([null, 4, 4, 256]);
+    expect(d.outputs[0]!.shape).toEqual([null, 1]);
     // Logits, not probabilities: the last layer has no sigmoid.
-    expect(d.layers[9].getConfig()['activation']).toBe('linear');
+    expect(d.layers[9]!.getConfig()['activation']).toBe('linear');
     d.dispose();
   });
 
@@ -87,7 +87,7 @@ describe('DCGAN architecture (Radford et al. 2015)', () => {
     const a = buildGenerator(tiny);
     const b = buildGenerator(tiny);
     const c = buildGenerator({ ...tiny, seed: 7 });
-    const w = (m: typeof a) => m.getWeights()[0].dataSync();
+    const w = (m: typeof a) => m.getWeights()[0]!.dataSync();
     expect(Array.from(w(a))).toEqual(Array.from(w(b)));
     expect(Array.from(w(a))).not.toEqual(Array.from(w(c)));
     // N(0, 0.02) initialisation (paper §4).
@@ -149,8 +149,8 @@ describe('DCGAN architecture (Radford et al. 2015)', () => {
       [4, 4, 512],
     ]);
     const sn = buildDiscriminator({ ...config, ndf: 4, spectralNorm: true });
-    expect(sn.outputs[0].shape).toEqual([null, 1]);
-    expect(sn.inputs[0].shape).toEqual([null, 64, 64, 3]);
+    expect(sn.outputs[0]!.shape).toEqual([null, 1]);
+    expect(sn.inputs[0]!.shape).toEqual([null, 64, 64, 3]);
     const out = tf.tidy(
       () => d.predict(g.predict(tf.randomNormal([2, 100])) as tf.Tensor) as tf.Tensor,
     );
@@ -164,7 +164,7 @@ describe('DCGAN architecture (Radford et al. 2015)', () => {
     const b = buildGenerator({ ...tiny, resolution: 32 });
     const [wa, wb] = [a.getWeights(), b.getWeights()];
     expect(wb.map((w) => w.shape)).toEqual(wa.map((w) => w.shape));
-    wa.forEach((w, i) => expect(Array.from(wb[i].dataSync())).toEqual(Array.from(w.dataSync())));
+    wa.forEach((w, i) => expect(Array.from(wb[i]!.dataSync())).toEqual(Array.from(w.dataSync())));
     expect(() => buildGenerator({ ...tiny, resolution: 48 as never })).toThrow(
       /resolution must be one of 32, 64/,
     );

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import { at } from './arrays';
 import { classify } from './classifier';
 import { IMAGE_SIZE } from './config';
 import { MomentAccumulator, type FeatureStats } from './fid';
@@ -33,7 +34,7 @@ export function classifierNetwork(model: tfl.LayersModel, digest: string): Featu
     throw new Error(
       `not a ganstudio classifier: outputs are ${names}, expected features and logits`,
     );
-  const dim = model.outputs[0].shape[1];
+  const dim = at(model.outputs, 0).shape[1];
   if (typeof dim !== 'number') throw new Error('classifier features have no fixed size');
   return {
     id: `cifar10-classifier@${digest}`,
@@ -78,7 +79,7 @@ export function inceptionNetwork(model: tfl.LayersModel, digest: string): Featur
       `not a Keras InceptionV3: it needs layers named "${INCEPTION_POOL_LAYER}" and "${INCEPTION_PREDICTIONS_LAYER}"`,
     );
   }
-  const inputShape = model.inputs[0].shape;
+  const inputShape = at(model.inputs, 0).shape;
   const size = inputShape[1] ?? INCEPTION_SIZE;
   const dim = pool.shape[1];
   if (typeof dim !== 'number') throw new Error('pool layer has no fixed size');
@@ -90,8 +91,8 @@ export function inceptionNetwork(model: tfl.LayersModel, digest: string): Featur
     extract(images) {
       return tf.tidy(() => {
         const resized = tf.image.resizeBilinear(images, [size, size]); // → [n, 299, 299, 3]
-        const [features, probs] = both.apply(resized, { training: false }) as tf.Tensor2D[];
-        return { features: features, probs: probs };
+        const outputs = both.apply(resized, { training: false }) as tf.Tensor2D[];
+        return { features: at(outputs, 0), probs: at(outputs, 1) };
       });
     },
     dispose: () => model.dispose(),
@@ -145,7 +146,7 @@ export function collectFeatures(
           if (!rows.length) return;
           const part = tf.gather<tf.Tensor2D>(out.features, tf.tensor1d(rows, 'int32')); // [rows, dim]
           try {
-            perGroup[g].add(part);
+            at(perGroup, g).add(part);
           } finally {
             part.dispose();
           }

@@ -51,7 +51,7 @@ function gaussianSamples({ seed, n, scale_wave, mean_shift }: SampleSpec, d: num
   const out = new Float64Array(n * d);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < d; j++) {
-      const mixed = raw[i * d + j] + 0.5 * raw[i * d + ((j + d - 1) % d)];
+      const mixed = raw[i * d + j]! + 0.5 * raw[i * d + ((j + d - 1) % d)]!;
       out[i * d + j] = mixed * (1 + scale_wave * Math.sin(j)) + mean_shift * Math.cos(j * 0.37);
     }
   }
@@ -61,19 +61,19 @@ function gaussianSamples({ seed, n, scale_wave, mean_shift }: SampleSpec, d: num
 /** Plain float64 mean and unbiased covariance (np.cov(rowvar=False)). */
 function statsOf(x: Float64Array, n: number, d: number): FeatureStats {
   const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j] / n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += x[i * d + j]! / n;
   const c = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) c[i * d + j] = x[i * d + j] - mean[j];
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) c[i * d + j] = x[i * d + j]! - mean[j]!;
   const cov = new Float64Array(d * d);
   for (let i = 0; i < n; i++) {
     for (let r = 0; r < d; r++) {
-      const v = c[i * d + r];
-      for (let q = r; q < d; q++) cov[r * d + q] += v * c[i * d + q];
+      const v = c[i * d + r]!;
+      for (let q = r; q < d; q++) cov[r * d + q]! += v * c[i * d + q]!;
     }
   }
   for (let r = 0; r < d; r++) {
     for (let q = r; q < d; q++) {
-      cov[r * d + q] /= n - 1;
+      cov[r * d + q]! /= n - 1;
       cov[q * d + r] = cov[r * d + q]!;
     }
   }
@@ -82,7 +82,7 @@ function statsOf(x: Float64Array, n: number, d: number): FeatureStats {
 
 const trace = (s: FeatureStats) => {
   let t = 0;
-  for (let i = 0; i < s.dim; i++) t += s.cov[i * s.dim + i];
+  for (let i = 0; i < s.dim; i++) t += s.cov[i * s.dim + i]!;
   return t;
 };
 
@@ -163,8 +163,8 @@ describe('symmetricEigenvalues', () => {
       const t = 0.3 + p;
       const [c, s] = [Math.cos(t), Math.sin(t)];
       for (let r = 0; r < n; r++) {
-        const x = q[r * n + p];
-        const y = q[r * n + p + 1];
+        const x = q[r * n + p]!;
+        const y = q[r * n + p + 1]!;
         q[r * n + p] = c * x - s * y;
         q[r * n + p + 1] = s * x + c * y;
       }
@@ -172,10 +172,10 @@ describe('symmetricEigenvalues', () => {
     const a = new Float64Array(n * n);
     for (let i = 0; i < n; i++)
       for (let j = 0; j < n; j++)
-        for (let k = 0; k < n; k++) a[i * n + j] += q[i * n + k] * lambda[k] * q[j * n + k];
+        for (let k = 0; k < n; k++) a[i * n + j]! += q[i * n + k]! * lambda[k]! * q[j * n + k]!;
     const got = Array.from(symmetricEigenvalues(a, n)).sort((x, y) => x - y);
     const want = [...lambda].sort((x, y) => x - y);
-    got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 10));
+    got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 10));
   });
 });
 
@@ -200,8 +200,8 @@ describe('MomentAccumulator', () => {
     const got = acc.stats();
     expect(got.count).toBe(n);
     // float32 features: agreement to float32 precision, far below any FID that matters.
-    for (let i = 0; i < d; i++) expect(got.mean[i]).toBeCloseTo(want.mean[i], 5);
-    for (let i = 0; i < d * d; i++) expect(got.cov[i]).toBeCloseTo(want.cov[i], 4);
+    for (let i = 0; i < d; i++) expect(got.mean[i]).toBeCloseTo(want.mean[i]!, 5);
+    for (let i = 0; i < d * d; i++) expect(got.cov[i]).toBeCloseTo(want.cov[i]!, 4);
     expect(frechetDistance(got, want).fid).toBeLessThan(1e-4);
   });
 
@@ -226,8 +226,8 @@ describe('inceptionScore', () => {
       [0.3, 0.3, 0.4],
       [0.6, 0.1, 0.3],
     ];
-    const py = [0, 1, 2].map((j) => rows.reduce((s, r) => s + r[j], 0) / rows.length);
-    const kl = rows.map((r) => r.reduce((s, p, j) => s + p * Math.log(p / py[j]), 0));
+    const py = [0, 1, 2].map((j) => rows.reduce((s, r) => s + r[j]!, 0) / rows.length);
+    const kl = rows.map((r) => r.reduce((s, p, j) => s + p * Math.log(p / py[j]!), 0));
     const want = Math.exp(kl.reduce((s, v) => s + v, 0) / rows.length);
     expect(inceptionScore(rows.flat(), 4, 3, 1).mean).toBeCloseTo(want, 12);
     // Splits: mean and population std of the per-split scores.

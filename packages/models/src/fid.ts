@@ -59,7 +59,7 @@ export class MomentAccumulator {
     if (n === 0) return;
     const values = features.dataSync();
     for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i])) {
+      if (!Number.isFinite(values[i]!)) {
         throw new RangeError(
           'the feature network produced NaN or Inf; the images or weights are broken',
         );
@@ -67,8 +67,8 @@ export class MomentAccumulator {
     }
     if (!this.shift) {
       const s = new Float64Array(d);
-      for (let r = 0; r < n; r++) for (let c = 0; c < d; c++) s[c] += values[r * d + c];
-      for (let c = 0; c < d; c++) s[c] /= n;
+      for (let r = 0; r < n; r++) for (let c = 0; c < d; c++) s[c]! += values[r * d + c]!;
+      for (let c = 0; c < d; c++) s[c]! /= n;
       this.shift = s;
     }
     const shift = this.shift;
@@ -78,9 +78,9 @@ export class MomentAccumulator {
     });
     const g = gram.dataSync();
     gram.dispose();
-    for (let i = 0; i < g.length; i++) this.outer[i] += g[i];
+    for (let i = 0; i < g.length; i++) this.outer[i]! += g[i]!;
     for (let r = 0; r < n; r++)
-      for (let c = 0; c < d; c++) this.sum[c] += values[r * d + c] - shift[c];
+      for (let c = 0; c < d; c++) this.sum[c]! += values[r * d + c]! - shift[c]!;
     this.count += n;
   }
 
@@ -91,17 +91,16 @@ export class MomentAccumulator {
   stats(): FeatureStats {
     const { dim: d, count: n } = this;
     if (n < 2) throw new RangeError(`need at least 2 samples for a covariance, got ${n}`);
-    const shift = this.shift;
-    if (!shift) throw new RangeError('no features were added');
+    const shift = this.shift!;
     const mean = new Float64Array(d);
     const cov = new Float64Array(d * d);
-    for (let c = 0; c < d; c++) mean[c] = this.sum[c] / n; // mean of the shifted data
+    for (let c = 0; c < d; c++) mean[c] = this.sum[c]! / n; // mean of the shifted data
     for (let r = 0; r < d; r++) {
       for (let c = 0; c < d; c++) {
-        cov[r * d + c] = (this.outer[r * d + c] - n * mean[r] * mean[c]) / (n - 1);
+        cov[r * d + c] = (this.outer[r * d + c]! - n * mean[r]! * mean[c]!) / (n - 1);
       }
     }
-    for (let c = 0; c < d; c++) mean[c] += shift[c];
+    for (let c = 0; c < d; c++) mean[c]! += shift[c]!;
     return { dim: d, count: n, mean, cov };
   }
 }
@@ -109,7 +108,7 @@ export class MomentAccumulator {
 /** Pivots below this are rounding, not variance. */
 function pivotTolerance(a: Matrix, n: number): number {
   let maxDiag = 0;
-  for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, Math.abs(a[i * n + i]));
+  for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, Math.abs(a[i * n + i]!));
   return n * 2 ** -52 * maxDiag * 16;
 }
 
@@ -140,7 +139,7 @@ export function pivotedCholesky(a: Matrix, n: number): PivotedCholesky | undefin
     let bestV = -Infinity;
     let minV = Infinity;
     for (let j = k; j < n; j++) {
-      const v = w[j * n + j] - done[j];
+      const v = w[j * n + j]! - done[j]!;
       if (v > bestV) [best, bestV] = [j, v];
       minV = Math.min(minV, v);
     }
@@ -148,20 +147,21 @@ export function pivotedCholesky(a: Matrix, n: number): PivotedCholesky | undefin
     if (bestV <= tol) break;
     if (best !== k) {
       swapSymmetric(w, n, k, best);
-      for (let p = 0; p < k; p++) [l[k * n + p], l[best * n + p]] = [l[best * n + p], l[k * n + p]];
-      [done[k], done[best]] = [done[best], done[k]];
-      [perm[k], perm[best]] = [perm[best], perm[k]];
+      for (let p = 0; p < k; p++)
+        [l[k * n + p], l[best * n + p]] = [l[best * n + p]!, l[k * n + p]!];
+      [done[k], done[best]] = [done[best]!, done[k]!];
+      [perm[k], perm[best]] = [perm[best]!, perm[k]!];
     }
     const lkk = Math.sqrt(bestV);
     const rk = k * n;
     l[rk + k] = lkk;
     for (let i = k + 1; i < n; i++) {
       const ri = i * n;
-      let s = w[rk + i]; // A[i][k] = A[k][i]: row k is contiguous
-      for (let p = 0; p < k; p++) s -= l[ri + p] * l[rk + p];
+      let s = w[rk + i]!; // A[i][k] = A[k][i]: row k is contiguous
+      for (let p = 0; p < k; p++) s -= l[ri + p]! * l[rk + p]!;
       const v = s / lkk;
       l[ri + k] = v;
-      done[i] += v * v;
+      done[i]! += v * v;
     }
   }
   return { l, perm };
@@ -169,16 +169,16 @@ export function pivotedCholesky(a: Matrix, n: number): PivotedCholesky | undefin
 
 /** Swaps rows and columns p and q of the symmetric n×n `a` in place. */
 function swapSymmetric(a: Matrix, n: number, p: number, q: number): void {
-  for (let c = 0; c < n; c++) [a[p * n + c], a[q * n + c]] = [a[q * n + c], a[p * n + c]];
-  for (let r = 0; r < n; r++) [a[r * n + p], a[r * n + q]] = [a[r * n + q], a[r * n + p]];
+  for (let c = 0; c < n; c++) [a[p * n + c], a[q * n + c]] = [a[q * n + c]!, a[p * n + c]!];
+  for (let r = 0; r < n; r++) [a[r * n + p], a[r * n + q]] = [a[r * n + q]!, a[r * n + p]!];
 }
 
 /** P·B·Pᵀ for the permutation of a pivoted Cholesky. */
 function permuteSymmetric(b: Matrix, n: number, perm: Int32Array): Matrix {
   const out = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    const src = perm[i] * n;
-    for (let j = 0; j < n; j++) out[i * n + j] = b[src + perm[j]];
+    const src = perm[i]! * n;
+    for (let j = 0; j < n; j++) out[i * n + j] = b[src + perm[j]!]!;
   }
   return out;
 }
@@ -200,9 +200,9 @@ function congruence(l: Matrix, b: Matrix, n: number): Matrix {
       const rk = k * n;
       for (let i = i0; i < i1; i++) {
         const ri = i * n;
-        const bik = b[ri + k];
+        const bik = b[ri + k]!;
         if (bik === 0) continue;
-        for (let j = 0; j <= k; j++) t[ri + j] += bik * l[rk + j];
+        for (let j = 0; j <= k; j++) t[ri + j]! += bik * l[rk + j]!;
       }
     }
   }
@@ -214,14 +214,14 @@ function congruence(l: Matrix, b: Matrix, n: number): Matrix {
       const rk = k * n;
       const iEnd = Math.min(i1 - 1, k);
       for (let i = i0; i <= iEnd; i++) {
-        const lki = l[rk + i];
+        const lki = l[rk + i]!;
         if (lki === 0) continue;
         const ri = i * n;
-        for (let j = i; j < n; j++) m[ri + j] += lki * t[rk + j];
+        for (let j = i; j < n; j++) m[ri + j]! += lki * t[rk + j]!;
       }
     }
   }
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) m[j * n + i] = m[i * n + j];
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) m[j * n + i] = m[i * n + j]!;
   return m;
 }
 
@@ -237,23 +237,23 @@ export function symmetricEigenvalues(a: Matrix, n: number): Float64Array {
   // W[j][k] (k ≥ j) below stands for the lower-triangle element V[k][j] of the classic
   // formulation; the matrix is symmetric so W starts equal to A.
   const w = a;
-  for (let j = 0; j < n; j++) d[j] = w[j * n + (n - 1)];
+  for (let j = 0; j < n; j++) d[j] = w[j * n + (n - 1)]!;
   for (let i = n - 1; i > 0; i--) {
     let scale = 0;
     let h = 0;
-    for (let k = 0; k < i; k++) scale += Math.abs(d[k]);
+    for (let k = 0; k < i; k++) scale += Math.abs(d[k]!);
     if (scale === 0) {
-      e[i] = d[i - 1];
+      e[i] = d[i - 1]!;
       for (let j = 0; j < i; j++) {
-        d[j] = w[j * n + (i - 1)];
+        d[j] = w[j * n + (i - 1)]!;
         w[j * n + i] = 0;
       }
     } else {
       for (let k = 0; k < i; k++) {
-        d[k] /= scale;
-        h += d[k] * d[k];
+        d[k]! /= scale;
+        h += d[k]! * d[k]!;
       }
-      let f = d[i - 1];
+      let f = d[i - 1]!;
       let g = Math.sqrt(h);
       if (f > 0) g = -g;
       e[i] = scale * g;
@@ -262,90 +262,90 @@ export function symmetricEigenvalues(a: Matrix, n: number): Float64Array {
       for (let j = 0; j < i; j++) e[j] = 0;
       for (let j = 0; j < i; j++) {
         const rj = j * n;
-        f = d[j];
-        g = e[j] + w[rj + j] * f;
+        f = d[j]!;
+        g = e[j]! + w[rj + j]! * f;
         for (let k = j + 1; k <= i - 1; k++) {
-          const v = w[rj + k];
-          g += v * d[k];
-          e[k] += v * f;
+          const v = w[rj + k]!;
+          g += v * d[k]!;
+          e[k]! += v * f;
         }
         e[j] = g;
       }
       f = 0;
       for (let j = 0; j < i; j++) {
-        e[j] /= h;
-        f += e[j] * d[j];
+        e[j]! /= h;
+        f += e[j]! * d[j]!;
       }
       const hh = f / (h + h);
-      for (let j = 0; j < i; j++) e[j] -= hh * d[j];
+      for (let j = 0; j < i; j++) e[j]! -= hh * d[j]!;
       for (let j = 0; j < i; j++) {
         const rj = j * n;
-        f = d[j];
-        g = e[j];
-        for (let k = j; k <= i - 1; k++) w[rj + k] -= f * e[k] + g * d[k];
-        d[j] = w[rj + (i - 1)];
+        f = d[j]!;
+        g = e[j]!;
+        for (let k = j; k <= i - 1; k++) w[rj + k]! -= f * e[k]! + g * d[k]!;
+        d[j] = w[rj + (i - 1)]!;
         w[rj + i] = 0;
       }
     }
     d[i] = h;
   }
   // The tridiagonal matrix's diagonal is what the reduction left on W's diagonal.
-  for (let j = 0; j < n; j++) d[j] = w[j * n + j];
+  for (let j = 0; j < n; j++) d[j] = w[j * n + j]!;
   e[0] = 0;
 
   // Implicit QL on the tridiagonal (d, e).
-  for (let i = 1; i < n; i++) e[i - 1] = e[i];
+  for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
   e[n - 1] = 0;
   let f = 0;
   let tst1 = 0;
   const eps = 2 ** -52;
   for (let l = 0; l < n; l++) {
-    tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
+    tst1 = Math.max(tst1, Math.abs(d[l]!) + Math.abs(e[l]!));
     let m = l;
     while (m < n) {
-      if (Math.abs(e[m]) <= eps * tst1) break;
+      if (Math.abs(e[m]!) <= eps * tst1) break;
       m++;
     }
     if (m > l) {
       let iter = 0;
       do {
         if (++iter > 60) throw new RangeError('eigenvalue iteration did not converge');
-        let g = d[l];
-        let p = (d[l + 1] - g) / (2 * e[l]);
+        let g = d[l]!;
+        let p = (d[l + 1]! - g) / (2 * e[l]!);
         let r = Math.hypot(p, 1);
         if (p < 0) r = -r;
-        d[l] = e[l] / (p + r);
-        d[l + 1] = e[l] * (p + r);
-        const dl1 = d[l + 1];
-        let h = g - d[l];
-        for (let i = l + 2; i < n; i++) d[i] -= h;
+        d[l] = e[l]! / (p + r);
+        d[l + 1] = e[l]! * (p + r);
+        const dl1 = d[l + 1]!;
+        let h = g - d[l]!;
+        for (let i = l + 2; i < n; i++) d[i]! -= h;
         f += h;
-        p = d[m];
+        p = d[m]!;
         let c = 1;
         let c2 = c;
         let c3 = c;
-        const el1 = e[l + 1];
+        const el1 = e[l + 1]!;
         let s = 0;
         let s2 = 0;
         for (let i = m - 1; i >= l; i--) {
           c3 = c2;
           c2 = c;
           s2 = s;
-          g = c * e[i];
+          g = c * e[i]!;
           h = c * p;
-          r = Math.hypot(p, e[i]);
+          r = Math.hypot(p, e[i]!);
           e[i + 1] = s * r;
-          s = e[i] / r;
+          s = e[i]! / r;
           c = p / r;
-          p = c * d[i] - s * g;
-          d[i + 1] = h + s * (c * g + s * d[i]);
+          p = c * d[i]! - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]!);
         }
-        p = (-s * s2 * c3 * el1 * e[l]) / dl1;
+        p = (-s * s2 * c3 * el1 * e[l]!) / dl1;
         e[l] = s * p;
         d[l] = c * p;
-      } while (Math.abs(e[l]) > eps * tst1);
+      } while (Math.abs(e[l]!) > eps * tst1);
     }
-    d[l] += f;
+    d[l]! += f;
     e[l] = 0;
   }
   return d;
@@ -408,12 +408,12 @@ export function frechetDistance(
   assertStats(b, 'second statistics');
   const n = a.dim;
   let diff2 = 0;
-  for (let i = 0; i < n; i++) diff2 += (a.mean[i] - b.mean[i]) ** 2;
+  for (let i = 0; i < n; i++) diff2 += (a.mean[i]! - b.mean[i]!) ** 2;
   let trA = 0;
   let trB = 0;
   for (let i = 0; i < n; i++) {
-    trA += a.cov[i * n + i];
-    trB += b.cov[i * n + i];
+    trA += a.cov[i * n + i]!;
+    trB += b.cov[i * n + i]!;
   }
   let offset = 0;
   let tr = traceSqrtProduct(a.cov, b.cov, n, kernels);
@@ -421,7 +421,7 @@ export function frechetDistance(
     offset = eps;
     const withOffset = (c: Matrix) => {
       const o = Float64Array.from(c);
-      for (let i = 0; i < n; i++) o[i * n + i] += offset;
+      for (let i = 0; i < n; i++) o[i * n + i]! += offset;
       return o;
     };
     tr = traceSqrtProduct(withOffset(a.cov), withOffset(b.cov), n, kernels);
@@ -460,14 +460,14 @@ export function inceptionScore(
     const start = Math.floor((s * n) / splits);
     const end = Math.floor(((s + 1) * n) / splits);
     const py = new Float64Array(k);
-    for (let i = start; i < end; i++) for (let j = 0; j < k; j++) py[j] += probs[i * k + j];
-    for (let j = 0; j < k; j++) py[j] /= end - start;
+    for (let i = start; i < end; i++) for (let j = 0; j < k; j++) py[j]! += probs[i * k + j]!;
+    for (let j = 0; j < k; j++) py[j]! /= end - start;
     let kl = 0;
     for (let i = start; i < end; i++) {
       for (let j = 0; j < k; j++) {
-        const p = probs[i * k + j];
+        const p = probs[i * k + j]!;
         if (!Number.isFinite(p)) throw new RangeError('probabilities contain NaN or Inf');
-        if (p > 0) kl += p * (Math.log(p) - Math.log(py[j]));
+        if (p > 0) kl += p * (Math.log(p) - Math.log(py[j]!));
       }
     }
     scores.push(Math.exp(kl / (end - start)));

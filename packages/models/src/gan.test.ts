@@ -21,7 +21,7 @@ describe('losses', () => {
     const real = tf.tensor2d([[2], [-1]]);
     const fake = tf.tensor2d([[0.5], [-3]]);
     const sp = (x: number) => Math.log1p(Math.exp(x));
-    const d = discriminatorLoss('bce', real, fake).dataSync()[0];
+    const d = discriminatorLoss('bce', real, fake).dataSync()[0]!;
     expect(d).toBeCloseTo((sp(-2) + sp(1)) / 2 + (sp(0.5) + sp(-3)) / 2, 5);
     expect(generatorLoss('bce', fake).dataSync()[0]).toBeCloseTo((sp(-0.5) + sp(3)) / 2, 5);
   });
@@ -39,8 +39,8 @@ describe('trainStep', () => {
   it('returns finite losses, changes both nets and leaks no tensors', () => {
     const gan = createGan(tiny);
     const real = realBatch(1);
-    const g0 = gan.generator.getWeights()[0].dataSync().slice();
-    const d0 = gan.discriminator.getWeights()[0].dataSync().slice();
+    const g0 = gan.generator.getWeights()[0]!.dataSync().slice();
+    const d0 = gan.discriminator.getWeights()[0]!.dataSync().slice();
     trainStep(gan, real, 1); // first step creates the optimizers' slots
     const before = tf.memory().numTensors;
     for (let step = 2; step < 6; step++) {
@@ -50,8 +50,8 @@ describe('trainStep', () => {
       expect(m.dReal).toBeLessThan(1);
     }
     expect(tf.memory().numTensors).toBe(before);
-    expect(gan.generator.getWeights()[0].dataSync()).not.toEqual(g0);
-    expect(gan.discriminator.getWeights()[0].dataSync()).not.toEqual(d0);
+    expect(gan.generator.getWeights()[0]!.dataSync()).not.toEqual(g0);
+    expect(gan.discriminator.getWeights()[0]!.dataSync()).not.toEqual(d0);
     real.dispose();
     disposeGan(gan);
   });
@@ -98,7 +98,7 @@ describe('TTUR: separate learning rates for D and G (Heusel et al. 2017)', () =>
     const largest = (before: ArrayLike<number>[], m: typeof gan.generator) =>
       Math.max(
         ...m.trainableWeights.flatMap((w, i) =>
-          Array.from(w.read().dataSync(), (v, k) => Math.abs(v - before[i][k])),
+          Array.from(w.read().dataSync(), (v, k) => Math.abs(v - before[i]![k]!)),
         ),
       );
     expect(largest(d0, gan.discriminator)).toBeCloseTo(4e-4, 6);
@@ -119,8 +119,8 @@ describe('generator EMA', () => {
     const gan = createGan(tiny, undefined, undefined, 0.999);
     const ema = gan.ema!.generator;
     // Starts as an exact copy of G.
-    expect(Array.from(ema.getWeights()[0].dataSync())).toEqual(
-      Array.from(gan.generator.getWeights()[0].dataSync()),
+    expect(Array.from(ema.getWeights()[0]!.dataSync())).toEqual(
+      Array.from(gan.generator.getWeights()[0]!.dataSync()),
     );
     const real = realBatch(3);
     trainStep(gan, real, 5);
@@ -133,10 +133,10 @@ describe('generator EMA', () => {
     const after = ema.getWeights().map((w) => w.dataSync());
     for (const [i, w] of after.entries()) {
       const j = Math.min(7, w.length - 1);
-      expect(w[j]).toBeCloseTo(d * before[i][j] + (1 - d) * g[i][j], 5);
+      expect(w[j]).toBeCloseTo(d * before[i]![j]! + (1 - d) * g[i]![j]!, 5);
     }
     // G itself changed and the average lags behind it.
-    expect(after[0][0]).not.toBeCloseTo(g[0][0], 7);
+    expect(after[0]![0]).not.toBeCloseTo(g[0]![0]!, 7);
     expect(samplingGenerator(gan)).toBe(ema);
     real.dispose();
     disposeGan(gan);

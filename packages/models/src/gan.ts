@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
+import { at } from './arrays';
 import { validateDcganConfig, type DcganConfig } from './config';
 import { buildDiscriminator, buildGenerator, classCountOf } from './dcgan';
 import { discriminatorLoss, generatorLoss } from './losses';
@@ -183,9 +184,9 @@ export function trainStep(
     dFake.dispose();
     return packed;
   });
-  const [dLoss, gLoss, dReal, dFake] = stats.dataSync();
+  const v = stats.dataSync();
   stats.dispose();
-  return { dLoss: dLoss, gLoss: gLoss, dReal: dReal, dFake: dFake };
+  return { dLoss: at(v, 0), gLoss: at(v, 1), dReal: at(v, 2), dFake: at(v, 3) };
 }
 
 /**
@@ -201,7 +202,7 @@ export function updateEma(gan: Gan, step: number): void {
   const target = gan.ema.generator.weights;
   tf.tidy(() => {
     target.forEach((t, i) => {
-      const w = source[i].read();
+      const w = at(source, i).read();
       const v = t.read();
       t.write(tf.add(tf.mul(v, d), tf.mul(w, 1 - d)));
     });
@@ -229,9 +230,11 @@ export function generate(
   }
   if (!classes || classes.length !== z.shape[0])
     throw new Error(`this generator is conditional: give one class per sample (0–${count - 1})`);
-  for (let i = 0; i < classes.length; i++)
-    if (!(Number.isInteger(classes[i]) && classes[i] >= 0 && classes[i] < count))
-      throw new RangeError(`class ${classes[i]} is not one of 0–${count - 1}`);
+  for (let i = 0; i < classes.length; i++) {
+    const c = at(classes, i);
+    if (!(Number.isInteger(c) && c >= 0 && c < count))
+      throw new RangeError(`class ${c} is not one of 0–${count - 1}`);
+  }
   return tf.tidy(() => {
     const y = tf.tensor2d(Float32Array.from(classes), [classes.length, 1]); // → [n, 1]
     return generator.apply([z, y], { training: false }) as tf.Tensor4D;

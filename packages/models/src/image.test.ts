@@ -15,7 +15,7 @@ import {
 describe('pixels', () => {
   it('map [-1, 1] to [0, 255], clamping outliers and opaque alpha', () => {
     const [img] = floatsToRgba([-1, 0, 1, 2, -3, Number.NaN], [1, 1, 2, 3]);
-    expect(Array.from(img.data)).toEqual([0, 128, 255, 255, 255, 0, 128, 255]);
+    expect(Array.from(img!.data)).toEqual([0, 128, 255, 255, 255, 0, 128, 255]);
   });
 
   it('read tensors without disposing them or leaking', async () => {
@@ -23,7 +23,7 @@ describe('pixels', () => {
     const before = tf.memory().numTensors;
     const imgs = await tensorToRgba(t);
     expect(imgs).toHaveLength(2);
-    expect(imgs[1].data[0]).toBe(255);
+    expect(imgs[1]!.data[0]).toBe(255);
     expect(tf.memory().numTensors).toBe(before);
     t.dispose();
   });

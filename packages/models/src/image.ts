@@ -5,6 +5,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { unzlibSync, zlibSync } from 'fflate';
 
+import { at } from './arrays';
+
 export interface RgbaImage {
   width: number;
   height: number;
@@ -31,7 +33,7 @@ export function floatsToRgba(values: ArrayLike<number>, shape: readonly number[]
     const data = new Uint8Array(h * w * 4);
     for (let p = 0; p < h * w; p++) {
       for (let k = 0; k < 3; k++) {
-        const v = values[(i * h * w + p) * c + (c === 1 ? 0 : k)];
+        const v = at(values, (i * h * w + p) * c + (c === 1 ? 0 : k));
         // [-1, 1] → [0, 255], rounding to nearest; NaN becomes 0 rather than poisoning the PNG.
         data[p * 4 + k] = Math.round(Math.min(1, Math.max(-1, v || 0)) * 127.5 + 127.5);
       }
@@ -106,7 +108,7 @@ const CRC_TABLE = (() => {
 
 function crc32(bytes: Uint8Array): number {
   let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  for (const byte of bytes) c = at(CRC_TABLE, (c ^ byte) & 0xff) ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 

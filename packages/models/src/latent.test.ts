@@ -64,10 +64,10 @@ describe('seeded latents', () => {
     const a = seededLatents(1, 1, 100);
     const b = seededLatents(2, 1, 100);
     const norm = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
-    expect(slerp(a, b, 0)[5]).toBeCloseTo(a[5], 5);
-    expect(slerp(a, b, 1)[5]).toBeCloseTo(b[5], 5);
+    expect(slerp(a, b, 0)[5]).toBeCloseTo(a[5]!, 5);
+    expect(slerp(a, b, 1)[5]).toBeCloseTo(b[5]!, 5);
     const mid = slerp(a, b, 0.5);
-    const lerpMid = a.map((v, i) => (v + b[i]) / 2);
+    const lerpMid = a.map((v, i) => (v + b[i]!) / 2);
     expect(norm(mid)).toBeGreaterThan(norm(lerpMid) * 1.2);
     expect(Math.abs(norm(mid) - (norm(a) + norm(b)) / 2) / norm(a)).toBeLessThan(0.1);
   });

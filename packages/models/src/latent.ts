@@ -3,6 +3,7 @@
  * browser, because it uses only integer arithmetic, Math.log and Math.sqrt (no tf.randomNormal,
  * whose stream depends on the backend). Shared sample URLs and the server's re-render rely on it.
  */
+import { at } from './arrays';
 
 /** sfc32 (Chris Doty-Humphrey's Small Fast Counting generator, from PractRand): 128-bit state, passes BigCrush. */
 export function createRng(seed: number): () => number {
@@ -110,9 +111,9 @@ export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array
   let na = 0;
   let nb = 0;
   for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
+    dot += at(a, i) * at(b, i);
+    na += at(a, i) ** 2;
+    nb += at(b, i) ** 2;
   }
   const cos = Math.min(1, Math.max(-1, dot / Math.sqrt(na * nb)));
   const omega = Math.acos(cos);
@@ -121,6 +122,6 @@ export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array
   // Nearly parallel vectors: slerp degenerates to lerp.
   const [wa, wb] =
     so < 1e-6 ? [1 - t, t] : [Math.sin((1 - t) * omega) / so, Math.sin(t * omega) / so];
-  for (let i = 0; i < a.length; i++) out[i] = wa * a[i] + wb * b[i];
+  for (let i = 0; i < a.length; i++) out[i] = wa * at(a, i) + wb * at(b, i);
   return out;
 }

@@ -73,8 +73,7 @@ export function congruenceEigenvaluesWasm(
 ): Float64Array | undefined | null {
   const module = linalgModule();
   if (!module) return null;
-  if (!wasmApi) return null;
-  const k = new wasmApi.Instance(module).exports as LinalgExports;
+  const k = new wasmApi!.Instance(module).exports as LinalgExports;
   const np = Math.ceil(n / 4) * 4;
   const bytes = np * np * 8;
   const base = Math.ceil(k.heapBase() / 64) * 64;
@@ -102,11 +101,11 @@ export function congruenceEigenvaluesWasm(
   // path computes it. Padding rows (perm ≥ n) stay zero.
   const p = new Int32Array(k.memory.buffer, perm, np);
   for (let r = 0; r < np; r++) {
-    const pr = p[r];
+    const pr = p[r]!;
     if (pr >= n) continue;
     for (let c = 0; c < np; c++) {
-      const pc = p[c];
-      if (pc < n) heap[b / 8 + r * np + c] = c2[pc * n + pr];
+      const pc = p[c]!;
+      if (pc < n) heap[b / 8 + r * np + c] = c2[pc * n + pr]!;
     }
   }
   heap.fill(0, d / 8, d / 8 + np); // the Cholesky's scratch becomes the eigenvalues

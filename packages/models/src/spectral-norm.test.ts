@@ -33,7 +33,7 @@ describe('power iteration', () => {
     const sigmas: number[] = [];
     for (let i = 0; i < 30; i++) {
       const r = powerIteration(w, u);
-      sigmas.push(r.sigma.dataSync()[0]);
+      sigmas.push(r.sigma.dataSync()[0]!);
       r.sigma.dispose();
       u.dispose();
       u = r.u;
@@ -41,8 +41,8 @@ describe('power iteration', () => {
     expect(sigmas[29]).toBeCloseTo(Math.sqrt(45), 5);
     // Each estimate is a Rayleigh-type lower bound that only grows toward σ₁.
     for (let i = 1; i < sigmas.length; i++)
-      expect(sigmas[i]).toBeGreaterThanOrEqual(sigmas[i - 1] - 1e-5); // float32 noise at convergence
-    expect(sigmas[0]).toBeLessThanOrEqual(Math.sqrt(45) + 1e-6);
+      expect(sigmas[i]!).toBeGreaterThanOrEqual(sigmas[i - 1]! - 1e-5); // float32 noise at convergence
+    expect(sigmas[0]!).toBeLessThanOrEqual(Math.sqrt(45) + 1e-6);
     // u is the top right singular vector: (1, 1)/√2 for this W.
     expect(Array.from(u.dataSync()).map((x) => Math.abs(x))).toEqual([
       expect.closeTo(Math.SQRT1_2, 5),
@@ -65,12 +65,12 @@ describe('power iteration', () => {
     // v = W u / ‖W u‖ = (3, 9)/√90, u' = u: dσ/dW = v u'ᵀ.
     const v = [3 / Math.sqrt(90), 9 / Math.sqrt(90)];
     const expected = [
-      v[0] * Math.SQRT1_2,
-      v[0] * Math.SQRT1_2,
-      v[1] * Math.SQRT1_2,
-      v[1] * Math.SQRT1_2,
+      v[0]! * Math.SQRT1_2,
+      v[0]! * Math.SQRT1_2,
+      v[1]! * Math.SQRT1_2,
+      v[1]! * Math.SQRT1_2,
     ];
-    Array.from(g.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(expected[i], 5));
+    Array.from(g.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(expected[i]!, 5));
     tf.dispose([w, u, g]);
   });
 });
@@ -98,7 +98,7 @@ describe('the spectrally normalised discriminator', () => {
       l.getClassName().startsWith('Spectral'),
     )) {
       const [kernel] = layer.getWeights();
-      const w = tf.reshape<tf.Rank.R2>(kernel, [-1, kernel.shape[kernel.shape.length - 1]]);
+      const w = tf.reshape<tf.Rank.R2>(kernel!, [-1, kernel!.shape[kernel!.shape.length - 1]!]);
       let u = tf.randomNormal<tf.Rank.R1>([w.shape[1]], 0, 1, 'float32', 9);
       let sigma = 0;
       for (let i = 0; i < 200; i++) {
@@ -113,7 +113,7 @@ describe('the spectrally normalised discriminator', () => {
         layer.getWeights()[layer.getWeights().length - 1] as tf.Tensor1D,
       );
       // The layer divides by its own running estimate: within 2% of the true σ₁.
-      expect(used.dataSync()[0] / sigma).toBeGreaterThan(0.98);
+      expect(used.dataSync()[0]! / sigma).toBeGreaterThan(0.98);
       tf.dispose([w, u, used, u2]);
     }
     real.dispose();

@@ -49,18 +49,18 @@ async function convT(
 }
 
 const maxDiff = (a: Float32Array, b: Float32Array) =>
-  a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+  a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 
 describe('wasm phase-filter cache', () => {
   it('gives the reference result on first use, on reuse, and for a new filter of the same shape', async () => {
     const [first, again, third] = await convT('wasm', 1, 2, 3);
     const [reference] = await convT('cpu', 1, 2);
-    expect(maxDiff(first, reference)).toBeLessThan(1e-4);
-    expect(Array.from(again)).toEqual(Array.from(first));
-    expect(Array.from(third)).toEqual(Array.from(first));
+    expect(maxDiff(first!, reference!)).toBeLessThan(1e-4);
+    expect(Array.from(again!)).toEqual(Array.from(first!));
+    expect(Array.from(third!)).toEqual(Array.from(first!));
     const [other] = await convT('wasm', 1, 3);
     const [otherReference] = await convT('cpu', 1, 3);
-    expect(maxDiff(other, otherReference)).toBeLessThan(1e-4);
-    expect(maxDiff(other, first)).toBeGreaterThan(0.1);
+    expect(maxDiff(other!, otherReference!)).toBeLessThan(1e-4);
+    expect(maxDiff(other!, first!)).toBeGreaterThan(0.1);
   });
 });

@@ -35,8 +35,8 @@ function relError(a: Float32Array, b: Float32Array): number {
   let num = 0;
   let den = 1e-12;
   for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
+    num = Math.max(num, Math.abs(a[i]! - b[i]!));
+    den = Math.max(den, Math.abs(b[i]!));
   }
   return num / den;
 }
@@ -87,7 +87,7 @@ describe('wasm Conv2DBackpropFilter / Conv2DBackpropInput vs the cpu backend', (
         );
         return [tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, stride, pad), ...g([xt, ft])];
       });
-      for (let i = 0; i < 3; i++) expect(relError(wasm[i], cpu[i])).toBeLessThan(REL_TOL);
+      for (let i = 0; i < 3; i++) expect(relError(wasm[i]!, cpu[i]!)).toBeLessThan(REL_TOL);
     },
   );
 
@@ -109,7 +109,7 @@ describe('wasm Conv2DBackpropFilter / Conv2DBackpropInput vs the cpu backend', (
         const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(f(a, b))));
         return [f(yt, ft), ...g([yt, ft])];
       });
-      for (let i = 0; i < 3; i++) expect(relError(wasm[i], cpu[i])).toBeLessThan(REL_TOL);
+      for (let i = 0; i < 3; i++) expect(relError(wasm[i]!, cpu[i]!)).toBeLessThan(REL_TOL);
     },
   );
 
@@ -136,8 +136,8 @@ describe('wasm Conv2DBackpropFilter / Conv2DBackpropInput vs the cpu backend', (
         return [dW, up];
       },
     );
-    expect(relError(wasm[0], cpu[0])).toBeLessThan(REL_TOL);
-    expect(relError(wasm[1], cpu[1])).toBeLessThan(REL_TOL);
+    expect(relError(wasm[0]!, cpu[0]!)).toBeLessThan(REL_TOL);
+    expect(relError(wasm[1]!, cpu[1]!)).toBeLessThan(REL_TOL);
   });
 });
 
@@ -168,7 +168,7 @@ describe('wasm matMul with transposed operands', () => {
           y,
         ]),
       ]);
-      expect([0, 1, 2, 3].map((i) => relError(wasm[i], cpu[i]) < REL_TOL)).toEqual([
+      expect([0, 1, 2, 3].map((i) => relError(wasm[i]!, cpu[i]!) < REL_TOL)).toEqual([
         true,
         true,
         true,
@@ -198,7 +198,7 @@ describe('wasm Tile', () => {
     ],
   ])('input %j tiled %j matches cpu', async (shape, reps) => {
     const [wasm, cpu] = await onBoth([randn(shape, 12)], (x) => [tf.tile(x, reps)]);
-    expect(Array.from(wasm[0])).toEqual(Array.from(cpu[0]));
+    expect(Array.from(wasm[0]!)).toEqual(Array.from(cpu[0]!));
   });
 });
 
@@ -210,7 +210,7 @@ describe('wasm UnsortedSegmentSum (the gradient of an embedding lookup)', () => 
       const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, ids), dy)))(table);
       return [grad];
     });
-    expect(relError(wasm[0], cpu[0])).toBeLessThan(REL_TOL);
-    expect(Array.from(wasm[0].slice(15, 20))).toEqual([0, 0, 0, 0, 0]);
+    expect(relError(wasm[0]!, cpu[0]!)).toBeLessThan(REL_TOL);
+    expect(Array.from(wasm[0]!.slice(15, 20))).toEqual([0, 0, 0, 0, 0]);
   });
 });

@@ -254,7 +254,7 @@ const conv2dBackpropInput: KernelFunc = (args) => {
     outWidth: OW,
   } = info;
   const [B, H, W, ci] = inputShape;
-  const co = filter.shape[3];
+  const co = filter.shape[3]!;
   // The phase split needs square strides and output sides that are multiples of the stride
   // (true of every 'same'-padded stride-2 layer here); anything else keeps the stock kernel.
   if (dataFormat === 'NCHW' || s !== sw || H % s !== 0 || W % s !== 0)
@@ -327,7 +327,7 @@ const conv2dBackpropInput: KernelFunc = (args) => {
               const srcBase = (kh * KW + kw) * ci * co;
               for (let c = 0; c < ci; c++) {
                 const row = srcBase + c * co;
-                for (let o = 0; o < co; o++) fv[dst + o * ci + c] = wv[row + o];
+                for (let o = 0; o < co; o++) fv[dst + o * ci + c] = wv[row + o]!;
               }
             }
           }
@@ -337,7 +337,7 @@ const conv2dBackpropInput: KernelFunc = (args) => {
         );
       }
     }
-    if (s === 1) return phases[0];
+    if (s === 1) return phases[0]!;
     // Interleave the phases (a DepthToSpace); rows of ci floats are contiguous, so copy rows.
     const out = sc.alloc([B, H, W, ci]);
     const ov = sc.view(out);
@@ -373,8 +373,8 @@ function untransposedMatMul(name: 'BatchMatMul' | '_FusedMatMul'): KernelFunc {
         sc.run('Transpose', t, {
           perm: [...t.shape.keys()].map((i, _, a) => (i < a.length - 2 ? i : 2 * a.length - 3 - i)),
         });
-      if (attrs.transposeA) inputs['a'] = swapLast(inputs['a']);
-      if (attrs.transposeB) inputs['b'] = swapLast(inputs['b']);
+      if (attrs.transposeA) inputs['a'] = swapLast(inputs['a']!);
+      if (attrs.transposeB) inputs['b'] = swapLast(inputs['b']!);
       return stock(name, {
         ...args,
         inputs,
@@ -399,7 +399,7 @@ const tile: KernelFunc = (args) => {
     reps.every((r, i) => r === 1 || x.shape.slice(0, i + 1).every((d) => d === 1));
   if (!repeatsWholeBlock) return stock('Tile', args);
   return withScope(args.backend, (sc) => {
-    const out = sc.alloc(x.shape.map((d, i) => d * reps[i]));
+    const out = sc.alloc(x.shape.map((d, i) => d * reps[i]!));
     const ov = sc.view(out);
     const block = sc.view(x);
     ov.set(block);
@@ -420,7 +420,7 @@ const unsortedSegmentSum: KernelFunc = (args) => {
   const { numSegments } = args.attrs as { numSegments: number };
   if (x.dtype !== 'float32' || segmentIds.shape.length !== 1)
     throw new Error('UnsortedSegmentSum on wasm takes float32 values and 1-d segment ids');
-  const rows = segmentIds.shape[0];
+  const rows = segmentIds.shape[0]!;
   const inner = x.shape.slice(1).reduce((a, b) => a * b, 1);
   return withScope(args.backend, (sc) => {
     const out = sc.alloc([numSegments, ...x.shape.slice(1)]);
@@ -430,11 +430,11 @@ const unsortedSegmentSum: KernelFunc = (args) => {
     const ids = backend.typedArrayFromHeap(segmentIds) as unknown as ArrayLike<number>;
     ov.fill(0);
     for (let i = 0; i < rows; i++) {
-      const s = ids[i];
+      const s = ids[i]!;
       if (!(s >= 0 && s < numSegments)) continue;
       const src = i * inner;
       const dst = s * inner;
-      for (let j = 0; j < inner; j++) ov[dst + j] = ov[dst + j] + xv[src + j];
+      for (let j = 0; j < inner; j++) ov[dst + j] = ov[dst + j]! + xv[src + j]!;
     }
     return out;
   });

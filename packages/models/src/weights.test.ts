@@ -49,7 +49,7 @@ function trainedGenerator() {
 async function maxAbsDiff(a: LayersModel, b: LayersModel): Promise<number> {
   const z = tf.tensor2d(seededLatents(11, 16, config.latentDim), [16, config.latentDim]);
   const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(generate(a, z), generate(b, z)))));
-  const value = (await diff.data())[0];
+  const value = (await diff.data())[0]!;
   tf.dispose([z, diff]);
   return value;
 }
@@ -59,7 +59,7 @@ describe('TF.js layers weight format', () => {
     const g = trainedGenerator();
     const files = artifactsToFiles(await modelToArtifacts(g));
     expect(files.modelJson.format).toBe('layers-model');
-    expect(files.modelJson.weightsManifest[0].paths).toEqual(['weights.bin']);
+    expect(files.modelJson.weightsManifest[0]!.paths).toEqual(['weights.bin']);
     const back = await loadModelFromFiles(
       JSON.parse(JSON.stringify(files.modelJson)),
       files.weights,
@@ -96,10 +96,10 @@ describe('TF.js layers weight format', () => {
       ['float16', FLOAT16_MAX_ABS_ERROR, 2],
     ] as const) {
       const files = artifactsToFiles(quantizeArtifacts(artifacts, dtype));
-      const specs = files.modelJson.weightsManifest[0].weights;
+      const specs = files.modelJson.weightsManifest[0]!.weights;
       expect(specs.every((s) => s.quantization?.dtype === dtype)).toBe(true);
       if (dtype === 'uint8')
-        expect(specs[0].quantization).toMatchObject({
+        expect(specs[0]!.quantization).toMatchObject({
           min: expect.any(Number) as number,
           scale: expect.any(Number) as number,
         });
@@ -126,9 +126,9 @@ describe('TF.js layers weight format', () => {
     const map = tf.io.decodeWeights(new Uint8Array(bits.buffer).buffer, [
       { name: 'w', shape: [values.length], dtype: 'float32', quantization: { dtype: 'float16' } },
     ]);
-    const decoded = map['w'].dataSync();
+    const decoded = map['w']!.dataSync();
     values.forEach((v, i) => {
-      const d = decoded[i];
+      const d = decoded[i]!;
       if (Math.abs(v) > 65520) expect(d).toBe(Infinity);
       else expect(Math.abs(d - v)).toBeLessThanOrEqual(Math.max(Math.abs(v) * 2 ** -11, 2 ** -25));
     });
@@ -144,10 +144,10 @@ describe('TF.js layers weight format', () => {
       },
       'uint8',
     );
-    const back = tf.io.decodeWeights(q.weightData!, q.weightSpecs!)['w'].dataSync();
+    const back = tf.io.decodeWeights(q.weightData!, q.weightSpecs!)['w']!.dataSync();
     expect(back[1]).toBe(0);
     expect(back[3]).toBe(0);
-    expect(Math.abs(back[4] - 0.123)).toBeLessThan(1 / 255);
+    expect(Math.abs(back[4]! - 0.123)).toBeLessThan(1 / 255);
   });
 
   it('a shard that does not match its manifest gets a clear error', async () => {

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 
+import { at } from './arrays';
 import { concatBytes } from './image';
 
 export type Quantization = 'float32' | 'float16' | 'uint8';
@@ -44,7 +45,7 @@ export async function modelToArtifacts(model: LayersModel): Promise<tf.io.ModelA
 /** float32 → IEEE half bits, round to nearest even; overflow → ±Inf, underflow → subnormal or 0. */
 export function float32ToFloat16Bits(value: number): number {
   const f32 = new Float32Array([value]);
-  const x = new Uint32Array(f32.buffer)[0];
+  const x = at(new Uint32Array(f32.buffer), 0);
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -113,14 +114,14 @@ export function quantizeArtifacts(
     offset += bytes;
     if (dtype === 'float16') {
       const half = new Uint16Array(size);
-      for (let i = 0; i < size; i++) half[i] = float32ToFloat16Bits(values[i]);
+      for (let i = 0; i < size; i++) half[i] = float32ToFloat16Bits(at(values, i));
       parts.push(new Uint8Array(half.buffer));
       outSpecs.push({ ...spec, quantization: { dtype: 'float16' } });
     } else {
       const { min, scale } = uint8Range(values);
       const q = new Uint8Array(size);
       for (let i = 0; i < size; i++)
-        q[i] = Math.min(255, Math.max(0, Math.round((values[i] - min) / scale)));
+        q[i] = Math.min(255, Math.max(0, Math.round((at(values, i) - min) / scale)));
       parts.push(q);
       outSpecs.push({ ...spec, quantization: { dtype: 'uint8', min, scale } });
     }

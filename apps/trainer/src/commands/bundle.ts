@@ -46,8 +46,8 @@ A FID the run logged for the same weights is copied; others are measured with th
     if (v.state) process.stderr.write('note: `bundle --state` is now `bundle --carry`\n');
     await selectBackend(v.backend);
     const r = await bundleRun({
-      run: userPath(run!),
-      out: v.out!,
+      run: userPath(run ?? ''),
+      out: v.out,
       ...(v.epoch ? { epoch: v.epoch } : {}),
       ...(v.weights ? { weights: v.weights } : {}),
       ...(v.data ? { data: v.data } : {}),

@@ -1,6 +1,7 @@
 /** `ganstudio eval`: FID and IS of a generator (or real / noise images), labelled with their network. */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
+import { at } from '@ganstudio/models/arrays';
 import { MAX_SEED, type Resolution } from '@ganstudio/models/gan';
 import { resolveGeneratorDir } from '@ganstudio/runs/folder';
 
@@ -81,7 +82,7 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
       throw new UsageError('--model is required (a model folder, checkpoint or run folder)');
     if (Number.isFinite(v.truncation) && source !== 'model')
       throw new UsageError('--truncation applies to --source model only');
-    const data = v.data!;
+    const data = v.data;
     const kind = v['feature-network'];
     const generatorDir = v.model ? resolveGeneratorDir(v.model) : undefined;
     const info = await selectBackend(v.backend);
@@ -93,7 +94,8 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
         ? v.inception && (/^https?:/.test(v.inception) ? v.inception : userPath(v.inception))
         : v.classifier,
     );
-    const generator = source === 'model' ? await loadModel(generatorDir!) : undefined;
+    const generator =
+      generatorDir && source === 'model' ? await loadModel(generatorDir) : undefined;
     try {
       const progress = new Progress(process.stderr, v['batch-size']);
       const reference = await referenceStats(network, data, {
@@ -102,17 +104,16 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
         log,
         progress: (total) => progress.phase('reference statistics', total),
       });
-      const batches =
-        source === 'model'
-          ? generatorBatches(generator!, v.seed, v.truncation)
-          : source === 'noise'
-            ? noiseBatches(v.seed)
-            : imageBatches(loadCifar10(data, 'test'));
+      const batches = generator
+        ? generatorBatches(generator, v.seed, v.truncation)
+        : source === 'noise'
+          ? noiseBatches(v.seed)
+          : imageBatches(loadCifar10(data, 'test'));
       const names = generator && generatorDir ? generatorClassNames(generatorDir, generator) : [];
       let classes: NonNullable<Parameters<typeof evaluateImages>[4]>['classes'];
-      if (names.length) {
+      if (generator && names.length) {
         const real = await referenceClassStats(network, data, {
-          resolution: outputSide(generator!),
+          resolution: outputSide(generator),
           batchSize: v['batch-size'],
           log,
           progress: (total) => progress.phase('per-class reference statistics', total),
@@ -175,4 +176,4 @@ function classTable(r: ReturnType<typeof evaluateImages>): string[] {
 }
 
 /** The side of a generator's images (32 or 64). */
-const outputSide = (g: LayersModel) => g.outputs[0]!.shape[1] as Resolution;
+const outputSide = (g: LayersModel) => at(g.outputs, 0).shape[1] as Resolution;

@@ -29,10 +29,10 @@ export const exportCommand = defineCommand({
   },
   async run(v) {
     await selectBackend('cpu');
-    const source = resolveGeneratorDir(v.model!);
+    const source = resolveGeneratorDir(v.model);
     const generator = await loadModel(source);
     try {
-      const files = await saveModel(generator, v.out!, v.quantization, {
+      const files = await saveModel(generator, v.out, v.quantization, {
         source,
         quantization: v.quantization,
       });

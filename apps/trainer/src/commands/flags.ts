@@ -39,11 +39,13 @@ type ValueOf<F> = F extends { kind: 'bool' }
           ? C | undefined
           : F extends { kind: 'text' | 'path'; default: string }
             ? string
-            : F extends { kind: 'text' | 'path' }
-              ? string | undefined
-              : F extends { kind: 'list' }
-                ? string[]
-                : never;
+            : F extends { kind: 'text' | 'path'; required: string }
+              ? string
+              : F extends { kind: 'text' | 'path' }
+                ? string | undefined
+                : F extends { kind: 'list' }
+                  ? string[]
+                  : never;
 export type Values<T extends Flags> = { -readonly [K in keyof T]: ValueOf<T[K]> };
 
 /** Where the user typed the command: root scripts set GANSTUDIO_CWD, as npm runs them elsewhere. */

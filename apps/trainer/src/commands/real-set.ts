@@ -25,9 +25,9 @@ apps/web/bundled/real-set, registered on first start, is made this way.`,
     count: { kind: 'int', min: 1, max: 10_000, default: 1000, help: 'images' },
     seed: { kind: 'int', min: 0, max: MAX_SEED, default: 0, help: "the permutation's seed" },
   },
-  async run(v) {
-    const m = writeRealSet({ data: v.data!, out: v.out!, count: v.count, seed: v.seed });
+  run(v) {
+    const m = writeRealSet({ data: v.data, out: v.out, count: v.count, seed: v.seed });
     process.stderr.write(`wrote ${m.count} real images (${m.id}) to ${v.out}\n`);
-    return 0;
+    return Promise.resolve(0);
   },
 });

@@ -52,7 +52,7 @@ without it one row per class at the same seeds.`,
   async run(v) {
     const out = v.out ?? userPath(`samples-${v.seed}.png`);
     await selectBackend(v.backend);
-    const dir = resolveGeneratorDir(v.model!);
+    const dir = resolveGeneratorDir(v.model);
     const generator = await loadModel(dir);
     let what: string;
     try {

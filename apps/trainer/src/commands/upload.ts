@@ -75,7 +75,9 @@ local gallery first: PGlite is single-process.`,
     const { uploadEpochModels, uploadRealSet, uploadRun } = await import('@ganstudio/runs');
     const handle = await openDb({ url, dataDir: join(dataDir ?? '', 'db') });
     try {
-      const store = token ? createVercelStore(token) : createLocalStore(join(dataDir!, 'blobs'));
+      const store = token
+        ? createVercelStore(token)
+        : createLocalStore(join(dataDir ?? '', 'blobs'));
       const log = (l: string) => process.stderr.write(l + '\n');
       if (v['real-set']) {
         const r = await uploadRealSet(handle.db, v['real-set']);
