@@ -19,6 +19,12 @@ export const settingsRule = {
       message:
         'Read settings through gallerySettings (packages/api/src/settings.ts), in the entry that owns the environment.',
     },
+    {
+      object: 'Deno',
+      property: 'env',
+      message:
+        'Read settings through gallerySettings (packages/api/src/settings.ts), in the entry that owns the environment.',
+    },
   ],
 };
 
