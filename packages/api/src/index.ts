@@ -7,10 +7,11 @@
  * and createGallery (./gallery) builds all of it from the settings (./settings). No Node built-ins.
  *
  *   GET  /api/visitor                                  → {visitor: new|known, countsFrom} (+ cookie)   visitor
- *   GET  /api/models                                                                                 models
+ *   GET  /api/models                                   → {items}, each with conditional and classes  models
  *   GET  /api/images?sort=new|top&cursor=…&limit=…                                                   images
  *   GET  /api/images/:id                                                                             images
- *   POST /api/images              {modelId, seed}      → 201 {id, url, shareUrl}                     images
+ *   POST /api/images              {modelId, seed, class?} → 201 {id, url, shareUrl}                  images
+ *                                 (class: a name or index; required by a conditional model, 400 else)
  *   GET  /i/:id/og.png                                 → the share card, built once and stored      images
  *   POST /api/images/:id/vote     {value: 1 | -1 | 0}  → {score, vote}                               votes
  *   POST /api/judge                                    → 201 {trialId, imageUrl}                     judge
