@@ -3,13 +3,15 @@
  * difference, and sample diversity against real test images.
  *
  *   npx tsx apps/trainer/bench/model-card.ts --float32 DIR --uint8 DIR --data cifar-10-binary.tar.gz
+ *
+ * A class-conditional generator is sampled with classes 0, 1, 2, … in turn.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 
-import { sampleSeeds } from '@ganstudio/models/gan';
+import { classCountOf, sampleSeeds } from '@ganstudio/models/gan';
 
 import { releaseBackend, selectBackend } from '../src/backend';
 import { loadCifar10 } from '../src/cifar';
@@ -27,7 +29,13 @@ const size = (dir: string) =>
 
 await selectBackend('wasm');
 const [f32, u8] = [await loadModel(v.float32), await loadModel(v.uint8)];
-const [a, b] = [sampleSeeds(f32, 1, N), sampleSeeds(u8, 1, N)];
+// A class-conditional generator draws sample i in class i mod classes, every class alike.
+const k = classCountOf(f32);
+const classes = k ? Array.from({ length: N }, (_, i) => i % k) : undefined;
+const [a, b] = [
+  sampleSeeds(f32, 1, N, Infinity, classes),
+  sampleSeeds(u8, 1, N, Infinity, classes),
+];
 const diff = tf.tidy(() => tf.abs(tf.sub(a, b)));
 const maxDiff = tf.max(diff).dataSync()[0]!;
 const meanDiff = tf.mean(diff).dataSync()[0]!;
