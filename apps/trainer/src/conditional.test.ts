@@ -16,6 +16,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { decodePng } from '@ganstudio/models/image';
 
+import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 import { expectTilesAreServerRenders, runCli } from './testing/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'conditional-test-'));
@@ -153,5 +154,63 @@ describe('train --conditional on a folder of class folders', () => {
       cli('train', '--conditional', '--data', 'small', ...TINY, '--out', 'r3'),
       /class dogs \(5 images\) has fewer images than one batch \(--batch-size 16\)/,
     );
+  }, 300_000);
+
+  it('on CIFAR-10 labels: eval adds class fidelity and a per-class table', () => {
+    const data = writeCifarTarGz(join(root, 'cifar'), 64); // 320 images, 32 of each class
+    const t = cli(...smokeTrainArgs(data, 'cifar-run', 320, 16, '--conditional'));
+    expect(t.code, t.stderr).toBe(0);
+    const model = join(root, 'cifar-run', 'generator-uint8');
+    const e = cli(
+      'eval',
+      '--model',
+      model,
+      '--data',
+      data,
+      '--samples',
+      '260',
+      '--backend',
+      'wasm',
+      '--json',
+    );
+    expect(e.code, e.stderr).toBe(0);
+    const r = JSON.parse(e.stdout.trim()) as {
+      class_fidelity: number;
+      per_class: { class: string; fid: number | null; class_fidelity: number; samples: number }[];
+    };
+    // 26 samples a class: every class drawn equally often, each scored by the shipped classifier.
+    expect(r.per_class.map((c) => [c.class, c.samples])).toEqual(
+      [
+        'airplane',
+        'automobile',
+        'bird',
+        'cat',
+        'deer',
+        'dog',
+        'frog',
+        'horse',
+        'ship',
+        'truck',
+      ].map((c) => [c, 26]),
+    );
+    const hits = r.per_class.reduce((n, c) => n + c.class_fidelity * c.samples, 0);
+    expect(r.class_fidelity).toBeCloseTo(hits / 260, 9);
+    expect(r.class_fidelity).toBeGreaterThanOrEqual(0);
+    expect(r.class_fidelity).toBeLessThanOrEqual(1);
+    // 26 samples are fewer than the classifier's 256 feature dimensions: no per-class FID.
+    expect(r.per_class.every((c) => c.fid === null)).toBe(true);
+    const text = cli(
+      'eval',
+      '--model',
+      model,
+      '--data',
+      data,
+      '--samples',
+      '260',
+      '--backend',
+      'wasm',
+    );
+    expect(text.stdout).toMatch(/^class fidelity \(CIFAR-10 classifier\): \d+\.\d%$/m);
+    expect(text.stdout).toMatch(/^horse +— +\d+\.\d% +26$/m);
   }, 300_000);
 });
