@@ -1,5 +1,6 @@
-/** `@ganstudio/models/eval`: feature networks, FID and IS (Node and browser; no I/O). */
+/** `@ganstudio/models/eval`: feature networks, FID and IS, KID, precision/recall and copies (Node and browser; no I/O). */
 export * from '../classifier';
 export * from '../features';
 export * from '../fid';
 export * from '../linalg-wasm';
+export * from '../sample-metrics';
