@@ -18,6 +18,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { sampleSeeds } from '@ganstudio/models/gan';
+import { decodePng } from '@ganstudio/models/image';
 import { RunFolder } from '@ganstudio/runs/folder';
 
 import { sampleSpread } from './evaluate';
@@ -43,7 +44,20 @@ function cli(...args: string[]): Promise<{ code: number | null; stdout: string; 
 const classifierRun = join(root, 'cls');
 const classifier = join(classifierRun, 'classifier-uint8');
 const ganRun = join(root, 'gan');
-const EVAL_KEYS = ['fid', 'is_mean', 'is_std', 'feature_network', 'samples', 'reference'];
+const EVAL_KEYS = [
+  'fid',
+  'is_mean',
+  'is_std',
+  'feature_network',
+  'samples',
+  'reference',
+  'kid',
+  'kid_std',
+  'precision',
+  'recall',
+  'copies',
+  'passport',
+];
 
 beforeAll(async () => {
   const r = await cli(
@@ -270,11 +284,44 @@ describe('ganstudio eval', () => {
     expect(Object.keys(first.result).sort()).toEqual([...EVAL_KEYS].sort());
     expect(first.result.samples).toBe(60);
     expect(first.result.reference).toMatch(/^cifar10-train@sha256:[0-9a-f]{16}\(320\)$/);
+    // The protocol travels with the number: every field a comparison must match.
+    expect(first.result.passport).toMatchObject({
+      feature_network: first.result.feature_network,
+      resize: 'none (32×32)',
+      samples: 60,
+      reference: { name: 'cifar10', split: 'train', count: 320 },
+      latent_protocol: 'stream batches from seed 0',
+      // A run folder resolves to its newest checkpoint: the raw float32 generator.
+      weights: 'raw',
+      quantization: 'float32',
+    });
+    expect(first.result.passport.reference.digest).toMatch(/^sha256:[0-9a-f]{16}$/);
+    for (const share of ['precision', 'recall', 'copies']) {
+      expect(first.result[share]).toBeGreaterThanOrEqual(0);
+      expect(first.result[share]).toBeLessThanOrEqual(1);
+    }
+    // 60 samples: every KID subset is the whole set, so the subsets agree exactly.
+    expect(first.result.kid_std).toBe(0);
+    expect(Number.isFinite(first.result.kid)).toBe(true);
     const cache = join(root, 'data', '.ganstudio-fid');
-    expect(readdirSync(cache).filter((f) => f.endsWith('.bin'))).toHaveLength(1);
-    const second = await evalJson('--model', ganRun, '--samples', '60');
-    expect(second.stderr).not.toMatch(/computing reference statistics/);
+    const bins = readdirSync(cache).filter((f) => f.endsWith('.bin'));
+    // The reference moments once, and feature rows of the train split and of the held-out test split.
+    expect(bins.filter((f) => !f.includes('-rows'))).toHaveLength(1);
+    expect(bins.filter((f) => f.includes('-rows'))).toHaveLength(2);
+    const second = await evalJson(
+      '--model',
+      ganRun,
+      '--samples',
+      '60',
+      '--copies-grid',
+      'near.png',
+    );
+    expect(second.stderr).not.toMatch(/computing (reference statistics|features)/);
     expect(second.result.fid).toBeCloseTo(first.result.fid, 6);
+    expect(second.result.kid).toBeCloseTo(first.result.kid, 9);
+    // The 8 closest pairs, sample beside its nearest training image, 4× scale.
+    const grid = decodePng(readFileSync(join(root, 'near.png')));
+    expect([grid.width, grid.height]).toEqual([2 + 2 * (128 + 2), 2 + 8 * (128 + 2)]);
   }, 600_000);
 
   it('--truncation: the measured trade of Brock et al. 2019, labelled, and refused where it means nothing', async () => {

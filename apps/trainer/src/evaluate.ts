@@ -15,10 +15,14 @@ import {
   CLASSIFIER_PROTOCOL,
   classifierNetwork,
   collectFeatures,
+  copyCheck,
   frechetDistance,
   inceptionNetwork,
   inceptionScore,
+  kernelInceptionDistance,
+  precisionRecall,
   type FeatureNetwork,
+  type FeatureRows,
   type FeatureStats,
 } from '@ganstudio/models/eval';
 import {
@@ -295,7 +299,9 @@ export async function referenceStats(
     data.count,
     options.batchSize ?? 250,
     imageBatches(data),
-    options.progress?.(data.count),
+    {
+      onBatch: options.progress?.(data.count),
+    },
   );
   try {
     mkdirSync(dir, { recursive: true });
@@ -326,6 +332,15 @@ export interface EvalResult {
   /** A conditional generator's: share of samples the CIFAR-10 classifier calls their class. */
   class_fidelity?: number;
   per_class?: ClassResult[];
+  /** With reference rows: KID ± std (Bińkowski et al. 2018), precision and recall (k = 3). */
+  kid?: number;
+  kid_std?: number;
+  precision?: number;
+  recall?: number;
+  /** Share of samples nearer the training set than held-out real images come (null: no held-out set). */
+  copies?: number | null;
+  /** The samples nearest the training set (sample index, training index, squared distance). */
+  closest?: { sample: number; train: number; distance: number }[];
 }
 
 /** FID against `reference` and IS of `count` images from `batches`. */
@@ -340,6 +355,8 @@ export function evaluateImages(
     onBatch?: (done: number) => void;
     /** A conditional generator: sample i is in class i mod names.length; per-class results. */
     classes?: { names: string[]; reference?: (FeatureStats | undefined)[]; targets: number[] };
+    /** Rows to compare the samples with: adds KID, precision, recall and copies. */
+    rows?: RowReferences;
   } = {},
 ): EvalResult {
   if (count <= network.dim)
@@ -351,14 +368,11 @@ export function evaluateImages(
   if (count < splits)
     throw new UserError(`--samples ${count} is fewer than the ${splits} IS splits`, 2);
   const k = options.classes?.names.length ?? 0;
-  const got = collectFeatures(
-    network,
-    count,
-    options.batchSize ?? 250,
-    batches,
-    options.onBatch,
-    k ? { of: (i) => i % k, count: k } : undefined,
-  );
+  const got = collectFeatures(network, count, options.batchSize ?? 250, batches, {
+    onBatch: options.onBatch,
+    groups: k ? { of: (i) => i % k, count: k } : undefined,
+    keepRows: options.rows !== undefined,
+  });
   const { fid } = frechetDistance(got.stats, reference.stats);
   const is = inceptionScore(got.probs, count, got.classes, splits);
   const result: EvalResult = {
@@ -369,6 +383,11 @@ export function evaluateImages(
     samples: count,
     reference: reference.description,
   };
+  if (options.rows && got.rows) {
+    const { closest, ...measured } = rowMeasures({ data: got.rows, n: count }, options.rows);
+    Object.assign(result, measured);
+    result.closest = closest;
+  }
   if (!options.classes) return result;
   const { names, reference: real, targets } = options.classes;
   const hits = new Array<number>(k).fill(0);
@@ -471,14 +490,10 @@ export async function referenceClassStats(
   options.log?.(
     `computing per-class reference statistics of ${data.count} images under ${network.id} (once; cached in ${cache.dir})`,
   );
-  const got = collectFeatures(
-    network,
-    data.count,
-    options.batchSize ?? 250,
-    imageBatches(data),
-    options.progress?.(data.count),
-    { of: (i) => at(data.labels, i), count: names.length },
-  );
+  const got = collectFeatures(network, data.count, options.batchSize ?? 250, imageBatches(data), {
+    onBatch: options.progress?.(data.count),
+    groups: { of: (i) => at(data.labels, i), count: names.length },
+  });
   const stats = got.groupStats ?? [];
   try {
     const all = new Float64Array(names.length * block);
@@ -516,4 +531,91 @@ export interface ClassResult {
 export function fidelityTargets(network: FeatureNetwork, names: string[]): number[] {
   const known: readonly string[] = network.id.startsWith('cifar10-classifier@') ? CLASS_NAMES : [];
   return names.map((n) => known.indexOf(n));
+}
+
+/**
+ * Feature rows of the first `count` images of a reference split (CIFAR-10's train or test, or
+ * your whole prepared set as 'train'), cached beside its statistics: KID, precision/recall and the
+ * copy check compare rows, not moments.
+ */
+export async function referenceRows(
+  network: FeatureNetwork,
+  dataPath: string,
+  options: {
+    split?: 'train' | 'test';
+    count?: number;
+    resolution?: Resolution;
+    set?: TrainingSet;
+    batchSize?: number;
+    log?: (line: string) => void;
+    progress?: (total: number) => (done: number) => void;
+  } = {},
+): Promise<FeatureRows & { description: string }> {
+  const split = options.split ?? 'train';
+  const resolution = options.resolution ?? 32;
+  const data =
+    options.set?.data ??
+    (isCifar10(dataPath)
+      ? loadCifar10(dataPath, split)
+      : (await loadTrainingSet(dataPath, { resolution })).data);
+  const n = Math.min(options.count ?? data.count, data.count);
+  const cache = await statsCacheOf(network, dataPath, split, resolution, options.set, `-rows${n}`);
+  const description = `${cache.description}(${n})`;
+  if (existsSync(cache.binPath)) {
+    const bytes = readFileSync(cache.binPath);
+    if (bytes.byteLength === n * network.dim * 4)
+      return {
+        data: new Float32Array(
+          bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+        ),
+        n,
+        description,
+      };
+  }
+  options.log?.(
+    `computing features of ${n} ${split} images under ${network.id} (once; cached in ${cache.dir})`,
+  );
+  const got = collectFeatures(network, n, options.batchSize ?? 250, imageBatches(data), {
+    onBatch: options.progress?.(n),
+    keepRows: true,
+  });
+  const rows = got.rows ?? new Float32Array(0);
+  try {
+    mkdirSync(cache.dir, { recursive: true });
+    writeFileAtomic(cache.binPath, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
+  } catch (err) {
+    options.log?.(
+      `warning: could not cache feature rows in ${cache.dir}: ${(err as Error).message}`,
+    );
+  }
+  return { data: rows, n, description };
+}
+
+/** What rows-based measures compare the samples with. */
+export interface RowReferences {
+  /** Training images' rows: KID and precision/recall use the first as many as there are samples. */
+  train: FeatureRows;
+  /** Held-out real images' rows (CIFAR-10's test split): the copy check's scale; none for your own images. */
+  heldOut?: FeatureRows;
+}
+
+/** KID ± std, precision, recall (k = 3) and, with held-out images, the share of copies. */
+export function rowMeasures(fake: FeatureRows, refs: RowReferences) {
+  const d = fake.data.length / fake.n;
+  const firstRows = (f: FeatureRows, n: number): FeatureRows => ({
+    data: f.data.subarray(0, Math.min(n, f.n) * d),
+    n: Math.min(n, f.n),
+  });
+  const real = firstRows(refs.train, fake.n);
+  const kid = kernelInceptionDistance(real, fake);
+  const pr = precisionRecall(real, fake);
+  const copies = refs.heldOut ? copyCheck(refs.train, refs.heldOut, fake) : undefined;
+  return {
+    kid: kid.kid,
+    kid_std: kid.kid_std,
+    precision: pr.precision,
+    recall: pr.recall,
+    copies: copies ? copies.copies : null,
+    closest: copies?.closest ?? [],
+  };
 }

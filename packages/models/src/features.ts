@@ -106,12 +106,23 @@ export interface CollectedFeatures {
   classes: number;
   /** With `groups`: the moments of each group's images alone (undefined below 2 images). */
   groupStats?: (FeatureStats | undefined)[];
+  /** With `keepRows`: every feature row, [count, d] row-major (KID, precision/recall, copies). */
+  rows?: Float32Array;
 }
 
 /** Image i's group (0 … count − 1) and the number of groups, for per-group moments. */
 export interface Grouping {
   of: (i: number) => number;
   count: number;
+}
+
+export interface CollectOptions {
+  /** Images done so far, after each batch. */
+  onBatch?: ((done: number) => void) | undefined;
+  /** Also keep the moments of each group. */
+  groups?: Grouping | undefined;
+  /** Also keep the feature rows themselves. */
+  keepRows?: boolean;
 }
 
 /**
@@ -123,13 +134,13 @@ export function collectFeatures(
   count: number,
   batchSize: number,
   makeBatch: (start: number, n: number) => tf.Tensor4D,
-  onBatch?: (done: number) => void,
-  groups?: Grouping,
+  { onBatch, groups, keepRows = false }: CollectOptions = {},
 ): CollectedFeatures {
   const acc = new MomentAccumulator(network.dim);
   const perGroup = groups
     ? Array.from({ length: groups.count }, () => new MomentAccumulator(network.dim))
     : undefined;
+  const kept = keepRows ? new Float32Array(count * network.dim) : undefined;
   let probs: Float32Array | undefined;
   let classes = 0;
   for (let start = 0; start < count; start += batchSize) {
@@ -139,6 +150,7 @@ export function collectFeatures(
     images.dispose();
     try {
       acc.add(out.features);
+      kept?.set(out.features.dataSync(), start * network.dim);
       if (groups && perGroup) {
         const members: number[][] = perGroup.map(() => []);
         for (let i = 0; i < n; i++) members[groups.of(start + i)]?.push(i);
@@ -167,5 +179,6 @@ export function collectFeatures(
     ...(perGroup
       ? { groupStats: perGroup.map((a) => (a.samples >= 2 ? a.stats() : undefined)) }
       : {}),
+    ...(kept ? { rows: kept } : {}),
   };
 }

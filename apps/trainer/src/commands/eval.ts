@@ -1,12 +1,17 @@
 /** `ganstudio eval`: FID and IS of a generator (or real / noise images), labelled with their network. */
+import { basename } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 import { at } from '@ganstudio/models/arrays';
 import { MAX_SEED, type Resolution } from '@ganstudio/models/gan';
+import { encodePng, tensorToRgba, tileGrid } from '@ganstudio/models/image';
 import { resolveGeneratorDir } from '@ganstudio/runs/folder';
+import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
 import { selectBackend } from '../backend';
 import { loadCifar10 } from '../cifar';
+import { isCifar10 } from '../dataset';
 import {
   evaluateImages,
   FEATURE_NETWORKS,
@@ -16,9 +21,11 @@ import {
   loadFeatureNetwork,
   noiseBatches,
   referenceClassStats,
+  referenceRows,
   referenceStats,
+  type RowReferences,
 } from '../evaluate';
-import { generatorClassNames, loadModel } from '../model-io';
+import { generatorClassNames, loadModel, readModelFiles } from '../model-io';
 import { Progress } from '../progress';
 import { defineCommand, userPath } from './flags';
 import { TRUNCATION_FLAG } from './sample';
@@ -70,9 +77,14 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
       help: 'sample z from N(0, I) cut at ±X: the quality/variety trade of\nBrock et al. 2019, measured',
     },
     'batch-size': { kind: 'int', min: 1, max: 4096, default: 250, help: 'images per batch' },
+    'copies-grid': {
+      kind: 'path',
+      metavar: 'FILE',
+      help: 'write the samples nearest the training set as a PNG: each beside its\nnearest training image (CIFAR-10 only)',
+    },
     json: {
       kind: 'bool',
-      help: 'print one JSON line: fid, is_mean, is_std, feature_network, samples, reference\n(and truncation when set; class_fidelity and per_class for a conditional model)',
+      help: 'print one JSON line: fid, is_mean, is_std, feature_network, samples, reference,\nkid, kid_std, precision, recall, copies, passport (and truncation when set;\nclass_fidelity and per_class for a conditional model)',
     },
     backend: BACKEND_FLAG,
   },
@@ -129,9 +141,25 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
           ...(same ? { reference: real.stats } : {}),
         };
       }
+      const side = generator ? outputSide(generator) : 32;
+      const rowsOf = (split: 'train' | 'test', count?: number) =>
+        referenceRows(network, data, {
+          split,
+          resolution: side,
+          batchSize: v['batch-size'],
+          log,
+          progress: (total) => progress.phase(`${split} image features`, total),
+          ...(count ? { count } : {}),
+        });
+      // The copy check's scale comes from real images the generator never saw: CIFAR-10's test set.
+      const rows: RowReferences = {
+        train: await rowsOf('train'),
+        ...(isCifar10(data) ? { heldOut: await rowsOf('test', Math.min(v.samples, 10_000)) } : {}),
+      };
       const started = performance.now();
       const result = evaluateImages(network, reference, batches, v.samples, {
         ...(classes ? { classes } : {}),
+        rows,
         batchSize: v['batch-size'],
         onBatch: progress.phase(
           `features of ${v.samples} ${source === 'model' ? 'samples' : source} images`,
@@ -140,7 +168,55 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
       });
       const seconds = (performance.now() - started) / 1000;
       const truncated = Number.isFinite(v.truncation);
-      const labelled = truncated ? { ...result, truncation: v.truncation } : result;
+      const meta = generatorDir ? generatorMetadata(generatorDir) : {};
+      const passport: Passport = {
+        feature_network: network.id,
+        resize: resizeOf(network, side),
+        samples: v.samples,
+        reference: referenceOf(result.reference, 'train'),
+        latent_protocol:
+          source === 'model'
+            ? `stream batches from seed ${v.seed}${truncated ? `, z truncated at ±${v.truncation}` : ''}${names.length ? ', sample i in class i mod classes' : ''}`
+            : source === 'noise'
+              ? `uniform noise from seed ${v.seed}`
+              : 'CIFAR-10 test images in file order',
+        weights: source === 'model' ? (meta.weights ?? 'unknown') : 'none',
+        quantization: source === 'model' ? (meta.quantization ?? 'float32') : 'none',
+      };
+      const { closest, ...reported } = result;
+      const labelled = {
+        ...reported,
+        ...(truncated ? { truncation: v.truncation } : {}),
+        passport,
+      };
+      if (v['copies-grid']) {
+        if (!rows.heldOut)
+          throw new UsageError('--copies-grid needs CIFAR-10 --data (a held-out test split)');
+        const train = imageBatches(loadCifar10(data, 'train'));
+        const sample = (i: number) => {
+          // Stream batches: sample i is row i − start of the batch that starts at its multiple of --batch-size.
+          const start = i - (i % v['batch-size']);
+          const batch = batches(start, Math.min(v['batch-size'], v.samples - start));
+          const one = tf.slice(batch, [i - start, 0, 0, 0], [1, -1, -1, -1]);
+          batch.dispose();
+          return one;
+        };
+        const tiles = [];
+        for (const pair of closest ?? []) {
+          const [a, b] = [sample(pair.sample), train(pair.train, 1)];
+          tiles.push(...(await tensorToRgba(a)), ...(await tensorToRgba(b)));
+          tf.dispose([a, b]);
+        }
+        if (tiles.length) {
+          writeFileAtomic(
+            userPath(v['copies-grid']),
+            encodePng(tileGrid(tiles, { columns: 2, scale: 4 })),
+          );
+          log(
+            `wrote the ${tiles.length / 2} samples nearest the training set to ${v['copies-grid']}`,
+          );
+        }
+      }
       if (v.json) process.stdout.write(JSON.stringify(labelled) + '\n');
       else
         process.stdout.write(
@@ -148,6 +224,9 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
             `FID (${network.label} features): ${result.fid.toFixed(3)}`,
             `IS (${network.label}): ${result.is_mean.toFixed(3)} ± ${result.is_std.toFixed(3)}`,
             `${v.samples} ${source === 'model' ? `samples of ${generatorDir}${truncated ? ` (z truncated at ±${v.truncation})` : ''}` : source} vs ${result.reference}; feature network ${network.id}; ${seconds.toFixed(1)} s`,
+            `KID: ${(result.kid ?? NaN).toFixed(5)} ± ${(result.kid_std ?? NaN).toFixed(5)} (100 subsets of ${Math.min(1000, v.samples)})`,
+            `precision ${percent(result.precision ?? null)}, recall ${percent(result.recall ?? null)} (k = 3)`,
+            `copies: ${result.copies === null || result.copies === undefined ? '— (no held-out set)' : percent(result.copies)} of samples nearer the training set than 99% of held-out real images`,
             ...classTable(result),
           ].join('\n') + '\n',
         );
@@ -173,6 +252,52 @@ function classTable(r: ReturnType<typeof evaluateImages>): string[] {
         `${c.class.padEnd(width)}  ${(c.fid === null ? '—' : c.fid.toFixed(3)).padStart(7)}  ${percent(c.class_fidelity).padStart(8)}  ${String(c.samples).padStart(7)}`,
     ),
   ];
+}
+
+/**
+ * What a number was measured with: two numbers compare only when every field is the same.
+ */
+export interface Passport {
+  feature_network: string;
+  resize: string;
+  samples: number;
+  reference: { name: string; split: string; count: number; digest: string };
+  latent_protocol: string;
+  weights: string;
+  quantization: string;
+}
+
+/** How images reach the feature network's input. */
+function resizeOf(network: { id: string }, side: number): string {
+  if (network.id.startsWith('inception')) return `bilinear ${side}→299`;
+  return side === 32 ? 'none (32×32)' : `bilinear ${side}→32 (half-pixel centres)`;
+}
+
+/** A reference set's description, e.g. "cifar10-train@sha256:1a2b…(50000)", as passport fields. */
+function referenceOf(description: string, split: string): Passport['reference'] {
+  const m = /^(.*?)@sha256:([0-9a-f]+)\((\d+)\)$/.exec(description);
+  const name = m?.[1] ?? description;
+  return {
+    name: name.replace(/-(train|test)$/, ''),
+    split,
+    count: Number(m?.[3] ?? 0),
+    digest: m?.[2] ? `sha256:${m[2]}` : 'unknown',
+  };
+}
+
+/** weights (raw | ema …) and quantization from a generator's model.json metadata. */
+function generatorMetadata(dir: string): { weights?: string; quantization?: string } {
+  const files = readModelFiles(dir);
+  const meta = (files.modelJson as { userDefinedMetadata?: Record<string, unknown> })
+    .userDefinedMetadata;
+  const dtype = files.modelJson.weightsManifest?.[0]?.weights[0]?.quantization?.dtype;
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  // Checkpoint and epoch folders carry no metadata: their folder names say which weights they are.
+  const named =
+    basename(dir) === 'generator-ema' ? 'ema' : basename(dir) === 'generator' ? 'raw' : undefined;
+  const weights = text(meta?.['weights']) ?? named;
+  const quantization = text(meta?.['quantization']) ?? dtype;
+  return { ...(weights ? { weights } : {}), ...(quantization ? { quantization } : {}) };
 }
 
 /** The side of a generator's images (32 or 64). */
