@@ -77,7 +77,7 @@ export default async function Gallery({
               <Link href={`/i/${image.id}`}>
                 <img
                   src={image.url}
-                  alt={`sample, seed ${image.seed}`}
+                  alt={`sample${image.className ? ` of a ${image.className}` : ''}, seed ${image.seed}`}
                   width={160}
                   height={160}
                   className="pixelated aspect-square w-full rounded"
@@ -85,7 +85,9 @@ export default async function Gallery({
               </Link>
               <div className="mt-2 flex items-center justify-between">
                 <VoteButtons id={image.id} score={image.score} myVote={image.myVote ?? 0} />
-                <span className="text-xs text-zinc-500">#{image.seed}</span>
+                <span className="text-xs text-zinc-500">
+                  {image.className ? `${image.className} · ` : ''}#{image.seed}
+                </span>
               </div>
             </li>
           ))}
