@@ -322,6 +322,34 @@ export async function runSuite(base, executablePath, { model64, conditional } = 
       }
       await phone.close();
     });
+    await test('the bundled class-conditional model: its classes, and its class fidelity on its page', async () => {
+      const { items } = await (await page.request.get(`${base}/api/models`)).json();
+      const bundled = items.find((m) => m.runId === 'cdcgan-cifar10');
+      assert.ok(bundled, 'the bundled conditional run is registered beside the default');
+      assert.equal(bundled.conditional, true);
+      assert.deepEqual(bundled.classes, [
+        'airplane',
+        'automobile',
+        'bird',
+        'cat',
+        'deer',
+        'dog',
+        'frog',
+        'horse',
+        'ship',
+        'truck',
+      ]);
+      const p = await visitor.newPage();
+      await p.goto(`${base}/models/${bundled.id}`);
+      assert.match(
+        await p.getByTestId('class-fidelity').textContent(),
+        /^\d+\.\d% of its samples are called their class by the CIFAR-10 classifier \(chance: 10%\)$/,
+      );
+      await p.goto(`${base}/runs/cdcgan-cifar10`);
+      await p.getByTestId('class-fidelity-chart').waitFor();
+      await p.close();
+    });
+
     await test('real or generated: 5 rounds with the keyboard, each with feedback, and a running tally', async () => {
       const p = await visitor.newPage();
       await p.goto(`${base}/judge`);
