@@ -19,24 +19,14 @@ import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
 import { at } from '@ganstudio/models/arrays';
+import { CIFAR10_CLASSES } from '@ganstudio/models/gan';
 import { writeFileSyncDurable } from '@ganstudio/runs/fs-atomic';
 
 import { describeFsError, UserError } from './errors';
 
 export const RECORD_BYTES = 1 + 3 * 32 * 32;
 export const PIXELS_PER_IMAGE = 3 * 32 * 32;
-export const CLASS_NAMES = [
-  'airplane',
-  'automobile',
-  'bird',
-  'cat',
-  'deer',
-  'dog',
-  'frog',
-  'horse',
-  'ship',
-  'truck',
-] as const;
+export const CLASS_NAMES = CIFAR10_CLASSES;
 
 export const OFFICIAL_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
 /** sha256 of the official cifar-10-binary.tar.gz. */

@@ -3,7 +3,12 @@
  * as uint8 into a blob store and registered as a model, ready for publish requests.
  */
 import type { Db } from '@ganstudio/db/client';
-import { buildGenerator, DEFAULT_DCGAN_CONFIG, type Resolution } from '@ganstudio/models/gan';
+import {
+  buildGenerator,
+  CIFAR10_CLASSES,
+  DEFAULT_DCGAN_CONFIG,
+  type Resolution,
+} from '@ganstudio/models/gan';
 import { encodePng } from '@ganstudio/models/image';
 import { artifactsToFiles, modelToArtifacts, quantizeArtifacts } from '@ganstudio/models/weights';
 import type { BlobStore } from '@ganstudio/storage';
@@ -78,18 +83,7 @@ export const withPeer =
  * uncompressed PNG as the game serves them (more detail than a tiny untrained generator draws, so
  * a compressed PNG would be a different size). Returns their PNG bytes.
  */
-export const CIFAR_CLASSES = [
-  'airplane',
-  'automobile',
-  'bird',
-  'cat',
-  'deer',
-  'dog',
-  'frog',
-  'horse',
-  'ship',
-  'truck',
-];
+export const CIFAR_CLASSES = [...CIFAR10_CLASSES];
 
 export async function seedRealSet(db: Db, id: string, count: number): Promise<Uint8Array[]> {
   const items = Array.from({ length: count }, (_, i) => {

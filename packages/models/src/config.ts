@@ -47,6 +47,20 @@ export const imageSizeOf = (config: Pick<DcganConfig, 'resolution'>): Resolution
 export const IMAGE_SIZE = 32;
 export const IMAGE_CHANNELS = 3;
 
+/** CIFAR-10's classes in label order (its batches.meta.txt): the classifier's and the judge set's. */
+export const CIFAR10_CLASSES = [
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+] as const;
+
 export const DEFAULT_DCGAN_CONFIG: DcganConfig = {
   latentDim: 100,
   ngf: 64,

@@ -121,6 +121,34 @@ function Tile({
   );
 }
 
+/** A picker of a conditional model's classes, by index. */
+function ClassSelect({
+  label,
+  classes,
+  value,
+  onChange,
+}: {
+  label: string;
+  classes: string[];
+  value: number;
+  onChange: (index: number) => void;
+}) {
+  return (
+    <select
+      aria-label={label}
+      value={value}
+      onChange={(e) => onChange(Number(e.target.value))}
+      className="rounded bg-zinc-800 px-2 py-1"
+    >
+      {classes.map((c, i) => (
+        <option key={c} value={i}>
+          {c}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 export function Studio({
   initialModel,
   initialSeed,
@@ -276,18 +304,7 @@ export function Studio({
         {classes && (
           <label className="flex items-center gap-2">
             Class
-            <select
-              aria-label="class"
-              value={classIdx}
-              onChange={(e) => setClassIdx(Number(e.target.value))}
-              className="rounded bg-zinc-800 px-2 py-1"
-            >
-              {classes.map((c, i) => (
-                <option key={c} value={i}>
-                  {c}
-                </option>
-              ))}
-            </select>
+            <ClassSelect label="class" classes={classes} value={classIdx} onChange={setClassIdx} />
           </label>
         )}
         <span data-testid="backend">backend: {backend}</span>
@@ -375,18 +392,12 @@ export function Studio({
             >
               Morph {className} into
             </button>
-            <select
-              aria-label="morph into class"
+            <ClassSelect
+              label="morph into class"
+              classes={classes}
               value={toClass}
-              onChange={(e) => setToClass(Number(e.target.value))}
-              className="rounded bg-zinc-800 px-2 py-1"
-            >
-              {classes.map((c, i) => (
-                <option key={c} value={i}>
-                  {c}
-                </option>
-              ))}
-            </select>
+              onChange={setToClass}
+            />
           </>
         )}
         <span data-testid="status">{status}</span>
