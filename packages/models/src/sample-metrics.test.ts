@@ -3,8 +3,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { MomentAccumulator } from './fid';
 import { createRng } from './latent';
 import {
+  compareSamples,
   copyCheck,
   kernelInceptionDistance,
   polynomialMmd2,
@@ -106,5 +108,51 @@ describe('copies', () => {
     expect(c.closest[0]).toMatchObject({ distance: 0 });
     expect(c.closest.every((p) => p.train === p.sample)).toBe(true);
     expect(copyCheck(train, heldOut, fresh).copies).toBeLessThan(0.05);
+  });
+});
+
+describe('compareSamples', () => {
+  /** μ, Σ of a whole row set, as the cached reference statistics are. */
+  const statsOf = (f: FeatureRows) => {
+    const acc = new MomentAccumulator(f.data.length / f.n);
+    const x = tf.tensor2d(f.data, [f.n, f.data.length / f.n]);
+    acc.add(x);
+    x.dispose();
+    return acc.stats();
+  };
+  const real = gaussian(600, 8, 10);
+  const stats = statsOf(gaussian(3000, 8, 11));
+
+  it('two draws of one generator: no verdict, both intervals span 0', () => {
+    const before = tf.memory().numTensors;
+    const r = compareSamples(real, stats, gaussian(600, 8, 12), gaussian(600, 8, 13), {
+      replicates: 40,
+      subsets: 10,
+    });
+    expect(r.better).toBeNull();
+    expect(r.fid_ci95[0]).toBeLessThan(0);
+    expect(r.fid_ci95[1]).toBeGreaterThan(0);
+    expect(r.kid_ci95[0]).toBeLessThan(0);
+    expect(r.kid_ci95[1]).toBeGreaterThan(0);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a generator off by 0.3σ in every feature loses, whichever side it is on', () => {
+    const good = gaussian(600, 8, 14);
+    const off = gaussian(600, 8, 15, 0.3);
+    const ab = compareSamples(real, stats, good, off, { replicates: 40, subsets: 10 });
+    expect(ab.better).toBe('A');
+    expect(ab.fid_diff).toBeLessThan(0);
+    expect(ab.fid_ci95[1]).toBeLessThan(0);
+    expect(ab.kid_ci95[1]).toBeLessThan(0);
+    expect(compareSamples(real, stats, off, good, { replicates: 40, subsets: 10 }).better).toBe(
+      'B',
+    );
+  });
+
+  it('refuses sample counts too small for a covariance on half the samples', () => {
+    expect(() => compareSamples(real, stats, gaussian(16, 8, 1), gaussian(16, 8, 2))).toThrow(
+      /at least 18 samples/,
+    );
   });
 });

@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { at } from './arrays';
+import { frechetDistance, MomentAccumulator, type FeatureStats } from './fid';
 import { createRng } from './latent';
 
 export interface FeatureRows {
@@ -60,10 +61,11 @@ export function polynomialMmd2(x: tf.Tensor2D, y: tf.Tensor2D): number {
   const v = tf.tidy(() => {
     const k = (a: tf.Tensor2D, b: tf.Tensor2D) =>
       tf.pow(tf.add(tf.div(tf.matMul(a, b, false, true), d), 1), 3); // → [rows a, rows b]
-    // Σ_{i≠j}: the full sum less the diagonal.
-    const offDiagonal = (kk: tf.Tensor) => tf.sub(tf.sum(kk), tf.sum(tf.linalg.bandPart(kk, 0, 0)));
-    const xx = tf.div(offDiagonal(k(x, x)), m * (m - 1));
-    const yy = tf.div(offDiagonal(k(y, y)), n * (n - 1));
+    // Σ_{i≠j}: the full sum less the diagonal k(a_i, a_i) = (‖a_i‖² / d + 1)³, from the norms.
+    const offDiagonal = (a: tf.Tensor2D) =>
+      tf.sub(tf.sum(k(a, a)), tf.sum(tf.pow(tf.add(tf.div(tf.sum(tf.square(a), 1), d), 1), 3)));
+    const xx = tf.div(offDiagonal(x), m * (m - 1));
+    const yy = tf.div(offDiagonal(y), n * (n - 1));
     const xy = tf.div(tf.sum(k(x, y)), m * n);
     return tf.sub(tf.add(xx, yy), tf.mul(xy, 2));
   });
@@ -257,4 +259,97 @@ export function copyCheck(
     .sort((a, b) => a.distance - b.distance)
     .slice(0, keep);
   return { copies: copies / fake.n, threshold, closest };
+}
+
+/** Statistics of the rows `idx` of `f` (μ, Σ for FID). */
+function statsOfRows(f: FeatureRows, idx: ArrayLike<number>): FeatureStats {
+  const acc = new MomentAccumulator(dimOf(f));
+  const x = rows(f, idx);
+  try {
+    acc.add(x);
+  } finally {
+    x.dispose();
+  }
+  return acc.stats();
+}
+
+export interface ComparedPair {
+  /** FID(A) − FID(B) on all samples: negative when A is closer to the real set. */
+  fid_diff: number;
+  fid_ci95: [number, number];
+  /** KID(A) − KID(B), both on the KID protocol with the same real subsets. */
+  kid_diff: number;
+  kid_ci95: [number, number];
+  /** The generator both intervals call closer to the real set; null when either includes 0 or they disagree. */
+  better: 'A' | 'B' | null;
+  replicates: number;
+  /** Rows per set in each replicate (the half-sample size). */
+  half: number;
+}
+
+/**
+ * Two generators' samples against one real set, with 95% intervals on the differences in FID and
+ * KID. The intervals come from half-sampling (balanced repeated replication): each replicate
+ * draws m = n/2 rows of A, of B and of the real rows without replacement and measures both
+ * differences on them; for a statistic of n i.i.d. samples, Var(full) ≈ m/(n − m) · Var(half) =
+ * Var(half), so the replicates' spread is the full estimate's. Subsets without replacement keep
+ * KID's U-statistic unbiased, where a with-replacement bootstrap would count duplicates as pairs
+ * (k(x, x) is far above k(x, y)). Replicates are paired (one real subset for both generators),
+ * so what is shared cancels and the interval measures the generators' difference only.
+ */
+export function compareSamples(
+  real: FeatureRows,
+  realStats: FeatureStats,
+  a: FeatureRows,
+  b: FeatureRows,
+  { replicates = 100, seed = 1, subsets = 100 } = {},
+): ComparedPair {
+  const n = Math.min(a.n, b.n, real.n);
+  const d = dimOf(a);
+  const half = Math.min(1000, Math.floor(n / 2));
+  if (half <= d)
+    throw new RangeError(
+      `comparing needs at least ${2 * (d + 1)} samples of each generator (twice the feature dimension ${d} + 1), got ${n}`,
+    );
+  const fid = (f: FeatureRows, idx: ArrayLike<number>) =>
+    frechetDistance(statsOfRows(f, idx), realStats).fid;
+  const fid_diff = fid(a, all(a.n)) - fid(b, all(b.n));
+  const kidOf = (f: FeatureRows) => kernelInceptionDistance(real, f, { seed, subsets }).kid;
+  const kid_diff = kidOf(a) - kidOf(b);
+  const rng = createRng(seed + 1);
+  const fidDiffs: number[] = [];
+  const kidDiffs: number[] = [];
+  for (let r = 0; r < replicates; r++) {
+    const [ia, ib, ir] = [
+      subset(a.n, half, rng),
+      subset(b.n, half, rng),
+      subset(real.n, half, rng),
+    ];
+    fidDiffs.push(fid(a, ia) - fid(b, ib));
+    const [x, ya, yb] = [rows(real, ir), rows(a, ia), rows(b, ib)];
+    try {
+      kidDiffs.push(polynomialMmd2(x, ya) - polynomialMmd2(x, yb));
+    } finally {
+      tf.dispose([x, ya, yb]);
+    }
+  }
+  const scale = Math.sqrt(half / Math.max(1, n - half));
+  const interval = (centre: number, values: number[]): [number, number] => {
+    const mean = values.reduce((s, v) => s + v, 0) / values.length;
+    const sd = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1));
+    return [centre - 1.96 * sd * scale, centre + 1.96 * sd * scale];
+  };
+  const fid_ci95 = interval(fid_diff, fidDiffs);
+  const kid_ci95 = interval(kid_diff, kidDiffs);
+  const side = ([lo, hi]: [number, number]) => (hi < 0 ? 'A' : lo > 0 ? 'B' : null);
+  const [byFid, byKid] = [side(fid_ci95), side(kid_ci95)];
+  return {
+    fid_diff,
+    fid_ci95,
+    kid_diff,
+    kid_ci95,
+    better: byFid !== null && byFid === byKid ? byFid : null,
+    replicates,
+    half,
+  };
 }
