@@ -341,7 +341,8 @@ export function compareSamples(
   };
   const fid_ci95 = interval(fid_diff, fidDiffs);
   const kid_ci95 = interval(kid_diff, kidDiffs);
-  const side = ([lo, hi]: [number, number]) => (hi < 0 ? 'A' : lo > 0 ? 'B' : null);
+  const side = ([lo, hi]: [number, number]): 'A' | 'B' | null =>
+    hi < 0 ? 'A' : lo > 0 ? 'B' : null;
   const [byFid, byKid] = [side(fid_ci95), side(kid_ci95)];
   return {
     fid_diff,
