@@ -104,9 +104,32 @@ async function activateWasm(): Promise<boolean> {
   }
 }
 
-/** Stops the wasm pthread workers (they would keep the process alive) once work is done. */
+/**
+ * Stops the wasm pthread workers (they would keep the process alive) once work is done, whether
+ * wasm ran the work or only measured it (onFastestBackend).
+ */
 export function releaseBackend(): void {
-  if (tf.getBackend() === 'wasm') tf.removeBackend('wasm');
+  if (tf.getBackend() === 'wasm' || tf.findBackend('wasm')) tf.removeBackend('wasm');
+}
+
+/**
+ * Runs `work` (a measurement: feature-network passes, KID's and the distance passes' matmuls) on
+ * wasm when the process trains on the pure-JS cpu backend, which is ~20× slower at it, then
+ * returns to cpu. Tensors such as the generator's weights move to the backend that uses them
+ * (tfjs's engine moves data on first use). Any other backend is already the fastest there is.
+ */
+export async function onFastestBackend<T>(
+  work: () => T | Promise<T>,
+): Promise<{ value: T; backend: string }> {
+  const current = tf.getBackend();
+  if (current !== 'cpu') return { value: await work(), backend: current };
+  const wasm = (await loadWasm()) === undefined && (await activateWasm());
+  if (!wasm) return { value: await work(), backend: current };
+  try {
+    return { value: await work(), backend: 'wasm' };
+  } finally {
+    await tf.setBackend(current);
+  }
 }
 
 function wasmThreads(): number {

@@ -141,14 +141,9 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
             });
             const names = config.classNames;
             measure = (g) =>
-              evaluateGenerator(
-                network,
-                reference,
-                g,
-                samples,
-                undefined,
-                names ? { names, targets: fidelityTargets(network, names) } : undefined,
-              );
+              evaluateGenerator(network, reference, g, samples, {
+                ...(names ? { classes: { names, targets: fidelityTargets(network, names) } } : {}),
+              });
           }
           fids.push({ ...measure(generator), epoch: e, step: endStep(e), measured: true });
         }
@@ -189,6 +184,12 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
     reference: f.reference,
     weights,
     ...(f.class_fidelity === undefined ? {} : { class_fidelity: f.class_fidelity }),
+    // What the run's log measured beside FID is carried as logged.
+    ...(f.kid === undefined
+      ? {}
+      : { kid: f.kid, kid_std: f.kid_std, precision: f.precision, recall: f.recall }),
+    ...(f.copies === undefined || f.copies === null ? {} : { copies: f.copies }),
+    ...(f.passport ? { passport: f.passport } : {}),
   }));
   // Each FID line follows the last step line of its epoch, as the trainer writes them.
   const lines = [...steps, ...fidLines].sort(

@@ -24,6 +24,7 @@ import { RunFolder } from '@ganstudio/runs/folder';
 import { sampleSpread } from './evaluate';
 import { loadModel, saveModel } from './model-io';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
+import { takesBest } from './train';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ganstudio.js');
 const root = mkdtempSync(join(tmpdir(), 'eval-test-'));
@@ -161,10 +162,44 @@ describe('FID during training', () => {
       expect(m.feature_network).toMatch(/^cifar10-classifier@[0-9a-f]{12}$/);
       expect(m.weights).toBe('ema'); // the smoke run tracks the default EMA, and samples it
       expect(m.reference).toMatch(/^cifar10-train@sha256:[0-9a-f]{16}\(320\)$/);
+      // KID with its spread and precision/recall beside every FID, and the passport they share.
+      expect(m.kid_std).toBeGreaterThan(0);
+      expect(Math.abs(m.kid)).toBeLessThan(100);
+      for (const share of [m.precision, m.recall]) expect(share >= 0 && share <= 1).toBe(true);
+      expect(m.passport).toEqual({
+        feature_network: m.feature_network,
+        resize: 'none (32×32)',
+        samples: m.samples,
+        reference: {
+          name: 'cifar10',
+          split: 'train',
+          count: 320,
+          digest: expect.stringMatching(/^sha256:/),
+        },
+        latent_protocol: 'stream batches',
+        weights: 'ema',
+        quantization: 'float32',
+      });
+    }
+    // The copy check runs once, at the end, against the images trained on (the 128 of --limit).
+    expect(fid.map((m) => m.copies === undefined)).toEqual([true, true, false]);
+    expect(fid[2].copies >= 0 && fid[2].copies <= 1).toBe(true);
+    // The best follows the spread-aware rule over the periodic lines, not the lowest FID.
+    const periodic = fid.filter((m) => m.samples === 48);
+    let state: Parameters<typeof takesBest>[1] = { best: Infinity, lowest: undefined };
+    let bestEpoch = 0;
+    for (const m of periodic) {
+      const rule = takesBest(m, state);
+      state = { best: rule.best ? m.fid : state.best, lowest: rule.lowest };
+      if (rule.best) bestEpoch = m.epoch;
     }
     const best = JSON.parse(readFileSync(join(ganRun, 'best.json'), 'utf8'));
-    expect(best.fid).toBe(Math.min(...fid.filter((m) => m.samples === 48).map((m) => m.fid)));
+    expect(best.epoch).toBe(bestEpoch);
+    expect(best.kid).toBe(periodic.find((m) => m.epoch === bestEpoch).kid);
+    expect(best.lowest.kid).toBe(Math.min(...periodic.map((m) => m.kid)));
     expect(existsSync(join(ganRun, 'generator-best', 'model.json'))).toBe(true);
+    // Measurement ran on wasm though the run trained on cpu.
+    expect(fid.every((m) => m.backend === 'wasm')).toBe(true);
     // Every number names its feature network and its reference set.
     expect(r.stderr).toMatch(
       /FID \(CIFAR-10 classifier features, 64 samples vs cifar10-train@sha256:[0-9a-f]{16}\(320\)\)/,

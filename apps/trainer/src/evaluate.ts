@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
@@ -32,6 +32,7 @@ import {
   seededLatents,
   type Resolution,
 } from '@ganstudio/models/gan';
+import { latentProtocol, referenceOf, resizeOf, type Passport } from '@ganstudio/models/passport';
 import { loadModelFromFiles } from '@ganstudio/models/weights';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
@@ -162,13 +163,13 @@ export function evaluateGenerator(
   reference: { stats: FeatureStats; description: string },
   generator: tfl.LayersModel,
   samples: number,
-  onBatch?: (done: number) => void,
-  classes?: { names: string[]; targets: number[] },
+  options: {
+    onBatch?: (done: number) => void;
+    classes?: { names: string[]; targets: number[] };
+    rows?: RowReferences;
+  } = {},
 ): EvalResult {
-  return evaluateImages(network, reference, generatorBatches(generator, 0), samples, {
-    ...(onBatch ? { onBatch } : {}),
-    ...(classes ? { classes } : {}),
-  });
+  return evaluateImages(network, reference, generatorBatches(generator, 0), samples, options);
 }
 
 /** Uniform noise images: the "very large FID" end of the sanity scale. */
@@ -294,18 +295,22 @@ export async function referenceStats(
   options.log?.(
     `computing reference statistics of ${data.count} ${images ? '' : `${split} `}images under ${network.id} (once; cached in ${dir})`,
   );
-  const { stats } = collectFeatures(
+  // The rows come with the pass: KID, precision/recall and the copy check read them from the cache.
+  const { stats, rows } = collectFeatures(
     network,
     data.count,
     options.batchSize ?? 250,
     imageBatches(data),
-    {
-      onBatch: options.progress?.(data.count),
-    },
+    { onBatch: options.progress?.(data.count), keepRows: true },
   );
   try {
     mkdirSync(dir, { recursive: true });
     writeFileAtomic(binPath, statsToBytes(stats));
+    if (rows)
+      writeFileAtomic(
+        binPath.replace(/\.bin$/, `-rows${data.count}.bin`),
+        new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength),
+      );
     const meta: CachedStats = {
       network: network.id,
       dataset_sha256: datasetHash,
@@ -339,6 +344,8 @@ export interface EvalResult {
   recall?: number;
   /** Share of samples nearer the training set than held-out real images come (null: no held-out set). */
   copies?: number | null;
+  /** What the numbers were measured with (set by the caller, who knows the weights). */
+  passport?: Passport;
   /** The samples nearest the training set (sample index, training index, squared distance). */
   closest?: { sample: number; train: number; distance: number }[];
 }
@@ -561,12 +568,18 @@ export async function referenceRows(
   const n = Math.min(options.count ?? data.count, data.count);
   const cache = await statsCacheOf(network, dataPath, split, resolution, options.set, `-rows${n}`);
   const description = `${cache.description}(${n})`;
-  if (existsSync(cache.binPath)) {
-    const bytes = readFileSync(cache.binPath);
-    if (bytes.byteLength === n * network.dim * 4)
+  // This count's own cache, else the first n rows of the whole split's (written with its statistics).
+  const whole = cache.binPath.replace(/-rows\d+\.bin$/, `-rows${data.count}.bin`);
+  for (const path of [cache.binPath, whole]) {
+    if (!existsSync(path)) continue;
+    const bytes = readFileSync(path);
+    if (
+      bytes.byteLength === n * network.dim * 4 ||
+      bytes.byteLength === data.count * network.dim * 4
+    )
       return {
         data: new Float32Array(
-          bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+          bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + n * network.dim * 4),
         ),
         n,
         description,
@@ -597,6 +610,8 @@ export interface RowReferences {
   train: FeatureRows;
   /** Held-out real images' rows (CIFAR-10's test split): the copy check's scale; none for your own images. */
   heldOut?: FeatureRows;
+  /** The images a run trained on (its --limit), when not all of `train`: what a copy would copy. */
+  trainedOn?: FeatureRows;
 }
 
 /** KID ± std, precision, recall (k = 3) and, with held-out images, the share of copies. */
@@ -608,8 +623,11 @@ export function rowMeasures(fake: FeatureRows, refs: RowReferences) {
   });
   const real = firstRows(refs.train, fake.n);
   const kid = kernelInceptionDistance(real, fake);
-  const pr = precisionRecall(real, fake);
-  const copies = refs.heldOut ? copyCheck(refs.train, refs.heldOut, fake) : undefined;
+  // Equal counts for precision and recall: each side's k-NN radii shrink as its set grows.
+  const pr = precisionRecall(real, firstRows(fake, real.n));
+  const copies = refs.heldOut
+    ? copyCheck(refs.trainedOn ?? refs.train, refs.heldOut, fake)
+    : undefined;
   return {
     kid: kid.kid,
     kid_std: kid.kid_std,
@@ -617,5 +635,62 @@ export function rowMeasures(fake: FeatureRows, refs: RowReferences) {
     recall: pr.recall,
     copies: copies ? copies.copies : null,
     closest: copies?.closest ?? [],
+  };
+}
+
+/**
+ * The passport of a measurement of `samples` images of side `side` under `network` against
+ * `reference` (its description): for a generator, its latent protocol and weights; for real or
+ * noise images, what they are.
+ */
+export function measurementPassport(
+  network: FeatureNetwork,
+  side: number,
+  samples: number,
+  reference: string,
+  source:
+    | {
+        generator: {
+          truncation?: number;
+          conditional: boolean;
+          weights: string;
+          quantization: string;
+        };
+      }
+    | { images: string },
+): Passport {
+  return {
+    feature_network: network.id,
+    resize: resizeOf(network.id, side),
+    samples,
+    reference: referenceOf(reference, /-test@/.test(reference) ? 'test' : 'train'),
+    ...('generator' in source
+      ? {
+          latent_protocol: latentProtocol(
+            source.generator.truncation,
+            source.generator.conditional,
+          ),
+          weights: source.generator.weights,
+          quantization: source.generator.quantization,
+        }
+      : { latent_protocol: source.images, weights: 'none', quantization: 'none' }),
+  };
+}
+
+/**
+ * weights (raw | ema …) and quantization of a generator folder, from its model.json metadata;
+ * checkpoint and epoch folders carry none, and their folder names say which weights they hold.
+ */
+export function generatorWeights(dir: string): { weights: string; quantization: string } {
+  const files = readModelFiles(dir);
+  const meta = (files.modelJson as { userDefinedMetadata?: Record<string, unknown> })
+    .userDefinedMetadata;
+  const dtype = files.modelJson.weightsManifest?.[0]?.weights[0]?.quantization?.dtype;
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const named =
+    basename(dir) === 'generator-ema' ? 'ema' : basename(dir) === 'generator' ? 'raw' : undefined;
+  return {
+    weights: text(meta?.['weights']) ?? named ?? 'unrecorded',
+    quantization: text(meta?.['quantization']) ?? dtype ?? 'float32',
   };
 }

@@ -19,11 +19,13 @@ import {
   imageBatches,
   loadFeatureNetwork,
   noiseBatches,
+  referenceRows,
   referenceStats,
   shippedClassifierDir,
 } from './evaluate';
 import { loadModel } from './model-io';
 import { REAL_CIFAR10 } from './testing/cifar-fixture';
+import { runCli } from './testing/cli';
 import { train } from './train';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -94,9 +96,28 @@ describe.skipIf(!present || !existsSync(join(shippedClassifierDir(), 'model.json
       try {
         const reference = await referenceStats(network, DATA);
         const n = 2000;
-        const real = evaluateImages(network, reference, imageBatches(loadCifar10(DATA, 'test')), n);
-        const shipped = evaluateImages(network, reference, generatorBatches(generator, 0), n);
-        const noise = evaluateImages(network, reference, noiseBatches(0), n);
+        const test = loadCifar10(DATA, 'test');
+        // KID and precision/recall against the first n training images; the copy check against
+        // all 50,000, with test images 0 … n − 1 as its held-out scale and n … 2n − 1 as samples.
+        const train = await referenceRows(network, DATA);
+        const heldOut = await referenceRows(network, DATA, { split: 'test', count: n });
+        const rows = { train, heldOut };
+        const later = imageBatches(test);
+        const real = evaluateImages(network, reference, (s, k) => later(n + s, k), n, { rows });
+        const shipped = evaluateImages(network, reference, generatorBatches(generator, 0), n, {
+          rows,
+        });
+        const noise = evaluateImages(network, reference, noiseBatches(0), n, { rows });
+        // Real images on the real manifold, covering it, KID within a few spreads of 0, no copies.
+        expect(real.precision).toBeGreaterThan(0.7);
+        expect(real.recall).toBeGreaterThan(0.7);
+        expect(Math.abs(real.kid!)).toBeLessThan(4 * real.kid_std! + 1e-4);
+        expect(real.copies).toBeLessThan(0.03);
+        // Noise is nowhere near it; the shipped generator is in between on KID.
+        expect(noise.precision).toBeLessThan(0.05);
+        expect(noise.kid!).toBeGreaterThan(10 * shipped.kid!);
+        expect(shipped.kid!).toBeGreaterThan(real.kid! + 4 * shipped.kid_std!);
+        expect(shipped.copies).toBeLessThan(0.03);
         expect(real.fid).toBeLessThan(shipped.fid / 2);
         expect(shipped.fid).toBeLessThan(noise.fid / 2);
         expect(real.is_mean).toBeGreaterThan(shipped.is_mean);
@@ -116,6 +137,92 @@ describe.skipIf(!present || !existsSync(join(shippedClassifierDir(), 'model.json
         network.dispose();
         releaseBackend();
       }
+    }, 900_000);
+  },
+);
+
+/**
+ * `eval --compare` on the real data: the verdict needs both intervals clear of 0, so the shipped
+ * generator against itself under another latent seed has none, and against a 40-step toy it wins.
+ */
+describe.skipIf(!present || !existsSync(join(shippedClassifierDir(), 'model.json')))(
+  'eval --compare',
+  () => {
+    const shipped = join(REPO, 'apps', 'web', 'bundled', 'default-run');
+    const root = mkdtempSync(join(tmpdir(), 'compare-'));
+    const compare = (...args: string[]) => {
+      const r = runCli(
+        root,
+        'eval',
+        '--compare',
+        ...args,
+        '--data',
+        DATA,
+        '--samples',
+        '600',
+        '--json',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as {
+        better: string | null;
+        fid_diff: number;
+        fid_ci95: [number, number];
+        kid_ci95: [number, number];
+        passport: { samples: number; latent_protocol: string };
+      };
+    };
+
+    it('the shipped generator against itself under another seed: no verdict', () => {
+      const r = compare(shipped, shipped, '--seed-b', '7');
+      expect(r.better).toBeNull();
+      expect(r.fid_ci95[0]).toBeLessThan(0);
+      expect(r.fid_ci95[1]).toBeGreaterThan(0);
+      expect(r.passport).toMatchObject({ samples: 600, latent_protocol: 'stream batches' });
+    }, 900_000);
+
+    it('the shipped generator against a 40-step toy: A', () => {
+      const toy = join(root, 'toy');
+      const t = runCli(
+        root,
+        'train',
+        '--data',
+        DATA,
+        '--limit',
+        '2560',
+        '--epochs',
+        '1',
+        '--batch-size',
+        '64',
+        '--ngf',
+        '8',
+        '--ndf',
+        '8',
+        '--fid-every',
+        '0',
+        '--out',
+        toy,
+      );
+      expect(t.code, t.stderr).toBe(0);
+      const r = compare(shipped, toy);
+      expect(r.better).toBe('A');
+      expect(r.fid_ci95[1]).toBeLessThan(0);
+      expect(r.kid_ci95[1]).toBeLessThan(0);
+      // A conditional generator draws its samples by class: not the same latent protocol.
+      const refused = runCli(
+        root,
+        'eval',
+        '--compare',
+        shipped,
+        join(REPO, 'apps', 'web', 'bundled', 'conditional-run'),
+        '--data',
+        DATA,
+        '--samples',
+        '600',
+      );
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(
+        /^error: A and B cannot be measured on one protocol: latent_protocol differs/m,
+      );
     }, 900_000);
   },
 );

@@ -25,7 +25,7 @@ import {
 import { RUN_FORMAT, RunFolder, type BestRecord, type RunConfig } from '@ganstudio/runs/folder';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
-import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
+import { onFastestBackend, selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { BatchSource, limitData } from './batches';
 import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { sideOf, type PlanarImages } from './cifar';
@@ -35,8 +35,11 @@ import {
   evaluateGenerator,
   fidelityTargets,
   loadFeatureNetwork,
+  measurementPassport,
+  referenceRows,
   referenceStats,
   type EvalResult,
+  type RowReferences,
 } from './evaluate';
 import { saveModel } from './model-io';
 import { formatDuration, Progress } from './progress';
@@ -129,14 +132,41 @@ const MAX_NAN_RECOVERIES = 3;
 interface FidTracker {
   network: FeatureNetwork;
   reference: { stats: FeatureStats; description: string };
-  /** Best FID so far among evaluations of `best_samples` samples (different sizes do not compare). */
+  /** The first `samples` training images' feature rows: KID and precision/recall compare with them. */
+  rows: RowReferences;
+  /** The set the run trains on, for the copy check at the end of the run (CIFAR-10 only). */
+  copies: (() => Promise<RowReferences>) | undefined;
+  side: Resolution;
+  /** The best so far among evaluations of `best_samples` samples (different sizes do not compare). */
   best: number;
   best_samples: number;
+  /** The lowest KID so far, with its spread: what the best rule measures a candidate against. */
+  lowest: { kid: number; kid_std: number; epoch: number } | undefined;
 }
 
 /**
- * The classifier FID of the sampling generator, appended to metrics.jsonl; a new best is saved as
- * generator-best/ (float32) with best.json, so the best epoch survives checkpoint pruning.
+ * Whether a new measurement takes generator-best/. FID has no spread: a lower draw is not a
+ * better generator (the shipped run's raw FID went 3.08 → 3.62 → 2.79 → 3.76 over epochs 7–10).
+ * With KID ± std the rule is: the best is the latest measurement whose KID interval (± 1 std)
+ * reaches the lowest KID's interval. A lower but indistinguishable number never beats a later
+ * one, and a clearly worse later epoch never replaces the best. Without KID, the lowest FID.
+ */
+export function takesBest(
+  candidate: { fid: number; kid?: number; kid_std?: number },
+  current: { best: number; lowest: { kid: number; kid_std: number } | undefined },
+): { best: boolean; lowest: { kid: number; kid_std: number } | undefined } {
+  if (candidate.kid === undefined || candidate.kid_std === undefined)
+    return { best: candidate.fid < current.best, lowest: current.lowest };
+  const mine = { kid: candidate.kid, kid_std: candidate.kid_std };
+  const lowest = !current.lowest || mine.kid < current.lowest.kid ? mine : current.lowest;
+  return { best: mine.kid - mine.kid_std <= lowest.kid + lowest.kid_std, lowest };
+}
+
+/**
+ * The classifier FID, KID ± std and precision/recall of the sampling generator, appended to
+ * metrics.jsonl with their passport (on the fastest backend: wasm when training on cpu); a new
+ * best by takesBest is saved as generator-best/ (float32) with best.json, so the best epoch
+ * survives checkpoint pruning. `final` adds the copy check against the images trained on.
  */
 async function logFid(
   tracker: FidTracker,
@@ -147,19 +177,24 @@ async function logFid(
   log: (line: string) => void,
   progress: Progress,
   classNames?: string[],
+  final = false,
 ): Promise<EvalResult> {
   const run = new RunFolder(out);
   const started = performance.now();
   const generator = samplingGenerator(gan);
   const names = gan.config.classes ? classNames : undefined;
-  const r = evaluateGenerator(
-    tracker.network,
-    tracker.reference,
-    generator,
-    samples,
-    progress.phase(`epoch ${at.epoch} FID (${samples} samples)`, samples),
-    names ? { names, targets: fidelityTargets(tracker.network, names) } : undefined,
-  );
+  const weights = gan.ema ? 'ema' : 'raw';
+  const { value: r, backend } = await onFastestBackend(async () => {
+    const rows = final && tracker.copies ? await tracker.copies() : tracker.rows;
+    return evaluateGenerator(tracker.network, tracker.reference, generator, samples, {
+      onBatch: progress.phase(`epoch ${at.epoch} FID (${samples} samples)`, samples),
+      ...(names ? { classes: { names, targets: fidelityTargets(tracker.network, names) } } : {}),
+      rows,
+    });
+  });
+  const passport = measurementPassport(tracker.network, tracker.side, samples, r.reference, {
+    generator: { conditional: Boolean(names), weights, quantization: 'float32' },
+  });
   run.appendMetric({
     type: 'fid',
     step: at.step,
@@ -171,24 +206,50 @@ async function logFid(
     feature_network: r.feature_network,
     reference: r.reference,
     // Which weights were measured: with an EMA the curve is the EMA's, not the raw generator's.
-    weights: gan.ema ? 'ema' : 'raw',
+    weights,
     ...(r.class_fidelity === undefined ? {} : { class_fidelity: r.class_fidelity }),
+    ...(r.kid === undefined
+      ? {}
+      : { kid: r.kid, kid_std: r.kid_std, precision: r.precision, recall: r.recall }),
+    ...(r.copies === undefined || r.copies === null ? {} : { copies: r.copies }),
+    passport,
+    backend,
     seconds: (performance.now() - started) / 1000,
   });
+  const percent = (x: number | undefined) => `${(100 * (x ?? NaN)).toFixed(1)}%`;
   log(
-    `epoch ${at.epoch}: FID (${tracker.network.label} features, ${samples} samples vs ${r.reference}) ${r.fid.toFixed(3)}, IS ${r.is_mean.toFixed(3)} ± ${r.is_std.toFixed(3)}${r.class_fidelity === undefined ? '' : `, class fidelity ${(100 * r.class_fidelity).toFixed(1)}%`}`,
+    `epoch ${at.epoch}: FID (${tracker.network.label} features, ${samples} samples vs ${r.reference}) ${r.fid.toFixed(3)}, IS ${r.is_mean.toFixed(3)} ± ${r.is_std.toFixed(3)}` +
+      (r.kid === undefined
+        ? ''
+        : `, KID ${r.kid.toFixed(5)} ± ${(r.kid_std ?? NaN).toFixed(5)}, precision ${percent(r.precision)}, recall ${percent(r.recall)}`) +
+      (typeof r.copies === 'number' ? `, copies ${percent(r.copies)}` : '') +
+      (r.class_fidelity === undefined ? '' : `, class fidelity ${percent(r.class_fidelity)}`),
   );
-  if (samples === tracker.best_samples && r.fid < tracker.best) {
-    tracker.best = r.fid;
-    await saveModel(generator, run.path('best'), 'float32', {
-      step: at.step,
-      epoch: at.epoch,
-      fid: r.fid,
-      feature_network: r.feature_network,
-    });
-    run.writeBest({ ...r, step: at.step, epoch: at.epoch });
+  if (samples === tracker.best_samples) {
+    const rule = takesBest(r, tracker);
+    tracker.lowest = rule.lowest && { ...rule.lowest, epoch: at.epoch };
+    if (rule.best) {
+      tracker.best = r.fid;
+      await saveModel(generator, run.path('best'), 'float32', {
+        step: at.step,
+        epoch: at.epoch,
+        fid: r.fid,
+        feature_network: r.feature_network,
+      });
+      const { closest: _closest, per_class: _perClass, ...kept } = r;
+      run.writeBest({
+        ...kept,
+        step: at.step,
+        epoch: at.epoch,
+        ...(tracker.lowest ? { lowest: tracker.lowest } : {}),
+      });
+    } else if (tracker.lowest) {
+      // The lowest KID moves even when the best stays: keep it for a resumed run.
+      const saved = run.readBest();
+      if (saved) run.writeBest({ ...saved, lowest: tracker.lowest });
+    }
   }
-  return r;
+  return { ...r, passport };
 }
 
 /**
@@ -214,6 +275,7 @@ async function startFidTracker(
   set: TrainingSet | undefined,
   resolution: Resolution,
   fid: NonNullable<RunConfig['fid']>,
+  limit: number | null,
   log: (line: string) => void,
   progress: Progress,
 ): Promise<FidTracker | undefined> {
@@ -234,10 +296,42 @@ async function startFidTracker(
     log,
     progress: (total) => progress.phase('reference statistics', total),
   });
+  const rowsOf = (split: 'train' | 'test', count: number | undefined) =>
+    onFastestBackend(() =>
+      referenceRows(network, data, {
+        split,
+        resolution,
+        ...(count ? { count } : {}),
+        ...(set && split === 'train' ? { set } : {}),
+        log,
+        progress: (total) => progress.phase(`${split} image features`, total),
+      }),
+    ).then((r) => r.value);
+  const train = await rowsOf('train', fid.samples);
+  // The copy check needs real images the run never saw, to know how near is too near: CIFAR-10's
+  // test split. Against the images the run trained on (its --limit), so a smoke run's check is
+  // as small as its data; a full run's 50,000 rows are computed once per machine and cached.
+  const copies =
+    set?.kind === 'images'
+      ? undefined
+      : async (): Promise<RowReferences> => ({
+          train,
+          trainedOn: await rowsOf('train', limit ?? undefined),
+          heldOut: await rowsOf('test', Math.min(fid.samples, 10_000)),
+        });
   // A resumed run keeps its best only if it beats the one already saved.
   const saved = new RunFolder(out).readBest();
   const same = saved && saved.feature_network === network.id && saved.samples === fid.samples;
-  return { network, reference, best: same ? saved.fid : Infinity, best_samples: fid.samples };
+  return {
+    network,
+    reference,
+    rows: { train },
+    copies,
+    side: resolution,
+    best: same ? saved.fid : Infinity,
+    best_samples: fid.samples,
+    lowest: same ? saved.lowest : undefined,
+  };
 }
 
 /** The GAN and its position: the run's newest good checkpoint on --resume, else a fresh start. */
@@ -358,6 +452,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       set,
       imageSizeOf(config.model),
       fidConfig,
+      config.limit,
       log,
       progress,
     );

@@ -15,7 +15,7 @@ export interface Passport {
   samples: number;
   /** The real set the numbers are against. */
   reference: PassportReference;
-  /** How the samples' latents were drawn, e.g. "stream batches from seed 0". */
+  /** How the samples' latents were drawn, e.g. "stream batches" (real images: "cifar10 test images in file order"). */
   latent_protocol: string;
   /** raw | ema (a generator's), none (real or noise images), or unrecorded. */
   weights: string;
@@ -44,10 +44,11 @@ export function resizeOf(networkId: string, side: number): string {
 /**
  * The latent protocol of a generator's measurement: the stream-batches protocol (batch of images
  * start … start + n − 1 from the latent stream of seed + start), optionally truncated, and for a
- * class-conditional generator sample i in class i mod classes.
+ * class-conditional generator sample i in class i mod classes. The seed is not part of it: another
+ * seed is another draw of the same distribution, which is what a spread or an interval is about.
  */
-export function latentProtocol(seed: number, truncation = Infinity, conditional = false): string {
-  return `stream batches from seed ${seed}${Number.isFinite(truncation) ? `, z truncated at ±${truncation}` : ''}${conditional ? ', sample i in class i mod classes' : ''}`;
+export function latentProtocol(truncation = Infinity, conditional = false): string {
+  return `stream batches${Number.isFinite(truncation) ? `, z truncated at ±${truncation}` : ''}${conditional ? ', sample i in class i mod classes' : ''}`;
 }
 
 /**

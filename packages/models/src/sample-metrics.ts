@@ -83,8 +83,9 @@ export interface KidResult {
 
 /**
  * KID: the mean and standard deviation of the unbiased MMD² over `subsets` random subsets of
- * `subsetSize` rows of each set (torch-fidelity and stylegan2-ada: 100 subsets of 1,000; smaller
- * sets use all their rows), seeded so a number repeats.
+ * `subsetSize` rows of each set (torch-fidelity and stylegan2-ada: 100 subsets of 1,000; sets of
+ * fewer than 2,000 rows use subsets of half their rows, so the spread stays a spread), seeded so a
+ * number repeats.
  */
 export function kernelInceptionDistance(
   real: FeatureRows,
@@ -93,8 +94,10 @@ export function kernelInceptionDistance(
 ): KidResult {
   if (dimOf(real) !== dimOf(fake))
     throw new RangeError(`feature dims differ: ${dimOf(real)} and ${dimOf(fake)}`);
-  const size = Math.min(subsetSize, real.n, fake.n);
-  if (size < 2) throw new RangeError(`KID needs at least 2 rows in each set, got ${size}`);
+  // At most half of each set: subsets of all the rows would all be the same set, with no spread.
+  const size = Math.min(subsetSize, Math.floor(real.n / 2), Math.floor(fake.n / 2));
+  if (size < 2)
+    throw new RangeError(`KID needs at least 4 rows in each set, got ${Math.min(real.n, fake.n)}`);
   const rng = createRng(seed);
   const values: number[] = [];
   for (let s = 0; s < subsets; s++) {
@@ -261,8 +264,8 @@ export function copyCheck(
   return { copies: copies / fake.n, threshold, closest };
 }
 
-/** Statistics of the rows `idx` of `f` (μ, Σ for FID). */
-function statsOfRows(f: FeatureRows, idx: ArrayLike<number>): FeatureStats {
+/** Statistics (μ, Σ for FID) of the rows `idx` of `f`, all of them by default. */
+export function statsOfRows(f: FeatureRows, idx: ArrayLike<number> = all(f.n)): FeatureStats {
   const acc = new MomentAccumulator(dimOf(f));
   const x = rows(f, idx);
   try {
@@ -282,6 +285,9 @@ export interface ComparedPair {
   kid_ci95: [number, number];
   /** The generator both intervals call closer to the real set; null when either includes 0 or they disagree. */
   better: 'A' | 'B' | null;
+  /** Each generator's own numbers on all its samples (KID with the same real subsets for both). */
+  a: { fid: number; kid: number; kid_std: number };
+  b: { fid: number; kid: number; kid_std: number };
   replicates: number;
   /** Rows per set in each replicate (the half-sample size). */
   half: number;
@@ -313,9 +319,13 @@ export function compareSamples(
     );
   const fid = (f: FeatureRows, idx: ArrayLike<number>) =>
     frechetDistance(statsOfRows(f, idx), realStats).fid;
-  const fid_diff = fid(a, all(a.n)) - fid(b, all(b.n));
-  const kidOf = (f: FeatureRows) => kernelInceptionDistance(real, f, { seed, subsets }).kid;
-  const kid_diff = kidOf(a) - kidOf(b);
+  const measured = (f: FeatureRows) => {
+    const kid = kernelInceptionDistance(real, f, { seed, subsets });
+    return { fid: fid(f, all(f.n)), kid: kid.kid, kid_std: kid.kid_std };
+  };
+  const [ma, mb] = [measured(a), measured(b)];
+  const fid_diff = ma.fid - mb.fid;
+  const kid_diff = ma.kid - mb.kid;
   const rng = createRng(seed + 1);
   const fidDiffs: number[] = [];
   const kidDiffs: number[] = [];
@@ -350,6 +360,8 @@ export function compareSamples(
     kid_diff,
     kid_ci95,
     better: byFid !== null && byFid === byKid ? byFid : null,
+    a: ma,
+    b: mb,
     replicates,
     half,
   };

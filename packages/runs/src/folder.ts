@@ -14,6 +14,7 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from 
 import { join } from 'node:path';
 
 import type { DcganConfig, OptimizerConfig } from '@ganstudio/models/gan';
+import type { Passport } from '@ganstudio/models/passport';
 
 import { writeFileAtomic } from './fs-atomic';
 
@@ -190,6 +191,12 @@ export interface BestRecord {
   is_mean?: number;
   is_std?: number;
   reference?: string;
+  kid?: number;
+  kid_std?: number;
+  precision?: number;
+  recall?: number;
+  /** The lowest KID the run has measured (not necessarily the best's: see the trainer's takesBest). */
+  lowest?: { kid: number; kid_std: number; epoch: number };
 }
 
 function readBest(run: string): BestRecord | undefined {
@@ -242,6 +249,15 @@ export interface FidRecord {
   weights?: string;
   /** A conditional run's: share of samples the CIFAR-10 classifier calls the class they were drawn in. */
   class_fidelity?: number;
+  /** KID ± std (100 subsets), precision and recall (k = 3) against the first `samples` training images. */
+  kid?: number;
+  kid_std?: number;
+  precision?: number;
+  recall?: number;
+  /** Share of samples nearer the training set than 99% of held-out real images (end of run, CIFAR-10). */
+  copies?: number;
+  /** What the numbers were measured with (absent in runs older than passports). */
+  passport?: Passport;
 }
 
 /**

@@ -1,11 +1,12 @@
 /** `ganstudio eval`: FID and IS of a generator (or real / noise images), labelled with their network. */
-import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 import { at } from '@ganstudio/models/arrays';
-import { MAX_SEED, type Resolution } from '@ganstudio/models/gan';
+import { collectFeatures, compareSamples } from '@ganstudio/models/eval';
+import { classCountOf, MAX_SEED, type Resolution } from '@ganstudio/models/gan';
 import { encodePng, tensorToRgba, tileGrid } from '@ganstudio/models/image';
+import { describeDifference, passportDifference, passportLine } from '@ganstudio/models/passport';
 import { resolveGeneratorDir } from '@ganstudio/runs/folder';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
@@ -17,19 +18,82 @@ import {
   FEATURE_NETWORKS,
   fidelityTargets,
   generatorBatches,
+  generatorWeights,
   imageBatches,
   loadFeatureNetwork,
+  measurementPassport,
   noiseBatches,
   referenceClassStats,
   referenceRows,
   referenceStats,
   type RowReferences,
 } from '../evaluate';
-import { generatorClassNames, loadModel, readModelFiles } from '../model-io';
+import { generatorClassNames, loadModel } from '../model-io';
 import { Progress } from '../progress';
-import { defineCommand, userPath } from './flags';
+import { defineCommand, userPath, type Flags, type Values } from './flags';
 import { TRUNCATION_FLAG } from './sample';
 import { BACKEND_FLAG, UsageError } from './shared';
+
+const EVAL_FLAGS = {
+  model: { kind: 'path', help: 'generator: model folder, checkpoint or run folder' },
+  data: {
+    kind: 'path',
+    required: 'cifar-10-binary.tar.gz: the reference set',
+    help: 'cifar-10-binary.tar.gz or its folder (the reference set)',
+  },
+  samples: {
+    kind: 'int',
+    min: 2,
+    max: 1_000_000,
+    default: 10_000,
+    help: 'images to sample (50000 for paper-comparable FID)',
+  },
+  'feature-network': {
+    kind: 'choice',
+    choices: FEATURE_NETWORKS,
+    default: 'classifier',
+    help: "the project's CIFAR-10 classifier, or Inception-v3",
+  },
+  classifier: { kind: 'path', help: 'another classifier model folder than the shipped one' },
+  inception: {
+    kind: 'text',
+    metavar: 'PATH|URL',
+    help: 'a Keras InceptionV3 converted to TF.js layers format (see README)',
+  },
+  source: {
+    kind: 'choice',
+    choices: ['model', 'cifar-test', 'noise'],
+    default: 'model',
+    help: "the generator, real test images or uniform noise:\nthe last two put the generator's numbers on a scale",
+  },
+  seed: { kind: 'int', min: 0, max: MAX_SEED, default: 0, help: 'latent seed' },
+  compare: {
+    kind: 'bool',
+    help: 'measure two generators A B (given after the flags) on one protocol: FID and KID\ndifferences with 95% intervals (paired half-sampling) and which is better, if either',
+  },
+  'seed-b': {
+    kind: 'int',
+    min: 0,
+    max: MAX_SEED,
+    defaultText: '--seed',
+    help: "with --compare: B's latent seed (A against itself under another seed\nmust come out even)",
+  },
+  truncation: {
+    ...TRUNCATION_FLAG,
+    help: 'sample z from N(0, I) cut at ±X: the quality/variety trade of\nBrock et al. 2019, measured',
+  },
+  'batch-size': { kind: 'int', min: 1, max: 4096, default: 250, help: 'images per batch' },
+  'copies-grid': {
+    kind: 'path',
+    metavar: 'FILE',
+    help: 'write the samples nearest the training set as a PNG: each beside its\nnearest training image (CIFAR-10 only)',
+  },
+  json: {
+    kind: 'bool',
+    help: 'print one JSON line: fid, is_mean, is_std, feature_network, samples, reference,\nkid, kid_std, precision, recall, copies, passport (and truncation when set;\nclass_fidelity and per_class for a conditional model)',
+  },
+  backend: BACKEND_FLAG,
+} satisfies Flags;
 
 export const evalCommand = defineCommand({
   summary: 'FID and Inception Score of a generator against CIFAR-10, with a named feature network',
@@ -39,56 +103,31 @@ with the feature network it came from: numbers from different networks do not co
 follow the FID protocol of docs/training.md (stream batches from --seed). A class-conditional
 generator draws sample i in class i mod classes, and gains a per-class table: FID against that
 class's real images, and class fidelity (the share the CIFAR-10 classifier calls that class).`,
-  flags: {
-    model: { kind: 'path', help: 'generator: model folder, checkpoint or run folder' },
-    data: {
-      kind: 'path',
-      required: 'cifar-10-binary.tar.gz: the reference set',
-      help: 'cifar-10-binary.tar.gz or its folder (the reference set)',
-    },
-    samples: {
-      kind: 'int',
-      min: 2,
-      max: 1_000_000,
-      default: 10_000,
-      help: 'images to sample (50000 for paper-comparable FID)',
-    },
-    'feature-network': {
-      kind: 'choice',
-      choices: FEATURE_NETWORKS,
-      default: 'classifier',
-      help: "the project's CIFAR-10 classifier, or Inception-v3",
-    },
-    classifier: { kind: 'path', help: 'another classifier model folder than the shipped one' },
-    inception: {
-      kind: 'text',
-      metavar: 'PATH|URL',
-      help: 'a Keras InceptionV3 converted to TF.js layers format (see README)',
-    },
-    source: {
-      kind: 'choice',
-      choices: ['model', 'cifar-test', 'noise'],
-      default: 'model',
-      help: "the generator, real test images or uniform noise:\nthe last two put the generator's numbers on a scale",
-    },
-    seed: { kind: 'int', min: 0, max: MAX_SEED, default: 0, help: 'latent seed' },
-    truncation: {
-      ...TRUNCATION_FLAG,
-      help: 'sample z from N(0, I) cut at ±X: the quality/variety trade of\nBrock et al. 2019, measured',
-    },
-    'batch-size': { kind: 'int', min: 1, max: 4096, default: 250, help: 'images per batch' },
-    'copies-grid': {
-      kind: 'path',
-      metavar: 'FILE',
-      help: 'write the samples nearest the training set as a PNG: each beside its\nnearest training image (CIFAR-10 only)',
-    },
-    json: {
-      kind: 'bool',
-      help: 'print one JSON line: fid, is_mean, is_std, feature_network, samples, reference,\nkid, kid_std, precision, recall, copies, passport (and truncation when set;\nclass_fidelity and per_class for a conditional model)',
-    },
-    backend: BACKEND_FLAG,
+  flags: EVAL_FLAGS,
+  positionals: {
+    usage: '[--compare A B]',
+    min: 0,
+    max: 2,
+    error: '--compare takes two generators: ganstudio eval --compare A B --data …',
   },
-  async run(v) {
+  async run(v, positionals) {
+    if (v.compare) {
+      const [a, b] = positionals;
+      if (!a || !b)
+        throw new UsageError(
+          '--compare takes two generators: ganstudio eval --compare A B --data …',
+        );
+      if (v.model || v.source !== 'model')
+        throw new UsageError(
+          '--compare measures the two generators it is given: drop --model and --source',
+        );
+      return compare(v, userPath(a), userPath(b));
+    }
+    if (positionals.length)
+      throw new UsageError(
+        `unexpected ${positionals.join(' ')}: give the generator with --model (or two with --compare)`,
+      );
+    if (v['seed-b'] !== undefined) throw new UsageError('--seed-b goes with --compare');
     const source = v.source;
     if (source === 'model' && !v.model)
       throw new UsageError('--model is required (a model folder, checkpoint or run folder)');
@@ -168,21 +207,21 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
       });
       const seconds = (performance.now() - started) / 1000;
       const truncated = Number.isFinite(v.truncation);
-      const meta = generatorDir ? generatorMetadata(generatorDir) : {};
-      const passport: Passport = {
-        feature_network: network.id,
-        resize: resizeOf(network, side),
-        samples: v.samples,
-        reference: referenceOf(result.reference, 'train'),
-        latent_protocol:
-          source === 'model'
-            ? `stream batches from seed ${v.seed}${truncated ? `, z truncated at ±${v.truncation}` : ''}${names.length ? ', sample i in class i mod classes' : ''}`
-            : source === 'noise'
-              ? `uniform noise from seed ${v.seed}`
-              : 'CIFAR-10 test images in file order',
-        weights: source === 'model' ? (meta.weights ?? 'unknown') : 'none',
-        quantization: source === 'model' ? (meta.quantization ?? 'float32') : 'none',
-      };
+      const passport = measurementPassport(
+        network,
+        side,
+        v.samples,
+        result.reference,
+        source === 'model' && generatorDir
+          ? {
+              generator: {
+                truncation: v.truncation,
+                conditional: names.length > 0,
+                ...generatorWeights(generatorDir),
+              },
+            }
+          : { images: source === 'noise' ? 'uniform noise' : 'cifar10 test images in file order' },
+      );
       const { closest, ...reported } = result;
       const labelled = {
         ...reported,
@@ -254,51 +293,113 @@ function classTable(r: ReturnType<typeof evaluateImages>): string[] {
   ];
 }
 
-/**
- * What a number was measured with: two numbers compare only when every field is the same.
- */
-export interface Passport {
-  feature_network: string;
-  resize: string;
-  samples: number;
-  reference: { name: string; split: string; count: number; digest: string };
-  latent_protocol: string;
-  weights: string;
-  quantization: string;
-}
-
-/** How images reach the feature network's input. */
-function resizeOf(network: { id: string }, side: number): string {
-  if (network.id.startsWith('inception')) return `bilinear ${side}→299`;
-  return side === 32 ? 'none (32×32)' : `bilinear ${side}→32 (half-pixel centres)`;
-}
-
-/** A reference set's description, e.g. "cifar10-train@sha256:1a2b…(50000)", as passport fields. */
-function referenceOf(description: string, split: string): Passport['reference'] {
-  const m = /^(.*?)@sha256:([0-9a-f]+)\((\d+)\)$/.exec(description);
-  const name = m?.[1] ?? description;
-  return {
-    name: name.replace(/-(train|test)$/, ''),
-    split,
-    count: Number(m?.[3] ?? 0),
-    digest: m?.[2] ? `sha256:${m[2]}` : 'unknown',
-  };
-}
-
-/** weights (raw | ema …) and quantization from a generator's model.json metadata. */
-function generatorMetadata(dir: string): { weights?: string; quantization?: string } {
-  const files = readModelFiles(dir);
-  const meta = (files.modelJson as { userDefinedMetadata?: Record<string, unknown> })
-    .userDefinedMetadata;
-  const dtype = files.modelJson.weightsManifest?.[0]?.weights[0]?.quantization?.dtype;
-  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  // Checkpoint and epoch folders carry no metadata: their folder names say which weights they are.
-  const named =
-    basename(dir) === 'generator-ema' ? 'ema' : basename(dir) === 'generator' ? 'raw' : undefined;
-  const weights = text(meta?.['weights']) ?? named;
-  const quantization = text(meta?.['quantization']) ?? dtype;
-  return { ...(weights ? { weights } : {}), ...(quantization ? { quantization } : {}) };
-}
-
 /** The side of a generator's images (32 or 64). */
 const outputSide = (g: LayersModel) => at(g.outputs, 0).shape[1] as Resolution;
+
+/**
+ * `eval --compare A B`: both generators sampled on one protocol (same count, latent protocol,
+ * network and reference rows), then compareSamples' paired half-sample intervals on the FID and
+ * KID differences. Refuses generators whose passports differ in anything but their own weights.
+ */
+async function compare(v: Values<typeof EVAL_FLAGS>, a: string, b: string): Promise<number> {
+  const dirs = [resolveGeneratorDir(a), resolveGeneratorDir(b)] as const;
+  const info = await selectBackend(v.backend);
+  const log = (line: string) => process.stderr.write(line + '\n');
+  log(`backend: ${info.reason}`);
+  const network = await loadFeatureNetwork(
+    v['feature-network'],
+    v['feature-network'] === 'inception'
+      ? v.inception && (/^https?:/.test(v.inception) ? v.inception : userPath(v.inception))
+      : v.classifier,
+  );
+  const generators: LayersModel[] = [];
+  try {
+    for (const dir of dirs) generators.push(await loadModel(dir));
+    const [ga, gb] = [at(generators, 0), at(generators, 1)];
+    const progress = new Progress(process.stderr, v['batch-size']);
+    const reference = await referenceStats(network, v.data, {
+      resolution: outputSide(ga),
+      batchSize: v['batch-size'],
+      log,
+      progress: (total) => progress.phase('reference statistics', total),
+    });
+    const passports = dirs.map((dir, i) =>
+      measurementPassport(
+        network,
+        outputSide(at(generators, i)),
+        v.samples,
+        reference.description,
+        {
+          generator: {
+            truncation: v.truncation,
+            conditional: classCountOf(at(generators, i)) > 0,
+            ...generatorWeights(dir),
+          },
+        },
+      ),
+    );
+    const [pa, pb] = [at(passports, 0), at(passports, 1)];
+    // Their own weights and quantization are what is compared; everything else must match.
+    const differ = passportDifference(pa, {
+      ...pb,
+      weights: pa.weights,
+      quantization: pa.quantization,
+    });
+    if (differ)
+      throw new UsageError(
+        `A and B cannot be measured on one protocol: ${describeDifference(differ)}`,
+      );
+    const real = await referenceRows(network, v.data, {
+      count: v.samples,
+      resolution: outputSide(ga),
+      batchSize: v['batch-size'],
+      log,
+      progress: (total) => progress.phase('train image features', total),
+    });
+    const features = (g: LayersModel, seed: number, name: string) => {
+      const got = collectFeatures(
+        network,
+        v.samples,
+        v['batch-size'],
+        generatorBatches(g, seed, v.truncation),
+        {
+          keepRows: true,
+          onBatch: progress.phase(`features of ${v.samples} samples of ${name}`, v.samples),
+        },
+      );
+      return { data: got.rows ?? new Float32Array(0), n: v.samples };
+    };
+    const seedB = v['seed-b'] ?? v.seed;
+    const rowsA = features(ga, v.seed, 'A');
+    const rowsB = features(gb, seedB, 'B');
+    log('comparing: 100 paired half-sample replicates');
+    const r = compareSamples(real, reference.stats, rowsA, rowsB);
+    const result = {
+      ...r,
+      a: { model: a, seed: v.seed, weights: pa.weights, quantization: pa.quantization, ...r.a },
+      b: { model: b, seed: seedB, weights: pb.weights, quantization: pb.quantization, ...r.b },
+      passport: { ...pa, weights: 'per generator', quantization: 'per generator' },
+    };
+    if (v.json) process.stdout.write(JSON.stringify(result) + '\n');
+    else {
+      const range = ([lo, hi]: [number, number], digits: number) =>
+        `[${lo.toFixed(digits)}, ${hi.toFixed(digits)}]`;
+      process.stdout.write(
+        [
+          `A ${a}: FID ${result.a.fid.toFixed(3)}, KID ${result.a.kid.toFixed(5)} ± ${result.a.kid_std.toFixed(5)}`,
+          `B ${b}: FID ${result.b.fid.toFixed(3)}, KID ${result.b.kid.toFixed(5)} ± ${result.b.kid_std.toFixed(5)}`,
+          `FID A − B: ${r.fid_diff.toFixed(3)}, 95% interval ${range(r.fid_ci95, 3)}`,
+          `KID A − B: ${r.kid_diff.toFixed(5)}, 95% interval ${range(r.kid_ci95, 5)}`,
+          r.better
+            ? `better: ${r.better} (both intervals exclude 0)`
+            : 'better: neither (an interval includes 0: the difference is within sampling noise)',
+          `protocol: ${passportLine(result.passport)}`,
+        ].join('\n') + '\n',
+      );
+    }
+    return 0;
+  } finally {
+    for (const g of generators) g.dispose();
+    network.dispose();
+  }
+}
