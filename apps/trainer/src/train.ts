@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 import { at } from '@ganstudio/models/arrays';
-import { type FeatureNetwork, type FeatureStats } from '@ganstudio/models/eval';
+import { type FeatureNetwork, type FeatureRows, type FeatureStats } from '@ganstudio/models/eval';
 import {
   createGan,
   disposeGan,
@@ -22,20 +22,35 @@ import {
   type Resolution,
   type StepMetrics,
 } from '@ganstudio/models/gan';
-import { RUN_FORMAT, RunFolder, type BestRecord, type RunConfig } from '@ganstudio/runs/folder';
+import {
+  isScale,
+  RUN_FORMAT,
+  RunFolder,
+  type BestRecord,
+  type RunConfig,
+} from '@ganstudio/runs/folder';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
 import { onFastestBackend, selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { BatchSource, limitData } from './batches';
 import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
-import { sideOf, type PlanarImages } from './cifar';
-import { classesOf, datasetIdentity, loadTrainingSet, type TrainingSet } from './dataset';
+import { loadCifar10, sideOf, type PlanarImages } from './cifar';
+import {
+  classesOf,
+  datasetIdentity,
+  isCifar10,
+  loadTrainingSet,
+  type TrainingSet,
+} from './dataset';
 import { UserError } from './errors';
 import {
   evaluateGenerator,
+  evaluateImages,
   fidelityTargets,
+  imageBatches,
   loadFeatureNetwork,
   measurementPassport,
+  noiseBatches,
   referenceRows,
   referenceStats,
   type EvalResult,
@@ -276,6 +291,8 @@ async function startFidTracker(
   resolution: Resolution,
   fid: NonNullable<RunConfig['fid']>,
   limit: number | null,
+  /** What the periodic lines will measure, for the scale line's passport. */
+  measured: { weights: string; conditional: boolean },
   log: (line: string) => void,
   progress: Progress,
 ): Promise<FidTracker | undefined> {
@@ -319,8 +336,21 @@ async function startFidTracker(
           trainedOn: await rowsOf('train', limit ?? undefined),
           heldOut: await rowsOf('test', Math.min(fid.samples, 10_000)),
         });
+  const run = new RunFolder(out);
+  if (isCifar10(data) && !run.readMetrics().some(isScale))
+    await measureScale(
+      run,
+      network,
+      reference,
+      data,
+      resolution,
+      fid.samples,
+      train,
+      measured,
+      log,
+    );
   // A resumed run keeps its best only if it beats the one already saved.
-  const saved = new RunFolder(out).readBest();
+  const saved = run.readBest();
   const same = saved && saved.feature_network === network.id && saved.samples === fid.samples;
   return {
     network,
@@ -332,6 +362,53 @@ async function startFidTracker(
     best_samples: fid.samples,
     lowest: same ? saved.lowest : undefined,
   };
+}
+
+/**
+ * The scale a run's numbers sit on, logged once as it starts: real test images (the floor: what a
+ * perfect generator would score at this sample count) and uniform noise (the ceiling), on the
+ * passport of the periodic measurement, so a reader of the curve knows where its numbers sit.
+ */
+async function measureScale(
+  run: RunFolder,
+  network: FeatureNetwork,
+  reference: { stats: FeatureStats; description: string },
+  data: string,
+  side: Resolution,
+  samples: number,
+  train: FeatureRows,
+  measured: { weights: string; conditional: boolean },
+  log: (line: string) => void,
+): Promise<void> {
+  const test = loadCifar10(data, 'test');
+  if (test.count < samples || side !== 32) return; // the floor would repeat images, or be resized
+  const started = performance.now();
+  const { value } = await onFastestBackend(() =>
+    [imageBatches(test), noiseBatches(0)].map((batches) => {
+      const r = evaluateImages(network, reference, batches, samples, { rows: { train } });
+      return {
+        fid: r.fid,
+        kid: r.kid ?? NaN,
+        kid_std: r.kid_std ?? NaN,
+        precision: r.precision ?? NaN,
+        recall: r.recall ?? NaN,
+      };
+    }),
+  );
+  const [floor, ceiling] = [at(value, 0), at(value, 1)];
+  run.appendMetric({
+    type: 'scale',
+    step: 0,
+    epoch: 0,
+    floor,
+    ceiling,
+    passport: measurementPassport(network, side, samples, reference.description, {
+      generator: { ...measured, quantization: 'float32' },
+    }),
+  });
+  log(
+    `scale (${samples} samples): real test images FID ${floor.fid.toFixed(3)}, KID ${floor.kid.toFixed(5)}; noise FID ${ceiling.fid.toFixed(3)}, KID ${ceiling.kid.toFixed(5)} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  );
 }
 
 /** The GAN and its position: the run's newest good checkpoint on --resume, else a fresh start. */
@@ -453,6 +530,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       imageSizeOf(config.model),
       fidConfig,
       config.limit,
+      { weights: config.ema ? 'ema' : 'raw', conditional: Boolean(config.model.classes) },
       log,
       progress,
     );
@@ -590,6 +668,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         log,
         progress,
         config.classNames,
+        true, // the copy check, on the curve's last point
       );
       const finalSamples = finalFidSamples(config, totalSteps);
       if (finalSamples !== fidConfig.samples)

@@ -79,6 +79,14 @@ export const runMetrics = pgTable(
     isScore: real('is_score'),
     /** A conditional run's class fidelity at this FID point (share of samples classified as their class). */
     classFidelity: real('class_fidelity'),
+    /** KID ± std at this point (Bińkowski et al. 2018; same features and passport as the FID). */
+    kid: real('kid'),
+    kidStd: real('kid_std'),
+    /** Improved precision and recall (Kynkäänniemi et al. 2019, k = 3), shares 0–1. */
+    precision: real('precision'),
+    recall: real('recall'),
+    /** Share of samples nearer the training set than 99% of held-out real images (end of run). */
+    copies: real('copies'),
     /** Training seconds at this step (across sittings): FID by wall clock when runs are compared. */
     elapsedS: real('elapsed_s'),
   },

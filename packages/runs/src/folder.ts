@@ -14,7 +14,13 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from 
 import { join } from 'node:path';
 
 import type { DcganConfig, OptimizerConfig } from '@ganstudio/models/gan';
-import type { Passport } from '@ganstudio/models/passport';
+import {
+  latentProtocol,
+  referenceOf,
+  resizeOf,
+  UNRECORDED,
+  type Passport,
+} from '@ganstudio/models/passport';
 
 import { writeFileAtomic } from './fs-atomic';
 
@@ -274,6 +280,29 @@ export interface SeamRecord {
   note: string;
 }
 
+/**
+ * Where a run's numbers sit between the best and the worst there is, on the passport of its
+ * periodic measurement: real test images (the floor) and uniform noise (the ceiling) measured
+ * with the same network, counts and reference, once as the run starts.
+ */
+export interface ScaleRecord {
+  type: 'scale';
+  step: number;
+  epoch: number;
+  floor: ScalePoint;
+  ceiling: ScalePoint;
+  /** The passport of the generator lines these bracket. */
+  passport: Passport;
+}
+
+export interface ScalePoint {
+  fid: number;
+  kid: number;
+  kid_std: number;
+  precision: number;
+  recall: number;
+}
+
 /** Any other record (the classifier's epochs, …). */
 export interface OtherRecord {
   type: string;
@@ -282,12 +311,33 @@ export interface OtherRecord {
   [key: string]: unknown;
 }
 
-export type MetricRecord = StepRecord | FidRecord | SeamRecord | OtherRecord;
+export type MetricRecord = StepRecord | FidRecord | SeamRecord | ScaleRecord | OtherRecord;
 
 const HEADER = { type: 'format', version: RUN_FORMAT, epoch_base: 1 } as const;
 
 export const isStep = (r: MetricRecord): r is StepRecord => r.type === 'step';
 export const isSeam = (r: MetricRecord): r is SeamRecord => r.type === 'seam';
+export const isScale = (r: MetricRecord): r is ScaleRecord =>
+  r.type === 'scale' && typeof (r as ScaleRecord).passport === 'object';
+
+/**
+ * A measurement line's passport: its own, or for lines older than passports the one its fields
+ * imply (the trainer has always measured float32 weights on the stream-batches protocol); what
+ * an old line did not record is "unrecorded", so it never matches a recorded value.
+ */
+export function recordPassport(r: FidRecord, side: number, conditional: boolean): Passport {
+  return (
+    r.passport ?? {
+      feature_network: r.feature_network,
+      resize: resizeOf(r.feature_network, side),
+      samples: r.samples,
+      reference: referenceOf(r.reference),
+      latent_protocol: latentProtocol(Infinity, conditional),
+      weights: r.weights ?? UNRECORDED,
+      quantization: 'float32',
+    }
+  );
+}
 export const isFid = (r: MetricRecord): r is FidRecord =>
   r.type === 'fid' && Number.isFinite((r as FidRecord).fid);
 

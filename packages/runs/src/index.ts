@@ -14,12 +14,15 @@ import { runExists, upsertRun } from '@ganstudio/api/features/runs';
 import type { Db } from '@ganstudio/db/client';
 import { isId, toId, type Model } from '@ganstudio/db/schema';
 import { encodePng } from '@ganstudio/models/image';
+import type { Passport } from '@ganstudio/models/passport';
 import { artifactsToFiles, quantizeArtifacts } from '@ganstudio/models/weights';
 import type { BlobStore } from '@ganstudio/storage';
 
 import {
   isFid,
+  isScale,
   isStep,
+  recordPassport,
   RunFolder,
   RunFolderError,
   withoutMachinePaths,
@@ -145,8 +148,23 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
     fid: number | null;
     isScore: number | null;
     classFidelity: number | null;
+    kid: number | null;
+    kidStd: number | null;
+    precision: number | null;
+    recall: number | null;
+    copies: number | null;
     elapsedS: number | null;
   }
+  const unmeasured = {
+    fid: null,
+    isScore: null,
+    classFidelity: null,
+    kid: null,
+    kidStd: null,
+    precision: null,
+    recall: null,
+    copies: null,
+  };
   const byStep = new Map<number, Point>(
     steps
       .filter((_, i) => i % stride === 0 || i === steps.length - 1)
@@ -158,9 +176,7 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
           // Lines of older runs may lack a field their type promises.
           dLoss: (s.d_loss as number | undefined) ?? null,
           gLoss: (s.g_loss as number | undefined) ?? null,
-          fid: null,
-          isScore: null,
-          classFidelity: null,
+          ...unmeasured,
           elapsedS: (s.elapsed_s as number | undefined) ?? null,
         },
       ]),
@@ -171,22 +187,27 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
     for (const s of steps) if (s.step <= step && s.elapsed_s !== undefined) at = s.elapsed_s;
     return at;
   };
-  // The FID curve uses the trainer's periodic protocol only (its most common sample count): a
-  // 10,000-sample final FID is not comparable with 2,000-sample points and would make a false dip.
-  const fidLines = lines.filter(isFid);
-  const counts = new Map<number, number>();
-  for (const l of fidLines) counts.set(l.samples ?? 0, (counts.get(l.samples ?? 0) ?? 0) + 1);
-  const protocolSamples = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0];
-  const protocol = fidLines.filter((l) => (l.samples ?? 0) === protocolSamples);
-  for (const l of protocol) {
+  // The quality curve is the lines of one passport, the most common (the trainer's periodic
+  // protocol): a 10,000-sample final FID is not comparable with 2,000-sample points and would make
+  // a false dip. Lines older than passports get one from their own fields.
+  const { resolution, classes } = modelShape(config);
+  const fidLines = lines.filter(isFid).map((l) => ({
+    line: l,
+    passport: recordPassport(l, resolution, classes !== null),
+  }));
+  const keyOf = (p: Passport) => JSON.stringify(p);
+  const counts = new Map<string, number>();
+  for (const { passport } of fidLines)
+    counts.set(keyOf(passport), (counts.get(keyOf(passport)) ?? 0) + 1);
+  const protocolKey = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const protocol = fidLines.filter((l) => keyOf(l.passport) === protocolKey);
+  for (const { line: l } of protocol) {
     const point = byStep.get(l.step) ?? {
       step: l.step,
       epoch: l.epoch,
       dLoss: null,
       gLoss: null,
-      fid: null,
-      isScore: null,
-      classFidelity: null,
+      ...unmeasured,
       elapsedS: elapsedAt(l.step),
     };
     byStep.set(l.step, {
@@ -194,16 +215,28 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
       fid: l.fid,
       isScore: l.is_mean ?? null,
       classFidelity: l.class_fidelity ?? null,
+      kid: l.kid ?? null,
+      kidStd: l.kid_std ?? null,
+      precision: l.precision ?? null,
+      recall: l.recall ?? null,
+      copies: l.copies ?? null,
     });
   }
   const metrics = [...byStep.values()].sort((a, b) => a.step - b.step);
   const first = protocol[0];
+  // The floor (real test images) and ceiling (noise) on the curve's passport, when measured.
+  const scale = lines
+    .filter(isScale)
+    .reverse()
+    .find((l) => first && keyOf(l.passport) === keyOf(first.passport));
   const fidProtocol = first
     ? {
-        feature_network: first.feature_network ?? 'unknown',
-        samples: protocolSamples,
-        ...(first.weights ? { weights: first.weights } : {}),
-        ...(first.reference ? { reference: first.reference } : {}),
+        feature_network: first.line.feature_network ?? 'unknown',
+        samples: first.passport.samples,
+        ...(first.line.weights ? { weights: first.line.weights } : {}),
+        ...(first.line.reference ? { reference: first.line.reference } : {}),
+        passport: first.passport,
+        ...(scale ? { floor: scale.floor, ceiling: scale.ceiling } : {}),
       }
     : undefined;
   const speeds = steps

@@ -10,3 +10,6 @@ export const featureNetworkName = (id: string | null | undefined) =>
     : id.startsWith('cifar10-classifier')
       ? 'CIFAR-10 classifier features'
       : 'Inception-v3 features';
+/** A share (0–1) to one decimal of a percent: precision, recall, copies. */
+export const share = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(1)}%`;

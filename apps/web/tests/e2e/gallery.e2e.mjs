@@ -182,19 +182,32 @@ export async function runSuite(base, executablePath, { model64, conditional } = 
       await page.locator('svg polyline').first().waitFor();
     });
 
-    await test('runs compare: tick the shipped run and the paper run, see their FID curves overlaid and their grids', async () => {
+    await test('runs compare: curves measured alike are overlaid; the shipped (EMA) and paper (raw) runs are refused by name', async () => {
       const p = await visitor.newPage();
-      await p.goto(`${base}/runs`);
-      const boxes = p.locator('input[type=checkbox][name=id]');
-      assert.ok((await boxes.count()) >= 2, 'the bundled reference runs are listed');
-      await p.locator('input[value="dcgan-cifar10"]').check();
-      await p.locator('input[value="paper-dcgan-v3"]').check();
-      await p.getByRole('button', { name: 'Compare selected runs' }).click();
+      const compare = async (a, b) => {
+        await p.goto(`${base}/runs`);
+        const boxes = p.locator('input[type=checkbox][name=id]');
+        assert.ok((await boxes.count()) >= 2, 'the bundled reference runs are listed');
+        await p.locator(`input[value="${a}"]`).check();
+        await p.locator(`input[value="${b}"]`).check();
+        await p.getByRole('button', { name: 'Compare selected runs' }).click();
+        await p.locator('img[alt*="epoch"]').nth(1).waitFor();
+      };
+      await compare('narrow32-ttur', 'narrow32-hinge-sn');
       for (const id of ['fid-by-time', 'fid-by-images']) {
         const chart = p.getByTestId(id);
         await chart.waitFor();
         assert.equal(await chart.locator('polyline').count(), 2, id);
       }
+      assert.match(await p.getByTestId('compare-passport').innerText(), /2,000 samples/);
+      assert.equal(await p.locator('img[alt*="epoch"]').count(), 2);
+
+      await compare('dcgan-cifar10', 'paper-dcgan-v3');
+      const refused = p.getByTestId('compare-refused');
+      await refused.waitFor();
+      assert.match(await refused.innerText(), /weights differs: ema vs raw/);
+      assert.equal(await p.getByTestId('fid-by-time').count(), 0, 'no overlaid FID curves');
+      // The grids still sit side by side: pictures compare whatever the protocol.
       assert.equal(await p.locator('img[alt*="epoch"]').count(), 2);
       await p.close();
     });

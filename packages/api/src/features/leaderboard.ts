@@ -19,6 +19,7 @@ import {
 import { SCORE_CACHE_MS, type Core, type Route } from '../core';
 import { HttpError, Id, json } from '../http';
 import { getModel } from './models';
+import { fidProtocolOf, runPassport } from './runs';
 
 const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
 
@@ -91,6 +92,11 @@ export async function modelsWithQuality(db: Db) {
             fid: runMetrics.fid,
             isScore: runMetrics.isScore,
             classFidelity: runMetrics.classFidelity,
+            kid: runMetrics.kid,
+            kidStd: runMetrics.kidStd,
+            precision: runMetrics.precision,
+            recall: runMetrics.recall,
+            copies: runMetrics.copies,
           })
           .from(runMetrics)
           .where(
@@ -103,15 +109,20 @@ export async function modelsWithQuality(db: Db) {
           .orderBy(desc(runMetrics.step))
           .limit(1)
       : [];
-    const protocol = (
-      run?.config as { fid_protocol?: { feature_network?: string; samples?: number } } | undefined
-    )?.fid_protocol;
+    const protocol = run ? fidProtocolOf(run) : undefined;
     const v = voteOf.get(model.id);
     out.push({
       model,
       fid: fid?.fid ?? null,
       isScore: fid?.isScore ?? null,
       classFidelity: fid?.classFidelity ?? null,
+      kid: fid?.kid ?? null,
+      kidStd: fid?.kidStd ?? null,
+      precision: fid?.precision ?? null,
+      recall: fid?.recall ?? null,
+      copies: fid?.copies ?? null,
+      /** What every machine number of this row was measured with (null: no curve). */
+      passport: (run && runPassport(run)) ?? null,
       featureNetwork: protocol?.feature_network ?? null,
       fidSamples: protocol?.samples ?? null,
       images: imageCounts.get(model.id) ?? 0,
@@ -353,6 +364,12 @@ export async function leaderboard(db: Db, maxAgeMs?: number) {
       fid: q.fid,
       isScore: q.isScore,
       classFidelity: q.classFidelity,
+      kid: q.kid,
+      kidStd: q.kidStd,
+      precision: q.precision,
+      recall: q.recall,
+      copies: q.copies,
+      passport: q.passport,
       conditional: q.model.classes !== null,
       featureNetwork: q.featureNetwork,
       fidSamples: q.fidSamples,

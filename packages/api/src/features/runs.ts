@@ -6,6 +6,7 @@ import { desc, eq } from 'drizzle-orm';
 
 import type { Db } from '@ganstudio/db/client';
 import { models, runMetrics, runs, runSamples, type Run } from '@ganstudio/db/schema';
+import { referenceOf, UNRECORDED, type Passport } from '@ganstudio/models/passport';
 
 export async function upsertRun(
   db: Db,
@@ -60,4 +61,47 @@ export async function getRun(db: Db, id: string) {
     .where(eq(models.runId, id))
     .orderBy(desc(models.createdAt));
   return { run, samples, metrics, models: runModels };
+}
+
+/** A point of the floor or ceiling of a run's scale (real test images, uniform noise). */
+export interface ScalePoint {
+  fid: number;
+  kid: number;
+  kid_std?: number;
+  precision: number;
+  recall: number;
+}
+
+/** What the publisher records of a run's quality curve in its config (packages/runs registerRun). */
+export interface FidProtocol {
+  feature_network: string;
+  samples: number;
+  weights?: string;
+  reference?: string;
+  passport?: Passport;
+  floor?: ScalePoint;
+  ceiling?: ScalePoint;
+}
+
+export const fidProtocolOf = (run: Pick<Run, 'config'>): FidProtocol | undefined =>
+  (run.config as { fid_protocol?: FidProtocol }).fid_protocol;
+
+/**
+ * The passport of a run's quality curve; runs published before passports have one from the
+ * fields they recorded (the rest "unrecorded"); a run with no curve has none.
+ */
+export function runPassport(run: Pick<Run, 'config'>): Passport | undefined {
+  const p = fidProtocolOf(run);
+  if (!p) return undefined;
+  return (
+    p.passport ?? {
+      feature_network: p.feature_network,
+      resize: UNRECORDED,
+      samples: p.samples,
+      reference: referenceOf(p.reference),
+      latent_protocol: UNRECORDED,
+      weights: p.weights ?? UNRECORDED,
+      quantization: UNRECORDED,
+    }
+  );
 }

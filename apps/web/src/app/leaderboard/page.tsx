@@ -2,6 +2,7 @@
 // machine metrics beside it. A model with too few judgements is listed, not ranked.
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { Fragment } from 'react';
 
 import {
   JUDGEMENTS_PER_CONTRIBUTOR,
@@ -10,6 +11,7 @@ import {
   MIN_JUDGEMENTS_TO_RANK,
   VOTE_PRIOR_CONTRIBUTORS,
 } from '@ganstudio/api';
+import { passportLine, type Passport } from '@ganstudio/models/passport';
 
 import { featureNetworkName, interval, pct } from '~/components/format';
 import { getContext } from '~/server/context';
@@ -17,9 +19,19 @@ import { getContext } from '~/server/context';
 export const metadata: Metadata = { title: 'Leaderboard' };
 export const dynamic = 'force-dynamic';
 
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
 export default async function LeaderboardPage() {
   const { db } = await getContext();
   const rows = await leaderboard(db);
+  // Each distinct passport gets a letter, in order of first appearance.
+  const protocols = [
+    ...new Map(
+      rows.flatMap((r) => (r.passport ? [[JSON.stringify(r.passport), r.passport] as const] : [])),
+    ),
+  ] as [string, Passport][];
+  const letterOf = (p: Passport) =>
+    LETTERS[protocols.findIndex(([key]) => key === JSON.stringify(p))] ?? '?';
   return (
     <div className="space-y-6">
       <header>
@@ -31,8 +43,10 @@ export default async function LeaderboardPage() {
           </Link>{' '}
           get it wrong, counting the model&apos;s samples and real photos equally. 50% means people
           cannot tell the model&apos;s pictures from real ones. &ldquo;Fooled&rdquo; is the share of
-          the model&apos;s samples judged real, with its 95% range. FID and IS are machine measures
-          (lower FID and higher IS are better).
+          the model&apos;s samples judged real, with its 95% range. FID, KID and IS are machine
+          measures (lower FID and KID, higher IS are better); each carries the letter of the
+          protocol it was measured with, listed under the table, and numbers with different letters
+          do not compare.
         </p>
         <p className="mt-2 max-w-3xl text-sm text-zinc-400">
           Every number counts people, not clicks: each network (an IPv4 address, or an IPv6 /48)
@@ -54,6 +68,7 @@ export default async function LeaderboardPage() {
               <th className="pr-3">Real photos judged fake</th>
               <th className="pr-3">Judgements (networks)</th>
               <th className="pr-3">FID</th>
+              <th className="pr-3">KID</th>
               <th className="pr-3">IS</th>
               <th className="pr-3">Mean vote</th>
             </tr>
@@ -89,7 +104,22 @@ export default async function LeaderboardPage() {
                   {r.fid?.toFixed(2) ?? '—'}{' '}
                   <span className="text-xs text-zinc-500">
                     {r.fid !== null ? featureNetworkName(r.featureNetwork) : ''}
-                  </span>
+                  </span>{' '}
+                  {r.passport && (
+                    <sup className="text-xs text-zinc-400" data-testid="protocol-letter">
+                      {letterOf(r.passport)}
+                    </sup>
+                  )}
+                </td>
+                <td className="pr-3">
+                  {r.kid !== null ? (
+                    <>
+                      {r.kid.toFixed(4)}{' '}
+                      <span className="text-xs text-zinc-500">± {r.kidStd?.toFixed(4)}</span>
+                    </>
+                  ) : (
+                    '—'
+                  )}
                 </td>
                 <td className="pr-3">{r.isScore?.toFixed(2) ?? '—'}</td>
                 <td className="pr-3">
@@ -103,6 +133,21 @@ export default async function LeaderboardPage() {
           </tbody>
         </table>
       </div>
+      {protocols.length > 0 && (
+        <dl
+          className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs text-zinc-400"
+          data-testid="passports"
+        >
+          {protocols.map(([key, p], i) => (
+            <Fragment key={key}>
+              <dt className="font-medium text-zinc-300">{LETTERS[i]}</dt>
+              <dd>
+                <code>{passportLine(p)}</code>
+              </dd>
+            </Fragment>
+          ))}
+        </dl>
+      )}
     </div>
   );
 }

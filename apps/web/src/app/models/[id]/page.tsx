@@ -6,8 +6,9 @@ import { notFound } from 'next/navigation';
 import { leaderboard, MIN_CONTRIBUTORS_TO_RANK, MIN_JUDGEMENTS_TO_RANK } from '@ganstudio/api';
 import { getRun } from '@ganstudio/api/features/runs';
 import { isId } from '@ganstudio/db/schema';
+import { passportLine } from '@ganstudio/models/passport';
 
-import { featureNetworkName, interval, pct } from '~/components/format';
+import { featureNetworkName, interval, pct, share } from '~/components/format';
 import { getContext } from '~/server/context';
 
 export const dynamic = 'force-dynamic';
@@ -80,6 +81,33 @@ export default async function ModelPage({ params }: Props) {
           <dd>
             {row.isScore !== null ? `${row.isScore.toFixed(2)} (higher is better)` : 'not measured'}
           </dd>
+          <dt className="text-zinc-400">KID</dt>
+          <dd data-testid="model-kid">
+            {row.kid !== null
+              ? `${row.kid.toFixed(4)} ± ${row.kidStd?.toFixed(4) ?? '?'} (lower is better; unbiased, so it compares across sample counts)`
+              : 'not measured'}
+          </dd>
+          <dt className="text-zinc-400">Precision / recall</dt>
+          <dd data-testid="model-precision-recall">
+            {row.precision !== null
+              ? `${share(row.precision)} of its samples look like real photos; it covers ${share(row.recall)} of the real photos' variety`
+              : 'not measured'}
+          </dd>
+          <dt className="text-zinc-400">Copies</dt>
+          <dd data-testid="model-copies">
+            {row.copies !== null
+              ? `${share(row.copies)} of its samples are nearer a training photo than 99% of unseen real photos come`
+              : 'not checked'}
+          </dd>
+          {row.passport && (
+            <>
+              <dt className="text-zinc-400">Measured on</dt>
+              <dd className="text-xs text-zinc-400" data-testid="model-passport">
+                <code>{passportLine(row.passport)}</code>: numbers measured any other way do not
+                compare with these.
+              </dd>
+            </>
+          )}
           {row.conditional && (
             <>
               <dt className="text-zinc-400">Class fidelity</dt>

@@ -2,9 +2,11 @@
 import { notFound } from 'next/navigation';
 
 import { humanScore, humanScores, type HumanScore } from '@ganstudio/api';
-import { getRun } from '@ganstudio/api/features/runs';
+import { fidProtocolOf, getRun, runPassport } from '@ganstudio/api/features/runs';
 import { isId } from '@ganstudio/db/schema';
+import { passportLine } from '@ganstudio/models/passport';
 
+import { share } from '~/components/format';
 import { LineChart } from '~/components/line-chart';
 import { getContext } from '~/server/context';
 
@@ -18,7 +20,7 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   const { run, samples, metrics, models } = data;
   /** The points of one metric where it was logged. */
   const points = (
-    key: 'dLoss' | 'gLoss' | 'fid' | 'isScore' | 'classFidelity',
+    key: 'dLoss' | 'gLoss' | 'fid' | 'isScore' | 'classFidelity' | 'precision' | 'recall',
     x: 'step' | 'epoch',
   ) =>
     metrics.flatMap((m) => {
@@ -30,16 +32,18 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   const isScores = points('isScore', 'epoch');
   // As a percentage: the share of samples the CIFAR-10 classifier calls the class they were drawn in.
   const fidelity = points('classFidelity', 'epoch').map((p) => ({ ...p, y: 100 * p.y }));
-  const protocol = (
-    run.config as {
-      fid_protocol?: {
-        feature_network: string;
-        samples: number;
-        weights?: string;
-        reference?: string;
-      };
-    }
-  ).fid_protocol;
+  // KID with its ± 1 std band; precision and recall as percentages.
+  const kid = metrics.flatMap((m) =>
+    m.kid === null
+      ? []
+      : [{ x: m.epoch, y: m.kid, lo: m.kid - (m.kidStd ?? 0), hi: m.kid + (m.kidStd ?? 0) }],
+  );
+  const percent = (key: 'precision' | 'recall') =>
+    points(key, 'epoch').map((p) => ({ ...p, y: 100 * p.y }));
+  const protocol = fidProtocolOf(run);
+  const passport = runPassport(run);
+  const { floor, ceiling } = protocol ?? {};
+  const last = metrics.filter((m) => m.fid !== null).at(-1);
   const network = protocol?.feature_network.startsWith('cifar10-classifier')
     ? 'CIFAR-10 classifier'
     : 'Inception-v3';
@@ -74,23 +78,94 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
       {fid.length > 0 && (
         <section>
           <h2 className="mb-2 font-medium">Quality by epoch</h2>
-          <p className="mb-2 text-xs text-zinc-400">
-            FID ({network} features, lower is better) and IS ({network}, higher is better) on{' '}
-            {protocol?.samples.toLocaleString('en') ?? '?'} samples each
+          <p className="mb-2 text-xs text-zinc-400" data-testid="run-passport">
+            FID ({network} features, lower is better) and IS ({network}, higher is better)
             {protocol?.weights
               ? `, of the ${protocol.weights === 'ema' ? 'EMA-averaged' : 'raw'} generator weights`
               : ''}
-            ; feature network <code>{protocol?.feature_network}</code>
-            {protocol?.reference ? (
-              <>
-                , against <code>{protocol.reference}</code>
-              </>
-            ) : (
-              ''
-            )}
-            . Numbers from another feature network or reference set do not compare with these.
+            . Measured on{' '}
+            <code>{passport ? passportLine(passport) : 'an unrecorded protocol'}</code>. Numbers
+            measured any other way do not compare with these.
           </p>
-          <LineChart xLabel="epoch" series={[{ name: 'FID', color: '#34d399', points: fid }]} />
+          <LineChart
+            xLabel="epoch"
+            series={[{ name: 'FID', color: '#34d399', points: fid }]}
+            rules={floor ? [{ label: 'real images', y: floor.fid, color: '#a1a1aa' }] : []}
+          />
+          {kid.length > 0 && (
+            <div data-testid="kid-chart">
+              <p className="mt-2 text-xs text-zinc-400">
+                KID (Bińkowski et al. 2018, lower is better): unbiased, so it compares across sample
+                counts; the band is ± one standard deviation over 100 subsets. Epochs whose bands
+                overlap are not told apart by this measurement.
+              </p>
+              <LineChart
+                xLabel="epoch"
+                series={[{ name: 'KID', color: '#2dd4bf', points: kid }]}
+                rules={floor ? [{ label: 'real images', y: floor.kid, color: '#a1a1aa' }] : []}
+              />
+            </div>
+          )}
+          {kid.length > 0 && (
+            <div data-testid="precision-recall-chart">
+              <p className="mt-2 text-xs text-zinc-400">
+                Precision and recall (Kynkäänniemi et al. 2019, k = 3, %): the share of samples on
+                the real images&apos; manifold (quality) and of real images on the samples&apos;
+                (variety). Low precision is blur or artefacts; low recall is collapse.
+              </p>
+              <LineChart
+                xLabel="epoch"
+                series={[
+                  { name: 'precision %', color: '#f472b6', points: percent('precision') },
+                  { name: 'recall %', color: '#60a5fa', points: percent('recall') },
+                ]}
+                rules={
+                  floor
+                    ? [
+                        { label: 'real precision', y: 100 * floor.precision, color: '#f9a8d4' },
+                        { label: 'real recall', y: 100 * floor.recall, color: '#93c5fd' },
+                      ]
+                    : []
+                }
+              />
+            </div>
+          )}
+          {floor && ceiling && (
+            <table className="mt-3 text-xs" data-testid="run-scale">
+              <caption className="mb-1 text-left text-zinc-400">
+                The scale, on the same passport: real test images score what a perfect generator
+                would at this sample count; uniform noise, what no generator should.
+              </caption>
+              <thead className="text-zinc-400">
+                <tr>
+                  <th className="pr-4 text-left"></th>
+                  <th className="pr-4 text-right">FID</th>
+                  <th className="pr-4 text-right">KID</th>
+                  <th className="pr-4 text-right">precision</th>
+                  <th className="pr-4 text-right">recall</th>
+                </tr>
+              </thead>
+              <tbody>
+                {(
+                  [
+                    ['real test images (floor)', floor],
+                    ['this run, last point', last],
+                    ['uniform noise (ceiling)', ceiling],
+                  ] as const
+                ).map(([label, v]) =>
+                  v ? (
+                    <tr key={label}>
+                      <td className="pr-4">{label}</td>
+                      <td className="pr-4 text-right">{v.fid?.toFixed(2) ?? '—'}</td>
+                      <td className="pr-4 text-right">{v.kid?.toFixed(4) ?? '—'}</td>
+                      <td className="pr-4 text-right">{share(v.precision)}</td>
+                      <td className="pr-4 text-right">{share(v.recall)}</td>
+                    </tr>
+                  ) : null,
+                )}
+              </tbody>
+            </table>
+          )}
           {isScores.length > 0 && (
             <LineChart
               xLabel="epoch"

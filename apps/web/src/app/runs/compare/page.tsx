@@ -1,12 +1,14 @@
 // Runs side by side: FID by training wall-clock time and by images seen on one chart
 // each, and their newest sample grids next to each other, so recipes compare at equal budgets.
+// Curves are lined up only when their passports match (network, resize, samples, reference,
+// latent protocol, weights, quantization); otherwise the page says which field differs.
 import type { Metadata } from 'next';
 import Link from 'next/link';
 
-import { getRun } from '@ganstudio/api/features/runs';
+import { getRun, runPassport } from '@ganstudio/api/features/runs';
 import { isId } from '@ganstudio/db/schema';
+import { describeDifference, passportDifference, passportLine } from '@ganstudio/models/passport';
 
-import { featureNetworkName } from '~/components/format';
 import { LineChart } from '~/components/line-chart';
 import { getContext } from '~/server/context';
 
@@ -50,12 +52,20 @@ export default async function CompareRuns({
       byImages: fid.flatMap((m) =>
         m.fid === null ? [] : [{ x: Math.round((m.step * batch) / 1000), y: m.fid }],
       ),
-      network:
-        (r.run.config as { fid_protocol?: { feature_network?: string } }).fid_protocol
-          ?.feature_network ?? null,
+      passport: runPassport(r.run),
     };
   });
-  const networks = new Set(series.map((s) => s.network));
+  // The first run with a curve is the yardstick: every other must match it field for field.
+  const measured = series.filter((s) => s.passport);
+  const base = measured[0];
+  const mismatch = measured
+    .slice(1)
+    .map((s) => ({
+      s,
+      d: base?.passport && s.passport && passportDifference(base.passport, s.passport),
+    }))
+    .find((m) => m.d);
+  const unmeasured = series.filter((s) => !s.passport).map((s) => s.run.run.name);
   return (
     <div className="space-y-8">
       <header>
@@ -63,25 +73,51 @@ export default async function CompareRuns({
         <p className="text-sm text-zinc-400">
           FID of each run&apos;s periodic measurement (lower is better) by minutes of training and
           by thousands of images seen.
-          {networks.size > 1 &&
-            ' These runs were measured with different feature networks, so their FIDs do not compare.'}
-          {networks.size === 1 && ` All measured with ${featureNetworkName([...networks][0])}.`}
+          {unmeasured.length > 0 && ` No quality curve for ${unmeasured.join(', ')}.`}
         </p>
       </header>
-      <section data-testid="fid-by-time">
-        <h2 className="mb-2 font-medium">FID by training time (minutes)</h2>
-        <LineChart
-          xLabel="minutes"
-          series={series.map((s) => ({ name: s.run.run.name, color: s.color, points: s.byTime }))}
-        />
-      </section>
-      <section data-testid="fid-by-images">
-        <h2 className="mb-2 font-medium">FID by images seen (thousands)</h2>
-        <LineChart
-          xLabel="k images"
-          series={series.map((s) => ({ name: s.run.run.name, color: s.color, points: s.byImages }))}
-        />
-      </section>
+      {mismatch?.d && base ? (
+        <p
+          className="rounded border border-amber-700 bg-amber-950/40 p-3 text-sm text-amber-200"
+          data-testid="compare-refused"
+        >
+          Not lined up: these runs&apos; numbers were measured differently, so their curves do not
+          compare. {base.run.run.name} vs {mismatch.s.run.run.name}:{' '}
+          <strong>{describeDifference(mismatch.d)}</strong>. Re-measure one with the other&apos;s
+          protocol (<code>ganstudio eval</code>, or <code>ganstudio eval --compare A B</code> for
+          two generators) to compare them.
+        </p>
+      ) : (
+        <>
+          {base?.passport && (
+            <p className="text-xs text-zinc-400" data-testid="compare-passport">
+              All measured on <code>{passportLine(base.passport)}</code>.
+            </p>
+          )}
+          <section data-testid="fid-by-time">
+            <h2 className="mb-2 font-medium">FID by training time (minutes)</h2>
+            <LineChart
+              xLabel="minutes"
+              series={series.map((s) => ({
+                name: s.run.run.name,
+                color: s.color,
+                points: s.byTime,
+              }))}
+            />
+          </section>
+          <section data-testid="fid-by-images">
+            <h2 className="mb-2 font-medium">FID by images seen (thousands)</h2>
+            <LineChart
+              xLabel="k images"
+              series={series.map((s) => ({
+                name: s.run.run.name,
+                color: s.color,
+                points: s.byImages,
+              }))}
+            />
+          </section>
+        </>
+      )}
       <section>
         <h2 className="mb-2 font-medium">Newest samples</h2>
         <ul className="grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-3">
