@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -108,10 +108,20 @@ describe('uploadRun', () => {
       [1, 80, 2, 150],
       [2, 60, 3, 300],
     ]);
+    // A run older than passports gets one from its lines' fields; what they never said is unrecorded.
     expect((run?.run.config as { fid_protocol: unknown }).fid_protocol).toEqual({
       feature_network: 'cifar10-classifier@0123456789ab',
       samples: 2000,
       weights: 'raw',
+      passport: {
+        feature_network: 'cifar10-classifier@0123456789ab',
+        resize: 'none (32×32)',
+        samples: 2000,
+        reference: { name: 'unrecorded', split: 'train', count: 0, digest: 'unrecorded' },
+        latent_protocol: 'stream batches',
+        weights: 'raw',
+        quantization: 'float32',
+      },
     });
     expect(run?.samples.map((s) => s.url)).toEqual([
       '/blobs/runs/my-run/epoch-0001.png',
@@ -234,5 +244,96 @@ describe('uploadRun', () => {
     expect(run?.metrics.filter((m) => m.fid !== null)).toHaveLength(2);
     expect((await uploadRunRecord(h.db, store, dir, { onlyIfMissing: true })).skipped).toBe(true);
     await h.close();
+  });
+
+  it('lines with passports: the curve is one passport, with KID, precision/recall, copies and its scale', async () => {
+    const h = await openDb();
+    const dir = runFolder();
+    const passport = {
+      feature_network: 'cifar10-classifier@0123456789ab',
+      resize: 'none (32×32)',
+      samples: 2000,
+      reference: {
+        name: 'cifar10',
+        split: 'train',
+        count: 50000,
+        digest: 'sha256:0011223344556677',
+      },
+      latent_protocol: 'stream batches',
+      weights: 'ema',
+      quantization: 'float32',
+    };
+    const point = { fid: 1, kid: 0.0001, kid_std: 0.0001, precision: 0.8, recall: 0.8 };
+    const extra = [
+      {
+        type: 'scale',
+        step: 0,
+        epoch: 0,
+        floor: point,
+        ceiling: { ...point, fid: 30, kid: 0.3 },
+        passport,
+      },
+      {
+        type: 'fid',
+        step: 15,
+        epoch: 1,
+        fid: 9,
+        samples: 2000,
+        feature_network: passport.feature_network,
+        weights: 'ema',
+        kid: 0.02,
+        kid_std: 0.001,
+        precision: 0.7,
+        recall: 0.2,
+        passport,
+      },
+      {
+        type: 'fid',
+        step: 30,
+        epoch: 2,
+        fid: 7,
+        samples: 2000,
+        feature_network: passport.feature_network,
+        weights: 'ema',
+        kid: 0.015,
+        kid_std: 0.001,
+        precision: 0.75,
+        recall: 0.3,
+        copies: 0.001,
+        passport,
+      },
+      {
+        type: 'fid',
+        step: 30,
+        epoch: 2,
+        fid: 8,
+        samples: 2000,
+        feature_network: passport.feature_network,
+        weights: 'raw',
+        kid: 0.018,
+        kid_std: 0.001,
+        precision: 0.7,
+        recall: 0.3,
+        passport: { ...passport, weights: 'raw' },
+      },
+    ];
+    // The fixture's own FID lines and torn last line make way for these.
+    const kept = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.endsWith('}') && !l.includes('"type":"fid"'));
+    writeFileSync(
+      join(dir, 'metrics.jsonl'),
+      [...kept, ...extra.map((l) => JSON.stringify(l))].join('\n') + '\n',
+    );
+    await uploadRun(h.db, createLocalStore(mkdtempSync(join(tmpdir(), 'pub-blobs-'))), dir);
+    const run = await getRun(h.db, 'my-run');
+    // Two passports: the EMA's (2 lines) is the curve; the raw line at epoch 2 is left out.
+    const curve = run?.metrics.filter((m) => m.fid !== null);
+    expect(curve?.map((m) => [m.fid, m.kid, m.kidStd, m.precision, m.recall, m.copies])).toEqual([
+      [9, 0.02, 0.001, 0.7, 0.2, null],
+      [7, 0.015, 0.001, 0.75, 0.3, 0.001],
+    ]);
+    const protocol = (run?.run.config as { fid_protocol: Record<string, unknown> }).fid_protocol;
+    expect(protocol).toMatchObject({ passport, floor: point, ceiling: { fid: 30, kid: 0.3 } });
   });
 });
