@@ -411,6 +411,28 @@ export async function runSuite(base, executablePath, { model64, conditional } = 
         await p.getByTestId('model-card').textContent(),
         /FID\d+\.\d\d \(CIFAR-10 classifier features, 2,000 samples/,
       );
+      // Beside FID: KID with its spread, precision/recall, the copy share and the passport.
+      assert.match(await p.getByTestId('model-kid').textContent(), /^0\.\d{4} ± 0\.\d{4} \(lower/);
+      assert.match(
+        await p.getByTestId('model-precision-recall').textContent(),
+        /^\d+\.\d% of its samples look like real photos; it covers \d+\.\d% /,
+      );
+      assert.match(await p.getByTestId('model-copies').textContent(), /^\d+\.\d% of its samples are nearer/);
+      assert.match(
+        await p.getByTestId('model-passport').textContent(),
+        /cifar10-classifier@\w+ features, resize none \(32×32\), 2,000 samples vs cifar10 train \(50,000, sha256:[0-9a-f]{16}\); stream batches; ema weights, float32/,
+      );
+      // The run page: KID with its band, precision/recall, and the floor and ceiling on one passport.
+      await p.getByRole('link', { name: 'How it was trained' }).click();
+      await p.getByTestId('kid-chart').locator('polygon[data-band]').waitFor();
+      assert.equal(await p.getByTestId('precision-recall-chart').locator('polyline').count(), 2);
+      assert.ok((await p.getByTestId('kid-chart').locator('[data-rule="real images"]').count()) === 1);
+      const scale = await p.getByTestId('run-scale').locator('tbody tr').allTextContents();
+      assert.equal(scale.length, 3);
+      assert.match(scale[0], /^real test images \(floor\)0\.\d\d/);
+      assert.match(scale[2], /^uniform noise \(ceiling\)\d+\.\d\d/);
+      await p.goto(`${base}/leaderboard`);
+      assert.match(await p.getByTestId('passports').textContent(), /^A.*2,000 samples/);
       await p.close();
     });
 
