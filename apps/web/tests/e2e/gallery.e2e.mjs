@@ -417,7 +417,10 @@ export async function runSuite(base, executablePath, { model64, conditional } = 
         await p.getByTestId('model-precision-recall').textContent(),
         /^\d+\.\d% of its samples look like real photos; it covers \d+\.\d% /,
       );
-      assert.match(await p.getByTestId('model-copies').textContent(), /^\d+\.\d% of its samples are nearer/);
+      assert.match(
+        await p.getByTestId('model-copies').textContent(),
+        /^\d+\.\d% of its samples are nearer/,
+      );
       assert.match(
         await p.getByTestId('model-passport').textContent(),
         /cifar10-classifier@\w+ features, resize none \(32×32\), 2,000 samples vs cifar10 train \(50,000, sha256:[0-9a-f]{16}\); stream batches; ema weights, float32/,
@@ -426,7 +429,9 @@ export async function runSuite(base, executablePath, { model64, conditional } = 
       await p.getByRole('link', { name: 'How it was trained' }).click();
       await p.getByTestId('kid-chart').locator('polygon[data-band]').waitFor();
       assert.equal(await p.getByTestId('precision-recall-chart').locator('polyline').count(), 2);
-      assert.ok((await p.getByTestId('kid-chart').locator('[data-rule="real images"]').count()) === 1);
+      assert.ok(
+        (await p.getByTestId('kid-chart').locator('[data-rule="real images"]').count()) === 1,
+      );
       const scale = await p.getByTestId('run-scale').locator('tbody tr').allTextContents();
       assert.equal(scale.length, 3);
       assert.match(scale[0], /^real test images \(floor\)0\.\d\d/);
