@@ -15,6 +15,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { at } from '@ganstudio/models/arrays';
 import { imageSizeOf } from '@ganstudio/models/gan';
 import {
+  isScale,
   isStep,
   RUN_FORMAT,
   RunFolder,
@@ -31,6 +32,7 @@ import {
   evaluateGenerator,
   fidelityTargets,
   loadFeatureNetwork,
+  measurementPassport,
   referenceStats,
   type EvalResult,
 } from './evaluate';
@@ -140,10 +142,20 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
               resolution: imageSizeOf(config.model),
             });
             const names = config.classNames;
-            measure = (g) =>
-              evaluateGenerator(network, reference, g, samples, {
+            // Measured here as the trainer would have: float32 weights, stream batches.
+            const passport = measurementPassport(
+              network,
+              imageSizeOf(config.model),
+              samples,
+              reference.description,
+              { generator: { conditional: Boolean(names), weights, quantization: 'float32' } },
+            );
+            measure = (g) => ({
+              ...evaluateGenerator(network, reference, g, samples, {
                 ...(names ? { classes: { names, targets: fidelityTargets(network, names) } } : {}),
-              });
+              }),
+              passport,
+            });
           }
           fids.push({ ...measure(generator), epoch: e, step: endStep(e), measured: true });
         }
@@ -192,7 +204,9 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
     ...(f.passport ? { passport: f.passport } : {}),
   }));
   // Each FID line follows the last step line of its epoch, as the trainer writes them.
-  const lines = [...steps, ...fidLines].sort(
+  // The run's floor and ceiling, when they were measured on the passport of these weights.
+  const scales = metrics.filter(isScale).filter((m) => m.passport.weights === weights);
+  const lines = [...scales, ...steps, ...fidLines].sort(
     (a, b) => a.step - b.step || (a.type === 'fid' ? 1 : -1),
   );
   target.writeMetrics(withoutMachinePaths(lines));

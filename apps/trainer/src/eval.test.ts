@@ -252,6 +252,12 @@ describe('ganstudio bundle', () => {
     ]);
     const logged = run().filter((m) => m.type === 'fid' && m.samples === 48);
     expect(fid.map((m) => m.fid)).toEqual(logged.map((m) => m.fid));
+    // KID, precision/recall, the copy share and the passport travel with each line, and the
+    // run's floor and ceiling come first.
+    for (const key of ['kid', 'kid_std', 'precision', 'recall', 'passport'])
+      expect(fid.map((m) => m[key])).toEqual(logged.map((m) => m[key]));
+    expect(fid[1].copies).toBe(logged[1].copies);
+    expect(bundled[0]).toEqual(run().find((m) => m.type === 'scale'));
     expect(bundled[bundled.indexOf(fid[0]) - 1]).toMatchObject({ type: 'step', step: fid[0].step });
     expect(JSON.parse(readFileSync(join(out, 'card.json'), 'utf8'))).toEqual({ name: 'Tiny' });
   }, 600_000);
