@@ -207,8 +207,10 @@ describe('the CLI from the repository root, as the README runs it', () => {
       .split('\n')
       .filter((l) => l.includes('"type":"fid"'))
       .map((l) => JSON.parse(l) as { samples: number });
-    // 8 steps of 16 images: far from a CIFAR-10 epoch, so one 2,000-sample FID and no 10,000-sample one.
+    // 8 steps of 16 images: far from a CIFAR-10 epoch, so one 2,000-sample FID and no 10,000-sample one,
+    // and no floor-and-ceiling scale (4,000 images through the network for a run that saw 128).
     expect(fids.map((f) => f.samples)).toEqual([2000]);
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8')).not.toContain('"type":"scale"');
     // Non-terminal output: plain progress lines during the reference pass and the FID.
     expect(r.stderr).toMatch(/reference statistics: 200\/200 images \(100%\)/);
     expect(r.stderr).toMatch(

@@ -291,8 +291,8 @@ async function startFidTracker(
   resolution: Resolution,
   fid: NonNullable<RunConfig['fid']>,
   limit: number | null,
-  /** What the periodic lines will measure, for the scale line's passport. */
-  measured: { weights: string; conditional: boolean },
+  /** What the periodic lines will measure (the scale line's passport), and the images trained on. */
+  measured: { weights: string; conditional: boolean; trainImages: number },
   log: (line: string) => void,
   progress: Progress,
 ): Promise<FidTracker | undefined> {
@@ -337,7 +337,13 @@ async function startFidTracker(
           heldOut: await rowsOf('test', Math.min(fid.samples, 10_000)),
         });
   const run = new RunFolder(out);
-  if (isCifar10(data) && !run.readMetrics().some(isScale))
+  // The scale costs 2 × samples images through the network: a run that trains on fewer images
+  // than that (a smoke run) would spend longer on it than on training, so it goes without.
+  if (
+    isCifar10(data) &&
+    2 * fid.samples <= measured.trainImages &&
+    !run.readMetrics().some(isScale)
+  )
     await measureScale(
       run,
       network,
@@ -403,7 +409,11 @@ async function measureScale(
     floor,
     ceiling,
     passport: measurementPassport(network, side, samples, reference.description, {
-      generator: { ...measured, quantization: 'float32' },
+      generator: {
+        weights: measured.weights,
+        conditional: measured.conditional,
+        quantization: 'float32',
+      },
     }),
   });
   log(
@@ -530,7 +540,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       imageSizeOf(config.model),
       fidConfig,
       config.limit,
-      { weights: config.ema ? 'ema' : 'raw', conditional: Boolean(config.model.classes) },
+      {
+        weights: config.ema ? 'ema' : 'raw',
+        conditional: Boolean(config.model.classes),
+        trainImages: totalSteps * config.batchSize,
+      },
       log,
       progress,
     );
