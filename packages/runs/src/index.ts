@@ -4,13 +4,14 @@
  * Blobs are uploaded first, then the rows are written, so no row points at a missing file.
  * Uploading the same folder again updates it in place (ids derive from the folder).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync as readFileFollowing } from 'node:fs';
 import { basename, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 
 import { insertRealSet, realSetExists } from '@ganstudio/api/features/judge';
 import { getModel, insertModel } from '@ganstudio/api/features/models';
-import { runExists, upsertRun } from '@ganstudio/api/features/runs';
+import { getRun, runExists, upsertRun } from '@ganstudio/api/features/runs';
 import type { Db } from '@ganstudio/db/client';
 import { isId, toId, type Model } from '@ganstudio/db/schema';
 import { encodePng } from '@ganstudio/models/image';
@@ -127,6 +128,31 @@ function readRunRecord(dir: string, options: UploadOptions): RunRecord {
     ? Math.max(...steps.map((s) => s.epoch))
     : Number(config['epochs'] ?? 0);
   return { dir, runId, config, lines, steps, epochs };
+}
+
+/** What a run's record was registered from: its config and lines, digested. */
+const recordDigest = (record: RunRecord): string =>
+  createHash('sha256')
+    .update(JSON.stringify({ config: record.config, lines: record.lines }))
+    .digest('hex')
+    .slice(0, 16);
+
+/**
+ * A run already registered (a gallery's later starts) is registered again when its folder's
+ * config or lines changed since, so a bundled run that gains measurements (KID, a scale line)
+ * shows them in an existing gallery without touching its model, images or votes.
+ */
+async function refreshIfChanged(
+  db: Db,
+  store: BlobStore,
+  record: RunRecord,
+  options: UploadOptions,
+) {
+  const registered = await getRun(db, record.runId);
+  const digest = (registered?.run.config as { record_digest?: string } | undefined)?.record_digest;
+  if (!registered || digest === recordDigest(record)) return;
+  await registerRun(db, store, record, { ...options, name: options.name ?? registered.run.name });
+  options.log?.(`refreshed run ${record.runId}: its folder changed since it was registered`);
 }
 
 /** Uploads a run's grids and registers the run with its metric series (losses, FID, training clock). */
@@ -248,7 +274,11 @@ async function registerRun(db: Db, store: BlobStore, record: RunRecord, options:
     {
       id: runId,
       name: options.name ?? runId,
-      config: fidProtocol ? { ...config, fid_protocol: fidProtocol } : config,
+      config: {
+        ...config,
+        ...(fidProtocol ? { fid_protocol: fidProtocol } : {}),
+        record_digest: recordDigest(record),
+      },
       status: 'finished',
       backend: typeof config['backend'] === 'string' ? config['backend'] : 'unknown',
       imagesPerSec: speeds[Math.floor(speeds.length / 2)] ?? null,
@@ -290,6 +320,7 @@ export async function uploadRun(
   const modelId = `${runId}-e${epochs}`.slice(0, 64);
   const existing = options.onlyIfMissing ? await getModel(db, modelId) : undefined;
   if (existing) {
+    await refreshIfChanged(db, store, record, options);
     return {
       runId,
       model: existing,
@@ -345,8 +376,10 @@ export async function uploadRunRecord(
   if (!existsSync(run.path('config')))
     throw new RunFolderError(`${dir}: not a run folder (no config.json)`);
   const record = readRunRecord(dir, options);
-  if (options.onlyIfMissing && (await runExists(db, record.runId)))
+  if (options.onlyIfMissing && (await runExists(db, record.runId))) {
+    await refreshIfChanged(db, store, record, options);
     return { runId: record.runId, grids: 0, metricPoints: 0, skipped: true };
+  }
   const { samples, metrics } = await registerRun(db, store, record, options);
   options.log?.(
     `registered run ${record.runId} (${samples.length} grids, ${metrics.length} metric points), no model`,

@@ -135,8 +135,23 @@ describe('uploadRun', () => {
       note: 'smoke',
       sizeBytes: expect.any(Number) as unknown,
     });
-    // Publishing again updates in place; onlyIfMissing (first-start seeding) does nothing.
-    expect((await uploadRun(h.db, store, runFolder(), { onlyIfMissing: true })).skipped).toBe(true);
+    // Publishing again updates in place; onlyIfMissing (first-start seeding) leaves the model be,
+    // and the run's record too while its folder is unchanged.
+    const again = runFolder();
+    expect((await uploadRun(h.db, store, again, { onlyIfMissing: true })).skipped).toBe(true);
+    const before = await getRun(h.db, 'my-run');
+    expect(before?.metrics.find((m) => m.epoch === 2 && m.fid !== null)?.kid).toBeNull();
+    // A folder that gained measurements since (a re-bundled run) refreshes the run's record.
+    const lines = readFileSync(join(again, 'metrics.jsonl'), 'utf8').replace(
+      '"fid":60,',
+      '"fid":60,"kid":0.012,"kid_std":0.001,',
+    );
+    writeFileSync(join(again, 'metrics.jsonl'), lines);
+    expect((await uploadRun(h.db, store, again, { onlyIfMissing: true })).skipped).toBe(true);
+    const after = await getRun(h.db, 'my-run');
+    expect(after?.metrics.find((m) => m.epoch === 2 && m.fid !== null)?.kid).toBeCloseTo(0.012, 6);
+    expect(after?.run.name).toBe(before?.run.name);
+    expect((await listModels(h.db)).map((m) => m.id)).toEqual(['my-run-e2']);
     await h.close();
   });
 
