@@ -7,19 +7,27 @@
  *
  * The matrix part runs with each kernel set in turn on the same statistics: the WebAssembly SIMD
  * kernels (the default) and the scalar JavaScript fallback, so their ratio comes from one run.
+ * Then the measures on feature rows at the trainer's 2,000 samples (KID over 100 subsets of
+ * 1,000, precision/recall, the copy check against all 50,000 training rows, eval --compare's 100
+ * replicates), on wasm and on the pure-JS cpu backend: what onFastestBackend saves a cpu run.
  */
 import { parseArgs } from 'node:util';
 
 import {
   collectFeatures,
+  compareSamples,
+  copyCheck,
   frechetDistance,
+  kernelInceptionDistance,
+  precisionRecall,
+  type FeatureRows,
   type FeatureStats,
   type FidKernels,
 } from '@ganstudio/models/eval';
 
 import { releaseBackend, selectBackend, type BackendChoice } from '../src/backend';
 import { loadCifar10 } from '../src/cifar';
-import { imageBatches, loadFeatureNetwork } from '../src/evaluate';
+import { imageBatches, loadFeatureNetwork, referenceRows, referenceStats } from '../src/evaluate';
 
 const { values: v } = parseArgs({
   options: {
@@ -28,6 +36,7 @@ const { values: v } = parseArgs({
     images: { type: 'string', default: '10000' },
     dims: { type: 'string', default: '256,2048' },
     kernels: { type: 'string', default: 'wasm,js' },
+    'rows-backends': { type: 'string', default: 'wasm,cpu' },
   },
 });
 if (!v.data) throw new Error('--data PATH is required');
@@ -60,7 +69,40 @@ const extract = (performance.now() - t0) / 1000;
 console.log(
   `feature extraction, ${images} images, ${network.id} on ${info.resolved}: ${extract.toFixed(1)} s (${(images / extract).toFixed(0)} images/s)`,
 );
+// Rows: test images 0 … 1,999 stand in for samples, the first 2,000 training images are the real
+// side (as in training), all 50,000 the copy check's training set.
+const train = await referenceRows(network, v.data);
+const reference = await referenceStats(network, v.data);
+const held = await referenceRows(network, v.data, { split: 'test', count: 4000 });
+const d = network.dim;
+const slice = (f: FeatureRows, from: number, n: number): FeatureRows => ({
+  data: f.data.subarray(from * d, (from + n) * d),
+  n,
+});
+const [real, fake, heldOut] = [
+  slice(train, 0, 2000),
+  slice(held, 2000, 2000),
+  slice(held, 0, 2000),
+];
 network.dispose();
+for (const backend of v['rows-backends'].split(',') as BackendChoice[]) {
+  await selectBackend(backend);
+  const time = (what: string, work: () => unknown) => {
+    const t = performance.now();
+    work();
+    console.log(`${what} on ${backend}: ${((performance.now() - t) / 1000).toFixed(2)} s`);
+  };
+  time('KID, 100 subsets of 1,000 (2,000 rows each side)', () =>
+    kernelInceptionDistance(real, fake),
+  );
+  time('precision/recall, k = 3, 2,000 rows each side', () => precisionRecall(real, fake));
+  time('copy check, 2,000 samples and 2,000 held-out vs 50,000 training rows', () =>
+    copyCheck(train, heldOut, fake),
+  );
+  time('eval --compare, 100 paired half-sample replicates', () =>
+    compareSamples(real, reference.stats, fake, heldOut),
+  );
+}
 releaseBackend();
 for (const d of v.dims.split(',').map(Number)) {
   const [a, b] = [randomStats(d, 1), randomStats(d, 2)];
