@@ -99,7 +99,10 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
     if (
       m.type === 'fid' &&
       m.samples === samples &&
-      ((m.weights as string | undefined) ?? runWeights) === weights
+      ((m.weights as string | undefined) ?? runWeights) === weights &&
+      // The trainer's own lines (float32), not a measurement of an export appended since.
+      ((m.passport as { quantization?: string } | undefined)?.quantization ?? 'float32') ===
+        'float32'
     )
       logged.set(m.epoch as number, m);
 

@@ -93,6 +93,31 @@ export const runMetrics = pgTable(
   (t) => [primaryKey({ columns: [t.runId, t.step] })],
 );
 
+/**
+ * A published model's numbers measured on the very weights it serves (e.g. uint8), with the
+ * passport they were measured on (@ganstudio/models/passport): shown in place of its run's curve
+ * point, which is of the float32 weights the trainer sampled.
+ */
+export interface ModelMetrics {
+  fid?: number;
+  is_mean?: number;
+  kid?: number;
+  kid_std?: number;
+  precision?: number;
+  recall?: number;
+  copies?: number;
+  class_fidelity?: number;
+  passport?: {
+    feature_network: string;
+    resize: string;
+    samples: number;
+    reference: { name: string; split: string; count: number; digest: string };
+    latent_protocol: string;
+    weights: string;
+    quantization: string;
+  };
+}
+
 /** A published generator (TF.js layers format in the blob store). */
 export const models = pgTable('models', {
   id: text('id').primaryKey(),
@@ -107,7 +132,8 @@ export const models = pgTable('models', {
   latentDim: integer('latent_dim').notNull(),
   /** Side of the images it draws: 32 or 64 (the studio, the render and the card size by it). */
   resolution: integer('resolution').notNull().default(32),
-  metrics: jsonb('metrics').$type<Record<string, number | string>>().notNull().default({}),
+  /** Its own measurement (these quantized weights), when its run folder has one; else {}. */
+  metrics: jsonb('metrics').$type<ModelMetrics>().notNull().default({}),
   /** A class-conditional generator's class names, index order; null for an unconditional one. */
   classes: jsonb('classes').$type<string[]>(),
   note: text('note'),

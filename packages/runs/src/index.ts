@@ -10,10 +10,10 @@ import { basename, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 
 import { insertRealSet, realSetExists } from '@ganstudio/api/features/judge';
-import { getModel, insertModel } from '@ganstudio/api/features/models';
+import { getModel, insertModel, setModelMetrics } from '@ganstudio/api/features/models';
 import { getRun, runExists, upsertRun } from '@ganstudio/api/features/runs';
 import type { Db } from '@ganstudio/db/client';
-import { isId, toId, type Model } from '@ganstudio/db/schema';
+import { isId, toId, type Model, type ModelMetrics } from '@ganstudio/db/schema';
 import { encodePng } from '@ganstudio/models/image';
 import type { Passport } from '@ganstudio/models/passport';
 import { artifactsToFiles, quantizeArtifacts } from '@ganstudio/models/weights';
@@ -130,6 +130,33 @@ function readRunRecord(dir: string, options: UploadOptions): RunRecord {
   return { dir, runId, config, lines, steps, epochs };
 }
 
+/**
+ * The published weights' own measurement: the last measurement line at the model's epoch whose
+ * passport says these weights' quantization (`eval --model …/generator-uint8 --json` of the
+ * export, appended to the run's metrics.jsonl); {} when the run has none.
+ */
+function ownMeasurement(record: RunRecord, quantization: string): ModelMetrics {
+  const own = record.lines
+    .filter(isFid)
+    .filter((l) => l.epoch === record.epochs && l.passport?.quantization === quantization)
+    .at(-1);
+  if (!own?.passport) return {};
+  const { fid, is_mean, kid, kid_std, precision, recall, copies, class_fidelity, passport } = own;
+  return Object.fromEntries(
+    Object.entries({
+      fid,
+      is_mean,
+      kid,
+      kid_std,
+      precision,
+      recall,
+      copies,
+      class_fidelity,
+      passport,
+    }).filter(([, v]) => v !== undefined),
+  ) as ModelMetrics;
+}
+
 /** What a run's record was registered from: its config and lines, digested. */
 const recordDigest = (record: RunRecord): string =>
   createHash('sha256')
@@ -147,12 +174,13 @@ async function refreshIfChanged(
   store: BlobStore,
   record: RunRecord,
   options: UploadOptions,
-) {
+): Promise<boolean> {
   const registered = await getRun(db, record.runId);
   const digest = (registered?.run.config as { record_digest?: string } | undefined)?.record_digest;
-  if (!registered || digest === recordDigest(record)) return;
+  if (!registered || digest === recordDigest(record)) return false;
   await registerRun(db, store, record, { ...options, name: options.name ?? registered.run.name });
   options.log?.(`refreshed run ${record.runId}: its folder changed since it was registered`);
+  return true;
 }
 
 /** Uploads a run's grids and registers the run with its metric series (losses, FID, training clock). */
@@ -320,7 +348,8 @@ export async function uploadRun(
   const modelId = `${runId}-e${epochs}`.slice(0, 64);
   const existing = options.onlyIfMissing ? await getModel(db, modelId) : undefined;
   if (existing) {
-    await refreshIfChanged(db, store, record, options);
+    if (await refreshIfChanged(db, store, record, options))
+      await setModelMetrics(db, modelId, ownMeasurement(record, existing.quantization));
     return {
       runId,
       model: existing,
@@ -351,7 +380,7 @@ export async function uploadRun(
     latentDim: dims,
     resolution,
     classes,
-    metrics: {},
+    metrics: ownMeasurement(record, quant),
     note: options.note ?? null,
     isDefault: options.isDefault ?? false,
   });

@@ -424,21 +424,19 @@ export async function runSuite(base, executablePath, { model64, conditional } = 
       );
       assert.match(
         await p.getByTestId('model-passport').textContent(),
-        /cifar10-classifier@\w+ features, resize none \(32×32\), 2,000 samples vs cifar10 train \(50,000, sha256:[0-9a-f]{16}\); stream batches; ema weights, float32/,
+        /cifar10-classifier@\w+ features, resize none \(32×32\), 2,000 samples vs cifar10 train \(50,000, sha256:[0-9a-f]{16}\); stream batches; ema weights, uint8/,
       );
-      // The run page: KID with its band, precision/recall, and the floor and ceiling on one passport.
-      await p.getByRole('link', { name: 'How it was trained' }).click();
+      // A run with measured epochs (the 64×64 one uploaded with the CLI): KID with its band,
+      // precision/recall by epoch, and the passport of its curve.
+      await p.goto(`${base}/runs/tiny64`);
       await p.getByTestId('kid-chart').locator('polygon[data-band]').waitFor();
       assert.equal(await p.getByTestId('precision-recall-chart').locator('polyline').count(), 2);
-      assert.ok(
-        (await p.getByTestId('kid-chart').locator('[data-rule="real images"]').count()) === 1,
+      assert.match(
+        await p.getByTestId('run-passport').textContent(),
+        /resize bilinear 64→32 \(half-pixel centres\), 300 samples vs images:.*; stream batches; ema weights, float32/,
       );
-      const scale = await p.getByTestId('run-scale').locator('tbody tr').allTextContents();
-      assert.equal(scale.length, 3);
-      assert.match(scale[0], /^real test images \(floor\)0\.\d\d/);
-      assert.match(scale[2], /^uniform noise \(ceiling\)\d+\.\d\d/);
       await p.goto(`${base}/leaderboard`);
-      assert.match(await p.getByTestId('passports').textContent(), /^A.*2,000 samples/);
+      assert.match(await p.getByTestId('passports').textContent(), /^A.*2,000 samples vs cifar10 train/);
       await p.close();
     });
 

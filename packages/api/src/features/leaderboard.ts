@@ -111,20 +111,23 @@ export async function modelsWithQuality(db: Db) {
       : [];
     const protocol = run ? fidProtocolOf(run) : undefined;
     const v = voteOf.get(model.id);
+    // The model's own measurement (its quantized weights) when it has one, else its run's curve point.
+    const own = model.metrics.passport ? model.metrics : undefined;
+    const passport = own?.passport ?? (run && runPassport(run)) ?? null;
     out.push({
       model,
-      fid: fid?.fid ?? null,
-      isScore: fid?.isScore ?? null,
-      classFidelity: fid?.classFidelity ?? null,
-      kid: fid?.kid ?? null,
-      kidStd: fid?.kidStd ?? null,
-      precision: fid?.precision ?? null,
-      recall: fid?.recall ?? null,
-      copies: fid?.copies ?? null,
-      /** What every machine number of this row was measured with (null: no curve). */
-      passport: (run && runPassport(run)) ?? null,
-      featureNetwork: protocol?.feature_network ?? null,
-      fidSamples: protocol?.samples ?? null,
+      fid: own ? (own.fid ?? null) : (fid?.fid ?? null),
+      isScore: own ? (own.is_mean ?? null) : (fid?.isScore ?? null),
+      classFidelity: own ? (own.class_fidelity ?? null) : (fid?.classFidelity ?? null),
+      kid: own ? (own.kid ?? null) : (fid?.kid ?? null),
+      kidStd: own ? (own.kid_std ?? null) : (fid?.kidStd ?? null),
+      precision: own ? (own.precision ?? null) : (fid?.precision ?? null),
+      recall: own ? (own.recall ?? null) : (fid?.recall ?? null),
+      copies: own ? (own.copies ?? null) : (fid?.copies ?? null),
+      /** What every machine number of this row was measured with (null: none measured). */
+      passport,
+      featureNetwork: passport?.feature_network ?? protocol?.feature_network ?? null,
+      fidSamples: passport?.samples ?? protocol?.samples ?? null,
       images: imageCounts.get(model.id) ?? 0,
       voters: v?.contributors ?? 0,
       meanVote: v ? v.meanVote : null,

@@ -2,7 +2,7 @@
 import { desc, eq } from 'drizzle-orm';
 
 import type { Db } from '@ganstudio/db/client';
-import { models, type Model } from '@ganstudio/db/schema';
+import { models, type Model, type ModelMetrics } from '@ganstudio/db/schema';
 
 import type { Core, Route } from '../core';
 import { json } from '../http';
@@ -28,6 +28,11 @@ export async function insertModel(db: Db, row: typeof models.$inferInsert): Prom
     if (!inserted) throw new Error(`model ${row.id}: the upsert returned no row`);
     return inserted;
   });
+}
+
+/** Replaces a model's own measurement (its run folder gained one): nothing else of it changes. */
+export async function setModelMetrics(db: Db, id: string, metrics: ModelMetrics): Promise<void> {
+  await db.update(models).set({ metrics }).where(eq(models.id, id));
 }
 
 /**
