@@ -436,7 +436,10 @@ export async function runSuite(base, executablePath, { model64, conditional } = 
         /resize bilinear 64→32 \(half-pixel centres\), 300 samples vs images:.*; stream batches; ema weights, float32/,
       );
       await p.goto(`${base}/leaderboard`);
-      assert.match(await p.getByTestId('passports').textContent(), /^A.*2,000 samples vs cifar10 train/);
+      assert.match(
+        await p.getByTestId('passports').textContent(),
+        /^A.*2,000 samples vs cifar10 train/,
+      );
       await p.close();
     });
 
