@@ -182,7 +182,7 @@ export async function runSuite(base, executablePath, { model64, conditional } = 
       await page.locator('svg polyline').first().waitFor();
     });
 
-    await test('runs compare: curves measured alike are overlaid; the shipped run and the paper run (measured before passports) are refused, naming the field', async () => {
+    await test('runs compare: curves measured alike are overlaid; the shipped (EMA) and paper (raw) runs are refused, naming the field', async () => {
       const p = await visitor.newPage();
       const compare = async (a, b) => {
         await p.goto(`${base}/runs`);
@@ -205,8 +205,7 @@ export async function runSuite(base, executablePath, { model64, conditional } = 
       await compare('dcgan-cifar10', 'paper-dcgan-v3');
       const refused = p.getByTestId('compare-refused');
       await refused.waitFor();
-      // The paper run's lines never recorded their reference set; the shipped run's name it.
-      assert.match(await refused.innerText(), /reference\.name differs: cifar10 vs unrecorded/);
+      assert.match(await refused.innerText(), /weights differs: ema vs raw/);
       assert.equal(await p.getByTestId('fid-by-time').count(), 0, 'no overlaid FID curves');
       // The grids still sit side by side: pictures compare whatever the protocol.
       assert.equal(await p.locator('img[alt*="epoch"]').count(), 2);
