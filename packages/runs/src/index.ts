@@ -154,7 +154,7 @@ function ownMeasurement(record: RunRecord, quantization: string): ModelMetrics {
       class_fidelity,
       passport,
     }).filter(([, v]) => v !== undefined),
-  ) as ModelMetrics;
+  );
 }
 
 /** What a run's record was registered from: its config and lines, digested. */
