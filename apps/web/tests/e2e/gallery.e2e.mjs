@@ -19,7 +19,7 @@ const gridPixels = (page) =>
     cs.map((c) => Array.from(c.getContext('2d').getImageData(0, 0, 32, 32).data)),
   );
 
-export async function runSuite(base, executablePath, { model64, conditional } = {}) {
+export async function runSuite(base, executablePath, { model64, conditional, cifarRun } = {}) {
   const browser = await chromium.launch({ executablePath, args: FLAGS });
   const { test, results } = createSuite();
   const state = {};
@@ -434,6 +434,19 @@ export async function runSuite(base, executablePath, { model64, conditional } = 
         await p.getByTestId('run-passport').textContent(),
         /resize bilinear 64→32 \(half-pixel centres\), 300 samples vs images:.*; stream batches; ema weights, float32/,
       );
+      // A CIFAR-layout run logged its floor and ceiling: reference lines and the scale table.
+      await p.goto(`${base}/runs/${cifarRun}`);
+      await p.getByTestId('kid-chart').locator('[data-rule="real images"]').waitFor();
+      assert.equal(
+        await p.getByTestId('precision-recall-chart').locator('[data-rule]').count(),
+        2,
+        'real precision and real recall',
+      );
+      const scale = await p.getByTestId('run-scale').locator('tbody tr').allTextContents();
+      assert.equal(scale.length, 3);
+      assert.match(scale[0], /^real test images \(floor\)\d+\.\d\d/);
+      assert.match(scale[1], /^this run, last point\d+\.\d\d/);
+      assert.match(scale[2], /^uniform noise \(ceiling\)\d+\.\d\d/);
       await p.goto(`${base}/leaderboard`);
       assert.match(
         await p.getByTestId('passports').textContent(),

@@ -2,7 +2,7 @@
 // data folder (PGlite + local blobs, the embedded defaults), runs the end-to-end suite in Debian's
 // Chromium through playwright-core, stops the server. Prints "N passed, N failed".
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -96,6 +96,47 @@ async function uploadTinyConditional(dataDir) {
   return 'pets-run-e1';
 }
 
+/**
+ * A run on CIFAR-10's binary layout (a folder of data_batch_1..5.bin and test_batch.bin made
+ * here), trained long enough to log its floor-and-ceiling scale line and measured every epoch,
+ * so its run page has the whole quality section: the e2e checks the scale table on it.
+ */
+async function uploadTinyCifar(dataDir) {
+  const work = mkdtempSync(join(tmpdir(), 'gallery-e2e-cifar-'));
+  mkdirSync(join(work, 'cifar'));
+  let seed = 7;
+  const byte = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) >>> 24;
+  const batch = (count) => {
+    const bytes = Buffer.alloc(count * 3073);
+    for (let i = 0; i < count; i++) {
+      bytes[i * 3073] = i % 10;
+      // A colour per image and noise on it: varied features, nothing to learn quickly.
+      const [r, g, b] = [byte(), byte(), byte()];
+      for (let p = 0; p < 1024; p++) {
+        const n = byte() >> 3;
+        bytes[i * 3073 + 1 + p] = (r + n) & 255;
+        bytes[i * 3073 + 1 + 1024 + p] = (g + n) & 255;
+        bytes[i * 3073 + 1 + 2048 + p] = (b + n) & 255;
+      }
+    }
+    return bytes;
+  };
+  for (let i = 1; i <= 5; i++)
+    writeFileSync(join(work, 'cifar', `data_batch_${i}.bin`), batch(110));
+  writeFileSync(join(work, 'cifar', 'test_batch.bin'), batch(300));
+  const env = { ...process.env, GANSTUDIO_CACHE: join(work, 'cache'), GANSTUDIO_DATA_DIR: '' };
+  const cli = (...args) => run(process.execPath, [GANSTUDIO, ...args], { cwd: work, env });
+  // 2 epochs of 550 images: 1,100 trained on, enough for the scale's 2 × 260 (260 > the 256
+  // feature dimensions FID needs).
+  await cli(
+    ...['train', '--data', 'cifar', '--ngf', '4', '--ndf', '4', '--epochs', '2'],
+    ...['--batch-size', '50', '--fid-every', '1', '--fid-samples', '260'],
+    ...['--backend', 'wasm', '--out', 'tinycifar'],
+  );
+  await cli('upload', 'tinycifar', '--data-dir', dataDir, '--name', 'Tiny CIFAR');
+  return 'tinycifar';
+}
+
 const freePort = () =>
   new Promise((resolve) => {
     const srv = createServer().listen(0, '127.0.0.1', () => {
@@ -117,6 +158,7 @@ const port = await freePort();
 const dataDir = mkdtempSync(join(tmpdir(), 'gallery-e2e-'));
 const MODEL64 = await uploadTiny64(dataDir);
 const CONDITIONAL = await uploadTinyConditional(dataDir);
+const CIFAR_RUN = await uploadTinyCifar(dataDir);
 // As `npm start` runs it: Next.js behind server.mjs, on the embedded defaults.
 const server = spawn(process.execPath, ['server.mjs'], {
   cwd: app,
@@ -145,6 +187,7 @@ try {
   const { passed, failed } = await runSuite(base, CHROMIUM, {
     model64: MODEL64,
     conditional: CONDITIONAL,
+    cifarRun: CIFAR_RUN,
   });
   console.log(`e2e: ${passed} passed, ${failed} failed`);
   code = failed === 0 && passed > 0 ? 0 : 1;
