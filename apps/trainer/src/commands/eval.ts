@@ -267,6 +267,7 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
             `precision ${percent(result.precision ?? null)}, recall ${percent(result.recall ?? null)} (k = 3)`,
             `copies: ${result.copies === null || result.copies === undefined ? '— (no held-out set)' : percent(result.copies)} of samples nearer the training set than 99% of held-out real images`,
             ...classTable(result),
+            `protocol: ${passportLine(passport)} (--json: passport)`,
           ].join('\n') + '\n',
         );
       return 0;

@@ -78,7 +78,16 @@ export function reportSitting(
     backend: { resolved: string };
     exportDir?: string;
     exportBytes?: number;
-    finalFid?: { fid: number; samples: number; feature_network: string };
+    finalFid?: {
+      fid: number;
+      samples: number;
+      feature_network: string;
+      kid?: number;
+      kid_std?: number;
+      precision?: number;
+      recall?: number;
+      copies?: number | null;
+    };
     bestFid?: { fid: number; samples: number; feature_network: string; epoch: number };
   },
   out: string,
@@ -95,6 +104,11 @@ export function reportSitting(
   if (r.finalFid)
     lines.push(
       `  final FID:   ${r.finalFid.fid.toFixed(3)} (${r.finalFid.feature_network} features, ${r.finalFid.samples} samples)`,
+    );
+  const last = r.finalFid;
+  if (last?.kid !== undefined)
+    lines.push(
+      `  final KID:   ${last.kid.toFixed(5)} ± ${(last.kid_std ?? NaN).toFixed(5)}, precision ${(100 * (last.precision ?? NaN)).toFixed(1)}%, recall ${(100 * (last.recall ?? NaN)).toFixed(1)}%${typeof last.copies === 'number' ? `, copies ${(100 * last.copies).toFixed(1)}%` : ''}`,
     );
   if (r.exportDir)
     lines.push(
