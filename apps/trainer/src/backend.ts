@@ -123,7 +123,10 @@ export async function onFastestBackend<T>(
 ): Promise<{ value: T; backend: string }> {
   const current = tf.getBackend();
   if (current !== 'cpu') return { value: await work(), backend: current };
-  const wasm = (await loadWasm()) === undefined && (await activateWasm());
+  // Loaded and initialised once per process: later measurements only switch to it.
+  const wasm = tf.findBackend('wasm')
+    ? await activate('wasm')
+    : (await loadWasm()) === undefined && (await activateWasm());
   if (!wasm) return { value: await work(), backend: current };
   try {
     return { value: await work(), backend: 'wasm' };

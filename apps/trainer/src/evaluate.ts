@@ -240,6 +240,36 @@ async function statsCacheOf(
   };
 }
 
+/** How a reference pass finds its images and reports: shared by the statistics and the rows. */
+export interface ReferenceOptions {
+  /** Your own images are prepared at the generator's side (CIFAR-10 is 32). */
+  resolution?: Resolution;
+  /** --data as the caller already loaded it (train): not listed and hashed a second time. */
+  set?: TrainingSet;
+  batchSize?: number;
+  log?: (line: string) => void;
+  /** Progress of the one-time pass over the split: (images done, images in all). */
+  progress?: (total: number) => (done: number) => void;
+}
+
+/**
+ * Writes a cache's files (best effort: a read-only dataset folder only costs the next run a pass),
+ * creating its folder; `what` names it in the warning.
+ */
+function writeCache(
+  dir: string,
+  files: [path: string, bytes: Uint8Array | string][],
+  what: string,
+  log?: (line: string) => void,
+): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    for (const [path, bytes] of files) writeFileAtomic(path, bytes);
+  } catch (err) {
+    log?.(`warning: could not cache ${what} in ${dir}: ${(err as Error).message}`);
+  }
+}
+
 /**
  * μ, Σ of the reference set under `network`, computed once and cached: for CIFAR-10 a split, in
  * a `.ganstudio-fid` folder next to the dataset, keyed by the file's sha256 and the network id;
@@ -249,17 +279,7 @@ async function statsCacheOf(
 export async function referenceStats(
   network: FeatureNetwork,
   dataPath: string,
-  options: {
-    split?: 'train' | 'test';
-    /** Your own images are prepared at the generator's side (CIFAR-10 is 32). */
-    resolution?: Resolution;
-    /** --data as the caller already loaded it (train): not listed and hashed a second time. */
-    set?: TrainingSet;
-    batchSize?: number;
-    log?: (line: string) => void;
-    /** Progress of the one-time pass over the split: (images done, images in all). */
-    progress?: (total: number) => (done: number) => void;
-  } = {},
+  options: ReferenceOptions & { split?: 'train' | 'test' } = {},
 ): Promise<{ stats: FeatureStats; description: string; cached: boolean }> {
   const split = options.split ?? 'train';
   const resolution = options.resolution ?? 32;
@@ -303,27 +323,30 @@ export async function referenceStats(
     imageBatches(data),
     { onBatch: options.progress?.(data.count), keepRows: true },
   );
-  try {
-    mkdirSync(dir, { recursive: true });
-    writeFileAtomic(binPath, statsToBytes(stats));
-    if (rows)
-      writeFileAtomic(
-        binPath.replace(/\.bin$/, `-rows${data.count}.bin`),
-        new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength),
-      );
-    const meta: CachedStats = {
-      network: network.id,
-      dataset_sha256: datasetHash,
-      split,
-      dim: stats.dim,
-      count: stats.count,
-    };
-    writeFileAtomic(jsonPath, JSON.stringify(meta));
-  } catch (err) {
-    options.log?.(
-      `warning: could not cache reference statistics in ${dir}: ${(err as Error).message}`,
-    );
-  }
+  const meta: CachedStats = {
+    network: network.id,
+    dataset_sha256: datasetHash,
+    split,
+    dim: stats.dim,
+    count: stats.count,
+  };
+  writeCache(
+    dir,
+    [
+      [binPath, statsToBytes(stats)],
+      ...(rows
+        ? [
+            [
+              binPath.replace(/\.bin$/, `-rows${data.count}.bin`),
+              new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength),
+            ] as [string, Uint8Array],
+          ]
+        : []),
+      [jsonPath, JSON.stringify(meta)],
+    ],
+    'reference statistics',
+    options.log,
+  );
   return { stats, description: `${description}(${stats.count})`, cached: false };
 }
 
@@ -455,13 +478,7 @@ export function sampleSpread(x: tf.Tensor2D): { mean: number; min: number } {
 export async function referenceClassStats(
   network: FeatureNetwork,
   dataPath: string,
-  options: {
-    resolution?: Resolution;
-    set?: TrainingSet;
-    batchSize?: number;
-    log?: (line: string) => void;
-    progress?: (total: number) => (done: number) => void;
-  } = {},
+  options: ReferenceOptions = {},
 ): Promise<{ names: string[]; stats: (FeatureStats | undefined)[] }> {
   const resolution = options.resolution ?? 32;
   const set: TrainingSet =
@@ -502,22 +519,22 @@ export async function referenceClassStats(
     groups: { of: (i) => at(data.labels, i), count: names.length },
   });
   const stats = got.groupStats ?? [];
-  try {
-    const all = new Float64Array(names.length * block);
-    stats.forEach((st, c) => {
-      if (st) all.set(new Float64Array(statsToBytes(st).buffer), c * block);
-    });
-    mkdirSync(cache.dir, { recursive: true });
-    writeFileAtomic(cache.binPath, new Uint8Array(all.buffer));
-    writeFileAtomic(
-      cache.jsonPath,
-      JSON.stringify({ network: network.id, counts: stats.map((st) => st?.count ?? 0) }),
-    );
-  } catch (err) {
-    options.log?.(
-      `warning: could not cache per-class statistics in ${cache.dir}: ${(err as Error).message}`,
-    );
-  }
+  const all = new Float64Array(names.length * block);
+  stats.forEach((st, c) => {
+    if (st) all.set(new Float64Array(statsToBytes(st).buffer), c * block);
+  });
+  writeCache(
+    cache.dir,
+    [
+      [cache.binPath, new Uint8Array(all.buffer)],
+      [
+        cache.jsonPath,
+        JSON.stringify({ network: network.id, counts: stats.map((st) => st?.count ?? 0) }),
+      ],
+    ],
+    'per-class statistics',
+    options.log,
+  );
   return { names, stats };
 }
 
@@ -548,15 +565,7 @@ export function fidelityTargets(network: FeatureNetwork, names: string[]): numbe
 export async function referenceRows(
   network: FeatureNetwork,
   dataPath: string,
-  options: {
-    split?: 'train' | 'test';
-    count?: number;
-    resolution?: Resolution;
-    set?: TrainingSet;
-    batchSize?: number;
-    log?: (line: string) => void;
-    progress?: (total: number) => (done: number) => void;
-  } = {},
+  options: ReferenceOptions & { split?: 'train' | 'test'; count?: number } = {},
 ): Promise<FeatureRows & { description: string }> {
   const split = options.split ?? 'train';
   const resolution = options.resolution ?? 32;
@@ -593,14 +602,12 @@ export async function referenceRows(
     keepRows: true,
   });
   const rows = got.rows ?? new Float32Array(0);
-  try {
-    mkdirSync(cache.dir, { recursive: true });
-    writeFileAtomic(cache.binPath, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
-  } catch (err) {
-    options.log?.(
-      `warning: could not cache feature rows in ${cache.dir}: ${(err as Error).message}`,
-    );
-  }
+  writeCache(
+    cache.dir,
+    [[cache.binPath, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength)]],
+    'feature rows',
+    options.log,
+  );
   return { data: rows, n, description };
 }
 

@@ -134,17 +134,11 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
     if (Number.isFinite(v.truncation) && source !== 'model')
       throw new UsageError('--truncation applies to --source model only');
     const data = v.data;
-    const kind = v['feature-network'];
     const generatorDir = v.model ? resolveGeneratorDir(v.model) : undefined;
     const info = await selectBackend(v.backend);
     const log = (line: string) => process.stderr.write(line + '\n');
     log(`backend: ${info.reason}`);
-    const network = await loadFeatureNetwork(
-      kind,
-      kind === 'inception'
-        ? v.inception && (/^https?:/.test(v.inception) ? v.inception : userPath(v.inception))
-        : v.classifier,
-    );
+    const network = await featureNetworkOf(v);
     const generator =
       generatorDir && source === 'model' ? await loadModel(generatorDir) : undefined;
     try {
@@ -297,6 +291,17 @@ function classTable(r: ReturnType<typeof evaluateImages>): string[] {
 /** The side of a generator's images (32 or 64). */
 const outputSide = (g: LayersModel) => at(g.outputs, 0).shape[1] as Resolution;
 
+/** The feature network the flags name: the classifier (shipped or --classifier), or --inception. */
+function featureNetworkOf(v: Values<typeof EVAL_FLAGS>) {
+  const kind = v['feature-network'];
+  return loadFeatureNetwork(
+    kind,
+    kind === 'inception'
+      ? v.inception && (/^https?:/.test(v.inception) ? v.inception : userPath(v.inception))
+      : v.classifier,
+  );
+}
+
 /**
  * `eval --compare A B`: both generators sampled on one protocol (same count, latent protocol,
  * network and reference rows), then compareSamples' paired half-sample intervals on the FID and
@@ -307,12 +312,7 @@ async function compare(v: Values<typeof EVAL_FLAGS>, a: string, b: string): Prom
   const info = await selectBackend(v.backend);
   const log = (line: string) => process.stderr.write(line + '\n');
   log(`backend: ${info.reason}`);
-  const network = await loadFeatureNetwork(
-    v['feature-network'],
-    v['feature-network'] === 'inception'
-      ? v.inception && (/^https?:/.test(v.inception) ? v.inception : userPath(v.inception))
-      : v.classifier,
-  );
+  const network = await featureNetworkOf(v);
   const generators: LayersModel[] = [];
   try {
     for (const dir of dirs) generators.push(await loadModel(dir));

@@ -85,45 +85,59 @@ export async function modelsWithQuality(db: Db) {
   const voteOf = await modelVotes(db);
   const out = [];
   for (const { model, run } of rows) {
-    // Both count from 1: a model's epoch is the epochs trained, an FID point's the epochs completed.
-    const [fid] = model.runId
-      ? await db
-          .select({
-            fid: runMetrics.fid,
-            isScore: runMetrics.isScore,
-            classFidelity: runMetrics.classFidelity,
-            kid: runMetrics.kid,
-            kidStd: runMetrics.kidStd,
-            precision: runMetrics.precision,
-            recall: runMetrics.recall,
-            copies: runMetrics.copies,
-          })
-          .from(runMetrics)
-          .where(
-            and(
-              eq(runMetrics.runId, model.runId),
-              eq(runMetrics.epoch, model.epoch),
-              isNotNull(runMetrics.fid),
-            ),
-          )
-          .orderBy(desc(runMetrics.step))
-          .limit(1)
-      : [];
+    // The model's own measurement (its quantized weights) when it has one, else its run's curve
+    // point at its epoch. Both count from 1: a model's epoch is the epochs trained, an FID
+    // point's the epochs completed.
+    const own = model.metrics.passport ? model.metrics : undefined;
+    const [fid] = own
+      ? [
+          {
+            fid: own.fid ?? null,
+            isScore: own.is_mean ?? null,
+            classFidelity: own.class_fidelity ?? null,
+            kid: own.kid ?? null,
+            kidStd: own.kid_std ?? null,
+            precision: own.precision ?? null,
+            recall: own.recall ?? null,
+            copies: own.copies ?? null,
+          },
+        ]
+      : model.runId
+        ? await db
+            .select({
+              fid: runMetrics.fid,
+              isScore: runMetrics.isScore,
+              classFidelity: runMetrics.classFidelity,
+              kid: runMetrics.kid,
+              kidStd: runMetrics.kidStd,
+              precision: runMetrics.precision,
+              recall: runMetrics.recall,
+              copies: runMetrics.copies,
+            })
+            .from(runMetrics)
+            .where(
+              and(
+                eq(runMetrics.runId, model.runId),
+                eq(runMetrics.epoch, model.epoch),
+                isNotNull(runMetrics.fid),
+              ),
+            )
+            .orderBy(desc(runMetrics.step))
+            .limit(1)
+        : [];
     const protocol = run ? fidProtocolOf(run) : undefined;
     const v = voteOf.get(model.id);
-    // The model's own measurement (its quantized weights) when it has one, else its run's curve point.
-    const own = model.metrics.passport ? model.metrics : undefined;
     const passport = own?.passport ?? (run && runPassport(run)) ?? null;
     out.push({
       model,
-      fid: own ? (own.fid ?? null) : (fid?.fid ?? null),
-      isScore: own ? (own.is_mean ?? null) : (fid?.isScore ?? null),
-      classFidelity: own ? (own.class_fidelity ?? null) : (fid?.classFidelity ?? null),
-      kid: own ? (own.kid ?? null) : (fid?.kid ?? null),
-      kidStd: own ? (own.kid_std ?? null) : (fid?.kidStd ?? null),
-      precision: own ? (own.precision ?? null) : (fid?.precision ?? null),
-      recall: own ? (own.recall ?? null) : (fid?.recall ?? null),
-      copies: own ? (own.copies ?? null) : (fid?.copies ?? null),
+      fid: fid?.fid ?? null,
+      isScore: fid?.isScore ?? null,
+      classFidelity: fid?.classFidelity ?? null,
+      kid: fid?.kid ?? null,
+      kidStd: fid?.kidStd ?? null,
+      precision: fid?.precision ?? null,
+      recall: fid?.recall ?? null,
+      copies: fid?.copies ?? null,
       /** What every machine number of this row was measured with (null: none measured). */
       passport,
       featureNetwork: passport?.feature_network ?? protocol?.feature_network ?? null,

@@ -15,6 +15,22 @@ import { getContext } from '~/server/context';
 export const metadata: Metadata = { title: 'Compare runs' };
 export const dynamic = 'force-dynamic';
 
+/** The two overlays: FID by training clock and by images seen. */
+const CHARTS = [
+  {
+    id: 'fid-by-time',
+    title: 'FID by training time (minutes)',
+    xLabel: 'minutes',
+    points: 'byTime',
+  },
+  {
+    id: 'fid-by-images',
+    title: 'FID by images seen (thousands)',
+    xLabel: 'k images',
+    points: 'byImages',
+  },
+] as const;
+
 const COLORS = ['#34d399', '#60a5fa', '#f472b6', '#fbbf24', '#a78bfa', '#f87171'];
 
 export default async function CompareRuns({
@@ -94,28 +110,19 @@ export default async function CompareRuns({
               All measured on <code>{passportLine(base.passport)}</code>.
             </p>
           )}
-          <section data-testid="fid-by-time">
-            <h2 className="mb-2 font-medium">FID by training time (minutes)</h2>
-            <LineChart
-              xLabel="minutes"
-              series={series.map((s) => ({
-                name: s.run.run.name,
-                color: s.color,
-                points: s.byTime,
-              }))}
-            />
-          </section>
-          <section data-testid="fid-by-images">
-            <h2 className="mb-2 font-medium">FID by images seen (thousands)</h2>
-            <LineChart
-              xLabel="k images"
-              series={series.map((s) => ({
-                name: s.run.run.name,
-                color: s.color,
-                points: s.byImages,
-              }))}
-            />
-          </section>
+          {CHARTS.map((c) => (
+            <section key={c.id} data-testid={c.id}>
+              <h2 className="mb-2 font-medium">{c.title}</h2>
+              <LineChart
+                xLabel={c.xLabel}
+                series={series.map((s) => ({
+                  name: s.run.run.name,
+                  color: s.color,
+                  points: s[c.points],
+                }))}
+              />
+            </section>
+          ))}
         </>
       )}
       <section>
