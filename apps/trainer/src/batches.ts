@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { at } from '@ganstudio/models/arrays';
 import { createRng } from '@ganstudio/models/gan';
 
-import { sideOf, type PlanarImages } from './cifar';
+import { firstImages, sideOf, type PlanarImages } from './cifar';
 import { UserError } from './errors';
 
 export function epochPermutation(count: number, seed: number, epoch: number): Uint32Array {
@@ -139,10 +139,5 @@ export function limitData(
   const count = limit === null ? full.count : Math.min(limit, full.count);
   if (count < batchSize)
     throw new UserError(`only ${count} training images, fewer than --batch-size ${batchSize}`);
-  return {
-    pixels: full.pixels.subarray(0, count * 3 * sideOf(full) ** 2),
-    labels: full.labels.subarray(0, count),
-    count,
-    size: sideOf(full),
-  };
+  return firstImages(full, count);
 }

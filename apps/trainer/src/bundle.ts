@@ -26,13 +26,14 @@ import {
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
 import { writeCarriedState } from './carry';
-import type { CheckpointState } from './checkpoint';
+import { hasOptimizerState, type CheckpointState } from './checkpoint';
 import { UserError } from './errors';
 import {
   evaluateGenerator,
   fidelityTargets,
   loadFeatureNetwork,
   measurementPassport,
+  referenceCount,
   referenceStats,
   type EvalResult,
 } from './evaluate';
@@ -143,6 +144,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
             const reference = await referenceStats(network, data, {
               log,
               resolution: imageSizeOf(config.model),
+              ...referenceCount(config.limit),
             });
             const names = config.classNames;
             // Measured here as the trainer would have: float32 weights, stream batches.
@@ -222,53 +224,37 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
         2,
       ) + '\n',
     );
-  const stateBytes = o.state ? await carryEpoch(o.run, config, epoch, o.out, log) : undefined;
+  const stateBytes = o.state ? carryEpoch(o.run, config, epoch, o.out, log) : undefined;
   return { epoch, weights, fids, ...(stateBytes === undefined ? {} : { stateBytes }) };
 }
 
 /**
- * The run's state at the end of `epoch`, from epochs/epoch-NNNN/ (runs since 2026-11-30 keep D
- * there) or else from the checkpoint the trainer wrote at that step, if it has not been pruned.
+ * The run's training state at the end of `epoch`, from epochs/epoch-NNNN/ (runs since 2026-12-06
+ * keep the whole state there) or else from the checkpoint the trainer wrote at that step, if it
+ * has not been pruned.
  */
-async function carryEpoch(
+function carryEpoch(
   run: string,
   config: RunConfig,
   epoch: number,
   out: string,
   log: (line: string) => void,
-): Promise<number> {
+): number {
   const folder = new RunFolder(run);
-  const epochDir = folder.epochDir(epoch);
   const stepsPerEpoch = Math.floor((config.limit ?? 50_000) / config.batchSize);
   const step = epoch * stepsPerEpoch;
-  const checkpointDir = folder.checkpointDir(step);
-  let dir: string;
-  if (existsSync(join(epochDir, 'discriminator', MODEL_JSON))) dir = epochDir;
-  else if (existsSync(join(checkpointDir, 'state.json'))) dir = checkpointDir;
-  else
+  const dir = [folder.epochDir(epoch), folder.checkpointDir(step)].find(hasOptimizerState);
+  if (!dir)
     throw new UserError(
-      `${run}: --carry needs epoch ${epoch}'s discriminator: neither ${join(epochDir, 'discriminator')} (runs before 2026-11-30 did not keep it) nor its checkpoint (${checkpointDir}, pruned) is there`,
+      `${run}: --carry needs epoch ${epoch}'s whole training state: neither ${folder.epochDir(epoch)} (runs before 2026-12-06 kept no optimizer state there) nor its checkpoint (${folder.checkpointDir(step)}, pruned) has it`,
     );
   const stateFile = join(dir, 'state.json');
-  const at: CheckpointState = existsSync(stateFile)
-    ? (JSON.parse(readFileSync(stateFile, 'utf8')) as CheckpointState)
-    : { step, epoch, savedAt: new Date().toISOString(), trainSeconds: 0 };
+  const at = JSON.parse(readFileSync(stateFile, 'utf8')) as CheckpointState;
   if (at.step !== step)
     throw new UserError(`${stateFile}: step ${at.step}, but epoch ${epoch} ends at step ${step}`);
-  const nets = {
-    generator: await loadModel(join(dir, 'generator')),
-    discriminator: await loadModel(join(dir, 'discriminator')),
-    ...(existsSync(join(dir, 'generator-ema', MODEL_JSON))
-      ? { ema: await loadModel(join(dir, 'generator-ema')) }
-      : {}),
-  };
-  try {
-    const { bytes } = await writeCarriedState(out, nets, at);
-    log(
-      `carried state of step ${step} (epoch ${epoch}) from ${dir}: ${(bytes / 2 ** 20).toFixed(2)} MiB of float16 weights in ${new RunFolder(out).path('state')}`,
-    );
-    return bytes;
-  } finally {
-    Object.values(nets).forEach((m) => m.dispose());
-  }
+  const { bytes } = writeCarriedState(out, dir, at);
+  log(
+    `carried state of step ${step} (epoch ${epoch}) from ${dir}: ${(bytes / 2 ** 20).toFixed(2)} MiB (float32 nets and Adam state) in ${new RunFolder(out).path('state')}`,
+  );
+  return bytes;
 }

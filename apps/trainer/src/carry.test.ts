@@ -9,7 +9,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  statSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,12 +24,6 @@ import { filesContaining, runCli } from './testing/cli';
 const root = mkdtempSync(join(tmpdir(), 'carry-test-'));
 
 const cli = (...args: string[]) => runCli(root, ...args);
-
-const folderBytes = (dir: string): number =>
-  readdirSync(dir).reduce((sum, e) => {
-    const p = join(dir, e);
-    return sum + (statSync(p).isDirectory() ? folderBytes(p) : statSync(p).size);
-  }, 0);
 
 const errorLines = (r: ReturnType<typeof cli>) =>
   r.stderr
@@ -56,7 +50,7 @@ describe('carried state: train --carry-from a bundle on another machine', () => 
   recipe[recipe.indexOf('--epochs') + 1] = '2';
 
   it(
-    'bundles epoch 2 with a float16 state several times smaller than a checkpoint',
+    'bundles epoch 2 with its whole training state: float32 nets and both Adam states',
     { timeout: 600_000 },
     () => {
       const trained = cli(...recipe, '--ema', '0.9', '--ngf', '8', '--ndf', '8');
@@ -84,27 +78,29 @@ describe('carried state: train --carry-from a bundle on another machine', () => 
       const state = JSON.parse(readFileSync(join(bundle, 'state', 'state.json'), 'utf8'));
       expect(state).toMatchObject({
         format: 'ganstudio-carried-state',
+        version: 2,
         step: 16,
         epoch: 2,
-        optimizer: 'restarted on resume',
       });
-      for (const part of ['generator', 'discriminator', 'generator-ema'])
-        expect(existsSync(join(bundle, 'state', part, 'weights.bin')), part).toBe(true);
-      const checkpoint = join(
-        run,
-        'checkpoints',
-        readdirSync(join(run, 'checkpoints'))
-          .filter((e) => e.startsWith('step-'))
-          .sort()
-          .pop()!,
-      );
-      // float16 weights, no optimizer moments: a quarter of a float32 checkpoint with Adam's two slots.
-      expect(folderBytes(join(bundle, 'state'))).toBeLessThan(folderBytes(checkpoint) / 3);
+      // The epoch's own state, byte for byte: what the run would have resumed from.
+      for (const file of [
+        'generator/weights.bin',
+        'discriminator/weights.bin',
+        'generator-ema/weights.bin',
+        'g-optimizer.bin',
+        'd-optimizer.bin',
+      ])
+        expect(
+          readFileSync(join(bundle, 'state', file)).equals(
+            readFileSync(join(run, 'checkpoints', 'step-00000016', file)),
+          ),
+          file,
+        ).toBe(true);
     },
   );
 
   it(
-    'continues in a new process and folder: steps and grids go on, one seam line, no repeats or gaps',
+    'continues in a new process and folder: steps and grids go on, no seam, no repeats or gaps',
     { timeout: 600_000 },
     () => {
       // A later day's machine: only the bundle survives (here: copied away from the run folder).
@@ -126,15 +122,13 @@ describe('carried state: train --carry-from a bundle on another machine', () => 
       );
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(
-        /continuing .*carried at step 16 \(epoch 2\).*Adam moments restarted/,
+        /continuing .*carried at step 16 \(epoch 2\).*its whole training state, Adam moments included/,
       );
       const metrics = new RunFolder(out).readMetrics();
       const steps = metrics.filter((m) => m.type === 'step').map((m) => m.step);
       expect(steps).toEqual([2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24]);
-      const seams = metrics.filter((m) => m.type === 'seam');
-      expect(seams).toEqual([
-        expect.objectContaining({ step: 16, epoch: 2, optimizer: 'restarted' }),
-      ]);
+      // An exact continuation is the same run: nothing marks where it moved.
+      expect(metrics.filter((m) => m.type === 'seam')).toEqual([]);
       expect(readdirSync(join(out, 'samples')).sort()).toEqual([
         'epoch-0001.png',
         'epoch-0002.png',
@@ -148,6 +142,36 @@ describe('carried state: train --carry-from a bundle on another machine', () => 
       // The run's recipe came with it (widths, EMA), not the CLI's defaults.
       const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
       expect(config).toMatchObject({ epochs: 3, ema: 0.9, model: { ngf: 8, ndf: 8 } });
+    },
+  );
+
+  it(
+    'a format-1 state (nets only, as bundles before 2026-12-06) continues with Adam restarted and a seam line',
+    { timeout: 600_000 },
+    () => {
+      const old = join(root, 'format-1');
+      cpSync(bundle, old, { recursive: true });
+      for (const f of [
+        'g-optimizer.bin',
+        'g-optimizer.json',
+        'd-optimizer.bin',
+        'd-optimizer.json',
+      ])
+        rmSync(join(old, 'state', f));
+      const statePath = join(old, 'state', 'state.json');
+      const state = JSON.parse(readFileSync(statePath, 'utf8'));
+      writeFileSync(statePath, JSON.stringify({ ...state, version: 1 }));
+      const out = join(root, 'continued-format-1');
+      const r = cli(
+        ...['train', '--carry-from', old, '--epochs', '3', '--data', data, '--out', out],
+        ...['--backend', 'cpu'],
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/format-1 at step 16 .*\(format 1\), Adam moments restarted/);
+      const seams = new RunFolder(out).readMetrics().filter((m) => m.type === 'seam');
+      expect(seams).toEqual([
+        expect.objectContaining({ step: 16, epoch: 2, optimizer: 'restarted' }),
+      ]);
     },
   );
 

@@ -1,24 +1,33 @@
 /**
- * A run's carried state: what a run needs to continue on another machine, small
- * enough to commit beside the bundled run. G, D and the generator EMA (with batch-norm statistics)
- * in float16, and the step, epoch and training clock; Adam's moments are left out (they are twice
- * the weights) and restart on resume, which `train --carry-from` records as a `seam` line in
- * metrics.jsonl so curves can show where it happened.
+ * A run's carried state: what a run needs to continue on another machine exactly as if it had
+ * never stopped, committed beside the bundled run. Format 2 is a copy of the run's training state
+ * at an epoch's end (writeGanState: G, D and the EMA in float32 with batch-norm statistics, both
+ * Adam states) and the step, epoch and training clock; ~19 MB at the default widths.
  *
- *   <bundle>/state/state.json, generator/, discriminator/, generator-ema/   (~4× smaller than a checkpoint)
+ *   <bundle>/state/state.json, generator/, discriminator/, generator-ema/, {g,d}-optimizer.*
  *
- * `--carry-from <bundle>` turns it back into an ordinary checkpoint in a new run folder (fresh
- * optimizers) and resumes that, so the rest is the tested `--resume` path: the same data order and
- * noise per step, metrics cut at the state's step, grids and FID lines continuing.
+ * Format 1 (bundles before 2026-12-06) kept the nets in float16 without Adam's moments; such a
+ * state still loads, its moments restart, and `train --carry-from` records that as a `seam` line
+ * in metrics.jsonl so curves can show where it happened.
+ *
+ * `--carry-from <bundle>` turns the state back into an ordinary checkpoint in a new run folder and
+ * resumes that, so the rest is the tested `--resume` path: the same data order and noise per step,
+ * metrics cut at the state's step, grids and measurement lines continuing.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
-import type * as tfl from '@tensorflow/tfjs-layers';
 
 import {
-  buildDiscriminator,
-  buildGenerator,
-  createGan,
   disposeGan,
   type DcganConfig,
   type Gan,
@@ -27,61 +36,57 @@ import {
 import { RunFolder, type RunConfig, type SeamRecord } from '@ganstudio/runs/folder';
 import { fsyncDir, writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
-import { saveCheckpoint, type CheckpointState } from './checkpoint';
+import {
+  hasOptimizerState,
+  readGanState,
+  saveCheckpoint,
+  type CheckpointState,
+} from './checkpoint';
 import { UserError } from './errors';
-import { loadModel, MODEL_JSON, saveModel } from './model-io';
 import { readRunConfig, recipeFor } from './sitting';
 
 export const STATE_DIR = 'state';
 const FORMAT = 'ganstudio-carried-state';
+const VERSION = 2;
 
 export interface CarriedState extends CheckpointState {
   format: typeof FORMAT;
-  version: 1;
-  /** What was left out, said where a reader looks. */
-  optimizer: 'restarted on resume';
+  /** 2: the whole training state; 1: float16 nets, Adam restarted on resume. */
+  version: 1 | 2;
 }
 
-/** The three networks of a carried state, as folders of its state/ directory. */
-const PARTS = ['generator', 'discriminator', 'generator-ema'] as const;
-type Part = (typeof PARTS)[number];
-
 /**
- * Writes `<out>/state/` from the given networks, replacing any earlier state as a whole (temp
- * folder, then rename): a bundle holds one state, the newest.
+ * Writes `<out>/state/` as a copy of the state folder `source` (a checkpoint or an epoch folder
+ * with optimizer state), replacing any earlier state as a whole (temp folder, then rename): a
+ * bundle holds one state, the newest. Returns its size in bytes.
  */
-export async function writeCarriedState(
+export function writeCarriedState(
   out: string,
-  nets: { generator: tfl.LayersModel; discriminator: tfl.LayersModel; ema?: tfl.LayersModel },
+  source: string,
   at: CheckpointState,
-): Promise<{ dir: string; bytes: number }> {
+): { dir: string; bytes: number } {
+  if (!hasOptimizerState(source))
+    throw new UserError(`${source}: no optimizer state to carry (written before 2026-12-06)`);
   const final = join(out, STATE_DIR);
   const tmp = join(out, `.${STATE_DIR}-tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  let bytes = 0;
-  const models: [Part, tfl.LayersModel | undefined][] = [
-    ['generator', nets.generator],
-    ['discriminator', nets.discriminator],
-    ['generator-ema', nets.ema],
-  ];
-  for (const [part, model] of models) {
-    if (!model) continue;
-    const files = await saveModel(model, join(tmp, part), 'float16');
-    bytes += files.weights.byteLength;
-  }
-  const state: CarriedState = {
-    ...at,
-    format: FORMAT,
-    version: 1,
-    optimizer: 'restarted on resume',
-  };
+  cpSync(source, tmp, { recursive: true });
+  const state: CarriedState = { ...at, format: FORMAT, version: VERSION };
   writeFileAtomic(join(tmp, 'state.json'), JSON.stringify(state, null, 2) + '\n');
   fsyncDir(tmp);
   rmSync(final, { recursive: true, force: true });
   renameSync(tmp, final);
   fsyncDir(out);
-  return { dir: final, bytes };
+  return { dir: final, bytes: folderBytes(final) };
+}
+
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory() ? folderBytes(path) : statSync(path).size;
+  }
+  return total;
 }
 
 /** The carried state of a bundle, loaded and checked against the recipe it says it belongs to. */
@@ -105,60 +110,16 @@ export async function loadCarriedState(
   }
   if (
     state.format !== FORMAT ||
-    state.version !== 1 ||
+    !(state.version === 1 || state.version === VERSION) ||
     !Number.isInteger(state.step) ||
     state.step < 0
   )
     throw new UserError(
       `${path}: not a carried state this trainer reads (format ${String(state.format)}, version ${String(state.version)})`,
     );
-  const loaded: Partial<Record<Part, tfl.LayersModel>> = {};
-  const dispose = () => Object.values(loaded).forEach((m) => m?.dispose());
-  try {
-    for (const part of PARTS) {
-      if (
-        part === 'generator-ema' &&
-        (emaDecay === null || !existsSync(join(stateDir, part, MODEL_JSON)))
-      )
-        continue;
-      const m = await loadModel(join(stateDir, part)).catch((err: unknown) => {
-        throw new UserError(
-          `${join(stateDir, part)}: cannot load (${(err as Error).message.replace(/^.*?cannot load model: /, '')})`,
-        );
-      });
-      loaded[part] = m;
-      // The recipe's architecture, weight by weight: a state from another recipe is refused here,
-      // not discovered as a shape error deep inside the first training step.
-      const expected = part === 'discriminator' ? buildDiscriminator(model) : buildGenerator(model);
-      try {
-        const want = expected.getWeights().map((w) => w.shape.join('×'));
-        const got = m.getWeights().map((w) => w.shape.join('×'));
-        const i = want.findIndex((s, k) => s !== got[k]);
-        if (i >= 0 || want.length !== got.length)
-          throw new UserError(
-            `${join(stateDir, part)}: does not fit the run's recipe (ngf ${model.ngf}, ndf ${model.ndf}, latent ${model.latentDim}): weight ${i >= 0 ? i : want.length} is ${got[i] ?? 'missing'}, expected ${want[i] ?? 'none'}`,
-          );
-      } finally {
-        expected.dispose();
-      }
-    }
-  } catch (err) {
-    dispose();
-    throw err;
-  }
-  const { generator, discriminator } = loaded;
-  if (!generator || !discriminator)
-    throw new UserError(`${dir}: the carried state has no generator or discriminator`);
-  const gan = createGan(
-    model,
-    optimizer,
-    {
-      generator,
-      discriminator,
-      ...(loaded['generator-ema'] ? { emaGenerator: loaded['generator-ema'] } : {}),
-    },
-    emaDecay,
-  );
+  const gan = await readGanState(stateDir, model, optimizer, emaDecay, {
+    optimizers: state.version === VERSION,
+  });
   return { gan, state };
 }
 
@@ -200,25 +161,32 @@ export async function materializeCarriedRun(o: ResumeFromOptions): Promise<RunCo
     target.writeConfig(config);
     const metrics = source.readMetrics().filter((r) => r.step <= state.step);
     target.writeMetrics(metrics);
-    const seam: SeamRecord = {
-      type: 'seam',
-      step: state.step,
-      epoch: state.epoch,
-      from: basename(o.from),
-      optimizer: 'restarted',
-      note: 'continued from a carried state: G, D and EMA weights kept (float16), Adam moments restarted',
-    };
-    target.appendMetric(seam);
+    const exact = state.version === VERSION;
+    // An exact state continues the very run, so its lines go on as if it had never moved.
+    if (!exact) {
+      const seam: SeamRecord = {
+        type: 'seam',
+        step: state.step,
+        epoch: state.epoch,
+        from: basename(o.from),
+        optimizer: 'restarted',
+        note: 'continued from a carried state: G, D and EMA weights kept (float16), Adam moments restarted',
+      };
+      target.appendMetric(seam);
+    }
     for (const { epoch, file } of source.sampleGrids())
       if (epoch <= state.epoch)
         copyFileSync(source.path('samples', file), target.path('samples', file));
-    const { format: _f, version: _v, optimizer: _o, ...checkpointState } = state;
+    const { format: _f, version: _v, ...checkpointState } = state;
     await saveCheckpoint(o.out, gan, checkpointState);
+    log(
+      `continuing ${o.from} at step ${state.step} (epoch ${state.epoch}) in ${o.out}: ` +
+        (exact
+          ? 'its whole training state, Adam moments included'
+          : 'weights from its carried state (format 1), Adam moments restarted'),
+    );
   } finally {
     disposeGan(gan);
   }
-  log(
-    `continuing ${o.from} at step ${state.step} (epoch ${state.epoch}) in ${o.out}: weights from its carried state, Adam moments restarted`,
-  );
   return config;
 }

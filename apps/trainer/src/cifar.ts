@@ -60,6 +60,17 @@ export interface PlanarImages {
 
 export const sideOf = (data: PlanarImages) => data.size ?? 32;
 
+/** The first `count` images (all when there are fewer), as views: nothing is copied. */
+export function firstImages(data: PlanarImages, count: number): PlanarImages {
+  const n = Math.min(count, data.count);
+  return {
+    pixels: data.pixels.subarray(0, n * 3 * sideOf(data) ** 2),
+    labels: data.labels.subarray(0, n),
+    count: n,
+    size: sideOf(data),
+  };
+}
+
 /** Minimal ustar/GNU tar reader: regular files by name (no links or sparse files, which CIFAR does not use). */
 export function readTar(tar: Uint8Array, source: string): Map<string, Uint8Array> {
   const files = new Map<string, Uint8Array>();

@@ -37,7 +37,14 @@ import { loadModelFromFiles } from '@ganstudio/models/weights';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
 import { batchTensor } from './batches';
-import { CLASS_NAMES, defaultCacheDir, loadCifar10, sha256File, type PlanarImages } from './cifar';
+import {
+  CLASS_NAMES,
+  defaultCacheDir,
+  firstImages,
+  loadCifar10,
+  sha256File,
+  type PlanarImages,
+} from './cifar';
 import { classesOf, isCifar10, loadTrainingSet, type TrainingSet } from './dataset';
 import { UserError } from './errors';
 import { readModelFiles } from './model-io';
@@ -224,9 +231,9 @@ async function statsCacheOf(
       ? await sha256File(dataPath)
       : createHash('sha256').update(`folder:${dataPath}`).digest('hex');
   const key = `${datasetHash.slice(0, 16)}-${network.id.replace(/[^\w.@-]/g, '_')}-${images ? `x${resolution}` : split}${suffix}`;
-  const dir = images
-    ? join(defaultCacheDir(), 'fid')
-    : join(isFile ? dirname(dataPath) : dataPath, '.ganstudio-fid');
+  // Keyed by content, so one folder serves every copy of a dataset; never beside the data, which
+  // may be read-only (a shared or mounted copy) and would then be measured again on every run.
+  const dir = join(defaultCacheDir(), 'fid');
   const description = images
     ? images.description
     : `cifar10-${split}@sha256:${datasetHash.slice(0, 16)}`;
@@ -271,6 +278,20 @@ function writeCache(
 }
 
 /**
+ * Reference images beyond a limited run's own: enough for a covariance of the classifier's
+ * features, few enough that a 256-image smoke run measures in seconds on a cold cache.
+ */
+const REFERENCE_MARGIN = 5_000;
+
+/**
+ * The reference a run on the first `limit` images is measured against (as referenceStats'
+ * options): those images and REFERENCE_MARGIN more, not a 50,000-image split it never trains on.
+ * The count is in the reference's description, so the passport names it.
+ */
+export const referenceCount = (limit: number | null): { count?: number } =>
+  limit === null ? {} : { count: limit + REFERENCE_MARGIN };
+
+/**
  * μ, Σ of the reference set under `network`, computed once and cached: for CIFAR-10 a split, in
  * a `.ganstudio-fid` folder next to the dataset, keyed by the file's sha256 and the network id;
  * for your own images the whole prepared set at `resolution`, in the cache folder, keyed by its
@@ -279,7 +300,11 @@ function writeCache(
 export async function referenceStats(
   network: FeatureNetwork,
   dataPath: string,
-  options: ReferenceOptions & { split?: 'train' | 'test' } = {},
+  options: ReferenceOptions & {
+    split?: 'train' | 'test';
+    /** The first `count` images only (a run on a --limit): named in the description and passport. */
+    count?: number;
+  } = {},
 ): Promise<{ stats: FeatureStats; description: string; cached: boolean }> {
   const split = options.split ?? 'train';
   const resolution = options.resolution ?? 32;
@@ -289,7 +314,7 @@ export async function referenceStats(
     split,
     resolution,
     options.set,
-    '',
+    options.count === undefined ? '' : `-first${options.count}`,
   );
   if (existsSync(jsonPath) && existsSync(binPath)) {
     const meta = JSON.parse(readFileSync(jsonPath, 'utf8')) as CachedStats;
@@ -311,7 +336,8 @@ export async function referenceStats(
       return { stats, description: `${description}(${meta.count})`, cached: true };
     }
   }
-  const data = images?.data ?? loadCifar10(dataPath, split);
+  const whole = images?.data ?? loadCifar10(dataPath, split);
+  const data = options.count === undefined ? whole : firstImages(whole, options.count);
   options.log?.(
     `computing reference statistics of ${data.count} ${images ? '' : `${split} `}images under ${network.id} (once; cached in ${dir})`,
   );

@@ -114,7 +114,7 @@ export interface LoopOptions {
   batchSize: number;
   sitting: ReturnType<typeof startSitting>;
   progress: Progress;
-  /** A log point every N steps (and at every epoch end and the sitting's last step). */
+  /** A log point every N steps and at every epoch end (progress also at the sitting's last step). */
   logEvery: number;
   /** Also checkpoint every N steps inside an epoch (epoch ends always checkpoint). */
   checkpointEvery?: number;
@@ -155,12 +155,15 @@ export async function runLoop(o: LoopOptions): Promise<number> {
     const done = step + 1;
     completed = done;
     const epochEnd = done % plan.stepsPerEpoch === 0;
-    if (done % o.logEvery === 0 || done === sitting.endStep || epochEnd) {
+    // Log points depend on the step alone, never on where a sitting stopped, so a run trained in
+    // several sittings writes the very lines of one that never stopped.
+    const logPoint = done % o.logEvery === 0 || epochEnd;
+    if (logPoint || done === sitting.endStep) {
       const now = performance.now();
       const imagesPerSec = (windowSteps * o.batchSize) / ((now - windowStart) / 1000);
       windowStart = now;
       windowSteps = 0;
-      o.logged?.(done, epoch + 1, imagesPerSec, outcome.figures);
+      if (logPoint) o.logged?.(done, epoch + 1, imagesPerSec, outcome.figures);
       progress.update({
         step: done,
         totalSteps: o.totalSteps,

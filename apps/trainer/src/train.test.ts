@@ -86,8 +86,9 @@ describe('train (smoke run on a CIFAR-format fixture, cpu backend)', () => {
     expect(JSON.parse(readFileSync(join(out, 'checkpoints', 'latest.json'), 'utf8'))).toMatchObject(
       { step: 5 },
     );
+    // Lines at log points only: where a sitting stops writes no line of its own.
     const steps = new RunFolder(out).readMetrics() as StepRecord[];
-    expect(steps.map((s) => s.step)).toEqual([2, 4, 5]);
+    expect(steps.map((s) => s.step)).toEqual([2, 4]);
     for (const s of steps) {
       for (const v of [s.d_loss, s.g_loss, s.d_x, s.d_g_z, s.images_per_sec])
         expect(Number.isFinite(v)).toBe(true);
@@ -115,7 +116,7 @@ describe('train (smoke run on a CIFAR-format fixture, cpu backend)', () => {
     });
     expect(result).toMatchObject({ stepsRun: 11, finalStep: 16, finished: true });
     const steps = new RunFolder(out).readMetrics().map((r) => r.step);
-    expect(steps).toEqual([2, 4, 5, 6, 8, 10, 12, 14, 16]);
+    expect(steps).toEqual([2, 4, 6, 8, 10, 12, 14, 16]);
     expect(readdirSync(join(out, 'samples')).sort()).toEqual(['epoch-0001.png', 'epoch-0002.png']);
     const png = readFileSync(join(out, 'samples', 'epoch-0002.png'));
     expect(png.subarray(1, 4).toString()).toBe('PNG');

@@ -33,7 +33,12 @@ import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
 import { onFastestBackend, selectBackend, type BackendChoice, type BackendInfo } from './backend';
 import { BatchSource, limitData } from './batches';
-import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
+import {
+  loadLatestCheckpoint,
+  saveCheckpoint,
+  writeGanState,
+  type CheckpointState,
+} from './checkpoint';
 import { loadCifar10, sideOf, type PlanarImages } from './cifar';
 import {
   classesOf,
@@ -51,6 +56,7 @@ import {
   loadFeatureNetwork,
   measurementPassport,
   noiseBatches,
+  referenceCount,
   referenceRows,
   referenceStats,
   type EvalResult,
@@ -268,19 +274,14 @@ async function logFid(
 }
 
 /**
- * run/epochs/epoch-NNNN/{generator,generator-ema,discriminator}/ (float32, ~14 MB for G at the
- * default widths) and state.json: every epoch boundary can be evaluated, shipped, or carried to
- * another machine (`bundle --carry`) long after its checkpoint was pruned.
+ * run/epochs/epoch-NNNN/: the whole training state at the epoch's end (writeGanState: G, D, EMA
+ * in float32 and both Adam states, ~19 MB at the default widths) and state.json: every epoch
+ * boundary can be evaluated, shipped, or carried to another machine exactly (`bundle --carry`)
+ * long after its checkpoint was pruned.
  */
-export async function saveEpochGenerators(
-  out: string,
-  gan: Gan,
-  at: CheckpointState,
-): Promise<void> {
+export async function saveEpochState(out: string, gan: Gan, at: CheckpointState): Promise<void> {
   const dir = new RunFolder(out).epochDir(at.epoch);
-  await saveModel(gan.generator, join(dir, 'generator'));
-  if (gan.ema) await saveModel(gan.ema.generator, join(dir, 'generator-ema'));
-  await saveModel(gan.discriminator, join(dir, 'discriminator'));
+  await writeGanState(dir, gan);
   writeFileAtomic(join(dir, 'state.json'), JSON.stringify(at) + '\n');
 }
 
@@ -307,12 +308,16 @@ async function startFidTracker(
     log(`FID skipped: ${(err as Error).message}`);
     return undefined;
   }
-  const reference = await referenceStats(network, data, {
-    resolution,
-    ...(set ? { set } : {}),
-    log,
-    progress: (total) => progress.phase('reference statistics', total),
-  });
+  // On the fastest backend like every feature pass: the pure-JS cpu one takes hours over 50,000.
+  const { value: reference } = await onFastestBackend(() =>
+    referenceStats(network, data, {
+      resolution,
+      ...(set ? { set } : {}),
+      ...referenceCount(limit),
+      log,
+      progress: (total) => progress.phase('reference statistics', total),
+    }),
+  );
   const rowsOf = (split: 'train' | 'test', count: number | undefined) =>
     onFastestBackend(() =>
       referenceRows(network, data, {
@@ -646,7 +651,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             await sampleGridPng(samplingGenerator(gan), config.sampleSeed, config.sampleCount),
           );
         // Checkpoints are pruned; per-epoch generators stay so any epoch can be evaluated or shipped later.
-        await saveEpochGenerators(out, gan, {
+        await saveEpochState(out, gan, {
           step: done,
           epoch,
           savedAt: new Date().toISOString(),

@@ -4,7 +4,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { DEFAULT_DCGAN_CONFIG, type DcganConfig } from './config';
-import { createGan, disposeGan, samplingGenerator, trainStep, updateEma } from './gan';
+import {
+  adamBetaPower,
+  createGan,
+  disposeGan,
+  restoreAdam,
+  samplingGenerator,
+  trainStep,
+  updateEma,
+} from './gan';
 import { discriminatorLoss, generatorLoss } from './losses';
 
 const tiny: DcganConfig = { ...DEFAULT_DCGAN_CONFIG, ngf: 4, ndf: 4, latentDim: 16 };
@@ -144,5 +152,61 @@ describe('generator EMA', () => {
 
   it('rejects a decay outside (0, 1)', () => {
     expect(() => createGan(tiny, undefined, undefined, 1)).toThrow(/ema decay/);
+  });
+});
+
+describe('restoreAdam', () => {
+  /**
+   * `steps` Adam updates on a moving quadratic. Weights near 0.05 with lr 0.05: an update moves
+   * each by several of its float32 ulps, so a last-bit change in β₂ᵗ shows in the weights.
+   */
+  const adam = () => tf.train.adam(0.05, 0.5, 0.999, 1e-8);
+  const fit = (opt: tf.AdamOptimizer, w: tf.Variable, steps: number) => {
+    for (let i = 0; i < steps; i++)
+      tf.dispose(
+        opt.minimize(() => tf.sum(tf.square(tf.sub(w, tf.scalar(0.03 * (i % 3))))), true, [w]),
+      );
+  };
+  /** A copy of `w` and a fresh Adam given `opt`'s saved state, as a resumed run gets them. */
+  const resume = async (w: tf.Variable, opt: tf.AdamOptimizer, betaPowers: 'replayed' | 'pow') => {
+    const copy = tf.tidy(() => tf.variable(tf.clone(w)));
+    const copyOpt = adam();
+    const saved = await opt.getWeights();
+    // tfjs keys each slot by its variable's name: the copy takes the saved slots.
+    const named = saved.map((x, i) => ({
+      name: i === 0 ? x.name : `${copy.name}/${x.name.split('/').pop()}`,
+      tensor: tf.clone(x.tensor),
+    }));
+    await restoreAdam(copyOpt, named, betaPowers);
+    tf.dispose([saved[0]!.tensor, ...named.map((x) => x.tensor)]); // the iteration scalars, clones
+    return { copy, copyOpt };
+  };
+
+  it('puts back the β powers training kept: the next update is bit for bit the same', async () => {
+    const before = tf.memory().numTensors;
+    // From t = 18 on, pow(0.999, t + 1) and the running float32 product differ in the last bit.
+    const steps = 40;
+    expect(adamBetaPower(0.999, steps + 1)).not.toBe(
+      Math.fround(Math.pow(Math.fround(0.999), steps + 2)),
+    );
+    const w = tf.tidy(() => tf.variable(tf.linspace(0.01, 0.1, 64)));
+    const opt = adam();
+    fit(opt, w, steps);
+    const exact = await resume(w, opt, 'replayed');
+    // tfjs's own rebuild (pow): what made resumed runs drift from the run that never stopped.
+    const drifting = await resume(w, opt, 'pow');
+    for (const [o, v] of [
+      [opt, w],
+      [exact.copyOpt, exact.copy],
+      [drifting.copyOpt, drifting.copy],
+    ] as const)
+      fit(o, v, 1);
+    const next = Array.from(await w.data());
+    expect(Array.from(await exact.copy.data())).toEqual(next);
+    expect(Array.from(await drifting.copy.data())).not.toEqual(next);
+
+    tf.dispose([w, exact.copy, drifting.copy]);
+    [opt, exact.copyOpt, drifting.copyOpt].forEach((o) => o.dispose());
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -105,6 +105,50 @@ export function createGan(
   };
 }
 
+/** The parts of tfjs's AdamOptimizer that its public API does not restore faithfully. */
+interface AdamInternals {
+  beta1: number;
+  beta2: number;
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  iterations: number;
+}
+
+/**
+ * β^(t+1) as Adam's bias correction holds it after t updates (Kingma & Ba 2015, Algorithm 1):
+ * tfjs starts at β and multiplies by β once per update in float32, so the value is that chain of
+ * correctly rounded float32 products, which every backend (cpu, wasm, webgpu) computes alike.
+ */
+export function adamBetaPower(beta: number, updates: number): number {
+  const b = Math.fround(beta);
+  let acc = b;
+  for (let i = 0; i < updates; i++) acc = Math.fround(acc * b);
+  return acc;
+}
+
+/**
+ * Loads saved Adam state (iteration count first, then first and second moments in variable order,
+ * as `getWeights` wrote them). tfjs's own setWeights rebuilds β1^t and β2^t with pow(), which for
+ * β2 = 0.999 differs from the running product in the last bits: enough to change the first
+ * update after a resume (g_loss 0.92281347 vs 0.92281282 one step later). This puts the running
+ * product back, so a resumed run takes the very update the uninterrupted one took.
+ */
+export async function restoreAdam(
+  opt: tf.AdamOptimizer,
+  weights: Parameters<tf.AdamOptimizer['setWeights']>[0],
+  /** 'pow' keeps tfjs's own rebuild: only to replay a run whose history was resumed that way. */
+  betaPowers: 'replayed' | 'pow' = 'replayed',
+): Promise<void> {
+  await opt.setWeights(weights);
+  if (betaPowers === 'pow') return;
+  const adam = opt as unknown as AdamInternals;
+  const updates = adam.iterations;
+  tf.tidy(() => {
+    adam.accBeta1.assign(tf.scalar(adamBetaPower(adam.beta1, updates)));
+    adam.accBeta2.assign(tf.scalar(adamBetaPower(adam.beta2, updates)));
+  });
+}
+
 /** The model's trainable tf.Variables, in the layer order that optimizer state is saved in. */
 export function trainableVariables(model: LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);

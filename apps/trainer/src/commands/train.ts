@@ -210,7 +210,8 @@ metrics.jsonl, samples/epoch-NNNN.png, checkpoints/, epochs/, generator-uint8/).
       version: RUN_FORMAT,
       data: '', // resolved below, once every flag has been checked (a typo must not start a 170 MB download)
       limit: v.limit ?? null,
-      epochs: v.epochs ?? recipe.epochs,
+      // --resume without --epochs trains to the run's own end (the saved count wins over 1).
+      epochs: v.epochs ?? (v.resume ? 1 : recipe.epochs),
       batchSize: v['batch-size'],
       optimizer: {
         ...DEFAULT_OPTIMIZER,
