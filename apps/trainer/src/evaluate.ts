@@ -4,7 +4,7 @@
  * CIFAR-10 training set, report FID and IS labelled with the network they came from.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -603,15 +603,21 @@ export async function referenceRows(
   const n = Math.min(options.count ?? data.count, data.count);
   const cache = await statsCacheOf(network, dataPath, split, resolution, options.set, `-rows${n}`);
   const description = `${cache.description}(${n})`;
-  // This count's own cache, else the first n rows of the whole split's (written with its statistics).
-  const whole = cache.binPath.replace(/-rows\d+\.bin$/, `-rows${data.count}.bin`);
-  for (const path of [cache.binPath, whole]) {
+  // This count's own cache, else the first n rows of a reference pass over at least n images:
+  // the whole split's, or a limited run's first images (each written with its statistics).
+  const base = cache.binPath.replace(/-rows\d+\.bin$/, '');
+  const passes = existsSync(cache.dir)
+    ? readdirSync(cache.dir).flatMap((file) => {
+        const m = /^-first(\d+)-rows\1\.bin$/.exec(file.slice(basename(base).length));
+        return file.startsWith(basename(base)) && m && Number(m[1]) >= n
+          ? [join(cache.dir, file)]
+          : [];
+      })
+    : [];
+  for (const path of [cache.binPath, `${base}-rows${data.count}.bin`, ...passes]) {
     if (!existsSync(path)) continue;
     const bytes = readFileSync(path);
-    if (
-      bytes.byteLength === n * network.dim * 4 ||
-      bytes.byteLength === data.count * network.dim * 4
-    )
+    if (bytes.byteLength >= n * network.dim * 4 && bytes.byteLength % (network.dim * 4) === 0)
       return {
         data: new Float32Array(
           bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + n * network.dim * 4),

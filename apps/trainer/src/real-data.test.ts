@@ -51,6 +51,49 @@ describe.skipIf(!present)(`real CIFAR-10 (${DATA})`, () => {
     expect(sum / (3072 * 1000) / 255).toBeLessThan(0.56);
   });
 
+  it(
+    'a smoke run on a cold cache measures in proportion: against its own images plus 5,000, on wasm',
+    { timeout: 900_000 },
+    () => {
+      const root = mkdtempSync(join(tmpdir(), 'cold-'));
+      const cache = process.env['GANSTUDIO_CACHE'];
+      process.env['GANSTUDIO_CACHE'] = join(root, 'cache'); // a fresh clone's machine: nothing cached
+      const started = performance.now();
+      let r;
+      try {
+        r = runCli(
+          root,
+          ...['train', '--data', DATA, '--backend', 'cpu', '--epochs', '1', '--limit', '256'],
+          ...['--ngf', '8', '--ndf', '8', '--fid-samples', '1000', '--out', 'run'],
+        );
+      } finally {
+        if (cache === undefined) delete process.env['GANSTUDIO_CACHE'];
+        else process.env['GANSTUDIO_CACHE'] = cache;
+      }
+      const wall = (performance.now() - started) / 1000;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/computing reference statistics of 5256 train images/);
+      const lines = readFileSync(join(root, 'run', 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const training = Math.max(...lines.map((l) => Number(l['elapsed_s'] ?? 0)));
+      const fid = lines.find((l) => l['type'] === 'fid') as {
+        backend: string;
+        passport: { reference: { name: string; split: string; count: number } };
+      };
+      expect(fid.backend).toBe('wasm');
+      expect(fid.passport.reference).toMatchObject({
+        name: 'cifar10',
+        split: 'train',
+        count: 5256,
+      });
+      // Everything that is not training (start, data, reference passes, measurement, export):
+      // ~1 min here, where a 50,000-image pass on the cpu backend took hours.
+      expect(wall - training).toBeLessThan(training + 120);
+    },
+  );
+
   it('trains a few steps from the file and writes a run folder', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'real-')), 'run');
     const result = await train({
