@@ -6,6 +6,17 @@ export default [
   ...typeChecked(import.meta.dirname),
   { ignores: ['.next/**', 'next-env.d.ts', 'public/**'] },
   { languageOptions: { globals: { ...globals.node } } },
+  // Links go through ~/components/link (no prefetch of per-request pages).
+  {
+    files: ['src/**'],
+    ignores: ['src/components/link.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'next/link', message: 'use { Link } from ~/components/link' }] },
+      ],
+    },
+  },
   // Client components and the e2e page callbacks run in the browser.
   {
     files: ['src/components/**', 'tests/e2e/**'],

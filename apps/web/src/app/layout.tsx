@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { headers } from 'next/headers';
-import Link from 'next/link';
 
+import { Link } from '~/components/link';
 import { VisitorBeacon } from '~/components/visitor-beacon';
 
 import './globals.css';

@@ -1,9 +1,8 @@
 // The public gallery: newest or top-voted, paginated by cursor, each image pixel-crisp with its score.
-import Link from 'next/link';
-
 import { imagePage } from '@ganstudio/api';
 import { listModels } from '@ganstudio/api/features/models';
 
+import { Link } from '~/components/link';
 import { VoteButtons } from '~/components/vote-buttons';
 import { getContext } from '~/server/context';
 import { currentVisitor } from '~/server/visitor';

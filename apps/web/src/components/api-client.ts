@@ -1,31 +1,42 @@
 'use client';
 /**
  * The browser side of the API's identity rules: a page view asks GET /api/visitor for
- * an identity, which counts a few seconds after it is issued. A vote or publish sent before then
- * (or before the page's request returned) is retried once the API says it will count, so a person
- * who clicks at once sees their vote land a moment later instead of an error.
+ * an identity, which counts a few seconds after it is issued (`countsFrom`). A vote or publish
+ * made before then waits until it counts (and is retried if the API still says it is too new), so
+ * a person who clicks at once sees their vote land a moment later instead of an error.
  */
 
 interface ApiError {
   error?: { code: string; message: string };
 }
 
-let identity: Promise<unknown> | undefined;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Asks for an identity once per page load; the API keeps an existing one. */
-export function ensureVisitor(): Promise<unknown> {
-  identity ??= fetch('/api/visitor', { credentials: 'same-origin' }).catch(() => undefined);
-  return identity;
+interface Visitor {
+  visitor?: 'new' | 'known';
+  /** When the identity starts to count (ISO instant): a vote or publish sent earlier is refused. */
+  countsFrom?: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let identity: Promise<Visitor | undefined> | undefined;
+
+/** Asks for an identity once per page load; the API keeps an existing one. */
+export function ensureVisitor(): Promise<Visitor | undefined> {
+  // The body is read: an unread response holds its request open in the browser (never idle).
+  identity ??= fetch('/api/visitor', { credentials: 'same-origin' })
+    .then((res) => res.json() as Promise<Visitor>)
+    .catch(() => undefined);
+  return identity;
+}
 
 /** POSTs JSON; waits out a new identity's age (at most twice), then returns the response and its body. */
 export async function postJson<T>(
   url: string,
   body: unknown,
 ): Promise<{ res: Response; data: T & ApiError }> {
-  await ensureVisitor();
+  // A new identity is waited out here rather than refused (a 403 the console would show).
+  const counts = Date.parse((await ensureVisitor())?.countsFrom ?? '') - Date.now();
+  if (counts > 0) await sleep(Math.min(counts, 10_000) + 100);
   for (let attempt = 0; ; attempt++) {
     const res = await fetch(url, {
       method: 'POST',

@@ -479,6 +479,62 @@ export async function runSuite(base, executablePath, { model64, conditional, cif
       await phone.close();
     });
 
+    await test('every page settles for a first-time visitor: idle within 2 s, nothing aborted, one server render', async () => {
+      const ready = {
+        // The studio once its model has loaded and sampled; the judge once its first round shows
+        // (a new visitor's identity counts after a few seconds, and the round waits for it).
+        '/studio': (p) =>
+          p.locator('[data-testid=grid] canvas').nth(15).waitFor({ timeout: 120_000 }),
+        '/judge': (p) => p.getByTestId('judge-image').waitFor({ timeout: 60_000 }),
+      };
+      const pages = [
+        '/',
+        '/leaderboard',
+        '/runs',
+        '/models/dcgan-cifar10-e10',
+        '/judge',
+        '/studio',
+      ];
+      for (const path of [...pages, new URL(state.shareUrl).pathname]) {
+        const context = await browser.newContext();
+        const p = await context.newPage();
+        const failed = [];
+        const errors = [];
+        const renders = [];
+        let inflight = 0;
+        let last = Date.now();
+        p.on('request', (r) => {
+          inflight++;
+          last = Date.now();
+          // A server render: the page itself, or an RSC request (a prefetch or a navigation).
+          if (r.resourceType() === 'document' || r.url().includes('_rsc=')) renders.push(r.url());
+        });
+        p.on('requestfinished', () => {
+          inflight--;
+          last = Date.now();
+        });
+        p.on('requestfailed', (r) => {
+          inflight--;
+          last = Date.now();
+          failed.push(`${r.url()} ${r.failure()?.errorText}`);
+        });
+        p.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+        await p.goto(`${base}${path}`, { waitUntil: 'load' });
+        await ready[path]?.(p);
+        const from = Date.now();
+        // Network idle: 500 ms with no request in flight.
+        while (!(inflight === 0 && Date.now() - last >= 500) && Date.now() - from < 10_000)
+          await p.waitForTimeout(50);
+        assert.ok(inflight === 0, `${path}: ${inflight} requests still in flight after 10 s`);
+        assert.ok(last - from <= 2_000, `${path}: network busy ${last - from} ms after load`);
+        await p.waitForTimeout(1_000); // and it stays quiet: no late prefetch storm
+        assert.deepEqual(failed, [], `${path}: aborted or failed requests`);
+        assert.deepEqual(errors, [], `${path}: console errors`);
+        assert.deepEqual(renders, [`${base}${path}`], `${path}: server renders of one view`);
+        await context.close();
+      }
+    });
+
     await test('pages carry a per-request nonce CSP (no inline scripts without it) and ran with no violation', async () => {
       const csp = async () =>
         (await page.request.get(`${base}/studio`)).headers()['content-security-policy'];

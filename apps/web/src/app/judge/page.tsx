@@ -1,8 +1,8 @@
 // "Real or generated?": the game behind every model's human score (HYPE∞).
 import type { Metadata } from 'next';
-import Link from 'next/link';
 
 import { JudgeGame } from '~/components/judge-game';
+import { Link } from '~/components/link';
 
 export const metadata: Metadata = { title: 'Real or generated?' };
 export const dynamic = 'force-dynamic';

@@ -1,7 +1,6 @@
 // Models ranked by how often people mistake their samples for real photos (HYPE∞), with the
 // machine metrics beside it. A model with too few judgements is listed, not ranked.
 import type { Metadata } from 'next';
-import Link from 'next/link';
 import { Fragment } from 'react';
 
 import {
@@ -14,6 +13,7 @@ import {
 import { passportLine, type Passport } from '@ganstudio/models/passport';
 
 import { featureNetworkName, interval, pct } from '~/components/format';
+import { Link } from '~/components/link';
 import { getContext } from '~/server/context';
 
 export const metadata: Metadata = { title: 'Leaderboard' };

@@ -1,7 +1,6 @@
-import Link from 'next/link';
-
 import { listRuns } from '@ganstudio/api/features/runs';
 
+import { Link } from '~/components/link';
 import { getContext } from '~/server/context';
 
 export const dynamic = 'force-dynamic';

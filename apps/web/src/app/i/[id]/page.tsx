@@ -2,7 +2,6 @@
 // Graph / Twitter card tags pointing at a generated share image, so a pasted link unfurls.
 import type { Metadata } from 'next';
 import { headers } from 'next/headers';
-import Link from 'next/link';
 import { notFound } from 'next/navigation';
 
 import { shareText } from '@ganstudio/api';
@@ -10,6 +9,7 @@ import { getImage } from '@ganstudio/api/features/images';
 import { getVotes } from '@ganstudio/api/features/votes';
 import { isId } from '@ganstudio/db/schema';
 
+import { Link } from '~/components/link';
 import { VoteButtons } from '~/components/vote-buttons';
 import { getContext } from '~/server/context';
 import { currentVisitor } from '~/server/visitor';

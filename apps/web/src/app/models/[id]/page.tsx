@@ -1,6 +1,5 @@
 // One model, for visitors: what it is, how good it is (machine and human scores), what it draws.
 import type { Metadata } from 'next';
-import Link from 'next/link';
 import { notFound } from 'next/navigation';
 
 import { leaderboard, MIN_CONTRIBUTORS_TO_RANK, MIN_JUDGEMENTS_TO_RANK } from '@ganstudio/api';
@@ -9,6 +8,7 @@ import { isId } from '@ganstudio/db/schema';
 import { passportLine } from '@ganstudio/models/passport';
 
 import { featureNetworkName, interval, pct, share } from '~/components/format';
+import { Link } from '~/components/link';
 import { getContext } from '~/server/context';
 
 export const dynamic = 'force-dynamic';

@@ -3,13 +3,13 @@
 // Curves are lined up only when their passports match (network, resize, samples, reference,
 // latent protocol, weights, quantization); otherwise the page says which field differs.
 import type { Metadata } from 'next';
-import Link from 'next/link';
 
 import { getRun, runPassport } from '@ganstudio/api/features/runs';
 import { isId } from '@ganstudio/db/schema';
 import { describeDifference, passportDifference, passportLine } from '@ganstudio/models/passport';
 
 import { LineChart } from '~/components/line-chart';
+import { Link } from '~/components/link';
 import { getContext } from '~/server/context';
 
 export const metadata: Metadata = { title: 'Compare runs' };
