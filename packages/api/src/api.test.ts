@@ -12,7 +12,7 @@ import { createLocalStore } from '@ganstudio/storage/local';
 
 import { renderShareCard } from './card';
 import { upsertRun } from './features/runs';
-import { createApi, createRenderer, MAX_BODY_BYTES } from './index';
+import { createApi, createRenderer, MAX_BODY_BYTES, MAX_URL_BYTES } from './index';
 import { CIFAR_CLASSES, seedTinyModel, visitorCookie, withPeer } from './testing';
 
 let h: DbHandle;
@@ -270,5 +270,24 @@ describe('GET /api/leaderboard', () => {
     expect(row.fid).toBeCloseTo(2.67, 5);
     expect(row.isScore).toBeCloseTo(2.12, 5);
     expect(row.featureNetwork).toBe('cifar10-classifier@x');
+  });
+});
+
+describe('request paths in linear time', () => {
+  it('trailing slashes cost one pass; a URL over 8 KiB is refused with 414 before any work', async () => {
+    // `/api` + slashes + `x` made a backtracking regex quadratic: 60,000 slashes took 1.3 s.
+    const time = async (path: string) => {
+      const started = performance.now();
+      const res = await api(new Request(BASE + path));
+      return { status: res.status, ms: performance.now() - started };
+    };
+    const near = await time(`/api${'/'.repeat(MAX_URL_BYTES - 64)}x`);
+    expect(near.status).toBe(404);
+    const huge = await time(`/api${'/'.repeat(64 * 1024)}x`);
+    expect(huge.status).toBe(414);
+    expect((await api(new Request(`${BASE}/api/models${'/'.repeat(3)}`))).status).toBe(200);
+    // Generous bounds (the quadratic took 26 ms at 8,000 slashes and 1,300 ms at 60,000).
+    expect(near.ms).toBeLessThan(50);
+    expect(huge.ms).toBeLessThan(50);
   });
 });

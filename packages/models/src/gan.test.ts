@@ -163,9 +163,9 @@ describe('restoreAdam', () => {
   const adam = () => tf.train.adam(0.05, 0.5, 0.999, 1e-8);
   const fit = (opt: tf.AdamOptimizer, w: tf.Variable, steps: number) => {
     for (let i = 0; i < steps; i++)
-      tf.dispose(
-        opt.minimize(() => tf.sum(tf.square(tf.sub(w, tf.scalar(0.03 * (i % 3))))), true, [w]),
-      );
+      opt
+        .minimize(() => tf.sum(tf.square(tf.sub(w, tf.scalar(0.03 * (i % 3))))), true, [w])
+        ?.dispose();
   };
   /** A copy of `w` and a fresh Adam given `opt`'s saved state, as a resumed run gets them. */
   const resume = async (w: tf.Variable, opt: tf.AdamOptimizer, betaPowers: 'replayed' | 'pow') => {

@@ -1,0 +1,70 @@
+/**
+ * The next default generator is the shipped one trained on: apps/web/bundled/default-run-retrace is
+ * the shipped recipe retraced from scratch by today's trainer, in sittings on several machines
+ * (carried by `bundle --carry` and `train --carry-from`). Where the two runs overlap, every loss
+ * line and every FID is equal to the last digit: the proof that the retrace is the shipped run.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+import { isStep, RunFolder, type RunConfig } from '@ganstudio/runs/folder';
+
+const BUNDLED = join(
+  resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'),
+  'apps',
+  'web',
+  'bundled',
+);
+const shipped = new RunFolder(join(BUNDLED, 'default-run'));
+const retrace = new RunFolder(join(BUNDLED, 'default-run-retrace'));
+
+/** What a step line says of the run, without the machine's speed. */
+const stepsOf = (run: RunFolder) =>
+  new Map(
+    run
+      .readMetrics()
+      .filter(isStep)
+      .map((r) => [r.step, [r.d_loss, r.g_loss, r.d_x, r.d_g_z]]),
+  );
+/** The trainer's own FID of each epoch (float32 weights), not a measurement of an export. */
+const fidsOf = (run: RunFolder) =>
+  new Map(
+    run
+      .readMetrics()
+      .filter(
+        (r) =>
+          r.type === 'fid' &&
+          (r as { passport?: { quantization?: string } }).passport?.quantization !== 'uint8',
+      )
+      .map((r) => [r.epoch, (r as { fid?: number }).fid]),
+  );
+
+describe('the retrace of the shipped run', () => {
+  it('has the shipped recipe (only its length grows)', () => {
+    const { epochs: _a, ...mine } = retrace.readConfig<RunConfig>();
+    const { epochs: _b, ...theirs } = shipped.readConfig<RunConfig>();
+    expect(mine).toEqual(theirs);
+  });
+
+  it("writes the shipped run's loss lines and FIDs to the last digit, wherever both have them", () => {
+    const [a, b] = [stepsOf(shipped), stepsOf(retrace)];
+    const common = [...b.keys()].filter((step) => a.has(step));
+    // The retrace reaches past the shipped run's resume at step 2,343 (replayed as it happened).
+    expect(Math.max(...common)).toBeGreaterThan(2343);
+    for (const step of common) expect(b.get(step), `step ${step}`).toEqual(a.get(step));
+    const [fa, fb] = [fidsOf(shipped), fidsOf(retrace)];
+    const epochs = [...fb.keys()].filter((e) => e !== undefined && fa.has(e) && e <= 10);
+    expect(epochs.length).toBeGreaterThan(2);
+    for (const epoch of epochs) expect(fb.get(epoch), `epoch ${epoch}`).toBe(fa.get(epoch));
+  });
+
+  it('carries its whole training state at its last epoch, ready for the next sitting', () => {
+    const state = JSON.parse(readFileSync(join(retrace.path('state'), 'state.json'), 'utf8'));
+    expect(state).toMatchObject({ format: 'ganstudio-carried-state', version: 2 });
+    expect(Math.max(...stepsOf(retrace).keys())).toBe(state.step);
+    for (const f of ['g-optimizer.bin', 'd-optimizer.bin', 'generator-ema/weights.bin'])
+      expect(existsSync(join(retrace.path('state'), f)), f).toBe(true);
+  });
+});
