@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { openDb, type DbHandle } from '@ganstudio/db/client';
 import { judgeTallies, trials } from '@ganstudio/db/schema';
+import { openThrowawayPostgres, postgresReachable } from '@ganstudio/db/testing';
 import { encodePng } from '@ganstudio/models/image';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 
@@ -275,7 +276,35 @@ describe('a scripted judge that knows the real set', () => {
   }, 120_000);
 });
 
+const dbs: [string, () => Promise<DbHandle>][] = [['PGlite', () => openDb()]];
+if (await postgresReachable()) dbs.push(['PostgreSQL', () => openThrowawayPostgres()]);
+
 describe('trials do not pile up', () => {
+  for (const [name, open] of dbs)
+    it(`12 parallel starts from one identity open at most ${OPEN_TRIALS_PER_VISITOR} (${name})`, async () => {
+      // Counted, then rendered, then inserted, parallel starts each saw "0 open": 5 of 12 opened.
+      const own = await open();
+      try {
+        await seedTinyModel(own.db, store, 'model-q', 2);
+        await seedRealSet(own.db, 'q', 4);
+        const api = apiWith({ db: own.db });
+        const peer = '203.0.113.121';
+        const cookie = await visitorCookie(api, BASE, { [PEER_HEADER]: peer });
+        const statuses = await Promise.all(
+          Array.from({ length: 12 }, () =>
+            send(api, 'POST', '/api/judge', peer, { cookie, body: {} }).then((r) => r.status),
+          ),
+        );
+        expect(statuses.filter((s) => s === 201)).toHaveLength(OPEN_TRIALS_PER_VISITOR);
+        expect(statuses.filter((s) => s !== 201).every((s) => s === 429)).toBe(true);
+        // Every opened trial has its image: none was left without one.
+        const rows = await own.db.select().from(trials);
+        expect(rows.filter((t) => t.png?.length)).toHaveLength(OPEN_TRIALS_PER_VISITOR);
+      } finally {
+        await own.close();
+      }
+    }, 120_000);
+
   it(`an identity holds at most ${OPEN_TRIALS_PER_VISITOR} open trials; 100 left unanswered are deleted after they expire`, async () => {
     // A gallery of its own, so the count is this test's trials alone.
     const own = await openDb();

@@ -145,20 +145,38 @@ export async function judgeableModels(db: Db, side = 32): Promise<Model[]> {
   return db.select().from(models).where(eq(models.resolution, side)).orderBy(asc(models.id));
 }
 
-export async function createTrial(db: Db, row: typeof trials.$inferInsert): Promise<void> {
-  await db.insert(trials).values(row);
+/**
+ * Opens a trial for its visitor unless `cap` are open already: the count and the insert run under
+ * a transaction-scoped advisory lock on the visitor, so parallel starts from one identity queue
+ * there and each counts the others' rows (counted, then inserted after a render, 12 parallel
+ * starts had opened 5). The row is in before anything is rendered: a render only for a trial
+ * that exists. Its image follows with setTrialImage.
+ */
+export async function reserveTrial(
+  db: Db,
+  row: typeof trials.$inferInsert & { visitorId: string },
+  cap: number,
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`trial:${row.visitorId}`}))`);
+    const [open] = await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(trials)
+      .where(openFor(row.visitorId));
+    if (Number(open?.n ?? 0) >= cap) return false;
+    await tx.insert(trials).values(row);
+    return true;
+  });
 }
 
-/** A visitor's trials still open: not answered and not expired. */
-export async function openTrials(db: Db, visitorId: string): Promise<number> {
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(trials)
-    .where(
-      and(eq(trials.visitorId, visitorId), isNull(trials.answer), sql`${trials.expiresAt} > now()`),
-    );
-  return Number(row?.n ?? 0);
+/** The image of a reserved trial; a trial whose render failed is removed instead. */
+export async function setTrialImage(db: Db, trialId: string, png: Uint8Array | null) {
+  if (png) await db.update(trials).set({ png }).where(eq(trials.id, trialId));
+  else await db.delete(trials).where(eq(trials.id, trialId));
 }
+
+const openFor = (visitorId: string) =>
+  and(eq(trials.visitorId, visitorId), isNull(trials.answer), sql`${trials.expiresAt} > now()`);
 
 export async function trialImage(
   db: Db,
@@ -303,8 +321,6 @@ export async function startTrial(
   newId: () => string,
   now: number,
 ): Promise<TrialStart> {
-  if ((await openTrials(db, visitorId)) >= OPEN_TRIALS_PER_VISITOR)
-    return { ok: false, reason: 'too_many_open' };
   const [candidates, realCount, answered] = await Promise.all([
     judgeableModels(db),
     countRealImages(db),
@@ -319,23 +335,36 @@ export async function startTrial(
   if (!realCount) return { ok: false, reason: 'no_real_images' };
   const truth: Truth = randomU32() & 1 ? 'real' : 'generated';
   const seed = randomU32();
-  // Both kinds render and read a real image, so neither answers faster than the other; the real
-  // one is read first, as a conditional model draws in its class.
   const real = await realImageAt(db, randomU32() % realCount);
   if (!real) return { ok: false, reason: 'no_real_images' };
-  const sample = await renderer.render(model, seed, trialClass(model, real.className, randomU32()));
-  const png = truth === 'real' ? real.png : encodePng(decodePng(sample), { level: 0 });
   const trialId = newId();
-  await createTrial(db, {
-    id: trialId,
-    visitorId,
-    kind: truth,
-    ...(truth === 'real' ? { realImageId: real.id } : { modelId: model.id, seed }),
-    png,
-    expiresAt: new Date(now + TRIAL_TTL_MS),
-    contributor: origin.contributor,
-    network: origin.network,
-  });
+  const reserved = await reserveTrial(
+    db,
+    {
+      id: trialId,
+      visitorId,
+      kind: truth,
+      ...(truth === 'real' ? { realImageId: real.id } : { modelId: model.id, seed }),
+      expiresAt: new Date(now + TRIAL_TTL_MS),
+      contributor: origin.contributor,
+      network: origin.network,
+    },
+    OPEN_TRIALS_PER_VISITOR,
+  );
+  if (!reserved) return { ok: false, reason: 'too_many_open' };
+  // Both kinds render and read a real image, so neither answers faster than the other; the real
+  // one was read first, as a conditional model draws in its class.
+  let png: Uint8Array | null = null;
+  try {
+    const sample = await renderer.render(
+      model,
+      seed,
+      trialClass(model, real.className, randomU32()),
+    );
+    png = truth === 'real' ? real.png : encodePng(decodePng(sample), { level: 0 });
+  } finally {
+    await setTrialImage(db, trialId, png);
+  }
   await sweepTrials(db, now);
   return { ok: true, trialId };
 }
