@@ -106,9 +106,13 @@ export function clientAddress(
   let chosen: string | undefined;
   if (trust === 'vercel')
     chosen = list('x-vercel-forwarded-for')[0] ?? list('x-forwarded-for')[0] ?? peer;
-  else {
-    const chain = [...(trust.hops > 0 ? list('x-forwarded-for') : []), ...(peer ? [peer] : [])];
-    chosen = chain[Math.max(0, chain.length - 1 - trust.hops)];
+  else if (trust.hops === 0) chosen = peer;
+  else if (peer) {
+    // Without the connection's own address at its end, the list's Nth entry from the right is one
+    // hop too far left (the client's own), and a list shorter than the trust needs ends in entries
+    // the client wrote: both are no address at all, never the leftmost entry.
+    const chain = [...list('x-forwarded-for'), peer];
+    chosen = chain[chain.length - 1 - trust.hops];
   }
   return parseAddress(chosen) ?? UNKNOWN_ADDRESS;
 }

@@ -145,6 +145,9 @@ describe('addresses a client writes itself', () => {
     ).toBe('unknown');
     expect(clientAddress(forged, '198.51.100.9', { hops: 1 })).toBe('10.2.2.2');
     expect(clientAddress(forged, '198.51.100.9', { hops: 2 })).toBe('10.1.1.1');
+    // A list shorter than the trust needs, or no connection address to end it: no address.
+    expect(clientAddress(forged, '198.51.100.9', { hops: 3 })).toBe('unknown');
+    expect(clientAddress(forged, undefined, { hops: 1 })).toBe('unknown');
     const vercel = new Request(BASE, { headers: { 'x-vercel-forwarded-for': '203.0.113.77' } });
     expect(clientAddress(vercel, '10.0.0.1', 'vercel')).toBe('203.0.113.77');
   });
