@@ -52,6 +52,7 @@ export async function createEdgeApp(env: EdgeEnv, options: EdgeOptions = {}): Pr
   const settings = gallerySettings(env, 'deno', {
     requireDatabase: true,
     defaultDataDir: DEFAULT_DATA_DIR,
+    connectionAddress: true, // main.ts hands in Deno's remoteAddr
   });
   const gallery = await createGallery(settings, {
     localStore: createDenoFileStore,

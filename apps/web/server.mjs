@@ -8,16 +8,20 @@
 import { createServer } from 'node:http';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import nextEnv from '@next/env';
 import next from 'next';
 
+const dir = dirname(fileURLToPath(import.meta.url));
+// The app's env files (.env, .env.production, .env.local) before anything is decided here: Next
+// reads the same files, so this entry and the app's settings (gallerySettings, which refuses a
+// trust this entry cannot honour, e.g. vercel) see one TRUSTED_PROXY_HOPS.
+nextEnv.loadEnvConfig(dir, false, { info: () => {}, error: console.error });
+
 const PEER_HEADER = 'x-ganstudio-peer';
-const FORWARDING = [
-  'x-forwarded-for',
-  'x-forwarded-host',
-  'x-forwarded-port',
-  'x-real-ip',
-  'forwarded',
-];
+/** Headers a proxy of yours may write: kept only when TRUSTED_PROXY_HOPS says one is in front. */
+const FORWARDING = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port'];
+/** Headers no proxy of this entry writes: whatever is in them came from the client. */
+const NEVER_TRUSTED = ['x-real-ip', 'forwarded', 'x-vercel-forwarded-for'];
 
 const port = Number(process.env.PORT || 3000);
 const hostname = process.env.HOST || undefined;
@@ -26,7 +30,7 @@ const direct = hops === '' || hops === '0';
 // Read by the app (src/server/peer.ts): only a process started here trusts PEER_HEADER.
 process.env.GANSTUDIO_PEER_HEADER = PEER_HEADER;
 
-const app = next({ dev: false, dir: dirname(fileURLToPath(import.meta.url)), port });
+const app = next({ dev: false, dir, port });
 const handle = app.getRequestHandler();
 await app.prepare();
 
@@ -54,7 +58,8 @@ function decodes(url) {
 }
 
 const server = createServer((req, res) => {
-  if (direct) for (const name of FORWARDING) delete req.headers[name];
+  for (const name of direct ? [...FORWARDING, ...NEVER_TRUSTED] : NEVER_TRUSTED)
+    delete req.headers[name];
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
   const url = req.url ?? '/';
   if (!METHODS.has(req.method ?? '')) {

@@ -93,4 +93,22 @@ describe('gallerySettings', () => {
       hops: 0,
     });
   });
+
+  it('a trust the entry cannot honour stops the start: one decision for every entry', () => {
+    const direct = { connectionAddress: true };
+    const platformServer = { connectionAddress: false };
+    // npm start with an env copied from Vercel: any client could write X-Vercel-Forwarded-For.
+    for (const env of [{ VERCEL: '1' }, { TRUSTED_PROXY_HOPS: 'vercel' }])
+      expect(errorOf(() => gallerySettings(env, 'next', direct))).toMatch(
+        /is for Vercel's runtime, whose edge writes the client's address/,
+      );
+    // next start with hops: the list has no connection address at its end to count back from.
+    expect(
+      errorOf(() => gallerySettings({ TRUSTED_PROXY_HOPS: '2' }, 'next', platformServer)),
+    ).toMatch(
+      /TRUSTED_PROXY_HOPS=2 counts proxies back from the connection's own address, which only npm start/,
+    );
+    expect(gallerySettings({ TRUSTED_PROXY_HOPS: '2' }, 'next', direct).proxy).toEqual({ hops: 2 });
+    expect(gallerySettings({ VERCEL: '1' }, 'next', platformServer).proxy).toBe('vercel');
+  });
 });

@@ -93,13 +93,20 @@ export interface SettingsOptions {
   defaultDataDir?: string;
   /** The edge keeps everything in PostgreSQL: DATABASE_URL is required there. */
   requireDatabase?: boolean;
+  /**
+   * Whether the entry hands the app the connection's own address (`npm start`'s server.mjs, the
+   * Deno edge): proxy hops are counted back from it. Without it (`next start`, `next dev`, a
+   * platform's own server) only Vercel's runtime says the address.
+   */
+  connectionAddress?: boolean;
 }
 
 /**
  * The settings of `env` on `platform`, or one SettingsError naming every bad variable. Rules:
  * - VISITOR_SECRET is required in production on PostgreSQL (instances sharing one database serve
  *   one site and must share identities); elsewhere a generated one in the data folder is allowed.
- * - TRUSTED_PROXY_HOPS defaults to 0, or to `vercel` on Vercel (VERCEL=1).
+ * - TRUSTED_PROXY_HOPS defaults to 0, or to `vercel` on Vercel (VERCEL=1); `vercel` only where no
+ *   entry hands in the connection's address, N > 0 only where one does.
  */
 export function gallerySettings(
   env: Record<string, string | undefined>,
@@ -117,6 +124,16 @@ export function gallerySettings(
   } catch (err) {
     problems.push((err as Error).message);
   }
+  // One decision of whom to believe, made here for every entry (server.mjs strips by the same
+  // variables, read from the same env files): a setting the entry cannot honour stops the start.
+  if (options.connectionAddress && proxy === 'vercel')
+    problems.push(
+      "TRUSTED_PROXY_HOPS=vercel (or VERCEL=1) is for Vercel's runtime, whose edge writes the client's address; this server is reached directly, where any client could write that header: unset VERCEL, or set TRUSTED_PROXY_HOPS to the number of your proxies",
+    );
+  if (options.connectionAddress === false && proxy !== 'vercel' && proxy.hops > 0)
+    problems.push(
+      `TRUSTED_PROXY_HOPS=${proxy.hops} counts proxies back from the connection's own address, which only npm start (server.mjs) hands in: start the gallery with npm start`,
+    );
   const production =
     platform === 'next'
       ? env['NODE_ENV'] === 'production'

@@ -235,11 +235,12 @@ try {
     }
   });
 
-  await test('production on PostgreSQL without VISITOR_SECRET stops at start with one line', async () => {
+  /** Starts server.mjs with `env` and expects it to stop at once with exit 1 and one error line. */
+  const refusesToStart = async (env, message) => {
     const port = await freePort();
     const child = spawn(process.execPath, gallery(), {
       cwd: app,
-      env: { ...process.env, ...shared, VISITOR_SECRET: '', PORT: String(port) },
+      env: { ...process.env, ...shared, ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -257,11 +258,20 @@ try {
     assert.equal(code, 1);
     const lines = stderr.trim().split('\n').filter(Boolean);
     assert.equal(lines.length, 1, stderr);
-    assert.match(
-      lines[0],
+    assert.match(lines[0], message);
+  };
+
+  await test('production on PostgreSQL without VISITOR_SECRET stops at start with one line', () =>
+    refusesToStart(
+      { VISITOR_SECRET: '' },
       /^error: VISITOR_SECRET \(16\+ characters\) is required in production with DATABASE_URL/,
-    );
-  });
+    ));
+
+  await test('VERCEL=1 (an env copied from a Vercel project) stops npm start: a client would pick its own address', () =>
+    refusesToStart(
+      { VERCEL: '1' },
+      /^error: TRUSTED_PROXY_HOPS=vercel \(or VERCEL=1\) is for Vercel's runtime/,
+    ));
 } finally {
   for (const s of servers) s.child.kill('SIGTERM');
   await Promise.all(
