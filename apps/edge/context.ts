@@ -8,7 +8,7 @@
 import { createGallery } from '@ganstudio/api/gallery';
 import { gallerySettings, type SETTING_NAMES } from '@ganstudio/api/settings';
 import type { Db } from '@ganstudio/db/client';
-import { cacheControlFor, contentTypeFor, type BlobStore } from '@ganstudio/storage';
+import { serveBlob, type BlobStore } from '@ganstudio/storage';
 
 import { createDenoFileStore } from './deno-store.ts';
 import { sharePage } from './share-page.ts';
@@ -79,16 +79,7 @@ export async function createEdgeApp(env: EdgeEnv, options: EdgeOptions = {}): Pr
         } catch {
           return new Response('bad percent-encoding in the path', { status: 400 });
         }
-        const bytes = await store.get(key).catch(() => undefined);
-        return bytes
-          ? new Response(bytes as Uint8Array<ArrayBuffer>, {
-              headers: {
-                'content-type': contentTypeFor(key),
-                'x-content-type-options': 'nosniff',
-                'cache-control': cacheControlFor(key),
-              },
-            })
-          : new Response('not found', { status: 404 });
+        return await serveBlob(store, key, request);
       }
       const share = /^\/i\/([^/]+)\/?$/.exec(url.pathname);
       if (share && request.method === 'GET')

@@ -3,7 +3,7 @@
  * edge at /blobs/<key> (what `createLocalStore` is for Node). The default when
  * BLOB_READ_WRITE_TOKEN is unset, so `npm run start:edge` needs no cloud account.
  */
-import { assertKey, type BlobStore } from '@ganstudio/storage';
+import { assertKey, etagOf, type BlobStore } from '@ganstudio/storage';
 
 let counter = 0;
 
@@ -24,6 +24,16 @@ export function createDenoFileStore(root: string, baseUrl = '/blobs'): BlobStore
     async get(key) {
       try {
         return await Deno.readFile(pathFor(key));
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) return undefined;
+        throw err;
+      }
+    },
+    async open(key) {
+      try {
+        const file = await Deno.open(pathFor(key), { read: true });
+        const { size, mtime } = await file.stat();
+        return { body: file.readable, size, etag: etagOf(size, mtime?.getTime() ?? 0) };
       } catch (err) {
         if (err instanceof Deno.errors.NotFound) return undefined;
         throw err;

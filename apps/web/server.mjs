@@ -71,6 +71,15 @@ const server = createServer((req, res) => {
   if (url.startsWith('/_next/image')) return refuse(req, res, 404, 'no image optimizer here');
   void handle(req, res);
 });
+// Bounded work per connection. A request has 10 s for its headers and 30 s in all to arrive; a
+// connection that moves no bytes for 60 s (a reader that stopped reading, a keep-alive left open)
+// is closed; past MAX_CONNECTIONS new connections are refused. /blobs streams, so a stalled
+// reader holds one stream's buffer, never a whole file.
+const MAX_CONNECTIONS = 1024;
+server.headersTimeout = 10_000;
+server.requestTimeout = 30_000;
+server.maxConnections = MAX_CONNECTIONS;
+server.setTimeout(60_000, (socket) => socket.destroy());
 server.listen(port, hostname, () => {
   console.log(`gallery: http://${hostname ?? 'localhost'}:${port}`);
 });

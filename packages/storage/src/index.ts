@@ -11,11 +11,24 @@ export interface PutResult {
   url: string;
 }
 
+/** A stored blob opened for serving: its bytes as a stream, and what names this version of it. */
+export interface OpenBlob {
+  body: ReadableStream<Uint8Array>;
+  size: number;
+  /** Changes whenever the key's bytes do (size and modification time): no hash per request. */
+  etag: string;
+}
+
 export interface BlobStore {
   readonly kind: 'local' | 'vercel-blob';
   put(key: string, body: Uint8Array, contentType: string): Promise<PutResult>;
   /** The bytes, or undefined when the key does not exist. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * The blob as a stream for serving (the local stores; Vercel Blob serves its own URLs): read as
+   * the client reads, so a slow or stalled reader holds a stream's buffer, never the whole file.
+   */
+  open?(key: string): Promise<OpenBlob | undefined>;
   delete(key: string): Promise<void>;
   urlFor(key: string): string;
 }
@@ -47,4 +60,40 @@ export function cacheControlFor(key: string): string {
   return /^(images|cards|runs)\//.test(key)
     ? 'public, max-age=31536000, immutable'
     : 'public, no-cache';
+}
+
+/** An ETag from a blob's size and modification time (ms), as file servers make them. */
+export const etagOf = (size: number, mtimeMs: number) =>
+  `"${size.toString(36)}-${Math.floor(mtimeMs).toString(36)}"`;
+
+/**
+ * GET /blobs/<key> of a local store, for the web app and the edge alike: 404 for a bad or unknown
+ * key, the bytes streamed with their type and cache policy, and for revalidated keys (a model's
+ * files, republished under one id) 304 when the client's ETag still names them.
+ */
+export async function serveBlob(
+  store: BlobStore,
+  key: string,
+  request: Request,
+): Promise<Response> {
+  let blob: OpenBlob | undefined;
+  try {
+    blob = await store.open?.(key);
+  } catch {
+    blob = undefined; // an invalid key is simply not found
+  }
+  if (!blob) return new Response('not found', { status: 404 });
+  const headers: Record<string, string> = {
+    'content-type': contentTypeFor(key),
+    'content-length': String(blob.size),
+    'x-content-type-options': 'nosniff',
+    'cache-control': cacheControlFor(key),
+    etag: blob.etag,
+  };
+  if (request.headers.get('if-none-match') === blob.etag) {
+    await blob.body.cancel();
+    const { 'content-length': _length, ...notModified } = headers;
+    return new Response(null, { status: 304, headers: notModified });
+  }
+  return new Response(blob.body, { headers });
 }

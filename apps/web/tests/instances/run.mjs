@@ -5,9 +5,9 @@
 // one line. Needs PostgreSQL (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -233,6 +233,35 @@ try {
       assert.equal(row.ranked, false);
       assert.ok(row.contributors <= 1);
     }
+  });
+
+  await test("2,000 connections that ask for a model's weights and never read keep the server under 200 MB more", async () => {
+    const rss = () => {
+      const line = readFileSync(`/proc/${a.child.pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+      return Number(line?.[1] ?? NaN) * 1024;
+    };
+    const { items } = await (await get(a, '/api/models')).json();
+    const weights = new URL(items[0].modelJsonUrl, a.base).pathname.replace(
+      /model\.json$/,
+      'weights.bin',
+    );
+    const { port } = new URL(a.base);
+    const before = rss();
+    const sockets = [];
+    for (let i = 0; i < 2000; i++) {
+      const socket = connect({ host: '127.0.0.1', port: Number(port) });
+      socket.on('error', () => {}); // refused past the cap, or closed: either is fine here
+      socket.write(`GET ${weights} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      socket.pause(); // never read
+      sockets.push(socket);
+    }
+    await new Promise((r) => setTimeout(r, 5_000));
+    const grown = rss() - before;
+    for (const s of sockets) s.destroy();
+    console.log(`    (server RSS +${(grown / 2 ** 20).toFixed(0)} MB with 2,000 idle readers)`);
+    assert.ok(grown < 200 * 2 ** 20, `RSS grew by ${(grown / 2 ** 20).toFixed(0)} MB`);
+    // Still serving.
+    assert.equal((await get(a, '/api/models')).status, 200);
   });
 
   /** Starts server.mjs with `env` and expects it to stop at once with exit 1 and one error line. */
