@@ -292,10 +292,10 @@ export const referenceCount = (limit: number | null): { count?: number } =>
   limit === null ? {} : { count: limit + REFERENCE_MARGIN };
 
 /**
- * μ, Σ of the reference set under `network`, computed once and cached: for CIFAR-10 a split, in
- * a `.ganstudio-fid` folder next to the dataset, keyed by the file's sha256 and the network id;
- * for your own images the whole prepared set at `resolution`, in the cache folder, keyed by its
- * content. Its description names it beside every number.
+ * μ, Σ of the reference set under `network`, computed once and cached in the cache folder's
+ * `fid/`: for CIFAR-10 a split (or its first `count` images), keyed by the file's sha256 and the
+ * network id; for your own images the whole prepared set at `resolution`, keyed by its content.
+ * Its description names it beside every number.
  */
 export async function referenceStats(
   network: FeatureNetwork,
@@ -608,7 +608,8 @@ export async function referenceRows(
   const base = cache.binPath.replace(/-rows\d+\.bin$/, '');
   const passes = existsSync(cache.dir)
     ? readdirSync(cache.dir).flatMap((file) => {
-        const m = /^-first(\d+)-rows\1\.bin$/.exec(file.slice(basename(base).length));
+        // -first<count>-rows<n>: the first n images of the split (n ≤ count when it is smaller).
+        const m = /^-first\d+-rows(\d+)\.bin$/.exec(file.slice(basename(base).length));
         return file.startsWith(basename(base)) && m && Number(m[1]) >= n
           ? [join(cache.dir, file)]
           : [];
