@@ -85,10 +85,12 @@ export function parseAddress(raw: string | null | undefined): string | undefined
   if (!s.includes(':')) return undefined;
   const groups = parseV6(s);
   if (!groups) return undefined;
-  // ::ffff:a.b.c.d is an IPv4 client on a dual-stack socket.
-  const [, , , , , g5, g6 = 0, g7 = 0] = groups;
-  if (groups.slice(0, 5).every((g) => g === 0) && g5 === 0xffff)
-    return [g6 >> 8, g6 & 255, g7 >> 8, g7 & 255].join('.');
+  // ::ffff:a.b.c.d is an IPv4 client on a dual-stack socket; 64:ff9b::a.b.c.d an IPv4 client
+  // through NAT64 (RFC 6052's well-known prefix), which would otherwise be one /64 for them all.
+  const [g0, g1, , , , g5, g6 = 0, g7 = 0] = groups;
+  const tail = [g6 >> 8, g6 & 255, g7 >> 8, g7 & 255].join('.');
+  if (groups.slice(0, 5).every((g) => g === 0) && g5 === 0xffff) return tail;
+  if (g0 === 0x64 && g1 === 0xff9b && groups.slice(2, 6).every((g) => g === 0)) return tail;
   return groups.map((g) => g.toString(16)).join(':');
 }
 

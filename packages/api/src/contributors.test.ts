@@ -120,6 +120,9 @@ describe('addresses a client writes itself', () => {
       ['fe80::1%eth0', 'fe80:0:0:0:0:0:0:1'],
       ['::1', '0:0:0:0:0:0:0:1'],
       ['2001:db8::192.0.2.1', '2001:db8:0:0:0:0:c000:201'],
+      // NAT64: every IPv4 client behind it would otherwise share one /64.
+      ['64:ff9b::198.51.100.7', '198.51.100.7'],
+      ['[64:ff9b::c633:6408]:443', '198.51.100.8'],
     ] as const)
       expect(parseAddress(raw), raw).toBe(want);
     for (const bad of [
@@ -186,6 +189,38 @@ describe('addresses a client writes itself', () => {
     expect(minted.filter((s) => s === 200)).toHaveLength(6);
     // Another /48 is another network.
     expect((await send(api, 'GET', '/api/visitor', '2001:db8:78::1')).status).toBe(200);
+  });
+
+  it('8 identities from 8 /64s of one /48 are 3 voters on an image, and one voter in the mean', async () => {
+    // A gallery of its own, so model-b's voters are this test's alone.
+    const own = await openDb();
+    await seedTinyModel(own.db, store, 'model-b', 3);
+    const api = apiWith({ db: own.db });
+    const { id } = await json<{ id: string }>(
+      await send(api, 'POST', '/api/images', '203.0.113.140', {
+        cookie: await visitorCookie(api, BASE, { [PEER_HEADER]: '203.0.113.140' }),
+        body: { modelId: 'model-b', seed: 4242 },
+      }),
+    );
+    const statuses = [];
+    for (let i = 0; i < 8; i++) {
+      const peer = `2001:db8:99:${i.toString(16)}::1`;
+      const cookie = await visitorCookie(api, BASE, { [PEER_HEADER]: peer });
+      statuses.push(
+        (await send(api, 'POST', `/api/images/${id}/vote`, peer, { cookie, body: { value: -1 } }))
+          .status,
+      );
+    }
+    // The per-network cap: 3 voters of one /48 on one image, as 3 of one IPv4 address.
+    expect(statuses.filter((s) => s === 200)).toHaveLength(3);
+    const image = await json<{ score: number }>(
+      await send(api, 'GET', `/api/images/${id}`, '203.0.113.1'),
+    );
+    expect(image.score).toBe(-3);
+    // In model-b's mean vote the /48 is one voter, however many of its /64s voted.
+    const row = (await board(api)).find((r) => r.modelId === 'model-b');
+    expect(row?.voters).toBe(1);
+    await own.close();
   });
 });
 

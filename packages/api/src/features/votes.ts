@@ -82,8 +82,10 @@ export function voteRoutes(core: Core): Route[] {
         if (!Id.safeParse(id).success) throw new HttpError(404, 'not_found', 'no such image');
         const visitor = await core.admit(request, f, 'vote', 'votePerIp', 'votePerVisitor');
         const body = await readJson(request, VoteBody);
+        // Voters count by network (an IPv6 /48, an IPv4 address), as judgements do: the cap per
+        // image and a model's mean vote would otherwise take one voter per /64 a /48 holds.
         const result = await castVote(core.db, id, visitor.id, body.value, {
-          addr: await core.addressTag(f.address),
+          addr: await core.addressTag(f.network),
           cap: core.rules.votersPerAddressPerImage,
         });
         return json(result);
