@@ -4,6 +4,9 @@
  * filled the verified-value cache, the share card was rebuilt per request, publishes had no
  * site-wide bound, and a malformed cookie or cursor gave 500).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -17,7 +20,7 @@ import {
   cardKey,
   createApi,
   createRenderer,
-  postgresLimitStore,
+  databaseLimitStore,
   verifiedCacheSize,
   type ApiDeps,
   type Renderer,
@@ -366,6 +369,36 @@ describe('the rest of the hardening', () => {
   });
 });
 
+describe('budgets kept in the database', () => {
+  it('survive a restart of a PGlite gallery: a spent budget stays spent', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'budgets-'));
+    const limits = { mintPerIp: { limit: 2, windowMs: 3_600_000 } };
+    const from = { 'x-test-peer': '203.0.113.210' };
+    const sitting = async (statuses: number[]) => {
+      const db = await openDb({ dataDir: folder });
+      try {
+        const api = withPeer(
+          createApi({
+            db: db.db,
+            store: createMemoryStore(),
+            renderer: createRenderer(createMemoryStore()),
+            secret: SECRET,
+            identity: { minAgeS: 0 },
+            limitStore: databaseLimitStore(db.db),
+            limits,
+          }),
+        );
+        for (let i = 0; i < statuses.length; i++)
+          expect((await get(api, '/api/visitor', from)).status, `request ${i}`).toBe(statuses[i]);
+      } finally {
+        await db.close();
+      }
+    };
+    await sitting([200, 200]);
+    await sitting([429]); // the same process restarted: the address's budget is still spent
+  });
+});
+
 const pgUp = await postgresReachable();
 describe.skipIf(!pgUp)('budgets shared through PostgreSQL', () => {
   it('two API instances on one database spend one budget', async () => {
@@ -381,7 +414,7 @@ describe.skipIf(!pgUp)('budgets shared through PostgreSQL', () => {
             renderer: createRenderer(shared),
             secret: SECRET,
             identity: { minAgeS: 0 },
-            limitStore: postgresLimitStore(pg.db),
+            limitStore: databaseLimitStore(pg.db),
             limits: { mintPerIp: { limit: 2, windowMs: 3_600_000 } },
           }),
         );

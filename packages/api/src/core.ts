@@ -32,7 +32,7 @@ export interface ApiDeps {
   secret: string;
   /** Budgets for publish, vote and new identities (defaults: DEFAULT_RATE_LIMITS). */
   limits?: Partial<RateLimits>;
-  /** Where budgets are kept: in memory (default; one process) or shared (postgresLimitStore). */
+  /** Where budgets are kept: in memory (default; one process) or shared (databaseLimitStore). */
   limitStore?: LimitStore;
   /** Identity age and per-address vote cap (defaults: DEFAULT_IDENTITY_RULES). */
   identity?: Partial<IdentityRules>;

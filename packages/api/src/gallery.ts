@@ -13,7 +13,7 @@ import { createVercelStore } from '@ganstudio/storage/vercel';
 
 import { publishStarterSet } from './features/images';
 import { createApi, type GalleryHandler } from './index';
-import { DEFAULT_RATE_LIMITS, postgresLimitStore, scaleLimits } from './rate-limit';
+import { databaseLimitStore, DEFAULT_RATE_LIMITS, scaleLimits } from './rate-limit';
 import { createRenderer } from './render';
 import type { GallerySettings } from './settings';
 
@@ -74,8 +74,8 @@ export async function createGallery(
       renderer,
       secret,
       limits: scaleLimits(DEFAULT_RATE_LIMITS, settings.rateLimitScale),
-      // On PostgreSQL every instance spends the same budgets; PGlite is one process by construction.
-      limitStore: handle.kind === 'postgres' ? postgresLimitStore(handle.db) : undefined,
+      // In the database: shared by every instance, kept across restarts (PGlite's too).
+      limitStore: databaseLimitStore(handle.db),
       identity: { minAgeS: settings.identityMinAgeS },
       proxy: settings.proxy,
       debug: settings.debug,

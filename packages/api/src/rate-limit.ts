@@ -102,7 +102,7 @@ function memoryBuckets(now: () => number) {
   return Object.assign(take, { size: () => buckets.size });
 }
 
-/** The budgets of one process (PGlite galleries, tests). */
+/** The budgets of one process, gone with it (tests). */
 export function memoryLimitStore(now: () => number = Date.now): LimitStore {
   const take = memoryBuckets(now);
   return { shared: false, take: (wanted) => Promise.resolve(take(wanted)) };
@@ -114,8 +114,12 @@ export function createRateLimiter(limit: Limit, now: () => number = Date.now): R
   return { take: (key) => take([{ key, ...limit }]), size: take.size };
 }
 
-/** Buckets on PostgreSQL: one round trip per take, the same budgets for every instance. */
-export function postgresLimitStore(db: Db): LimitStore {
+/**
+ * Buckets in the gallery's database (PostgreSQL or PGlite, the same rate_take function): one round
+ * trip per take; every instance spends the same budgets, and a restart resets none of them (a
+ * day's publish share per address held in memory was a fresh one after every restart).
+ */
+export function databaseLimitStore(db: Db): LimitStore {
   return { shared: true, take: (buckets) => takeTokens(db, buckets) };
 }
 
