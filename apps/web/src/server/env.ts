@@ -23,4 +23,3 @@ export const readSettings = (): GallerySettings =>
     defaultDataDir: join(process.cwd(), '.data'),
     connectionAddress: peerHeader !== undefined,
   });
-
