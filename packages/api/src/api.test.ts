@@ -2,17 +2,24 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { eq } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openDb, type DbHandle } from '@ganstudio/db/client';
-import { models } from '@ganstudio/db/schema';
+import { images, models } from '@ganstudio/db/schema';
 import { decodePng } from '@ganstudio/models/image';
 import { createLocalStore } from '@ganstudio/storage/local';
 
 import { renderShareCard } from './card';
 import { upsertRun } from './features/runs';
-import { createApi, createRenderer, MAX_BODY_BYTES, MAX_URL_BYTES } from './index';
+import {
+  createApi,
+  createRenderer,
+  DEFAULT_RATE_LIMITS,
+  MAX_BODY_BYTES,
+  MAX_URL_BYTES,
+  scaleLimits,
+} from './index';
 import { CIFAR_CLASSES, seedTinyModel, visitorCookie, withPeer } from './testing';
 
 let h: DbHandle;
@@ -213,6 +220,66 @@ describe('votes', () => {
     expect((await post('/api/images/nope/vote', { value: 1 })).status).toBe(404);
     expect((await post('/api/images/nope/vote', { value: 2 })).status).toBe(400);
     expect((await post("/api/images/a'b/vote", { value: 1 })).status).toBe(404);
+  });
+});
+
+describe('the retention rule', () => {
+  it('IMAGE_RETENTION_DAYS removes old images nobody voted on or shared; unset keeps them all', async () => {
+    // Galleries of their own on this database (budgets of their own), one with a 30-day rule.
+    let clock = Date.now();
+    const gallery = (imageRetentionDays?: number) =>
+      withPeer(
+        createApi({
+          db: h.db,
+          store,
+          renderer: createRenderer(store),
+          secret: 'test-secret-0123456789',
+          identity: { minAgeS: 0 },
+          limits: scaleLimits(DEFAULT_RATE_LIMITS, 100),
+          imageRetentionDays,
+          now: () => clock,
+        }),
+      );
+    const [keeping, keepAll] = [gallery(30), gallery()];
+    const publish = async (gallery: typeof api, seed: number) => {
+      const res = await gallery(
+        new Request(`${BASE}/api/images`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', cookie: me },
+          body: JSON.stringify({ modelId: 'tiny', seed }),
+        }),
+      );
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const [plain, voted, shared, young, unmarked] = [
+      await publish(keeping, 9001),
+      await publish(keeping, 9002),
+      await publish(keeping, 9003),
+      await publish(keeping, 9004),
+      await publish(keepAll, 9005),
+    ] as [string, string, string, string, string];
+    expect((await post(`/api/images/${voted}/vote`, { value: -1 })).status).toBe(200);
+    expect((await api(new Request(`${BASE}/i/${shared}/og.png`))).status).toBe(200);
+    await h.db
+      .update(images)
+      .set({ createdAt: sql`now() - interval '31 days'` })
+      .where(inArray(images.id, [plain, voted, shared, unmarked]));
+    const alive = async () => (await h.db.select({ id: images.id }).from(images)).map((i) => i.id);
+
+    // Without the setting a publish sweeps nothing: 31-day-old unvoted images stay.
+    await publish(keepAll, 9006);
+    expect(await alive()).toEqual(expect.arrayContaining([plain, unmarked]));
+    // With it (an hour after its last sweep), the next publish removes the unwanted ones.
+    clock += 3_600_000;
+    await publish(keeping, 9007);
+    const left = await alive();
+    expect(left).not.toContain(plain);
+    expect(left).not.toContain(unmarked);
+    expect(left).toEqual(expect.arrayContaining([voted, shared, young]));
+    expect(await store.get(`images/${plain}.png`)).toBeUndefined();
+    expect(await store.get(`images/${voted}.png`)).toBeDefined();
+    expect((await api(new Request(`${BASE}/api/images/${plain}`))).status).toBe(404);
   });
 });
 

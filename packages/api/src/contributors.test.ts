@@ -12,7 +12,8 @@ import { openThrowawayPostgres, postgresReachable } from '@ganstudio/db/testing'
 import { encodePng } from '@ganstudio/models/image';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 
-import { countTrials, insertRealSet } from './features/judge';
+import { answerTrial, countTrials, insertRealSet } from './features/judge';
+import { judgeTallyRows } from './features/leaderboard';
 import {
   clientAddress,
   createApi,
@@ -23,6 +24,7 @@ import {
   MEMORY_BUCKETS_MAX,
   OPEN_TRIALS_PER_VISITOR,
   parseAddress,
+  TALLY_WINDOW,
   TRIAL_TTL_MS,
   type ApiDeps,
 } from './index';
@@ -80,7 +82,8 @@ const json = async <T>(res: Response) => (await res.json()) as T;
 
 interface Human {
   judgements: number;
-  contributors: number;
+  networks: number;
+  largestShare: number | null;
   foolRate: number | null;
   realErrorRate: number | null;
   hype: number | null;
@@ -224,6 +227,9 @@ describe('addresses a client writes itself', () => {
   });
 });
 
+/** The tallies' period now, `ago` periods back (judge_answer's clock is the database's). */
+const periodAgo = (ago = 0) => Math.floor(Date.now() / 1000 / TALLY_WINDOW.periodS) - ago;
+
 /**
  * An honest crowd already in the tallies: 50 networks, each with 10 counted judgements of each
  * model (fooled 3 times by A, once by B) and 20 of photographs (4 wrong). Written to the table
@@ -237,7 +243,44 @@ async function honestCrowd() {
       { subject: '@real', judgements: 20, wrong: 4 },
     ].map((t) => ({ contributor: `honest-${n}`, network: `honest-net-${n}`, ...t })),
   ).flat();
-  await h.db.insert(judgeTallies).values(rows);
+  await h.db.insert(judgeTallies).values(rows.map((r) => ({ ...r, period: periodAgo() })));
+}
+
+/**
+ * The script: identities on `peers`, each trial's pixels looked up in the public set, answered
+ * wrong on purpose (a sample "real", a photograph "generated"). `each` sees every trial's row
+ * after its answer; the API's clock moves an hour every 250 trials, so budgets refill.
+ */
+async function wrongOnPurpose(
+  api: Api,
+  peers: string[],
+  rounds: number,
+  each: (trial: NonNullable<Awaited<ReturnType<typeof trialRow>>>, knew: boolean) => boolean | void,
+) {
+  const judges = await Promise.all(
+    peers.map(async (peer) => ({
+      peer,
+      cookie: await visitorCookie(api, BASE, { [PEER_HEADER]: peer }),
+    })),
+  );
+  for (let i = 0; i < rounds; i++) {
+    if (i % 250 === 249) clock += 3_600_000;
+    const { peer, cookie } = judges[i % judges.length]!;
+    const started = await send(api, 'POST', '/api/judge', peer, { cookie, body: {} });
+    expect(started.status).toBe(201);
+    const { trialId, imageUrl } = await json<{ trialId: string; imageUrl: string }>(started);
+    const png = new Uint8Array(
+      await (await send(api, 'GET', imageUrl, peer, { cookie })).arrayBuffer(),
+    );
+    const isReal = realPngs.has(key(png));
+    const verdict = await json<{ truth: string }>(
+      await send(api, 'POST', `/api/judge/${trialId}`, peer, {
+        cookie,
+        body: { answer: isReal ? 'generated' : 'real' },
+      }),
+    );
+    if (each((await trialRow(trialId))!, (verdict.truth === 'real') === isReal)) return;
+  }
 }
 
 const trialRow = async (id: string) =>
@@ -248,35 +291,16 @@ describe('a scripted judge that knows the real set', () => {
     const api = apiWith();
     await honestCrowd();
     const before = new Map((await board(api)).map((r) => [r.modelId, r]));
-    expect(before.get('model-a')).toMatchObject({ contributors: 50, foolRate: 0.3, ranked: true });
-    expect(before.get('model-b')).toMatchObject({ contributors: 50, foolRate: 0.1, ranked: true });
+    expect(before.get('model-a')).toMatchObject({ networks: 50, foolRate: 0.3, ranked: true });
+    expect(before.get('model-b')).toMatchObject({ networks: 50, foolRate: 0.1, ranked: true });
 
-    // The script: five identities on one address, each trial's pixels looked up in the public set.
-    const peer = '203.0.113.66';
-    const cookies = await Promise.all(
-      Array.from({ length: 5 }, () => visitorCookie(api, BASE, { [PEER_HEADER]: peer })),
-    );
+    // Five identities on one address.
     let knew = 0;
     let counted = 0;
-    for (let i = 0; i < 1000; i++) {
-      if (i % 250 === 249) clock += 3_600_000; // an hour later: its trial and answer budgets refill
-      const cookie = cookies[i % cookies.length]!;
-      const started = await send(api, 'POST', '/api/judge', peer, { cookie, body: {} });
-      expect(started.status).toBe(201);
-      const { trialId, imageUrl } = await json<{ trialId: string; imageUrl: string }>(started);
-      const png = new Uint8Array(
-        await (await send(api, 'GET', imageUrl, peer, { cookie })).arrayBuffer(),
-      );
-      const isReal = realPngs.has(key(png));
-      const verdict = await json<{ truth: string }>(
-        await send(api, 'POST', `/api/judge/${trialId}`, peer, {
-          cookie,
-          body: { answer: isReal ? 'generated' : 'real' },
-        }),
-      );
-      if ((verdict.truth === 'real') === isReal) knew++;
-      if ((await trialRow(trialId))?.counted) counted++;
-    }
+    await wrongOnPurpose(api, Array<string>(5).fill('203.0.113.66'), 1000, (trial, truth) => {
+      if (truth) knew++;
+      if (trial.counted) counted++;
+    });
     expect(knew).toBe(1000); // the truth was never hidden from it...
     // ...but of its 1,000 answers, 20 per model and 20 on photographs counted.
     expect(counted).toBe(3 * JUDGEMENTS_PER_CONTRIBUTOR);
@@ -292,7 +316,7 @@ describe('a scripted judge that knows the real set', () => {
       // from 10% fooled towards its 100%: 0.9 × 3.8% = 3.5 points.
       expect(Math.abs(a.foolRate! - b.foolRate!)).toBeLessThanOrEqual(0.04);
       expect(Math.abs(a.hype! - b.hype!)).toBeLessThanOrEqual(0.04);
-      expect(a.contributors).toBe(51);
+      expect(a.networks).toBe(51);
     }
   }, 300_000);
 
@@ -309,9 +333,104 @@ describe('a scripted judge that knows the real set', () => {
     }
     const c = (await board(api)).find((r) => r.modelId === 'model-c')!;
     expect(c.judgements).toBeLessThanOrEqual(JUDGEMENTS_PER_CONTRIBUTOR);
-    expect(c.contributors).toBe(1);
+    expect(c.networks).toBe(1);
     expect(c.ranked).toBe(false);
   }, 120_000);
+
+  it('one /48 at its cap moves a ranked model by at most 5 points and ranks no unranked one', async () => {
+    // model-d: 24 honest networks of 2–8 judgements, never fooled; ranked. model-e: the
+    // issue's case, 12 honest networks of about 10 judgements, never fooled; not ranked (too few
+    // networks), however many judgements come on top.
+    await seedTinyModel(h.db, store, 'model-d', 5);
+    await seedTinyModel(h.db, store, 'model-e', 6);
+    const honest = (model: string, networks: number, size: (n: number) => number) =>
+      Array.from({ length: networks }, (_, n) =>
+        [
+          { subject: model, judgements: size(n), wrong: 0 },
+          { subject: '@real', judgements: 10, wrong: 1 },
+        ].map((t) => ({ contributor: `${model}-h${n}`, network: `${model}-net${n}`, ...t })),
+      );
+    await h.db
+      .insert(judgeTallies)
+      .values(
+        [...honest('model-d', 24, (n) => 2 + (n % 7)), ...honest('model-e', 12, (n) => 9 + (n % 3))]
+          .flat()
+          .map((r) => ({ ...r, period: periodAgo() })),
+      );
+    const api = apiWith();
+    const before = new Map((await board(api)).map((r) => [r.modelId, r]));
+    expect(before.get('model-d')).toMatchObject({ networks: 24, foolRate: 0, ranked: true });
+    expect(before.get('model-e')).toMatchObject({ networks: 12, foolRate: 0, ranked: false });
+
+    // The attacker: 4 /64s of one /48, answering wrong on purpose until model-d and model-e each
+    // hold its network's whole cap (40 counted judgements: 2 contributors' worth).
+    const counted = { 'model-d': 0, 'model-e': 0 };
+    const peers = [1, 2, 3, 4].map((i) => `2001:db8:66:${i}::1`);
+    await wrongOnPurpose(api, peers, 2500, (trial) => {
+      const m = trial.modelId as keyof typeof counted;
+      if (trial.counted && m in counted) counted[m]++;
+      return counted['model-d'] >= 40 && counted['model-e'] >= 40;
+    });
+    expect(counted).toEqual({ 'model-d': 40, 'model-e': 40 });
+
+    const after = new Map((await board(api)).map((r) => [r.modelId, r]));
+    const [d0, d1] = [before.get('model-d')!, after.get('model-d')!];
+    // Its 40 fooled judgements are 40 / 154 = 26% of model-d's, but weigh 5%: 5 points from 0%.
+    expect(d1).toMatchObject({ networks: 25, judgements: d0.judgements + 40, ranked: true });
+    expect(d1.foolRate! - d0.foolRate!).toBeGreaterThan(0);
+    expect(d1.foolRate! - d0.foolRate!).toBeLessThanOrEqual(0.05 + 1e-9);
+    expect(d1.hype! - d0.hype!).toBeLessThanOrEqual(0.05 + 1e-9);
+    expect(d1.largestShare).toBeLessThanOrEqual(0.05 + 1e-9);
+    // model-e has 13 networks now, 40 of its 160 judgements from one: listed, not ranked.
+    expect(after.get('model-e')).toMatchObject({ networks: 13, ranked: false });
+  }, 600_000);
+
+  it('answers age: after 13 weeks they count in no score and no cap', async () => {
+    // A contributor whose cap for model-a is full this period can add nothing more; the same
+    // tally 13 periods back has aged out of the cap and of the score.
+    const caps = { perContributor: JUDGEMENTS_PER_CONTRIBUTOR, perNetwork: 40 };
+    const answerAs = async (contributor: string) => {
+      const id = `trial-age-${contributor}`;
+      await h.db.insert(trials).values({
+        id,
+        visitorId: 'v-age',
+        kind: 'generated',
+        modelId: 'model-a',
+        seed: 1,
+        expiresAt: new Date(Date.now() + 60_000),
+        contributor,
+        network: `${contributor}-net`,
+      });
+      return (
+        (await answerTrial(h.db, id, 'v-age', 'real', caps)).ok && (await trialRow(id))?.counted
+      );
+    };
+    const full = { subject: 'model-a', judgements: JUDGEMENTS_PER_CONTRIBUTOR, wrong: 20 };
+    await h.db.insert(judgeTallies).values([
+      { contributor: 'c-now', network: 'c-now-net', period: periodAgo(), ...full },
+      {
+        contributor: 'c-old',
+        network: 'c-old-net',
+        period: periodAgo(TALLY_WINDOW.periods),
+        ...full,
+      },
+      {
+        contributor: 'c-edge',
+        network: 'c-edge-net',
+        period: periodAgo(TALLY_WINDOW.periods - 1),
+        ...full,
+      },
+    ]);
+    expect(await answerAs('c-now')).toBe(false);
+    expect(await answerAs('c-edge')).toBe(false);
+    expect(await answerAs('c-old')).toBe(true);
+    const networks = (await judgeTallyRows(h.db)).map((t) => t.network);
+    expect(networks).toContain('c-edge-net');
+    expect(networks.filter((n) => n === 'c-old-net')).toHaveLength(1);
+    // c-old's network is in the score with its one new answer, not its 20 old ones.
+    const [old] = (await judgeTallyRows(h.db)).filter((t) => t.network === 'c-old-net');
+    expect(old).toMatchObject({ judgements: 1, wrong: 1 });
+  });
 });
 
 const dbs: [string, () => Promise<DbHandle>][] = [['PGlite', () => openDb()]];

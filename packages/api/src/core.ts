@@ -51,6 +51,11 @@ export interface ApiDeps {
   publicUrl?: string;
   /** Production: cookies are Secure (`__Host-`) unless the host is this machine (see secureContext). */
   production?: boolean;
+  /**
+   * Days after which an image nobody voted on or shared is removed (IMAGE_RETENTION_DAYS);
+   * undefined, the default, keeps every image. See sweepUnwantedImages.
+   */
+  imageRetentionDays?: number | undefined;
   /** The clock, in ms (tests move it to age identities). */
   now?: () => number;
 }
@@ -209,6 +214,7 @@ export function createCore(deps: ApiDeps) {
     limits,
     rules,
     scoreCacheMs,
+    imageRetentionDays: deps.imageRetentionDays,
     debug: Boolean(deps.debug),
     secure,
     origin,

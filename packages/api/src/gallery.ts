@@ -79,6 +79,7 @@ export async function createGallery(
       identity: { minAgeS: settings.identityMinAgeS },
       proxy: settings.proxy,
       debug: settings.debug,
+      imageRetentionDays: settings.imageRetentionDays,
       publicUrl: settings.publicUrl,
       production: settings.production,
     });

@@ -9,9 +9,11 @@ import { createMemoryStore } from '@ganstudio/storage/memory';
 
 import { realImageAt, trialClass } from './features/judge';
 import {
+  cappedWeights,
   createApi,
   createRenderer,
   humanScore,
+  NETWORK_WEIGHT_SHARE,
   networksByModel,
   pickModel,
   type ApiDeps,
@@ -73,20 +75,51 @@ describe('scoring', () => {
     // 20 of 50 samples judged real (40%), 10 of 50 real images judged generated (20%): (20 + 10) / 100.
     const s = humanScore('m', [unit('a', 25, 12, 25, 4), unit('b', 25, 8, 25, 6)]);
     expect(s.judgements).toBe(50);
-    expect(s.contributors).toBe(2);
+    expect(s.networks).toBe(2);
     expect(s.foolRate).toBe(0.4);
     expect(s.realErrorRate).toBe(0.2);
     expect(s.hype).toBeCloseTo(0.3, 12);
     expect(humanScore('m')).toMatchObject({
       judgements: 0,
-      contributors: 0,
+      networks: 0,
+      largestShare: null,
       foolRate: null,
       ci95: null,
       hype: null,
     });
   });
 
-  it('the 95% interval is a bootstrap over contributors, as computed by hand', () => {
+  it('no network weighs more than 5% of a score from 20 networks on; below that, each weighs the same', () => {
+    // 20 networks of 10 and one of 100: c = 0.05 · 200 / (1 − 0.05) = 10.526…, so the big one
+    // weighs 10.526 of 210.526 (5%), the others their own 10.
+    const w = cappedWeights([...Array<number>(20).fill(10), 100], NETWORK_WEIGHT_SHARE);
+    expect(w.slice(0, 20)).toEqual(Array<number>(20).fill(10));
+    expect(w[20]).toBeCloseTo(200 / 19, 12);
+    expect(w[20]! / w.reduce((a, b) => a + b)).toBeCloseTo(0.05, 12);
+    // Nobody above 5% of the pool: the weights are the counts (the pooled rate).
+    expect(cappedWeights([...Array<number>(25).fill(4), 5, 0], NETWORK_WEIGHT_SHARE)).toEqual([
+      ...Array<number>(25).fill(4),
+      5,
+      0,
+    ]);
+    // Two capped at once: 19 of 2 and two of 40 → c = 0.05 · 38 / 0.9 = 2.111….
+    const two = cappedWeights([...Array<number>(19).fill(2), 40, 40], NETWORK_WEIGHT_SHARE);
+    expect(two[19]).toBeCloseTo(38 / 18, 12);
+    expect(two[20]).toBeCloseTo(38 / 18, 12);
+    // 20 networks or fewer: equal weights, so one network is 1/20 of the score at most from 20 on.
+    expect(cappedWeights([1, 20, 3], NETWORK_WEIGHT_SHARE)).toEqual([1, 1, 1]);
+    // The score: 20 honest networks of 10 (fooled 0 times) and one of 100, fooled every time.
+    const s = humanScore('m', [
+      ...Array.from({ length: 20 }, (_, i) => unit(`h${i}`, 10, 0, 10, 0)),
+      unit('x', 100, 100, 10, 10),
+    ]);
+    expect(s.foolRate).toBeCloseTo(0.05, 12);
+    expect(s.largestShare).toBeCloseTo(0.05, 12);
+    expect(s.judgements).toBe(300);
+    expect(s.fooled).toBe(100);
+  });
+
+  it('the 95% interval is a bootstrap over networks, as computed by hand', () => {
     // Two networks of 10 judgements, fooled 2 and 6 times. Resampling two networks gives
     // {a,a} → 0.2 (p ¼), {a,b} → 0.4 (½), {b,b} → 0.6 (¼): the 2.5% and 97.5% points are 0.2 and
     // 0.6, where pooled judgements would claim Wilson's [0.22, 0.61] from 20 answers.
@@ -145,17 +178,17 @@ describe('scoring', () => {
     expect(even.filter((m) => m?.id === 'new').length).toBe(500);
   });
 
-  it('scripted judges from 12 networks: A fooled 30% of the time, B 10%; A ranks above B with intervals holding the true rates', async () => {
+  it('scripted judges from 24 networks: A fooled 30% of the time, B 10%; A ranks above B with intervals holding the true rates', async () => {
     const api = apiWith();
     const judges = await Promise.all(
-      Array.from({ length: 12 }, async (_, i) => {
+      Array.from({ length: 24 }, async (_, i) => {
         const peer = `198.51.100.${10 + i}`;
         return { peer, cookie: await visitorCookie(api, BASE, { [PEER_HEADER]: peer }) };
       }),
     );
     const seen = { 'model-a': 0, 'model-b': 0, real: 0 };
     let answered = 0;
-    for (let round = 0; answered < 400; round++) {
+    for (let round = 0; answered < 480; round++) {
       const { cookie, peer } = judges[round % judges.length]!;
       const start = await post(api, '/api/judge', {}, cookie, peer);
       expect(start.status).toBe(201);
@@ -175,7 +208,7 @@ describe('scoring', () => {
       answered++;
     }
     // The draw is random but leans to the less judged: neither model is starved.
-    expect(Math.abs(seen['model-a'] - seen['model-b'])).toBeLessThan(40);
+    expect(Math.abs(seen['model-a'] - seen['model-b'])).toBeLessThan(48);
     const board = (await (await api(new Request(`${BASE}/api/leaderboard`))).json()) as {
       items: {
         modelId: string;
@@ -185,13 +218,15 @@ describe('scoring', () => {
         ci95: [number, number];
         hype: number;
         realErrorRate: number;
-        contributors: number;
+        networks: number;
+        largestShare: number;
       }[];
     };
     expect(board.items.map((i) => i.modelId)).toEqual(['model-a', 'model-b']);
     const [a, b] = board.items as [(typeof board.items)[0], (typeof board.items)[0]];
-    expect(a).toMatchObject({ ranked: true, rank: 1, contributors: 12 });
-    expect(b).toMatchObject({ ranked: true, rank: 2, contributors: 12 });
+    expect(a).toMatchObject({ ranked: true, rank: 1, networks: 24 });
+    expect(b).toMatchObject({ ranked: true, rank: 2, networks: 24 });
+    expect(a.largestShare).toBeLessThanOrEqual(NETWORK_WEIGHT_SHARE + 1e-12);
     expect(a.ci95[0]).toBeLessThan(0.3);
     expect(a.ci95[1]).toBeGreaterThan(0.3);
     expect(b.ci95[0]).toBeLessThan(0.1);

@@ -44,6 +44,13 @@ describe('gallerySettings', () => {
         /^TRUSTED_PROXY_HOPS must be 0–10/,
       );
       expect(gallerySettings({ TRUSTED_PROXY_HOPS: '2' }, platform).proxy).toEqual({ hops: 2 });
+      // Images are kept unless a retention of whole days (at least 1) is asked for.
+      expect(gallerySettings({}, platform).imageRetentionDays).toBeUndefined();
+      expect(gallerySettings({ IMAGE_RETENTION_DAYS: '90' }, platform).imageRetentionDays).toBe(90);
+      for (const bad of ['0', '1.5', 'forever'])
+        expect(errorOf(() => gallerySettings({ IMAGE_RETENTION_DAYS: bad }, platform))).toMatch(
+          /^IMAGE_RETENTION_DAYS /,
+        );
     }
   });
 

@@ -31,6 +31,8 @@ export interface GallerySettings {
   renderBackend: 'wasm' | 'cpu';
   /** Who writes X-Forwarded-For (address.ts). */
   proxy: ProxyTrust;
+  /** Days after which an image nobody voted on or shared is removed; undefined keeps every image. */
+  imageRetentionDays: number | undefined;
   /** Stacks of unexpected errors in the log (otherwise one line each). */
   debug: boolean;
   /** A deployment (`next start`, NODE_ENV=production; Deno Deploy): cookies Secure off localhost. */
@@ -48,6 +50,7 @@ export const SETTING_NAMES = [
   'RATE_LIMIT_SCALE',
   'RENDER_BACKEND',
   'TRUSTED_PROXY_HOPS',
+  'IMAGE_RETENTION_DAYS',
   'DEBUG',
   'NODE_ENV',
   'VERCEL',
@@ -82,6 +85,9 @@ const Env = z.object({
   RATE_LIMIT_SCALE: optional(z.coerce.number().positive('must be a positive number')),
   RENDER_BACKEND: optional(z.enum(['wasm', 'cpu'])),
   TRUSTED_PROXY_HOPS: optional(z.string()),
+  IMAGE_RETENTION_DAYS: optional(
+    z.coerce.number().int('must be whole days').min(1, 'must be at least 1 day').max(36_500),
+  ),
   DEBUG: optional(z.string()),
   NODE_ENV: optional(z.string()),
   VERCEL: optional(z.string()),
@@ -157,6 +163,7 @@ export function gallerySettings(
     rateLimitScale: e.RATE_LIMIT_SCALE ?? 1,
     renderBackend: e.RENDER_BACKEND ?? 'wasm',
     proxy,
+    imageRetentionDays: e.IMAGE_RETENTION_DAYS,
     debug: Boolean(e.DEBUG && e.DEBUG !== '0'),
     production,
   };

@@ -158,6 +158,11 @@ export const images = pgTable(
     pngKey: text('png_key').notNull(),
     score: integer('score').notNull().default(0),
     createdAt: created(),
+    /**
+     * When its share card was first asked for (a link unfurled somewhere): a shared image is
+     * never removed by the retention rule (IMAGE_RETENTION_DAYS). Null: never shared.
+     */
+    sharedAt: timestamp('shared_at', { withTimezone: true }),
   },
   (t) => [
     index('images_new_idx').on(t.createdAt.desc(), t.id.desc()),
@@ -182,8 +187,8 @@ export const votes = pgTable(
     voterId: text('voter_id').notNull(),
     value: smallint('value').notNull(),
     /**
-     * Keyed hash of the client address (IPv4, or an IPv6 /64) the vote first came from, never the
-     * address itself: cast_vote counts at most a few voters per address per image.
+     * Keyed hash of the network (IPv4 address, IPv6 /48) the vote first came from, never the
+     * address itself: cast_vote counts at most a few voters per network per image.
      * Null for votes cast before that rule.
      */
     addr: text('addr'),
@@ -284,10 +289,11 @@ export const trials = pgTable(
 );
 
 /**
- * What one contributor added to one subject of the judge game: a model's id, or REAL_SUBJECT for
- * real photographs (the contributor's own control). Kept incrementally by judge_answer (migration
- * 0007), at most a capped number of judgements per row, so the scores never re-read the trials and
- * no contributor weighs more than its cap.
+ * What one contributor added to one subject of the judge game in one period: a model's id, or
+ * REAL_SUBJECT for real photographs (the contributor's own control). Kept incrementally by
+ * judge_answer (migrations 0007, 0011), capped over the periods a score reads, so the scores never
+ * re-read the trials and no contributor weighs more than its cap; periods older than that window
+ * drop out of every score and every cap, so an early burst does not hold a model for ever.
  */
 export const judgeTallies = pgTable(
   'judge_tallies',
@@ -295,12 +301,14 @@ export const judgeTallies = pgTable(
     contributor: text('contributor').notNull(),
     subject: text('subject').notNull(),
     network: text('network').notNull(),
+    /** Whole periods since 1970 (judge_answer's p_period_s seconds each) the answers fell in. */
+    period: integer('period').notNull(),
     /** Counted answers, and how many were wrong (a sample judged real, a photograph judged generated). */
     judgements: integer('judgements').notNull().default(0),
     wrong: integer('wrong').notNull().default(0),
   },
   (t) => [
-    primaryKey({ columns: [t.contributor, t.subject] }),
+    primaryKey({ columns: [t.contributor, t.subject, t.period] }),
     index('judge_tallies_network_idx').on(t.network, t.subject),
     index('judge_tallies_subject_idx').on(t.subject),
   ],

@@ -231,7 +231,7 @@ try {
     for (const row of board.items) {
       assert.ok(row.judgements <= 20, `${row.modelId}: ${row.judgements}`);
       assert.equal(row.ranked, false);
-      assert.ok(row.contributors <= 1);
+      assert.ok(row.networks <= 1);
     }
   });
 

@@ -3,14 +3,15 @@
  * image, publishing (the server re-renders model + seed; never pixels from a client) and the share
  * card, with their queries and the one JSON shape an image has, for the API and the pages alike.
  */
-import { and, desc, eq, isNull, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 
 import type { Db } from '@ganstudio/db/client';
-import { images, models, type Image, type Model } from '@ganstudio/db/schema';
+import { images, models, votes, type Image, type Model } from '@ganstudio/db/schema';
 import { classIndex } from '@ganstudio/models/gan';
 import type { BlobStore } from '@ganstudio/storage';
 
+import { cardKey } from '../card';
 import type { Core, Route } from '../core';
 import { DbError, HttpError, Id, json, newId, readJson } from '../http';
 import type { RenderableModel, Renderer } from '../render';
@@ -287,6 +288,56 @@ async function storeNewImage(
   }
 }
 
+/** Unwanted images are swept at most this often per process, a bounded batch each time. */
+const RETENTION_SWEEP_EVERY_MS = 3_600_000;
+const RETENTION_BATCH = 100;
+const lastRetentionSweep = new WeakMap<Db, number>();
+
+/**
+ * The retention rule (IMAGE_RETENTION_DAYS; unset, the default, keeps every image): an image older
+ * than `days` that nobody voted on and whose share card nobody asked for is deleted, its row first
+ * (re-checked in the DELETE, so a vote that lands meanwhile keeps it) and then its PNG. At most
+ * RETENTION_BATCH per sweep, at most one sweep an hour per process and database.
+ */
+export async function sweepUnwantedImages(
+  deps: { db: Db; store: BlobStore },
+  days: number,
+  now: number,
+  force = false,
+): Promise<number> {
+  const { db, store } = deps;
+  if (!force && now - (lastRetentionSweep.get(db) ?? 0) < RETENTION_SWEEP_EVERY_MS) return 0;
+  lastRetentionSweep.set(db, now);
+  const unwanted = and(
+    lt(images.createdAt, new Date(now - days * 86_400_000)),
+    isNull(images.sharedAt),
+    sql`not exists (select 1 from ${votes} where ${votes.imageId} = ${images.id})`,
+  );
+  const candidates = db
+    .select({ id: images.id })
+    .from(images)
+    .where(unwanted)
+    .orderBy(asc(images.createdAt))
+    .limit(RETENTION_BATCH);
+  const gone = await db
+    .delete(images)
+    .where(and(inArray(images.id, candidates), unwanted))
+    .returning({ id: images.id, pngKey: images.pngKey });
+  for (const image of gone) {
+    await store.delete(image.pngKey);
+    await store.delete(cardKey(image.id));
+  }
+  return gone.length;
+}
+
+/** Records that an image's card was asked for: from then on the retention rule keeps it. */
+async function markShared(db: Db, id: string) {
+  await db
+    .update(images)
+    .set({ sharedAt: sql`now()` })
+    .where(and(eq(images.id, id), isNull(images.sharedAt)));
+}
+
 /**
  * A new gallery is not empty: the default model's images for seeds 0…count−1, published once on
  * first start (a model that has images already is left alone).
@@ -365,6 +416,14 @@ export function imageRoutes(core: Core): Route[] {
           core.bucket('publishGlobalDaily', 'site'),
         ]);
         const image = await storeNewImage({ db, store, renderer }, model, body.seed, cls);
+        // New images are what the store grows by, so the retention rule runs beside them.
+        if (core.imageRetentionDays)
+          await sweepUnwantedImages({ db, store }, core.imageRetentionDays, core.now()).catch(
+            (err: unknown) =>
+              console.error(
+                `image retention sweep: ${err instanceof Error ? err.message : String(err)}`,
+              ),
+          );
         return json({ id: image.id, url: image.pngUrl, shareUrl: shareUrl(image.id) }, 201);
       },
     },
@@ -383,7 +442,8 @@ export function imageRoutes(core: Core): Route[] {
       async handle(_request, { id = '' }) {
         const image = Id.safeParse(id).success ? await getImage(db, id) : undefined;
         const bytes = image ? await core.card(image) : undefined;
-        if (!bytes) throw new HttpError(404, 'not_found', 'no such image');
+        if (!image || !bytes) throw new HttpError(404, 'not_found', 'no such image');
+        if (!image.sharedAt) await markShared(db, image.id);
         return new Response(bytes as Uint8Array<ArrayBuffer>, {
           headers: {
             'content-type': 'image/png',

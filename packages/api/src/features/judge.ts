@@ -16,9 +16,10 @@
  * adds at most JUDGEMENTS_PER_CONTRIBUTOR counted answers per model (and as many on real photos,
  * its control), each network at most NETWORK_FACTOR times that; the database keeps those tallies
  * as answers arrive (judge_answer), and every human number (./leaderboard) is computed from them
- * with the network as the unit: the 95% intervals are a bootstrap over networks (the paper's
- * bootstrap over evaluators), and a model is ranked only with judgements from
- * MIN_CONTRIBUTORS_TO_RANK networks.
+ * with the network as the unit: no network weighs more than NETWORK_WEIGHT_SHARE of a score, the
+ * 95% intervals are a bootstrap over networks (the paper's bootstrap over evaluators), a model is
+ * ranked only with judgements from MIN_NETWORKS_TO_RANK networks, and answers age out after
+ * TALLY_WINDOW.
  */
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -37,6 +38,7 @@ import {
   JUDGEMENTS_PER_CONTRIBUTOR,
   MIN_JUDGEMENTS_TO_RANK,
   refreshScores,
+  TALLY_WINDOW,
 } from './leaderboard';
 
 const AnswerBody = z.object({ answer: z.enum(['real', 'generated']) }).strict();
@@ -208,8 +210,8 @@ export interface TallyCaps {
 }
 
 /**
- * Records an answer once and adds it to its contributor's tally within the caps: one round trip
- * to judge_answer (migration 0007), which only matches the owner's unanswered, unexpired trial, so
+ * Records an answer once and adds it to its contributor's tally within the caps over TALLY_WINDOW:
+ * one round trip to judge_answer (migration 0011), which only matches the owner's unanswered, unexpired trial, so
  * two answers racing each other count once. When it matches nothing, the outcome says why.
  */
 export async function answerTrial(
@@ -220,7 +222,7 @@ export async function answerTrial(
   caps: TallyCaps,
 ): Promise<AnswerOutcome> {
   const result = await db.execute(
-    sql`select * from judge_answer(${id}, ${visitorId}, ${answer}, ${caps.perContributor}::integer, ${caps.perNetwork}::integer)`,
+    sql`select * from judge_answer(${id}, ${visitorId}, ${answer}, ${caps.perContributor}::integer, ${caps.perNetwork}::integer, ${TALLY_WINDOW.periodS}::integer, ${TALLY_WINDOW.periods}::integer)`,
   );
   const [row] = rowsOf<{
     outcome: string;

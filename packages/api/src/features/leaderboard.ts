@@ -23,20 +23,46 @@ import { fidProtocolOf, runPassport } from './runs';
 
 const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
 
-/** Counted answers one contributor adds per model, and on real photographs. */
+/** Counted answers one contributor adds per model, and on real photographs, within TALLY_WINDOW. */
 export const JUDGEMENTS_PER_CONTRIBUTOR = 20;
-/** Fewer judgements than this, or judgements from fewer networks, and a model is listed, not ranked. */
+/**
+ * How answers age: tallies are kept per week, and every score and every cap reads the last 13
+ * weeks only, so a burst of answers moves a model for at most a quarter and then drops out.
+ */
+export const TALLY_WINDOW = { periodS: 7 * 86_400, periods: 13 };
+/**
+ * The most of a model's score one network can weigh: networks weigh by their counted judgements,
+ * each capped at this share of the total (water-filling), so a network moves a ranked model's
+ * fool rate by at most this share of the distance to its own rate: 5 points at 0% or 100%.
+ */
+export const NETWORK_WEIGHT_SHARE = 0.05;
+/**
+ * A model is listed, not ranked, until it has MIN_JUDGEMENTS_TO_RANK judgements from
+ * MIN_NETWORKS_TO_RANK networks: the fewest at which no one weighs more than NETWORK_WEIGHT_SHARE.
+ * There is deliberately no gate on one network's raw share of the judgements: a network may add
+ * 40, so such a gate would let it un-rank any model with fewer than 400 by answering 40 times.
+ */
 export const MIN_JUDGEMENTS_TO_RANK = 30;
-export const MIN_CONTRIBUTORS_TO_RANK = 10;
+export const MIN_NETWORKS_TO_RANK = Math.round(1 / NETWORK_WEIGHT_SHARE);
 /** Bootstrap resamples for the 95% intervals. */
 export const BOOTSTRAP_RESAMPLES = 2000;
 
-/** One row of judge_tallies: what one contributor added to one model, or to REAL_SUBJECT. */
-export type Tally = typeof judgeTallies.$inferSelect;
+/** What one contributor added to one model, or to REAL_SUBJECT, over TALLY_WINDOW. */
+export type Tally = Omit<typeof judgeTallies.$inferSelect, 'period'>;
 
-/** Every tally: one row per contributor and subject, so far fewer rows than trials. */
+/** Every contributor's tally per subject over the window: far fewer rows than trials. */
 export async function judgeTallyRows(db: Db): Promise<Tally[]> {
-  return db.select().from(judgeTallies);
+  const { periodS, periods } = TALLY_WINDOW;
+  const result = await db.execute(sql`
+    select contributor, subject, network, sum(judgements)::int as judgements, sum(wrong)::int as wrong
+    from ${judgeTallies}
+    where period > floor(extract(epoch from now()) / ${periodS}::integer)::integer - ${periods}::integer
+    group by contributor, subject, network`);
+  return rowsOf<Tally>(result).map((r) => ({
+    ...r,
+    judgements: Number(r.judgements),
+    wrong: Number(r.wrong),
+  }));
 }
 
 /**
@@ -46,9 +72,8 @@ export async function judgeTallyRows(db: Db): Promise<Tally[]> {
 export const VOTE_PRIOR_CONTRIBUTORS = 3;
 
 /**
- * Each model's mean vote as its voters' networks see it: every contributor (the address its votes
- * came from: IPv4, or an IPv6 /64; a visitor's own id for votes before addresses were kept) counts
- * once, as its mean vote over the model's images, and the sum is shrunk towards 0 by
+ * Each model's mean vote as its voters' networks see it: every network (its votes' `addr`: an IPv4
+ * address or an IPv6 /48; a visitor's own id for votes before addresses were kept) counts once, as its mean vote over the model's images, and the sum is shrunk towards 0 by
  * VOTE_PRIOR_CONTRIBUTORS neutral ones: mean = Σ_c mean_c / (C + prior), in [−1, 1].
  */
 export async function modelVotes(
@@ -165,14 +190,19 @@ export interface HumanScore {
   judgements: number;
   fooled: number;
   /** Distinct networks (IPv4 addresses, IPv6 /48s) behind those judgements. */
-  contributors: number;
-  /** Share of this model's samples judged real. */
+  networks: number;
+  /**
+   * The largest share of the fool rate's weight one network holds (null: none yet): at most
+   * NETWORK_WEIGHT_SHARE from MIN_NETWORKS_TO_RANK networks on, 1 / networks below that.
+   */
+  largestShare: number | null;
+  /** Share of this model's samples judged real, networks weighted by cappedWeights. */
   foolRate: number | null;
   /** 95% bootstrap interval of foolRate, resampling networks. */
   ci95: [number, number] | null;
   /** Its contributors' counted answers on real photographs: the control. */
   realJudgements: number;
-  /** Share of those real photographs judged generated. */
+  /** Share of those real photographs judged generated, weighted alike. */
   realErrorRate: number | null;
   /**
    * HYPE∞: the error rate over real and generated images together, each kind weighted equally
@@ -210,61 +240,146 @@ function percentileInterval(sorted: number[]): [number, number] | null {
   return [at(0.025), at(0.975)];
 }
 
-const rates = (units: NetworkTally[]) => {
-  let n = 0;
-  let f = 0;
-  let rn = 0;
-  let re = 0;
-  for (const u of units) {
-    n += u.judgements;
-    f += u.fooled;
-    rn += u.realJudgements;
-    re += u.realErrors;
+/**
+ * The cap c of cappedWeights, for units of counts `n` (ascending, all positive) taken `q[j]` times
+ * each (a bootstrap resample; 1 for the point estimate): one pass from the largest down, no sort
+ * per resample. Returns the smallest count present where only equal weights fit.
+ */
+function capFor(n: Float64Array, q: Float64Array, share: number): number {
+  let k = 0;
+  let total = 0;
+  let least = Infinity;
+  for (let j = 0; j < n.length; j++) {
+    const qj = q[j] ?? 0;
+    if (qj) {
+      k += qj;
+      total += qj * (n[j] ?? 0);
+      least = Math.min(least, n[j] ?? 0);
+    }
   }
-  const fool = n ? f / n : null;
-  const real = rn ? re / rn : null;
-  return { n, f, rn, fool, real, hype: fool !== null && real !== null ? (fool + real) / 2 : null };
-};
+  if (k * share <= 1) return least;
+  const fits = (a: number, b: number) => a <= b * (1 + 1e-12);
+  const live = (from: number) => {
+    while (from >= 0 && !q[from]) from--;
+    return from;
+  };
+  let j = live(n.length - 1);
+  if (fits(n[j] ?? 0, share * total)) return Infinity;
+  // Cap the largest units one by one: c = share · (Σ of the rest) / (1 − share · capped), valid
+  // once it lies between the largest uncapped count and the smallest capped one.
+  let capped = 0;
+  let below = total;
+  while (j >= 0) {
+    const nj = n[j] ?? 0;
+    capped += q[j] ?? 0;
+    below -= (q[j] ?? 0) * nj;
+    if (share * capped >= 1) break;
+    const c = (share * below) / (1 - share * capped);
+    const next = live(j - 1);
+    if (fits(next >= 0 ? (n[next] ?? 0) : 0, c) && fits(c, nj)) return c;
+    j = next;
+  }
+  return least;
+}
 
 /**
- * A model's human numbers from its networks' tallies. Pooling the tallies is the same as weighting
- * each network by its counted judgements, which the caps bound; the intervals resample networks
- * with replacement (percentile bootstrap, Efron 1979), so a score that rests on few networks gets
- * the wide interval it deserves.
+ * A rate over units weighted as cappedWeights weighs them, each unit taken mult[i] times: the
+ * units with a positive count, sorted once, then one pass per call.
+ */
+function rateOf(counts: readonly number[], hits: readonly number[]) {
+  const order = counts
+    .map((_, i) => i)
+    .filter((i) => (counts[i] ?? 0) > 0)
+    .sort((a, b) => (counts[a] ?? 0) - (counts[b] ?? 0));
+  const n = Float64Array.from(order, (i) => counts[i] ?? 0);
+  const rate = Float64Array.from(order, (i) => (hits[i] ?? 0) / (counts[i] ?? 1));
+  const q = new Float64Array(order.length);
+  return (mult: ArrayLike<number>, share = NETWORK_WEIGHT_SHARE) => {
+    for (let j = 0; j < order.length; j++) q[j] = mult[order[j] ?? -1] ?? 0;
+    const cap = capFor(n, q, share);
+    let sum = 0;
+    let total = 0;
+    for (let j = 0; j < order.length; j++) {
+      const w = (q[j] ?? 0) * Math.min(n[j] ?? 0, cap);
+      sum += w * (rate[j] ?? 0);
+      total += w;
+    }
+    return { rate: total ? sum / total : null, cap };
+  };
+}
+
+/**
+ * Each unit's weight: its count n_i, capped at c where c = share · Σ min(n_j, c), so no unit holds
+ * more than `share` of the total weight (water-filling); units under the cap weigh exactly their
+ * counts, so with no large unit the weighted rate is the pooled one. With 1/share units or fewer
+ * no such cap exists short of equal weights, which is what they get. Units with n = 0 weigh 0.
+ */
+export function cappedWeights(counts: readonly number[], share: number): number[] {
+  const { cap } = rateOf(counts, counts)(new Array<number>(counts.length).fill(1), share);
+  return counts.map((n) => (n > 0 ? Math.min(n, cap) : 0));
+}
+
+/**
+ * A model's human numbers from its networks' tallies, each network weighted by its counted
+ * judgements up to NETWORK_WEIGHT_SHARE of the total (cappedWeights); the intervals resample
+ * networks with replacement (percentile bootstrap, Efron 1979), so a score that rests on few
+ * networks gets the wide interval it deserves.
  */
 export function humanScore(
   modelId: string,
   units: NetworkTally[] = [],
   resamples = BOOTSTRAP_RESAMPLES,
 ): HumanScore {
-  const point = rates(units);
+  const foolOf = rateOf(
+    units.map((u) => u.judgements),
+    units.map((u) => u.fooled),
+  );
+  const realOf = rateOf(
+    units.map((u) => u.realJudgements),
+    units.map((u) => u.realErrors),
+  );
+  const rates = (mult: ArrayLike<number>) => {
+    const fool = foolOf(mult).rate;
+    const real = realOf(mult).rate;
+    return { fool, real, hype: fool !== null && real !== null ? (fool + real) / 2 : null };
+  };
+  const point = rates(new Array<number>(units.length).fill(1));
   let ci95: [number, number] | null = null;
   let hypeCi95: [number, number] | null = null;
   if (units.length && resamples > 0) {
     const random = mulberry32(hashString(modelId));
     const fools: number[] = [];
     const hypes: number[] = [];
-    const draw: NetworkTally[] = new Array<NetworkTally>(units.length);
+    const mult = new Int32Array(units.length);
     for (let b = 0; b < resamples; b++) {
+      mult.fill(0);
       for (let i = 0; i < units.length; i++) {
-        const pick = units[Math.floor(random() * units.length)];
-        if (pick) draw[i] = pick;
+        const pick = Math.floor(random() * units.length);
+        mult[pick] = (mult[pick] ?? 0) + 1;
       }
-      const r = rates(draw);
+      const r = rates(mult);
       if (r.fool !== null) fools.push(r.fool);
       if (r.hype !== null) hypes.push(r.hype);
     }
     ci95 = percentileInterval(fools.sort((a, b) => a - b));
     hypeCi95 = point.hype === null ? null : percentileInterval(hypes.sort((a, b) => a - b));
   }
+  const sum = (pick: (u: NetworkTally) => number) => units.reduce((a, u) => a + pick(u), 0);
+  const judgements = sum((u) => u.judgements);
+  const weights = cappedWeights(
+    units.map((u) => u.judgements),
+    NETWORK_WEIGHT_SHARE,
+  );
+  const weight = weights.reduce((a, b) => a + b, 0);
   return {
     modelId,
-    judgements: point.n,
-    fooled: point.f,
-    contributors: units.length,
+    judgements,
+    fooled: sum((u) => u.fooled),
+    networks: units.length,
+    largestShare: weight ? Math.max(...weights) / weight : null,
     foolRate: point.fool,
     ci95,
-    realJudgements: point.rn,
+    realJudgements: sum((u) => u.realJudgements),
     realErrorRate: point.real,
     hype: point.hype,
     hypeCi95,
@@ -299,9 +414,7 @@ export function networksByModel(rows: Tally[]): Map<string, NetworkTally[]> {
 }
 
 export const isRanked = (s: HumanScore) =>
-  s.hype !== null &&
-  s.judgements >= MIN_JUDGEMENTS_TO_RANK &&
-  s.contributors >= MIN_CONTRIBUTORS_TO_RANK;
+  s.hype !== null && s.judgements >= MIN_JUDGEMENTS_TO_RANK && s.networks >= MIN_NETWORKS_TO_RANK;
 
 /**
  * The tallies and the models' machine numbers change slowly and are read on every leaderboard,
@@ -415,7 +528,8 @@ export function leaderboardRoutes(core: Core): Route[] {
         return json({
           items: await leaderboard(core.db, core.scoreCacheMs),
           minJudgements: MIN_JUDGEMENTS_TO_RANK,
-          minContributors: MIN_CONTRIBUTORS_TO_RANK,
+          minNetworks: MIN_NETWORKS_TO_RANK,
+          networkWeightShare: NETWORK_WEIGHT_SHARE,
           judgementsPerContributor: JUDGEMENTS_PER_CONTRIBUTOR,
         });
       },

@@ -6,8 +6,10 @@ import { Fragment } from 'react';
 import {
   JUDGEMENTS_PER_CONTRIBUTOR,
   leaderboard,
-  MIN_CONTRIBUTORS_TO_RANK,
   MIN_JUDGEMENTS_TO_RANK,
+  MIN_NETWORKS_TO_RANK,
+  NETWORK_WEIGHT_SHARE,
+  TALLY_WINDOW,
   VOTE_PRIOR_CONTRIBUTORS,
 } from '@ganstudio/api';
 import { passportLine, type Passport } from '@ganstudio/models/passport';
@@ -50,11 +52,13 @@ export default async function LeaderboardPage() {
         </p>
         <p className="mt-2 max-w-3xl text-sm text-zinc-400">
           Every number counts people, not clicks: each network (an IPv4 address, or an IPv6 /48)
-          adds at most {JUDGEMENTS_PER_CONTRIBUTOR} judgements per model to it, the ranges come from
-          resampling those networks, and a model is ranked once {MIN_CONTRIBUTORS_TO_RANK} networks
-          have given it {MIN_JUDGEMENTS_TO_RANK} judgements. The mean vote counts each voter&apos;s
-          network once (its mean over the model&apos;s images) beside {VOTE_PRIOR_CONTRIBUTORS}{' '}
-          neutral ones.
+          adds at most {JUDGEMENTS_PER_CONTRIBUTOR} judgements per model to it; the ranges come from
+          resampling those networks; a model is ranked once {MIN_NETWORKS_TO_RANK} networks have
+          given it {MIN_JUDGEMENTS_TO_RANK} judgements, and from then on no network weighs more than{' '}
+          {pct(NETWORK_WEIGHT_SHARE)} of its score (the share shown beside its judgements); answers
+          count for {(TALLY_WINDOW.periods * TALLY_WINDOW.periodS) / 86_400} days. The mean vote
+          counts each voter&apos;s network once (its mean over the model&apos;s images) beside{' '}
+          {VOTE_PRIOR_CONTRIBUTORS} neutral ones.
         </p>
       </header>
       <div className="overflow-x-auto">
@@ -66,7 +70,7 @@ export default async function LeaderboardPage() {
               <th className="pr-3">Human score (95% range)</th>
               <th className="pr-3">Fooled (95% range)</th>
               <th className="pr-3">Real photos judged fake</th>
-              <th className="pr-3">Judgements (networks)</th>
+              <th className="pr-3">Judgements (networks, largest network&apos;s share)</th>
               <th className="pr-3">FID</th>
               <th className="pr-3">KID</th>
               <th className="pr-3">IS</th>
@@ -84,7 +88,7 @@ export default async function LeaderboardPage() {
                   {!r.ranked && (
                     <span className="ml-2 text-xs text-zinc-500" data-testid="not-ranked">
                       not ranked yet: {r.judgements} of {MIN_JUDGEMENTS_TO_RANK} judgements from{' '}
-                      {r.contributors} of {MIN_CONTRIBUTORS_TO_RANK} networks
+                      {r.networks} of {MIN_NETWORKS_TO_RANK} networks
                     </span>
                   )}
                 </td>
@@ -98,7 +102,10 @@ export default async function LeaderboardPage() {
                 </td>
                 <td className="pr-3">{pct(r.realErrorRate)}</td>
                 <td className="pr-3">
-                  {r.judgements} <span className="text-xs text-zinc-500">({r.contributors})</span>
+                  {r.judgements}{' '}
+                  <span className="text-xs text-zinc-500" data-testid="networks">
+                    ({r.networks}, {pct(r.largestShare)})
+                  </span>
                 </td>
                 <td className="pr-3" title={r.featureNetwork ?? undefined}>
                   {r.fid?.toFixed(2) ?? '—'}{' '}

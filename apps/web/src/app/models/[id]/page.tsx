@@ -2,7 +2,12 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 
-import { leaderboard, MIN_CONTRIBUTORS_TO_RANK, MIN_JUDGEMENTS_TO_RANK } from '@ganstudio/api';
+import {
+  leaderboard,
+  MIN_JUDGEMENTS_TO_RANK,
+  MIN_NETWORKS_TO_RANK,
+  NETWORK_WEIGHT_SHARE,
+} from '@ganstudio/api';
 import { getRun } from '@ganstudio/api/features/runs';
 import { isId } from '@ganstudio/db/schema';
 import { passportLine } from '@ganstudio/models/passport';
@@ -53,12 +58,13 @@ export default async function ModelPage({ params }: Props) {
               <>
                 {pct(row.hype)} HYPE∞ ({interval(row.hypeCi95)}); {pct(row.foolRate)} of its samples
                 were judged real ({interval(row.ci95)}, {row.judgements} judgements from{' '}
-                {row.contributors} {row.contributors === 1 ? 'network' : 'networks'})
+                {row.networks} {row.networks === 1 ? 'network' : 'networks'}; largest network&apos;s
+                share {pct(row.largestShare)})
                 {!row.ranked && (
                   <span className="block text-xs text-zinc-500" data-testid="not-ranked">
                     Not ranked yet: ranking needs {MIN_JUDGEMENTS_TO_RANK} judgements from{' '}
-                    {MIN_CONTRIBUTORS_TO_RANK} networks, so that no one person&apos;s answers make
-                    the score.
+                    {MIN_NETWORKS_TO_RANK} networks, so that no one network&apos;s answers make more
+                    than {pct(NETWORK_WEIGHT_SHARE)} of the score.
                   </span>
                 )}
               </>
