@@ -19,12 +19,12 @@ function batch(seed: number): tf.Tensor4D {
 }
 
 /** Trains `steps` steps from the same seeds on the active backend; returns the last metrics. */
-function run(steps: number) {
+async function run(steps: number) {
   const gan = createGan(tiny);
   let last;
   for (let s = 0; s < steps; s++) {
     const real = batch(100 + s);
-    last = trainStep(gan, real, s);
+    last = await trainStep(gan, real, s);
     real.dispose();
   }
   disposeGan(gan);
@@ -44,7 +44,7 @@ describe('backend selection', () => {
 
   it('rejects unknown names and unavailable native backends with one message', async () => {
     await expect(selectBackend('metal' as never)).rejects.toThrow(
-      /--backend must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu/,
+      /--backend must be one of auto, tensorflow-gpu, webgpu, tensorflow, wasm, cpu/,
     );
     await expect(selectBackend('tensorflow-gpu')).rejects.toThrow(
       /backend tensorflow-gpu is not available: @tensorflow\/tfjs-node-gpu/,
@@ -53,9 +53,9 @@ describe('backend selection', () => {
 
   it('a short run from the same seed ends with the same losses on wasm as on the cpu reference', async () => {
     await selectBackend('cpu');
-    const cpu = run(6);
+    const cpu = await run(6);
     await selectBackend('wasm');
-    const wasm = run(6);
+    const wasm = await run(6);
     for (const k of ['dLoss', 'gLoss', 'dReal', 'dFake'] as const) {
       expect(Math.abs(wasm[k] - cpu[k]) / Math.abs(cpu[k])).toBeLessThan(0.03);
     }
@@ -65,9 +65,9 @@ describe('backend selection', () => {
     await selectBackend('wasm');
     const gan = createGan(tiny);
     const real = batch(1);
-    for (let s = 0; s < 50; s++) trainStep(gan, real, s); // optimiser slots, kernel caches
+    for (let s = 0; s < 50; s++) await trainStep(gan, real, s); // optimiser slots, kernel caches
     const before = { ...tf.memory(), rss: process.memoryUsage().rss };
-    for (let s = 50; s < 1050; s++) trainStep(gan, real, s);
+    for (let s = 50; s < 1050; s++) await trainStep(gan, real, s);
     const after = { ...tf.memory(), rss: process.memoryUsage().rss };
     expect(after.numTensors).toBe(before.numTensors);
     expect(after.numBytes).toBe(before.numBytes);

@@ -1,6 +1,7 @@
 /**
  * Picks the TF.js backend at run time (never at import time, so one binary serves every machine):
  *   tensorflow-gpu  @tensorflow/tfjs-node-gpu (libtensorflow with CUDA 11.2 / cuDNN 8.1)
+ *   webgpu          @tensorflow/tfjs-backend-webgpu on Dawn (the `webgpu` package) over Vulkan
  *   tensorflow      @tensorflow/tfjs-node (libtensorflow, CPU)
  *   wasm            @tensorflow/tfjs-backend-wasm + this project's training kernels, one thread per core
  *   cpu             @tensorflow/tfjs-backend-cpu (pure JS; slow, always there; the reference in tests)
@@ -18,8 +19,17 @@ import type * as WasmBackend from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmConvKernels } from '@ganstudio/models/kernels';
 
 import { UserError } from './errors';
+import {
+  adapterLine,
+  adapterName,
+  forgetAdapter,
+  probeAdapter,
+  registerWebgpu,
+  releaseWebgpu,
+  type Adapter,
+} from './webgpu';
 
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 
 export interface BackendInfo {
@@ -32,6 +42,8 @@ export interface BackendInfo {
   /** One line: why this one (and why not the better ones). */
   reason: string;
   threads: number;
+  /** The WebGPU adapter it runs on (webgpu only). */
+  adapter?: Adapter;
 }
 
 const NATIVE_PACKAGES = {
@@ -109,20 +121,33 @@ async function activateWasm(): Promise<boolean> {
  * wasm ran the work or only measured it (onFastestBackend).
  */
 export function releaseBackend(): void {
-  if (tf.getBackend() === 'wasm' || tf.findBackend('wasm')) tf.removeBackend('wasm');
+  if (tf.findBackend('wasm')) tf.removeBackend('wasm');
+  if (tf.findBackend('webgpu')) {
+    tf.removeBackend('webgpu');
+    releaseWebgpu();
+  }
 }
+
+/** Backends with no synchronous read in Node (WebGPU's needs an OffscreenCanvas). */
+const ASYNC_ONLY = new Set(['webgpu']);
 
 /**
  * Runs `work` (a measurement: feature-network passes, KID's and the distance passes' matmuls) on
- * wasm when the process trains on the pure-JS cpu backend, which is ~20× slower at it, then
- * returns to cpu. Tensors such as the generator's weights move to the backend that uses them
- * (tfjs's engine moves data on first use). Any other backend is already the fastest there is.
+ * wasm when the process trains on the pure-JS cpu backend, which is ~20× slower at it, or on
+ * webgpu, where the measurements' synchronous reads do not exist in Node; then returns. Tensors
+ * such as the generator's weights move to the backend that uses them (tfjs's engine moves data on
+ * first use, reading it synchronously): leaving webgpu, every variable is first read back
+ * asynchronously, which webgpu keeps on the CPU side for that move. Any other backend is
+ * already the fastest there is.
  */
 export async function onFastestBackend<T>(
   work: () => T | Promise<T>,
 ): Promise<{ value: T; backend: string }> {
   const current = tf.getBackend();
-  if (current !== 'cpu') return { value: await work(), backend: current };
+  if (current !== 'cpu' && !ASYNC_ONLY.has(current))
+    return { value: await work(), backend: current };
+  if (ASYNC_ONLY.has(current))
+    await Promise.all(Object.values(tf.engine().registeredVariables).map((v) => v.data()));
   // Loaded and initialised once per process: later measurements only switch to it.
   const wasm = tf.findBackend('wasm')
     ? await activate('wasm')
@@ -158,8 +183,36 @@ export async function selectBackend(requested: BackendChoice): Promise<BackendIn
   }
   const skipped: string[] = [];
   const candidates: Exclude<BackendChoice, 'auto'>[] =
-    requested === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [requested];
+    requested === 'auto' ? ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] : [requested];
   for (const choice of candidates) {
+    if (choice === 'webgpu') {
+      const probe = await probeAdapter();
+      if (probe.failure !== undefined) {
+        skipped.push(`webgpu: ${probe.failure}`);
+        continue;
+      }
+      const { adapter } = probe;
+      // A software adapter runs (CI trains on one when asked), but auto never picks it: a CPU
+      // rasteriser is slower than this project's wasm kernels.
+      if (requested === 'auto' && adapter.software) {
+        forgetAdapter();
+        skipped.push(`webgpu: only a software adapter (${adapterName(adapter)}), slower than wasm`);
+        continue;
+      }
+      await registerWebgpu();
+      if (await activate('webgpu'))
+        return {
+          requested,
+          active: 'webgpu',
+          resolved: 'webgpu',
+          reason: `${reasonFor(requested, 'webgpu', skipped)}, ${adapterLine(adapter)}`,
+          threads: 0,
+          adapter,
+        };
+      forgetAdapter();
+      skipped.push(`webgpu: the backend did not initialise on ${adapterLine(adapter)}`);
+      continue;
+    }
     if (choice === 'tensorflow-gpu' || choice === 'tensorflow') {
       const failure = await importNative(choice);
       if (failure === undefined && (await activate('tensorflow'))) {

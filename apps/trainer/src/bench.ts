@@ -56,11 +56,11 @@ export async function benchInProcess(o: ChildOptions): Promise<BenchRow> {
     tf.tanh<tf.Tensor4D>(tf.randomNormal([o.batchSize, side, side, 3], 0, 1, 'float32', 1)),
   );
   let step = 0;
-  for (let i = 0; i < o.warmup; i++) trainStep(gan, real, step++);
+  for (let i = 0; i < o.warmup; i++) await trainStep(gan, real, step++);
   const windows: number[] = [];
   for (let w = 0; w < o.windows; w++) {
     const t0 = performance.now();
-    for (let i = 0; i < o.stepsPerWindow; i++) trainStep(gan, real, step++);
+    for (let i = 0; i < o.stepsPerWindow; i++) await trainStep(gan, real, step++);
     windows.push((o.stepsPerWindow * o.batchSize) / ((performance.now() - t0) / 1000));
   }
   real.dispose();

@@ -18,9 +18,32 @@ describe('doctor', () => {
     }
     if (!byName.get('backend tensorflow-gpu')?.ok) {
       expect(report).toMatch(/MISS backend tensorflow-gpu: .*tfjs-node-gpu/);
-      expect(report).toMatch(
-        /GPU training: not available here; --backend auto will use (wasm|tensorflow \(CPU\))/,
-      );
+      if (!/\(hardware\)/.test(byName.get('backend webgpu')?.detail ?? ''))
+        expect(report).toMatch(
+          /GPU training: not available here; --backend auto will use (wasm|tensorflow \(CPU\)): (the only WebGPU adapter is a software one|no WebGPU adapter opens)/,
+        );
+    }
+    // The WebGPU path: the loader, the drivers and the adapter, each with its fix when missing.
+    for (const name of ['Vulkan loader', 'Vulkan drivers', 'backend webgpu'])
+      expect(byName.has(name), name).toBe(true);
+    const webgpu = byName.get('backend webgpu')!;
+    if (webgpu.ok) expect(webgpu.detail).toMatch(/^adapter: \S+ \((software|hardware)\): /);
+    else expect(report).toMatch(/MISS backend webgpu: .*\n\s+fix: install the Vulkan loader/);
+  });
+
+  it('with no Vulkan driver it says so and how to get one, and auto falls to wasm', async () => {
+    const saved = process.env['VK_DRIVER_FILES'];
+    process.env['VK_DRIVER_FILES'] = join(tmpdir(), 'no-such-icd.json');
+    try {
+      const checks = await doctor();
+      const report = formatChecks(checks);
+      expect(report).toMatch(/MISS Vulkan drivers: no driver manifest at VK_DRIVER_FILES=/);
+      expect(report).toMatch(/MISS backend webgpu: no WebGPU adapter/);
+      if (!checks.find((c) => c.name === 'backend tensorflow')?.ok)
+        expect(report).toMatch(/--backend auto will use wasm: no WebGPU adapter opens/);
+    } finally {
+      if (saved === undefined) delete process.env['VK_DRIVER_FILES'];
+      else process.env['VK_DRIVER_FILES'] = saved;
     }
   });
 

@@ -1,12 +1,16 @@
 /**
  * `ganstudio doctor`: which training backends load here and why not, the CUDA / cuDNN libraries
  * that @tensorflow/tfjs-node-gpu 4.x needs (CUDA 11.2, cuDNN 8.1; with anything newer it silently
- * runs on the CPU: tfjs issues #8187, #8269, #8362), the GPU, and the fix for each missing piece.
+ * runs on the CPU: tfjs issues #8187, #8269, #8362), the Vulkan loader, drivers and adapter the
+ * webgpu backend draws through, the GPU, which backend `auto` takes and why, and the fix for each
+ * missing piece.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+
+import { adapterLine, forgetAdapter, probeAdapter, VULKAN_FIX } from './webgpu';
 
 export interface Check {
   name: string;
@@ -96,6 +100,65 @@ export function describeGpu(): Check {
       };
 }
 
+/** Where Vulkan looks for drivers when VK_DRIVER_FILES does not say (the loader's defaults). */
+const ICD_DIRS = [
+  '/usr/share/vulkan/icd.d',
+  '/etc/vulkan/icd.d',
+  '/usr/local/share/vulkan/icd.d',
+  '/usr/local/nvidia/share/vulkan/icd.d',
+];
+
+/** The Vulkan driver manifests the loader will read: VK_DRIVER_FILES's, else the usual folders'. */
+export function vulkanDrivers(env = process.env): string[] {
+  const named = env['VK_DRIVER_FILES'] ?? env['VK_ICD_FILENAMES'];
+  if (named) return named.split(':').filter((f) => f && existsSync(f));
+  return ICD_DIRS.flatMap((d) => {
+    try {
+      return readdirSync(d)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => join(d, f));
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The Vulkan loader, its drivers and the adapter Dawn opens: what --backend webgpu runs on. */
+async function webgpuChecks(): Promise<Check[]> {
+  const loader = findLibraries(['libvulkan.so.1']).get('libvulkan.so.1');
+  const drivers = vulkanDrivers();
+  const probe = await probeAdapter();
+  forgetAdapter();
+  const adapter = probe.failure === undefined ? probe.adapter : undefined;
+  return [
+    {
+      name: 'Vulkan loader',
+      ok: Boolean(loader),
+      detail: loader ? `libvulkan.so.1 → ${loader}` : 'libvulkan.so.1 not found',
+      fix: 'apt-get install libvulkan1 (Debian/Ubuntu)',
+    },
+    {
+      name: 'Vulkan drivers',
+      ok: drivers.length > 0,
+      detail: drivers.length
+        ? drivers.join(', ') +
+          (process.env['VK_DRIVER_FILES']
+            ? ' (VK_DRIVER_FILES)'
+            : ' (the loader finds them itself)')
+        : `no driver manifest${process.env['VK_DRIVER_FILES'] ? ` at VK_DRIVER_FILES=${process.env['VK_DRIVER_FILES']}` : ` in ${ICD_DIRS.join(', ')}`}`,
+      fix: VULKAN_FIX,
+    },
+    {
+      name: 'backend webgpu',
+      ok: Boolean(adapter),
+      detail: adapter
+        ? `${adapterLine(adapter)}: ${adapter.description} (vendor ${adapter.vendor || '?'}, architecture ${adapter.architecture || '?'}, device ${adapter.device || '?'})${adapter.software ? '; a CPU rasteriser, slower than wasm, so auto passes it over' : ''}`
+        : String(probe.failure),
+      fix: VULKAN_FIX,
+    },
+  ];
+}
+
 async function tryImport(pkg: string): Promise<string | undefined> {
   try {
     await import(pkg);
@@ -134,6 +197,7 @@ export async function doctor(): Promise<Check[]> {
     detail: gpuErr === undefined ? `${gpuPkg} loads` : `${gpuPkg}: ${gpuErr}`,
     fix: `npm install ${gpuPkg}@4.22.0 on a machine that can download libtensorflow (its install script fetches it from storage.googleapis.com), with allowScripts covering it`,
   });
+  checks.push(...(await webgpuChecks()));
   const cpuPkg = '@tensorflow/tfjs-node';
   const cpuErr =
     gpuErr === undefined
@@ -163,22 +227,29 @@ export async function doctor(): Promise<Check[]> {
   return checks;
 }
 
+/** What `--backend auto` takes on the machine these checks describe, and why (selectBackend's order). */
+export function autoChoice(checks: Check[]): string {
+  const ok = (name: string) => checks.find((c) => c.name === name)?.ok ?? false;
+  const webgpu = checks.find((c) => c.name === 'backend webgpu');
+  if (ok('backend tensorflow-gpu')) return 'tensorflow-gpu (libtensorflow with CUDA loads)';
+  if (webgpu?.ok && !/\(software\)/.test(webgpu.detail))
+    return `webgpu (${webgpu.detail.split(':')[0]})`;
+  const why = webgpu?.ok ? 'the only WebGPU adapter is a software one' : 'no WebGPU adapter opens';
+  if (ok('backend tensorflow')) return `tensorflow (CPU): ${why}`;
+  return `wasm: ${why}, and neither libtensorflow package loads`;
+}
+
 export function formatChecks(checks: Check[]): string {
   const lines = checks.map(
     (c) =>
       `${c.ok ? 'ok  ' : 'MISS'} ${c.name}: ${c.detail}${!c.ok && c.fix ? `\n       fix: ${c.fix}` : ''}`,
   );
-  const gpuReady = checks
-    .filter((c) =>
-      ['GPU', 'CUDA 11 / cuDNN 8 libraries', 'backend tensorflow-gpu'].includes(c.name),
-    )
-    .every((c) => c.ok);
+  const auto = autoChoice(checks);
   lines.push(
     '',
-    gpuReady
-      ? 'GPU training: ready (train with --backend tensorflow-gpu)'
-      : 'GPU training: not available here; --backend auto will use ' +
-          (checks.find((c) => c.name === 'backend tensorflow')?.ok ? 'tensorflow (CPU)' : 'wasm'),
+    /^(tensorflow-gpu|webgpu) /.test(auto)
+      ? `GPU training: ready; --backend auto will use ${auto}`
+      : `GPU training: not available here; --backend auto will use ${auto}`,
   );
   return lines.join('\n');
 }

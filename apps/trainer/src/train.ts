@@ -574,7 +574,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     try {
       // After a recovery the noise stream shifts, so the retried steps are not a replay of the divergence.
       const seed = (stepSeed(config.model.seed, step) + retries * 0x9e3779b1) >>> 0;
-      m = trainStep(gan, real, seed, labels);
+      m = await trainStep(gan, real, seed, labels);
     } finally {
       real.dispose();
       labels?.dispose();

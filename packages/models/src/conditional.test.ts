@@ -100,7 +100,7 @@ describe('conditional nets', () => {
     g.dispose();
   });
 
-  it('trains a step with labels, moves both class tables and leaks no tensors', () => {
+  it('trains a step with labels, moves both class tables and leaks no tensors', async () => {
     const gan = createGan(tiny, undefined, undefined, 0.99);
     const real = tf.tidy(() =>
       tf.tanh<tf.Tensor4D>(tf.randomNormal([6, 32, 32, 3], 0, 1, 'float32', 1)),
@@ -112,9 +112,9 @@ describe('conditional nets', () => {
       .getWeights()[0]!
       .dataSync()
       .slice();
-    trainStep(gan, real, 1, labels); // warm-up: optimizer slots are created once
+    await trainStep(gan, real, 1, labels); // warm-up: optimizer slots are created once
     const before = tf.memory().numTensors;
-    const m = trainStep(gan, real, 2, labels);
+    const m = await trainStep(gan, real, 2, labels);
     updateEma(gan, 2);
     expect(tf.memory().numTensors).toBe(before);
     expect([m.dLoss, m.gLoss].every(Number.isFinite)).toBe(true);
@@ -127,7 +127,7 @@ describe('conditional nets', () => {
       );
     expect(moved(gTable, gan.generator.getLayer('class_embedding'))).toBeGreaterThan(0);
     expect(moved(dTable, gan.discriminator.getLayer('class_projection'))).toBeGreaterThan(0);
-    expect(() => trainStep(gan, real, 3)).toThrow(/needs the batch's classes/);
+    await expect(trainStep(gan, real, 3)).rejects.toThrow(/needs the batch's classes/);
     tf.dispose([real, labels]);
     disposeGan(gan);
   });

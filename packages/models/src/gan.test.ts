@@ -44,15 +44,15 @@ describe('losses', () => {
 });
 
 describe('trainStep', () => {
-  it('returns finite losses, changes both nets and leaks no tensors', () => {
+  it('returns finite losses, changes both nets and leaks no tensors', async () => {
     const gan = createGan(tiny);
     const real = realBatch(1);
     const g0 = gan.generator.getWeights()[0]!.dataSync().slice();
     const d0 = gan.discriminator.getWeights()[0]!.dataSync().slice();
-    trainStep(gan, real, 1); // first step creates the optimizers' slots
+    await trainStep(gan, real, 1); // first step creates the optimizers' slots
     const before = tf.memory().numTensors;
     for (let step = 2; step < 6; step++) {
-      const m = trainStep(gan, real, step);
+      const m = await trainStep(gan, real, step);
       for (const v of [m.dLoss, m.gLoss, m.dReal, m.dFake]) expect(Number.isFinite(v)).toBe(true);
       expect(m.dReal).toBeGreaterThan(0);
       expect(m.dReal).toBeLessThan(1);
@@ -64,27 +64,28 @@ describe('trainStep', () => {
     disposeGan(gan);
   });
 
-  it('the discriminator learns to separate a fixed real batch from early fakes', () => {
+  it('the discriminator learns to separate a fixed real batch from early fakes', async () => {
     const gan = createGan({ ...tiny, loss: 'hinge' }, { lr: 2e-3, beta1: 0.5, beta2: 0.999 });
     const real = realBatch(2);
-    let last = trainStep(gan, real, 0);
+    let last = await trainStep(gan, real, 0);
     const first = last;
-    for (let step = 1; step < 15; step++) last = trainStep(gan, real, step);
+    for (let step = 1; step < 15; step++) last = await trainStep(gan, real, step);
     expect(last.dReal - last.dFake).toBeGreaterThan(first.dReal - first.dFake);
     real.dispose();
     disposeGan(gan);
   });
 
-  it('is deterministic for the same seeds', () => {
-    const run = () => {
+  it('is deterministic for the same seeds', async () => {
+    const run = async () => {
       const gan = createGan(tiny);
       const real = realBatch(3);
-      const out = [0, 1, 2].map((s) => trainStep(gan, real, s));
+      const out = [];
+      for (const s of [0, 1, 2]) out.push(await trainStep(gan, real, s));
       real.dispose();
       disposeGan(gan);
       return out;
     };
-    expect(run()).toEqual(run());
+    expect(await run()).toEqual(await run());
   });
 
   it('refuses optimiser settings outside their range', () => {
@@ -94,14 +95,14 @@ describe('trainStep', () => {
 });
 
 describe('TTUR: separate learning rates for D and G (Heusel et al. 2017)', () => {
-  it("Adam's first step moves each weight by its net's learning rate: D by lrD, G by lr", () => {
+  it("Adam's first step moves each weight by its net's learning rate: D by lrD, G by lr", async () => {
     // Step 1 of Adam: m̂ = g, v̂ = g², so Δw = lr·g / (|g| + ε) ≈ ±lr wherever |g| ≫ ε.
     const gan = createGan(tiny, { lr: 1e-4, beta1: 0.5, beta2: 0.999, lrD: 4e-4 });
     const snapshot = (m: typeof gan.generator) =>
       m.trainableWeights.map((w) => w.read().dataSync().slice());
     const [g0, d0] = [snapshot(gan.generator), snapshot(gan.discriminator)];
     const real = realBatch(5);
-    trainStep(gan, real, 11);
+    await trainStep(gan, real, 11);
     real.dispose();
     const largest = (before: ArrayLike<number>[], m: typeof gan.generator) =>
       Math.max(
@@ -123,7 +124,7 @@ describe('TTUR: separate learning rates for D and G (Heusel et al. 2017)', () =>
 });
 
 describe('generator EMA', () => {
-  it('moves each weight by (1 − d) toward G, with the warm-up decay, and leaks no tensors', () => {
+  it('moves each weight by (1 − d) toward G, with the warm-up decay, and leaks no tensors', async () => {
     const gan = createGan(tiny, undefined, undefined, 0.999);
     const ema = gan.ema!.generator;
     // Starts as an exact copy of G.
@@ -131,7 +132,7 @@ describe('generator EMA', () => {
       Array.from(gan.generator.getWeights()[0]!.dataSync()),
     );
     const real = realBatch(3);
-    trainStep(gan, real, 5);
+    await trainStep(gan, real, 5);
     const before = ema.getWeights().map((w) => w.dataSync().slice());
     const g = gan.generator.getWeights().map((w) => w.dataSync().slice());
     const n0 = tf.memory().numTensors;

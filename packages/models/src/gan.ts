@@ -166,14 +166,14 @@ export function stepSeed(runSeed: number, step: number): number {
  * A class-conditional pair also takes the real images' classes `labels` ([batch, 1], float32
  * indices); the fakes' classes are drawn uniformly from the same seed as their z, and D sees
  * each image with its class (Miyato & Koyama 2018, projection: real (x, y), fake (G(z, y'), y')).
- * Owns every tensor it makes: tf.memory().numTensors is the same before and after.
+ * Owns every tensor it makes: tf.memory().numTensors is the same before and after it settles.
  */
-export function trainStep(
+export async function trainStep(
   gan: Gan,
   real: tf.Tensor4D,
   noiseSeed: number,
   labels?: tf.Tensor2D,
-): StepMetrics {
+): Promise<StepMetrics> {
   const { generator: G, discriminator: D, config } = gan;
   const batch = real.shape[0];
   const classes = config.classes ?? 0;
@@ -228,8 +228,9 @@ export function trainStep(
     dFake.dispose();
     return packed;
   });
-  const v = stats.dataSync();
-  stats.dispose();
+  // One asynchronous read of the four numbers: a GPU backend (WebGPU) has no synchronous one in
+  // Node, and on wasm and cpu the promise is already settled.
+  const v = await stats.data().finally(() => stats.dispose());
   return { dLoss: at(v, 0), gLoss: at(v, 1), dReal: at(v, 2), dFake: at(v, 3) };
 }
 

@@ -76,7 +76,7 @@ describe('power iteration', () => {
 });
 
 describe('the spectrally normalised discriminator', () => {
-  it('after training passes every layer acts with spectral norm ≈ 1, and a hinge step trains it without leaking tensors', () => {
+  it('after training passes every layer acts with spectral norm ≈ 1, and a hinge step trains it without leaking tensors', async () => {
     const gan = createGan({ ...snConfig }, { lr: 2e-4, beta1: 0, beta2: 0.9 });
     expect(gan.discriminator.layers.some((l) => l.getClassName() === 'BatchNormalization')).toBe(
       false,
@@ -84,10 +84,10 @@ describe('the spectrally normalised discriminator', () => {
     const real = tf.tidy(() =>
       tf.tanh<tf.Tensor4D>(tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', 3)),
     );
-    trainStep(gan, real, 99); // the first step creates Adam's moment variables
+    await trainStep(gan, real, 99); // the first step creates Adam's moment variables
     const before = tf.memory().numTensors;
     for (let s = 0; s < 3; s++) {
-      const m = trainStep(gan, real, 100 + s);
+      const m = await trainStep(gan, real, 100 + s);
       expect(Number.isFinite(m.dLoss) && Number.isFinite(m.gLoss)).toBe(true);
     }
     expect(tf.memory().numTensors).toBe(before);

@@ -32,12 +32,12 @@ beforeAll(async () => {
 });
 
 /** A generator a few steps into training, so batch-norm statistics are not at their initial values. */
-function trainedGenerator() {
+async function trainedGenerator() {
   const gan = createGan(config);
   const real = tf.tidy(() =>
     tf.tanh<tf.Tensor4D>(tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', 5)),
   );
-  for (let s = 0; s < 3; s++) trainStep(gan, real, s);
+  for (let s = 0; s < 3; s++) await trainStep(gan, real, s);
   real.dispose();
   const generator = gan.generator;
   gan.discriminator.dispose();
@@ -56,7 +56,7 @@ async function maxAbsDiff(a: LayersModel, b: LayersModel): Promise<number> {
 
 describe('TF.js layers weight format', () => {
   it('float32 round trip through model.json + shard reproduces outputs exactly', async () => {
-    const g = trainedGenerator();
+    const g = await trainedGenerator();
     const files = artifactsToFiles(await modelToArtifacts(g));
     expect(files.modelJson.format).toBe('layers-model');
     expect(files.modelJson.weightsManifest[0]!.paths).toEqual(['weights.bin']);
@@ -70,7 +70,7 @@ describe('TF.js layers weight format', () => {
   });
 
   it('reads a shard that is a view inside a larger buffer (Node pools small files)', async () => {
-    const g = trainedGenerator();
+    const g = await trainedGenerator();
     const files = artifactsToFiles(await modelToArtifacts(g));
     // Node's Buffer: slice() is a view, and a small file's bytes sit at an offset in a shared pool.
     class NodeLikeBuffer extends Uint8Array {
@@ -88,7 +88,7 @@ describe('TF.js layers weight format', () => {
   });
 
   it('uint8 and float16 use the standard quantization field, load in stock tf.loadLayersModel, and stay within bounds', async () => {
-    const g = trainedGenerator();
+    const g = await trainedGenerator();
     const artifacts = await modelToArtifacts(g);
     const f32 = artifactsToFiles(quantizeArtifacts(artifacts, 'float32'));
     for (const [dtype, bound, ratio] of [

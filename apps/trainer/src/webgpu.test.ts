@@ -1,0 +1,147 @@
+/**
+ * The webgpu backend (Dawn over Vulkan) against the cpu reference, on whatever adapter this machine
+ * opens: in CI that is Mesa's software lavapipe, which .ci/run sets up (.ci/lavapipe.sh), and a CI
+ * run with no adapter fails here; elsewhere the suite says why it is skipped.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import {
+  createGan,
+  DEFAULT_DCGAN_CONFIG,
+  disposeGan,
+  trainStep,
+  updateEma,
+  type DcganConfig,
+  type Gan,
+} from '@ganstudio/models/gan';
+
+import { releaseBackend, selectBackend } from './backend';
+import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
+import { runCli } from './testing/cli';
+import { forgetAdapter, probeAdapter, VULKAN_FIX } from './webgpu';
+
+const probe = await probeAdapter();
+forgetAdapter();
+if (probe.failure !== undefined && process.env['CI'])
+  throw new Error(`CI runs the webgpu suite on an adapter: ${probe.failure}. ${VULKAN_FIX}`);
+if (probe.failure !== undefined) console.log(`webgpu suite skipped: ${probe.failure}`);
+const adapter = probe.failure === undefined ? probe.adapter : undefined;
+
+afterAll(releaseBackend);
+
+/** The numbers a parity check compares: each step's four metrics, then every weight of G, D, EMA. */
+async function threeSteps(backend: 'cpu' | 'webgpu', config: DcganConfig, init: Float32Array[][]) {
+  await selectBackend(backend);
+  const gan = createGan(config, { lr: 2e-4, beta1: 0.5, beta2: 0.999 }, undefined, 0.9);
+  const models = (g: Gan) => [g.generator, g.discriminator, g.ema!.generator];
+  models(gan).forEach((m, i) =>
+    m.setWeights(init[i]!.map((values, j) => tf.tensor(values, m.getWeights()[j]!.shape))),
+  );
+  const losses: number[] = [];
+  const steady: number[] = [];
+  for (let s = 0; s < 3; s++) {
+    const real = tf.tidy(() =>
+      tf.tanh<tf.Tensor4D>(tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', 40 + s)),
+    );
+    const labels = config.classes ? tf.tensor2d([0, 1, 2, 0, 1, 2, 0, 1], [8, 1]) : undefined;
+    const m = await trainStep(gan, real, 7 + s, labels);
+    updateEma(gan, s);
+    tf.dispose([real, ...(labels ? [labels] : [])]);
+    losses.push(m.dLoss, m.gLoss, m.dReal, m.dFake);
+    steady.push(tf.memory().numTensors);
+  }
+  const weights = await Promise.all(
+    models(gan).flatMap((m) => m.getWeights().map(async (w) => (await w.data()) as Float32Array)),
+  );
+  disposeGan(gan);
+  return { losses, weights, steady };
+}
+
+const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+};
+
+describe.skipIf(!adapter)(`webgpu on ${adapter?.description ?? 'no adapter'}`, () => {
+  it('auto passes over a software adapter (slower than wasm) and says so', async () => {
+    const info = await selectBackend('auto');
+    if (adapter!.software) {
+      expect(info.active).toBe('wasm');
+      expect(info.reason).toMatch(/webgpu: only a software adapter \(\w+/);
+    } else expect(info.active).toBe('webgpu');
+  });
+
+  const nets: [string, DcganConfig][] = [
+    ['unconditional, BCE, with EMA', { ...DEFAULT_DCGAN_CONFIG, ngf: 4, ndf: 4, latentDim: 16 }],
+    [
+      'conditional, hinge, spectral norm, with EMA',
+      {
+        ...DEFAULT_DCGAN_CONFIG,
+        ngf: 4,
+        ndf: 4,
+        latentDim: 16,
+        classes: 3,
+        loss: 'hinge',
+        spectralNorm: true,
+      },
+    ],
+  ];
+  it.each(nets)(
+    '3 training steps (%s) match the cpu backend within 1e-4 and leak no tensors',
+    async (_name, config) => {
+      await selectBackend('cpu');
+      const made = createGan(config, undefined, undefined, 0.9);
+      const init = [made.generator, made.discriminator, made.ema!.generator].map((m) =>
+        m.getWeights().map((w) => w.dataSync() as Float32Array),
+      );
+      disposeGan(made);
+      const cpu = await threeSteps('cpu', config, init);
+      const gpu = await threeSteps('webgpu', config, init);
+      expect(gpu.steady[2]).toBe(gpu.steady[1]);
+      expect(maxAbs(gpu.losses, cpu.losses)).toBeLessThan(1e-4);
+      expect(gpu.weights).toHaveLength(cpu.weights.length);
+      const worst = Math.max(...gpu.weights.map((w, i) => maxAbs(w, cpu.weights[i]!)));
+      expect(worst).toBeLessThan(1e-4);
+    },
+    300_000,
+  );
+
+  it('the CLI trains on webgpu, says which adapter, and exports a model stock TF.js loads', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'webgpu-cli-'));
+    const data = writeCifarTarGz(root, 20);
+    const args = smokeTrainArgs(data, join(root, 'run'), 64, 16).map((a) =>
+      a === 'cpu' ? 'webgpu' : a,
+    );
+    const train = runCli(root, ...args);
+    expect(train.code, train.stderr).toBe(0);
+    const said = train.stdout + train.stderr;
+    expect(said).toMatch(
+      /backend: webgpu \(asked for with --backend\), adapter: \S+ \((software|hardware)\)/,
+    );
+    expect(said).toMatch(/finished at step 4\/4 on webgpu/);
+    const out = join(root, 'uint8');
+    const exported = runCli(root, 'export', '--model', 'run', '--out', out);
+    expect(exported.code, exported.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    await selectBackend('cpu');
+    const g = await tfl.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest[0].weights,
+        weightData: new Uint8Array(readFileSync(join(out, 'weights.bin'))).buffer,
+      }),
+    );
+    const images = g.predict(tf.randomNormal([2, 8], 0, 1, 'float32', 3)) as tf.Tensor;
+    expect(images.shape).toEqual([2, 32, 32, 3]);
+    const pixels = await images.data();
+    expect(pixels.every((v) => Number.isFinite(v) && Math.abs(v) <= 1)).toBe(true);
+    tf.dispose(images);
+    g.dispose();
+  }, 300_000);
+});
