@@ -49,6 +49,10 @@ describe('backend selection', () => {
     await expect(selectBackend('tensorflow-gpu')).rejects.toThrow(
       /backend tensorflow-gpu is not available: @tensorflow\/tfjs-node-gpu/,
     );
+    // Measuring commands read synchronously, which WebGPU cannot in Node: refused in one line.
+    await expect(selectBackend('webgpu', { syncReads: true })).rejects.toThrow(
+      /^--backend webgpu trains, samples and benches; this command reads its measurements synchronously/,
+    );
   });
 
   it('a short run from the same seed ends with the same losses on wasm as on the cpu reference', async () => {

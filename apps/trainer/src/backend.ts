@@ -175,15 +175,31 @@ async function activate(name: string): Promise<boolean> {
   }
 }
 
-export async function selectBackend(requested: BackendChoice): Promise<BackendInfo> {
+/**
+ * The backend `requested` resolves to, activated. `syncReads`: the work reads tensors
+ * synchronously throughout (eval, train-classifier, bundle), which webgpu cannot in Node, so auto
+ * passes it over and asking for it is one clear error.
+ */
+export async function selectBackend(
+  requested: BackendChoice,
+  { syncReads = false }: { syncReads?: boolean } = {},
+): Promise<BackendInfo> {
   if (!BACKENDS.includes(requested)) {
     throw new UserError(
       `--backend must be one of ${BACKENDS.join(', ')}, got ${String(requested)}`,
     );
   }
+  if (syncReads && requested === 'webgpu')
+    throw new UserError(
+      '--backend webgpu trains, samples and benches; this command reads its measurements synchronously, which WebGPU cannot in Node: use --backend wasm (auto takes it)',
+    );
   const skipped: string[] = [];
   const candidates: Exclude<BackendChoice, 'auto'>[] =
-    requested === 'auto' ? ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] : [requested];
+    requested !== 'auto'
+      ? [requested]
+      : syncReads
+        ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']
+        : ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
   for (const choice of candidates) {
     if (choice === 'webgpu') {
       const probe = await probeAdapter();

@@ -124,7 +124,7 @@ export async function trainClassifier(
   const { out } = options;
   const run = new RunFolder(out);
   const config = recipeFor(out, options.resume, options.config);
-  const backend = await selectBackend(options.backend);
+  const backend = await selectBackend(options.backend, { syncReads: true });
   log(`backend: ${backend.reason}`);
   const full = options.dataset?.train ?? loadCifar10(config.data, 'train');
   const test = options.dataset?.test ?? loadCifar10(config.data, 'test');

@@ -44,7 +44,7 @@ A FID the run logged for the same weights is copied; others are measured with th
   },
   async run(v, [run]) {
     if (v.state) process.stderr.write('note: `bundle --state` is now `bundle --carry`\n');
-    await selectBackend(v.backend);
+    await selectBackend(v.backend, { syncReads: true });
     const r = await bundleRun({
       run: userPath(run ?? ''),
       out: v.out,

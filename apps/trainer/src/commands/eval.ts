@@ -135,7 +135,7 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
       throw new UsageError('--truncation applies to --source model only');
     const data = v.data;
     const generatorDir = v.model ? resolveGeneratorDir(v.model) : undefined;
-    const info = await selectBackend(v.backend);
+    const info = await selectBackend(v.backend, { syncReads: true });
     const log = (line: string) => process.stderr.write(line + '\n');
     log(`backend: ${info.reason}`);
     const network = await featureNetworkOf(v);
@@ -309,7 +309,7 @@ function featureNetworkOf(v: Values<typeof EVAL_FLAGS>) {
  */
 async function compare(v: Values<typeof EVAL_FLAGS>, a: string, b: string): Promise<number> {
   const dirs = [resolveGeneratorDir(a), resolveGeneratorDir(b)] as const;
-  const info = await selectBackend(v.backend);
+  const info = await selectBackend(v.backend, { syncReads: true });
   const log = (line: string) => process.stderr.write(line + '\n');
   log(`backend: ${info.reason}`);
   const network = await featureNetworkOf(v);
