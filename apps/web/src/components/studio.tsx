@@ -1,8 +1,8 @@
 'use client';
 
 /**
- * The studio: loads the chosen generator in the visitor's browser (tfjs: WebGL, else wasm, else
- * cpu — and says which), samples a 4×4 grid where tile i is seed + i, publishes one tile (the
+ * The studio: loads the chosen generator in the visitor's browser (tfjs: WebGPU where the browser
+ * offers an adapter, else WebGL, else wasm, else cpu — and says which), samples a 4×4 grid where tile i is seed + i, publishes one tile (the
  * server re-renders it from model + seed), and interpolates between two tiles (slerp in z). A
  * class-conditional model draws the grid in the picked class (each tile says it), publishes in it,
  * and also interpolates one tile's z from its class to another.
@@ -52,6 +52,17 @@ const STEPS = 8;
 async function pickBackend(only?: Backend): Promise<string> {
   for (const name of only ? [only] : BACKENDS) {
     try {
+      if (name === 'webgpu') {
+        // Loaded only where the browser opens a hardware adapter (a software one, SwiftShader, is
+        // slower than WebGL); the backend registers itself on import when navigator.gpu exists.
+        const gpu = (navigator as { gpu?: GPU }).gpu;
+        const adapter = (await gpu?.requestAdapter()) as
+          | { isFallbackAdapter?: boolean; info?: { isFallbackAdapter?: boolean } }
+          | null
+          | undefined;
+        if (!adapter || adapter.isFallbackAdapter || adapter.info?.isFallbackAdapter) continue;
+        await import('@tensorflow/tfjs-backend-webgpu');
+      }
       if (name === 'wasm') {
         setWasmPaths('/tfjs-wasm/');
         await import('@tensorflow/tfjs-backend-wasm');

@@ -37,7 +37,7 @@ export async function runSuite(base, executablePath, { model64, conditional, cif
       await page.goto(`${base}/studio?seed=1000`);
       await page
         .getByTestId('backend')
-        .filter({ hasText: /backend: (webgl|wasm|cpu)$/ })
+        .filter({ hasText: /backend: (webgpu|webgl|wasm|cpu)$/ })
         .waitFor({ timeout: 60_000 });
       await page
         .getByTestId('model-size')
