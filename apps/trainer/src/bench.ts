@@ -20,6 +20,7 @@ import {
 
 import { selectBackend, type BackendChoice } from './backend';
 import { UserError } from './errors';
+import { adapterLine } from './webgpu';
 
 export interface BenchRow {
   name: string;
@@ -67,21 +68,31 @@ export async function benchInProcess(o: ChildOptions): Promise<BenchRow> {
   disposeGan(gan);
   return {
     name: backend.resolved,
-    threads: backend.threads || 'native',
+    // A GPU backend's "threads" are its adapter: `llvmpipe (software)`, `NVIDIA H100 … (hardware)`.
+    threads: backend.adapter
+      ? adapterLine(backend.adapter).replace(/^adapter: /, '')
+      : backend.threads || 'native',
     imagesPerSec: median(windows),
     windows,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
 }
 
-const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
+/**
+ * How a bench child starts: this module's own CLI through tsx in the workspace, or, inside the
+ * packed CLI (one cli.mjs, apps/trainer/scripts/pack.mjs), that file itself.
+ */
+const HERE = fileURLToPath(import.meta.url);
+const CHILD = HERE.endsWith('.ts')
+  ? ['--import', 'tsx', fileURLToPath(new URL('./cli.ts', import.meta.url))]
+  : [HERE];
 
 function runChild(
   args: string[],
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'bench', '--child', ...args], {
+    const child = spawn(process.execPath, [...CHILD, 'bench', '--child', ...args], {
       env: { ...process.env, ...env },
     });
     let stdout = '';

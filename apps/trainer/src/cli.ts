@@ -4,6 +4,8 @@
  *   npm run cli -- sample --model runs/my-run --seed 7 --out grid.png
  * The only file that touches argv and process.exit (side effects stay at the edges).
  */
+import { pathToFileURL } from 'node:url';
+
 import { RunFolderError } from '@ganstudio/runs/folder';
 
 import { releaseBackend } from './backend';
@@ -48,7 +50,8 @@ export function reportError(err: unknown): number {
 }
 
 const isEntry =
-  import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts');
+  import.meta.url === pathToFileURL(process.argv[1] ?? '').href ||
+  process.argv[1]?.endsWith('/cli.ts');
 if (isEntry) {
   main(process.argv.slice(2)).then(
     (code) => {
