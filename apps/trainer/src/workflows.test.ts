@@ -51,10 +51,81 @@ describe('GitHub Actions workflows', async () => {
     expect(ci).toMatch(/run: npm test/);
     const train = readFileSync(join(WORKFLOWS, 'train.yml'), 'utf8');
     expect(train).toMatch(/runs-on: \[self-hosted, linux, x64, gpu\]/);
+    expect(train).toMatch(/--backend webgpu/);
     expect(train).toMatch(/--backend tensorflow-gpu/);
-    expect(train).toMatch(/GPU training: ready/);
-    for (const input of ['epochs', 'batch_size', 'recipe', 'run_name', 'upload'])
+    // doctor gates each way: a hardware WebGPU adapter, or libtensorflow with CUDA.
+    expect(train).toMatch(/grep -q 'auto will use webgpu' doctor\.txt/);
+    expect(train).toMatch(/grep -q 'auto will use tensorflow-gpu' doctor\.txt/);
+    for (const input of ['sweep', 'epochs', 'batch_size', 'loss', 'backend', 'run_name', 'upload'])
       expect(train).toContain(`      ${input}:`);
+  });
+
+  it('the packed trainer is built on the hosted runner and handed to the GPU jobs as an artifact', () => {
+    const train = readFileSync(join(WORKFLOWS, 'train.yml'), 'utf8');
+    const job = (name: string) =>
+      train.split(new RegExp(`\n {2}${name}:\n`))[1]!.split(/\n {2}\w+:\n/)[0]!;
+    const pack = job('pack');
+    expect(pack).toMatch(/runs-on: ubuntu-latest/);
+    expect(pack).toMatch(/npm run pack -w @ganstudio\/trainer/);
+    expect(pack).toMatch(
+      /name: ganstudio-linux-x64\n\s+path: apps\/trainer\/dist\/ganstudio-linux-x64\.tar\.gz/,
+    );
+    expect(pack).not.toMatch(/secrets\./);
+    const gpu = job('train');
+    expect(gpu).toMatch(/needs: \[inputs, pack\]/);
+    expect(gpu).toMatch(
+      /actions\/download-artifact@[0-9a-f]{40} # v4\.3\.0\n(.*\n)?\s+with:\n\s+name: ganstudio-linux-x64/,
+    );
+    expect(gpu).toMatch(/tar xzf ganstudio-linux-x64\.tar\.gz/);
+    expect(gpu).toMatch(/nvidia_icd\.json/);
+    expect(gpu).toMatch(/node ganstudio\/cli\.mjs train --backend webgpu/);
+  });
+
+  it('a sweep fans out one job per recipe:seed over every gpu runner, each run published apart', () => {
+    const train = readFileSync(join(WORKFLOWS, 'train.yml'), 'utf8');
+    expect(train).toMatch(/matrix: \$\{\{ fromJSON\(needs\.inputs\.outputs\.matrix\) \}\}/);
+    expect(train).toMatch(/fail-fast: false/);
+    expect(train).toMatch(
+      /RUN: \$\{\{ inputs\.run_name \}\}-\$\{\{ matrix\.recipe \}\}-s\$\{\{ matrix\.seed \}\}/,
+    );
+    expect(train).toMatch(/upload "runs\/\$RUN" --name "\$RUN"/);
+    // The plan step, run as the hosted runner would: entries become the matrix; bad ones fail.
+    const script = train
+      .split('id: plan')[1]!
+      .split('run: |\n')[1]!
+      .split(/\n {2}\w+:\n/)[0]!
+      .split('\n')
+      .map((l) => l.replace(/^ {10}/, ''))
+      .join('\n');
+    const plan = (sweep: string) => {
+      const dir = mkdtempSync(join(tmpdir(), 'plan-'));
+      const out = join(dir, 'out');
+      writeFileSync(out, '');
+      const r = spawnSync('bash', ['-eo', 'pipefail', '-c', script], {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          RUN_NAME: 'sweep1',
+          EPOCHS: '',
+          BATCH: '64',
+          SWEEP: sweep,
+          GITHUB_OUTPUT: out,
+        },
+      });
+      return { code: r.status, out: readFileSync(out, 'utf8'), said: r.stdout + r.stderr };
+    };
+    const ok = plan('narrow:1 narrow:2 paper:7');
+    expect(ok.code, ok.said).toBe(0);
+    expect(JSON.parse(ok.out.replace(/^matrix=/, ''))).toEqual({
+      include: [
+        { recipe: 'narrow', seed: '1' },
+        { recipe: 'narrow', seed: '2' },
+        { recipe: 'paper', seed: '7' },
+      ],
+    });
+    expect(plan('wide:1').said).toMatch(/sweep entries are recipe:seed/);
+    expect(plan('narrow:1; rm -rf /').code).not.toBe(0);
+    expect(plan('').said).toMatch(/sweep needs 1 to 16 entries/);
   });
 
   it('actions are pinned by commit, checkouts keep no credentials, training waits for its environment', () => {
@@ -70,13 +141,16 @@ describe('GitHub Actions workflows', async () => {
       for (const step of checkouts) expect(step, file).toMatch(/persist-credentials: false/);
     }
     const train = readFileSync(join(WORKFLOWS, 'train.yml'), 'utf8');
-    // Only the input check runs before the gate; every step touching the GPU machine or secrets is in the gated job.
+    // Only the input check and the pack build (hosted, no secrets) run before the gate; every
+    // step touching a GPU machine or the secrets is in the gated job.
     const [head, gated] = train.split(/\n {2}train:\n/) as [string, string];
     const before = head.slice(head.indexOf('\n  inputs:\n'));
-    expect(before).toMatch(/runs-on: ubuntu-latest/);
-    expect(before).not.toMatch(/secrets\.|self-hosted|uses:/);
-    expect(gated).toMatch(/needs: inputs/);
-    expect(gated).toMatch(/if: github\.ref == 'refs\/heads\/main'/);
+    expect(before.match(/runs-on: ubuntu-latest/g)).toHaveLength(2);
+    expect(before).not.toMatch(/secrets\.|self-hosted/);
+    expect(gated).toMatch(/needs: \[inputs, pack\]/);
+    expect(gated).toMatch(
+      /always\(\) && github\.ref == 'refs\/heads\/main' && needs\.inputs\.result == 'success'/,
+    );
     expect(gated).toMatch(/environment: gpu-training/);
     expect(gated).toMatch(/secrets\.DATABASE_URL/);
   });
