@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { classify } from '@ganstudio/models/eval';
 import {
   createGan,
   DEFAULT_DCGAN_CONFIG,
@@ -19,8 +20,11 @@ import {
   type DcganConfig,
   type Gan,
 } from '@ganstudio/models/gan';
+import { decodePng } from '@ganstudio/models/image';
 
 import { releaseBackend, selectBackend } from './backend';
+import { shippedClassifierDir } from './evaluate';
+import { loadModel } from './model-io';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 import { runCli } from './testing/cli';
 import { forgetAdapter, probeAdapter, VULKAN_FIX } from './webgpu';
@@ -143,5 +147,44 @@ describe.skipIf(!adapter)(`webgpu on ${adapter?.description ?? 'no adapter'}`, (
     expect(pixels.every((v) => Number.isFinite(v) && Math.abs(v) <= 1)).toBe(true);
     tf.dispose(images);
     g.dispose();
+    // `sample` on webgpu draws the cpu render of the same seeds, within 3/255 per channel.
+    const grids = ['webgpu', 'cpu'].map((backend) => {
+      const png = join(root, `grid-${backend}.png`);
+      const r = runCli(
+        root,
+        'sample',
+        '--model',
+        'uint8',
+        '--seed',
+        '7',
+        '--backend',
+        backend,
+        '--out',
+        png,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      return decodePng(readFileSync(png));
+    });
+    expect(grids[0]!.width).toBe(grids[1]!.width);
+    expect(maxAbs(grids[0]!.data, grids[1]!.data)).toBeLessThanOrEqual(3);
+  }, 300_000);
+
+  it("the shipped classifier's features of 64 images match the cpu backend within 1e-4", async () => {
+    const features = async (backend: 'cpu' | 'webgpu') => {
+      await selectBackend(backend);
+      const model = await loadModel(shippedClassifierDir());
+      const x = tf.tidy(() =>
+        tf.tanh<tf.Tensor4D>(tf.randomNormal([64, 32, 32, 3], 0, 1, 'float32', 11)),
+      );
+      const [f, logits] = classify(model, x);
+      const values = (await f.data()) as Float32Array;
+      tf.dispose([x, f, logits]);
+      model.dispose();
+      return values;
+    };
+    const cpu = await features('cpu');
+    const gpu = await features('webgpu');
+    expect(gpu).toHaveLength(64 * 256);
+    expect(maxAbs(gpu, cpu)).toBeLessThan(1e-4);
   }, 300_000);
 });
