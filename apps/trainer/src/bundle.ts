@@ -8,7 +8,7 @@
  * run's protocol (its classifier, its sample count, latent seed 0), so the curve describes one set
  * of weights — the training log of an EMA run measures the EMA, which may not be what ships.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
@@ -81,14 +81,6 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
   if (epoch < 1) throw new UserError(`${o.run}: no finished epoch kept in epochs/`);
   const generatorDir = (e: number) =>
     source.epochDir(e, weights === 'ema' ? 'generator-ema' : 'generator');
-  const missing = Array.from({ length: epoch }, (_, i) => i + 1).filter(
-    (e) => !existsSync(join(generatorDir(e), MODEL_JSON)),
-  );
-  if (missing.length)
-    throw new UserError(
-      `${o.run}: no ${weights} generator kept for epoch ${missing.join(', ')} (${missing.map(generatorDir).join(', ')})${weights === 'ema' && !config.ema ? '; this run tracked no EMA' : ''}`,
-    );
-
   const metrics = source.readMetrics();
   // The last step line of each epoch is its final step.
   const steps = metrics.filter(isStep).filter((m) => m.epoch <= epoch);
@@ -106,15 +98,45 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
         'float32'
     )
       logged.set(m.epoch as number, m);
+  // A run carried from this very bundle (train --carry-from) holds no generators of the epochs
+  // before the carry: their grids stay as the bundle has them, their FIDs as the run logged them
+  // (none where it logged none). The shipped epoch itself needs its generator.
+  const missing = Array.from({ length: epoch }, (_, i) => i + 1).filter(
+    (e) => !existsSync(join(generatorDir(e), MODEL_JSON)),
+  );
+  const carried = new Set(
+    o.measure ? [] : missing.filter((e) => e < epoch && existsSync(target.epochGrid(e))),
+  );
+  const lost = missing.filter((e) => !carried.has(e));
+  if (lost.length)
+    throw new UserError(
+      `${o.run}: no ${weights} generator kept for epoch ${lost.join(', ')} (${lost.map(generatorDir).join(', ')})${weights === 'ema' && !config.ema ? '; this run tracked no EMA' : ''}`,
+    );
 
   const fids: BundleResult['fids'] = [];
   let measure: ((g: tfl.LayersModel) => EvalResult) | undefined;
   let dispose = () => {};
   try {
     // Grids of a previous bundle with more epochs would otherwise outlive it.
-    rmSync(target.path('samples'), { recursive: true, force: true });
     mkdirSync(target.path('samples'), { recursive: true });
+    for (const f of readdirSync(target.path('samples')))
+      if (!Array.from(carried).some((e) => target.epochGrid(e).endsWith(`/${f}`)))
+        rmSync(target.path('samples', f), { force: true });
     for (let e = 1; e <= epoch; e++) {
+      if (carried.has(e)) {
+        const kept = logged.get(e);
+        if (kept)
+          fids.push({
+            ...(kept as unknown as EvalResult),
+            epoch: e,
+            step: kept.step,
+            measured: false,
+          });
+        log(
+          `epoch ${e} (${weights}): ${kept ? `FID ${(kept as unknown as EvalResult).fid.toFixed(3)}` : 'no FID logged'} (its grid and line as carried)`,
+        );
+        continue;
+      }
       const generator = await loadModel(generatorDir(e));
       try {
         writeFileAtomic(

@@ -142,6 +142,26 @@ describe('carried state: train --carry-from a bundle on another machine', () => 
       // The run's recipe came with it (widths, EMA), not the CLI's defaults.
       const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
       expect(config).toMatchObject({ epochs: 3, ema: 0.9, model: { ngf: 8, ndf: 8 } });
+      // Bundled back into the bundle it was carried from: the epochs before the carry have no
+      // generator in the continued run, so their grids and FID lines stay as carried; epoch 3 is
+      // drawn from the run and the state moves to it.
+      const again = cli('bundle', out, '--carry', '--out', carried, '--backend', 'cpu');
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toMatch(/epoch 2 \(ema\): .* \(its grid and line as carried\)/);
+      expect(readdirSync(join(carried, 'samples')).sort()).toEqual([
+        'epoch-0001.png',
+        'epoch-0002.png',
+        'epoch-0003.png',
+      ]);
+      expect(readFileSync(join(carried, 'samples', 'epoch-0001.png'))).toEqual(
+        readFileSync(join(bundle, 'samples', 'epoch-0001.png')),
+      );
+      const carriedState = JSON.parse(readFileSync(join(carried, 'state', 'state.json'), 'utf8'));
+      expect(carriedState).toMatchObject({ step: 24 });
+      // A run with neither generators nor a bundle to keep them from is still one clear error.
+      const elsewhere = cli('bundle', out, '--out', join(root, 'fresh-bundle'), '--backend', 'cpu');
+      expect(elsewhere.code).toBe(1);
+      expect(elsewhere.stderr).toMatch(/no ema generator kept for epoch 1, 2 /);
     },
   );
 
