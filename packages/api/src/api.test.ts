@@ -19,6 +19,7 @@ import {
   MAX_BODY_BYTES,
   MAX_URL_BYTES,
   scaleLimits,
+  type ApiDeps,
 } from './index';
 import { CIFAR_CLASSES, seedTinyModel, visitorCookie, withPeer } from './testing';
 
@@ -39,14 +40,9 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
   );
 }
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-  h = await openDb();
-  // Each seeded model becomes the default: the 32×32 one, seeded last, stays it.
-  await seedTinyModel(h.db, store, 'tiny64', 4, 64);
-  await seedTinyModel(h.db, store, 'tiny');
-  await seedTinyModel(h.db, store, 'tinycond', 4, 32, CIFAR_CLASSES);
-  api = withPeer(
+/** A gallery on this suite's database and store: `deps` on top of the suite's defaults. */
+const galleryWith = (deps: Partial<ApiDeps> = {}) =>
+  withPeer(
     createApi({
       db: h.db,
       store,
@@ -54,8 +50,18 @@ beforeAll(async () => {
       secret: 'test-secret-0123456789',
       identity: { minAgeS: 0 },
       scoreCacheMs: 0,
+      ...deps,
     }),
   );
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  h = await openDb();
+  // Each seeded model becomes the default: the 32×32 one, seeded last, stays it.
+  await seedTinyModel(h.db, store, 'tiny64', 4, 64);
+  await seedTinyModel(h.db, store, 'tiny');
+  await seedTinyModel(h.db, store, 'tinycond', 4, 32, CIFAR_CLASSES);
+  api = galleryWith();
   me = await visitorCookie(api, BASE);
 });
 afterAll(() => h.close());
@@ -228,18 +234,11 @@ describe('the retention rule', () => {
     // Galleries of their own on this database (budgets of their own), one with a 30-day rule.
     let clock = Date.now();
     const gallery = (imageRetentionDays?: number) =>
-      withPeer(
-        createApi({
-          db: h.db,
-          store,
-          renderer: createRenderer(store),
-          secret: 'test-secret-0123456789',
-          identity: { minAgeS: 0 },
-          limits: scaleLimits(DEFAULT_RATE_LIMITS, 100),
-          imageRetentionDays,
-          now: () => clock,
-        }),
-      );
+      galleryWith({
+        limits: scaleLimits(DEFAULT_RATE_LIMITS, 100),
+        imageRetentionDays,
+        now: () => clock,
+      });
     const [keeping, keepAll] = [gallery(30), gallery()];
     const publish = async (gallery: typeof api, seed: number) => {
       const res = await gallery(

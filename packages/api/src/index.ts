@@ -48,20 +48,22 @@ export { SCORE_CACHE_MS, type ApiDeps, type GalleryHandler } from './core';
 export { imageJson, imagePage, publishStarterSet, type ImageJson } from './features/images';
 export { OPEN_TRIALS_PER_VISITOR, pickModel, TRIAL_TTL_MS } from './features/judge';
 export {
+  cappedWeights,
   humanScore,
+  NETWORK_WEIGHT_SHARE,
+  type HumanScore,
+  type NetworkTally,
+} from './features/human-score';
+export {
   humanScores,
   isRanked,
   JUDGEMENTS_PER_CONTRIBUTOR,
   leaderboard,
-  cappedWeights,
   MIN_JUDGEMENTS_TO_RANK,
   MIN_NETWORKS_TO_RANK,
-  NETWORK_WEIGHT_SHARE,
   networksByModel,
   TALLY_WINDOW,
   VOTE_PRIOR_CONTRIBUTORS,
-  type HumanScore,
-  type NetworkTally,
 } from './features/leaderboard';
 export { modelJson } from './features/models';
 
