@@ -119,9 +119,9 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
   try {
     // Grids of a previous bundle with more epochs would otherwise outlive it.
     mkdirSync(target.path('samples'), { recursive: true });
+    const keep = new Set([...carried].map((e) => basename(target.epochGrid(e))));
     for (const f of readdirSync(target.path('samples')))
-      if (!Array.from(carried).some((e) => target.epochGrid(e).endsWith(`/${f}`)))
-        rmSync(target.path('samples', f), { force: true });
+      if (!keep.has(f)) rmSync(target.path('samples', f), { force: true });
     for (let e = 1; e <= epoch; e++) {
       if (carried.has(e)) {
         const kept = logged.get(e);
