@@ -64,7 +64,7 @@ const network = await loadFeatureNetwork('classifier');
 const data = loadCifar10(v.data, 'test');
 const images = Number(v.images);
 const t0 = performance.now();
-collectFeatures(network, images, 250, imageBatches(data));
+await collectFeatures(network, images, 250, imageBatches(data));
 const extract = (performance.now() - t0) / 1000;
 console.log(
   `feature extraction, ${images} images, ${network.id} on ${info.resolved}: ${extract.toFixed(1)} s (${(images / extract).toFixed(0)} images/s)`,
@@ -87,19 +87,19 @@ const [real, fake, heldOut] = [
 network.dispose();
 for (const backend of v['rows-backends'].split(',') as BackendChoice[]) {
   await selectBackend(backend);
-  const time = (what: string, work: () => unknown) => {
+  const time = async (what: string, work: () => Promise<unknown>) => {
     const t = performance.now();
-    work();
+    await work();
     console.log(`${what} on ${backend}: ${((performance.now() - t) / 1000).toFixed(2)} s`);
   };
-  time('KID, 100 subsets of 1,000 (2,000 rows each side)', () =>
+  await time('KID, 100 subsets of 1,000 (2,000 rows each side)', () =>
     kernelInceptionDistance(real, fake),
   );
-  time('precision/recall, k = 3, 2,000 rows each side', () => precisionRecall(real, fake));
-  time('copy check, 2,000 samples and 2,000 held-out vs 50,000 training rows', () =>
+  await time('precision/recall, k = 3, 2,000 rows each side', () => precisionRecall(real, fake));
+  await time('copy check, 2,000 samples and 2,000 held-out vs 50,000 training rows', () =>
     copyCheck(train, heldOut, fake),
   );
-  time('eval --compare, 100 paired half-sample replicates', () =>
+  await time('eval --compare, 100 paired half-sample replicates', () =>
     compareSamples(real, reference.stats, fake, heldOut),
   );
 }

@@ -37,8 +37,8 @@ const [a, b] = [
   sampleSeeds(u8, 1, N, Infinity, classes),
 ];
 const diff = tf.tidy(() => tf.abs(tf.sub(a, b)));
-const maxDiff = tf.max(diff).dataSync()[0]!;
-const meanDiff = tf.mean(diff).dataSync()[0]!;
+const maxDiff = (await tf.max(diff).data())[0]!;
+const meanDiff = (await tf.mean(diff).data())[0]!;
 console.log(
   `size: uint8 ${(size(v.uint8) / 2 ** 20).toFixed(2)} MiB, float32 ${(size(v.float32) / 2 ** 20).toFixed(2)} MiB`,
 );
@@ -46,10 +46,10 @@ console.log(
   `uint8 vs float32 output on ${N} samples: max |Δ| ${maxDiff.toFixed(4)}, mean |Δ| ${meanDiff.toFixed(4)} (tanh units; 1/127.5 = one grey level)`,
 );
 const flat = tf.reshape<tf.Rank.R2>(b, [N, 3072]);
-const { mean, min } = sampleSpread(flat);
+const { mean, min } = await sampleSpread(flat);
 const realImages = imageBatches(loadCifar10(v.data, 'test'))(0, N);
 const real = tf.reshape<tf.Rank.R2>(realImages, [N, 3072]);
-const { mean: rMean, min: rMin } = sampleSpread(real);
+const { mean: rMean, min: rMin } = await sampleSpread(real);
 console.log(
   `diversity (uint8): mean pairwise ${mean.toFixed(3)}, nearest pair ${min.toFixed(3)}; real test images ${rMean.toFixed(3)} / ${rMin.toFixed(3)}`,
 );

@@ -2,13 +2,16 @@
  * Backend choice and the wasm training backend end to end: auto picks wasm where no native
  * TensorFlow installs, uses every core, trains like the cpu reference, and does not grow.
  */
-import { availableParallelism } from 'node:os';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
 import { createGan, disposeGan, trainStep, type DcganConfig } from '@ganstudio/models/gan';
 
 import { selectBackend } from './backend';
+import { gpuDeviceNodes } from './webgpu';
 
 const tiny: DcganConfig = { latentDim: 16, ngf: 4, ndf: 4, loss: 'bce', seed: 11 };
 
@@ -42,16 +45,24 @@ describe('backend selection', () => {
     expect(info.threads).toBe(Math.min(availableParallelism(), 8));
   });
 
+  it('auto opens WebGPU only where a GPU device node exists (NVIDIA, a render node, WSL)', () => {
+    const dev = mkdtempSync(join(tmpdir(), 'dev-'));
+    for (const f of ['nvidiactl', 'nvidia-uvm', 'null']) writeFileSync(join(dev, f), '');
+    expect(gpuDeviceNodes(dev)).toEqual([]);
+    mkdirSync(join(dev, 'dri'));
+    for (const f of ['nvidia0', 'nvidia1']) writeFileSync(join(dev, f), '');
+    for (const f of ['card0', 'renderD128']) writeFileSync(join(dev, 'dri', f), '');
+    expect(gpuDeviceNodes(dev).sort()).toEqual(
+      [join(dev, 'dri', 'renderD128'), join(dev, 'nvidia0'), join(dev, 'nvidia1')].sort(),
+    );
+  });
+
   it('rejects unknown names and unavailable native backends with one message', async () => {
     await expect(selectBackend('metal' as never)).rejects.toThrow(
       /--backend must be one of auto, tensorflow-gpu, webgpu, tensorflow, wasm, cpu/,
     );
     await expect(selectBackend('tensorflow-gpu')).rejects.toThrow(
       /backend tensorflow-gpu is not available: @tensorflow\/tfjs-node-gpu/,
-    );
-    // Measuring commands read synchronously, which WebGPU cannot in Node: refused in one line.
-    await expect(selectBackend('webgpu', { syncReads: true })).rejects.toThrow(
-      /^--backend webgpu trains, samples and benches; this command reads its measurements synchronously/,
     );
   });
 

@@ -23,9 +23,11 @@ import {
   adapterLine,
   adapterName,
   forgetAdapter,
+  gpuDeviceNodes,
   probeAdapter,
   registerWebgpu,
   releaseWebgpu,
+  webgpuAdapter,
   type Adapter,
 } from './webgpu';
 
@@ -128,25 +130,22 @@ export function releaseBackend(): void {
   }
 }
 
-/** Backends with no synchronous read in Node (WebGPU's needs an OffscreenCanvas). */
-const ASYNC_ONLY = new Set(['webgpu']);
-
 /**
  * Runs `work` (a measurement: feature-network passes, KID's and the distance passes' matmuls) on
- * wasm when the process trains on the pure-JS cpu backend, which is ~20× slower at it, or on
- * webgpu, where the measurements' synchronous reads do not exist in Node; then returns. Tensors
- * such as the generator's weights move to the backend that uses them (tfjs's engine moves data on
- * first use, reading it synchronously): leaving webgpu, every variable is first read back
- * asynchronously, which webgpu keeps on the CPU side for that move. Any other backend is
- * already the fastest there is.
+ * wasm when the process trains on a CPU-bound backend slower at it than wasm: the pure-JS cpu
+ * one (~20×) or webgpu on a software adapter (llvmpipe, ~15×); then returns. Tensors such as the
+ * generator's weights move to the backend that uses them (tfjs's engine moves data on first use,
+ * reading it synchronously, which webgpu cannot in Node): leaving webgpu, every variable is first
+ * read back asynchronously, which webgpu keeps on the CPU side for that move. Any other backend,
+ * webgpu on a GPU included, is already the fastest there is.
  */
 export async function onFastestBackend<T>(
   work: () => T | Promise<T>,
 ): Promise<{ value: T; backend: string }> {
   const current = tf.getBackend();
-  if (current !== 'cpu' && !ASYNC_ONLY.has(current))
-    return { value: await work(), backend: current };
-  if (ASYNC_ONLY.has(current))
+  const softwareWebgpu = current === 'webgpu' && webgpuAdapter()?.software !== false;
+  if (current !== 'cpu' && !softwareWebgpu) return { value: await work(), backend: current };
+  if (softwareWebgpu)
     await Promise.all(Object.values(tf.engine().registeredVariables).map((v) => v.data()));
   // Loaded and initialised once per process: later measurements only switch to it.
   const wasm = tf.findBackend('wasm')
@@ -175,33 +174,24 @@ async function activate(name: string): Promise<boolean> {
   }
 }
 
-/**
- * The backend `requested` resolves to, activated. `syncReads`: the work reads tensors
- * synchronously throughout (eval, train-classifier, bundle), which webgpu cannot in Node, so auto
- * passes it over and asking for it is one clear error.
- */
-export async function selectBackend(
-  requested: BackendChoice,
-  { syncReads = false }: { syncReads?: boolean } = {},
-): Promise<BackendInfo> {
+/** The backend `requested` resolves to, activated. */
+export async function selectBackend(requested: BackendChoice): Promise<BackendInfo> {
   if (!BACKENDS.includes(requested)) {
     throw new UserError(
       `--backend must be one of ${BACKENDS.join(', ')}, got ${String(requested)}`,
     );
   }
-  if (syncReads && requested === 'webgpu')
-    throw new UserError(
-      '--backend webgpu trains, samples and benches; this command reads its measurements synchronously, which WebGPU cannot in Node: use --backend wasm (auto takes it)',
-    );
   const skipped: string[] = [];
   const candidates: Exclude<BackendChoice, 'auto'>[] =
-    requested !== 'auto'
-      ? [requested]
-      : syncReads
-        ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']
-        : ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
+    requested !== 'auto' ? [requested] : ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
   for (const choice of candidates) {
     if (choice === 'webgpu') {
+      if (requested === 'auto' && !gpuDeviceNodes().length) {
+        skipped.push(
+          'webgpu: no GPU device (/dev/nvidia*, /dev/dri/renderD*), so only a software adapter, slower than wasm',
+        );
+        continue;
+      }
       const probe = await probeAdapter();
       if (probe.failure !== undefined) {
         skipped.push(`webgpu: ${probe.failure}`);
@@ -215,7 +205,7 @@ export async function selectBackend(
         skipped.push(`webgpu: only a software adapter (${adapterName(adapter)}), slower than wasm`);
         continue;
       }
-      await registerWebgpu();
+      await registerWebgpu(adapter);
       if (await activate('webgpu'))
         return {
           requested,

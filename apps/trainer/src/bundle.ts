@@ -114,7 +114,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
     );
 
   const fids: BundleResult['fids'] = [];
-  let measure: ((g: tfl.LayersModel) => EvalResult) | undefined;
+  let measure: ((g: tfl.LayersModel) => Promise<EvalResult>) | undefined;
   let dispose = () => {};
   try {
     // Grids of a previous bundle with more epochs would otherwise outlive it.
@@ -177,14 +177,14 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
               reference.description,
               { generator: { conditional: Boolean(names), weights, quantization: 'float32' } },
             );
-            measure = (g) => ({
-              ...evaluateGenerator(network, reference, g, samples, {
+            measure = async (g) => ({
+              ...(await evaluateGenerator(network, reference, g, samples, {
                 ...(names ? { classes: { names, targets: fidelityTargets(network, names) } } : {}),
-              }),
+              })),
               passport,
             });
           }
-          fids.push({ ...measure(generator), epoch: e, step: endStep(e), measured: true });
+          fids.push({ ...(await measure(generator)), epoch: e, step: endStep(e), measured: true });
         }
         const f = at(fids, fids.length - 1);
         log(

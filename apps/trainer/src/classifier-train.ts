@@ -84,7 +84,11 @@ export function oneCycleLr(peak: number, step: number, total: number): number {
 }
 
 /** Eval-mode top-1 accuracy on `data`, in batches (each batch's tensors freed before the next). */
-export function testAccuracy(model: tfl.LayersModel, data: PlanarImages, batchSize = 500): number {
+export async function testAccuracy(
+  model: tfl.LayersModel,
+  data: PlanarImages,
+  batchSize = 500,
+): Promise<number> {
   let correct = 0;
   for (let start = 0; start < data.count; start += batchSize) {
     const n = Math.min(batchSize, data.count - start);
@@ -92,9 +96,12 @@ export function testAccuracy(model: tfl.LayersModel, data: PlanarImages, batchSi
     const x = batchTensor(data, indices);
     const [features, logits] = classify(model, x);
     const predicted = tf.tidy(() => tf.argMax(logits, 1));
-    const p = predicted.dataSync();
-    for (let i = 0; i < n; i++) if (p[i] === data.labels[start + i]) correct++;
-    tf.dispose([x, features, logits, predicted]);
+    try {
+      const p = await predicted.data();
+      for (let i = 0; i < n; i++) if (p[i] === data.labels[start + i]) correct++;
+    } finally {
+      tf.dispose([x, features, logits, predicted]);
+    }
   }
   return correct / data.count;
 }
@@ -124,7 +131,7 @@ export async function trainClassifier(
   const { out } = options;
   const run = new RunFolder(out);
   const config = recipeFor(out, options.resume, options.config);
-  const backend = await selectBackend(options.backend, { syncReads: true });
+  const backend = await selectBackend(options.backend);
   log(`backend: ${backend.reason}`);
   const full = options.dataset?.train ?? loadCifar10(config.data, 'train');
   const test = options.dataset?.test ?? loadCifar10(config.data, 'test');
@@ -183,7 +190,7 @@ export async function trainClassifier(
   let permEpoch = -1;
   let last = { loss: NaN, accuracy: NaN };
   /** One SGD step on a flipped and shifted batch (the standard CIFAR-10 augmentation). */
-  const trainOne = (step: number, epoch: number, offset: number): StepOutcome => {
+  const trainOne = async (step: number, epoch: number, offset: number): Promise<StepOutcome> => {
     if (!perm || epoch !== permEpoch) {
       perm = epochPermutation(count, config.model.seed, epoch);
       permEpoch = epoch;
@@ -200,7 +207,7 @@ export async function trainClassifier(
     );
     optimizer.setLearningRate(oneCycleLr(config.lr, step, totalSteps));
     try {
-      last = classifierStep(model, optimizer, x, y, config.weightDecay);
+      last = await classifierStep(model, optimizer, x, y, config.weightDecay);
     } finally {
       tf.dispose([x, y]);
     }
@@ -220,8 +227,8 @@ export async function trainClassifier(
       progress,
       logEvery: 20,
       step: trainOne,
-      epochEnd(done, epoch) {
-        epochAccuracy = testAccuracy(model, test);
+      async epochEnd(done, epoch) {
+        epochAccuracy = await testAccuracy(model, test);
         run.appendMetric({
           type: 'epoch',
           step: done,
@@ -232,7 +239,6 @@ export async function trainClassifier(
         });
         progress.done();
         log(`epoch ${epoch}: test accuracy ${(epochAccuracy * 100).toFixed(2)}%`);
-        return Promise.resolve();
       },
       checkpoint,
     });
@@ -240,7 +246,7 @@ export async function trainClassifier(
     let exportDir: string | undefined;
     if (finished) {
       exportDir = join(out, 'classifier-uint8');
-      const accuracy = state.testAccuracy ?? testAccuracy(model, test);
+      const accuracy = state.testAccuracy ?? (await testAccuracy(model, test));
       await saveModel(model, exportDir, 'uint8', {
         feature_network: 'cifar10-classifier',
         test_accuracy: accuracy,

@@ -6,11 +6,18 @@
  * missing piece.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 
-import { adapterLine, forgetAdapter, probeAdapter, VULKAN_FIX } from './webgpu';
+import {
+  adapterLine,
+  forgetAdapter,
+  ICD_DIRS,
+  probeAdapter,
+  VULKAN_FIX,
+  vulkanDrivers,
+} from './webgpu';
 
 export interface Check {
   name: string;
@@ -98,29 +105,6 @@ export function describeGpu(): Check {
         detail: 'no NVIDIA GPU or driver found (no nvidia-smi, no /proc/driver/nvidia)',
         fix: 'on a GPU machine install the NVIDIA driver (≥ 460 for CUDA 11.2); in a container pass the GPU through (docker run --gpus all, with nvidia-container-toolkit)',
       };
-}
-
-/** Where Vulkan looks for drivers when VK_DRIVER_FILES does not say (the loader's defaults). */
-const ICD_DIRS = [
-  '/usr/share/vulkan/icd.d',
-  '/etc/vulkan/icd.d',
-  '/usr/local/share/vulkan/icd.d',
-  '/usr/local/nvidia/share/vulkan/icd.d',
-];
-
-/** The Vulkan driver manifests the loader will read: VK_DRIVER_FILES's, else the usual folders'. */
-export function vulkanDrivers(env = process.env): string[] {
-  const named = env['VK_DRIVER_FILES'] ?? env['VK_ICD_FILENAMES'];
-  if (named) return named.split(':').filter((f) => f && existsSync(f));
-  return ICD_DIRS.flatMap((d) => {
-    try {
-      return readdirSync(d)
-        .filter((f) => f.endsWith('.json'))
-        .map((f) => join(d, f));
-    } catch {
-      return [];
-    }
-  });
 }
 
 /** The Vulkan loader, its drivers and the adapter Dawn opens: what --backend webgpu runs on. */

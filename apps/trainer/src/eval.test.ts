@@ -395,14 +395,14 @@ describe('ganstudio eval', () => {
     await tf.setBackend('cpu');
     const g = await loadModel(join(ganRun, 'generator-uint8'));
     const before = tf.memory().numTensors;
-    const spread = (t: number) => {
+    const spread = async (t: number) => {
       const x = sampleSeeds(g, 0, 64, t);
       const flat = tf.reshape<tf.Rank.R2>(x, [64, 32 * 32 * 3]);
-      const r = sampleSpread(flat);
+      const r = await sampleSpread(flat);
       tf.dispose([x, flat]);
       return r.mean;
     };
-    expect(spread(0.5)).toBeLessThan(spread(Infinity));
+    expect(await spread(0.5)).toBeLessThan(await spread(Infinity));
     expect(tf.memory().numTensors).toBe(before);
     g.dispose();
     for (const bad of [

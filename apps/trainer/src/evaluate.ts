@@ -64,11 +64,11 @@ export function shippedClassifierDir(): string {
  * agree, and of the protocol that turns them into features (`protocol`, when not the plain
  * forward pass), so numbers from different protocols never share an id.
  */
-function weightsDigest(model: tfl.LayersModel, protocol?: string): string {
+async function weightsDigest(model: tfl.LayersModel, protocol?: string): Promise<string> {
   const hash = createHash('sha256');
   if (protocol) hash.update(protocol);
   for (const w of model.getWeights()) {
-    const v = w.dataSync();
+    const v = (await w.data()) as Float32Array;
     hash.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
   }
   return hash.digest('hex').slice(0, 12);
@@ -95,7 +95,7 @@ async function loadLayers(
       throw new UserError(`${source}: cannot load model: ${(err as Error).message}`);
     }
   }
-  return { model, digest: weightsDigest(model, protocol) };
+  return { model, digest: await weightsDigest(model, protocol) };
 }
 
 export type FeatureNetworkChoice = 'classifier' | 'inception';
@@ -175,7 +175,7 @@ export function evaluateGenerator(
     classes?: { names: string[]; targets: number[] };
     rows?: RowReferences;
   } = {},
-): EvalResult {
+): Promise<EvalResult> {
   return evaluateImages(network, reference, generatorBatches(generator, 0), samples, options);
 }
 
@@ -342,7 +342,7 @@ export async function referenceStats(
     `computing reference statistics of ${data.count} ${images ? '' : `${split} `}images under ${network.id} (once; cached in ${dir})`,
   );
   // The rows come with the pass: KID, precision/recall and the copy check read them from the cache.
-  const { stats, rows } = collectFeatures(
+  const { stats, rows } = await collectFeatures(
     network,
     data.count,
     options.batchSize ?? 250,
@@ -400,7 +400,7 @@ export interface EvalResult {
 }
 
 /** FID against `reference` and IS of `count` images from `batches`. */
-export function evaluateImages(
+export async function evaluateImages(
   network: FeatureNetwork,
   reference: { stats: FeatureStats; description: string },
   batches: (start: number, n: number) => tf.Tensor4D,
@@ -414,7 +414,7 @@ export function evaluateImages(
     /** Rows to compare the samples with: adds KID, precision, recall and copies. */
     rows?: RowReferences;
   } = {},
-): EvalResult {
+): Promise<EvalResult> {
   if (count <= network.dim)
     throw new UserError(
       `--samples ${count} must exceed the feature dimension ${network.dim} of ${network.id}, or the covariance is singular`,
@@ -424,7 +424,7 @@ export function evaluateImages(
   if (count < splits)
     throw new UserError(`--samples ${count} is fewer than the ${splits} IS splits`, 2);
   const k = options.classes?.names.length ?? 0;
-  const got = collectFeatures(network, count, options.batchSize ?? 250, batches, {
+  const got = await collectFeatures(network, count, options.batchSize ?? 250, batches, {
     onBatch: options.onBatch,
     groups: k ? { of: (i) => i % k, count: k } : undefined,
     keepRows: options.rows !== undefined,
@@ -440,7 +440,7 @@ export function evaluateImages(
     reference: reference.description,
   };
   if (options.rows && got.rows) {
-    const { closest, ...measured } = rowMeasures({ data: got.rows, n: count }, options.rows);
+    const { closest, ...measured } = await rowMeasures({ data: got.rows, n: count }, options.rows);
     Object.assign(result, measured);
     result.closest = closest;
   }
@@ -477,7 +477,7 @@ export function evaluateImages(
  * Diversity of a sample set (the shipped generator's mode-collapse check): mean and minimum over pairs i ≠ j of
  * the RMS difference between rows of [n, d] (for images in [-1, 1], in tanh units).
  */
-export function sampleSpread(x: tf.Tensor2D): { mean: number; min: number } {
+export async function sampleSpread(x: tf.Tensor2D): Promise<{ mean: number; min: number }> {
   const [n, d] = x.shape;
   const packed = tf.tidy(() => {
     const sq = tf.sum(tf.square(x), 1, true); // [n, 1]
@@ -491,9 +491,12 @@ export function sampleSpread(x: tf.Tensor2D): { mean: number; min: number } {
       tf.min(tf.add(dist, tf.mul(eye, 1e9))),
     ]);
   });
-  const values = packed.dataSync();
-  packed.dispose();
-  return { mean: at(values, 0), min: at(values, 1) };
+  try {
+    const values = await packed.data();
+    return { mean: at(values, 0), min: at(values, 1) };
+  } finally {
+    packed.dispose();
+  }
 }
 
 /**
@@ -540,10 +543,16 @@ export async function referenceClassStats(
   options.log?.(
     `computing per-class reference statistics of ${data.count} images under ${network.id} (once; cached in ${cache.dir})`,
   );
-  const got = collectFeatures(network, data.count, options.batchSize ?? 250, imageBatches(data), {
-    onBatch: options.progress?.(data.count),
-    groups: { of: (i) => at(data.labels, i), count: names.length },
-  });
+  const got = await collectFeatures(
+    network,
+    data.count,
+    options.batchSize ?? 250,
+    imageBatches(data),
+    {
+      onBatch: options.progress?.(data.count),
+      groups: { of: (i) => at(data.labels, i), count: names.length },
+    },
+  );
   const stats = got.groupStats ?? [];
   const all = new Float64Array(names.length * block);
   stats.forEach((st, c) => {
@@ -630,7 +639,7 @@ export async function referenceRows(
   options.log?.(
     `computing features of ${n} ${split} images under ${network.id} (once; cached in ${cache.dir})`,
   );
-  const got = collectFeatures(network, n, options.batchSize ?? 250, imageBatches(data), {
+  const got = await collectFeatures(network, n, options.batchSize ?? 250, imageBatches(data), {
     onBatch: options.progress?.(n),
     keepRows: true,
   });
@@ -655,18 +664,18 @@ export interface RowReferences {
 }
 
 /** KID ± std, precision, recall (k = 3) and, with held-out images, the share of copies. */
-export function rowMeasures(fake: FeatureRows, refs: RowReferences) {
+export async function rowMeasures(fake: FeatureRows, refs: RowReferences) {
   const d = fake.data.length / fake.n;
   const firstRows = (f: FeatureRows, n: number): FeatureRows => ({
     data: f.data.subarray(0, Math.min(n, f.n) * d),
     n: Math.min(n, f.n),
   });
   const real = firstRows(refs.train, fake.n);
-  const kid = kernelInceptionDistance(real, fake);
+  const kid = await kernelInceptionDistance(real, fake);
   // Equal counts for precision and recall: each side's k-NN radii shrink as its set grows.
-  const pr = precisionRecall(real, firstRows(fake, real.n));
+  const pr = await precisionRecall(real, firstRows(fake, real.n));
   const copies = refs.heldOut
-    ? copyCheck(refs.trainedOn ?? refs.train, refs.heldOut, fake)
+    ? await copyCheck(refs.trainedOn ?? refs.train, refs.heldOut, fake)
     : undefined;
   return {
     kid: kid.kid,

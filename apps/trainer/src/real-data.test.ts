@@ -146,11 +146,19 @@ describe.skipIf(!present || !existsSync(join(shippedClassifierDir(), 'model.json
         const heldOut = await referenceRows(network, DATA, { split: 'test', count: n });
         const rows = { train, heldOut };
         const later = imageBatches(test);
-        const real = evaluateImages(network, reference, (s, k) => later(n + s, k), n, { rows });
-        const shipped = evaluateImages(network, reference, generatorBatches(generator, 0), n, {
+        const real = await evaluateImages(network, reference, (s, k) => later(n + s, k), n, {
           rows,
         });
-        const noise = evaluateImages(network, reference, noiseBatches(0), n, { rows });
+        const shipped = await evaluateImages(
+          network,
+          reference,
+          generatorBatches(generator, 0),
+          n,
+          {
+            rows,
+          },
+        );
+        const noise = await evaluateImages(network, reference, noiseBatches(0), n, { rows });
         // Real images on the real manifold, covering it, KID within a few spreads of 0, no copies.
         expect(real.precision).toBeGreaterThan(0.7);
         expect(real.recall).toBeGreaterThan(0.7);
@@ -172,7 +180,7 @@ describe.skipIf(!present || !existsSync(join(shippedClassifierDir(), 'model.json
           readFileSync(join(shippedClassifierDir(), 'model.json'), 'utf8'),
         ) as { userDefinedMetadata: { test_accuracy_uint8: number } };
         const classifier = await loadModel(shippedClassifierDir());
-        const accuracy = testAccuracy(classifier, loadCifar10(DATA, 'test'));
+        const accuracy = await testAccuracy(classifier, loadCifar10(DATA, 'test'));
         classifier.dispose();
         expect(accuracy).toBeCloseTo(shippedJson.userDefinedMetadata.test_accuracy_uint8, 3);
       } finally {

@@ -36,7 +36,7 @@ beforeAll(async () => {
   const generator = await loadModel(SHIPPED);
   const images = sampleSeeds(generator, 1, N);
   const flat = tf.reshape<tf.Rank.R2>(images, [N, 32 * 32 * 3]);
-  samples = sampleSpread(flat);
+  samples = await sampleSpread(flat);
   tf.dispose([images, flat]);
   generator.dispose();
 }, 300_000);
@@ -51,10 +51,10 @@ describe('the shipped generator', () => {
 
   it.skipIf(!present)(
     'is about as spread as 256 real CIFAR-10 test images (needs the dataset)',
-    () => {
+    async () => {
       const images = imageBatches(loadCifar10(DATA, 'test'))(0, N);
       const real = tf.reshape<tf.Rank.R2>(images, [N, 3072]);
-      const reference = sampleSpread(real);
+      const reference = await sampleSpread(real);
       tf.dispose([images, real]);
       // As spread as real images, within a factor the 1-epoch model already clears.
       expect(samples.mean).toBeGreaterThan(0.6 * reference.mean);

@@ -394,18 +394,20 @@ async function measureScale(
   const test = loadCifar10(data, 'test');
   if (test.count < samples || side !== 32) return; // the floor would repeat images, or be resized
   const started = performance.now();
-  const { value } = await onFastestBackend(() =>
-    [imageBatches(test), noiseBatches(0)].map((batches) => {
-      const r = evaluateImages(network, reference, batches, samples, { rows: { train } });
-      return {
+  const { value } = await onFastestBackend(async () => {
+    const points = [];
+    for (const batches of [imageBatches(test), noiseBatches(0)]) {
+      const r = await evaluateImages(network, reference, batches, samples, { rows: { train } });
+      points.push({
         fid: r.fid,
         kid: r.kid ?? NaN,
         kid_std: r.kid_std ?? NaN,
         precision: r.precision ?? NaN,
         recall: r.recall ?? NaN,
-      };
-    }),
-  );
+      });
+    }
+    return points;
+  });
   const [floor, ceiling] = [at(value, 0), at(value, 1)];
   run.appendMetric({
     type: 'scale',

@@ -10,8 +10,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { classify } from '@ganstudio/models/eval';
+import { classify, collectFeatures } from '@ganstudio/models/eval';
 import {
+  buildGenerator,
   createGan,
   DEFAULT_DCGAN_CONFIG,
   disposeGan,
@@ -23,11 +24,16 @@ import {
 import { decodePng } from '@ganstudio/models/image';
 
 import { releaseBackend, selectBackend } from './backend';
-import { shippedClassifierDir } from './evaluate';
+import {
+  evaluateGenerator,
+  loadFeatureNetwork,
+  noiseBatches,
+  shippedClassifierDir,
+} from './evaluate';
 import { loadModel } from './model-io';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 import { runCli } from './testing/cli';
-import { forgetAdapter, probeAdapter, VULKAN_FIX } from './webgpu';
+import { forgetAdapter, gpuDeviceNodes, probeAdapter, VULKAN_FIX } from './webgpu';
 
 const probe = await probeAdapter();
 forgetAdapter();
@@ -77,7 +83,13 @@ describe.skipIf(!adapter)(`webgpu on ${adapter?.description ?? 'no adapter'}`, (
     const info = await selectBackend('auto');
     if (adapter!.software) {
       expect(info.active).toBe('wasm');
-      expect(info.reason).toMatch(/webgpu: only a software adapter \(\w+/);
+      // With no GPU device node auto does not even load Dawn (whose older-driver refusals go
+      // straight to stderr); with one, it opens the adapter and reads that it is software.
+      expect(info.reason).toMatch(
+        gpuDeviceNodes().length
+          ? /webgpu: only a software adapter \(\w+/
+          : /webgpu: no GPU device \(\/dev\/nvidia\*, \/dev\/dri\/renderD\*\), so only a software adapter/,
+      );
     } else expect(info.active).toBe('webgpu');
   });
 
@@ -167,7 +179,50 @@ describe.skipIf(!adapter)(`webgpu on ${adapter?.description ?? 'no adapter'}`, (
     });
     expect(grids[0]!.width).toBe(grids[1]!.width);
     expect(maxAbs(grids[0]!.data, grids[1]!.data)).toBeLessThanOrEqual(3);
-  }, 300_000);
+    // The measuring commands run on webgpu too: a classifier trained there, then `eval` of the
+    // exported generator under it, which must repeat the cpu backend's numbers within 1%.
+    const cls = runCli(
+      root,
+      'train-classifier',
+      '--data',
+      data,
+      '--epochs',
+      '1',
+      '--width',
+      '2',
+      '--batch-size',
+      '32',
+      '--backend',
+      'webgpu',
+      '--out',
+      'cls',
+    );
+    expect(cls.code, cls.stderr).toBe(0);
+    expect(cls.stderr).toMatch(/backend: webgpu .*adapter: /);
+    expect(cls.stderr).toMatch(/epoch 1: test accuracy \d+\.\d\d%/);
+    const [gpu, cpu] = ['webgpu', 'cpu'].map((backend) => {
+      const r = runCli(
+        root,
+        'eval',
+        '--data',
+        data,
+        '--classifier',
+        join('cls', 'classifier-uint8'),
+        '--model',
+        'uint8',
+        '--samples',
+        '64',
+        '--backend',
+        backend,
+        '--json',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout.trim()) as { fid: number; kid: number; recall: number };
+    });
+    expect(Math.abs(gpu!.fid - cpu!.fid)).toBeLessThanOrEqual(0.01 * cpu!.fid);
+    expect(Math.abs(gpu!.kid - cpu!.kid)).toBeLessThanOrEqual(0.01 * Math.abs(cpu!.kid));
+    expect(gpu!.recall).toBeCloseTo(cpu!.recall, 2);
+  }, 600_000);
 
   it("the shipped classifier's features of 64 images match the cpu backend within 1e-4", async () => {
     const features = async (backend: 'cpu' | 'webgpu') => {
@@ -187,4 +242,52 @@ describe.skipIf(!adapter)(`webgpu on ${adapter?.description ?? 'no adapter'}`, (
     expect(gpu).toHaveLength(64 * 256);
     expect(maxAbs(gpu, cpu)).toBeLessThan(1e-4);
   }, 300_000);
+
+  it('FID, KID and IS of one generator match the cpu backend within 1%', async () => {
+    // A tiny generator from seeded initialisers (the same weights on every backend), measured
+    // against uniform noise images over 320 samples each: more than the classifier's 256 feature
+    // dimensions, or the covariance is singular. (Two untrained generators draw near-identical
+    // grey images: a KID of ~1e-8, which no tolerance can compare.)
+    const samples = 320;
+    const measure = async (backend: 'cpu' | 'webgpu') => {
+      await selectBackend(backend);
+      const network = await loadFeatureNetwork('classifier');
+      const generator = buildGenerator({
+        ...DEFAULT_DCGAN_CONFIG,
+        ngf: 4,
+        ndf: 4,
+        latentDim: 16,
+        seed: 2,
+      });
+      try {
+        const before = tf.memory().numTensors;
+        const real = await collectFeatures(network, samples, 64, noiseBatches(5), {
+          keepRows: true,
+        });
+        const result = await evaluateGenerator(
+          network,
+          { stats: real.stats, description: 'uniform noise' },
+          generator,
+          samples,
+          { rows: { train: { data: real.rows!, n: samples } } },
+        );
+        expect(tf.memory().numTensors).toBe(before);
+        return result;
+      } finally {
+        generator.dispose();
+        network.dispose();
+      }
+    };
+    const cpu = await measure('cpu');
+    const gpu = await measure('webgpu');
+    const within = (a: number, b: number) =>
+      expect(Math.abs(a - b)).toBeLessThanOrEqual(0.01 * Math.abs(b));
+    within(gpu.fid, cpu.fid);
+    within(gpu.kid!, cpu.kid!);
+    within(gpu.is_mean, cpu.is_mean);
+    expect(gpu.precision).toBeCloseTo(cpu.precision!, 2);
+    expect(gpu.recall).toBeCloseTo(cpu.recall!, 2);
+    // A KID within its spread of 0 would compare noise: the two sets must differ.
+    expect(cpu.kid! - 3 * cpu.kid_std!).toBeGreaterThan(0);
+  }, 600_000);
 });

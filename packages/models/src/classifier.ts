@@ -87,13 +87,13 @@ export interface ClassifierStepResult {
  * One SGD step: softmax cross-entropy with label smoothing 0.1 (Szegedy et al. 2016, §7) plus
  * L2 weight decay on conv/dense kernels. images [n,32,32,3], labels int32 [n].
  */
-export function classifierStep(
+export async function classifierStep(
   model: tfl.LayersModel,
   optimizer: tf.Optimizer,
   images: tf.Tensor4D,
   labels: tf.Tensor1D,
   weightDecay: number,
-): ClassifierStepResult {
+): Promise<ClassifierStepResult> {
   const kernels = model.trainableWeights.filter((w) => w.name.includes('kernel'));
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const out = tf.tidy(() => {
@@ -117,8 +117,12 @@ export function classifierStep(
     correct.dispose();
     return packed;
   });
-  const values = out.dataSync();
-  out.dispose();
+  let values: Float32Array;
+  try {
+    values = (await out.data()) as Float32Array;
+  } finally {
+    out.dispose();
+  }
   return { loss: at(values, 0), accuracy: at(values, 1) / images.shape[0] };
 }
 

@@ -127,15 +127,16 @@ export interface CollectOptions {
 
 /**
  * Runs `count` images through the network in batches (`makeBatch(start, n)` → [n, 32, 32, 3] in
- * [-1, 1], owned and disposed here) and streams the features into float64 moments.
+ * [-1, 1], owned and disposed here) and streams the features into float64 moments. Each batch's
+ * rows and class probabilities come back in one asynchronous read.
  */
-export function collectFeatures(
+export async function collectFeatures(
   network: FeatureNetwork,
   count: number,
   batchSize: number,
   makeBatch: (start: number, n: number) => tf.Tensor4D,
   { onBatch, groups, keepRows = false }: CollectOptions = {},
-): CollectedFeatures {
+): Promise<CollectedFeatures> {
   const acc = new MomentAccumulator(network.dim);
   const perGroup = groups
     ? Array.from({ length: groups.count }, () => new MomentAccumulator(network.dim))
@@ -149,24 +150,30 @@ export function collectFeatures(
     const out = network.extract(images);
     images.dispose();
     try {
-      acc.add(out.features);
-      kept?.set(out.features.dataSync(), start * network.dim);
+      const [features, p] = (await Promise.all([out.features.data(), out.probs.data()])) as [
+        Float32Array,
+        Float32Array,
+      ];
+      await acc.add(out.features, features);
+      kept?.set(features, start * network.dim);
       if (groups && perGroup) {
         const members: number[][] = perGroup.map(() => []);
         for (let i = 0; i < n; i++) members[groups.of(start + i)]?.push(i);
-        members.forEach((rows, g) => {
-          if (!rows.length) return;
-          const part = tf.gather<tf.Tensor2D>(out.features, tf.tensor1d(rows, 'int32')); // [rows, dim]
+        for (const [g, rows] of members.entries()) {
+          if (!rows.length) continue;
+          const part = tf.tidy(() =>
+            tf.gather<tf.Tensor2D>(out.features, tf.tensor1d(rows, 'int32')),
+          ); // [rows, dim]
           try {
-            at(perGroup, g).add(part);
+            await at(perGroup, g).add(part);
           } finally {
             part.dispose();
           }
-        });
+        }
       }
       classes = out.probs.shape[1];
       probs ??= new Float32Array(count * classes);
-      probs.set(out.probs.dataSync(), start * classes);
+      probs.set(p, start * classes);
     } finally {
       tf.dispose([out.features, out.probs]);
     }

@@ -180,7 +180,7 @@ describe('symmetricEigenvalues', () => {
 });
 
 describe('MomentAccumulator', () => {
-  it('streams batches to the same mean and covariance as a float64 pass over all rows, leaking nothing', () => {
+  it('streams batches to the same mean and covariance as a float64 pass over all rows, leaking nothing', async () => {
     const d = 16;
     const n = 300;
     const x = gaussianSamples({ seed: 9, n, scale_wave: 0.5, mean_shift: 3 }, d);
@@ -193,7 +193,7 @@ describe('MomentAccumulator', () => {
         rows,
         d,
       ]);
-      acc.add(batch);
+      await acc.add(batch);
       batch.dispose();
     }
     expect(tf.memory().numTensors).toBe(before);
@@ -205,10 +205,10 @@ describe('MomentAccumulator', () => {
     expect(frechetDistance(got, want).fid).toBeLessThan(1e-4);
   });
 
-  it('rejects NaN features', () => {
+  it('rejects NaN features', async () => {
     const acc = new MomentAccumulator(2);
     const bad = tf.tensor2d([1, NaN, 2, 3], [2, 2]);
-    expect(() => acc.add(bad)).toThrow(/NaN or Inf/);
+    await expect(acc.add(bad)).rejects.toThrow(/NaN or Inf/);
     bad.dispose();
   });
 });

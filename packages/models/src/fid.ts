@@ -37,7 +37,9 @@ export interface FeatureStats {
 /**
  * Streams feature batches [n, d] into float64 sums. Each batch is centred on a fixed shift (the
  * first batch's mean) before its Gram matrix is formed, so the uncentred-sum cancellation that
- * float32 would suffer stays small; the Gram matrix itself is one backend matmul per batch.
+ * float32 would suffer stays small; the Gram matrix itself is one backend matmul per batch. Reads
+ * are asynchronous: WebGPU in Node has no synchronous read, and on wasm and cpu `data()` costs
+ * what `dataSync()` does.
  */
 export class MomentAccumulator {
   private count = 0;
@@ -52,12 +54,12 @@ export class MomentAccumulator {
     this.outer = new Float64Array(dim * dim);
   }
 
-  /** features: [n, d]; not disposed here. */
-  add(features: tf.Tensor2D): void {
+  /** features: [n, d]; not disposed here. `values`: its rows when the caller already read them. */
+  async add(features: tf.Tensor2D, values?: Float32Array): Promise<void> {
     const [n, d] = features.shape;
     if (d !== this.dim) throw new RangeError(`features have ${d} dims, expected ${this.dim}`);
     if (n === 0) return;
-    const values = features.dataSync();
+    values ??= (await features.data()) as Float32Array;
     for (let i = 0; i < values.length; i++) {
       if (!Number.isFinite(values[i]!)) {
         throw new RangeError(
@@ -76,8 +78,12 @@ export class MomentAccumulator {
       const centred = tf.sub<tf.Tensor2D>(features, tf.tensor1d(Float32Array.from(shift))); // [n, d]
       return tf.matMul(centred, centred, true, false); // [d, d]
     });
-    const g = gram.dataSync();
-    gram.dispose();
+    let g: Float32Array;
+    try {
+      g = (await gram.data()) as Float32Array;
+    } finally {
+      gram.dispose();
+    }
     for (let i = 0; i < g.length; i++) this.outer[i]! += g[i]!;
     for (let r = 0; r < n; r++)
       for (let c = 0; c < d; c++) this.sum[c]! += values[r * d + c]! - shift[c]!;

@@ -55,7 +55,7 @@ function subset(n: number, size: number, rng: () => number): Uint32Array {
 }
 
 /** Unbiased MMD² of two feature sets [m, d] and [n, d] under (xᵀy / d + 1)³. */
-export function polynomialMmd2(x: tf.Tensor2D, y: tf.Tensor2D): number {
+export async function polynomialMmd2(x: tf.Tensor2D, y: tf.Tensor2D): Promise<number> {
   const [m, d] = x.shape;
   const n = y.shape[0];
   const v = tf.tidy(() => {
@@ -69,9 +69,11 @@ export function polynomialMmd2(x: tf.Tensor2D, y: tf.Tensor2D): number {
     const xy = tf.div(tf.sum(k(x, y)), m * n);
     return tf.sub(tf.add(xx, yy), tf.mul(xy, 2));
   });
-  const out = v.dataSync()[0] ?? NaN;
-  v.dispose();
-  return out;
+  try {
+    return (await v.data())[0] ?? NaN;
+  } finally {
+    v.dispose();
+  }
 }
 
 export interface KidResult {
@@ -87,11 +89,11 @@ export interface KidResult {
  * fewer than 2,000 rows use subsets of half their rows, so the spread stays a spread), seeded so a
  * number repeats.
  */
-export function kernelInceptionDistance(
+export async function kernelInceptionDistance(
   real: FeatureRows,
   fake: FeatureRows,
   { subsets = 100, subsetSize = 1000, seed = 1 } = {},
-): KidResult {
+): Promise<KidResult> {
   if (dimOf(real) !== dimOf(fake))
     throw new RangeError(`feature dims differ: ${dimOf(real)} and ${dimOf(fake)}`);
   // At most half of each set: subsets of all the rows would all be the same set, with no spread.
@@ -104,7 +106,7 @@ export function kernelInceptionDistance(
     const x = rows(real, subset(real.n, size, rng));
     const y = rows(fake, subset(fake.n, size, rng));
     try {
-      values.push(polynomialMmd2(x, y));
+      values.push(await polynomialMmd2(x, y));
     } finally {
       tf.dispose([x, y]);
     }
@@ -121,13 +123,13 @@ const BLOCK = 500;
  * For each row of `a`, the squared Euclidean distances to every row of `b` in blocks:
  * `visit(firstRow, block)` receives [rows, b.n] row-major (‖a‖² + ‖b‖² − 2abᵀ, clamped at 0).
  */
-function distanceBlocks(
+async function distanceBlocks(
   a: FeatureRows,
   b: FeatureRows,
   visit: (first: number, block: Float32Array, rows: number) => void,
-): void {
+): Promise<void> {
   const bt = rows(b, all(b.n));
-  const bNorms = tf.sum(tf.square(bt), 1); // → [b.n]
+  const bNorms = tf.tidy(() => tf.sum(tf.square(bt), 1)); // → [b.n]
   try {
     for (let first = 0; first < a.n; first += BLOCK) {
       const count = Math.min(BLOCK, a.n - first);
@@ -139,8 +141,11 @@ function distanceBlocks(
         const aNorms = tf.sum(tf.square(ab), 1, true); // → [count, 1]
         return tf.relu(tf.sub(tf.add(aNorms, bNorms), tf.mul(tf.matMul(ab, bt, false, true), 2)));
       });
-      visit(first, d2.dataSync() as Float32Array, count);
-      d2.dispose();
+      try {
+        visit(first, (await d2.data()) as Float32Array, count);
+      } finally {
+        d2.dispose();
+      }
     }
   } finally {
     tf.dispose([bt, bNorms]);
@@ -165,10 +170,10 @@ function kthSmallest(values: Float32Array, k: number, skip = -1): number {
 }
 
 /** Squared distance of each row of `f` to its k-th nearest other row of `f`. */
-export function kthNeighbourRadii(f: FeatureRows, k: number): Float32Array {
+export async function kthNeighbourRadii(f: FeatureRows, k: number): Promise<Float32Array> {
   if (f.n <= k) throw new RangeError(`a k = ${k} neighbourhood needs more than ${k} rows`);
   const radii = new Float32Array(f.n);
-  distanceBlocks(f, f, (first, block, count) => {
+  await distanceBlocks(f, f, (first, block, count) => {
     for (let r = 0; r < count; r++)
       radii[first + r] = kthSmallest(block.subarray(r * f.n, (r + 1) * f.n), k, first + r);
   });
@@ -176,9 +181,13 @@ export function kthNeighbourRadii(f: FeatureRows, k: number): Float32Array {
 }
 
 /** Share of `points` rows inside at least one ball (center row i of `centers`, squared radius radii[i]). */
-function coveredShare(points: FeatureRows, centers: FeatureRows, radii: Float32Array): number {
+async function coveredShare(
+  points: FeatureRows,
+  centers: FeatureRows,
+  radii: Float32Array,
+): Promise<number> {
   let inside = 0;
-  distanceBlocks(points, centers, (_, block, count) => {
+  await distanceBlocks(points, centers, (_, block, count) => {
     for (let r = 0; r < count; r++) {
       const row = block.subarray(r * centers.n, (r + 1) * centers.n);
       for (let c = 0; c < centers.n; c++)
@@ -198,18 +207,25 @@ export interface PrecisionRecall {
 }
 
 /** Improved precision and recall with k nearest neighbours (k = 3, as the paper's default). */
-export function precisionRecall(real: FeatureRows, fake: FeatureRows, k = 3): PrecisionRecall {
+export async function precisionRecall(
+  real: FeatureRows,
+  fake: FeatureRows,
+  k = 3,
+): Promise<PrecisionRecall> {
   return {
-    precision: coveredShare(fake, real, kthNeighbourRadii(real, k)),
-    recall: coveredShare(real, fake, kthNeighbourRadii(fake, k)),
+    precision: await coveredShare(fake, real, await kthNeighbourRadii(real, k)),
+    recall: await coveredShare(real, fake, await kthNeighbourRadii(fake, k)),
     k,
   };
 }
 
 /** Each row of `query`'s squared distance to its nearest row of `reference`. */
-export function nearestDistances(query: FeatureRows, reference: FeatureRows): Float32Array {
+export async function nearestDistances(
+  query: FeatureRows,
+  reference: FeatureRows,
+): Promise<Float32Array> {
   const out = new Float32Array(query.n);
-  distanceBlocks(query, reference, (first, block, count) => {
+  await distanceBlocks(query, reference, (first, block, count) => {
     for (let r = 0; r < count; r++)
       out[first + r] = kthSmallest(block.subarray(r * reference.n, (r + 1) * reference.n), 1);
   });
@@ -230,17 +246,17 @@ export interface CopyCheck {
  * 1st percentile of held-out real images' nearest-training distances (real images that are not
  * in the training set almost never come that close). `closest` lists the `keep` nearest pairs.
  */
-export function copyCheck(
+export async function copyCheck(
   train: FeatureRows,
   heldOut: FeatureRows,
   fake: FeatureRows,
   keep = 8,
-): CopyCheck {
-  const held = Float32Array.from(nearestDistances(heldOut, train)).sort();
+): Promise<CopyCheck> {
+  const held = Float32Array.from(await nearestDistances(heldOut, train)).sort();
   const threshold = at(held, Math.floor(0.01 * (held.length - 1)));
   const nearest = new Float32Array(fake.n);
   const index = new Int32Array(fake.n);
-  distanceBlocks(fake, train, (first, block, count) => {
+  await distanceBlocks(fake, train, (first, block, count) => {
     for (let r = 0; r < count; r++) {
       let best = Infinity;
       let arg = -1;
@@ -265,11 +281,14 @@ export function copyCheck(
 }
 
 /** Statistics (μ, Σ for FID) of the rows `idx` of `f`, all of them by default. */
-export function statsOfRows(f: FeatureRows, idx: ArrayLike<number> = all(f.n)): FeatureStats {
+export async function statsOfRows(
+  f: FeatureRows,
+  idx: ArrayLike<number> = all(f.n),
+): Promise<FeatureStats> {
   const acc = new MomentAccumulator(dimOf(f));
   const x = rows(f, idx);
   try {
-    acc.add(x);
+    await acc.add(x);
   } finally {
     x.dispose();
   }
@@ -303,13 +322,13 @@ export interface ComparedPair {
  * (k(x, x) is far above k(x, y)). Replicates are paired (one real subset for both generators),
  * so what is shared cancels and the interval measures the generators' difference only.
  */
-export function compareSamples(
+export async function compareSamples(
   real: FeatureRows,
   realStats: FeatureStats,
   a: FeatureRows,
   b: FeatureRows,
   { replicates = 100, seed = 1, subsets = 100 } = {},
-): ComparedPair {
+): Promise<ComparedPair> {
   const n = Math.min(a.n, b.n, real.n);
   const d = dimOf(a);
   const half = Math.min(1000, Math.floor(n / 2));
@@ -317,13 +336,14 @@ export function compareSamples(
     throw new RangeError(
       `comparing needs at least ${2 * (d + 1)} samples of each generator (twice the feature dimension ${d} + 1), got ${n}`,
     );
-  const fid = (f: FeatureRows, idx: ArrayLike<number>) =>
-    frechetDistance(statsOfRows(f, idx), realStats).fid;
-  const measured = (f: FeatureRows) => {
-    const kid = kernelInceptionDistance(real, f, { seed, subsets });
-    return { fid: fid(f, all(f.n)), kid: kid.kid, kid_std: kid.kid_std };
+  const fid = async (f: FeatureRows, idx: ArrayLike<number>) =>
+    frechetDistance(await statsOfRows(f, idx), realStats).fid;
+  const measured = async (f: FeatureRows) => {
+    const kid = await kernelInceptionDistance(real, f, { seed, subsets });
+    return { fid: await fid(f, all(f.n)), kid: kid.kid, kid_std: kid.kid_std };
   };
-  const [ma, mb] = [measured(a), measured(b)];
+  const ma = await measured(a);
+  const mb = await measured(b);
   const fid_diff = ma.fid - mb.fid;
   const kid_diff = ma.kid - mb.kid;
   const rng = createRng(seed + 1);
@@ -335,10 +355,10 @@ export function compareSamples(
       subset(b.n, half, rng),
       subset(real.n, half, rng),
     ];
-    fidDiffs.push(fid(a, ia) - fid(b, ib));
+    fidDiffs.push((await fid(a, ia)) - (await fid(b, ib)));
     const [x, ya, yb] = [rows(real, ir), rows(a, ia), rows(b, ib)];
     try {
-      kidDiffs.push(polynomialMmd2(x, ya) - polynomialMmd2(x, yb));
+      kidDiffs.push((await polynomialMmd2(x, ya)) - (await polynomialMmd2(x, yb)));
     } finally {
       tf.dispose([x, ya, yb]);
     }

@@ -36,7 +36,7 @@ A FID the run logged for the same weights is copied; others are measured with th
     note: { kind: 'text', help: 'card.json: a line shown with the model' },
     carry: {
       kind: 'bool',
-      help: 'carry the run: also write state/ (G, D and the EMA at the end of that epoch\nin float16, Adam moments left out), replacing any earlier one, so\n`train --carry-from` continues the run on another machine',
+      help: 'carry the run: also write state/ (its whole training state at the end of that\nepoch: G, D, the EMA and both Adam states in float32), replacing any earlier one,\nso `train --carry-from` continues the run exactly on another machine',
     },
     // The flag's name until "carry" became the one word for it (README § A run folder).
     state: { kind: 'bool', hidden: true, help: 'old name of --carry' },
@@ -44,7 +44,7 @@ A FID the run logged for the same weights is copied; others are measured with th
   },
   async run(v, [run]) {
     if (v.state) process.stderr.write('note: `bundle --state` is now `bundle --carry`\n');
-    await selectBackend(v.backend, { syncReads: true });
+    await selectBackend(v.backend);
     const r = await bundleRun({
       run: userPath(run ?? ''),
       out: v.out,

@@ -135,7 +135,7 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
       throw new UsageError('--truncation applies to --source model only');
     const data = v.data;
     const generatorDir = v.model ? resolveGeneratorDir(v.model) : undefined;
-    const info = await selectBackend(v.backend, { syncReads: true });
+    const info = await selectBackend(v.backend);
     const log = (line: string) => process.stderr.write(line + '\n');
     log(`backend: ${info.reason}`);
     const network = await featureNetworkOf(v);
@@ -190,7 +190,7 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
         ...(isCifar10(data) ? { heldOut: await rowsOf('test', Math.min(v.samples, 10_000)) } : {}),
       };
       const started = performance.now();
-      const result = evaluateImages(network, reference, batches, v.samples, {
+      const result = await evaluateImages(network, reference, batches, v.samples, {
         ...(classes ? { classes } : {}),
         rows,
         batchSize: v['batch-size'],
@@ -275,7 +275,7 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
 const percent = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
 
 /** A conditional generator's per-class lines: class, FID, class fidelity, samples. */
-function classTable(r: ReturnType<typeof evaluateImages>): string[] {
+function classTable(r: Awaited<ReturnType<typeof evaluateImages>>): string[] {
   if (!r.per_class) return [];
   const width = Math.max(5, ...r.per_class.map((c) => c.class.length));
   return [
@@ -309,7 +309,7 @@ function featureNetworkOf(v: Values<typeof EVAL_FLAGS>) {
  */
 async function compare(v: Values<typeof EVAL_FLAGS>, a: string, b: string): Promise<number> {
   const dirs = [resolveGeneratorDir(a), resolveGeneratorDir(b)] as const;
-  const info = await selectBackend(v.backend, { syncReads: true });
+  const info = await selectBackend(v.backend);
   const log = (line: string) => process.stderr.write(line + '\n');
   log(`backend: ${info.reason}`);
   const network = await featureNetworkOf(v);
@@ -357,8 +357,8 @@ async function compare(v: Values<typeof EVAL_FLAGS>, a: string, b: string): Prom
       log,
       progress: (total) => progress.phase('train image features', total),
     });
-    const features = (g: LayersModel, seed: number, name: string) => {
-      const got = collectFeatures(
+    const features = async (g: LayersModel, seed: number, name: string) => {
+      const got = await collectFeatures(
         network,
         v.samples,
         v['batch-size'],
@@ -371,10 +371,10 @@ async function compare(v: Values<typeof EVAL_FLAGS>, a: string, b: string): Prom
       return { data: got.rows ?? new Float32Array(0), n: v.samples };
     };
     const seedB = v['seed-b'] ?? v.seed;
-    const rowsA = features(ga, v.seed, 'A');
-    const rowsB = features(gb, seedB, 'B');
+    const rowsA = await features(ga, v.seed, 'A');
+    const rowsB = await features(gb, seedB, 'B');
     log('comparing: 100 paired half-sample replicates');
-    const r = compareSamples(real, reference.stats, rowsA, rowsB);
+    const r = await compareSamples(real, reference.stats, rowsA, rowsB);
     const result = {
       ...r,
       a: { model: a, seed: v.seed, weights: pa.weights, quantization: pa.quantization, ...r.a },

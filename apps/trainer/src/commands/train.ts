@@ -190,7 +190,7 @@ metrics.jsonl, samples/epoch-NNNN.png, checkpoints/, epochs/, generator-uint8/).
     'carry-from': {
       kind: 'path',
       metavar: 'DIR',
-      help: 'continue the run carried in DIR (a bundle made with --carry, e.g.\napps/web/bundled/default-run) in a new --out folder, on any machine:\nsame recipe, metrics and grids; Adam moments restart. Needs --epochs\n(the epoch to train to); --data, or CIFAR-10 is downloaded',
+      help: 'continue the run carried in DIR (a bundle made with --carry, e.g.\napps/web/bundled/default-run) in a new --out folder, on any machine:\nsame recipe, metrics, grids and Adam moments. Needs --epochs\n(the epoch to train to); --data, or CIFAR-10 is downloaded',
     },
     // The flag's name until "carry" became the one word for it.
     'resume-from': { kind: 'path', metavar: 'DIR', hidden: true, help: 'old name of --carry-from' },
