@@ -182,7 +182,7 @@ export async function runSuite(base, executablePath, { model64, conditional, cif
       await page.locator('svg polyline').first().waitFor();
     });
 
-    await test('runs compare: curves measured alike are overlaid; the shipped (EMA) and paper (raw) runs are refused, naming the field', async () => {
+    await test('runs compare: curves measured alike are overlaid; an EMA run and a raw one are refused, naming the field', async () => {
       const p = await visitor.newPage();
       const compare = async (a, b) => {
         await p.goto(`${base}/runs`);
@@ -202,7 +202,8 @@ export async function runSuite(base, executablePath, { model64, conditional, cif
       assert.match(await p.getByTestId('compare-passport').innerText(), /2,000 samples/);
       assert.equal(await p.locator('img[alt*="epoch"]').count(), 2);
 
-      await compare('dcgan-cifar10', 'paper-dcgan-v3');
+      // The epoch-10 default (EMA) against the paper run (raw): both logged before passports.
+      await compare('dcgan-narrow32-e10', 'paper-dcgan-v3');
       const refused = p.getByTestId('compare-refused');
       await refused.waitFor();
       assert.match(await refused.innerText(), /weights differs: ema vs raw/);
@@ -487,14 +488,10 @@ export async function runSuite(base, executablePath, { model64, conditional, cif
           p.locator('[data-testid=grid] canvas').nth(15).waitFor({ timeout: 120_000 }),
         '/judge': (p) => p.getByTestId('judge-image').waitFor({ timeout: 60_000 }),
       };
-      const pages = [
-        '/',
-        '/leaderboard',
-        '/runs',
-        '/models/dcgan-cifar10-e10',
-        '/judge',
-        '/studio',
-      ];
+      const { items } = await (await page.request.get(`${base}/api/models`)).json();
+      const shipped = items.find((m) => m.runId === 'dcgan-cifar10');
+      assert.ok(shipped, 'the bundled default model is registered');
+      const pages = ['/', '/leaderboard', '/runs', `/models/${shipped.id}`, '/judge', '/studio'];
       for (const path of [...pages, new URL(state.shareUrl).pathname]) {
         const context = await browser.newContext();
         const p = await context.newPage();
