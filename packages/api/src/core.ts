@@ -84,6 +84,8 @@ export const SCORE_CACHE_MS = 5_000;
 export interface Route {
   method: 'GET' | 'POST';
   path: string;
+  /** One line for docs/api.md: what it takes, returns and who may call it. */
+  summary: string;
   handle(request: Request, params: Record<string, string>, from: From): Promise<Response>;
 }
 

@@ -384,6 +384,8 @@ export function judgeRoutes(core: Core): Route[] {
     {
       method: 'POST',
       path: '/api/judge',
+      summary:
+        'Start a round of "real or generated?" → 201 `{trialId, imageUrl}`. At most 4 open trials per visitor.',
       async handle(request, _params, f) {
         const visitor = await core.admit(request, f, 'judge', 'judgePerIp', 'judgePerVisitor');
         const origin = {
@@ -416,6 +418,7 @@ export function judgeRoutes(core: Core): Route[] {
       // The exact bytes of a trial, to its visitor; the same headers whatever the truth.
       method: 'GET',
       path: '/api/judge/:trialId/image',
+      summary: "The trial's PNG, to the visitor who started it only.",
       async handle(request, { trialId = '' }) {
         const visitor = await knownVisitor(request, secret, core.secure(request));
         const trial = Id.safeParse(trialId).success ? await trialImage(db, trialId) : undefined;
@@ -435,6 +438,8 @@ export function judgeRoutes(core: Core): Route[] {
     {
       method: 'POST',
       path: '/api/judge/:trialId',
+      summary:
+        'Answer a round: `{answer: real|generated}` → `{correct, truth, modelId?, modelName?, counted}`. Counted per contributor and network, within their caps.',
       async handle(request, { trialId = '' }, f) {
         core.sameSite(request);
         const visitor = await knownVisitor(request, secret, core.secure(request));

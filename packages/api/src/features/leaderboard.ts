@@ -311,6 +311,8 @@ export function leaderboardRoutes(core: Core): Route[] {
     {
       method: 'GET',
       path: '/api/leaderboard',
+      summary:
+        "Every model: its human numbers (HYPE∞ with intervals, networks, the largest network's share), FID and mean vote, with the ranking rules.",
       async handle() {
         return json({
           items: await leaderboard(core.db, core.scoreCacheMs),
@@ -324,6 +326,7 @@ export function leaderboardRoutes(core: Core): Route[] {
     {
       method: 'GET',
       path: '/api/models/:id/human',
+      summary: "One model's human numbers (HYPE∞).",
       async handle(_request, { id = '' }) {
         const model = Id.safeParse(id).success ? await getModel(core.db, id) : undefined;
         if (!model) throw new HttpError(404, 'not_found', 'no such model');
