@@ -108,7 +108,7 @@ export async function loadFeatureNetwork(
   if (kind === 'inception') {
     if (!source)
       throw new UserError(
-        '--inception PATH|URL is required for --feature-network inception (see README "Quality metrics")',
+        '--inception PATH|URL is required for --feature-network inception (see docs/metrics.md)',
         2,
       );
     const { model, digest } = await loadLayers(source);

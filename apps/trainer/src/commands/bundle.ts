@@ -38,7 +38,7 @@ A FID the run logged for the same weights is copied; others are measured with th
       kind: 'bool',
       help: 'carry the run: also write state/ (its whole training state at the end of that\nepoch: G, D, the EMA and both Adam states in float32), replacing any earlier one,\nso `train --carry-from` continues the run exactly on another machine',
     },
-    // The flag's name until "carry" became the one word for it (README § A run folder).
+    // The flag's name until "carry" became the one word for it (docs/glossary.md).
     state: { kind: 'bool', hidden: true, help: 'old name of --carry' },
     backend: BACKEND_FLAG,
   },

@@ -58,7 +58,7 @@ const EVAL_FLAGS = {
   inception: {
     kind: 'text',
     metavar: 'PATH|URL',
-    help: 'a Keras InceptionV3 converted to TF.js layers format (see README)',
+    help: 'a Keras InceptionV3 converted to TF.js layers format (see docs/metrics.md)',
   },
   source: {
     kind: 'choice',
