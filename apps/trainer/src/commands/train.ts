@@ -75,7 +75,7 @@ metrics.jsonl, samples/epoch-NNNN.png, checkpoints/, epochs/, generator-uint8/).
     epochs: {
       kind: 'int',
       min: 1,
-      // No `default`: --resume-from must tell a given --epochs from the default.
+      // No `default`: --carry-from must tell a given --epochs from the default.
       defaultText: `the recipe's: ${RECIPES.narrow.epochs}, paper ${RECIPES.paper.epochs}`,
       help: 'passes over the data',
     },
@@ -192,14 +192,10 @@ metrics.jsonl, samples/epoch-NNNN.png, checkpoints/, epochs/, generator-uint8/).
       metavar: 'DIR',
       help: 'continue the run carried in DIR (a bundle made with --carry, e.g.\napps/web/bundled/default-run) in a new --out folder, on any machine:\nsame recipe, metrics, grids and Adam moments. Needs --epochs\n(the epoch to train to); --data, or CIFAR-10 is downloaded',
     },
-    // The flag's name until "carry" became the one word for it.
-    'resume-from': { kind: 'path', metavar: 'DIR', hidden: true, help: 'old name of --carry-from' },
     ...SITTING_FLAGS,
   },
   async run(v) {
-    if (v['resume-from'])
-      process.stderr.write('note: `train --resume-from` is now `train --carry-from`\n');
-    const from = v['carry-from'] ?? v['resume-from'];
+    const from = v['carry-from'];
     if (from && v.resume)
       throw new UsageError('--resume continues a run folder, --carry-from a carried run: pass one');
     if (from && v.epochs === undefined)
