@@ -33,28 +33,18 @@ export * from './settings';
 export * from './rate-limit';
 export * from './visitor';
 export { DbError, HttpError, json, MAX_BODY_BYTES, newId } from './http';
-export { SCORE_CACHE_MS, type ApiDeps, type GalleryHandler } from './core';
+export { type ApiDeps, type GalleryHandler } from './core';
 export { imageJson, imagePage, publishStarterSet, type ImageJson } from './features/images';
-export { OPEN_TRIALS_PER_VISITOR, pickModel, TRIAL_TTL_MS } from './features/judge';
+export { pickModel } from './features/judge';
 export {
   cappedWeights,
   humanScore,
-  NETWORK_WEIGHT_SHARE,
   type HumanScore,
   type NetworkTally,
 } from './features/human-score';
-export {
-  humanScores,
-  isRanked,
-  JUDGEMENTS_PER_CONTRIBUTOR,
-  leaderboard,
-  MIN_JUDGEMENTS_TO_RANK,
-  MIN_NETWORKS_TO_RANK,
-  networksByModel,
-  TALLY_WINDOW,
-  VOTE_PRIOR_CONTRIBUTORS,
-} from './features/leaderboard';
+export { humanScores, isRanked, leaderboard, networksByModel } from './features/leaderboard';
 export { modelJson } from './features/models';
+export * from './policy';
 
 /** Every route of the gallery API, feature by feature. */
 function routes(core: ReturnType<typeof createCore>): Route[] {

@@ -13,12 +13,12 @@ import {
   createApi,
   createRenderer,
   humanScore,
-  NETWORK_WEIGHT_SHARE,
   networksByModel,
   pickModel,
   type ApiDeps,
   type NetworkTally,
 } from './index';
+import { NETWORK_WEIGHT_SHARE } from './policy';
 import {
   CIFAR_CLASSES,
   PEER_HEADER,

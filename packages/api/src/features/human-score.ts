@@ -5,14 +5,7 @@
  * networks (Efron 1979). ./leaderboard reads the tallies and ranks.
  */
 
-/**
- * The most of a model's score one network can weigh: networks weigh by their counted judgements,
- * each capped at this share of the total (water-filling), so a network moves a ranked model's
- * fool rate by at most this share of the distance to its own rate: 5 points at 0% or 100%.
- */
-export const NETWORK_WEIGHT_SHARE = 0.05;
-/** Bootstrap resamples for the 95% intervals. */
-export const BOOTSTRAP_RESAMPLES = 2000;
+import { BOOTSTRAP_RESAMPLES, NETWORK_WEIGHT_SHARE } from '../policy';
 
 /** What one network (the unit of every score) added to one model, and on real photographs. */
 export interface NetworkTally {

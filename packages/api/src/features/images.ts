@@ -14,12 +14,11 @@ import type { BlobStore } from '@ganstudio/storage';
 import { cardKey } from '../card';
 import type { Core, Route } from '../core';
 import { DbError, HttpError, Id, json, newId, readJson } from '../http';
+import { PAGE_SIZE, RETENTION_BATCH, RETENTION_SWEEP_EVERY_MS } from '../policy';
 import type { RenderableModel, Renderer } from '../render';
 import { knownVisitor } from '../visitor';
 import { getModel, listModels } from './models';
 import { getVotes } from './votes';
-
-const PAGE_SIZE = 24;
 
 export type ImageSort = 'new' | 'top';
 
@@ -288,9 +287,6 @@ async function storeNewImage(
   }
 }
 
-/** Unwanted images are swept at most this often per process, a bounded batch each time. */
-const RETENTION_SWEEP_EVERY_MS = 3_600_000;
-const RETENTION_BATCH = 100;
 const lastRetentionSweep = new WeakMap<Db, number>();
 
 /**
