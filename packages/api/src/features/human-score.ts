@@ -5,6 +5,8 @@
  * networks (Efron 1979). ./leaderboard reads the tallies and ranks.
  */
 
+import { createRng } from '@ganstudio/models/latent';
+
 import { BOOTSTRAP_RESAMPLES, NETWORK_WEIGHT_SHARE } from '../policy';
 
 /** What one network (the unit of every score) added to one model, and on real photographs. */
@@ -44,18 +46,6 @@ export interface HumanScore {
   hype: number | null;
   /** 95% bootstrap interval of HYPE∞, resampling networks. */
   hypeCi95: [number, number] | null;
-}
-
-/** mulberry32: a small seeded generator, so a model's interval is the same on every request. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const hashString = (s: string) => {
@@ -179,7 +169,8 @@ export function humanScore(
   let ci95: [number, number] | null = null;
   let hypeCi95: [number, number] | null = null;
   if (units.length && resamples > 0) {
-    const random = mulberry32(hashString(modelId));
+    // Seeded by the model, so its interval is the same on every request.
+    const random = createRng(hashString(modelId));
     const fools: number[] = [];
     const hypes: number[] = [];
     const mult = new Int32Array(units.length);
