@@ -1,7 +1,7 @@
 /**
- * `eval` and the trainer's periodic FID: sample a generator (or take real or noise
- * images), run them through a feature network, compare with the cached reference statistics of the
- * CIFAR-10 training set, report FID and IS labelled with the network they came from.
+ * `eval` and the trainer's periodic measurement: sample a generator (or take real or noise
+ * images), run them through a feature network, compare with the cached reference statistics and
+ * rows of the training set, report FID, IS, KID, precision/recall and copies with their passport.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';

@@ -1,4 +1,4 @@
-/** `ganstudio eval`: FID and IS of a generator (or real / noise images), labelled with their network. */
+/** `ganstudio eval`: FID, KID, precision/recall, IS and copies of a generator (or real / noise images), with their passport. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 

@@ -25,4 +25,3 @@ export const commands: Record<string, Command> = {
   bench: benchCommand,
   doctor: doctorCommand,
 };
-

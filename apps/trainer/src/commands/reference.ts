@@ -5,7 +5,9 @@
 import { commands } from './index';
 
 export function cliReference(): string {
-  const toc = Object.entries(commands).map(([name, c]) => `- [\`${name}\`](#${name}): ${c.summary}`);
+  const toc = Object.entries(commands).map(
+    ([name, c]) => `- [\`${name}\`](#${name}): ${c.summary}`,
+  );
   const sections = Object.entries(commands).map(
     ([name, c]) => `## ${name}\n\n${c.summary}.\n\n\`\`\`text\n${c.help(name)}\n\`\`\``,
   );
