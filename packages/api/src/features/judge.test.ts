@@ -7,9 +7,8 @@ import { trials } from '@ganstudio/db/schema';
 import { decodePng } from '@ganstudio/models/image';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 
-import { realImageAt, trialClass } from './features/judge';
-import { createApi, createRenderer, networksByModel, pickModel, type ApiDeps } from './index';
-import { NETWORK_WEIGHT_SHARE } from './policy';
+import { createApi, createRenderer, networksByModel, pickModel, type ApiDeps } from '../index';
+import { NETWORK_WEIGHT_SHARE } from '../policy';
 import {
   CIFAR_CLASSES,
   PEER_HEADER,
@@ -17,7 +16,8 @@ import {
   seedTinyModel,
   visitorCookie,
   withPeer,
-} from './testing';
+} from '../testing';
+import { realImageAt, trialClass } from './judge';
 
 let h: DbHandle;
 const store = createMemoryStore();
