@@ -67,9 +67,6 @@ import { formatDuration, Progress } from './progress';
 import { sampleGridPng } from './sampling';
 import { recipeFor, runLoop, startSitting, type StepOutcome } from './sitting';
 
-/** Yazici et al. 2019 average with 0.999 over batch-64 steps: a window of ~1,000 steps (64k images). */
-export const DEFAULT_EMA_DECAY = 0.999;
-
 export interface TrainOptions {
   config: RunConfig;
   out: string;
