@@ -1,5 +1,5 @@
 // Latency of one server-side re-render (model + seed → PNG) on Deno with tfjs' pure JS backend,
-// for the default DCGAN generator (ngf 64, uint8). Run: npx deno run -A bench-render.ts
+// for the bundled default generator (narrow DCGAN, ngf 32, uint8). Run: npx deno run -A bench-render.ts
 import * as tf from '@tensorflow/tfjs-core';
 
 import { createRenderer } from '@ganstudio/api';

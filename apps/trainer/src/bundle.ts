@@ -57,7 +57,7 @@ export interface BundleOptions {
   name?: string;
   note?: string;
   /** Also write state/: the run's carried state at the end of that epoch (train --carry-from). */
-  state?: boolean;
+  carry?: boolean;
   log?: (line: string) => void;
 }
 
@@ -246,7 +246,7 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
         2,
       ) + '\n',
     );
-  const stateBytes = o.state ? carryEpoch(o.run, config, epoch, o.out, log) : undefined;
+  const stateBytes = o.carry ? carryEpoch(o.run, config, epoch, o.out, log) : undefined;
   return { epoch, weights, fids, ...(stateBytes === undefined ? {} : { stateBytes }) };
 }
 

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { RunFolderError } from '@ganstudio/runs/folder';
 
 import { releaseBackend } from './backend';
-import { aliases, commands } from './commands';
+import { commands } from './commands';
 import { UserError } from './errors';
 
 export async function main(argv: string[]): Promise<number> {
@@ -18,7 +18,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return name ? 0 : 2;
   }
-  const command = commands[name] ?? aliases[name];
+  const command = commands[name];
   if (!command) throw new UserError(`unknown command "${name}"; run with --help for the list`, 2);
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.help(name) + '\n');

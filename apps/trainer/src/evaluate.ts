@@ -1,7 +1,7 @@
 /**
- * `eval` and the trainer's periodic FID: sample a generator (or take real or noise
- * images), run them through a feature network, compare with the cached reference statistics of the
- * CIFAR-10 training set, report FID and IS labelled with the network they came from.
+ * `eval` and the trainer's periodic measurement: sample a generator (or take real or noise
+ * images), run them through a feature network, compare with the cached reference statistics and
+ * rows of the training set, report FID, IS, KID, precision/recall and copies with their passport.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -108,7 +108,7 @@ export async function loadFeatureNetwork(
   if (kind === 'inception') {
     if (!source)
       throw new UserError(
-        '--inception PATH|URL is required for --feature-network inception (see README "Quality metrics")',
+        '--inception PATH|URL is required for --feature-network inception (see docs/metrics.md)',
         2,
       );
     const { model, digest } = await loadLayers(source);
@@ -206,14 +206,57 @@ function statsToBytes(s: FeatureStats): Uint8Array {
   return new Uint8Array(all.buffer);
 }
 
-/** Where the reference statistics of `dataPath` under `network` are cached, and what they are called. */
+/**
+ * The cache files of one reference set (a CIFAR-10 split, or your prepared images) under one
+ * feature network: every file name is built here, from one key of the data's content and the
+ * network's id.
+ */
+export class ReferenceCache {
+  constructor(
+    readonly dir: string,
+    private readonly key: string,
+  ) {}
+
+  private file(suffix: string) {
+    return join(this.dir, `${this.key}${suffix}`);
+  }
+  /** μ, Σ (float64) of the set, or of its first `first` images (a run on a --limit). */
+  stats(first?: number) {
+    return this.file(`${first === undefined ? '' : `-first${first}`}.bin`);
+  }
+  /** What stats(first) holds: network, dataset digest, split, dim and count. */
+  meta(first?: number) {
+    return this.file(`${first === undefined ? '' : `-first${first}`}.json`);
+  }
+  /** Feature rows [n, d] (float32): written with stats(first), or alone by referenceRows. */
+  rows(n: number, first?: number) {
+    return this.file(`${first === undefined ? '' : `-first${first}`}-rows${n}.bin`);
+  }
+  /** Per-class μ, Σ, and their class counts. */
+  classStats() {
+    return this.file('-classes.bin');
+  }
+  classMeta() {
+    return this.file('-classes.json');
+  }
+  /** Row files of limited passes (rows(n, first)) that hold at least `n` rows. */
+  limitedPassesWithRows(n: number): string[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir).flatMap((file) => {
+      if (!file.startsWith(this.key)) return [];
+      const m = /^-first\d+-rows(\d+)\.bin$/.exec(file.slice(this.key.length));
+      return m && Number(m[1]) >= n ? [join(this.dir, file)] : [];
+    });
+  }
+}
+
+/** Where the reference features of `dataPath` under `network` are cached, and what they are called. */
 async function statsCacheOf(
   network: FeatureNetwork,
   dataPath: string,
   split: 'train' | 'test',
   resolution: Resolution,
   set: TrainingSet | undefined,
-  suffix: string,
 ) {
   // Your own images: the prepared set at the model's resolution, statistics in the cache folder
   // (never inside the user's image folder).
@@ -230,21 +273,14 @@ async function statsCacheOf(
     : isFile
       ? await sha256File(dataPath)
       : createHash('sha256').update(`folder:${dataPath}`).digest('hex');
-  const key = `${datasetHash.slice(0, 16)}-${network.id.replace(/[^\w.@-]/g, '_')}-${images ? `x${resolution}` : split}${suffix}`;
+  const key = `${datasetHash.slice(0, 16)}-${network.id.replace(/[^\w.@-]/g, '_')}-${images ? `x${resolution}` : split}`;
   // Keyed by content, so one folder serves every copy of a dataset; never beside the data, which
   // may be read-only (a shared or mounted copy) and would then be measured again on every run.
   const dir = join(defaultCacheDir(), 'fid');
   const description = images
     ? images.description
     : `cifar10-${split}@sha256:${datasetHash.slice(0, 16)}`;
-  return {
-    images,
-    dir,
-    jsonPath: join(dir, `${key}.json`),
-    binPath: join(dir, `${key}.bin`),
-    description,
-    datasetHash,
-  };
+  return { images, cache: new ReferenceCache(dir, key), description, datasetHash };
 }
 
 /** How a reference pass finds its images and reports: shared by the statistics and the rows. */
@@ -308,14 +344,15 @@ export async function referenceStats(
 ): Promise<{ stats: FeatureStats; description: string; cached: boolean }> {
   const split = options.split ?? 'train';
   const resolution = options.resolution ?? 32;
-  const { images, dir, jsonPath, binPath, description, datasetHash } = await statsCacheOf(
+  const { images, cache, description, datasetHash } = await statsCacheOf(
     network,
     dataPath,
     split,
     resolution,
     options.set,
-    options.count === undefined ? '' : `-first${options.count}`,
   );
+  const { dir } = cache;
+  const [jsonPath, binPath] = [cache.meta(options.count), cache.stats(options.count)];
   if (existsSync(jsonPath) && existsSync(binPath)) {
     const meta = JSON.parse(readFileSync(jsonPath, 'utf8')) as CachedStats;
     const bytes = readFileSync(binPath);
@@ -363,7 +400,7 @@ export async function referenceStats(
       ...(rows
         ? [
             [
-              binPath.replace(/\.bin$/, `-rows${data.count}.bin`),
+              cache.rows(data.count, options.count),
               new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength),
             ] as [string, Uint8Array],
           ]
@@ -516,11 +553,11 @@ export async function referenceClassStats(
       ? { data: loadCifar10(dataPath, 'train'), kind: 'cifar10', description: 'cifar10-train' }
       : await loadTrainingSet(dataPath, { resolution }));
   const names = classesOf(set, dataPath, 1);
-  const cache = await statsCacheOf(network, dataPath, 'train', resolution, set, '-classes');
+  const { cache } = await statsCacheOf(network, dataPath, 'train', resolution, set);
   const block = network.dim + network.dim * network.dim;
-  if (existsSync(cache.jsonPath) && existsSync(cache.binPath)) {
-    const meta = JSON.parse(readFileSync(cache.jsonPath, 'utf8')) as { counts: number[] };
-    const bytes = readFileSync(cache.binPath);
+  if (existsSync(cache.classMeta()) && existsSync(cache.classStats())) {
+    const meta = JSON.parse(readFileSync(cache.classMeta(), 'utf8')) as { counts: number[] };
+    const bytes = readFileSync(cache.classStats());
     const floats = new Float64Array(
       bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
     );
@@ -561,9 +598,9 @@ export async function referenceClassStats(
   writeCache(
     cache.dir,
     [
-      [cache.binPath, new Uint8Array(all.buffer)],
+      [cache.classStats(), new Uint8Array(all.buffer)],
       [
-        cache.jsonPath,
+        cache.classMeta(),
         JSON.stringify({ network: network.id, counts: stats.map((st) => st?.count ?? 0) }),
       ],
     ],
@@ -610,21 +647,12 @@ export async function referenceRows(
       ? loadCifar10(dataPath, split)
       : (await loadTrainingSet(dataPath, { resolution })).data);
   const n = Math.min(options.count ?? data.count, data.count);
-  const cache = await statsCacheOf(network, dataPath, split, resolution, options.set, `-rows${n}`);
-  const description = `${cache.description}(${n})`;
+  const reference = await statsCacheOf(network, dataPath, split, resolution, options.set);
+  const { cache } = reference;
+  const description = `${reference.description}(${n})`;
   // This count's own cache, else the first n rows of a reference pass over at least n images:
   // the whole split's, or a limited run's first images (each written with its statistics).
-  const base = cache.binPath.replace(/-rows\d+\.bin$/, '');
-  const passes = existsSync(cache.dir)
-    ? readdirSync(cache.dir).flatMap((file) => {
-        // -first<count>-rows<n>: the first n images of the split (n ≤ count when it is smaller).
-        const m = /^-first\d+-rows(\d+)\.bin$/.exec(file.slice(basename(base).length));
-        return file.startsWith(basename(base)) && m && Number(m[1]) >= n
-          ? [join(cache.dir, file)]
-          : [];
-      })
-    : [];
-  for (const path of [cache.binPath, `${base}-rows${data.count}.bin`, ...passes]) {
+  for (const path of [cache.rows(n), cache.rows(data.count), ...cache.limitedPassesWithRows(n)]) {
     if (!existsSync(path)) continue;
     const bytes = readFileSync(path);
     if (bytes.byteLength >= n * network.dim * 4 && bytes.byteLength % (network.dim * 4) === 0)
@@ -646,7 +674,7 @@ export async function referenceRows(
   const rows = got.rows ?? new Float32Array(0);
   writeCache(
     cache.dir,
-    [[cache.binPath, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength)]],
+    [[cache.rows(n), new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength)]],
     'feature rows',
     options.log,
   );

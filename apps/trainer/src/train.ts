@@ -67,9 +67,6 @@ import { formatDuration, Progress } from './progress';
 import { sampleGridPng } from './sampling';
 import { recipeFor, runLoop, startSitting, type StepOutcome } from './sitting';
 
-/** Yazici et al. 2019 average with 0.999 over batch-64 steps: a window of ~1,000 steps (64k images). */
-export const DEFAULT_EMA_DECAY = 0.999;
-
 export interface TrainOptions {
   config: RunConfig;
   out: string;
@@ -187,18 +184,28 @@ export function takesBest(
  * The classifier FID, KID ± std and precision/recall of the sampling generator, appended to
  * metrics.jsonl with their passport (on the fastest backend: wasm when training on cpu); a new
  * best by takesBest is saved as generator-best/ (float32) with best.json, so the best epoch
- * survives checkpoint pruning. `final` adds the copy check against the images trained on.
+ * survives checkpoint pruning. `copyCheck` adds the copy check against the images trained on.
  */
 async function logFid(
   tracker: FidTracker,
-  out: string,
   gan: Gan,
-  at: { step: number; epoch: number },
-  samples: number,
-  log: (line: string) => void,
-  progress: Progress,
-  classNames?: string[],
-  final = false,
+  {
+    out,
+    at,
+    samples,
+    log,
+    progress,
+    classNames,
+    copyCheck = false,
+  }: {
+    out: string;
+    at: { step: number; epoch: number };
+    samples: number;
+    log: (line: string) => void;
+    progress: Progress;
+    classNames?: string[] | undefined;
+    copyCheck?: boolean;
+  },
 ): Promise<EvalResult> {
   const run = new RunFolder(out);
   const started = performance.now();
@@ -206,7 +213,7 @@ async function logFid(
   const names = gan.config.classes ? classNames : undefined;
   const weights = gan.ema ? 'ema' : 'raw';
   const { value: r, backend } = await onFastestBackend(async () => {
-    const rows = final && tracker.copies ? await tracker.copies() : tracker.rows;
+    const rows = copyCheck && tracker.copies ? await tracker.copies() : tracker.rows;
     return evaluateGenerator(tracker.network, tracker.reference, generator, samples, {
       onBatch: progress.phase(`epoch ${at.epoch} FID (${samples} samples)`, samples),
       ...(names ? { classes: { names, targets: fidelityTargets(tracker.network, names) } } : {}),
@@ -285,18 +292,28 @@ export async function saveEpochState(out: string, gan: Gan, at: CheckpointState)
   writeFileAtomic(join(dir, 'state.json'), JSON.stringify(at) + '\n');
 }
 
-async function startFidTracker(
-  out: string,
-  data: string,
-  set: TrainingSet | undefined,
-  resolution: Resolution,
-  fid: NonNullable<RunConfig['fid']>,
-  limit: number | null,
+async function startFidTracker({
+  out,
+  data,
+  set,
+  resolution,
+  fid,
+  limit,
+  measured,
+  log,
+  progress,
+}: {
+  out: string;
+  data: string;
+  set: TrainingSet | undefined;
+  resolution: Resolution;
+  fid: NonNullable<RunConfig['fid']>;
+  limit: number | null;
   /** What the periodic lines will measure (the scale line's passport), and the images trained on. */
-  measured: { weights: string; conditional: boolean; trainImages: number },
-  log: (line: string) => void,
-  progress: Progress,
-): Promise<FidTracker | undefined> {
+  measured: { weights: string; conditional: boolean; trainImages: number };
+  log: (line: string) => void;
+  progress: Progress;
+}): Promise<FidTracker | undefined> {
   if (!data || !existsSync(data)) {
     log('FID skipped: the reference set needs --data (CIFAR-10 or your images)');
     return undefined;
@@ -349,17 +366,16 @@ async function startFidTracker(
     2 * fid.samples <= measured.trainImages &&
     !run.readMetrics().some(isScale)
   )
-    await measureScale(
-      run,
+    await measureScale(run, {
       network,
       reference,
       data,
-      resolution,
-      fid.samples,
+      side: resolution,
+      samples: fid.samples,
       train,
       measured,
       log,
-    );
+    });
   // A resumed run keeps its best only if it beats the one already saved.
   const saved = run.readBest();
   const same = saved && saved.feature_network === network.id && saved.samples === fid.samples;
@@ -382,14 +398,25 @@ async function startFidTracker(
  */
 async function measureScale(
   run: RunFolder,
-  network: FeatureNetwork,
-  reference: { stats: FeatureStats; description: string },
-  data: string,
-  side: Resolution,
-  samples: number,
-  train: FeatureRows,
-  measured: { weights: string; conditional: boolean },
-  log: (line: string) => void,
+  {
+    network,
+    reference,
+    data,
+    side,
+    samples,
+    train,
+    measured,
+    log,
+  }: {
+    network: FeatureNetwork;
+    reference: { stats: FeatureStats; description: string };
+    data: string;
+    side: Resolution;
+    samples: number;
+    train: FeatureRows;
+    measured: { weights: string; conditional: boolean };
+    log: (line: string) => void;
+  },
 ): Promise<void> {
   const test = loadCifar10(data, 'test');
   if (test.count < samples || side !== 32) return; // the floor would repeat images, or be resized
@@ -540,21 +567,21 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const fidConfig = config.fid ?? { every: 0, samples: 0, finalSamples: 0, classifier: null };
   let fid: FidTracker | undefined;
   if (fidConfig.every > 0)
-    fid = await startFidTracker(
+    fid = await startFidTracker({
       out,
-      config.data,
+      data: config.data,
       set,
-      imageSizeOf(config.model),
-      fidConfig,
-      config.limit,
-      {
+      resolution: imageSizeOf(config.model),
+      fid: fidConfig,
+      limit: config.limit,
+      measured: {
         weights: config.ema ? 'ema' : 'raw',
         conditional: Boolean(config.model.classes),
         trainImages: totalSteps * config.batchSize,
       },
       log,
       progress,
-    );
+    });
   const sitting = startSitting(state, totalSteps, options.maxSteps);
   const { startStep, endStep, signals, trainSeconds } = sitting;
   const checkpoint = async (step: number) => {
@@ -660,16 +687,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           trainSeconds: trainSeconds(),
         });
         if (fid && epoch % fidConfig.every === 0 && done !== totalSteps)
-          await logFid(
-            fid,
+          await logFid(fid, gan, {
             out,
-            gan,
-            { step: done, epoch },
-            fidConfig.samples,
+            at: { step: done, epoch },
+            samples: fidConfig.samples,
             log,
             progress,
-            config.classNames,
-          );
+            classNames: config.classNames,
+          });
       },
       checkpoint,
     });
@@ -680,20 +705,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (finished && fid) {
       // The cheap protocol keeps the curve comparable; the full one is the run's headline number.
       const at = { step: totalSteps, epoch: config.epochs };
-      finalFid = await logFid(
-        fid,
-        out,
-        gan,
-        at,
-        fidConfig.samples,
-        log,
-        progress,
-        config.classNames,
-        true, // the copy check, on the curve's last point
-      );
+      const measure = { out, at, log, progress, classNames: config.classNames };
+      // The copy check goes on the curve's last point.
+      finalFid = await logFid(fid, gan, {
+        ...measure,
+        samples: fidConfig.samples,
+        copyCheck: true,
+      });
       const finalSamples = finalFidSamples(config, totalSteps);
       if (finalSamples !== fidConfig.samples)
-        finalFid = await logFid(fid, out, gan, at, finalSamples, log, progress, config.classNames);
+        finalFid = await logFid(fid, gan, { ...measure, samples: finalSamples });
     }
     if (finished) {
       ({ dir: exportDir, bytes: exportBytes } = await exportGenerator(

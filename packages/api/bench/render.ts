@@ -1,5 +1,5 @@
 /**
- * Server render speed: the bundled default generator (ngf 64, uint8), one image, on each
+ * Server render speed: the bundled default generator (narrow DCGAN, ngf 32, uint8), one image, on each
  * tfjs backend the renderer can use, each in its own process (kernel registration is one-way).
  * Prints the median and fastest of 25 renders after 5 warm-up ones.
  *

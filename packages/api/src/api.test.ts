@@ -15,12 +15,12 @@ import { upsertRun } from './features/runs';
 import {
   createApi,
   createRenderer,
-  DEFAULT_RATE_LIMITS,
   MAX_BODY_BYTES,
   MAX_URL_BYTES,
   scaleLimits,
   type ApiDeps,
 } from './index';
+import { DEFAULT_RATE_LIMITS } from './policy';
 import { CIFAR_CLASSES, seedTinyModel, visitorCookie, withPeer } from './testing';
 
 let h: DbHandle;

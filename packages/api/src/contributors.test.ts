@@ -19,15 +19,17 @@ import {
   createApi,
   createRateLimiter,
   createRenderer,
-  DEFAULT_RATE_LIMITS,
-  JUDGEMENTS_PER_CONTRIBUTOR,
   MEMORY_BUCKETS_MAX,
-  OPEN_TRIALS_PER_VISITOR,
   parseAddress,
-  TALLY_WINDOW,
-  TRIAL_TTL_MS,
   type ApiDeps,
 } from './index';
+import {
+  DEFAULT_RATE_LIMITS,
+  JUDGEMENTS_PER_CONTRIBUTOR,
+  OPEN_TRIALS_PER_VISITOR,
+  TALLY_WINDOW,
+  TRIAL_TTL_MS,
+} from './policy';
 import { PEER_HEADER, seedRealSet, seedTinyModel, visitorCookie, withPeer } from './testing';
 
 type Api = (r: Request) => Promise<Response>;

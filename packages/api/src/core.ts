@@ -11,17 +11,21 @@ import { addressKeys, clientAddress, type ProxyTrust } from './address';
 import { createCardCache } from './card';
 import { HttpError } from './http';
 import {
+  DEFAULT_GATE,
   DEFAULT_IDENTITY_RULES,
   DEFAULT_RATE_LIMITS,
-  memoryLimitStore,
   NETWORK_FACTOR,
+  SCORE_CACHE_MS,
+} from './policy';
+import {
+  memoryLimitStore,
   type Bucket,
   type IdentityRules,
   type Limit,
   type LimitStore,
   type RateLimits,
 } from './rate-limit';
-import { DEFAULT_GATE, gateRenderer, type GateOptions, type Renderer } from './render';
+import { gateRenderer, type GateOptions, type Renderer } from './render';
 import { hmac, knownVisitor, secureContext, toB64url, type VisitorId } from './visitor';
 
 export interface ApiDeps {
@@ -77,13 +81,12 @@ export type GalleryHandler = (request: Request, peer?: string) => Promise<Respon
 
 export type Core = ReturnType<typeof createCore>;
 
-/** How long leaderboard and human-score numbers are reused by default, in ms. */
-export const SCORE_CACHE_MS = 5_000;
-
 /** One route of the table: a method, a path pattern (`:name` segments) and its handler. */
 export interface Route {
   method: 'GET' | 'POST';
   path: string;
+  /** One line for docs/api.md: what it takes, returns and who may call it. */
+  summary: string;
   handle(request: Request, params: Record<string, string>, from: From): Promise<Response>;
 }
 

@@ -13,7 +13,8 @@ import { createVercelStore } from '@ganstudio/storage/vercel';
 
 import { publishStarterSet } from './features/images';
 import { createApi, type GalleryHandler } from './index';
-import { databaseLimitStore, DEFAULT_RATE_LIMITS, scaleLimits } from './rate-limit';
+import { DEFAULT_RATE_LIMITS } from './policy';
+import { databaseLimitStore, scaleLimits } from './rate-limit';
 import { createRenderer } from './render';
 import type { GallerySettings } from './settings';
 

@@ -6,19 +6,8 @@
  * budget store; ./core), so the same code is mounted by Next.js and served by Deno (apps/edge),
  * and createGallery (./gallery) builds all of it from the settings (./settings). No Node built-ins.
  *
- *   GET  /api/visitor                                  → {visitor: new|known, countsFrom} (+ cookie)   visitor
- *   GET  /api/models                                   → {items}, each with conditional and classes  models
- *   GET  /api/images?sort=new|top&cursor=…&limit=…                                                   images
- *   GET  /api/images/:id                                                                             images
- *   POST /api/images              {modelId, seed, class?} → 201 {id, url, shareUrl}                  images
- *                                 (class: a name or index; required by a conditional model, 400 else)
- *   GET  /i/:id/og.png                                 → the share card, built once and stored      images
- *   POST /api/images/:id/vote     {value: 1 | -1 | 0}  → {score, vote}                               votes
- *   POST /api/judge                                    → 201 {trialId, imageUrl}                     judge
- *   GET  /api/judge/:trialId/image                     → the trial's PNG, to its visitor only        judge
- *   POST /api/judge/:trialId      {answer: real|generated} → {correct, truth, modelId?, modelName?, counted}
- *   GET  /api/models/:id/human                         → the model's human numbers (HYPE∞)           leaderboard
- *   GET  /api/leaderboard                              → every model: human numbers, FID, mean vote  leaderboard
+ * The routes, each with its summary, are listed in docs/api.md, written from this table
+ * (`npm run docs -w @ganstudio/api`; `reference.test.ts` fails when it is stale).
  *
  * Who may do what (./core): a visitor identity issued by GET /api/visitor (a page view; at most
  * mintPerIp per client address) and at least `minAgeS` old, from a same-origin page, votes,
@@ -44,28 +33,18 @@ export * from './settings';
 export * from './rate-limit';
 export * from './visitor';
 export { DbError, HttpError, json, MAX_BODY_BYTES, newId } from './http';
-export { SCORE_CACHE_MS, type ApiDeps, type GalleryHandler } from './core';
+export { type ApiDeps, type GalleryHandler } from './core';
 export { imageJson, imagePage, publishStarterSet, type ImageJson } from './features/images';
-export { OPEN_TRIALS_PER_VISITOR, pickModel, TRIAL_TTL_MS } from './features/judge';
+export { pickModel } from './features/judge';
 export {
   cappedWeights,
   humanScore,
-  NETWORK_WEIGHT_SHARE,
   type HumanScore,
   type NetworkTally,
 } from './features/human-score';
-export {
-  humanScores,
-  isRanked,
-  JUDGEMENTS_PER_CONTRIBUTOR,
-  leaderboard,
-  MIN_JUDGEMENTS_TO_RANK,
-  MIN_NETWORKS_TO_RANK,
-  networksByModel,
-  TALLY_WINDOW,
-  VOTE_PRIOR_CONTRIBUTORS,
-} from './features/leaderboard';
+export { humanScores, isRanked, leaderboard, networksByModel } from './features/leaderboard';
 export { modelJson } from './features/models';
+export * from './policy';
 
 /** Every route of the gallery API, feature by feature. */
 function routes(core: ReturnType<typeof createCore>): Route[] {
@@ -77,6 +56,18 @@ function routes(core: ReturnType<typeof createCore>): Route[] {
     ...judgeRoutes(core),
     ...leaderboardRoutes(core),
   ];
+}
+
+/**
+ * The route table without a gallery behind it, for docs/api.md: routes capture their core in
+ * closures and touch it only when called.
+ */
+export function routeTable(): Pick<Route, 'method' | 'path' | 'summary'>[] {
+  return routes({} as ReturnType<typeof createCore>).map(({ method, path, summary }) => ({
+    method,
+    path,
+    summary,
+  }));
 }
 
 /** A route's path pattern as a matcher: `:name` matches one segment and is handed over decoded-free (ids are checked by the route). */

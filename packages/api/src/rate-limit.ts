@@ -147,35 +147,6 @@ export interface RateLimits {
   answerPerIp: Limit;
 }
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-/** An IPv6 /48's budget, in /64 budgets: more than one subscriber's, far less than its 65,536 /64s'. */
-export const NETWORK_FACTOR = 2;
-/** The share of the site's daily new images one address may add. */
-export const PUBLISH_SHARE_PER_ADDRESS = 0.05;
-const SITE_DAILY_IMAGES = 50_000;
-
-/**
- * Generous for people, tight for scripts: a person publishes a few images and casts a few votes a
- * minute, and plays a round of the judge game in 5–20 s (at most ~300 an hour).
- */
-export const DEFAULT_RATE_LIMITS: RateLimits = {
-  publishPerVisitor: { limit: 20, windowMs: MINUTE },
-  publishPerIp: { limit: 120, windowMs: MINUTE },
-  publishPerIpDaily: { limit: SITE_DAILY_IMAGES * PUBLISH_SHARE_PER_ADDRESS, windowMs: DAY },
-  publishGlobal: { limit: 600, windowMs: MINUTE },
-  publishGlobalDaily: { limit: SITE_DAILY_IMAGES, windowMs: DAY },
-  votePerVisitor: { limit: 120, windowMs: MINUTE },
-  votePerIp: { limit: 3000, windowMs: MINUTE },
-  mintPerIp: { limit: 30, windowMs: HOUR },
-  judgePerVisitor: { limit: 300, windowMs: HOUR },
-  judgePerIp: { limit: 600, windowMs: HOUR },
-  answerPerVisitor: { limit: 300, windowMs: HOUR },
-  answerPerIp: { limit: 600, windowMs: HOUR },
-};
-
 /** Rules for who may vote and publish; all documented in docs/reliability.md. */
 export interface IdentityRules {
   /** An identity counts only this many seconds after it was issued: a loop without cookies gets none. */
@@ -183,8 +154,6 @@ export interface IdentityRules {
   /** Most voters one client address (IPv6: one /64) may have on one image: the most it can move a score. */
   votersPerAddressPerImage: number;
 }
-
-export const DEFAULT_IDENTITY_RULES: IdentityRules = { minAgeS: 5, votersPerAddressPerImage: 3 };
 
 /** Every count in `limits` times `scale` (load benchmarks send thousands of votes from one host). */
 export function scaleLimits(limits: RateLimits, scale: number): RateLimits {

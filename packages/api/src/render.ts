@@ -17,6 +17,8 @@ import { cacheWasmPhaseFilters, registerWasmConvKernels } from '@ganstudio/model
 import { loadModelFromFiles, WEIGHTS_SHARD } from '@ganstudio/models/weights';
 import type { BlobStore } from '@ganstudio/storage';
 
+import { DEFAULT_GATE } from './policy';
+
 export interface RenderableModel {
   id: string;
   modelKey: string;
@@ -98,8 +100,6 @@ export interface GateOptions {
   /** Renders allowed to wait for a slot; beyond that the caller is told to come back. */
   queue: number;
 }
-
-export const DEFAULT_GATE: GateOptions = { concurrency: 2, queue: 16 };
 
 export class GateFullError extends Error {}
 

@@ -1,5 +1,5 @@
 /**
- * The project's own CIFAR-10 classifier: the always-available feature network for FID and IS
+ * The project's own CIFAR-10 classifier: the always-available feature network for every measurement
  * when Inception-v3 weights cannot be had. An all-convolutional net (Springenberg et al.
  * 2014, "Striving for Simplicity", arXiv:1412.6806: stride-2 convolutions instead of pooling, so
  * every op has a gradient kernel on the wasm backend) with batch norm (Ioffe & Szegedy 2015):

@@ -1,5 +1,5 @@
 /**
- * Feature networks for FID and IS behind one interface: the project's CIFAR-10
+ * Feature networks for every measurement (FID, KID, precision/recall, IS, copies) behind one interface: the project's CIFAR-10
  * classifier (./classifier) and Inception-v3, the network of the published numbers. A result is
  * only comparable with results of the same `id`, so every number carries it.
  */

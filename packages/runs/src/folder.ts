@@ -267,7 +267,7 @@ export interface FidRecord {
 }
 
 /**
- * Where a carried run continues (`train --resume-from`): the steps before it come from the run it
+ * Where a carried run continues (`train --carry-from`): the steps before it come from the run it
  * was carried from (named, never a path), the optimizer restarted here.
  */
 export interface SeamRecord {

@@ -38,12 +38,9 @@ A FID the run logged for the same weights is copied; others are measured with th
       kind: 'bool',
       help: 'carry the run: also write state/ (its whole training state at the end of that\nepoch: G, D, the EMA and both Adam states in float32), replacing any earlier one,\nso `train --carry-from` continues the run exactly on another machine',
     },
-    // The flag's name until "carry" became the one word for it (README § A run folder).
-    state: { kind: 'bool', hidden: true, help: 'old name of --carry' },
     backend: BACKEND_FLAG,
   },
   async run(v, [run]) {
-    if (v.state) process.stderr.write('note: `bundle --state` is now `bundle --carry`\n');
     await selectBackend(v.backend);
     const r = await bundleRun({
       run: userPath(run ?? ''),
@@ -54,7 +51,7 @@ A FID the run logged for the same weights is copied; others are measured with th
       measure: v.measure,
       ...(v.name ? { name: v.name } : {}),
       ...(v.note ? { note: v.note } : {}),
-      state: v.carry || v.state,
+      carry: v.carry,
     });
     process.stderr.write(`bundled epoch ${r.epoch} (${r.weights} weights) to ${v.out}\n`);
     return 0;

@@ -1,4 +1,4 @@
-/** `ganstudio eval`: FID and IS of a generator (or real / noise images), labelled with their network. */
+/** `ganstudio eval`: FID, KID, precision/recall, IS and copies of a generator (or real / noise images), with their passport. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
@@ -58,7 +58,7 @@ const EVAL_FLAGS = {
   inception: {
     kind: 'text',
     metavar: 'PATH|URL',
-    help: 'a Keras InceptionV3 converted to TF.js layers format (see README)',
+    help: 'a Keras InceptionV3 converted to TF.js layers format (see docs/metrics.md)',
   },
   source: {
     kind: 'choice',

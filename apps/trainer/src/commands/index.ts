@@ -13,16 +13,6 @@ import { uploadCommand } from './upload';
 
 export type { Command };
 
-/** `publish` was this command's name until "publish" came to mean one image in the gallery. */
-const publishAlias: Command = {
-  summary: 'old name of upload',
-  help: (name) => uploadCommand.help(name),
-  run(args) {
-    process.stderr.write('note: `ganstudio publish` is now `ganstudio upload`\n');
-    return uploadCommand.run(args);
-  },
-};
-
 export const commands: Record<string, Command> = {
   train: trainCommand,
   sample: sampleCommand,
@@ -35,6 +25,3 @@ export const commands: Record<string, Command> = {
   bench: benchCommand,
   doctor: doctorCommand,
 };
-
-/** Accepted, not listed. */
-export const aliases: Record<string, Command> = { publish: publishAlias };

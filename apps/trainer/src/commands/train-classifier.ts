@@ -1,4 +1,4 @@
-/** `ganstudio train-classifier`: the CIFAR-10 classifier behind FID and IS. */
+/** `ganstudio train-classifier`: the CIFAR-10 classifier whose features every measurement reads (FID, KID, precision/recall, IS, copies). */
 import { DEFAULT_CLASSIFIER_CONFIG } from '@ganstudio/models/eval';
 import { MAX_SEED } from '@ganstudio/models/gan';
 

@@ -13,36 +13,11 @@ import { selectBackend } from '../backend';
 import { materializeCarriedRun } from '../carry';
 import { ensureOfficialCifar10 } from '../cifar';
 import { UserError } from '../errors';
+import { DEFAULT_EMA_DECAY, RECIPES, TRAIN_DEFAULTS, type RecipeName } from '../recipes';
 import { readRunConfig } from '../sitting';
-import { DEFAULT_EMA_DECAY, train, validateRunConfig } from '../train';
+import { train, validateRunConfig } from '../train';
 import { defineCommand } from './flags';
 import { outFlag, reportSitting, SITTING_FLAGS, sittingOf, UsageError } from './shared';
-
-/**
- * Where a run's widths and length come from unless --ngf, --ndf or --epochs say otherwise
- * (docs/training.md § Speed and § FID by wall clock).
- */
-export const RECIPES = {
-  // The best measured per CPU-hour, and the shipped model: DCGAN at half width, EMA FID 2.67
-  // after 10 epochs (81 minutes on 2 cores) and 2.21 after 20, the epoch its best rule picked.
-  narrow: { ngf: 32, ndf: 32, epochs: 20 },
-  // The paper's widths (Radford et al. 2015) for the reference implementation's 25 epochs: 2.8×
-  // the work per image of narrow, behind it by wall clock from epoch 2 on.
-  paper: { ngf: 64, ndf: 64, epochs: 25 },
-} as const;
-export type RecipeName = keyof typeof RECIPES;
-
-/** Recipe defaults that are not the model's or the optimizer's own. */
-export const TRAIN_DEFAULTS = {
-  recipe: 'narrow' as RecipeName,
-  batchSize: 64,
-  sampleEvery: 1,
-  sampleCount: 64,
-  checkpointEvery: 500,
-  logEvery: 10,
-  fidEvery: 1,
-  fidSamples: 2000,
-} as const;
 
 const MAX_FID_SAMPLES = 1_000_000;
 
@@ -75,7 +50,7 @@ metrics.jsonl, samples/epoch-NNNN.png, checkpoints/, epochs/, generator-uint8/).
     epochs: {
       kind: 'int',
       min: 1,
-      // No `default`: --resume-from must tell a given --epochs from the default.
+      // No `default`: --carry-from must tell a given --epochs from the default.
       defaultText: `the recipe's: ${RECIPES.narrow.epochs}, paper ${RECIPES.paper.epochs}`,
       help: 'passes over the data',
     },
@@ -192,14 +167,10 @@ metrics.jsonl, samples/epoch-NNNN.png, checkpoints/, epochs/, generator-uint8/).
       metavar: 'DIR',
       help: 'continue the run carried in DIR (a bundle made with --carry, e.g.\napps/web/bundled/default-run) in a new --out folder, on any machine:\nsame recipe, metrics, grids and Adam moments. Needs --epochs\n(the epoch to train to); --data, or CIFAR-10 is downloaded',
     },
-    // The flag's name until "carry" became the one word for it.
-    'resume-from': { kind: 'path', metavar: 'DIR', hidden: true, help: 'old name of --carry-from' },
     ...SITTING_FLAGS,
   },
   async run(v) {
-    if (v['resume-from'])
-      process.stderr.write('note: `train --resume-from` is now `train --carry-from`\n');
-    const from = v['carry-from'] ?? v['resume-from'];
+    const from = v['carry-from'];
     if (from && v.resume)
       throw new UsageError('--resume continues a run folder, --carry-from a carried run: pass one');
     if (from && v.epochs === undefined)

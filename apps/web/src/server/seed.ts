@@ -1,6 +1,8 @@
 /**
- * First start: register the generator bundled with the repository (apps/web/bundled/default-run,
- * a trimmed run folder) and its run, so a fresh clone shows real samples and a real /runs history.
+ * First start: register what ships with the repository (seedBundledRun): the default generator
+ * (apps/web/bundled/default-run, a trimmed run folder) and its run, the class-conditional one, the
+ * reference runs and the judge game's real set, so a fresh clone shows real samples, a real /runs
+ * history and a playable game.
  */
 import 'server-only';
 

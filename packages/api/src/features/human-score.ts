@@ -5,14 +5,9 @@
  * networks (Efron 1979). ./leaderboard reads the tallies and ranks.
  */
 
-/**
- * The most of a model's score one network can weigh: networks weigh by their counted judgements,
- * each capped at this share of the total (water-filling), so a network moves a ranked model's
- * fool rate by at most this share of the distance to its own rate: 5 points at 0% or 100%.
- */
-export const NETWORK_WEIGHT_SHARE = 0.05;
-/** Bootstrap resamples for the 95% intervals. */
-export const BOOTSTRAP_RESAMPLES = 2000;
+import { createRng } from '@ganstudio/models/latent';
+
+import { BOOTSTRAP_RESAMPLES, NETWORK_WEIGHT_SHARE } from '../policy';
 
 /** What one network (the unit of every score) added to one model, and on real photographs. */
 export interface NetworkTally {
@@ -51,18 +46,6 @@ export interface HumanScore {
   hype: number | null;
   /** 95% bootstrap interval of HYPE∞, resampling networks. */
   hypeCi95: [number, number] | null;
-}
-
-/** mulberry32: a small seeded generator, so a model's interval is the same on every request. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const hashString = (s: string) => {
@@ -186,7 +169,8 @@ export function humanScore(
   let ci95: [number, number] | null = null;
   let hypeCi95: [number, number] | null = null;
   if (units.length && resamples > 0) {
-    const random = mulberry32(hashString(modelId));
+    // Seeded by the model, so its interval is the same on every request.
+    const random = createRng(hashString(modelId));
     const fools: number[] = [];
     const hypes: number[] = [];
     const mult = new Int32Array(units.length);

@@ -14,12 +14,11 @@ import type { BlobStore } from '@ganstudio/storage';
 import { cardKey } from '../card';
 import type { Core, Route } from '../core';
 import { DbError, HttpError, Id, json, newId, readJson } from '../http';
+import { PAGE_SIZE, RETENTION_BATCH, RETENTION_SWEEP_EVERY_MS } from '../policy';
 import type { RenderableModel, Renderer } from '../render';
 import { knownVisitor } from '../visitor';
 import { getModel, listModels } from './models';
 import { getVotes } from './votes';
-
-const PAGE_SIZE = 24;
 
 export type ImageSort = 'new' | 'top';
 
@@ -288,9 +287,6 @@ async function storeNewImage(
   }
 }
 
-/** Unwanted images are swept at most this often per process, a bounded batch each time. */
-const RETENTION_SWEEP_EVERY_MS = 3_600_000;
-const RETENTION_BATCH = 100;
 const lastRetentionSweep = new WeakMap<Db, number>();
 
 /**
@@ -379,6 +375,8 @@ export function imageRoutes(core: Core): Route[] {
     {
       method: 'GET',
       path: '/api/images',
+      summary:
+        'Published images, newest or top first: `?sort=new|top&cursor=…&limit=…` → `{items, nextCursor}`.',
       async handle(request) {
         const url = new URL(request.url);
         const parsed = ListQuery.safeParse(Object.fromEntries(url.searchParams));
@@ -398,6 +396,8 @@ export function imageRoutes(core: Core): Route[] {
     {
       method: 'POST',
       path: '/api/images',
+      summary:
+        'Publish a seed of a model: `{modelId, seed, class?}` → 201 `{id, url, shareUrl}`. `class` (a name or an index) is required by a conditional model and refused by any other. Needs a visitor identity old enough, from a same-origin page; budgeted per site and per address.',
       async handle(request, _params, f) {
         await core.admit(request, f, 'publish', 'publishPerIp', 'publishPerVisitor');
         const body = await readJson(request, PublishBody);
@@ -430,6 +430,7 @@ export function imageRoutes(core: Core): Route[] {
     {
       method: 'GET',
       path: '/api/images/:id',
+      summary: 'One published image with its score.',
       async handle(_request, { id = '' }) {
         const image = Id.safeParse(id).success ? await getImage(db, id) : undefined;
         if (!image) throw new HttpError(404, 'not_found', 'no such image');
@@ -439,6 +440,8 @@ export function imageRoutes(core: Core): Route[] {
     {
       method: 'GET',
       path: '/i/:id/og.png',
+      summary:
+        "The image's share card (Open Graph), built once and stored; the first request marks the image shared.",
       async handle(_request, { id = '' }) {
         const image = Id.safeParse(id).success ? await getImage(db, id) : undefined;
         const bytes = image ? await core.card(image) : undefined;

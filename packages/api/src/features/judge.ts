@@ -30,30 +30,19 @@ import { decodePng, encodePng } from '@ganstudio/models/image';
 
 import type { Core, Route } from '../core';
 import { HttpError, Id, json, newId, readJson } from '../http';
-import { NETWORK_FACTOR } from '../rate-limit';
+import {
+  MIN_JUDGEMENTS_TO_RANK,
+  OPEN_TRIALS_PER_VISITOR,
+  TALLY_CAPS,
+  TALLY_WINDOW,
+  TRIAL_KEEP_MS,
+  TRIAL_TTL_MS,
+} from '../policy';
 import type { Renderer } from '../render';
 import { knownVisitor } from '../visitor';
-import {
-  answeredByModel,
-  JUDGEMENTS_PER_CONTRIBUTOR,
-  MIN_JUDGEMENTS_TO_RANK,
-  refreshScores,
-  TALLY_WINDOW,
-} from './leaderboard';
+import { answeredByModel, refreshScores } from './leaderboard';
 
 const AnswerBody = z.object({ answer: z.enum(['real', 'generated']) }).strict();
-
-/** A trial not answered within this is gone (410). */
-export const TRIAL_TTL_MS = 10 * 60_000;
-/** Expired trials (answered or not) are deleted this long after expiry; their tallies stay. */
-export const TRIAL_KEEP_MS = 60 * 60_000;
-/** Trials one identity may hold open (unanswered, unexpired): the game keeps one ahead. */
-export const OPEN_TRIALS_PER_VISITOR = 4;
-
-export const TALLY_CAPS = {
-  perContributor: JUDGEMENTS_PER_CONTRIBUTOR,
-  perNetwork: JUDGEMENTS_PER_CONTRIBUTOR * NETWORK_FACTOR,
-};
 
 export type Truth = 'real' | 'generated';
 
@@ -384,6 +373,8 @@ export function judgeRoutes(core: Core): Route[] {
     {
       method: 'POST',
       path: '/api/judge',
+      summary:
+        'Start a round of "real or generated?" → 201 `{trialId, imageUrl}`. At most 4 open trials per visitor.',
       async handle(request, _params, f) {
         const visitor = await core.admit(request, f, 'judge', 'judgePerIp', 'judgePerVisitor');
         const origin = {
@@ -416,6 +407,7 @@ export function judgeRoutes(core: Core): Route[] {
       // The exact bytes of a trial, to its visitor; the same headers whatever the truth.
       method: 'GET',
       path: '/api/judge/:trialId/image',
+      summary: "The trial's PNG, to the visitor who started it only.",
       async handle(request, { trialId = '' }) {
         const visitor = await knownVisitor(request, secret, core.secure(request));
         const trial = Id.safeParse(trialId).success ? await trialImage(db, trialId) : undefined;
@@ -435,6 +427,8 @@ export function judgeRoutes(core: Core): Route[] {
     {
       method: 'POST',
       path: '/api/judge/:trialId',
+      summary:
+        'Answer a round: `{answer: real|generated}` → `{correct, truth, modelId?, modelName?, counted}`. Counted per contributor and network, within their caps.',
       async handle(request, { trialId = '' }, f) {
         core.sameSite(request);
         const visitor = await knownVisitor(request, secret, core.secure(request));

@@ -16,34 +16,22 @@ import {
   votes,
 } from '@ganstudio/db/schema';
 
-import { SCORE_CACHE_MS, type Core, type Route } from '../core';
+import { type Core, type Route } from '../core';
 import { HttpError, Id, json } from '../http';
 import {
-  humanScore,
+  JUDGEMENTS_PER_CONTRIBUTOR,
+  MIN_JUDGEMENTS_TO_RANK,
+  MIN_NETWORKS_TO_RANK,
   NETWORK_WEIGHT_SHARE,
-  type HumanScore,
-  type NetworkTally,
-} from './human-score';
+  SCORE_CACHE_MS,
+  TALLY_WINDOW,
+  VOTE_PRIOR_CONTRIBUTORS,
+} from '../policy';
+import { humanScore, type HumanScore, type NetworkTally } from './human-score';
 import { getModel } from './models';
 import { fidProtocolOf, runPassport } from './runs';
 
 const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
-
-/** Counted answers one contributor adds per model, and on real photographs, within TALLY_WINDOW. */
-export const JUDGEMENTS_PER_CONTRIBUTOR = 20;
-/**
- * How answers age: tallies are kept per week, and every score and every cap reads the last 13
- * weeks only, so a burst of answers moves a model for at most a quarter and then drops out.
- */
-export const TALLY_WINDOW = { periodS: 7 * 86_400, periods: 13 };
-/**
- * A model is listed, not ranked, until it has MIN_JUDGEMENTS_TO_RANK judgements from
- * MIN_NETWORKS_TO_RANK networks: the fewest at which no one weighs more than NETWORK_WEIGHT_SHARE.
- * There is deliberately no gate on one network's raw share of the judgements: a network may add
- * 40, so such a gate would let it un-rank any model with fewer than 400 by answering 40 times.
- */
-export const MIN_JUDGEMENTS_TO_RANK = 30;
-export const MIN_NETWORKS_TO_RANK = Math.round(1 / NETWORK_WEIGHT_SHARE);
 
 /** What one contributor added to one model, or to REAL_SUBJECT, over TALLY_WINDOW. */
 export type Tally = Omit<typeof judgeTallies.$inferSelect, 'period'>;
@@ -62,12 +50,6 @@ export async function judgeTallyRows(db: Db): Promise<Tally[]> {
     wrong: Number(r.wrong),
   }));
 }
-
-/**
- * Neutral contributors (mean vote 0) every model's mean vote starts with: one contributor alone
- * moves it by at most 2 / (1 + VOTE_PRIOR_CONTRIBUTORS), whatever it publishes or votes.
- */
-export const VOTE_PRIOR_CONTRIBUTORS = 3;
 
 /**
  * Each model's mean vote as its voters' networks see it: every network (its votes' `addr`: an IPv4
@@ -311,6 +293,8 @@ export function leaderboardRoutes(core: Core): Route[] {
     {
       method: 'GET',
       path: '/api/leaderboard',
+      summary:
+        "Every model: its human numbers (HYPE∞ with intervals, networks, the largest network's share), FID and mean vote, with the ranking rules.",
       async handle() {
         return json({
           items: await leaderboard(core.db, core.scoreCacheMs),
@@ -324,6 +308,7 @@ export function leaderboardRoutes(core: Core): Route[] {
     {
       method: 'GET',
       path: '/api/models/:id/human',
+      summary: "One model's human numbers (HYPE∞).",
       async handle(_request, { id = '' }) {
         const model = Id.safeParse(id).success ? await getModel(core.db, id) : undefined;
         if (!model) throw new HttpError(404, 'not_found', 'no such model');

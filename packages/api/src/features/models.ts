@@ -48,6 +48,7 @@ export function modelRoutes(core: Core): Route[] {
     {
       method: 'GET',
       path: '/api/models',
+      summary: 'The published models → `{items}`, each with `conditional` and `classes`.',
       async handle() {
         return json({ items: (await listModels(core.db)).map(modelJson) });
       },

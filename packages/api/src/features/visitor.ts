@@ -11,6 +11,8 @@ export function visitorRoutes(core: Core): Route[] {
     {
       method: 'GET',
       path: '/api/visitor',
+      summary:
+        'Issue or confirm the visitor identity (a cookie) → `{visitor: new|known, countsFrom}`. At most a few new identities an hour per address.',
       async handle(request, _params, f) {
         const isSecure = core.secure(request);
         const existing = await knownVisitor(request, core.secret, isSecure);

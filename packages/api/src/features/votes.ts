@@ -78,6 +78,8 @@ export function voteRoutes(core: Core): Route[] {
     {
       method: 'POST',
       path: '/api/images/:id/vote',
+      summary:
+        'Vote on an image: `{value: 1 | -1 | 0}` (0 withdraws) → `{score, vote}`. At most 3 voters per address on one image.',
       async handle(request, { id = '' }, f) {
         if (!Id.safeParse(id).success) throw new HttpError(404, 'not_found', 'no such image');
         const visitor = await core.admit(request, f, 'vote', 'votePerIp', 'votePerVisitor');

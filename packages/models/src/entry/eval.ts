@@ -1,4 +1,4 @@
-/** `@ganstudio/models/eval`: feature networks, FID and IS, KID, precision/recall and copies (Node and browser; no I/O). */
+/** `@ganstudio/models/eval`: feature networks, FID, IS, KID, precision/recall and copies (Node and browser; no I/O). */
 export * from '../classifier';
 export * from '../features';
 export * from '../fid';

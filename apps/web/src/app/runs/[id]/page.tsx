@@ -47,7 +47,7 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   const network = protocol?.feature_network.startsWith('cifar10-classifier')
     ? 'CIFAR-10 classifier'
     : 'Inception-v3';
-  // Epochs published as models (publish --epochs) get a human score each, from the judge game.
+  // Epochs published as models (upload --epochs) get a human score each, from the judge game.
   const scores = models.length > 1 ? await humanScores(db) : new Map<string, HumanScore>();
   const human = models
     .map((m) => ({ epoch: m.epoch, score: scores.get(m.id) ?? humanScore(m.id) }))
