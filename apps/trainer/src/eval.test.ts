@@ -415,6 +415,27 @@ describe('ganstudio eval', () => {
     }
   }, 600_000);
 
+  it('without --json, prints each number labelled, KID with the subsets it really used', async () => {
+    const r = await cli(
+      'eval',
+      '--data',
+      data,
+      '--classifier',
+      classifier,
+      '--model',
+      ganRun,
+      '--samples',
+      '60',
+      '--backend',
+      'cpu',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^FID \(CIFAR-10 classifier features\): \d+\.\d{3}$/m);
+    // 60 samples: subsets of half of them, so the spread is a spread (not 60, as it once said).
+    expect(r.stdout).toMatch(/^KID: -?\d\.\d{5} ± \d\.\d{5} \(100 subsets of 30\)$/m);
+    expect(r.stdout).toMatch(/^protocol: .*60 samples/m);
+  }, 120_000);
+
   it('refuses too few samples and a missing model with one clear line', async () => {
     const few = await cli(
       'eval',

@@ -257,7 +257,7 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
             `FID (${network.label} features): ${result.fid.toFixed(3)}`,
             `IS (${network.label}): ${result.is_mean.toFixed(3)} ± ${result.is_std.toFixed(3)}`,
             `${v.samples} ${source === 'model' ? `samples of ${generatorDir}${truncated ? ` (z truncated at ±${v.truncation})` : ''}` : source} vs ${result.reference}; feature network ${network.id}; ${seconds.toFixed(1)} s`,
-            `KID: ${(result.kid ?? NaN).toFixed(5)} ± ${(result.kid_std ?? NaN).toFixed(5)} (100 subsets of ${Math.min(1000, v.samples)})`,
+            `KID: ${(result.kid ?? NaN).toFixed(5)} ± ${(result.kid_std ?? NaN).toFixed(5)} (100 subsets of ${Math.min(1000, Math.floor(v.samples / 2))})`,
             `precision ${percent(result.precision ?? null)}, recall ${percent(result.recall ?? null)} (k = 3)`,
             `copies: ${result.copies === null || result.copies === undefined ? '— (no held-out set)' : percent(result.copies)} of samples nearer the training set than 99% of held-out real images`,
             ...classTable(result),
