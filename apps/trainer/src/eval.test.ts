@@ -415,8 +415,9 @@ describe('ganstudio eval', () => {
     }
   }, 600_000);
 
-  it('without --json, prints each number labelled, KID with the subsets it really used', async () => {
-    const r = await cli(
+  /** `eval` of the trained generator on `samples` samples, as text (no --json). */
+  const evalText = (samples: string) =>
+    cli(
       'eval',
       '--data',
       data,
@@ -425,10 +426,13 @@ describe('ganstudio eval', () => {
       '--model',
       ganRun,
       '--samples',
-      '60',
+      samples,
       '--backend',
       'cpu',
     );
+
+  it('without --json, prints each number labelled, KID with the subsets it really used', async () => {
+    const r = await evalText('60');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^FID \(CIFAR-10 classifier features\): \d+\.\d{3}$/m);
     // 60 samples: subsets of half of them, so the spread is a spread (not 60, as it once said).
@@ -437,19 +441,7 @@ describe('ganstudio eval', () => {
   }, 120_000);
 
   it('refuses too few samples and a missing model with one clear line', async () => {
-    const few = await cli(
-      'eval',
-      '--data',
-      data,
-      '--classifier',
-      classifier,
-      '--model',
-      ganRun,
-      '--samples',
-      '10',
-      '--backend',
-      'cpu',
-    );
+    const few = await evalText('10');
     expect(few.code).toBe(2);
     expect(few.stderr).toMatch(/--samples 10 must exceed the feature dimension 16/);
     expect(few.stderr).not.toMatch(/\n\s+at /);
