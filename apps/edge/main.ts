@@ -1,21 +1,21 @@
 /**
  * The gallery API on Deno: `deno serve -A main.ts` (locally `npm run start:edge`, or as the
  * entrypoint on Deno Deploy). Environment: gallerySettings in @ganstudio/api, and .env.example. On first
- * start the generator bundled with the repository (apps/web/bundled/default-run) is registered, so
- * a newcomer can publish, render, share and vote against the Deno server right away.
+ * start what ships with the repository (@ganstudio/bundled: the default generator and the rest of
+ * its manifest) is registered, so a newcomer can publish, render, share and vote against the Deno server right away.
  */
 import { SETTING_NAMES, SettingsError } from '@ganstudio/api';
-import { seedBundledRun } from '@ganstudio/runs';
+import { bundledArtifacts } from '@ganstudio/bundled';
+import { seedBundled } from '@ganstudio/runs';
 
 import { createEdgeApp, type EdgeApp, type EdgeEnv } from './context.ts';
 
-const BUNDLED_RUN = new URL('../web/bundled/default-run', import.meta.url).pathname;
 // The one read of the environment: the gallery's variables, validated by createEdgeApp.
 const env: EdgeEnv = Object.fromEntries(SETTING_NAMES.map((n) => [n, Deno.env.get(n)]));
 
 let app: EdgeApp;
 try {
-  app = await createEdgeApp(env, { seed: (db, store) => seedBundledRun(db, store, BUNDLED_RUN) });
+  app = await createEdgeApp(env, { seed: (db, store) => seedBundled(db, store, bundledArtifacts()) });
 } catch (err) {
   // One line for what a person can fix (a setting, an unreachable database), a stack for the rest.
   const e = err as Error & { code?: string };

@@ -5,6 +5,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+import workspace from './workspace-boundary.js';
+
 /**
  * Gallery settings are read in one place (gallerySettings in packages/api/src/settings.ts, fed by
  * each platform's entry); a stray `process.env.X` elsewhere is how two apps drifted apart before.
@@ -33,7 +35,9 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    plugins: { workspace },
     rules: {
+      'workspace/no-cross-root': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': [
         'error',

@@ -1,6 +1,6 @@
 /**
  * One epoch of a finished or stopped run, trimmed to what the gallery ships and uploads
- * (apps/web/bundled/default-run is made this way):
+ * (packages/bundled/default-run is made this way):
  *   config.json, metrics.jsonl (step lines up to that epoch + FID/IS of the shipped weights at
  *   every epoch up to it), samples/epoch-NNNN.png from those weights, generator-uint8/, card.json.
  * The weights come from run/epochs/epoch-NNNN/{generator,generator-ema} (train keeps every epoch).

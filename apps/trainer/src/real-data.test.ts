@@ -4,10 +4,10 @@
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
+import { bundledPath, defaultRunPath } from '@ganstudio/bundled';
 import { DEFAULT_OPTIMIZER } from '@ganstudio/models/gan';
 
 import { releaseBackend, selectBackend } from './backend';
@@ -28,7 +28,6 @@ import { REAL_CIFAR10 } from './testing/cifar-fixture';
 import { runCli } from './testing/cli';
 import { train } from './train';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DATA = REAL_CIFAR10;
 const present = DATA !== '' && existsSync(DATA);
 if (!present)
@@ -134,7 +133,7 @@ describe.skipIf(!present || !existsSync(join(shippedClassifierDir(), 'model.json
       await selectBackend('wasm');
       const network = await loadFeatureNetwork('classifier');
       const generator = await loadModel(
-        join(REPO, 'apps', 'web', 'bundled', 'default-run', 'generator-uint8'),
+        join(defaultRunPath(), 'generator-uint8'),
       );
       try {
         const reference = await referenceStats(network, DATA);
@@ -199,7 +198,7 @@ describe.skipIf(!present || !existsSync(join(shippedClassifierDir(), 'model.json
 describe.skipIf(!present || !existsSync(join(shippedClassifierDir(), 'model.json')))(
   'eval --compare',
   () => {
-    const shipped = join(REPO, 'apps', 'web', 'bundled', 'default-run');
+    const shipped = defaultRunPath();
     const root = mkdtempSync(join(tmpdir(), 'compare-'));
     const compare = (...args: string[]) => {
       const r = runCli(
@@ -264,7 +263,7 @@ describe.skipIf(!present || !existsSync(join(shippedClassifierDir(), 'model.json
         'eval',
         '--compare',
         shipped,
-        join(REPO, 'apps', 'web', 'bundled', 'conditional-run'),
+        bundledPath('cdcgan-cifar10'),
         '--data',
         DATA,
         '--samples',

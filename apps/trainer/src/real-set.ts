@@ -3,7 +3,7 @@
  * chosen by a seeded permutation of the test batch (so the set repeats), written as
  *   real-set.json   id, name, source, seed, the test-batch index and class of every image
  *   images.bin      count × 32 × 32 × 3 bytes, RGB, row-major (HWC)
- * `upload --real-set DIR` (and the gallery's first start, for apps/web/bundled/real-set)
+ * `upload --real-set DIR` (and the gallery's first start, for packages/bundled/real-set)
  * registers them. The test batch, not the training set, so no image is one the GAN trained on.
  */
 import { mkdirSync } from 'node:fs';

@@ -1,15 +1,15 @@
 /**
- * The generator every fresh clone shows (apps/web/bundled/default-run) is not mode-collapsed:
+ * The generator every fresh clone shows (@ganstudio/bundled's default run) is not mode-collapsed:
  * 256 seeded samples are spread out about as far as real CIFAR-10 images are.
  * Distances are RMS per-pixel differences in [-1, 1] units; 256 real test images measure a mean
  * of ~0.67 and a nearest pair of ~0.24 (docs/model-card.md). A collapsed generator has pairs at ~0.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { defaultRunPath } from '@ganstudio/bundled';
 import { sampleSeeds } from '@ganstudio/models/gan';
 
 import { releaseBackend, selectBackend } from './backend';
@@ -18,8 +18,7 @@ import { imageBatches, sampleSpread } from './evaluate';
 import { loadModel } from './model-io';
 import { REAL_CIFAR10 } from './testing/cifar-fixture';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const SHIPPED = join(REPO, 'apps', 'web', 'bundled', 'default-run', 'generator-uint8');
+const SHIPPED = join(defaultRunPath(), 'generator-uint8');
 const DATA = REAL_CIFAR10;
 const N = 256;
 

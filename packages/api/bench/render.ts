@@ -7,9 +7,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 
+import { defaultRunPath } from '@ganstudio/bundled';
 import { sampleSeeds } from '@ganstudio/models/gan';
 import { cacheWasmPhaseFilters, registerWasmConvKernels } from '@ganstudio/models/kernels';
 import { loadModelFromFiles } from '@ganstudio/models/weights';
@@ -21,9 +23,7 @@ const MODES = {
   'wasm-cached': 'wasm, phase-split with filters kept (shipped)',
 } as const;
 type Mode = keyof typeof MODES;
-const dir = fileURLToPath(
-  new URL('../../../apps/web/bundled/default-run/generator-uint8/', import.meta.url),
-);
+const dir = join(defaultRunPath(), 'generator-uint8');
 
 async function measure(mode: Mode): Promise<{ median: number; min: number }> {
   if (mode === 'cpu') {
@@ -36,8 +36,8 @@ async function measure(mode: Mode): Promise<{ median: number; min: number }> {
   tf.enableProdMode();
   await tf.setBackend(mode === 'cpu' ? 'cpu' : 'wasm');
   const g = await loadModelFromFiles(
-    JSON.parse(readFileSync(dir + 'model.json', 'utf8')),
-    new Uint8Array(readFileSync(dir + 'weights.bin')),
+    JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')),
+    new Uint8Array(readFileSync(join(dir, 'weights.bin'))),
   );
   const times: number[] = [];
   for (let i = 0; i < 30; i++) {

@@ -1,11 +1,10 @@
 /** The run folder's metrics.jsonl (one epoch base for every line, old files read the same), its names, and what leaves the machine. */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { isMachinePath, RunFolder, withoutMachinePaths, type MetricRecord } from './folder';
+import { RunFolder, withoutMachinePaths, type MetricRecord } from './folder';
 
 const step = (epoch: number, s: number) => ({
   type: 'step',
@@ -91,29 +90,5 @@ describe('what leaves the machine', () => {
       nested: [{ run: 'narrow32' }, 'faces', 'cats'],
       keep: ['runs/relative', 'cifar10-train', 'images:faces@1a2b×64', 7, null],
     });
-  });
-
-  it('no file the gallery ships (its bundled runs) carries a path of the machine that made it', () => {
-    const bundled = join(dirname(fileURLToPath(import.meta.url)), '../../../apps/web/bundled');
-    const offenders: string[] = [];
-    const visit = (value: unknown, where: string) => {
-      if (typeof value === 'string' && isMachinePath(value)) offenders.push(`${where}: ${value}`);
-      else if (value && typeof value === 'object')
-        for (const [k, v] of Object.entries(value)) visit(v, `${where}.${k}`);
-    };
-    const walk = (dir: string) => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) walk(path);
-        else if (entry.name.endsWith('.json')) visit(JSON.parse(readFileSync(path, 'utf8')), path);
-        else if (entry.name.endsWith('.jsonl'))
-          readFileSync(path, 'utf8')
-            .split('\n')
-            .filter(Boolean)
-            .forEach((line, i) => visit(JSON.parse(line), `${path}:${i + 1}`));
-      }
-    };
-    walk(bundled);
-    expect(offenders).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  * Uploading the same folder again updates it in place (ids derive from the folder).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync as readFileFollowing } from 'node:fs';
+import { existsSync, lstatSync, readFileSync as readFileFollowing } from 'node:fs';
 import { basename, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 
@@ -427,48 +427,43 @@ function readCard(dir: string): { name?: string; note?: string } {
   return existsSync(card) ? (JSON.parse(readFileSync(card, 'utf8')) as { name?: string }) : {};
 }
 
+/** One artifact a gallery registers on first start, as @ganstudio/bundled's manifest names it. */
+export interface SeedArtifact {
+  id: string;
+  kind: 'default-model' | 'model' | 'reference-run' | 'real-set';
+  path: string;
+}
+
 /**
- * First start of a gallery (Next.js or the Deno edge): register the run folder bundled with the
- * repository (apps/web/bundled/default-run) as the default model, and the class-conditional one
- * beside it (bundled/conditional-run), once each.
+ * First start of a gallery (Next.js or the Deno edge): register what ships with the repository,
+ * once each, in the manifest's order: the judge game's real set, the runs the default was chosen
+ * against (records only, for /runs/compare), the class-conditional model, and the default model.
+ * Later starts cost a query each, and refresh a run whose folder gained lines.
  */
-export async function seedBundledRun(
+export async function seedBundled(
   db: Db,
   store: BlobStore,
-  dir: string,
-): Promise<UploadResult | undefined> {
-  // The real images of the judge game ship beside the bundled run (apps/web/bundled/real-set).
-  const realSet = join(dir, '..', 'real-set');
-  if (existsSync(join(realSet, 'real-set.json'))) await uploadRealSet(db, realSet);
-  // Runs it was chosen against (docs/training.md), for /runs/compare: records only, no models.
-  const reference = join(dir, '..', 'runs');
-  if (existsSync(reference))
-    for (const name of readdirSync(reference).sort()) {
-      const title = readCard(join(reference, name)).name;
-      await uploadRunRecord(db, store, join(reference, name), {
-        onlyIfMissing: true,
-        ...(title ? { name: title } : {}),
-      });
+  artifacts: readonly SeedArtifact[],
+): Promise<void> {
+  for (const { id, kind, path } of artifacts) {
+    if (kind === 'real-set') {
+      await uploadRealSet(db, path);
+      continue;
     }
-  const conditional = join(dir, '..', 'conditional-run');
-  if (existsSync(conditional)) {
-    const meta = readCard(conditional);
-    await uploadRun(db, store, conditional, {
-      runId: 'cdcgan-cifar10',
-      ...(meta.name ? { name: meta.name } : {}),
-      ...(meta.note ? { note: meta.note } : {}),
+    const card = readCard(path);
+    const named = {
+      runId: id,
       onlyIfMissing: true,
-    });
+      ...(card.name ? { name: card.name } : {}),
+    };
+    if (kind === 'reference-run') await uploadRunRecord(db, store, path, named);
+    else
+      await uploadRun(db, store, path, {
+        ...named,
+        ...(card.note ? { note: card.note } : {}),
+        isDefault: kind === 'default-model',
+      });
   }
-  if (!existsSync(dir)) return undefined;
-  const meta = readCard(dir);
-  return uploadRun(db, store, dir, {
-    runId: 'dcgan-cifar10',
-    ...(meta.name ? { name: meta.name } : {}),
-    ...(meta.note ? { note: meta.note } : {}),
-    isDefault: true,
-    onlyIfMissing: true,
-  });
 }
 
 /**

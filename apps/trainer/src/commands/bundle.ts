@@ -5,7 +5,7 @@ import { defineCommand, userPath } from './flags';
 import { BACKEND_FLAG, weightsFlag } from './shared';
 
 export const bundleCommand = defineCommand({
-  summary: 'trim one epoch of a run to what the gallery ships (apps/web/bundled/default-run)',
+  summary: 'trim one epoch of a run to what the gallery ships (packages/bundled/default-run)',
   about: `Writes config.json, metrics.jsonl (the step lines up to the epoch, then the FID/IS of the chosen
 weights at every epoch up to it), samples/epoch-NNNN.png drawn from those weights, the uint8
 generator of the epoch and card.json: a folder \`upload\` and the gallery's first start read.

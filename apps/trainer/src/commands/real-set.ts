@@ -9,7 +9,7 @@ export const realSetCommand = defineCommand({
   about: `Chooses --count images of the CIFAR-10 test batch by a seeded permutation (never a training
 image) and writes DIR/real-set.json (where they come from, their indices and classes) and
 DIR/images.bin (RGB bytes). \`ganstudio upload --real-set DIR\` registers them in a gallery;
-apps/web/bundled/real-set, registered on first start, is made this way.`,
+packages/bundled/real-set, registered on first start, is made this way.`,
   flags: {
     data: {
       kind: 'path',

@@ -165,7 +165,7 @@ metrics.jsonl, samples/epoch-NNNN.png, checkpoints/, epochs/, generator-uint8/).
     'carry-from': {
       kind: 'path',
       metavar: 'DIR',
-      help: 'continue the run carried in DIR (a bundle made with --carry, e.g.\napps/web/bundled/default-run) in a new --out folder, on any machine:\nsame recipe, metrics, grids and Adam moments. Needs --epochs\n(the epoch to train to); --data, or CIFAR-10 is downloaded',
+      help: 'continue the run carried in DIR (a bundle made with --carry, e.g.\npackages/bundled/default-run) in a new --out folder, on any machine:\nsame recipe, metrics, grids and Adam moments. Needs --epochs\n(the epoch to train to); --data, or CIFAR-10 is downloaded',
     },
     ...SITTING_FLAGS,
   },

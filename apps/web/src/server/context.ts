@@ -14,7 +14,7 @@ import { SettingsError } from '@ganstudio/api/settings';
 import { createLocalStore } from '@ganstudio/storage/local';
 
 import { readSettings } from './env';
-import { seedBundledModel } from './seed';
+import { seedGallery } from './seed';
 
 export type Context = Gallery;
 
@@ -30,7 +30,7 @@ const nodePlatform = {
     }
     return Promise.resolve(readFileSync(path, 'utf8').trim());
   },
-  seed: seedBundledModel,
+  seed: seedGallery,
 };
 
 /** Settings first: a misconfigured instance fails at once with one line, before anything opens. */

@@ -1,25 +1,20 @@
 /**
- * The default generator (apps/web/bundled/default-run, 20 epochs) is the previous default
- * (bundled/runs/dcgan-narrow32-e10, 10 epochs) trained on: its recipe retraced from scratch by
+ * The default generator (default-run, 20 epochs) is the previous default
+ * (runs/dcgan-narrow32-e10, 10 epochs) trained on: its recipe retraced from scratch by
  * today's trainer, in sittings on several machines (carried by `bundle --carry` and
  * `train --carry-from`). Where the two runs overlap, every loss line and every FID is equal to the
  * last digit: the proof that the longer run is the earlier one continued.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { isStep, RunFolder, type RunConfig } from '@ganstudio/runs/folder';
 
-const BUNDLED = join(
-  resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'),
-  'apps',
-  'web',
-  'bundled',
-);
-const shipped = new RunFolder(join(BUNDLED, 'runs', 'dcgan-narrow32-e10'));
-const retrace = new RunFolder(join(BUNDLED, 'default-run'));
+import { bundledPath, defaultRunPath } from './index';
+
+const shipped = new RunFolder(bundledPath('dcgan-narrow32-e10'));
+const retrace = new RunFolder(defaultRunPath());
 
 /** What a step line says of the run, without the machine's speed. */
 const stepsOf = (run: RunFolder) =>
@@ -62,7 +57,9 @@ describe('the default run, a retrace of the previous default carried on', () => 
   });
 
   it('carries its whole training state at its last epoch, ready for the next sitting', () => {
-    const state = JSON.parse(readFileSync(join(retrace.path('state'), 'state.json'), 'utf8'));
+    const state = JSON.parse(readFileSync(join(retrace.path('state'), 'state.json'), 'utf8')) as {
+      step: number;
+    };
     expect(state).toMatchObject({ format: 'ganstudio-carried-state', version: 2 });
     expect(Math.max(...stepsOf(retrace).keys())).toBe(state.step);
     for (const f of ['g-optimizer.bin', 'd-optimizer.bin', 'generator-ema/weights.bin'])

@@ -1,0 +1,3 @@
+import { typeChecked } from '@ganstudio/eslint-config/type-checked';
+
+export default typeChecked(import.meta.dirname);
