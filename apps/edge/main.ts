@@ -15,7 +15,9 @@ const env: EdgeEnv = Object.fromEntries(SETTING_NAMES.map((n) => [n, Deno.env.ge
 
 let app: EdgeApp;
 try {
-  app = await createEdgeApp(env, { seed: (db, store) => seedBundled(db, store, bundledArtifacts()) });
+  app = await createEdgeApp(env, {
+    seed: (db, store) => seedBundled(db, store, bundledArtifacts()),
+  });
 } catch (err) {
   // One line for what a person can fix (a setting, an unreachable database), a stack for the rest.
   const e = err as Error & { code?: string };

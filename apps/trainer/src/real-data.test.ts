@@ -132,9 +132,7 @@ describe.skipIf(!present || !existsSync(join(shippedClassifierDir(), 'model.json
     it('real test images < shipped generator < noise, and IS of real images is high', async () => {
       await selectBackend('wasm');
       const network = await loadFeatureNetwork('classifier');
-      const generator = await loadModel(
-        join(defaultRunPath(), 'generator-uint8'),
-      );
+      const generator = await loadModel(join(defaultRunPath(), 'generator-uint8'));
       try {
         const reference = await referenceStats(network, DATA);
         const n = 2000;
