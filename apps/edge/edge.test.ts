@@ -12,7 +12,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 
 import { clientAddress } from '@ganstudio/api';
-import { insertRealSet } from '@ganstudio/api/features/judge';
+import { insertRealSet } from '@ganstudio/api/features/real-sets';
 import { seedTinyModel, visitorCookie } from '@ganstudio/api/testing';
 import { createThrowawayDatabase } from '@ganstudio/db/testing';
 import { encodePng } from '@ganstudio/models/image';

@@ -5,8 +5,9 @@
  * its manifest) is registered, so a newcomer can publish, render, share and vote against the Deno server right away.
  */
 import { SETTING_NAMES, SettingsError } from '@ganstudio/api';
+import { seedBundled } from '@ganstudio/api/features/publish';
 import { bundledArtifacts } from '@ganstudio/bundled';
-import { seedBundled } from '@ganstudio/runs';
+import { folderReader } from '@ganstudio/runs/folder';
 
 import { createEdgeApp, type EdgeApp, type EdgeEnv } from './context.ts';
 
@@ -16,7 +17,7 @@ const env: EdgeEnv = Object.fromEntries(SETTING_NAMES.map((n) => [n, Deno.env.ge
 let app: EdgeApp;
 try {
   app = await createEdgeApp(env, {
-    seed: (db, store) => seedBundled(db, store, bundledArtifacts()),
+    seed: (db, store) => seedBundled(db, store, bundledArtifacts(), folderReader),
   });
 } catch (err) {
   // One line for what a person can fix (a setting, an unreachable database), a stack for the rest.

@@ -12,8 +12,9 @@ import { openThrowawayPostgres, postgresReachable } from '@ganstudio/db/testing'
 import { encodePng } from '@ganstudio/models/image';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 
-import { answerTrial, countTrials, insertRealSet } from './features/judge';
+import { answerTrial, countTrials } from './features/judge';
 import { judgeTallyRows } from './features/leaderboard';
+import { insertRealSet } from './features/real-sets';
 import {
   clientAddress,
   createApi,

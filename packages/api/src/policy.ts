@@ -114,3 +114,6 @@ export const RETENTION_SWEEP_EVERY_MS = 3_600_000;
 
 /** Images deleted at most per retention sweep. */
 export const RETENTION_BATCH = 100;
+
+/** At most this many metric rows per registered run: charts need shape, not every step. */
+export const RUN_SERIES_POINTS = 2000;

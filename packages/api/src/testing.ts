@@ -13,8 +13,8 @@ import { encodePng } from '@ganstudio/models/image';
 import { artifactsToFiles, modelToArtifacts, quantizeArtifacts } from '@ganstudio/models/weights';
 import type { BlobStore } from '@ganstudio/storage';
 
-import { insertRealSet } from './features/judge';
 import { insertModel } from './features/models';
+import { insertRealSet } from './features/real-sets';
 
 export async function seedTinyModel(
   db: Db,

@@ -1,7 +1,7 @@
 /**
- * The run folder, the one description of it: its file names, config.json's schema and
- * metrics.jsonl's line types. The trainer writes it, and `bundle`, `sample`/`eval` (which find a
- * generator in it), the uploader and the gallery's run pages read it through this module.
+ * The run folder on disk, the one description of it: its file names and how its records are read
+ * and written (their shapes are in format.ts). The trainer writes it, and `bundle`, `sample`/`eval`
+ * (which find a generator in it) and the gallery's uploader read it through RunFolder.
  *
  *   config.json                    the recipe (RunConfig; version RUN_FORMAT)
  *   metrics.jsonl                  one JSON line per record (MetricRecord)
@@ -10,19 +10,30 @@
  *   epochs/epoch-NNNN/             generator(-ema), discriminator and state.json after epoch N
  *   generator-uint8/, generator-best/, best.json, card.json, state/
  */
-import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-
-import type { DcganConfig, OptimizerConfig } from '@ganstudio/models/gan';
 import {
-  latentProtocol,
-  referenceOf,
-  resizeOf,
-  UNRECORDED,
-  type Passport,
-} from '@ganstudio/models/passport';
+  appendFileSync,
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
+import { basename, join } from 'node:path';
 
+import {
+  RUN_FORMAT,
+  withoutMachinePaths,
+  type BestRecord,
+  type FolderReader,
+  type GeneratorFiles,
+  type MetricRecord,
+  type RealSetFiles,
+  type RunConfig,
+  type RunPublication,
+} from './format';
 import { writeFileAtomic } from './fs-atomic';
+
+export * from './format';
 
 export class RunFolderError extends Error {}
 
@@ -53,21 +64,14 @@ const runPath = (run: string, file: RunFile, ...rest: string[]) =>
   [run, RUN_FILES[file], ...rest].join('/');
 
 const epochName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
-const epochGridName = (epoch: number) => `${epochName(epoch)}.png`;
 const checkpointName = (step: number) => `step-${String(step).padStart(8, '0')}`;
 const EPOCH_NAME = /^epoch-(\d{4})(\.png)?$/;
 export const CHECKPOINT_NAME = /^step-\d{8}$/;
 
-/** Epochs kept in epochs/ (ascending). */
-function keptEpochs(run: string): number[] {
-  const dir = runPath(run, 'epochs');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .map((e) => EPOCH_NAME.exec(e))
-    .filter((m): m is RegExpExecArray => m !== null && !m[2])
-    .map((m) => Number(m[1]))
-    .sort((a, b) => a - b);
-}
+const HEADER = { type: 'format', version: RUN_FORMAT, epoch_base: 1 } as const;
+
+/** Files this process has seen start with the header (checked once, not per append). */
+const headed = new Set<string>();
 
 /**
  * The generator a path names: a model folder (model.json), a checkpoint folder, or a run folder
@@ -78,326 +82,53 @@ export function resolveGeneratorDir(path: string): string {
   if (!existsSync(path)) throw new RunFolderError(`${path}: no such file or directory`);
   if (!statSync(path).isDirectory() || existsSync(join(path, MODEL_JSON))) return path;
   if (existsSync(join(path, 'generator', MODEL_JSON))) return join(path, 'generator');
-  const checkpoints = runPath(path, 'checkpoints');
-  if (existsSync(checkpoints)) {
-    const newest = readdirSync(checkpoints)
-      .filter((e) => CHECKPOINT_NAME.test(e) && existsSync(join(checkpoints, e, 'state.json')))
-      .sort()
-      .pop();
-    if (newest) return join(checkpoints, newest, 'generator');
-  }
-  if (existsSync(runPath(path, 'export', MODEL_JSON))) return runPath(path, 'export');
+  const run = new RunFolder(path);
+  const newest = run.checkpointSteps().pop();
+  if (newest !== undefined) return run.checkpointDir(newest, 'generator');
+  if (existsSync(run.path('export', MODEL_JSON))) return run.path('export');
   throw new RunFolderError(`${path}: no model.json, checkpoint or exported generator found`);
 }
 
-/** The per-epoch grids in samples/ (ascending by epoch). */
-function sampleGrids(run: string): { epoch: number; file: string }[] {
-  const dir = runPath(run, 'samples');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .map((file) => ({ file, m: EPOCH_NAME.exec(file) }))
-    .filter((e) => e.m?.[2] === '.png')
-    .map((e) => ({ epoch: Number(e.m?.[1]), file: e.file }))
-    .sort((a, b) => a.epoch - b.epoch);
-}
-
 /**
- * config.json of a GAN run. `version` 2 since metrics.jsonl's step lines count epochs from 1
- * (readMetrics reads both); the classifier trainer's runs share the folder layout, not this type.
+ * Reads a file for publishing, refusing symlinks: a link planted in a run folder (or in a bundled
+ * run of a cloned repository) would otherwise upload whatever file it points at, such as
+ * ~/.ssh/id_ed25519 as weights.bin, to a public blob store. A missing file is reported by the read.
  */
-export interface RunConfig {
-  version: number;
-  /** --data as given, for --resume on this machine; published and bundled copies keep its name only. */
-  data: string;
-  /** The data as an identity (name, digest of the prepared images, count): what a run trained on. */
-  dataset?: { name: string; digest: string; images: number };
-  limit: number | null;
-  epochs: number;
-  batchSize: number;
-  optimizer: OptimizerConfig;
-  model: DcganConfig;
-  /** Grid every N epochs (and at the end). */
-  sampleEvery: number;
-  /** Also checkpoint every N steps inside an epoch (epoch ends always checkpoint). */
-  checkpointEvery: number;
-  logEvery: number;
-  /** Seed of the fixed latent grid, so epochs compare image for image. */
-  sampleSeed: number;
-  sampleCount: number;
-  /** Decay of the generator's weight EMA, or null for none (run folders from before it had none). */
-  ema?: number | null;
-  /**
-   * Classifier FID every N epochs (0: never) on `samples` samples, and at the end on
-   * `finalSamples` (null: proportionate to the run).
-   */
-  fid?: { every: number; samples: number; finalSamples: number | null; classifier: string | null };
-  /** Undecodable image files stop the run instead of being skipped (your own images only). */
-  strict?: boolean;
-  /** The backend that trained it (written by the trainer). */
-  backend?: string;
-  /** Class-conditional: G and D take each image's class (`model.classes` of them). */
-  conditional?: boolean;
-  /** The classes' names, index order (CIFAR-10's, or the subfolders of --data); set by the trainer. */
-  classNames?: string[];
+function readOwnFile(path: string): Uint8Array {
+  refuseSymlink(path);
+  return new Uint8Array(readFileSync(path));
 }
 
-export const RUN_FORMAT = 2;
-
-/** A run folder's config.json; errors name the folder, for one clear line. */
-function readRunConfig<T = RunConfig>(run: string): T {
-  const path = runPath(run, 'config');
-  if (!existsSync(path)) throw new RunFolderError(`${run} has no config.json (not a run folder)`);
+function refuseSymlink(path: string): void {
+  let link = false;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
+    link = lstatSync(path).isSymbolicLink();
   } catch {
-    throw new RunFolderError(`${path} is not valid JSON`);
+    return;
+  }
+  if (link)
+    throw new RunFolderError(
+      `${path}: is a symbolic link; upload reads only regular files of the run folder`,
+    );
+}
+
+function readJsonFile(path: string): Record<string, unknown> {
+  try {
+    return JSON.parse(new TextDecoder().decode(readOwnFile(path))) as Record<string, unknown>;
+  } catch (err) {
+    if (err instanceof RunFolderError) throw err;
+    throw new RunFolderError(
+      `${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'not valid JSON'}`,
+    );
   }
 }
 
-// ---- what leaves the machine ------------------------------------------------------------
-//
-// A run folder names the files it was made from by where they were (config.json's `data`, an
-// export's `run`), which is the trainer's business; what is bundled, committed or uploaded to a
-// gallery is everybody's, so it never carries a path of the machine (a home folder names its user).
-
-/** An absolute path of some machine: `/…`, `~/…`, `C:\…` or `\\server\…`. */
-export const isMachinePath = (text: string): boolean =>
-  /^(\/|~[\\/]|~$|[A-Za-z]:[\\/]|\\\\)/.test(text);
-
-/** The last segment of a machine path (its file or folder name); other strings as they are. */
-export const publicName = (text: string): string =>
-  isMachinePath(text)
-    ? (text
-        .split(/[\\/]+/)
-        .filter(Boolean)
-        .pop() ?? '')
-    : text;
-
-/** `value` with every string that is a machine path replaced by its last segment, at any depth. */
-export function withoutMachinePaths<T>(value: T): T {
-  if (typeof value === 'string') return publicName(value) as T;
-  if (Array.isArray(value)) return value.map((v: unknown) => withoutMachinePaths(v)) as T;
-  if (value && typeof value === 'object' && !ArrayBuffer.isView(value))
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, withoutMachinePaths(v)]),
-    ) as T;
-  return value;
+export function readRealSet(dir: string): RealSetFiles {
+  return {
+    manifest: readJsonFile(join(dir, 'real-set.json')),
+    pixels: readOwnFile(join(dir, 'images.bin')),
+  };
 }
-
-/**
- * best.json: the periodic measurement that made generator-best/ the best, with where it was taken.
- * Read and written only here, so the trainer and a resumed run agree on its shape.
- */
-export interface BestRecord {
-  fid: number;
-  samples: number;
-  feature_network: string;
-  epoch: number;
-  step: number;
-  is_mean?: number;
-  is_std?: number;
-  reference?: string;
-  kid?: number;
-  kid_std?: number;
-  precision?: number;
-  recall?: number;
-  /** The lowest KID the run has measured (not necessarily the best's: see the trainer's takesBest). */
-  lowest?: { kid: number; kid_std: number; epoch: number };
-}
-
-function readBest(run: string): BestRecord | undefined {
-  const path = runPath(run, 'bestJson');
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as BestRecord) : undefined;
-}
-
-function writeBest(run: string, best: BestRecord): void {
-  writeFileAtomic(runPath(run, 'bestJson'), JSON.stringify(best) + '\n');
-}
-
-function writeRunConfig(run: string, config: object): void {
-  writeFileAtomic(runPath(run, 'config'), JSON.stringify(config, null, 2) + '\n');
-}
-
-// ---- metrics.jsonl -------------------------------------------------------------------------
-//
-// Every record's `epoch` is 1-based: a step line's epoch is the epoch the step belongs to, an
-// FID line's the number of epochs completed when it was measured, so both lines at the last step
-// of epoch 3 say 3. Files written before 2026-12-01 counted step lines from 0; their first line
-// is not a `format` header, and readMetrics adds 1 to their step lines.
-
-export interface StepRecord {
-  type: 'step';
-  epoch: number;
-  step: number;
-  d_loss: number;
-  g_loss: number;
-  /** Mean D(x) on the real batch (sigmoid of the logit). */
-  d_x: number;
-  /** Mean D(G(z)) on the fake batch before the D update. */
-  d_g_z: number;
-  images_per_sec: number;
-  /** Seconds of training (all sittings) at this step. */
-  elapsed_s: number;
-}
-
-export interface FidRecord {
-  type: 'fid';
-  epoch: number;
-  step: number;
-  fid: number;
-  is_mean?: number;
-  is_std?: number;
-  samples: number;
-  feature_network: string;
-  /** The reference set's description, e.g. "cifar10-train@sha256:…(50000)" (absent in older runs). */
-  reference?: string;
-  /** raw | ema: which generator weights were measured (absent in older runs). */
-  weights?: string;
-  /** A conditional run's: share of samples the CIFAR-10 classifier calls the class they were drawn in. */
-  class_fidelity?: number;
-  /** KID ± std (100 subsets), precision and recall (k = 3) against the first `samples` training images. */
-  kid?: number;
-  kid_std?: number;
-  precision?: number;
-  recall?: number;
-  /** Share of samples nearer the training set than 99% of held-out real images (end of run, CIFAR-10). */
-  copies?: number;
-  /** What the numbers were measured with (absent in runs older than passports). */
-  passport?: Passport;
-}
-
-/**
- * Where a carried run continues (`train --carry-from`): the steps before it come from the run it
- * was carried from (named, never a path), the optimizer restarted here.
- */
-export interface SeamRecord {
-  type: 'seam';
-  step: number;
-  epoch: number;
-  /** The carried run's folder name. */
-  from: string;
-  optimizer: 'restarted';
-  note: string;
-}
-
-/**
- * Where a run's numbers sit between the best and the worst there is, on the passport of its
- * periodic measurement: real test images (the floor) and uniform noise (the ceiling) measured
- * with the same network, counts and reference, once as the run starts.
- */
-export interface ScaleRecord {
-  type: 'scale';
-  step: number;
-  epoch: number;
-  floor: ScalePoint;
-  ceiling: ScalePoint;
-  /** The passport of the generator lines these bracket. */
-  passport: Passport;
-}
-
-export interface ScalePoint {
-  fid: number;
-  kid: number;
-  kid_std: number;
-  precision: number;
-  recall: number;
-}
-
-/** Any other record (the classifier's epochs, …). */
-export interface OtherRecord {
-  type: string;
-  step: number;
-  epoch?: number;
-  [key: string]: unknown;
-}
-
-export type MetricRecord = StepRecord | FidRecord | SeamRecord | ScaleRecord | OtherRecord;
-
-const HEADER = { type: 'format', version: RUN_FORMAT, epoch_base: 1 } as const;
-
-export const isStep = (r: MetricRecord): r is StepRecord => r.type === 'step';
-export const isSeam = (r: MetricRecord): r is SeamRecord => r.type === 'seam';
-export const isScale = (r: MetricRecord): r is ScaleRecord =>
-  r.type === 'scale' && typeof (r as ScaleRecord).passport === 'object';
-
-/**
- * A measurement line's passport: its own, or for lines older than passports the one its fields
- * imply (the trainer has always measured float32 weights on the stream-batches protocol); what
- * an old line did not record is "unrecorded", so it never matches a recorded value.
- */
-export function recordPassport(r: FidRecord, side: number, conditional: boolean): Passport {
-  return (
-    r.passport ?? {
-      feature_network: r.feature_network,
-      resize: resizeOf(r.feature_network, side),
-      samples: r.samples,
-      reference: referenceOf(r.reference),
-      latent_protocol: latentProtocol(Infinity, conditional),
-      weights: r.weights ?? UNRECORDED,
-      quantization: 'float32',
-    }
-  );
-}
-export const isFid = (r: MetricRecord): r is FidRecord =>
-  r.type === 'fid' && Number.isFinite((r as FidRecord).fid);
-
-function parseLines(path: string): { records: MetricRecord[]; current: boolean } {
-  if (!existsSync(path)) return { records: [], current: true };
-  const records: MetricRecord[] = [];
-  let current = false;
-  let first = true;
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let r: MetricRecord;
-    try {
-      r = JSON.parse(line) as MetricRecord;
-    } catch {
-      break; // a torn final line from a crash mid-append
-    }
-    if (first && r.type === 'format') current = true;
-    else records.push(r);
-    first = false;
-  }
-  if (!current)
-    for (const r of records) if (r.type === 'step' && typeof r.epoch === 'number') r.epoch += 1;
-  return { records, current: current || records.length === 0 };
-}
-
-/** metrics.jsonl of `run`, every epoch 1-based, without the format header. */
-function readMetrics(run: string): MetricRecord[] {
-  return parseLines(runPath(run, 'metrics')).records;
-}
-
-/** Rewrites metrics.jsonl (current format) with `records`, atomically. */
-function writeMetrics(run: string, records: readonly MetricRecord[]): void {
-  writeFileAtomic(
-    runPath(run, 'metrics'),
-    [HEADER, ...records].map((r) => JSON.stringify(r) + '\n').join(''),
-  );
-}
-
-/** Keeps only records up to `step` (inclusive); a crash never leaves duplicated or torn lines. */
-function truncateMetrics(run: string, step: number): number {
-  const kept = readMetrics(run).filter((r) => r.step <= step);
-  writeMetrics(run, kept);
-  return kept.length;
-}
-
-/** Files this process has seen start with the header (checked once, not per append). */
-const headed = new Set<string>();
-
-/** Appends one record (one write); a file without the header (old or new) is rewritten first. */
-function appendMetric(run: string, record: MetricRecord): void {
-  const path = runPath(run, 'metrics');
-  if (!headed.has(path) || !existsSync(path)) {
-    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
-    if (!text.startsWith('{"type":"format"')) writeMetrics(run, parseLines(path).records);
-    headed.add(path);
-  }
-  appendFileSync(path, JSON.stringify(record) + '\n');
-}
-
-// ---- the one way in -----------------------------------------------------------------------
 
 /**
  * A run folder (layout at the top of this file). Its methods are the only way to name its files
@@ -414,22 +145,22 @@ export class RunFolder {
 
   /** epochs/epoch-NNNN/: the generators (and D) kept at the end of 1-based `epoch`. */
   epochDir(epoch: number, ...rest: string[]): string {
-    return runPath(this.dir, 'epochs', epochName(epoch), ...rest);
+    return this.path('epochs', epochName(epoch), ...rest);
   }
 
   /** samples/epoch-NNNN.png: the fixed-seed grid after `epoch`. */
   epochGrid(epoch: number): string {
-    return runPath(this.dir, 'samples', epochGridName(epoch));
+    return this.path('samples', `${epochName(epoch)}.png`);
   }
 
   /** checkpoints/step-NNNNNNNN/: the resumable state after `step`. */
   checkpointDir(step: number, ...rest: string[]): string {
-    return runPath(this.dir, 'checkpoints', checkpointName(step), ...rest);
+    return this.path('checkpoints', checkpointName(step), ...rest);
   }
 
   /** The steps of the checkpoints kept (ascending), complete ones (with state.json) only. */
   checkpointSteps(): number[] {
-    const dir = runPath(this.dir, 'checkpoints');
+    const dir = this.path('checkpoints');
     if (!existsSync(dir)) return [];
     return readdirSync(dir)
       .filter((e) => CHECKPOINT_NAME.test(e) && existsSync(join(dir, e, 'state.json')))
@@ -439,48 +170,178 @@ export class RunFolder {
 
   /** Epochs kept in epochs/ (ascending). */
   keptEpochs(): number[] {
-    return keptEpochs(this.dir);
+    const dir = this.path('epochs');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .map((e) => EPOCH_NAME.exec(e))
+      .filter((m): m is RegExpExecArray => m !== null && !m[2])
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
   }
 
   /** The per-epoch grids in samples/ (ascending by epoch). */
   sampleGrids(): { epoch: number; file: string }[] {
-    return sampleGrids(this.dir);
+    const dir = this.path('samples');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .map((file) => ({ file, m: EPOCH_NAME.exec(file) }))
+      .filter((e) => e.m?.[2] === '.png')
+      .map((e) => ({ epoch: Number(e.m?.[1]), file: e.file }))
+      .sort((a, b) => a.epoch - b.epoch);
   }
 
   /** config.json; errors name the folder, for one clear line. */
   readConfig<T = RunConfig>(): T {
-    return readRunConfig<T>(this.dir);
+    const path = this.path('config');
+    if (!existsSync(path))
+      throw new RunFolderError(`${this.dir} has no config.json (not a run folder)`);
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')) as T;
+    } catch {
+      throw new RunFolderError(`${path} is not valid JSON`);
+    }
   }
 
   writeConfig(config: object): void {
-    writeRunConfig(this.dir, config);
+    writeFileAtomic(this.path('config'), JSON.stringify(config, null, 2) + '\n');
   }
 
+  /** best.json, read and written only here, so the trainer and a resumed run agree on its shape. */
   readBest(): BestRecord | undefined {
-    return readBest(this.dir);
+    const path = this.path('bestJson');
+    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as BestRecord) : undefined;
   }
 
   writeBest(best: BestRecord): void {
-    writeBest(this.dir, best);
+    writeFileAtomic(this.path('bestJson'), JSON.stringify(best) + '\n');
   }
 
   /** metrics.jsonl, every epoch 1-based, without the format header. */
   readMetrics(): MetricRecord[] {
-    return readMetrics(this.dir);
+    return this.parseMetrics().records;
   }
 
   /** Rewrites metrics.jsonl (current format) with `records`, atomically. */
   writeMetrics(records: readonly MetricRecord[]): void {
-    writeMetrics(this.dir, records);
+    writeFileAtomic(
+      this.path('metrics'),
+      [HEADER, ...records].map((r) => JSON.stringify(r) + '\n').join(''),
+    );
   }
 
-  /** Keeps only records up to `step` (inclusive); returns how many remain. */
+  /** Keeps only records up to `step` (inclusive); a crash never leaves duplicated or torn lines. */
   truncateMetrics(step: number): number {
-    return truncateMetrics(this.dir, step);
+    const kept = this.readMetrics().filter((r) => r.step <= step);
+    this.writeMetrics(kept);
+    return kept.length;
   }
 
-  /** Appends one record (one write). */
+  /** Appends one record (one write); a file without the header (old or new) is rewritten first. */
   appendMetric(record: MetricRecord): void {
-    appendMetric(this.dir, record);
+    const path = this.path('metrics');
+    if (!headed.has(path) || !existsSync(path)) {
+      const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+      if (!text.startsWith('{"type":"format"')) this.writeMetrics(this.parseMetrics().records);
+      headed.add(path);
+    }
+    appendFileSync(path, JSON.stringify(record) + '\n');
+  }
+
+  /**
+   * Every record's `epoch` is 1-based: a step line's epoch is the epoch the step belongs to, an
+   * FID line's the number of epochs completed when it was measured, so both lines at the last step
+   * of epoch 3 say 3. Files written before 2026-12-01 counted step lines from 0; their first line
+   * is not a `format` header, and 1 is added to their step lines.
+   */
+  private parseMetrics(): { records: MetricRecord[]; current: boolean } {
+    const path = this.path('metrics');
+    if (!existsSync(path)) return { records: [], current: true };
+    const records: MetricRecord[] = [];
+    let current = false;
+    let first = true;
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      let r: MetricRecord;
+      try {
+        r = JSON.parse(line) as MetricRecord;
+      } catch {
+        break; // a torn final line from a crash mid-append
+      }
+      if (first && r.type === 'format') current = true;
+      else records.push(r);
+      first = false;
+    }
+    if (!current)
+      for (const r of records) if (r.type === 'step' && typeof r.epoch === 'number') r.epoch += 1;
+    return { records, current: current || records.length === 0 };
+  }
+
+  /** What the gallery registers of this run (RunPublication), refusing symlinks throughout. */
+  readPublication(): RunPublication {
+    for (const path of [this.dir, this.path('samples'), this.path('metrics'), this.path('export')])
+      refuseSymlink(path);
+    if (!existsSync(this.path('config')))
+      throw new RunFolderError(`${this.dir}: not a run folder (no config.json)`);
+    const card = existsSync(this.path('card'))
+      ? (readJsonFile(this.path('card')) as RunPublication['card'])
+      : {};
+    return {
+      name: basename(this.dir),
+      // What the gallery stores and serves never names a folder of this machine.
+      config: withoutMachinePaths(this.readConfig<Record<string, unknown>>()),
+      lines: withoutMachinePaths(this.readMetrics()),
+      grids: this.sampleGrids().map(({ epoch, file }) => ({
+        epoch,
+        file,
+        bytes: () => readOwnFile(this.path('samples', file)),
+      })),
+      card,
+      ...(existsSync(this.path('export', MODEL_JSON))
+        ? { generator: this.readGenerator(this.path('export')) }
+        : {}),
+    };
+  }
+
+  /**
+   * The float32 generators kept at the end of `epochs` (`upload --epochs all|1,3,5`), with
+   * `weights` (default: the EMA's where the run kept one); one clear error for an epoch or a
+   * generator that was not kept.
+   */
+  readEpochGenerators(
+    epochs: 'all' | number[],
+    weights?: 'raw' | 'ema',
+  ): { weights: 'raw' | 'ema'; generators: { epoch: number; files: GeneratorFiles }[] } {
+    const chosen = weights ?? (this.readConfig<{ ema?: unknown }>().ema ? 'ema' : 'raw');
+    refuseSymlink(this.path('epochs'));
+    const kept = this.keptEpochs();
+    const wanted = epochs === 'all' ? kept : epochs;
+    const missing = wanted.filter((e) => !kept.includes(e));
+    if (!wanted.length) throw new RunFolderError(`${this.dir}: no epochs kept in epochs/`);
+    if (missing.length)
+      throw new RunFolderError(
+        `${this.dir}: epoch ${missing.join(', ')} not kept in epochs/ (kept: ${kept.join(', ') || 'none'})`,
+      );
+    const generators = wanted.map((epoch) => {
+      const dir = this.epochDir(epoch, chosen === 'ema' ? 'generator-ema' : 'generator');
+      if (!existsSync(join(dir, MODEL_JSON)))
+        throw new RunFolderError(`${dir}: no ${chosen} generator kept for epoch ${epoch}`);
+      return { epoch, files: this.readGenerator(dir) };
+    });
+    return { weights: chosen, generators };
+  }
+
+  private readGenerator(dir: string): GeneratorFiles {
+    return {
+      modelJson: withoutMachinePaths(
+        readJsonFile(join(dir, MODEL_JSON)),
+      ) as GeneratorFiles['modelJson'],
+      weights: () => readOwnFile(join(dir, 'weights.bin')),
+    };
   }
 }
+
+/** The run folders and real sets of this file system, for a gallery's seeding. */
+export const folderReader: FolderReader = {
+  publication: (dir) => new RunFolder(dir).readPublication(),
+  realSet: readRealSet,
+};

@@ -72,33 +72,49 @@ local gallery first: PGlite is single-process.`,
     const { openDb } = await import('@ganstudio/db/client');
     const { createLocalStore } = await import('@ganstudio/storage/local');
     const { createVercelStore } = await import('@ganstudio/storage/vercel');
-    const { uploadEpochModels, uploadRealSet, uploadRun } = await import('@ganstudio/runs');
+    const { PublishError, publishEpochModels, publishRealSet, publishRun } =
+      await import('@ganstudio/api/features/publish');
+    const { readRealSet, RunFolder } = await import('@ganstudio/runs/folder');
     const handle = await openDb({ url, dataDir: join(dataDir ?? '', 'db') });
     try {
       const store = token
         ? createVercelStore(token)
         : createLocalStore(join(dataDir ?? '', 'blobs'));
       const log = (l: string) => process.stderr.write(l + '\n');
-      if (v['real-set']) {
-        const r = await uploadRealSet(handle.db, v['real-set']);
+      /** A folder publishing refuses (no export, a wrong real set): one line naming it. */
+      const named = async <T>(folder: string, work: () => Promise<T>): Promise<T> => {
+        try {
+          return await work();
+        } catch (err) {
+          throw err instanceof PublishError ? new UserError(`${folder}: ${err.message}`) : err;
+        }
+      };
+      const realSet = v['real-set'];
+      if (realSet) {
+        const r = await named(realSet, () => publishRealSet(handle.db, readRealSet(realSet)));
         log(
           `${r.inserted ? 'registered' : 'already registered:'} real set ${r.id} (${r.count} images)`,
         );
       }
       if (dir) {
-        const result = await uploadRun(handle.db, store, dir, {
-          ...(v.name ? { name: v.name } : {}),
-          ...(v.note ? { note: v.note } : {}),
-          isDefault: v.default,
-          log,
-        });
-        if (epochs)
-          await uploadEpochModels(handle.db, store, dir, {
-            epochs,
-            ...(v.weights ? { weights: v.weights } : {}),
+        const run = new RunFolder(dir);
+        const publication = run.readPublication();
+        const result = await named(dir, () =>
+          publishRun(handle.db, store, publication, {
             ...(v.name ? { name: v.name } : {}),
+            ...(v.note ? { note: v.note } : {}),
+            isDefault: v.default,
             log,
-          });
+          }),
+        );
+        if (epochs)
+          await publishEpochModels(
+            handle.db,
+            store,
+            publication,
+            run.readEpochGenerators(epochs, v.weights),
+            { ...(v.name ? { name: v.name } : {}), log },
+          );
         log(
           `uploaded run ${result.runId} and model ${result.model.id} to ${url ? 'Postgres' : dataDir} + ${store.kind}`,
         );

@@ -5,11 +5,12 @@
  */
 import 'server-only';
 
+import { seedBundled } from '@ganstudio/api/features/publish';
 import { bundledArtifacts } from '@ganstudio/bundled';
 import type { Db } from '@ganstudio/db/client';
-import { seedBundled } from '@ganstudio/runs';
+import { folderReader } from '@ganstudio/runs/folder';
 import type { BlobStore } from '@ganstudio/storage';
 
 export async function seedGallery(db: Db, store: BlobStore): Promise<void> {
-  await seedBundled(db, store, bundledArtifacts());
+  await seedBundled(db, store, bundledArtifacts(), folderReader);
 }

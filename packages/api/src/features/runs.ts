@@ -7,6 +7,9 @@ import { desc, eq } from 'drizzle-orm';
 import type { Db } from '@ganstudio/db/client';
 import { models, runMetrics, runs, runSamples, type Run } from '@ganstudio/db/schema';
 import { referenceOf, UNRECORDED, type Passport } from '@ganstudio/models/passport';
+import { isFid, isScale, isStep, recordPassport, type MetricRecord } from '@ganstudio/runs/format';
+
+import { RUN_SERIES_POINTS } from '../policy';
 
 export async function upsertRun(
   db: Db,
@@ -72,7 +75,7 @@ export interface ScalePoint {
   recall: number;
 }
 
-/** What the publisher records of a run's quality curve in its config (packages/runs registerRun). */
+/** What publishing records of a run's quality curve in its config (runSeries). */
 export interface FidProtocol {
   feature_network: string;
   samples: number;
@@ -104,4 +107,101 @@ export function runPassport(run: Pick<Run, 'config'>): Passport | undefined {
       quantization: UNRECORDED,
     }
   );
+}
+
+/** One row of a run's series: losses where a step line was logged, the measures where measured. */
+type SeriesPoint = Omit<typeof runMetrics.$inferInsert, 'runId'>;
+
+const UNMEASURED = {
+  fid: null,
+  isScore: null,
+  classFidelity: null,
+  kid: null,
+  kidStd: null,
+  precision: null,
+  recall: null,
+  copies: null,
+};
+
+/**
+ * A run's rows for the charts (at most RUN_SERIES_POINTS step lines, every measurement) and the
+ * protocol of its quality curve. The curve is the lines of one passport, the most common (the
+ * trainer's periodic protocol): a 10,000-sample final FID is not comparable with 2,000-sample
+ * points and would make a false dip.
+ */
+export function runSeries(
+  lines: readonly MetricRecord[],
+  shape: { resolution: number; conditional: boolean },
+): { metrics: SeriesPoint[]; fidProtocol: FidProtocol | undefined } {
+  const steps = lines.filter(isStep);
+  const stride = Math.max(1, Math.ceil(steps.length / RUN_SERIES_POINTS));
+  const byStep = new Map<number, SeriesPoint>(
+    steps
+      .filter((_, i) => i % stride === 0 || i === steps.length - 1)
+      .map((s): [number, SeriesPoint] => [
+        s.step,
+        {
+          step: s.step,
+          epoch: s.epoch,
+          dLoss: s.d_loss,
+          gLoss: s.g_loss,
+          ...UNMEASURED,
+          elapsedS: s.elapsed_s,
+        },
+      ]),
+  );
+  /** Training seconds at `step`: the last logged step line at or before it (FID lines carry none). */
+  const elapsedAt = (step: number) => {
+    let at: number | null = null;
+    for (const s of steps) if (s.step <= step) at = s.elapsed_s;
+    return at;
+  };
+  const fidLines = lines.filter(isFid).map((line) => ({
+    line,
+    passport: recordPassport(line, shape.resolution, shape.conditional),
+  }));
+  const keyOf = (p: Passport) => JSON.stringify(p);
+  const counts = new Map<string, number>();
+  for (const { passport } of fidLines)
+    counts.set(keyOf(passport), (counts.get(keyOf(passport)) ?? 0) + 1);
+  const protocolKey = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const protocol = fidLines.filter((l) => keyOf(l.passport) === protocolKey);
+  for (const { line: l } of protocol) {
+    const point = byStep.get(l.step) ?? {
+      step: l.step,
+      epoch: l.epoch,
+      dLoss: null,
+      gLoss: null,
+      ...UNMEASURED,
+      elapsedS: elapsedAt(l.step),
+    };
+    byStep.set(l.step, {
+      ...point,
+      fid: l.fid,
+      isScore: l.is_mean ?? null,
+      classFidelity: l.class_fidelity ?? null,
+      kid: l.kid ?? null,
+      kidStd: l.kid_std ?? null,
+      precision: l.precision ?? null,
+      recall: l.recall ?? null,
+      copies: l.copies ?? null,
+    });
+  }
+  const first = protocol[0];
+  // The floor (real test images) and ceiling (noise) on the curve's passport, when measured.
+  const scale = lines
+    .filter(isScale)
+    .reverse()
+    .find((l) => first && keyOf(l.passport) === keyOf(first.passport));
+  return {
+    metrics: [...byStep.values()].sort((a, b) => a.step - b.step),
+    fidProtocol: first && {
+      feature_network: first.line.feature_network ?? 'unknown',
+      samples: first.passport.samples,
+      ...(first.line.weights ? { weights: first.line.weights } : {}),
+      ...(first.line.reference ? { reference: first.line.reference } : {}),
+      passport: first.passport,
+      ...(scale ? { floor: scale.floor, ceiling: scale.ceiling } : {}),
+    },
+  };
 }

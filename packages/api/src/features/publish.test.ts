@@ -3,8 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { listModels } from '@ganstudio/api/features/models';
-import { getRun } from '@ganstudio/api/features/runs';
 import { openDb } from '@ganstudio/db/client';
 import { createLocalStore } from '@ganstudio/storage/local';
 
@@ -15,8 +13,44 @@ import { loadLayersModel } from '@tensorflow/tfjs-layers';
 
 import { buildGenerator, DEFAULT_DCGAN_CONFIG } from '@ganstudio/models/gan';
 import { artifactsToFiles, modelToArtifacts } from '@ganstudio/models/weights';
+import { readRealSet, RunFolder } from '@ganstudio/runs/folder';
+import type { BlobStore } from '@ganstudio/storage';
 
-import { uploadEpochModels, uploadRealSet, uploadRun, uploadRunRecord } from './index';
+import { listModels } from './models';
+import {
+  publishEpochModels,
+  publishRealSet,
+  publishRun,
+  publishRunRecord,
+  type PublishOptions,
+} from './publish';
+import { getRun } from './runs';
+
+type Db = Parameters<typeof publishRun>[0];
+const publication = (dir: string) => new RunFolder(dir).readPublication();
+/** A folder as `ganstudio upload` publishes it: read by @ganstudio/runs, registered here. */
+const publishFolder = async (db: Db, store: BlobStore, dir: string, options?: PublishOptions) =>
+  publishRun(db, store, publication(dir), options);
+const publishRecordFolder = async (
+  db: Db,
+  store: BlobStore,
+  dir: string,
+  options?: PublishOptions,
+) => publishRunRecord(db, store, publication(dir), options);
+const publishKeptEpochs = async (
+  db: Db,
+  store: BlobStore,
+  dir: string,
+  epochs: 'all' | number[],
+  weights?: 'raw' | 'ema',
+) =>
+  publishEpochModels(
+    db,
+    store,
+    publication(dir),
+    new RunFolder(dir).readEpochGenerators(epochs, weights),
+  );
+const publishRealSetFolder = async (db: Db, dir: string) => publishRealSet(db, readRealSet(dir));
 
 function runFolder(): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'pub-')), 'my-run');
@@ -80,12 +114,12 @@ function runFolder(): string {
   return dir;
 }
 
-describe('uploadRun', () => {
+describe('publishing a run folder', () => {
   it('uploads grids and the generator, then registers the run, its series and the model', async () => {
     const h = await openDb();
     const blobs = mkdtempSync(join(tmpdir(), 'pub-blobs-'));
     const store = createLocalStore(blobs);
-    const result = await uploadRun(h.db, store, runFolder(), {
+    const result = await publishFolder(h.db, store, runFolder(), {
       isDefault: true,
       note: 'smoke',
     });
@@ -138,7 +172,7 @@ describe('uploadRun', () => {
     // Publishing again updates in place; onlyIfMissing (first-start seeding) leaves the model be,
     // and the run's record too while its folder is unchanged.
     const again = runFolder();
-    expect((await uploadRun(h.db, store, again, { onlyIfMissing: true })).skipped).toBe(true);
+    expect((await publishFolder(h.db, store, again, { onlyIfMissing: true })).skipped).toBe(true);
     const before = await getRun(h.db, 'my-run');
     expect(before?.metrics.find((m) => m.epoch === 2 && m.fid !== null)?.kid).toBeNull();
     // A folder that gained measurements since (a re-bundled run) refreshes the run's record.
@@ -147,7 +181,7 @@ describe('uploadRun', () => {
       '"fid":60,"kid":0.012,"kid_std":0.001,',
     );
     writeFileSync(join(again, 'metrics.jsonl'), lines);
-    expect((await uploadRun(h.db, store, again, { onlyIfMissing: true })).skipped).toBe(true);
+    expect((await publishFolder(h.db, store, again, { onlyIfMissing: true })).skipped).toBe(true);
     const after = await getRun(h.db, 'my-run');
     expect(after?.metrics.find((m) => m.epoch === 2 && m.fid !== null)?.kid).toBeCloseTo(0.012, 6);
     expect(after?.run.name).toBe(before?.run.name);
@@ -158,10 +192,12 @@ describe('uploadRun', () => {
   it('refuses folders that are not finished runs, with the reason', async () => {
     const h = await openDb();
     const store = createLocalStore(mkdtempSync(join(tmpdir(), 'pub-blobs-')));
-    await expect(uploadRun(h.db, store, tmpdir() + '/nope')).rejects.toThrow(/not a run folder/);
+    await expect(publishFolder(h.db, store, tmpdir() + '/nope')).rejects.toThrow(
+      /not a run folder/,
+    );
     const dir = runFolder();
     rmSync(join(dir, 'generator-uint8'), { recursive: true });
-    await expect(uploadRun(h.db, store, dir)).rejects.toThrow(/no exported generator/);
+    await expect(publishFolder(h.db, store, dir)).rejects.toThrow(/no exported generator/);
     expect(await listModels(h.db)).toEqual([]);
     await h.close();
   });
@@ -175,11 +211,15 @@ describe('uploadRun', () => {
     const dir = runFolder();
     rmSync(join(dir, 'generator-uint8', 'weights.bin'));
     symlinkSync(secret, join(dir, 'generator-uint8', 'weights.bin'));
-    await expect(uploadRun(h.db, store, dir)).rejects.toThrow(/weights\.bin: is a symbolic link/);
+    await expect(publishFolder(h.db, store, dir)).rejects.toThrow(
+      /weights\.bin: is a symbolic link/,
+    );
     const linkedDir = runFolder();
     rmSync(join(linkedDir, 'samples'), { recursive: true });
     symlinkSync(tmpdir(), join(linkedDir, 'samples'));
-    await expect(uploadRun(h.db, store, linkedDir)).rejects.toThrow(/samples: is a symbolic link/);
+    await expect(publishFolder(h.db, store, linkedDir)).rejects.toThrow(
+      /samples: is a symbolic link/,
+    );
     expect(await listModels(h.db)).toEqual([]);
     expect(await store.get('models/my-run-e2/weights.bin')).toBeUndefined();
     await h.close();
@@ -199,8 +239,8 @@ describe('uploadRun', () => {
       writeFileSync(join(out, 'model.json'), JSON.stringify(files.modelJson));
       writeFileSync(join(out, 'weights.bin'), files.weights);
     }
-    await uploadRun(h.db, store, dir);
-    const models = await uploadEpochModels(h.db, store, dir, { epochs: 'all', weights: 'raw' });
+    await publishFolder(h.db, store, dir);
+    const models = await publishKeptEpochs(h.db, store, dir, 'all', 'raw');
     expect(models.map((m) => [m.id, m.epoch, m.runId, m.quantization])).toEqual([
       ['my-run-e1', 1, 'my-run', 'uint8'],
       ['my-run-e2', 2, 'my-run', 'uint8'],
@@ -219,7 +259,7 @@ describe('uploadRun', () => {
     );
     expect(loaded.outputs[0]!.shape).toEqual([null, 32, 32, 3]);
     loaded.dispose();
-    await expect(uploadEpochModels(h.db, store, dir, { epochs: [3] })).rejects.toThrow(
+    await expect(publishKeptEpochs(h.db, store, dir, [3])).rejects.toThrow(
       /epoch 3 not kept in epochs\/ \(kept: 1, 2\)/,
     );
     await h.close();
@@ -236,10 +276,14 @@ describe('uploadRun', () => {
       join(dir, 'images.bin'),
       new Uint8Array(3 * 3072).map((_, i) => (i * 31) % 256),
     );
-    expect(await uploadRealSet(h.db, dir)).toEqual({ id: 'tiny-set', count: 3, inserted: true });
-    expect((await uploadRealSet(h.db, dir)).inserted).toBe(false);
+    expect(await publishRealSetFolder(h.db, dir)).toEqual({
+      id: 'tiny-set',
+      count: 3,
+      inserted: true,
+    });
+    expect((await publishRealSetFolder(h.db, dir)).inserted).toBe(false);
     writeFileSync(join(dir, 'images.bin'), new Uint8Array(100));
-    await expect(uploadRealSet(h.db, dir)).rejects.toThrow(/not a real-image set/);
+    await expect(publishRealSetFolder(h.db, dir)).rejects.toThrow(/not a real-image set/);
     await h.close();
   });
 
@@ -248,7 +292,7 @@ describe('uploadRun', () => {
     const store = createLocalStore(mkdtempSync(join(tmpdir(), 'pub-blobs-')));
     const dir = runFolder();
     rmSync(join(dir, 'generator-uint8'), { recursive: true });
-    expect(await uploadRunRecord(h.db, store, dir, { name: 'reference' })).toMatchObject({
+    expect(await publishRecordFolder(h.db, store, dir, { name: 'reference' })).toMatchObject({
       runId: 'my-run',
       grids: 2,
       skipped: false,
@@ -257,7 +301,9 @@ describe('uploadRun', () => {
     expect(run?.run.name).toBe('reference');
     expect(run?.models).toEqual([]);
     expect(run?.metrics.filter((m) => m.fid !== null)).toHaveLength(2);
-    expect((await uploadRunRecord(h.db, store, dir, { onlyIfMissing: true })).skipped).toBe(true);
+    expect((await publishRecordFolder(h.db, store, dir, { onlyIfMissing: true })).skipped).toBe(
+      true,
+    );
     await h.close();
   });
 
@@ -340,7 +386,7 @@ describe('uploadRun', () => {
       join(dir, 'metrics.jsonl'),
       [...kept, ...extra.map((l) => JSON.stringify(l))].join('\n') + '\n',
     );
-    await uploadRun(h.db, createLocalStore(mkdtempSync(join(tmpdir(), 'pub-blobs-'))), dir);
+    await publishFolder(h.db, createLocalStore(mkdtempSync(join(tmpdir(), 'pub-blobs-'))), dir);
     const run = await getRun(h.db, 'my-run');
     // Two passports: the EMA's (2 lines) is the curve; the raw line at epoch 2 is left out.
     const curve = run?.metrics.filter((m) => m.fid !== null);
