@@ -26,8 +26,9 @@ import {
 } from '@ganstudio/models/eval';
 
 import { releaseBackend, selectBackend, type BackendChoice } from '../src/backend';
-import { loadCifar10 } from '../src/cifar';
-import { imageBatches, loadFeatureNetwork, referenceRows, referenceStats } from '../src/evaluate';
+import { loadCifar10 } from '../src/data/cifar';
+import { imageBatches, loadFeatureNetwork } from '../src/measure/features';
+import { referenceRows, referenceStats } from '../src/measure/reference';
 
 const { values: v } = parseArgs({
   options: {

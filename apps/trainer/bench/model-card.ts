@@ -14,9 +14,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { classCountOf, sampleSeeds } from '@ganstudio/models/gan';
 
 import { releaseBackend, selectBackend } from '../src/backend';
-import { loadCifar10 } from '../src/cifar';
-import { imageBatches, sampleSpread } from '../src/evaluate';
-import { loadModel } from '../src/model-io';
+import { loadCifar10 } from '../src/data/cifar';
+import { sampleSpread } from '../src/measure/evaluate';
+import { imageBatches } from '../src/measure/features';
+import { loadModel } from '../src/training/model-io';
 
 const { values: v } = parseArgs({
   options: { float32: { type: 'string' }, uint8: { type: 'string' }, data: { type: 'string' } },

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { RunFolderError } from '@ganstudio/runs/folder';
 
 import { releaseBackend } from './backend';
-import { commands } from './commands';
+import { commands } from './commands/index';
 import { UserError } from './errors';
 
 export async function main(argv: string[]): Promise<number> {

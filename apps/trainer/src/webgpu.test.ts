@@ -24,15 +24,11 @@ import {
 import { decodePng } from '@ganstudio/models/image';
 
 import { releaseBackend, selectBackend } from './backend';
-import {
-  evaluateGenerator,
-  loadFeatureNetwork,
-  noiseBatches,
-  shippedClassifierDir,
-} from './evaluate';
-import { loadModel } from './model-io';
+import { evaluateGenerator } from './measure/evaluate';
+import { loadFeatureNetwork, noiseBatches, shippedClassifierDir } from './measure/features';
 import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
 import { runCli } from './testing/cli';
+import { loadModel } from './training/model-io';
 import { forgetAdapter, gpuDeviceNodes, probeAdapter, VULKAN_FIX } from './webgpu';
 
 const probe = await probeAdapter();

@@ -1,6 +1,6 @@
 /** `ganstudio bundle`: one epoch of a run, trimmed to what the gallery ships. */
 import { selectBackend } from '../backend';
-import { bundleRun } from '../bundle';
+import { bundleRun } from '../training/bundle';
 import { defineCommand, userPath } from './flags';
 import { BACKEND_FLAG, weightsFlag } from './shared';
 

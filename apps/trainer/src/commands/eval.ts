@@ -11,25 +11,29 @@ import { resolveGeneratorDir } from '@ganstudio/runs/folder';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
 import { selectBackend } from '../backend';
-import { loadCifar10 } from '../cifar';
-import { isCifar10 } from '../dataset';
+import { loadCifar10 } from '../data/cifar';
+import { isCifar10 } from '../data/dataset';
 import {
   evaluateImages,
-  FEATURE_NETWORKS,
   fidelityTargets,
-  generatorBatches,
   generatorWeights,
+  measurementPassport,
+} from '../measure/evaluate';
+import {
+  FEATURE_NETWORKS,
+  generatorBatches,
   imageBatches,
   loadFeatureNetwork,
-  measurementPassport,
   noiseBatches,
+} from '../measure/features';
+import {
   referenceClassStats,
   referenceRows,
   referenceStats,
   type RowReferences,
-} from '../evaluate';
-import { generatorClassNames, loadModel } from '../model-io';
-import { Progress } from '../progress';
+} from '../measure/reference';
+import { generatorClassNames, loadModel } from '../training/model-io';
+import { Progress } from '../training/progress';
 import { defineCommand, userPath, type Flags, type Values } from './flags';
 import { TRUNCATION_FLAG } from './sample';
 import { BACKEND_FLAG, UsageError } from './shared';

@@ -3,7 +3,7 @@ import { QUANTIZATIONS } from '@ganstudio/models/weights';
 import { resolveGeneratorDir } from '@ganstudio/runs/folder';
 
 import { selectBackend } from '../backend';
-import { loadModel, saveModel } from '../model-io';
+import { loadModel, saveModel } from '../training/model-io';
 import { defineCommand } from './flags';
 
 export const exportCommand = defineCommand({

@@ -1,7 +1,7 @@
 /** `ganstudio real-set`: real CIFAR-10 test images for the gallery's judge game. */
 import { MAX_SEED } from '@ganstudio/models/gan';
 
-import { writeRealSet } from '../real-set';
+import { writeRealSet } from '../data/real-set';
 import { defineCommand } from './flags';
 
 export const realSetCommand = defineCommand({

@@ -5,8 +5,8 @@ import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
 import { selectBackend } from '../backend';
 import { UserError } from '../errors';
-import { generatorClassNames, loadModel } from '../model-io';
-import { sampleGridPng } from '../sampling';
+import { generatorClassNames, loadModel } from '../training/model-io';
+import { sampleGridPng } from '../training/sampling';
 import { defineCommand, userPath } from './flags';
 import { BACKEND_FLAG } from './shared';
 

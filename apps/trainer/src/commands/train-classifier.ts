@@ -2,7 +2,7 @@
 import { DEFAULT_CLASSIFIER_CONFIG } from '@ganstudio/models/eval';
 import { MAX_SEED } from '@ganstudio/models/gan';
 
-import { trainClassifier, type ClassifierRunConfig } from '../classifier-train';
+import { trainClassifier, type ClassifierRunConfig } from '../measure/classifier-train';
 import { defineCommand } from './flags';
 import { outFlag, reportSitting, SITTING_FLAGS, sittingOf, UsageError } from './shared';
 

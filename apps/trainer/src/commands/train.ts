@@ -10,12 +10,18 @@ import {
 import { RUN_FORMAT, type RunConfig } from '@ganstudio/runs/folder';
 
 import { selectBackend } from '../backend';
-import { materializeCarriedRun } from '../carry';
-import { ensureOfficialCifar10 } from '../cifar';
+import { ensureOfficialCifar10 } from '../data/cifar';
 import { UserError } from '../errors';
-import { DEFAULT_EMA_DECAY, RECIPES, TRAIN_DEFAULTS, type RecipeName } from '../recipes';
-import { readRunConfig } from '../sitting';
-import { train, validateRunConfig } from '../train';
+import { materializeCarriedRun } from '../training/carry';
+import {
+  DEFAULT_EMA_DECAY,
+  RECIPES,
+  TRAIN_DEFAULTS,
+  validateRunConfig,
+  type RecipeName,
+} from '../training/recipes';
+import { readRunConfig } from '../training/sitting';
+import { train } from '../training/train';
 import { defineCommand } from './flags';
 import { outFlag, reportSitting, SITTING_FLAGS, sittingOf, UsageError } from './shared';
 

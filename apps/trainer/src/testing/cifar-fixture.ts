@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-import { RECORD_BYTES } from '../cifar';
+import { RECORD_BYTES } from '../data/cifar';
 
 export function fixtureRecords(count: number, offset = 0): Uint8Array {
   const bytes = new Uint8Array(count * RECORD_BYTES);

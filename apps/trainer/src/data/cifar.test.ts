@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 
-import { epochPermutation, planBatches, toNhwc } from './batches';
-import { ensureOfficialCifar10, loadCifar10, MAX_TAR_BYTES, RECORD_BYTES } from './cifar';
 import {
   fixtureRecords,
   makeTar,
   writeCifarFolder,
   writeCifarTarGz,
-} from './testing/cifar-fixture';
+} from '../testing/cifar-fixture';
+import { epochPermutation, planBatches, toNhwc } from './batches';
+import { ensureOfficialCifar10, loadCifar10, MAX_TAR_BYTES, RECORD_BYTES } from './cifar';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'cifar-test-'));
 

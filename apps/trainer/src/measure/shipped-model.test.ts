@@ -12,11 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRunPath } from '@ganstudio/bundled';
 import { sampleSeeds } from '@ganstudio/models/gan';
 
-import { releaseBackend, selectBackend } from './backend';
-import { loadCifar10 } from './cifar';
-import { imageBatches, sampleSpread } from './evaluate';
-import { loadModel } from './model-io';
-import { REAL_CIFAR10 } from './testing/cifar-fixture';
+import { releaseBackend, selectBackend } from '../backend';
+import { loadCifar10 } from '../data/cifar';
+import { REAL_CIFAR10 } from '../testing/cifar-fixture';
+import { loadModel } from '../training/model-io';
+import { sampleSpread } from './evaluate';
+import { imageBatches } from './features';
 
 const SHIPPED = join(defaultRunPath(), 'generator-uint8');
 const DATA = REAL_CIFAR10;

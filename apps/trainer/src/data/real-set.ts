@@ -12,9 +12,9 @@ import { basename, join } from 'node:path';
 import { at } from '@ganstudio/models/arrays';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
+import { UserError } from '../errors';
 import { epochPermutation } from './batches';
 import { CLASS_NAMES, loadCifar10 } from './cifar';
-import { UserError } from './errors';
 
 export interface RealSetManifest {
   id: string;

@@ -25,18 +25,17 @@ import {
 } from '@ganstudio/runs/folder';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
-import { writeCarriedState } from './carry';
-import { hasOptimizerState, type CheckpointState } from './checkpoint';
-import { UserError } from './errors';
+import { UserError } from '../errors';
 import {
   evaluateGenerator,
   fidelityTargets,
-  loadFeatureNetwork,
   measurementPassport,
-  referenceCount,
-  referenceStats,
   type EvalResult,
-} from './evaluate';
+} from '../measure/evaluate';
+import { loadFeatureNetwork } from '../measure/features';
+import { referenceCount, referenceStats } from '../measure/reference';
+import { writeCarriedState } from './carry';
+import { hasOptimizerState, type CheckpointState } from './checkpoint';
 import { loadModel, MODEL_JSON, saveModel } from './model-io';
 import { sampleGridPng } from './sampling';
 import { readRunConfig } from './sitting';

@@ -19,19 +19,19 @@ import {
 import { createRng } from '@ganstudio/models/gan';
 import { RunFolder } from '@ganstudio/runs/folder';
 
-import { selectBackend, type BackendChoice, type BackendInfo } from './backend';
-import { batchTensor, epochPermutation, limitData, planBatches } from './batches';
+import { selectBackend, type BackendChoice, type BackendInfo } from '../backend';
+import { batchTensor, epochPermutation, limitData, planBatches } from '../data/batches';
+import { loadCifar10, type PlanarImages } from '../data/cifar';
+import { UserError } from '../errors';
 import {
   loadLatestCheckpointWith,
   restoreOptimizer,
   saveCheckpointFolder,
   saveOptimizer,
-} from './checkpoint';
-import { loadCifar10, type PlanarImages } from './cifar';
-import { UserError } from './errors';
-import { loadModel, saveModel } from './model-io';
-import { Progress } from './progress';
-import { recipeFor, runLoop, startSitting, type StepOutcome } from './sitting';
+} from '../training/checkpoint';
+import { loadModel, saveModel } from '../training/model-io';
+import { Progress } from '../training/progress';
+import { recipeFor, runLoop, startSitting, type StepOutcome } from '../training/sitting';
 
 export interface ClassifierRunConfig {
   version: 1;

@@ -16,9 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { decodePng } from '@ganstudio/models/image';
 
+import { runCli } from '../testing/cli';
+import { writeImageFolder } from '../testing/image-fixture';
 import { prepareImages } from './image-folder';
-import { runCli } from './testing/cli';
-import { writeImageFolder } from './testing/image-fixture';
 
 const root = mkdtempSync(join(tmpdir(), 'images-test-'));
 // The prepared-image cache of this suite only, for the CLI processes and the in-process calls.

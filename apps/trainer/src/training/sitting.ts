@@ -6,8 +6,8 @@ import { existsSync, readdirSync } from 'node:fs';
 
 import { RunFolder, RunFolderError } from '@ganstudio/runs/folder';
 
-import type { BatchPlan } from './batches';
-import { UserError } from './errors';
+import type { BatchPlan } from '../data/batches';
+import { UserError } from '../errors';
 import type { Progress } from './progress';
 
 /** A run folder's config.json; `context` starts the error line (e.g. --resume, bundle). */

@@ -10,22 +10,21 @@ import { describe, expect, it } from 'vitest';
 import { bundledPath, defaultRunPath } from '@ganstudio/bundled';
 import { DEFAULT_OPTIMIZER } from '@ganstudio/models/gan';
 
-import { releaseBackend, selectBackend } from './backend';
-import { loadCifar10 } from './cifar';
-import { testAccuracy } from './classifier-train';
+import { releaseBackend, selectBackend } from '../backend';
+import { loadCifar10 } from '../data/cifar';
+import { testAccuracy } from '../measure/classifier-train';
+import { evaluateImages } from '../measure/evaluate';
 import {
-  evaluateImages,
   generatorBatches,
   imageBatches,
   loadFeatureNetwork,
   noiseBatches,
-  referenceRows,
-  referenceStats,
   shippedClassifierDir,
-} from './evaluate';
+} from '../measure/features';
+import { referenceRows, referenceStats } from '../measure/reference';
+import { REAL_CIFAR10 } from '../testing/cifar-fixture';
+import { runCli } from '../testing/cli';
 import { loadModel } from './model-io';
-import { REAL_CIFAR10 } from './testing/cifar-fixture';
-import { runCli } from './testing/cli';
 import { train } from './train';
 
 const DATA = REAL_CIFAR10;

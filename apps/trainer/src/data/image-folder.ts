@@ -17,8 +17,8 @@ import { at } from '@ganstudio/models/arrays';
 import type { Resolution } from '@ganstudio/models/gan';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
+import { describeFsError, UserError } from '../errors';
 import { defaultCacheDir, readTar, type PlanarImages } from './cifar';
-import { describeFsError, UserError } from './errors';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp'];
 /** An archive may expand to this much (a bound against gzip bombs; far above a usable set in memory). */

@@ -10,8 +10,8 @@ import { constants, gunzipSync } from 'node:zlib';
 import { at } from '@ganstudio/models/arrays';
 import type { Resolution } from '@ganstudio/models/gan';
 
+import { describeFsError, UserError } from '../errors';
 import { CLASS_NAMES, loadCifar10, type PlanarImages } from './cifar';
-import { describeFsError, UserError } from './errors';
 import { prepareImages, type PrepareOptions } from './image-folder';
 
 export interface TrainingSet {

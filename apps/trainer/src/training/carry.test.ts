@@ -18,8 +18,8 @@ import { describe, expect, it } from 'vitest';
 
 import { RunFolder } from '@ganstudio/runs/folder';
 
-import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
-import { filesContaining, runCli } from './testing/cli';
+import { smokeTrainArgs, writeCifarTarGz } from '../testing/cifar-fixture';
+import { filesContaining, runCli } from '../testing/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'carry-test-'));
 

@@ -23,7 +23,7 @@ import { artifactsToFiles, modelToArtifacts } from '@ganstudio/models/weights';
 import { RunFolder } from '@ganstudio/runs/folder';
 import { fsyncDir, writeFileAtomic, writeFileSyncDurable } from '@ganstudio/runs/fs-atomic';
 
-import { UserError } from './errors';
+import { UserError } from '../errors';
 import { loadModel, MODEL_JSON, writeModelFiles } from './model-io';
 
 export interface CheckpointState {

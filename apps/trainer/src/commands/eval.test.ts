@@ -8,8 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 import '@tensorflow/tfjs-backend-cpu';
 
@@ -21,12 +20,12 @@ import { sampleSeeds } from '@ganstudio/models/gan';
 import { decodePng } from '@ganstudio/models/image';
 import { RunFolder } from '@ganstudio/runs/folder';
 
-import { sampleSpread } from './evaluate';
-import { loadModel, saveModel } from './model-io';
-import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
-import { takesBest } from './train';
+import { sampleSpread } from '../measure/evaluate';
+import { takesBest } from '../measure/tracker';
+import { smokeTrainArgs, writeCifarTarGz } from '../testing/cifar-fixture';
+import { BIN } from '../testing/cli';
+import { loadModel, saveModel } from '../training/model-io';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ganstudio.js');
 const root = mkdtempSync(join(tmpdir(), 'eval-test-'));
 const data = writeCifarTarGz(join(root, 'data'), 64); // 320 train, 64 test images
 

@@ -22,7 +22,7 @@ import { at } from '@ganstudio/models/arrays';
 import { CIFAR10_CLASSES } from '@ganstudio/models/gan';
 import { writeFileSyncDurable } from '@ganstudio/runs/fs-atomic';
 
-import { describeFsError, UserError } from './errors';
+import { describeFsError, UserError } from '../errors';
 
 export const RECORD_BYTES = 1 + 3 * 32 * 32;
 export const PIXELS_PER_IMAGE = 3 * 32 * 32;

@@ -15,8 +15,8 @@ import { describe, expect, it } from 'vitest';
 import { createRng } from '@ganstudio/models/gan';
 import { RunFolder } from '@ganstudio/runs/folder';
 
-import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
-import { BIN } from './testing/cli';
+import { smokeTrainArgs, writeCifarTarGz } from '../testing/cifar-fixture';
+import { BIN } from '../testing/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'resume-'));
 // 200 training images of the fixture, or the real CIFAR-10 where CI has it: the same mechanism.

@@ -16,7 +16,7 @@ import {
 import { MODEL_JSON, RunFolder } from '@ganstudio/runs/folder';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
-import { describeFsError, UserError } from './errors';
+import { describeFsError, UserError } from '../errors';
 
 export { MODEL_JSON };
 

@@ -16,9 +16,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { decodePng } from '@ganstudio/models/image';
 
-import { CLASS_NAMES } from './cifar';
-import { smokeTrainArgs, writeCifarTarGz } from './testing/cifar-fixture';
-import { expectTilesAreServerRenders, runCli } from './testing/cli';
+import { CLASS_NAMES } from '../data/cifar';
+import { smokeTrainArgs, writeCifarTarGz } from '../testing/cifar-fixture';
+import { expectTilesAreServerRenders, runCli } from '../testing/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'conditional-test-'));
 // Prepared images are cached per content: keep this suite's cache its own.

@@ -8,8 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { at } from '@ganstudio/models/arrays';
 import { createRng } from '@ganstudio/models/gan';
 
+import { UserError } from '../errors';
 import { firstImages, sideOf, type PlanarImages } from './cifar';
-import { UserError } from './errors';
 
 export function epochPermutation(count: number, seed: number, epoch: number): Uint32Array {
   const rng = createRng((seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);

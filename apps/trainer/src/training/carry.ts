@@ -36,13 +36,13 @@ import {
 import { RunFolder, type RunConfig, type SeamRecord } from '@ganstudio/runs/folder';
 import { fsyncDir, writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
+import { UserError } from '../errors';
 import {
   hasOptimizerState,
   readGanState,
   saveCheckpoint,
   type CheckpointState,
 } from './checkpoint';
-import { UserError } from './errors';
 import { readRunConfig, recipeFor } from './sitting';
 
 export const STATE_DIR = 'state';
