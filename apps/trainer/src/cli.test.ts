@@ -213,7 +213,7 @@ describe('the CLI from the repository root, as the README runs it', () => {
       /final FID: +\d+\.\d{3} \(cifar10-classifier@\w+ features, 2000 samples\)/,
     );
     expect(summary).toMatch(
-      /final KID: +-?\d\.\d{5} ± \d\.\d{5}, precision \d+\.\d%, recall \d+\.\d%, copies \d+\.\d%/,
+      /final: +KID -?\d\.\d{5} ± \d\.\d{5}, precision \d+\.\d%, recall \d+\.\d%, copies \d+\.\d%/,
     );
     expect(summary).toMatch(
       new RegExp(`generator: +${join(out, 'generator-uint8')} \\(uint8, \\d+\\.\\d\\d MiB\\)`),

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type DbHandle } from '@ganstudio/db/client';
 import { images, models } from '@ganstudio/db/schema';
 import { decodePng } from '@ganstudio/models/image';
+import type { Measurement } from '@ganstudio/models/measurement';
 import { createLocalStore } from '@ganstudio/storage/local';
 
 import { renderShareCard } from './card';
@@ -306,22 +307,31 @@ describe('GET', () => {
 });
 
 describe('GET /api/leaderboard', () => {
-  it("shows each model's FID and IS from its run at the model's own epoch", async () => {
+  it("shows each model's measurement from its run's curve at the model's own epoch, with its passport", async () => {
     // A run measured after epochs 9 and 10 (metrics count epochs from 1), its epoch-10 model.
+    const passport = {
+      feature_network: 'cifar10-classifier@x',
+      resize: 'none (32×32)',
+      samples: 2000,
+      reference: { name: 'cifar10', split: 'train', count: 50000, digest: 'sha256:ab' },
+      latent_protocol: 'stream batches',
+      weights: 'ema',
+      quantization: 'float32',
+    };
     await upsertRun(
       h.db,
       {
         id: 'fid-run',
         name: 'fid-run',
-        config: { fid_protocol: { feature_network: 'cifar10-classifier@x', samples: 2000 } },
+        config: { curve: { passport } },
         status: 'finished',
         backend: 'wasm',
         epochs: 10,
       },
       [],
       [
-        { step: 7029, epoch: 9, dLoss: null, gLoss: null, fid: 2.84, isScore: 2.1 },
-        { step: 7810, epoch: 10, dLoss: null, gLoss: null, fid: 2.67, isScore: 2.12 },
+        { step: 7029, epoch: 9, fid: 2.84, is_mean: 2.1 },
+        { step: 7810, epoch: 10, fid: 2.67, is_mean: 2.12 },
       ],
     );
     await seedTinyModel(h.db, store, 'fid-model');
@@ -330,12 +340,14 @@ describe('GET /api/leaderboard', () => {
       .set({ runId: 'fid-run', epoch: 10 })
       .where(eq(models.id, 'fid-model'));
     const board = (await (await api(new Request(`${BASE}/api/leaderboard`))).json()) as {
-      items: { modelId: string; fid: number; isScore: number; featureNetwork: string }[];
+      items: { modelId: string; measurement: Measurement | null }[];
     };
     const row = board.items.find((r) => r.modelId === 'fid-model')!;
-    expect(row.fid).toBeCloseTo(2.67, 5);
-    expect(row.isScore).toBeCloseTo(2.12, 5);
-    expect(row.featureNetwork).toBe('cifar10-classifier@x');
+    expect(row.measurement?.fid).toBeCloseTo(2.67, 5);
+    expect(row.measurement?.is_mean).toBeCloseTo(2.12, 5);
+    expect(row.measurement?.passport).toEqual(passport);
+    // A model never measured, and a run without a curve, say so with null.
+    expect(board.items.find((r) => r.modelId === 'tiny')?.measurement).toBeNull();
   });
 });
 

@@ -21,6 +21,8 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
+import type { Measurement } from '@ganstudio/models/measurement';
+
 /**
  * Ids of runs, models and images, as they appear in URLs and API bodies: 1–64 letters, digits,
  * `-` or `_`. The API's validation, the pages' lookups and the run publisher all use these.
@@ -73,50 +75,30 @@ export const runMetrics = pgTable(
     step: integer('step').notNull(),
     /** 1-based: the epoch the step belongs to (an FID point: the epochs completed). */
     epoch: integer('epoch').notNull(),
-    dLoss: real('d_loss'),
-    gLoss: real('g_loss'),
+    // A point's fields are named as the run folder's lines name them (the step line's losses and
+    // clock, the Measurement's numbers: @ganstudio/models/measurement), so a row is a line.
+    d_loss: real('d_loss'),
+    g_loss: real('g_loss'),
+    /** Training seconds at this step (across sittings): FID by wall clock when runs are compared. */
+    elapsed_s: real('elapsed_s'),
     fid: real('fid'),
-    isScore: real('is_score'),
-    /** A conditional run's class fidelity at this FID point (share of samples classified as their class). */
-    classFidelity: real('class_fidelity'),
-    /** KID ± std at this point (Bińkowski et al. 2018; same features and passport as the FID). */
+    is_mean: real('is_score'),
+    class_fidelity: real('class_fidelity'),
     kid: real('kid'),
-    kidStd: real('kid_std'),
-    /** Improved precision and recall (Kynkäänniemi et al. 2019, k = 3), shares 0–1. */
+    kid_std: real('kid_std'),
     precision: real('precision'),
     recall: real('recall'),
-    /** Share of samples nearer the training set than 99% of held-out real images (end of run). */
     copies: real('copies'),
-    /** Training seconds at this step (across sittings): FID by wall clock when runs are compared. */
-    elapsedS: real('elapsed_s'),
   },
   (t) => [primaryKey({ columns: [t.runId, t.step] })],
 );
 
 /**
  * A published model's numbers measured on the very weights it serves (e.g. uint8), with the
- * passport they were measured on (@ganstudio/models/passport): shown in place of its run's curve
+ * passport they were measured on: shown in place of its run's curve
  * point, which is of the float32 weights the trainer sampled.
  */
-export interface ModelMetrics {
-  fid?: number;
-  is_mean?: number;
-  kid?: number;
-  kid_std?: number;
-  precision?: number;
-  recall?: number;
-  copies?: number;
-  class_fidelity?: number;
-  passport?: {
-    feature_network: string;
-    resize: string;
-    samples: number;
-    reference: { name: string; split: string; count: number; digest: string };
-    latent_protocol: string;
-    weights: string;
-    quantization: string;
-  };
-}
+export type ModelMetrics = Partial<Measurement>;
 
 /** A published generator (TF.js layers format in the blob store). */
 export const models = pgTable('models', {

@@ -1,4 +1,4 @@
-/** The run folder's metrics.jsonl (one epoch base for every line, old files read the same), its names, and what leaves the machine. */
+/** The run folder's metrics.jsonl (one epoch base for every line; files from before it refused), its names, and what leaves the machine. */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ const fid = (epoch: number, s: number) =>
   ({ type: 'fid', epoch, step: s, fid: 10, samples: 2000, feature_network: 'x' }) as MetricRecord;
 
 describe('metrics.jsonl', () => {
-  it('counts epochs from 1 on every line, new records and old files alike', () => {
+  it('counts epochs from 1 on every line, and refuses a file from before the header', () => {
     const run = mkdtempSync(join(tmpdir(), 'run-'));
     for (const s of [1, 2]) new RunFolder(run).appendMetric(step(1, s));
     new RunFolder(run).appendMetric(fid(1, 2));
@@ -35,17 +35,15 @@ describe('metrics.jsonl', () => {
       ['step', 2],
     ]);
 
-    // A file from before the header: step lines counted from 0, FID lines from 1.
+    // A file from before the header (step lines counted from 0) is refused, not guessed at, and
+    // left as it was.
     const old = mkdtempSync(join(tmpdir(), 'run-'));
     const legacy = [step(0, 1), step(0, 2), fid(1, 2), step(1, 3)];
-    writeFileSync(join(old, 'metrics.jsonl'), legacy.map((r) => JSON.stringify(r) + '\n').join(''));
-    expect(new RunFolder(old).readMetrics()).toEqual(new RunFolder(run).readMetrics());
-    // Resuming it appends in the new base and converts what is there, once.
-    new RunFolder(old).appendMetric(step(2, 4));
-    new RunFolder(old).appendMetric(step(2, 5));
-    expect(new RunFolder(old).readMetrics().map((r) => r.epoch)).toEqual([1, 1, 1, 2, 2, 2]);
-    expect(new RunFolder(old).truncateMetrics(3)).toBe(4);
-    expect(new RunFolder(old).readMetrics().map((r) => r.epoch)).toEqual([1, 1, 1, 2]);
+    const text = legacy.map((r) => JSON.stringify(r) + '\n').join('');
+    writeFileSync(join(old, 'metrics.jsonl'), text);
+    expect(() => new RunFolder(old).readMetrics()).toThrow(/no format header: written before/);
+    expect(() => new RunFolder(old).appendMetric(step(2, 4))).toThrow(/no format header/);
+    expect(readFileSync(join(old, 'metrics.jsonl'), 'utf8')).toBe(text);
   });
 
   it('drops a torn last line from a crash mid-append', () => {

@@ -218,7 +218,7 @@ export class RunFolder {
 
   /** metrics.jsonl, every epoch 1-based, without the format header. */
   readMetrics(): MetricRecord[] {
-    return this.parseMetrics().records;
+    return this.parseMetrics();
   }
 
   /** Rewrites metrics.jsonl (current format) with `records`, atomically. */
@@ -236,29 +236,25 @@ export class RunFolder {
     return kept.length;
   }
 
-  /** Appends one record (one write); a file without the header (old or new) is rewritten first. */
+  /** Appends one record (one write); a new or empty file gets its header first. */
   appendMetric(record: MetricRecord): void {
     const path = this.path('metrics');
     if (!headed.has(path) || !existsSync(path)) {
-      const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
-      if (!text.startsWith('{"type":"format"')) this.writeMetrics(this.parseMetrics().records);
+      if (!this.parseMetrics().length) this.writeMetrics([]);
       headed.add(path);
     }
     appendFileSync(path, JSON.stringify(record) + '\n');
   }
 
   /**
-   * Every record's `epoch` is 1-based: a step line's epoch is the epoch the step belongs to, an
-   * FID line's the number of epochs completed when it was measured, so both lines at the last step
-   * of epoch 3 say 3. Files written before 2026-12-01 counted step lines from 0; their first line
-   * is not a `format` header, and 1 is added to their step lines.
+   * metrics.jsonl's records after its `format` header. A file without one was written before
+   * 2026-12-01, when step lines counted epochs from 0: refused, not guessed at.
    */
-  private parseMetrics(): { records: MetricRecord[]; current: boolean } {
+  private parseMetrics(): MetricRecord[] {
     const path = this.path('metrics');
-    if (!existsSync(path)) return { records: [], current: true };
+    if (!existsSync(path)) return [];
     const records: MetricRecord[] = [];
-    let current = false;
-    let first = true;
+    let headed = false;
     for (const line of readFileSync(path, 'utf8').split('\n')) {
       if (!line.trim()) continue;
       let r: MetricRecord;
@@ -267,13 +263,14 @@ export class RunFolder {
       } catch {
         break; // a torn final line from a crash mid-append
       }
-      if (first && r.type === 'format') current = true;
+      if (!headed && r.type === 'format') headed = true;
+      else if (!headed)
+        throw new RunFolderError(
+          `${path}: no format header: written before 2026-12-01 by a trainer whose step lines counted epochs from 0; this one reads format ${RUN_FORMAT}`,
+        );
       else records.push(r);
-      first = false;
     }
-    if (!current)
-      for (const r of records) if (r.type === 'step' && typeof r.epoch === 'number') r.epoch += 1;
-    return { records, current: current || records.length === 0 };
+    return records;
   }
 
   /** What the gallery registers of this run (RunPublication), refusing symlinks throughout. */

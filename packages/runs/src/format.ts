@@ -4,13 +4,8 @@
  * the same types the trainer writes; folder.ts reads and writes them on disk.
  */
 import type { DcganConfig, OptimizerConfig } from '@ganstudio/models/gan';
-import {
-  latentProtocol,
-  referenceOf,
-  resizeOf,
-  UNRECORDED,
-  type Passport,
-} from '@ganstudio/models/passport';
+import type { Measurement, ScalePoint } from '@ganstudio/models/measurement';
+import type { Passport } from '@ganstudio/models/passport';
 
 /**
  * config.json of a GAN run. `version` 2 since metrics.jsonl's step lines count epochs from 1
@@ -88,29 +83,21 @@ export function withoutMachinePaths<T>(value: T): T {
  * best.json: the periodic measurement that made generator-best/ the best, with where it was taken.
  * Read and written only here, so the trainer and a resumed run agree on its shape.
  */
-export interface BestRecord {
-  fid: number;
+export interface BestRecord extends Omit<Measurement, 'passport'> {
   samples: number;
   feature_network: string;
   epoch: number;
   step: number;
-  is_mean?: number;
-  is_std?: number;
   reference?: string;
-  kid?: number;
-  kid_std?: number;
-  precision?: number;
-  recall?: number;
   /** The lowest KID the run has measured (not necessarily the best's: see the trainer's takesBest). */
   lowest?: { kid: number; kid_std: number; epoch: number };
 }
 
 // ---- metrics.jsonl -------------------------------------------------------------------------
 //
-// Every record's `epoch` is 1-based: a step line's epoch is the epoch the step belongs to, an
-// FID line's the number of epochs completed when it was measured, so both lines at the last step
-// of epoch 3 say 3. Files written before 2026-12-01 counted step lines from 0; their first line
-// is not a `format` header, and readMetrics adds 1 to their step lines.
+// Every record's `epoch` is 1-based: a step line's epoch is the epoch the step belongs to, a
+// measurement line's the number of epochs completed when it was measured, so both lines at the
+// last step of epoch 3 say 3. The file opens with a `format` header (RUN_FORMAT).
 
 export interface StepRecord {
   type: 'step';
@@ -127,30 +114,23 @@ export interface StepRecord {
   elapsed_s: number;
 }
 
-export interface FidRecord {
+/**
+ * A measurement line (`"type": "fid"`, its name since the first run, though it carries every
+ * measure): the Measurement, where in the run it was taken, and how.
+ */
+export interface MeasurementRecord extends Measurement {
   type: 'fid';
   epoch: number;
   step: number;
-  fid: number;
-  is_mean?: number;
-  is_std?: number;
   samples: number;
   feature_network: string;
-  /** The reference set's description, e.g. "cifar10-train@sha256:…(50000)" (absent in older runs). */
+  /** The reference set's description, e.g. "cifar10-train@sha256:…(50000)". */
   reference?: string;
-  /** raw | ema: which generator weights were measured (absent in older runs). */
+  /** raw | ema: which generator weights were measured. */
   weights?: string;
-  /** A conditional run's: share of samples the CIFAR-10 classifier calls the class they were drawn in. */
-  class_fidelity?: number;
-  /** KID ± std (100 subsets), precision and recall (k = 3) against the first `samples` training images. */
-  kid?: number;
-  kid_std?: number;
-  precision?: number;
-  recall?: number;
-  /** Share of samples nearer the training set than 99% of held-out real images (end of run, CIFAR-10). */
-  copies?: number;
-  /** What the numbers were measured with (absent in runs older than passports). */
-  passport?: Passport;
+  /** The backend the features were computed on, and the seconds it took. */
+  backend?: string;
+  seconds?: number;
 }
 
 /**
@@ -182,14 +162,6 @@ export interface ScaleRecord {
   passport: Passport;
 }
 
-export interface ScalePoint {
-  fid: number;
-  kid: number;
-  kid_std: number;
-  precision: number;
-  recall: number;
-}
-
 /** Any other record (the classifier's epochs, …). */
 export interface OtherRecord {
   type: string;
@@ -198,33 +170,18 @@ export interface OtherRecord {
   [key: string]: unknown;
 }
 
-export type MetricRecord = StepRecord | FidRecord | SeamRecord | ScaleRecord | OtherRecord;
+export type MetricRecord = StepRecord | MeasurementRecord | SeamRecord | ScaleRecord | OtherRecord;
 
 export const isStep = (r: MetricRecord): r is StepRecord => r.type === 'step';
 export const isSeam = (r: MetricRecord): r is SeamRecord => r.type === 'seam';
 export const isScale = (r: MetricRecord): r is ScaleRecord =>
   r.type === 'scale' && typeof (r as ScaleRecord).passport === 'object';
 
-/**
- * A measurement line's passport: its own, or for lines older than passports the one its fields
- * imply (the trainer has always measured float32 weights on the stream-batches protocol); what
- * an old line did not record is "unrecorded", so it never matches a recorded value.
- */
-export function recordPassport(r: FidRecord, side: number, conditional: boolean): Passport {
-  return (
-    r.passport ?? {
-      feature_network: r.feature_network,
-      resize: resizeOf(r.feature_network, side),
-      samples: r.samples,
-      reference: referenceOf(r.reference),
-      latent_protocol: latentProtocol(Infinity, conditional),
-      weights: r.weights ?? UNRECORDED,
-      quantization: 'float32',
-    }
-  );
-}
-export const isFid = (r: MetricRecord): r is FidRecord =>
-  r.type === 'fid' && Number.isFinite((r as FidRecord).fid);
+/** A measurement line with its passport (lines from before passports, 2026-12-05, count as none). */
+export const isMeasurement = (r: MetricRecord): r is MeasurementRecord =>
+  r.type === 'fid' &&
+  Number.isFinite((r as MeasurementRecord).fid) &&
+  typeof (r as Partial<MeasurementRecord>).passport === 'object';
 
 // ---- what a gallery registers of a folder ---------------------------------------------------
 

@@ -6,6 +6,7 @@ import { at } from '@ganstudio/models/arrays';
 import { collectFeatures, compareSamples } from '@ganstudio/models/eval';
 import { classCountOf, MAX_SEED, type Resolution } from '@ganstudio/models/gan';
 import { encodePng, tensorToRgba, tileGrid } from '@ganstudio/models/image';
+import { passportOf } from '@ganstudio/models/measurement';
 import { describeDifference, passportDifference, passportLine } from '@ganstudio/models/passport';
 import { resolveGeneratorDir } from '@ganstudio/runs/folder';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
@@ -13,12 +14,7 @@ import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 import { selectBackend } from '../backend';
 import { loadCifar10 } from '../data/cifar';
 import { isCifar10 } from '../data/dataset';
-import {
-  evaluateImages,
-  fidelityTargets,
-  generatorWeights,
-  measurementPassport,
-} from '../measure/evaluate';
+import { evaluateImages, fidelityTargets, generatorWeights } from '../measure/evaluate';
 import {
   FEATURE_NETWORKS,
   generatorBatches,
@@ -32,6 +28,7 @@ import {
   referenceStats,
   type RowReferences,
 } from '../measure/reference';
+import { percent } from '../measure/result';
 import { generatorClassNames, loadModel } from '../training/model-io';
 import { Progress } from '../training/progress';
 import { defineCommand, userPath, type Flags, type Values } from './flags';
@@ -205,8 +202,8 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
       });
       const seconds = (performance.now() - started) / 1000;
       const truncated = Number.isFinite(v.truncation);
-      const passport = measurementPassport(
-        network,
+      const passport = passportOf(
+        network.id,
         side,
         v.samples,
         result.reference,
@@ -276,8 +273,6 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
   },
 });
 
-const percent = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
-
 /** A conditional generator's per-class lines: class, FID, class fidelity, samples. */
 function classTable(r: Awaited<ReturnType<typeof evaluateImages>>): string[] {
   if (!r.per_class) return [];
@@ -329,19 +324,13 @@ async function compare(v: Values<typeof EVAL_FLAGS>, a: string, b: string): Prom
       progress: (total) => progress.phase('reference statistics', total),
     });
     const passports = dirs.map((dir, i) =>
-      measurementPassport(
-        network,
-        outputSide(at(generators, i)),
-        v.samples,
-        reference.description,
-        {
-          generator: {
-            truncation: v.truncation,
-            conditional: classCountOf(at(generators, i)) > 0,
-            ...generatorWeights(dir),
-          },
+      passportOf(network.id, outputSide(at(generators, i)), v.samples, reference.description, {
+        generator: {
+          truncation: v.truncation,
+          conditional: classCountOf(at(generators, i)) > 0,
+          ...generatorWeights(dir),
         },
-      ),
+      }),
     );
     const [pa, pb] = [at(passports, 0), at(passports, 1)];
     // Their own weights and quantization are what is compared; everything else must match.

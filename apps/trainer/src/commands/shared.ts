@@ -1,8 +1,13 @@
 /** Flags and reports the commands share: the backend, one sitting of training, its summary. */
 import { join } from 'node:path';
 
+import { measurementOf } from '@ganstudio/models/measurement';
+import type { BestRecord } from '@ganstudio/runs/format';
+
 import { BACKENDS } from '../backend';
 import { UserError } from '../errors';
+import type { EvalResult } from '../measure/evaluate';
+import { measuresLine } from '../measure/result';
 import { userPath, type Flag } from './flags';
 
 export const BACKEND_FLAG = {
@@ -78,17 +83,8 @@ export function reportSitting(
     backend: { resolved: string };
     exportDir?: string;
     exportBytes?: number;
-    finalFid?: {
-      fid: number;
-      samples: number;
-      feature_network: string;
-      kid?: number;
-      kid_std?: number;
-      precision?: number;
-      recall?: number;
-      copies?: number | null;
-    };
-    bestFid?: { fid: number; samples: number; feature_network: string; epoch: number };
+    finalFid?: EvalResult;
+    bestFid?: BestRecord;
   },
   out: string,
   command = 'train',
@@ -105,11 +101,10 @@ export function reportSitting(
     lines.push(
       `  final FID:   ${r.finalFid.fid.toFixed(3)} (${r.finalFid.feature_network} features, ${r.finalFid.samples} samples)`,
     );
-  const last = r.finalFid;
-  if (last?.kid !== undefined)
-    lines.push(
-      `  final KID:   ${last.kid.toFixed(5)} ± ${(last.kid_std ?? NaN).toFixed(5)}, precision ${(100 * (last.precision ?? NaN)).toFixed(1)}%, recall ${(100 * (last.recall ?? NaN)).toFixed(1)}%${typeof last.copies === 'number' ? `, copies ${(100 * last.copies).toFixed(1)}%` : ''}`,
-    );
+  const more =
+    r.finalFid?.passport &&
+    measuresLine(measurementOf({ ...r.finalFid, passport: r.finalFid.passport }));
+  if (more) lines.push(`  final:       ${more}`);
   if (r.exportDir)
     lines.push(
       `  generator:   ${r.exportDir} (uint8, ${((r.exportBytes ?? 0) / 2 ** 20).toFixed(2)} MiB)`,

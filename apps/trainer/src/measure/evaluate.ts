@@ -19,7 +19,8 @@ import {
   type FeatureRows,
   type FeatureStats,
 } from '@ganstudio/models/eval';
-import { latentProtocol, referenceOf, resizeOf, type Passport } from '@ganstudio/models/passport';
+import type { Measurement } from '@ganstudio/models/measurement';
+import type { Passport } from '@ganstudio/models/passport';
 
 import { CLASS_NAMES } from '../data/cifar';
 import { UserError } from '../errors';
@@ -45,24 +46,23 @@ export function evaluateGenerator(
   return evaluateImages(network, reference, generatorBatches(generator, 0), samples, options);
 }
 
-export interface EvalResult {
-  fid: number;
+/**
+ * A Measurement as the evaluation returns it, before its caller (who knows the weights) adds the
+ * passport: with IS always, the descriptions of the network and reference, per-class FID, and
+ * the samples nearest the training set.
+ */
+export interface EvalResult extends Omit<
+  Measurement,
+  'passport' | 'copies' | 'is_mean' | 'is_std'
+> {
   is_mean: number;
   is_std: number;
   feature_network: string;
   samples: number;
   reference: string;
-  /** A conditional generator's: share of samples the CIFAR-10 classifier calls their class. */
-  class_fidelity?: number;
   per_class?: ClassResult[];
-  /** With reference rows: KID ± std (Bińkowski et al. 2018), precision and recall (k = 3). */
-  kid?: number;
-  kid_std?: number;
-  precision?: number;
-  recall?: number;
-  /** Share of samples nearer the training set than held-out real images come (null: no held-out set). */
+  /** As Measurement's, or null: no held-out set to judge nearness by. */
   copies?: number | null;
-  /** What the numbers were measured with (set by the caller, who knows the weights). */
   passport?: Passport;
   /** The samples nearest the training set (sample index, training index, squared distance). */
   closest?: { sample: number; train: number; distance: number }[];
@@ -208,45 +208,6 @@ export async function rowMeasures(fake: FeatureRows, refs: RowReferences) {
     recall: pr.recall,
     copies: copies ? copies.copies : null,
     closest: copies?.closest ?? [],
-  };
-}
-
-/**
- * The passport of a measurement of `samples` images of side `side` under `network` against
- * `reference` (its description): for a generator, its latent protocol and weights; for real or
- * noise images, what they are.
- */
-export function measurementPassport(
-  network: FeatureNetwork,
-  side: number,
-  samples: number,
-  reference: string,
-  source:
-    | {
-        generator: {
-          truncation?: number;
-          conditional: boolean;
-          weights: string;
-          quantization: string;
-        };
-      }
-    | { images: string },
-): Passport {
-  return {
-    feature_network: network.id,
-    resize: resizeOf(network.id, side),
-    samples,
-    reference: referenceOf(reference, /-test@/.test(reference) ? 'test' : 'train'),
-    ...('generator' in source
-      ? {
-          latent_protocol: latentProtocol(
-            source.generator.truncation,
-            source.generator.conditional,
-          ),
-          weights: source.generator.weights,
-          quantization: source.generator.quantization,
-        }
-      : { latent_protocol: source.images, weights: 'none', quantization: 'none' }),
   };
 }
 

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { at } from '@ganstudio/models/arrays';
 import { type FeatureNetwork, type FeatureRows, type FeatureStats } from '@ganstudio/models/eval';
 import { samplingGenerator, type Gan, type Resolution } from '@ganstudio/models/gan';
+import { measurementOf, passportOf } from '@ganstudio/models/measurement';
 import { isScale, RunFolder, type RunConfig } from '@ganstudio/runs/folder';
 
 import { onFastestBackend } from '../backend';
@@ -17,15 +18,10 @@ import { loadCifar10 } from '../data/cifar';
 import { isCifar10, type TrainingSet } from '../data/dataset';
 import { saveModel } from '../training/model-io';
 import type { Progress } from '../training/progress';
-import {
-  evaluateGenerator,
-  evaluateImages,
-  fidelityTargets,
-  measurementPassport,
-  type EvalResult,
-} from './evaluate';
+import { evaluateGenerator, evaluateImages, fidelityTargets, type EvalResult } from './evaluate';
 import { imageBatches, loadFeatureNetwork, noiseBatches } from './features';
 import { referenceCount, referenceRows, referenceStats, type RowReferences } from './reference';
+import { measuresLine } from './result';
 
 /** Images in one epoch of the full CIFAR-10 training set. */
 const CIFAR_EPOCH_IMAGES = 50_000;
@@ -118,38 +114,26 @@ export async function measureEpoch(
       rows,
     });
   });
-  const passport = measurementPassport(tracker.network, tracker.side, samples, r.reference, {
+  const passport = passportOf(tracker.network.id, tracker.side, samples, r.reference, {
     generator: { conditional: Boolean(names), weights, quantization: 'float32' },
   });
+  const measurement = measurementOf({ ...r, passport });
   run.appendMetric({
     type: 'fid',
     step: at.step,
     epoch: at.epoch,
-    fid: r.fid,
-    is_mean: r.is_mean,
-    is_std: r.is_std,
     samples,
     feature_network: r.feature_network,
     reference: r.reference,
     // Which weights were measured: with an EMA the curve is the EMA's, not the raw generator's.
     weights,
-    ...(r.class_fidelity === undefined ? {} : { class_fidelity: r.class_fidelity }),
-    ...(r.kid === undefined
-      ? {}
-      : { kid: r.kid, kid_std: r.kid_std, precision: r.precision, recall: r.recall }),
-    ...(r.copies === undefined || r.copies === null ? {} : { copies: r.copies }),
-    passport,
+    ...measurement,
     backend,
     seconds: (performance.now() - started) / 1000,
   });
-  const percent = (x: number | undefined) => `${(100 * (x ?? NaN)).toFixed(1)}%`;
+  const more = measuresLine(measurement);
   log(
-    `epoch ${at.epoch}: FID (${tracker.network.label} features, ${samples} samples vs ${r.reference}) ${r.fid.toFixed(3)}, IS ${r.is_mean.toFixed(3)} ± ${r.is_std.toFixed(3)}` +
-      (r.kid === undefined
-        ? ''
-        : `, KID ${r.kid.toFixed(5)} ± ${(r.kid_std ?? NaN).toFixed(5)}, precision ${percent(r.precision)}, recall ${percent(r.recall)}`) +
-      (typeof r.copies === 'number' ? `, copies ${percent(r.copies)}` : '') +
-      (r.class_fidelity === undefined ? '' : `, class fidelity ${percent(r.class_fidelity)}`),
+    `epoch ${at.epoch}: FID (${tracker.network.label} features, ${samples} samples vs ${r.reference}) ${r.fid.toFixed(3)}, IS ${r.is_mean.toFixed(3)} ± ${r.is_std.toFixed(3)}${more ? `, ${more}` : ''}`,
   );
   if (samples === tracker.best_samples) {
     const rule = takesBest(r, tracker);
@@ -162,9 +146,12 @@ export async function measureEpoch(
         fid: r.fid,
         feature_network: r.feature_network,
       });
-      const { closest: _closest, per_class: _perClass, ...kept } = r;
+      const { passport: _passport, ...numbers } = measurement;
       run.writeBest({
-        ...kept,
+        ...numbers,
+        samples,
+        feature_network: r.feature_network,
+        reference: r.reference,
         step: at.step,
         epoch: at.epoch,
         ...(tracker.lowest ? { lowest: tracker.lowest } : {}),
@@ -328,7 +315,7 @@ async function measureScale(
     epoch: 0,
     floor,
     ceiling,
-    passport: measurementPassport(network, side, samples, reference.description, {
+    passport: passportOf(network.id, side, samples, reference.description, {
       generator: {
         weights: measured.weights,
         conditional: measured.conditional,

@@ -14,8 +14,10 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { at } from '@ganstudio/models/arrays';
 import { imageSizeOf } from '@ganstudio/models/gan';
+import { passportOf } from '@ganstudio/models/measurement';
 import {
   isScale,
+  isMeasurement,
   isStep,
   RUN_FORMAT,
   RunFolder,
@@ -26,12 +28,7 @@ import {
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
 import { UserError } from '../errors';
-import {
-  evaluateGenerator,
-  fidelityTargets,
-  measurementPassport,
-  type EvalResult,
-} from '../measure/evaluate';
+import { evaluateGenerator, fidelityTargets, type EvalResult } from '../measure/evaluate';
 import { loadFeatureNetwork } from '../measure/features';
 import { referenceCount, referenceStats } from '../measure/reference';
 import { writeCarriedState } from './carry';
@@ -87,16 +84,14 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
     Math.max(0, ...steps.filter((m) => m.epoch === e).map((m) => m.step));
   const samples = config.fid?.samples || 2000;
   const logged = new Map<number, MetricRecord>();
-  for (const m of metrics)
+  for (const m of metrics.filter(isMeasurement))
     if (
-      m.type === 'fid' &&
       m.samples === samples &&
-      ((m.weights as string | undefined) ?? runWeights) === weights &&
+      (m.weights ?? runWeights) === weights &&
       // The trainer's own lines (float32), not a measurement of an export appended since.
-      ((m.passport as { quantization?: string } | undefined)?.quantization ?? 'float32') ===
-        'float32'
+      m.passport.quantization === 'float32'
     )
-      logged.set(m.epoch as number, m);
+      logged.set(m.epoch, m);
   // A run carried from this very bundle (train --carry-from) holds no generators of the epochs
   // before the carry: their grids stay as the bundle has them, their FIDs as the run logged them
   // (none where it logged none). The shipped epoch itself needs its generator.
@@ -169,8 +164,8 @@ export async function bundleRun(o: BundleOptions): Promise<BundleResult> {
             });
             const names = config.classNames;
             // Measured here as the trainer would have: float32 weights, stream batches.
-            const passport = measurementPassport(
-              network,
+            const passport = passportOf(
+              network.id,
               imageSizeOf(config.model),
               samples,
               reference.description,

@@ -14,7 +14,10 @@ import {
   runMetrics,
   runs,
   votes,
+  type Model,
+  type Run,
 } from '@ganstudio/db/schema';
+import { measurementOf, type Measurement } from '@ganstudio/models/measurement';
 
 import { type Core, type Route } from '../core';
 import { HttpError, Id, json } from '../http';
@@ -29,7 +32,7 @@ import {
 } from '../policy';
 import { humanScore, type HumanScore, type NetworkTally } from './human-score';
 import { getModel } from './models';
-import { fidProtocolOf, runPassport } from './runs';
+import { runCurve } from './runs';
 
 const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
 
@@ -75,7 +78,38 @@ export async function modelVotes(
   );
 }
 
-/** Each model with its run's FID/IS at the model's epoch (the run's periodic protocol), its image count and mean vote. */
+/**
+ * A model's machine measurement: its own (of its quantized weights) when it has one, else its
+ * run's curve point at its epoch, on the curve's passport. Both count epochs from 1: a model's
+ * epoch is the epochs trained, a curve point's the epochs completed. Null: never measured.
+ */
+async function modelMeasurement(
+  db: Db,
+  model: Model,
+  run: Run | null,
+): Promise<Measurement | null> {
+  const own = model.metrics;
+  if (own.passport && own.fid !== undefined)
+    return measurementOf({ ...own, fid: own.fid, passport: own.passport });
+  const curve = run && runCurve(run);
+  if (!curve || !model.runId) return null;
+  const [point] = await db
+    .select()
+    .from(runMetrics)
+    .where(
+      and(
+        eq(runMetrics.runId, model.runId),
+        eq(runMetrics.epoch, model.epoch),
+        isNotNull(runMetrics.fid),
+      ),
+    )
+    .orderBy(desc(runMetrics.step))
+    .limit(1);
+  if (point?.fid == null) return null;
+  return measurementOf({ ...point, fid: point.fid, passport: curve.passport });
+}
+
+/** Each model with its machine measurement, its image count and mean vote. */
 export async function modelsWithQuality(db: Db) {
   const rows = await db
     .select({ model: models, run: runs })
@@ -90,63 +124,10 @@ export async function modelsWithQuality(db: Db) {
   const voteOf = await modelVotes(db);
   const out = [];
   for (const { model, run } of rows) {
-    // The model's own measurement (its quantized weights) when it has one, else its run's curve
-    // point at its epoch. Both count from 1: a model's epoch is the epochs trained, an FID
-    // point's the epochs completed.
-    const own = model.metrics.passport ? model.metrics : undefined;
-    const [fid] = own
-      ? [
-          {
-            fid: own.fid ?? null,
-            isScore: own.is_mean ?? null,
-            classFidelity: own.class_fidelity ?? null,
-            kid: own.kid ?? null,
-            kidStd: own.kid_std ?? null,
-            precision: own.precision ?? null,
-            recall: own.recall ?? null,
-            copies: own.copies ?? null,
-          },
-        ]
-      : model.runId
-        ? await db
-            .select({
-              fid: runMetrics.fid,
-              isScore: runMetrics.isScore,
-              classFidelity: runMetrics.classFidelity,
-              kid: runMetrics.kid,
-              kidStd: runMetrics.kidStd,
-              precision: runMetrics.precision,
-              recall: runMetrics.recall,
-              copies: runMetrics.copies,
-            })
-            .from(runMetrics)
-            .where(
-              and(
-                eq(runMetrics.runId, model.runId),
-                eq(runMetrics.epoch, model.epoch),
-                isNotNull(runMetrics.fid),
-              ),
-            )
-            .orderBy(desc(runMetrics.step))
-            .limit(1)
-        : [];
-    const protocol = run ? fidProtocolOf(run) : undefined;
     const v = voteOf.get(model.id);
-    const passport = own?.passport ?? (run && runPassport(run)) ?? null;
     out.push({
       model,
-      fid: fid?.fid ?? null,
-      isScore: fid?.isScore ?? null,
-      classFidelity: fid?.classFidelity ?? null,
-      kid: fid?.kid ?? null,
-      kidStd: fid?.kidStd ?? null,
-      precision: fid?.precision ?? null,
-      recall: fid?.recall ?? null,
-      copies: fid?.copies ?? null,
-      /** What every machine number of this row was measured with (null: none measured). */
-      passport,
-      featureNetwork: passport?.feature_network ?? protocol?.feature_network ?? null,
-      fidSamples: passport?.samples ?? protocol?.samples ?? null,
+      measurement: await modelMeasurement(db, model, run),
       images: imageCounts.get(model.id) ?? 0,
       voters: v?.contributors ?? 0,
       meanVote: v ? v.meanVote : null,
@@ -260,18 +241,9 @@ export async function leaderboard(db: Db, maxAgeMs?: number) {
       epoch: q.model.epoch,
       runId: q.model.runId,
       ranked: isRanked(human),
-      fid: q.fid,
-      isScore: q.isScore,
-      classFidelity: q.classFidelity,
-      kid: q.kid,
-      kidStd: q.kidStd,
-      precision: q.precision,
-      recall: q.recall,
-      copies: q.copies,
-      passport: q.passport,
+      /** The machine numbers, with the passport they were measured on (null: none). */
+      measurement: q.measurement,
       conditional: q.model.classes !== null,
-      featureNetwork: q.featureNetwork,
-      fidSamples: q.fidSamples,
       images: q.images,
       voters: q.voters,
       meanVote: q.meanVote,

@@ -24,7 +24,7 @@ import {
   publishRunRecord,
   type PublishOptions,
 } from './publish';
-import { getRun } from './runs';
+import { getRun, runCurve } from './runs';
 
 type Db = Parameters<typeof publishRun>[0];
 const publication = (dir: string) => new RunFolder(dir).readPublication();
@@ -64,7 +64,7 @@ function runFolder(): string {
     JSON.stringify({
       type: 'step',
       step: i + 1,
-      epoch: i < 15 ? 0 : 1,
+      epoch: i < 15 ? 1 : 2,
       d_loss: 1,
       g_loss: 2,
       images_per_sec: 30 + i,
@@ -72,6 +72,16 @@ function runFolder(): string {
     }),
   );
   const net = 'cifar10-classifier@0123456789ab';
+  const passport = (samples: number, weights: string) => ({
+    feature_network: net,
+    resize: 'none (32×32)',
+    samples,
+    reference: { name: 'cifar10', split: 'train', count: 50000, digest: 'sha256:ab' },
+    latent_protocol: 'stream batches',
+    weights,
+    quantization: 'float32',
+  });
+  lines.unshift(JSON.stringify({ type: 'format', version: 2, epoch_base: 1 }));
   lines.push(
     JSON.stringify({
       type: 'fid',
@@ -82,6 +92,7 @@ function runFolder(): string {
       samples: 2000,
       feature_network: net,
       weights: 'raw',
+      passport: passport(2000, 'raw'),
     }),
     JSON.stringify({
       type: 'fid',
@@ -92,6 +103,7 @@ function runFolder(): string {
       samples: 2000,
       feature_network: net,
       weights: 'raw',
+      passport: passport(2000, 'raw'),
     }),
     JSON.stringify({
       type: 'fid',
@@ -101,6 +113,8 @@ function runFolder(): string {
       is_mean: 3.1,
       samples: 10000,
       feature_network: net,
+      weights: 'raw',
+      passport: passport(10000, 'raw'),
     }),
   );
   writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n{"type":"st'); // torn last line, as after a crash
@@ -132,26 +146,22 @@ describe('publishing a run folder', () => {
       status: 'finished',
       imagesPerSec: 45,
     });
-    // The FID curve is the periodic protocol (2,000 samples) only, labelled with its network and
-    // weights; epochs count from 1 although this folder's step lines are the old 0-based ones.
+    // The curve is the periodic protocol's lines (2,000 samples) only, the 10,000-sample final
+    // line left out; each point at its step's training clock.
     expect(
       run?.metrics
         .filter((m) => m.fid !== null)
-        .map((m) => [m.epoch, m.fid, m.isScore, m.elapsedS]),
+        .map((m) => [m.epoch, m.fid, m.is_mean, m.elapsed_s]),
     ).toEqual([
       [1, 80, 2, 150],
       [2, 60, 3, 300],
     ]);
-    // A run older than passports gets one from its lines' fields; what they never said is unrecorded.
-    expect((run?.run.config as { fid_protocol: unknown }).fid_protocol).toEqual({
-      feature_network: 'cifar10-classifier@0123456789ab',
-      samples: 2000,
-      weights: 'raw',
+    expect(runCurve(run!.run)).toEqual({
       passport: {
         feature_network: 'cifar10-classifier@0123456789ab',
         resize: 'none (32×32)',
         samples: 2000,
-        reference: { name: 'unrecorded', split: 'train', count: 0, digest: 'unrecorded' },
+        reference: { name: 'cifar10', split: 'train', count: 50000, digest: 'sha256:ab' },
         latent_protocol: 'stream batches',
         weights: 'raw',
         quantization: 'float32',
@@ -390,11 +400,14 @@ describe('publishing a run folder', () => {
     const run = await getRun(h.db, 'my-run');
     // Two passports: the EMA's (2 lines) is the curve; the raw line at epoch 2 is left out.
     const curve = run?.metrics.filter((m) => m.fid !== null);
-    expect(curve?.map((m) => [m.fid, m.kid, m.kidStd, m.precision, m.recall, m.copies])).toEqual([
+    expect(curve?.map((m) => [m.fid, m.kid, m.kid_std, m.precision, m.recall, m.copies])).toEqual([
       [9, 0.02, 0.001, 0.7, 0.2, null],
       [7, 0.015, 0.001, 0.75, 0.3, 0.001],
     ]);
-    const protocol = (run?.run.config as { fid_protocol: Record<string, unknown> }).fid_protocol;
-    expect(protocol).toMatchObject({ passport, floor: point, ceiling: { fid: 30, kid: 0.3 } });
+    expect(runCurve(run!.run)).toMatchObject({
+      passport,
+      floor: point,
+      ceiling: { fid: 30, kid: 0.3 },
+    });
   });
 });

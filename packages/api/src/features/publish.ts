@@ -7,9 +7,10 @@
 import type { Db } from '@ganstudio/db/client';
 import { isId, toId, type Model, type ModelMetrics, type models } from '@ganstudio/db/schema';
 import { encodePng } from '@ganstudio/models/image';
+import { measurementOf } from '@ganstudio/models/measurement';
 import { artifactsToFiles, quantizeArtifacts } from '@ganstudio/models/weights';
 import {
-  isFid,
+  isMeasurement,
   isStep,
   type FolderReader,
   type GeneratorFiles,
@@ -75,24 +76,10 @@ function epochsOf({ config, lines }: RunPublication): number {
  */
 function ownMeasurement(lines: MetricRecord[], epoch: number, quantization: string): ModelMetrics {
   const own = lines
-    .filter(isFid)
-    .filter((l) => l.epoch === epoch && l.passport?.quantization === quantization)
+    .filter(isMeasurement)
+    .filter((l) => l.epoch === epoch && l.passport.quantization === quantization)
     .at(-1);
-  if (!own?.passport) return {};
-  const { fid, is_mean, kid, kid_std, precision, recall, copies, class_fidelity, passport } = own;
-  return Object.fromEntries(
-    Object.entries({
-      fid,
-      is_mean,
-      kid,
-      kid_std,
-      precision,
-      recall,
-      copies,
-      class_fidelity,
-      passport,
-    }).filter(([, v]) => v !== undefined),
-  );
+  return own ? measurementOf(own) : {};
 }
 
 /** What a run's record was registered from: its config and lines, digested (16 hex digits of SHA-256). */
@@ -115,11 +102,7 @@ async function registerRun(
     const { url } = await store.put(`runs/${runId}/${file}`, bytes(), 'image/png');
     samples.push({ epoch, url });
   }
-  const { resolution, classes } = modelShape(pub.config);
-  const { metrics, fidProtocol } = runSeries(pub.lines, {
-    resolution,
-    conditional: classes !== null,
-  });
+  const { metrics, curve } = runSeries(pub.lines);
   const speeds = pub.lines
     .filter(isStep)
     .map((s) => s.images_per_sec)
@@ -132,7 +115,7 @@ async function registerRun(
       name,
       config: {
         ...pub.config,
-        ...(fidProtocol ? { fid_protocol: fidProtocol } : {}),
+        ...(curve ? { curve } : {}),
         record_digest: await recordDigest(pub),
       },
       status: 'finished',

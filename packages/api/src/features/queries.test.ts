@@ -29,7 +29,7 @@ describe.each(drivers)('queries on $name', ({ open }) => {
         epochs: 2,
       },
       [{ epoch: 1, url: '/blobs/runs/run1/epoch-0001.png' }],
-      [{ step: 10, epoch: 0, dLoss: 1.2, gLoss: 0.8 }],
+      [{ step: 10, epoch: 0, d_loss: 1.2, g_loss: 0.8 }],
     );
     await insertModel(h.db, {
       id: 'm1',
@@ -61,7 +61,7 @@ describe.each(drivers)('queries on $name', ({ open }) => {
     expect(run?.samples).toEqual([
       { runId: 'run1', epoch: 1, url: '/blobs/runs/run1/epoch-0001.png' },
     ]);
-    expect(run?.metrics[0]).toMatchObject({ step: 10, dLoss: 1.2 });
+    expect(run?.metrics[0]).toMatchObject({ step: 10, d_loss: 1.2 });
     await insertModel(h.db, {
       id: 'm2',
       name: 'newer',

@@ -6,8 +6,9 @@ import { desc, eq } from 'drizzle-orm';
 
 import type { Db } from '@ganstudio/db/client';
 import { models, runMetrics, runs, runSamples, type Run } from '@ganstudio/db/schema';
-import { referenceOf, UNRECORDED, type Passport } from '@ganstudio/models/passport';
-import { isFid, isScale, isStep, recordPassport, type MetricRecord } from '@ganstudio/runs/format';
+import { measurementOf, type ScalePoint } from '@ganstudio/models/measurement';
+import type { Passport } from '@ganstudio/models/passport';
+import { isMeasurement, isScale, isStep, type MetricRecord } from '@ganstudio/runs/format';
 
 import { RUN_SERIES_POINTS } from '../policy';
 
@@ -66,62 +67,21 @@ export async function getRun(db: Db, id: string) {
   return { run, samples, metrics, models: runModels };
 }
 
-/** A point of the floor or ceiling of a run's scale (real test images, uniform noise). */
-export interface ScalePoint {
-  fid: number;
-  kid: number;
-  kid_std?: number;
-  precision: number;
-  recall: number;
-}
-
-/** What publishing records of a run's quality curve in its config (runSeries). */
-export interface FidProtocol {
-  feature_network: string;
-  samples: number;
-  weights?: string;
-  reference?: string;
-  passport?: Passport;
+/**
+ * A run's quality curve, as publishing records it in the run's config: the passport its points
+ * share (runSeries keeps one) and, when measured, the scale they sit on.
+ */
+export interface RunCurve {
+  passport: Passport;
   floor?: ScalePoint;
   ceiling?: ScalePoint;
 }
 
-export const fidProtocolOf = (run: Pick<Run, 'config'>): FidProtocol | undefined =>
-  (run.config as { fid_protocol?: FidProtocol }).fid_protocol;
-
-/**
- * The passport of a run's quality curve; runs published before passports have one from the
- * fields they recorded (the rest "unrecorded"); a run with no curve has none.
- */
-export function runPassport(run: Pick<Run, 'config'>): Passport | undefined {
-  const p = fidProtocolOf(run);
-  if (!p) return undefined;
-  return (
-    p.passport ?? {
-      feature_network: p.feature_network,
-      resize: UNRECORDED,
-      samples: p.samples,
-      reference: referenceOf(p.reference),
-      latent_protocol: UNRECORDED,
-      weights: p.weights ?? UNRECORDED,
-      quantization: UNRECORDED,
-    }
-  );
-}
+export const runCurve = (run: Pick<Run, 'config'>): RunCurve | undefined =>
+  (run.config as { curve?: RunCurve }).curve;
 
 /** One row of a run's series: losses where a step line was logged, the measures where measured. */
 type SeriesPoint = Omit<typeof runMetrics.$inferInsert, 'runId'>;
-
-const UNMEASURED = {
-  fid: null,
-  isScore: null,
-  classFidelity: null,
-  kid: null,
-  kidStd: null,
-  precision: null,
-  recall: null,
-  copies: null,
-};
 
 /**
  * A run's rows for the charts (at most RUN_SERIES_POINTS step lines, every measurement) and the
@@ -129,78 +89,55 @@ const UNMEASURED = {
  * trainer's periodic protocol): a 10,000-sample final FID is not comparable with 2,000-sample
  * points and would make a false dip.
  */
-export function runSeries(
-  lines: readonly MetricRecord[],
-  shape: { resolution: number; conditional: boolean },
-): { metrics: SeriesPoint[]; fidProtocol: FidProtocol | undefined } {
+export function runSeries(lines: readonly MetricRecord[]): {
+  metrics: SeriesPoint[];
+  curve: RunCurve | undefined;
+} {
   const steps = lines.filter(isStep);
   const stride = Math.max(1, Math.ceil(steps.length / RUN_SERIES_POINTS));
   const byStep = new Map<number, SeriesPoint>(
     steps
       .filter((_, i) => i % stride === 0 || i === steps.length - 1)
-      .map((s): [number, SeriesPoint] => [
-        s.step,
-        {
-          step: s.step,
-          epoch: s.epoch,
-          dLoss: s.d_loss,
-          gLoss: s.g_loss,
-          ...UNMEASURED,
-          elapsedS: s.elapsed_s,
-        },
+      .map(({ step, epoch, d_loss, g_loss, elapsed_s }): [number, SeriesPoint] => [
+        step,
+        { step, epoch, d_loss, g_loss, elapsed_s },
       ]),
   );
-  /** Training seconds at `step`: the last logged step line at or before it (FID lines carry none). */
+  /** Training seconds at `step`: the last logged step line at or before it (measurement lines carry none). */
   const elapsedAt = (step: number) => {
     let at: number | null = null;
     for (const s of steps) if (s.step <= step) at = s.elapsed_s;
     return at;
   };
-  const fidLines = lines.filter(isFid).map((line) => ({
-    line,
-    passport: recordPassport(line, shape.resolution, shape.conditional),
-  }));
   const keyOf = (p: Passport) => JSON.stringify(p);
+  const measured = lines.filter(isMeasurement);
   const counts = new Map<string, number>();
-  for (const { passport } of fidLines)
+  for (const { passport } of measured)
     counts.set(keyOf(passport), (counts.get(keyOf(passport)) ?? 0) + 1);
   const protocolKey = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
-  const protocol = fidLines.filter((l) => keyOf(l.passport) === protocolKey);
-  for (const { line: l } of protocol) {
-    const point = byStep.get(l.step) ?? {
-      step: l.step,
-      epoch: l.epoch,
-      dLoss: null,
-      gLoss: null,
-      ...UNMEASURED,
-      elapsedS: elapsedAt(l.step),
-    };
-    byStep.set(l.step, {
-      ...point,
-      fid: l.fid,
-      isScore: l.is_mean ?? null,
-      classFidelity: l.class_fidelity ?? null,
-      kid: l.kid ?? null,
-      kidStd: l.kid_std ?? null,
-      precision: l.precision ?? null,
-      recall: l.recall ?? null,
-      copies: l.copies ?? null,
+  const protocol = measured.filter((l) => keyOf(l.passport) === protocolKey);
+  for (const line of protocol) {
+    // The row keeps the numbers; the passport is the curve's, IS's spread is not charted.
+    const { passport: _passport, is_std: _isStd, ...numbers } = measurementOf(line);
+    byStep.set(line.step, {
+      ...(byStep.get(line.step) ?? {
+        step: line.step,
+        epoch: line.epoch,
+        elapsed_s: elapsedAt(line.step),
+      }),
+      ...numbers,
     });
   }
-  const first = protocol[0];
+  const passport = protocol[0]?.passport;
   // The floor (real test images) and ceiling (noise) on the curve's passport, when measured.
   const scale = lines
     .filter(isScale)
     .reverse()
-    .find((l) => first && keyOf(l.passport) === keyOf(first.passport));
+    .find((l) => passport && keyOf(l.passport) === keyOf(passport));
   return {
     metrics: [...byStep.values()].sort((a, b) => a.step - b.step),
-    fidProtocol: first && {
-      feature_network: first.line.feature_network ?? 'unknown',
-      samples: first.passport.samples,
-      ...(first.line.weights ? { weights: first.line.weights } : {}),
-      ...(first.line.reference ? { reference: first.line.reference } : {}),
-      passport: first.passport,
+    curve: passport && {
+      passport,
       ...(scale ? { floor: scale.floor, ceiling: scale.ceiling } : {}),
     },
   };

@@ -29,7 +29,9 @@ export default async function LeaderboardPage() {
   // Each distinct passport gets a letter, in order of first appearance.
   const protocols = [
     ...new Map(
-      rows.flatMap((r) => (r.passport ? [[JSON.stringify(r.passport), r.passport] as const] : [])),
+      rows.flatMap(({ measurement: m }) =>
+        m ? [[JSON.stringify(m.passport), m.passport] as const] : [],
+      ),
     ),
   ] as [string, Passport][];
   const letterOf = (p: Passport) =>
@@ -107,28 +109,32 @@ export default async function LeaderboardPage() {
                     ({r.networks}, {pct(r.largestShare)})
                   </span>
                 </td>
-                <td className="pr-3" title={r.featureNetwork ?? undefined}>
-                  {r.fid?.toFixed(2) ?? '—'}{' '}
+                <td className="pr-3" title={r.measurement?.passport.feature_network}>
+                  {r.measurement?.fid.toFixed(2) ?? '—'}{' '}
                   <span className="text-xs text-zinc-500">
-                    {r.fid !== null ? featureNetworkName(r.featureNetwork) : ''}
+                    {r.measurement
+                      ? featureNetworkName(r.measurement.passport.feature_network)
+                      : ''}
                   </span>{' '}
-                  {r.passport && (
+                  {r.measurement && (
                     <sup className="text-xs text-zinc-400" data-testid="protocol-letter">
-                      {letterOf(r.passport)}
+                      {letterOf(r.measurement.passport)}
                     </sup>
                   )}
                 </td>
                 <td className="pr-3">
-                  {r.kid !== null ? (
+                  {r.measurement?.kid !== undefined ? (
                     <>
-                      {r.kid.toFixed(4)}{' '}
-                      <span className="text-xs text-zinc-500">± {r.kidStd?.toFixed(4)}</span>
+                      {r.measurement.kid.toFixed(4)}{' '}
+                      <span className="text-xs text-zinc-500">
+                        ± {r.measurement.kid_std?.toFixed(4)}
+                      </span>
                     </>
                   ) : (
                     '—'
                   )}
                 </td>
-                <td className="pr-3">{r.isScore?.toFixed(2) ?? '—'}</td>
+                <td className="pr-3">{r.measurement?.is_mean?.toFixed(2) ?? '—'}</td>
                 <td className="pr-3">
                   {r.meanVote !== null ? r.meanVote.toFixed(2) : '—'}{' '}
                   <span className="text-xs text-zinc-500">

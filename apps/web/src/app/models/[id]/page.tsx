@@ -39,6 +39,7 @@ export default async function ModelPage({ params }: Props) {
   const data = await load(id);
   if (!data) notFound();
   const { row, run } = data;
+  const m = row.measurement;
   const model = run?.models.find((m) => m.id === id);
   const grid = run?.samples.filter((s) => s.epoch <= row.epoch).pop();
   return (
@@ -79,37 +80,39 @@ export default async function ModelPage({ params }: Props) {
           </dd>
           <dt className="text-zinc-400">FID</dt>
           <dd>
-            {row.fid !== null
-              ? `${row.fid.toFixed(2)} (${featureNetworkName(row.featureNetwork)}, ${row.fidSamples?.toLocaleString('en') ?? '?'} samples; lower is better)`
+            {m
+              ? `${m.fid.toFixed(2)} (${featureNetworkName(m.passport.feature_network)}, ${m.passport.samples.toLocaleString('en')} samples; lower is better)`
               : 'not measured'}
           </dd>
           <dt className="text-zinc-400">IS</dt>
           <dd>
-            {row.isScore !== null ? `${row.isScore.toFixed(2)} (higher is better)` : 'not measured'}
+            {m?.is_mean !== undefined
+              ? `${m.is_mean.toFixed(2)} (higher is better)`
+              : 'not measured'}
           </dd>
           <dt className="text-zinc-400">KID</dt>
           <dd data-testid="model-kid">
-            {row.kid !== null
-              ? `${row.kid.toFixed(4)} ± ${row.kidStd?.toFixed(4) ?? '?'} (lower is better; unbiased, so it compares across sample counts)`
+            {m?.kid !== undefined
+              ? `${m.kid.toFixed(4)} ± ${m.kid_std?.toFixed(4) ?? '?'} (lower is better; unbiased, so it compares across sample counts)`
               : 'not measured'}
           </dd>
           <dt className="text-zinc-400">Precision / recall</dt>
           <dd data-testid="model-precision-recall">
-            {row.precision !== null
-              ? `${share(row.precision)} of its samples look like real photos; it covers ${share(row.recall)} of the real photos' variety`
+            {m?.precision !== undefined
+              ? `${share(m.precision)} of its samples look like real photos; it covers ${share(m.recall)} of the real photos' variety`
               : 'not measured'}
           </dd>
           <dt className="text-zinc-400">Copies</dt>
           <dd data-testid="model-copies">
-            {row.copies !== null
-              ? `${share(row.copies)} of its samples are nearer a training photo than 99% of unseen real photos come`
+            {m?.copies !== undefined
+              ? `${share(m.copies)} of its samples are nearer a training photo than 99% of unseen real photos come`
               : 'not checked'}
           </dd>
-          {row.passport && (
+          {m && (
             <>
               <dt className="text-zinc-400">Measured on</dt>
               <dd className="text-xs text-zinc-400" data-testid="model-passport">
-                <code>{passportLine(row.passport)}</code>: numbers measured any other way do not
+                <code>{passportLine(m.passport)}</code>: numbers measured any other way do not
                 compare with these.
               </dd>
             </>
@@ -118,8 +121,8 @@ export default async function ModelPage({ params }: Props) {
             <>
               <dt className="text-zinc-400">Class fidelity</dt>
               <dd data-testid="class-fidelity">
-                {row.classFidelity !== null
-                  ? `${(100 * row.classFidelity).toFixed(1)}% of its samples are called their class by the CIFAR-10 classifier (chance: ${model?.classes ? (100 / model.classes.length).toFixed(0) : '?'}%)`
+                {m?.class_fidelity !== undefined
+                  ? `${(100 * m.class_fidelity).toFixed(1)}% of its samples are called their class by the CIFAR-10 classifier (chance: ${model?.classes ? (100 / model.classes.length).toFixed(0) : '?'}%)`
                   : 'not measured'}
               </dd>
               <dt className="text-zinc-400">Classes</dt>

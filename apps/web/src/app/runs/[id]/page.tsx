@@ -2,7 +2,7 @@
 import { notFound } from 'next/navigation';
 
 import { humanScore, humanScores, type HumanScore } from '@ganstudio/api';
-import { fidProtocolOf, getRun, runPassport } from '@ganstudio/api/features/runs';
+import { getRun, runCurve } from '@ganstudio/api/features/runs';
 import { isId } from '@ganstudio/db/schema';
 import { passportLine } from '@ganstudio/models/passport';
 
@@ -20,31 +20,31 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   const { run, samples, metrics, models } = data;
   /** The points of one metric where it was logged. */
   const points = (
-    key: 'dLoss' | 'gLoss' | 'fid' | 'isScore' | 'classFidelity' | 'precision' | 'recall',
+    key: 'd_loss' | 'g_loss' | 'fid' | 'is_mean' | 'class_fidelity' | 'precision' | 'recall',
     x: 'step' | 'epoch',
   ) =>
     metrics.flatMap((m) => {
       const y = m[key];
       return y === null ? [] : [{ x: m[x], y }];
     });
-  const series = (key: 'dLoss' | 'gLoss' | 'fid') => points(key, 'step');
+  const series = (key: 'd_loss' | 'g_loss' | 'fid') => points(key, 'step');
   const fid = points('fid', 'epoch');
-  const isScores = points('isScore', 'epoch');
+  const isScores = points('is_mean', 'epoch');
   // As a percentage: the share of samples the CIFAR-10 classifier calls the class they were drawn in.
-  const fidelity = points('classFidelity', 'epoch').map((p) => ({ ...p, y: 100 * p.y }));
+  const fidelity = points('class_fidelity', 'epoch').map((p) => ({ ...p, y: 100 * p.y }));
   // KID with its ± 1 std band; precision and recall as percentages.
   const kid = metrics.flatMap((m) =>
     m.kid === null
       ? []
-      : [{ x: m.epoch, y: m.kid, lo: m.kid - (m.kidStd ?? 0), hi: m.kid + (m.kidStd ?? 0) }],
+      : [{ x: m.epoch, y: m.kid, lo: m.kid - (m.kid_std ?? 0), hi: m.kid + (m.kid_std ?? 0) }],
   );
   const percent = (key: 'precision' | 'recall') =>
     points(key, 'epoch').map((p) => ({ ...p, y: 100 * p.y }));
-  const protocol = fidProtocolOf(run);
-  const passport = runPassport(run);
-  const { floor, ceiling } = protocol ?? {};
+  const curve = runCurve(run);
+  const passport = curve?.passport;
+  const { floor, ceiling } = curve ?? {};
   const last = metrics.filter((m) => m.fid !== null).at(-1);
-  const network = protocol?.feature_network.startsWith('cifar10-classifier')
+  const network = passport?.feature_network.startsWith('cifar10-classifier')
     ? 'CIFAR-10 classifier'
     : 'Inception-v3';
   // Epochs published as models (upload --epochs) get a human score each, from the judge game.
@@ -70,8 +70,8 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
         <LineChart
           xLabel="step"
           series={[
-            { name: 'D loss', color: '#f472b6', points: series('dLoss') },
-            { name: 'G loss', color: '#60a5fa', points: series('gLoss') },
+            { name: 'D loss', color: '#f472b6', points: series('d_loss') },
+            { name: 'G loss', color: '#60a5fa', points: series('g_loss') },
           ]}
         />
       </section>
@@ -80,8 +80,8 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
           <h2 className="mb-2 font-medium">Quality by epoch</h2>
           <p className="mb-2 text-xs text-zinc-400" data-testid="run-passport">
             FID ({network} features, lower is better) and IS ({network}, higher is better)
-            {protocol?.weights
-              ? `, of the ${protocol.weights === 'ema' ? 'EMA-averaged' : 'raw'} generator weights`
+            {passport && ['ema', 'raw'].includes(passport.weights)
+              ? `, of the ${passport.weights === 'ema' ? 'EMA-averaged' : 'raw'} generator weights`
               : ''}
             . Measured on{' '}
             <code>{passport ? passportLine(passport) : 'an unrecorded protocol'}</code>. Numbers

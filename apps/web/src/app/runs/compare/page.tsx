@@ -4,7 +4,7 @@
 // latent protocol, weights, quantization); otherwise the page says which field differs.
 import type { Metadata } from 'next';
 
-import { getRun, runPassport } from '@ganstudio/api/features/runs';
+import { getRun, runCurve } from '@ganstudio/api/features/runs';
 import { isId } from '@ganstudio/db/schema';
 import { describeDifference, passportDifference, passportLine } from '@ganstudio/models/passport';
 
@@ -63,12 +63,14 @@ export default async function CompareRuns({
       run: r,
       color: COLORS[i % COLORS.length] ?? '#a1a1aa',
       byTime: fid.flatMap((m) =>
-        m.elapsedS === null || m.fid === null ? [] : [{ x: Math.round(m.elapsedS / 60), y: m.fid }],
+        m.elapsed_s === null || m.fid === null
+          ? []
+          : [{ x: Math.round(m.elapsed_s / 60), y: m.fid }],
       ),
       byImages: fid.flatMap((m) =>
         m.fid === null ? [] : [{ x: Math.round((m.step * batch) / 1000), y: m.fid }],
       ),
-      passport: runPassport(r.run),
+      passport: runCurve(r.run)?.passport,
     };
   });
   // The first run with a curve is the yardstick: every other must match it field for field.
