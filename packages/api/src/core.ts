@@ -1,7 +1,7 @@
 /**
  * What every feature's handlers share: the gallery's dependencies (db, blob store, renderer,
  * cookie secret, budgets) and its access rules: where a request comes from, the budgets it spends,
- * same-site state changes, and who counts as a voter. Built once per gallery by createCore; the
+ * same-site state changes, and which visitor counts. Built once per gallery by createCore; the
  * features (./features) hold their own routes, schemas, queries and JSON.
  */
 import type { Db } from '@ganstudio/db/client';
@@ -26,7 +26,7 @@ import {
   type RateLimits,
 } from './rate-limit';
 import { gateRenderer, type GateOptions, type Renderer } from './render';
-import { hmac, knownVisitor, secureContext, toB64url, type VisitorId } from './visitor';
+import { hmac, secureContext, toB64url, visitorOfRequest, type VisitorId } from './visitor';
 
 export interface ApiDeps {
   db: Db;
@@ -161,8 +161,8 @@ export function createCore(deps: ApiDeps) {
   }
 
   /** The visitor behind a vote or publish: issued by a page view, and old enough to count. */
-  async function voter(request: Request): Promise<VisitorId> {
-    const visitor = await knownVisitor(request, secret, secure(request));
+  async function countedVisitor(request: Request): Promise<VisitorId> {
+    const visitor = await visitorOfRequest(request, secret, secure(request));
     if (!visitor)
       throw new HttpError(
         403,
@@ -178,8 +178,8 @@ export function createCore(deps: ApiDeps) {
   }
 
   /**
-   * The access rule of every state change: from the site's own pages, by a voter (an identity
-   * old enough), within its address's and its own budget of this kind. Returns the voter.
+   * The access rule of every state change: from the site's own pages, by a counted visitor (an
+   * identity old enough), within its address's and its own budget of this kind. Returns it.
    */
   async function admit(
     request: Request,
@@ -189,7 +189,7 @@ export function createCore(deps: ApiDeps) {
     perVisitor: keyof RateLimits,
   ): Promise<VisitorId> {
     sameSite(request);
-    const visitor = await voter(request);
+    const visitor = await countedVisitor(request);
     await spend(what, [...perAddress(perIp, f), bucket(perVisitor, visitor.id)]);
     return visitor;
   }
@@ -226,7 +226,6 @@ export function createCore(deps: ApiDeps) {
     perAddress,
     spend,
     sameSite,
-    voter,
     admit,
     addressTag,
   };

@@ -140,12 +140,12 @@ export const visitorCookieName = (secure: boolean) =>
   secure ? SECURE_VISITOR_COOKIE : VISITOR_COOKIE;
 
 /** The visitor a request's cookie names, if any (never issues one). */
-export async function knownVisitor(
+export async function visitorOfRequest(
   request: Request,
   secret: string,
   secure: boolean,
 ): Promise<VisitorId | undefined> {
-  return existingVisitor(readCookie(request, visitorCookieName(secure)), secret);
+  return visitorOfCookie(readCookie(request, visitorCookieName(secure)), secret);
 }
 
 /** A new identity and its Set-Cookie header value. */
@@ -165,7 +165,7 @@ export async function issueVisitor(
 }
 
 /** Read-only lookup for pages that show a visitor's own votes. */
-export async function existingVisitor(
+export async function visitorOfCookie(
   cookieValue: string | undefined,
   secret: string,
 ): Promise<VisitorId | undefined> {

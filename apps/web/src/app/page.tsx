@@ -5,7 +5,7 @@ import { listModels } from '@ganstudio/api/features/models';
 import { Link } from '~/components/link';
 import { VoteButtons } from '~/components/vote-buttons';
 import { getContext } from '~/server/context';
-import { currentVisitor } from '~/server/visitor';
+import { pageVisitorId } from '~/server/visitor';
 
 export const dynamic = 'force-dynamic';
 
@@ -17,7 +17,7 @@ export default async function Gallery({
   const params = await searchParams;
   const sort = params.sort === 'top' ? ('top' as const) : ('new' as const);
   const { db, secret } = await getContext();
-  const visitorId = await currentVisitor(secret);
+  const visitorId = await pageVisitorId(secret);
   // The same page, in the same JSON, as GET /api/images gives this visitor.
   const list = (cursor: string | null) => imagePage(db, { sort, cursor, limit: 24, visitorId });
   let page;

@@ -16,7 +16,7 @@ import type { Core, Route } from '../core';
 import { DbError, HttpError, Id, json, newId, readJson } from '../http';
 import { PAGE_SIZE, RETENTION_BATCH, RETENTION_SWEEP_EVERY_MS } from '../policy';
 import type { RenderableModel, Renderer } from '../render';
-import { knownVisitor } from '../visitor';
+import { visitorOfRequest } from '../visitor';
 import { getModel, listModels } from './models';
 import { getVotes } from './votes';
 
@@ -382,7 +382,7 @@ export function imageRoutes(core: Core): Route[] {
         const parsed = ListQuery.safeParse(Object.fromEntries(url.searchParams));
         if (!parsed.success)
           throw new HttpError(400, 'invalid', parsed.error.issues[0]?.message ?? 'bad query');
-        const visitor = await knownVisitor(request, secret, core.secure(request));
+        const visitor = await visitorOfRequest(request, secret, core.secure(request));
         return json(
           await imagePage(db, {
             sort: parsed.data.sort,

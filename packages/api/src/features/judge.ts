@@ -39,7 +39,7 @@ import {
   TRIAL_TTL_MS,
 } from '../policy';
 import type { Renderer } from '../render';
-import { knownVisitor } from '../visitor';
+import { visitorOfRequest } from '../visitor';
 import { answeredByModel, refreshScores } from './leaderboard';
 
 const AnswerBody = z.object({ answer: z.enum(['real', 'generated']) }).strict();
@@ -377,7 +377,7 @@ export function judgeRoutes(core: Core): Route[] {
       path: '/api/judge/:trialId/image',
       summary: "The trial's PNG, to the visitor who started it only.",
       async handle(request, { trialId = '' }) {
-        const visitor = await knownVisitor(request, secret, core.secure(request));
+        const visitor = await visitorOfRequest(request, secret, core.secure(request));
         const trial = Id.safeParse(trialId).success ? await trialImage(db, trialId) : undefined;
         if (!trial || !trial.png || trial.expiresAt.getTime() < core.now())
           throw new HttpError(404, 'not_found', 'no such trial image');
@@ -399,7 +399,7 @@ export function judgeRoutes(core: Core): Route[] {
         'Answer a round: `{answer: real|generated}` → `{correct, truth, modelId?, modelName?, counted}`. Counted per contributor and network, within their caps.',
       async handle(request, { trialId = '' }, f) {
         core.sameSite(request);
-        const visitor = await knownVisitor(request, secret, core.secure(request));
+        const visitor = await visitorOfRequest(request, secret, core.secure(request));
         if (!visitor)
           throw new HttpError(
             403,

@@ -4,7 +4,7 @@
  */
 import type { Core, Route } from '../core';
 import { json } from '../http';
-import { issueVisitor, knownVisitor, type VisitorId } from '../visitor';
+import { issueVisitor, visitorOfRequest, type VisitorId } from '../visitor';
 
 export function visitorRoutes(core: Core): Route[] {
   return [
@@ -15,7 +15,7 @@ export function visitorRoutes(core: Core): Route[] {
         'Issue or confirm the visitor identity (a cookie) → `{visitor: new|known, countsFrom}`. At most a few new identities an hour per address.',
       async handle(request, _params, f) {
         const isSecure = core.secure(request);
-        const existing = await knownVisitor(request, core.secret, isSecure);
+        const existing = await visitorOfRequest(request, core.secret, isSecure);
         const countsFrom = (v: VisitorId) =>
           new Date((v.issuedAt + core.rules.minAgeS) * 1000).toISOString();
         if (existing) return json({ visitor: 'known', countsFrom: countsFrom(existing) });

@@ -1,5 +1,5 @@
-import { BACKENDS } from '~/components/backends';
 import { StudioLoader as Studio } from '~/components/studio-loader';
+import { BACKENDS } from '~/components/studio/backends';
 
 export const metadata = { title: 'Studio' };
 

@@ -12,7 +12,7 @@ import { isId } from '@ganstudio/db/schema';
 import { Link } from '~/components/link';
 import { VoteButtons } from '~/components/vote-buttons';
 import { getContext } from '~/server/context';
-import { currentVisitor } from '~/server/visitor';
+import { pageVisitorId } from '~/server/visitor';
 
 export const dynamic = 'force-dynamic';
 
@@ -67,7 +67,7 @@ export default async function SharePage({ params }: Props) {
   const image = await load(id);
   if (!image) notFound();
   const { db, secret } = await getContext();
-  const visitor = await currentVisitor(secret);
+  const visitor = await pageVisitorId(secret);
   const myVote = visitor ? ((await getVotes(db, visitor, [image.id])).get(image.id) ?? 0) : 0;
   const className =
     image.classIndex === null ? null : (image.model.classes?.[image.classIndex] ?? null);
