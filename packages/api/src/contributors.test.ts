@@ -12,9 +12,9 @@ import { openThrowawayPostgres, postgresReachable } from '@ganstudio/db/testing'
 import { encodePng } from '@ganstudio/models/image';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 
-import { answerTrial, countTrials } from './features/judge';
 import { judgeTallyRows } from './features/leaderboard';
 import { insertRealSet } from './features/real-sets';
+import { answerTrial, countTrials } from './features/trials';
 import {
   clientAddress,
   createApi,

@@ -34,7 +34,8 @@ export * from './rate-limit';
 export * from './visitor';
 export { DbError, HttpError, json, MAX_BODY_BYTES, newId } from './http';
 export { type ApiDeps, type GalleryHandler } from './core';
-export { imageJson, imagePage, publishStarterSet, type ImageJson } from './features/images';
+export { imageJson, imagePage, type ImageJson } from './features/image-list';
+export { publishStarterSet } from './features/images';
 export { pickModel } from './features/judge';
 export {
   cappedWeights,

@@ -7,8 +7,7 @@
 import { sql } from 'drizzle-orm';
 
 import type { Db } from '@ganstudio/db/client';
-
-const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
+import { rowsOf } from '@ganstudio/db/rows';
 
 /** One bucket of a shared token-bucket limit: `limit` tokens per `windowMs` (at most a day). */
 export interface Bucket {

@@ -6,7 +6,7 @@ import { openDb, type DbHandle } from '@ganstudio/db/client';
 import type { BlobStore } from '@ganstudio/storage';
 import { createMemoryStore } from '@ganstudio/storage/memory';
 
-import { listImages } from './features/images';
+import { listImages } from './features/image-list';
 import { createApi, createRenderer, type ApiDeps } from './index';
 import { createRateLimiter } from './rate-limit';
 import { seedTinyModel, visitorCookie, withPeer } from './testing';

@@ -17,7 +17,8 @@ import {
   visitorCookie,
   withPeer,
 } from '../testing';
-import { realImageAt, trialClass } from './judge';
+import { trialClass } from './judge';
+import { realImageAt } from './real-sets';
 
 let h: DbHandle;
 const store = createMemoryStore();

@@ -6,6 +6,7 @@
 import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
 
 import type { Db } from '@ganstudio/db/client';
+import { rowsOf } from '@ganstudio/db/rows';
 import {
   images,
   judgeTallies,
@@ -33,8 +34,6 @@ import {
 import { humanScore, type HumanScore, type NetworkTally } from './human-score';
 import { getModel } from './models';
 import { runCurve } from './runs';
-
-const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
 
 /** What one contributor added to one model, or to REAL_SUBJECT, over TALLY_WINDOW. */
 export type Tally = Omit<typeof judgeTallies.$inferSelect, 'period'>;

@@ -6,7 +6,8 @@ import { testDrivers } from '@ganstudio/db/testing';
 
 import { DbError } from '../http';
 import { takeTokens } from '../rate-limit';
-import { getImage, insertImage, listImages } from './images';
+import { listImages } from './image-list';
+import { getImage, insertImage } from './images';
 import { insertModel, listModels } from './models';
 import { getRun, upsertRun } from './runs';
 import { castVote } from './votes';

@@ -6,6 +6,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 
 import type { Db } from '@ganstudio/db/client';
+import { rowsOf } from '@ganstudio/db/rows';
 import { votes } from '@ganstudio/db/schema';
 
 import type { Core, Route } from '../core';
@@ -21,7 +22,6 @@ export interface VoteOrigin {
   cap: number;
 }
 
-const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
 /** SQLSTATE of an error from either driver (drizzle may wrap the driver's error as its cause). */
 const sqlState = (err: unknown): string | undefined => {
   const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
