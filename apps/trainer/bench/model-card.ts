@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 
+import { sampleSpread } from '@ganstudio/models/eval';
 import { classCountOf, sampleSeeds } from '@ganstudio/models/gan';
 
 import { releaseBackend, selectBackend } from '../src/backend';
 import { loadCifar10 } from '../src/data/cifar';
-import { sampleSpread } from '../src/measure/evaluate';
 import { imageBatches } from '../src/measure/features';
 import { loadModel } from '../src/training/model-io';
 

@@ -21,6 +21,8 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 
+import { judgeRounds, waitForGallery } from './gallery-runs.mjs';
+
 const fail = (message) => {
   console.error(`error: ${message}`);
   process.exit(2);
@@ -112,14 +114,7 @@ const server = spawn(process.execPath, [...opts['node-arg'], 'server.mjs'], {
 
 const json = (r) => r.json();
 try {
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${base}/api/models`)).ok) break;
-    } catch {
-      // starting
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await waitForGallery(base);
   const { items: models } = await fetch(`${base}/api/models`).then(json);
   const modelId = models[0].id;
   // Signed visitor cookies, one address each (10.0.0.0/8), later bound to one connection (visitor v
@@ -338,48 +333,7 @@ try {
     duration: 10,
   });
   results.publish = await publishRun(4, 10);
-  // The judge game: each connection one visitor playing rounds, a trial then its answer.
-  results.judge = await autocannon({
-    url: base,
-    connections: 8,
-    duration: 10,
-    setupClient: (client) => {
-      client.requestIterator.initialContext = {
-        visitor: visitors[Math.floor(Math.random() * VISITORS)],
-      };
-      client.requestIterator.resetContext();
-      client.requestIterator.rebuildRequest();
-    },
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (req, context) => ({
-          ...req,
-          path: '/api/judge',
-          headers: {
-            'content-type': 'application/json',
-            ...(context.visitor ? asVisitor(context.visitor) : {}),
-          },
-          body: '{}',
-        }),
-        onResponse: (status, body, context) => {
-          context.trialId = status === 201 ? JSON.parse(body).trialId : 'none';
-        },
-      },
-      {
-        method: 'POST',
-        setupRequest: (req, context) => ({
-          ...req,
-          path: `/api/judge/${context.trialId}`,
-          headers: {
-            'content-type': 'application/json',
-            ...(context.visitor ? asVisitor(context.visitor) : {}),
-          },
-          body: JSON.stringify({ answer: Math.random() < 0.5 ? 'real' : 'generated' }),
-        }),
-      },
-    ],
-  });
+  results.judge = await judgeRounds(base, visitors.map(asVisitor));
 
   const row = (name, connections, r) =>
     `| ${name} | ${connections} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`;

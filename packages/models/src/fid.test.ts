@@ -8,13 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import referenceJson from '../test-data/fid-reference.json';
-import {
-  frechetDistance,
-  inceptionScore,
-  MomentAccumulator,
-  symmetricEigenvalues,
-  type FeatureStats,
-} from './fid';
+import { frechetDistance, inceptionScore, MomentAccumulator, type FeatureStats } from './fid';
+import { symmetricEigenvalues } from './linalg';
 import { linalgWasmAvailable } from './linalg-wasm';
 
 beforeAll(async () => {

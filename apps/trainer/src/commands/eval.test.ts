@@ -16,11 +16,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { sampleSpread } from '@ganstudio/models/eval';
 import { sampleSeeds } from '@ganstudio/models/gan';
 import { decodePng } from '@ganstudio/models/image';
 import { RunFolder } from '@ganstudio/runs/folder';
 
-import { sampleSpread } from '../measure/evaluate';
 import { takesBest } from '../measure/tracker';
 import { smokeTrainArgs, writeCifarTarGz } from '../testing/cifar-fixture';
 import { BIN } from '../testing/cli';

@@ -142,32 +142,6 @@ export async function evaluateImages(
   return result;
 }
 
-/**
- * Diversity of a sample set (the shipped generator's mode-collapse check): mean and minimum over pairs i ≠ j of
- * the RMS difference between rows of [n, d] (for images in [-1, 1], in tanh units).
- */
-export async function sampleSpread(x: tf.Tensor2D): Promise<{ mean: number; min: number }> {
-  const [n, d] = x.shape;
-  const packed = tf.tidy(() => {
-    const sq = tf.sum(tf.square(x), 1, true); // [n, 1]
-    const d2 = tf.relu(
-      tf.sub(tf.add(sq, tf.transpose(sq)), tf.mul(2, tf.matMul(x, x, false, true))),
-    );
-    const dist = tf.sqrt(tf.div(d2, d)); // [n, n]
-    const eye = tf.eye(n);
-    return tf.stack([
-      tf.div(tf.sum(tf.mul(dist, tf.sub(1, eye))), n * (n - 1)),
-      tf.min(tf.add(dist, tf.mul(eye, 1e9))),
-    ]);
-  });
-  try {
-    const values = await packed.data();
-    return { mean: at(values, 0), min: at(values, 1) };
-  } finally {
-    packed.dispose();
-  }
-}
-
 /** What a conditional generator's evaluation adds: per class, and class fidelity overall. */
 export interface ClassResult {
   class: string;

@@ -16,8 +16,8 @@ import { at } from '@ganstudio/models/arrays';
 import { imageSizeOf } from '@ganstudio/models/gan';
 import { passportOf } from '@ganstudio/models/measurement';
 import {
-  isScale,
   isMeasurement,
+  isScale,
   isStep,
   RUN_FORMAT,
   RunFolder,

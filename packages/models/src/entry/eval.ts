@@ -4,3 +4,4 @@ export * from '../features';
 export * from '../fid';
 export * from '../linalg-wasm';
 export * from '../sample-metrics';
+export * from '../spread';

