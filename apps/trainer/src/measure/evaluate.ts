@@ -4,7 +4,7 @@
  * (reference.ts), report FID, IS, KID, precision/recall and copies with their passport.
  */
 import { basename } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { at } from '@ganstudio/models/arrays';
