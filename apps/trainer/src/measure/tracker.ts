@@ -11,7 +11,7 @@ import { at } from '@ganstudio/models/arrays';
 import { type FeatureNetwork, type FeatureRows, type FeatureStats } from '@ganstudio/models/eval';
 import { samplingGenerator, type Gan, type Resolution } from '@ganstudio/models/gan';
 import { measurementOf, passportOf } from '@ganstudio/models/measurement';
-import { isScale, RunFolder, type RunConfig } from '@ganstudio/runs/folder';
+import { isScale, type RunConfig, type RunFolder } from '@ganstudio/runs/folder';
 
 import { onFastestBackend } from '../backend';
 import { loadCifar10 } from '../data/cifar';
@@ -84,7 +84,7 @@ export async function measureEpoch(
   tracker: QualityTracker,
   gan: Gan,
   {
-    out,
+    run,
     at,
     samples,
     log,
@@ -92,7 +92,7 @@ export async function measureEpoch(
     classNames,
     copyCheck = false,
   }: {
-    out: string;
+    run: RunFolder;
     at: { step: number; epoch: number };
     samples: number;
     log: (line: string) => void;
@@ -101,7 +101,6 @@ export async function measureEpoch(
     copyCheck?: boolean;
   },
 ): Promise<EvalResult> {
-  const run = new RunFolder(out);
   const started = performance.now();
   const generator = samplingGenerator(gan);
   const names = gan.config.classes ? classNames : undefined;
@@ -166,7 +165,7 @@ export async function measureEpoch(
 }
 
 export async function startTracker({
-  out,
+  run,
   data,
   set,
   resolution,
@@ -176,7 +175,7 @@ export async function startTracker({
   log,
   progress,
 }: {
-  out: string;
+  run: RunFolder;
   data: string;
   set: TrainingSet | undefined;
   resolution: Resolution;
@@ -231,7 +230,6 @@ export async function startTracker({
           trainedOn: await rowsOf('train', limit ?? undefined),
           heldOut: await rowsOf('test', Math.min(fid.samples, 10_000)),
         });
-  const run = new RunFolder(out);
   // The scale costs 2 × samples images through the network: a run that trains on fewer images
   // than that (a smoke run) would spend longer on it than on training, so it goes without.
   if (

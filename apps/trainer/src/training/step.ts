@@ -14,7 +14,7 @@ import {
   type Gan,
   type StepMetrics,
 } from '@ganstudio/models/gan';
-import { RunFolder, type RunConfig } from '@ganstudio/runs/folder';
+import { type RunConfig, type RunFolder } from '@ganstudio/runs/folder';
 import { writeFileAtomic } from '@ganstudio/runs/fs-atomic';
 
 import { type BackendInfo } from '../backend';
@@ -46,8 +46,8 @@ const MAX_NAN_RECOVERIES = 3;
  * boundary can be evaluated, shipped, or carried to another machine exactly (`bundle --carry`)
  * long after its checkpoint was pruned.
  */
-export async function saveEpochState(out: string, gan: Gan, at: CheckpointState): Promise<void> {
-  const dir = new RunFolder(out).epochDir(at.epoch);
+export async function saveEpochState(run: RunFolder, gan: Gan, at: CheckpointState): Promise<void> {
+  const dir = run.epochDir(at.epoch);
   await writeGanState(dir, gan);
   writeFileAtomic(join(dir, 'state.json'), JSON.stringify(at) + '\n');
 }
@@ -74,12 +74,10 @@ export async function stepOnce(
   step: number,
   {
     prepared,
-    out,
     log,
     injectNanAtStep,
   }: {
     prepared: Prepared;
-    out: string;
     log: (line: string) => void;
     injectNanAtStep: number | undefined;
   },
@@ -110,7 +108,7 @@ export async function stepOnce(
     }
     disposeGan(position.gan);
     const good = await loadLatestCheckpoint(
-      out,
+      run.dir,
       config.model,
       config.optimizer,
       config.ema ?? null,
@@ -144,14 +142,12 @@ export async function endEpoch(
   { done, epoch }: { done: number; epoch: number },
   {
     prepared,
-    out,
     tracker,
     trainSeconds,
     log,
     progress,
   }: {
     prepared: Prepared;
-    out: string;
     tracker: QualityTracker | undefined;
     trainSeconds: () => number;
     log: (line: string) => void;
@@ -164,7 +160,7 @@ export async function endEpoch(
       run.epochGrid(epoch),
       await sampleGridPng(samplingGenerator(position.gan), config.sampleSeed, config.sampleCount),
     );
-  await saveEpochState(out, position.gan, {
+  await saveEpochState(run, position.gan, {
     step: done,
     epoch,
     savedAt: new Date().toISOString(),
@@ -172,7 +168,7 @@ export async function endEpoch(
   });
   if (tracker && epoch % (config.fid?.every ?? 0) === 0 && done !== totalSteps)
     await measureEpoch(tracker, position.gan, {
-      out,
+      run,
       at: { step: done, epoch },
       samples: config.fid?.samples ?? 0,
       log,

@@ -67,14 +67,13 @@ export interface TrainResult {
 
 /** The GAN and its position: the run's newest good checkpoint on --resume, else a fresh start. */
 async function openGan(
-  out: string,
+  run: RunFolder,
   config: RunConfig,
   resume: boolean,
   log: (line: string) => void,
 ): Promise<{ gan: Gan; state: CheckpointState }> {
-  const run = new RunFolder(out);
   const loaded = resume
-    ? await loadLatestCheckpoint(out, config.model, config.optimizer, config.ema ?? null)
+    ? await loadLatestCheckpoint(run.dir, config.model, config.optimizer, config.ema ?? null)
     : undefined;
   if (loaded) {
     for (const s of loaded.skipped) log(`warning: skipped unreadable checkpoint ${s}`);
@@ -94,17 +93,17 @@ async function openGan(
 
 /** The finished run's sampling generator as uint8 in generator-uint8/: its size in bytes. */
 async function exportGenerator(
-  out: string,
+  run: RunFolder,
   gan: Gan,
   step: number,
   log: (line: string) => void,
   classNames?: string[],
 ) {
-  const dir = new RunFolder(out).path('export');
+  const dir = run.path('export');
   const started = performance.now();
   log(`exporting the uint8 generator to ${dir} …`);
   const files = await saveModel(samplingGenerator(gan), dir, 'uint8', {
-    run: basename(out), // its name: the file is shared, the folder it lies in is not
+    run: basename(run.dir), // its name: the file is shared, the folder it lies in is not
     step,
     quantization: 'uint8',
     weights: gan.ema ? `ema ${gan.ema.decay}` : 'raw',
@@ -193,12 +192,10 @@ async function measureRun(
   gan: Gan,
   {
     prepared,
-    out,
     log,
     progress,
   }: {
     prepared: Prepared;
-    out: string;
     log: (line: string) => void;
     progress: Progress;
   },
@@ -206,7 +203,7 @@ async function measureRun(
   const { config, totalSteps } = prepared;
   const periodic = config.fid?.samples ?? 0;
   const measure = {
-    out,
+    run: prepared.run,
     at: { step: totalSteps, epoch: config.epochs },
     log,
     progress,
@@ -237,7 +234,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const { config, run, source, totalSteps, backend } = prepared;
 
   const position: Position = {
-    ...(await openGan(out, config, options.resume, log)),
+    ...(await openGan(run, config, options.resume, log)),
     retries: 0,
     nanInjected: false,
     last: undefined,
@@ -245,7 +242,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const tracker =
     config.fid && config.fid.every > 0
       ? await startTracker({
-          out,
+          run,
           data: config.data,
           set: prepared.set,
           resolution: imageSizeOf(config.model),
@@ -274,7 +271,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       logEvery: config.logEvery,
       checkpointEvery: config.checkpointEvery,
       step: (step) =>
-        stepOnce(position, step, { prepared, out, log, injectNanAtStep: options.injectNanAtStep }),
+        stepOnce(position, step, { prepared, log, injectNanAtStep: options.injectNanAtStep }),
       logged(done, epoch, imagesPerSec) {
         const m = position.last;
         if (!m) return; // a log line comes after a step, so there is always one
@@ -296,7 +293,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           { done, epoch },
           {
             prepared,
-            out,
             tracker,
             trainSeconds,
             log,
@@ -310,16 +306,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           savedAt: new Date().toISOString(),
           trainSeconds: trainSeconds(),
         };
-        await saveCheckpoint(out, position.gan, position.state);
+        await saveCheckpoint(run.dir, position.gan, position.state);
       },
     });
     const finished = endStep === totalSteps && !signals.stopped;
     const finalFid =
       finished && tracker
-        ? await measureRun(tracker, position.gan, { prepared, out, log, progress })
+        ? await measureRun(tracker, position.gan, { prepared, log, progress })
         : undefined;
     const exported = finished
-      ? await exportGenerator(out, position.gan, totalSteps, log, config.classNames)
+      ? await exportGenerator(run, position.gan, totalSteps, log, config.classNames)
       : undefined;
     if (signals.stopped)
       log(`interrupted: checkpoint saved at step ${position.state.step}; continue with --resume`);
