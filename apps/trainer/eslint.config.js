@@ -1,6 +1,6 @@
 import globals from 'globals';
 
-import { typeChecked } from '@ganstudio/eslint-config/type-checked';
+import { typeChecked, untypedDataRules } from '@ganstudio/eslint-config/type-checked';
 
 export default [
   ...typeChecked(import.meta.dirname),
@@ -9,13 +9,7 @@ export default [
   // metrics.jsonl, --json output: `any`); their expect() calls are the type check of those files.
   {
     files: ['**/*.test.ts'],
-    rules: {
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/no-unsafe-member-access': 'off',
-      '@typescript-eslint/no-unsafe-argument': 'off',
-      '@typescript-eslint/no-unsafe-return': 'off',
-      '@typescript-eslint/no-unsafe-call': 'off',
-    },
+    rules: untypedDataRules,
   },
   // wasm-thread-worker.cjs is a CommonJS worker entry: require() is how it loads.
   { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },

@@ -1,6 +1,6 @@
 import globals from 'globals';
 
-import { typeChecked } from '@ganstudio/eslint-config/type-checked';
+import { typeChecked, untypedDataRules } from '@ganstudio/eslint-config/type-checked';
 
 export default [
   ...typeChecked(import.meta.dirname),
@@ -15,6 +15,16 @@ export default [
         'error',
         { paths: [{ name: 'next/link', message: 'use { Link } from ~/components/link' }] },
       ],
+    },
+  },
+  // The browser and instance suites read the API's JSON and values from pages; they set up their
+  // own world (ports, a test database).
+  {
+    files: ['tests/**'],
+    rules: {
+      ...untypedDataRules,
+      '@typescript-eslint/no-explicit-any': 'off',
+      'no-restricted-properties': 'off',
     },
   },
   // Client components and the e2e page callbacks run in the browser.

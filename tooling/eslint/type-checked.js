@@ -7,6 +7,18 @@ import tseslint from 'typescript-eslint';
 
 import base from './base.js';
 
+/**
+ * For suites that read what a process wrote (JSON.parse of a run's files, an API's JSON, values
+ * from a browser page: `any`): their assertions are the type check of that data.
+ */
+export const untypedDataRules = {
+  '@typescript-eslint/no-unsafe-assignment': 'off',
+  '@typescript-eslint/no-unsafe-member-access': 'off',
+  '@typescript-eslint/no-unsafe-argument': 'off',
+  '@typescript-eslint/no-unsafe-return': 'off',
+  '@typescript-eslint/no-unsafe-call': 'off',
+};
+
 export function typeChecked(tsconfigRootDir) {
   return tseslint.config(
     ...base,

@@ -1,78 +1,31 @@
-// Several instances, one site: two `npm start` (server.mjs) processes and one `deno serve` of
-// apps/edge on one PostgreSQL database and one blob folder. A visitor's cookie from one works on
-// the others, budgets spent on one are spent on all, and an image published through the edge is
-// served by Next.js. Also: production on PostgreSQL without VISITOR_SECRET stops at start with
-// one line. Needs PostgreSQL (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test).
+/**
+ * Several instances, one site: two `npm start` (server.mjs) processes and one `deno serve` of
+ * apps/edge on one PostgreSQL database and one blob folder. A visitor's cookie from one works on
+ * the others, budgets spent on one are spent on all, and an image published through the edge is
+ * served by Next.js. Also: production on PostgreSQL without VISITOR_SECRET stops at start with
+ * one line. Needs PostgreSQL (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test).
+ */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 
-import { createSuite } from '../runner.mjs';
+import { createThrowawayDatabase } from '@ganstudio/db/testing';
 
-const app = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const root = join(app, '..', '..');
-const SERVER = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-/** The gallery as `npm start` runs it: Next.js behind server.mjs, which hands in the socket's address. */
-const gallery = () => ['server.mjs'];
+import { APP, freePort, GALLERY, startServer, userEnv, type Started } from '../helpers';
+
+const root = join(APP, '..', '..');
 const denoBin = join(root, 'node_modules', '.bin', 'deno');
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-
-async function admin(sql) {
-  const client = new pg.Client({ connectionString: SERVER });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Starts a server process and waits until GET /api/models answers. */
-async function start(name, cmd, args, env, cwd) {
-  const port = await freePort();
-  const child = spawn(cmd, [...args(port)], {
-    cwd,
-    env: { ...process.env, HOST: '127.0.0.1', ...env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 240; i++) {
-    if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}: ${stderr}`);
-    try {
-      if ((await fetch(`${base}/api/models`)).ok) return { name, base, child };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  child.kill('SIGTERM');
-  throw new Error(`${name} did not come up: ${stderr}`);
-}
-
-const { test, results } = createSuite();
-
-const dbName = `ganstudio_instances_${Date.now()}`;
-await admin(`create database ${dbName}`);
-const url = new URL(SERVER);
-url.pathname = `/${dbName}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'instances-'));
-const shared = {
-  DATABASE_URL: url.toString(),
+/** The one database of the site: a throwaway one on TEST_DATABASE_URL's server (beforeAll). */
+let database: { url: string; drop: () => Promise<void> };
+const shared: NodeJS.ProcessEnv = {
   VISITOR_SECRET: 'instances-test-secret-0123456789',
   GANSTUDIO_DATA_DIR: dataDir,
   IDENTITY_MIN_AGE_S: '1',
@@ -80,15 +33,58 @@ const shared = {
   RATE_LIMIT_SCALE: '0.1',
   BLOB_READ_WRITE_TOKEN: '',
 };
-const servers = [];
-try {
+const servers: Started[] = [];
+let a: Started;
+let b: Started;
+let edge: Started;
+const get = (s: Started, path: string, headers: Record<string, string> = {}) =>
+  fetch(`${s.base}${path}`, { headers });
+const post = (s: Started, path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${s.base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+const cookieOf = (res: Response) => res.headers.get('set-cookie')?.split(';')[0] ?? '';
+/** What one test leaves for a later one. */
+const state: Record<string, any> = {};
+
+/** Starts server.mjs with `env` and expects it to stop at once with exit 1 and one error line. */
+const refusesToStart = async (env: NodeJS.ProcessEnv, message: RegExp) => {
+  const port = await freePort();
+  const child = spawn(process.execPath, GALLERY(), {
+    cwd: APP,
+    env: { ...userEnv(), ...shared, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve('timeout');
+    }, 60_000);
+    child.on('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  assert.equal(code, 1);
+  const lines = stderr.trim().split('\n').filter(Boolean);
+  assert.equal(lines.length, 1, stderr);
+  assert.match(lines[0] ?? '', message);
+};
+
+beforeAll(async () => {
+  database = await createThrowawayDatabase();
+  shared['DATABASE_URL'] = database.url;
   // One after the other: the first migrates and registers the bundled run, the rest find them.
   // A listens on IPv6 too, so one test can reach it from a second address (::1).
-  servers.push(await start('next A', process.execPath, gallery, { ...shared, HOST: '::' }, app));
-  servers.push(await start('next B', process.execPath, gallery, shared, app));
+  servers.push(await startServer('next A', process.execPath, GALLERY, { ...shared, HOST: '::' }));
+  servers.push(await startServer('next B', process.execPath, GALLERY, shared));
   // Exposed directly, as all three are here, each counts the socket's address (127.0.0.1).
   servers.push(
-    await start(
+    await startServer(
       'deno edge',
       denoBin,
       (p) => ['serve', '-A', '--port', String(p), '--host', '127.0.0.1', 'main.ts'],
@@ -96,18 +92,17 @@ try {
       join(root, 'apps', 'edge'),
     ),
   );
-  const [a, b, edge] = servers;
-  const get = (s, path, headers = {}) => fetch(`${s.base}${path}`, { headers });
-  const post = (s, path, body, headers = {}) =>
-    fetch(`${s.base}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify(body),
-    });
-  const cookieOf = (res) => res.headers.get('set-cookie')?.split(';')[0];
-  const state = {};
+  [a, b, edge] = servers as [Started, Started, Started];
+});
 
-  await test('new identities are one budget for the site: 3 per address across A, B and the edge, whatever headers it forges', async () => {
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+  await database?.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('several instances, one site', () => {
+  it('new identities are one budget for the site: 3 per address across A, B and the edge, whatever headers it forges', async () => {
     const statuses = [];
     for (const [i, s] of [a, b, edge, a, b, edge, a, b, edge].entries()) {
       // A new made-up address every time, in every header a client can write, or an empty one.
@@ -118,7 +113,10 @@ try {
               'x-real-ip': `198.51.100.${i}`,
               'x-ganstudio-peer': `192.0.2.${i}`,
             }
-          : { 'x-forwarded-for': '', 'x-real-ip': `[2001:db8::${i}]:${1000 + i}` };
+          : ({ 'x-forwarded-for': '', 'x-real-ip': `[2001:db8::${i}]:${1000 + i}` } as Record<
+              string,
+              string
+            >);
       const res = await get(s, '/api/visitor', forged);
       statuses.push(res.status);
       state.cookie ??= cookieOf(res);
@@ -132,7 +130,7 @@ try {
     assert.equal(v6.status, 200);
   });
 
-  await test('malformed paths and methods are a 4xx, never a 500', async () => {
+  it('malformed paths and methods are a 4xx, never a 500', async () => {
     for (const s of servers) {
       for (const path of ['/i/%E0%A4%A', '/models/%E0%A4%A', '/runs/%E0%A4%A', '/blobs/%E0%A4%A']) {
         const res = await get(s, path);
@@ -140,10 +138,10 @@ try {
         assert.ok(res.status >= 400 && res.status < 500, `${s.name} ${path}: ${res.status}`);
       }
       // fetch refuses to send TRACE, so it goes out through node:http.
-      const trace = await new Promise((resolve, reject) => {
+      const trace = await new Promise<number>((resolve, reject) => {
         const req = httpRequest(`${s.base}/`, { method: 'TRACE' }, (res) => {
           res.resume();
-          resolve(res.statusCode);
+          resolve(res.statusCode ?? 0);
         });
         req.on('error', reject);
         req.end();
@@ -152,7 +150,7 @@ try {
     }
   });
 
-  await test('a cookie issued by one instance is the same visitor on the others', async () => {
+  it('a cookie issued by one instance is the same visitor on the others', async () => {
     await new Promise((r) => setTimeout(r, 1100)); // past IDENTITY_MIN_AGE_S
     for (const s of [a, b, edge]) {
       const res = await get(s, '/api/visitor', { cookie: state.cookie });
@@ -161,9 +159,9 @@ try {
     }
   });
 
-  await test('published through the edge, the image is served by Next.js from the shared store', async () => {
+  it('published through the edge, the image is served by Next.js from the shared store', async () => {
     const models = await (await get(a, '/api/models')).json();
-    const model = models.items.find((m) => m.isDefault);
+    const model = models.items.find((m: { isDefault: boolean }) => m.isDefault);
     const res = await post(
       edge,
       '/api/images',
@@ -179,11 +177,11 @@ try {
     assert.equal((await get(a, `/api/images/${id}`)).status, 200);
   });
 
-  await test("one visitor's votes: each instance sees the others' vote, and one budget of 12 a minute", async () => {
+  it("one visitor's votes: each instance sees the others' vote, and one budget of 12 a minute", async () => {
     const statuses = [];
     let last;
     for (let i = 0; i < 14; i++) {
-      const s = servers[i % 3];
+      const s = servers[i % 3]!;
       const res = await post(
         s,
         `/api/images/${state.id}/vote`,
@@ -201,13 +199,13 @@ try {
       assert.equal((await (await get(s, `/api/images/${state.id}`)).json()).score, -1, s.name);
   });
 
-  await test('a script that knows every truth, on all three instances: its trial budget ends it, and no rank', async () => {
-    const truth = new pg.Client({ connectionString: url.toString() });
+  it('a script that knows every truth, on all three instances: its trial budget ends it, and no rank', async () => {
+    const truth = new pg.Client({ connectionString: database.url });
     await truth.connect();
     const statuses = [];
     try {
       for (let i = 0; i < 32; i++) {
-        const s = servers[i % 3];
+        const s = servers[i % 3]!;
         const started = await post(s, '/api/judge', {}, { cookie: state.cookie });
         statuses.push(started.status);
         if (started.status !== 201) {
@@ -235,7 +233,7 @@ try {
     }
   });
 
-  await test("2,000 connections that ask for a model's weights and never read keep the server under 200 MB more", async () => {
+  it("2,000 connections that ask for a model's weights and never read keep the server under 200 MB more", async () => {
     const rss = () => {
       const line = readFileSync(`/proc/${a.child.pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
       return Number(line?.[1] ?? NaN) * 1024;
@@ -264,52 +262,15 @@ try {
     assert.equal((await get(a, '/api/models')).status, 200);
   });
 
-  /** Starts server.mjs with `env` and expects it to stop at once with exit 1 and one error line. */
-  const refusesToStart = async (env, message) => {
-    const port = await freePort();
-    const child = spawn(process.execPath, gallery(), {
-      cwd: app,
-      env: { ...process.env, ...shared, ...env, PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const code = await new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve('timeout');
-      }, 60_000);
-      child.on('exit', (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
-    assert.equal(code, 1);
-    const lines = stderr.trim().split('\n').filter(Boolean);
-    assert.equal(lines.length, 1, stderr);
-    assert.match(lines[0], message);
-  };
-
-  await test('production on PostgreSQL without VISITOR_SECRET stops at start with one line', () =>
+  it('production on PostgreSQL without VISITOR_SECRET stops at start with one line', () =>
     refusesToStart(
       { VISITOR_SECRET: '' },
       /^error: VISITOR_SECRET \(16\+ characters\) is required in production with DATABASE_URL/,
     ));
 
-  await test('VERCEL=1 (an env copied from a Vercel project) stops npm start: a client would pick its own address', () =>
+  it('VERCEL=1 (an env copied from a Vercel project) stops npm start: a client would pick its own address', () =>
     refusesToStart(
       { VERCEL: '1' },
       /^error: TRUSTED_PROXY_HOPS=vercel \(or VERCEL=1\) is for Vercel's runtime/,
     ));
-} finally {
-  for (const s of servers) s.child.kill('SIGTERM');
-  await Promise.all(
-    servers.map(
-      (s) => new Promise((r) => (s.child.exitCode !== null ? r() : s.child.on('exit', r))),
-    ),
-  );
-  await admin(`drop database if exists ${dbName} with (force)`);
-  rmSync(dataDir, { recursive: true, force: true });
-}
-console.log(`instances: ${results.passed} passed, ${results.failed} failed`);
-process.exit(results.failed === 0 && results.passed > 0 ? 0 : 1);
+});

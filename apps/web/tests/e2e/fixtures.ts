@@ -1,39 +1,29 @@
-// The web app's test command: builds if needed, starts the gallery (server.mjs) on a free port with a fresh
-// data folder (PGlite + local blobs, the embedded defaults), runs the end-to-end suite in Debian's
-// Chromium through playwright-core, stops the server. Prints "N passed, N failed".
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+/**
+ * The gallery's models beyond the bundled ones, made the way a user makes them: images written
+ * here, a tiny run trained with the `ganstudio` CLI (a dev dependency of this app), uploaded into
+ * the data folder before the server starts (PGlite is single-process). Each returns its id.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 
-const app = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The trainer's CLI, a dev dependency of this app (the e2e suite trains and uploads with it). */
+import { APP, run, userEnv } from '../helpers';
+
+/** The trainer's CLI, a dev dependency of this app. */
 const GANSTUDIO = join(
-  dirname(createRequire(join(app, 'package.json')).resolve('@ganstudio/trainer/package.json')),
+  dirname(createRequire(join(APP, 'package.json')).resolve('@ganstudio/trainer/package.json')),
   'bin',
   'ganstudio.js',
 );
-
-function run(cmd, args, opts = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: app, stdio: 'inherit', ...opts });
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`)),
-    );
-  });
-}
 
 /**
  * A 64×64 model in the gallery the way a user puts one there: 64 generated PNGs, a tiny run
  * trained on them with `ganstudio train --resolution 64`, and `ganstudio upload` into the data
  * folder (before the server starts: PGlite is single-process). Returns the model id.
  */
-async function uploadTiny64(dataDir) {
+export async function uploadTiny64(dataDir: string): Promise<string> {
   const work = mkdtempSync(join(tmpdir(), 'gallery-e2e-64-'));
   const images = join(work, 'images');
   mkdirSync(images);
@@ -46,8 +36,9 @@ async function uploadTiny64(dataDir) {
       .png()
       .toFile(join(images, `${i}.png`));
   }
-  const env = { ...process.env, GANSTUDIO_CACHE: join(work, 'cache'), GANSTUDIO_DATA_DIR: '' };
-  const cli = (...args) => run(process.execPath, [GANSTUDIO, ...args], { cwd: work, env });
+  const env = { ...userEnv(), GANSTUDIO_CACHE: join(work, 'cache'), GANSTUDIO_DATA_DIR: '' };
+  const cli = (...args: string[]) =>
+    run(process.execPath, [GANSTUDIO, ...args], { cwd: work, env });
   await cli(
     ...['train', '--data', images, '--resolution', '64', '--ngf', '4', '--ndf', '4'],
     ...[
@@ -74,7 +65,7 @@ async function uploadTiny64(dataDir) {
  * A class-conditional model the way a user makes one: three class folders of generated PNGs, a
  * tiny run with `ganstudio train --conditional`, uploaded before the server starts.
  */
-async function uploadTinyConditional(dataDir) {
+export async function uploadTinyConditional(dataDir: string): Promise<string> {
   const work = mkdtempSync(join(tmpdir(), 'gallery-e2e-cond-'));
   for (const [c, name] of ['cats', 'dogs', 'owls'].entries()) {
     mkdirSync(join(work, 'pets', name), { recursive: true });
@@ -86,8 +77,9 @@ async function uploadTinyConditional(dataDir) {
         .toFile(join(work, 'pets', name, `${i}.png`));
     }
   }
-  const env = { ...process.env, GANSTUDIO_CACHE: join(work, 'cache'), GANSTUDIO_DATA_DIR: '' };
-  const cli = (...args) => run(process.execPath, [GANSTUDIO, ...args], { cwd: work, env });
+  const env = { ...userEnv(), GANSTUDIO_CACHE: join(work, 'cache'), GANSTUDIO_DATA_DIR: '' };
+  const cli = (...args: string[]) =>
+    run(process.execPath, [GANSTUDIO, ...args], { cwd: work, env });
   await cli(
     ...['train', '--conditional', '--data', 'pets', '--ngf', '4', '--ndf', '4', '--epochs', '1'],
     ...['--batch-size', '16', '--fid-every', '0', '--backend', 'wasm', '--out', 'pets-run'],
@@ -101,12 +93,12 @@ async function uploadTinyConditional(dataDir) {
  * here), trained long enough to log its floor-and-ceiling scale line and measured every epoch,
  * so its run page has the whole quality section: the e2e checks the scale table on it.
  */
-async function uploadTinyCifar(dataDir) {
+export async function uploadTinyCifar(dataDir: string): Promise<string> {
   const work = mkdtempSync(join(tmpdir(), 'gallery-e2e-cifar-'));
   mkdirSync(join(work, 'cifar'));
   let seed = 7;
   const byte = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) >>> 24;
-  const batch = (count) => {
+  const batch = (count: number) => {
     const bytes = Buffer.alloc(count * 3073);
     for (let i = 0; i < count; i++) {
       bytes[i * 3073] = i % 10;
@@ -124,8 +116,9 @@ async function uploadTinyCifar(dataDir) {
   for (let i = 1; i <= 5; i++)
     writeFileSync(join(work, 'cifar', `data_batch_${i}.bin`), batch(110));
   writeFileSync(join(work, 'cifar', 'test_batch.bin'), batch(300));
-  const env = { ...process.env, GANSTUDIO_CACHE: join(work, 'cache'), GANSTUDIO_DATA_DIR: '' };
-  const cli = (...args) => run(process.execPath, [GANSTUDIO, ...args], { cwd: work, env });
+  const env = { ...userEnv(), GANSTUDIO_CACHE: join(work, 'cache'), GANSTUDIO_DATA_DIR: '' };
+  const cli = (...args: string[]) =>
+    run(process.execPath, [GANSTUDIO, ...args], { cwd: work, env });
   // 2 epochs of 550 images: 1,100 trained on, enough for the scale's 2 × 260 (260 > the 256
   // feature dimensions FID needs).
   await cli(
@@ -136,62 +129,3 @@ async function uploadTinyCifar(dataDir) {
   await cli('upload', 'tinycifar', '--data-dir', dataDir, '--name', 'Tiny CIFAR');
   return 'tinycifar';
 }
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-
-if (!existsSync(CHROMIUM)) {
-  console.error(
-    `e2e: ${CHROMIUM} not found; install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`,
-  );
-  process.exit(1);
-}
-if (!existsSync(join(app, '.next', 'BUILD_ID')) || process.env.E2E_REBUILD)
-  await run('npm', ['run', 'build']);
-
-const port = await freePort();
-const dataDir = mkdtempSync(join(tmpdir(), 'gallery-e2e-'));
-const MODEL64 = await uploadTiny64(dataDir);
-const CONDITIONAL = await uploadTinyConditional(dataDir);
-const CIFAR_RUN = await uploadTinyCifar(dataDir);
-// As `npm start` runs it: Next.js behind server.mjs, on the embedded defaults.
-const server = spawn(process.execPath, ['server.mjs'], {
-  cwd: app,
-  env: {
-    ...process.env,
-    GANSTUDIO_DATA_DIR: dataDir,
-    DATABASE_URL: '',
-    BLOB_READ_WRITE_TOKEN: '',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-  },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
-let code = 1;
-try {
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${base}/api/models`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  const { runSuite } = await import('./gallery.e2e.mjs');
-  const { passed, failed } = await runSuite(base, CHROMIUM, {
-    model64: MODEL64,
-    conditional: CONDITIONAL,
-    cifarRun: CIFAR_RUN,
-  });
-  console.log(`e2e: ${passed} passed, ${failed} failed`);
-  code = failed === 0 && passed > 0 ? 0 : 1;
-} finally {
-  server.kill('SIGTERM');
-}
-process.exit(code);
