@@ -9,7 +9,13 @@ export default [
   // checked read per element would be the cost, and `noUncheckedIndexedAccess` types each one
   // `number | undefined`. Their tests check the values against the cpu backend and by hand.
   {
-    files: ['src/fid.ts', 'src/linalg.ts', 'src/wasm-kernels.ts', 'src/wasm-scope.ts', 'src/linalg-wasm.ts'],
+    files: [
+      'src/fid.ts',
+      'src/linalg.ts',
+      'src/wasm-kernels.ts',
+      'src/wasm-scope.ts',
+      'src/linalg-wasm.ts',
+    ],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
 ];
