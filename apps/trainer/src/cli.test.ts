@@ -210,10 +210,7 @@ describe('the CLI from the repository root, as the README runs it', () => {
       /best FID: +\d+\.\d{3} at epoch 1 \(cifar10-classifier@\w+ features, 2000 samples; generator-best\/\)/,
     );
     expect(summary).toMatch(
-      /final FID: +\d+\.\d{3} \(cifar10-classifier@\w+ features, 2000 samples\)/,
-    );
-    expect(summary).toMatch(
-      /final: +KID -?\d\.\d{5} ± \d\.\d{5}, precision \d+\.\d%, recall \d+\.\d%, copies \d+\.\d%/,
+      /final: +FID \d+\.\d{3}, IS [\d.]+ ± [\d.]+, KID -?\d\.\d{5} ± \d\.\d{5}, precision \d+\.\d%, recall \d+\.\d%, copies \d+\.\d% \(cifar10-classifier@\w+ features, 2000 samples\)/,
     );
     expect(summary).toMatch(
       new RegExp(`generator: +${join(out, 'generator-uint8')} \\(uint8, \\d+\\.\\d\\d MiB\\)`),

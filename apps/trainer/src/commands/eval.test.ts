@@ -433,9 +433,15 @@ describe('ganstudio eval', () => {
   it('without --json, prints each number labelled, KID with the subsets it really used', async () => {
     const r = await evalText('60');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^FID \(CIFAR-10 classifier features\): \d+\.\d{3}$/m);
+    // One line of numbers, as the training log prints them, then what they were measured on.
+    expect(r.stdout).toMatch(
+      /^FID \d+\.\d{3}, IS \d+\.\d{3} ± \d+\.\d{3}, KID -?\d\.\d{5} ± \d\.\d{5}, precision \d+\.\d%, recall \d+\.\d%/m,
+    );
+    expect(r.stdout).toMatch(
+      /^60 samples of .* CIFAR-10 classifier features \(cifar10-classifier@\w+\)/m,
+    );
     // 60 samples: subsets of half of them, so the spread is a spread (not 60, as it once said).
-    expect(r.stdout).toMatch(/^KID: -?\d\.\d{5} ± \d\.\d{5} \(100 subsets of 30\)$/m);
+    expect(r.stdout).toMatch(/^KID over 100 subsets of 30; precision and recall with k = 3/m);
     expect(r.stdout).toMatch(/^protocol: .*60 samples/m);
   }, 120_000);
 

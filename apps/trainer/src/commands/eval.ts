@@ -28,7 +28,7 @@ import {
   referenceStats,
   type RowReferences,
 } from '../measure/reference';
-import { percent } from '../measure/result';
+import { percent, resultLine } from '../measure/result';
 import { generatorClassNames, loadModel } from '../training/model-io';
 import { Progress } from '../training/progress';
 import { defineCommand, userPath, type Flags, type Values } from './flags';
@@ -255,12 +255,9 @@ class's real images, and class fidelity (the share the CIFAR-10 classifier calls
       else
         process.stdout.write(
           [
-            `FID (${network.label} features): ${result.fid.toFixed(3)}`,
-            `IS (${network.label}): ${result.is_mean.toFixed(3)} ± ${result.is_std.toFixed(3)}`,
-            `${v.samples} ${source === 'model' ? `samples of ${generatorDir}${truncated ? ` (z truncated at ±${v.truncation})` : ''}` : source} vs ${result.reference}; feature network ${network.id}; ${seconds.toFixed(1)} s`,
-            `KID: ${(result.kid ?? NaN).toFixed(5)} ± ${(result.kid_std ?? NaN).toFixed(5)} (100 subsets of ${Math.min(1000, Math.floor(v.samples / 2))})`,
-            `precision ${percent(result.precision ?? null)}, recall ${percent(result.recall ?? null)} (k = 3)`,
-            `copies: ${result.copies === null || result.copies === undefined ? '— (no held-out set)' : percent(result.copies)} of samples nearer the training set than 99% of held-out real images`,
+            resultLine(result),
+            `${v.samples} ${source === 'model' ? `samples of ${generatorDir}${truncated ? ` (z truncated at ±${v.truncation})` : ''}` : source} vs ${result.reference}; ${network.label} features (${network.id}); ${seconds.toFixed(1)} s`,
+            `KID over 100 subsets of ${Math.min(1000, Math.floor(v.samples / 2))}; precision and recall with k = 3; copies: samples nearer the training set than 99% of held-out real images${typeof result.copies === 'number' ? '' : ' (not measured: no held-out set)'}`,
             ...classTable(result),
             `protocol: ${passportLine(passport)} (--json: passport)`,
           ].join('\n') + '\n',

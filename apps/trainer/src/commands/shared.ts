@@ -1,13 +1,12 @@
 /** Flags and reports the commands share: the backend, one sitting of training, its summary. */
 import { join } from 'node:path';
 
-import { measurementOf } from '@ganstudio/models/measurement';
 import type { BestRecord } from '@ganstudio/runs/format';
 
 import { BACKENDS } from '../backend';
 import { UserError } from '../errors';
 import type { EvalResult } from '../measure/evaluate';
-import { measuresLine } from '../measure/result';
+import { resultLine } from '../measure/result';
 import { userPath, type Flag } from './flags';
 
 export const BACKEND_FLAG = {
@@ -99,12 +98,8 @@ export function reportSitting(
     );
   if (r.finalFid)
     lines.push(
-      `  final FID:   ${r.finalFid.fid.toFixed(3)} (${r.finalFid.feature_network} features, ${r.finalFid.samples} samples)`,
+      `  final:       ${resultLine(r.finalFid)} (${r.finalFid.feature_network} features, ${r.finalFid.samples} samples)`,
     );
-  const more =
-    r.finalFid?.passport &&
-    measuresLine(measurementOf({ ...r.finalFid, passport: r.finalFid.passport }));
-  if (more) lines.push(`  final:       ${more}`);
   if (r.exportDir)
     lines.push(
       `  generator:   ${r.exportDir} (uint8, ${((r.exportBytes ?? 0) / 2 ** 20).toFixed(2)} MiB)`,

@@ -21,7 +21,7 @@ import type { Progress } from '../training/progress';
 import { evaluateGenerator, evaluateImages, fidelityTargets, type EvalResult } from './evaluate';
 import { imageBatches, loadFeatureNetwork, noiseBatches } from './features';
 import { referenceCount, referenceRows, referenceStats, type RowReferences } from './reference';
-import { measuresLine } from './result';
+import { resultLine } from './result';
 
 /** Images in one epoch of the full CIFAR-10 training set. */
 const CIFAR_EPOCH_IMAGES = 50_000;
@@ -130,9 +130,8 @@ export async function measureEpoch(
     backend,
     seconds: (performance.now() - started) / 1000,
   });
-  const more = measuresLine(measurement);
   log(
-    `epoch ${at.epoch}: FID (${tracker.network.label} features, ${samples} samples vs ${r.reference}) ${r.fid.toFixed(3)}, IS ${r.is_mean.toFixed(3)} ± ${r.is_std.toFixed(3)}${more ? `, ${more}` : ''}`,
+    `epoch ${at.epoch} (${tracker.network.label} features, ${samples} samples vs ${r.reference}): ${resultLine(measurement)}`,
   );
   if (samples === tracker.best_samples) {
     const rule = takesBest(r, tracker);
