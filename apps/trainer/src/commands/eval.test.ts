@@ -213,7 +213,7 @@ describe('FID during training', () => {
     expect(fid.every((m) => m.backend === 'wasm')).toBe(true);
     // Every number names its feature network and its reference set.
     expect(r.stderr).toMatch(
-      /FID \(CIFAR-10 classifier features, 64 samples vs cifar10-train@sha256:[0-9a-f]{16}\(320\)\)/,
+      /epoch 2 \(CIFAR-10 classifier features, 64 samples vs cifar10-train@sha256:[0-9a-f]{16}\(320\)\): FID \d+\.\d{3}, IS/,
     );
   }, 600_000);
 });
