@@ -22,10 +22,22 @@ function workspaceRoot(dir) {
   return roots.get(dir);
 }
 
-const nameOf = (root) => JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).name ?? root;
-const isMonorepoRoot = (root) =>
-  existsSync(join(root, 'package.json')) &&
-  'workspaces' in JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const manifests = new Map();
+
+/** A workspace root's package.json, read once per lint run ({} where there is none). */
+function manifestOf(root) {
+  if (!manifests.has(root))
+    manifests.set(
+      root,
+      existsSync(join(root, 'package.json'))
+        ? JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+        : {},
+    );
+  return manifests.get(root);
+}
+
+const nameOf = (root) => manifestOf(root).name ?? root;
+const isMonorepoRoot = (root) => 'workspaces' in manifestOf(root);
 
 const noCrossRoot = {
   meta: {

@@ -22,7 +22,7 @@ import type { BlobStore } from '@ganstudio/storage';
 
 import { getModel, insertModel, setModelMetrics } from './models';
 import { insertRealSet, realSetExists } from './real-sets';
-import { getRun, runExists, runSeries, upsertRun } from './runs';
+import { runExists, runRow, runSeries, upsertRun } from './runs';
 
 /** What a folder lacks to be published (no exported generator, a real set of the wrong size). */
 export class PublishError extends Error {}
@@ -82,6 +82,11 @@ function ownMeasurement(lines: MetricRecord[], epoch: number, quantization: stri
   return own ? measurementOf(own) : {};
 }
 
+/** The dtype a generator's weights are stored in (tf.io's quantization field; none: float32). */
+const quantizationOf = (modelJson: GeneratorFiles['modelJson']): Model['quantization'] =>
+  (modelJson.weightsManifest[0]?.weights[0]?.quantization?.dtype ??
+    'float32') as Model['quantization'];
+
 /** What a run's record was registered from: its config and lines, digested (16 hex digits of SHA-256). */
 async function recordDigest({ config, lines }: RunPublication): Promise<string> {
   const bytes = new TextEncoder().encode(JSON.stringify({ config, lines }));
@@ -95,7 +100,7 @@ async function registerRun(
   store: BlobStore,
   runId: string,
   pub: RunPublication,
-  name: string,
+  { name, digest }: { name: string; digest: string },
 ): Promise<{ grids: number; metricPoints: number }> {
   const samples: { epoch: number; url: string }[] = [];
   for (const { epoch, file, bytes } of pub.grids) {
@@ -116,7 +121,7 @@ async function registerRun(
       config: {
         ...pub.config,
         ...(curve ? { curve } : {}),
-        record_digest: await recordDigest(pub),
+        record_digest: digest,
       },
       status: 'finished',
       backend: typeof pub.config['backend'] === 'string' ? pub.config['backend'] : 'unknown',
@@ -141,10 +146,12 @@ async function refreshIfChanged(
   pub: RunPublication,
   options: PublishOptions,
 ): Promise<boolean> {
-  const registered = await getRun(db, runId);
-  const digest = (registered?.run.config as { record_digest?: string } | undefined)?.record_digest;
-  if (!registered || digest === (await recordDigest(pub))) return false;
-  await registerRun(db, store, runId, pub, options.name ?? registered.run.name);
+  // Every later start of a gallery comes here for each shipped run: the run's row only.
+  const registered = await runRow(db, runId);
+  const digest = await recordDigest(pub);
+  if (!registered || (registered.config as { record_digest?: string }).record_digest === digest)
+    return false;
+  await registerRun(db, store, runId, pub, { name: options.name ?? registered.name, digest });
   options.log?.(`refreshed run ${runId}: its folder changed since it was registered`);
   return true;
 }
@@ -163,11 +170,9 @@ export async function uploadGenerator(
   const modelJsonBytes = new TextEncoder().encode(JSON.stringify(files.modelJson));
   const { url: modelJsonUrl } = await store.put(modelKey, modelJsonBytes, 'application/json');
   await store.put(`models/${model.id}/weights.bin`, files.weights, 'application/octet-stream');
-  const manifest = (files.modelJson as GeneratorFiles['modelJson']).weightsManifest;
-  const quantization = manifest[0]?.weights[0]?.quantization?.dtype ?? 'float32';
   return insertModel(db, {
     ...model,
-    quantization: quantization as Model['quantization'],
+    quantization: quantizationOf(files.modelJson as GeneratorFiles['modelJson']),
     modelJsonUrl,
     modelKey,
     sizeBytes: modelJsonBytes.byteLength + files.weights.byteLength,
@@ -195,11 +200,13 @@ export async function publishRun(
       await setModelMetrics(db, modelId, ownMeasurement(pub.lines, epoch, existing.quantization));
     return { runId, model: existing, grids: 0, metricPoints: 0, skipped: true };
   }
-  const { grids, metricPoints } = await registerRun(db, store, runId, pub, options.name ?? runId);
+  const { grids, metricPoints } = await registerRun(db, store, runId, pub, {
+    name: options.name ?? runId,
+    digest: await recordDigest(pub),
+  });
   const weights = pub.generator.weights();
   const { latentDim, resolution, classes } = modelShape(pub.config);
-  const quantization =
-    pub.generator.modelJson.weightsManifest[0]?.weights[0]?.quantization?.dtype ?? 'float32';
+  const quantization = quantizationOf(pub.generator.modelJson);
   const model = await uploadGenerator(
     db,
     store,
@@ -238,7 +245,10 @@ export async function publishRunRecord(
     await refreshIfChanged(db, store, runId, pub, options);
     return { runId, grids: 0, metricPoints: 0, skipped: true };
   }
-  const { grids, metricPoints } = await registerRun(db, store, runId, pub, options.name ?? runId);
+  const { grids, metricPoints } = await registerRun(db, store, runId, pub, {
+    name: options.name ?? runId,
+    digest: await recordDigest(pub),
+  });
   options.log?.(
     `registered run ${runId} (${grids} grids, ${metricPoints} metric points), no model`,
   );

@@ -46,8 +46,14 @@ export async function runExists(db: Db, id: string): Promise<boolean> {
   return (await db.select({ id: runs.id }).from(runs).where(eq(runs.id, id))).length > 0;
 }
 
-export async function getRun(db: Db, id: string) {
+/** A run's own row (name, recipe, record digest), without its grids, series and models. */
+export async function runRow(db: Db, id: string): Promise<Run | undefined> {
   const [run] = await db.select().from(runs).where(eq(runs.id, id));
+  return run;
+}
+
+export async function getRun(db: Db, id: string) {
+  const run = await runRow(db, id);
   if (!run) return undefined;
   const samples = await db
     .select()
